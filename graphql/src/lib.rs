@@ -1,0 +1,1 @@
+//! The GraphQL API. Not built yet: see the GraphQL issue.

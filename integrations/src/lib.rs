@@ -1,0 +1,1 @@
+//! Provider clients and local fake providers. Not built yet: see the integrations issue.
