@@ -1,1 +1,40 @@
-//! The PostgreSQL event store.
+//! An append-only event store on PostgreSQL.
+//!
+//! - Appends to a stream are checked against an expected version and are
+//!   idempotent on event ids; several streams can be appended atomically.
+//! - A sequencer gives committed events gapless global positions in commit
+//!   order, so readers of the log never skip a late commit, and extends a
+//!   hash chain that [`EventStore::verify_chain`] recomputes.
+//! - Catch-up subscriptions are woken by LISTEN/NOTIFY and poll as a fallback.
+//! - Reads upgrade old payloads through registered [`Upcasters`].
+//!
+//! The database schema is in the workspace's `migrations/`, applied by [`MIGRATOR`].
+
+mod append;
+mod chain;
+mod database;
+mod error;
+mod event;
+mod read;
+mod sequencer;
+mod store;
+mod subscription;
+#[cfg(feature = "test-support")]
+mod testing;
+mod upcast;
+mod verify;
+
+pub use append::APPEND_EVENTS_MAX;
+pub use database::{
+    connect_and_migrate, locate_server, quote_identifier, PrivateCluster, Server, MIGRATOR,
+};
+pub use error::{AppendError, DatabaseError, ReadError};
+pub use event::{AppendResult, ExpectedVersion, LoggedEvent, Metadata, NewEvent, RecordedEvent};
+pub use read::READ_EVENTS_MAX;
+pub use sequencer::{BlockingTransaction, LOG_CHANNEL, SEQUENCE_BATCH_EVENTS_MAX};
+pub use store::{AppendTransaction, EventStore, LogStatus, StreamAppend};
+pub use subscription::{Subscription, SubscriptionOptions};
+#[cfg(feature = "test-support")]
+pub use testing::TestDatabase;
+pub use upcast::Upcasters;
+pub use verify::{ChainReport, TamperedEvent};

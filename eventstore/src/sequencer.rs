@@ -1,0 +1,262 @@
+//! The sequencer: gives committed events their global position, in commit
+//! order, and extends the hash chain.
+//!
+//! Why not let writers draw positions from a sequence? Two transactions can
+//! draw 7 and 8 and commit 8 first; a reader that has seen 8 and moves its
+//! checkpoint past it silently skips 7 when it commits (or stalls forever on
+//! a gap that a rollback left). Serialising all writers on one lock would fix
+//! the order but forfeit group commit, which costs most of the write
+//! throughput. Instead writers append freely, stamping each event with its
+//! transaction id (`xid8`), and one sequencer at a time (an advisory lock)
+//! orders the events whose transaction is older than every transaction still
+//! running — `pg_snapshot_xmin(pg_current_snapshot())`. Such a transaction
+//! can no longer change: it committed (its events are visible in the same
+//! snapshot) or rolled back (they never will be). Ordering those events by
+//! (transaction id, insertion order) is final, so positions are gapless and
+//! a reader that follows them can never skip a late commit. The price: an
+//! event is readable only after every older writing transaction on the
+//! server has ended, and the sequencer says which one it waits for.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use crate::chain::{self, ChainedEvent, GENESIS};
+
+/// Events the sequencer orders in one transaction.
+pub const SEQUENCE_BATCH_EVENTS_MAX: i64 = 5_000;
+
+/// Serialises sequencers (one advisory lock per database); the value spells
+/// "dropledg".
+const SEQUENCER_LOCK_KEY: i64 = 0x6472_6f70_6c65_6467;
+
+/// The channel on which a sequencer announces the new head of the log.
+pub const LOG_CHANNEL: &str = "dropledger_log";
+
+/// The transaction that holds the global log back: it is older than events
+/// that have committed, and until it ends those cannot be given a position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockingTransaction {
+    /// Its 64-bit transaction id.
+    pub transaction_id: u64,
+    /// The backend running it, if it is visible in `pg_stat_activity`.
+    pub pid: Option<i32>,
+    /// The database it runs in (any database of the server can hold the log back).
+    pub database: Option<String>,
+    /// Its backend's state, e.g. `idle in transaction`.
+    pub state: Option<String>,
+    /// How long the transaction has been open.
+    pub open_for: Option<Duration>,
+    /// The start of its most recent statement.
+    pub last_query: Option<String>,
+}
+
+impl std::fmt::Display for BlockingTransaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "transaction {}", self.transaction_id)?;
+        if let Some(pid) = self.pid {
+            write!(f, " (pid {pid}")?;
+            if let Some(database) = &self.database {
+                write!(f, " in database {database}")?;
+            }
+            if let Some(open_for) = self.open_for {
+                write!(f, ", open for {:.1}s", open_for.as_secs_f64())?;
+            }
+            if let Some(state) = &self.state {
+                write!(f, ", {state}")?;
+            }
+            if let Some(query) = &self.last_query {
+                write!(f, ", last query: {query}")?;
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+/// What one sequencing pass did.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SequenceOutcome {
+    /// Events given a position in this pass.
+    pub sequenced: u64,
+    /// The last position of the log after the pass.
+    pub head: u64,
+    /// True when the batch was full and more events may be ready.
+    pub more: bool,
+    /// Committed events wait for this older, still running transaction.
+    pub waiting_for: Option<BlockingTransaction>,
+}
+
+/// The last sequenced event: where the next pass continues.
+struct Head {
+    position: i64,
+    chain_hash: [u8; 32],
+    transaction_id: i64,
+    append_id: i64,
+}
+
+/// Orders up to one batch of ready events into the log, announces the new
+/// head, and reports a transaction that holds later events back.
+pub(crate) async fn sequence_ready_events(pool: &PgPool) -> Result<SequenceOutcome, sqlx::Error> {
+    let mut transaction = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SEQUENCER_LOCK_KEY)
+        .execute(&mut *transaction)
+        .await?;
+    let head = read_head(&mut transaction).await?;
+
+    // One statement, so the horizon and the visible rows share a snapshot.
+    let rows = sqlx::query(
+        "SELECT e.append_id, e.transaction_id::text::int8, e.event_id, e.stream_id, \
+                e.stream_version, e.event_type, e.schema_version, e.payload::text, \
+                e.metadata::text, e.recorded_at \
+         FROM event e \
+         WHERE (e.transaction_id, e.append_id) > ($1::text::xid8, $2) \
+           AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+         ORDER BY e.transaction_id, e.append_id \
+         LIMIT $3",
+    )
+    .bind(head.transaction_id.to_string())
+    .bind(head.append_id)
+    .bind(SEQUENCE_BATCH_EVENTS_MAX)
+    .fetch_all(&mut *transaction)
+    .await?;
+
+    let mut positions = Vec::with_capacity(rows.len());
+    let mut append_ids = Vec::with_capacity(rows.len());
+    let mut hashes: Vec<Vec<u8>> = Vec::with_capacity(rows.len());
+    let mut chain_hash = head.chain_hash;
+    let mut cursor = (head.transaction_id, head.append_id);
+    for (offset, row) in rows.iter().enumerate() {
+        let position = head.position + 1 + offset as i64;
+        let recorded_at: DateTime<Utc> = row.get(9);
+        chain_hash = chain::link(
+            &chain_hash,
+            &ChainedEvent {
+                position,
+                event_id: row.get::<Uuid, _>(2),
+                stream_id: row.get(3),
+                stream_version: row.get(4),
+                event_type: row.get(5),
+                schema_version: row.get(6),
+                payload_text: row.get(7),
+                metadata_text: row.get(8),
+                recorded_at,
+            },
+        );
+        cursor = (row.get(1), row.get(0));
+        positions.push(position);
+        append_ids.push(cursor.1);
+        hashes.push(chain_hash.to_vec());
+    }
+
+    let head_position = head.position + rows.len() as i64;
+    if !rows.is_empty() {
+        sqlx::query(
+            "INSERT INTO log_entry (position, append_id, chain_hash) \
+             SELECT * FROM unnest($1::int8[], $2::int8[], $3::bytea[])",
+        )
+        .bind(&positions)
+        .bind(&append_ids)
+        .bind(&hashes)
+        .execute(&mut *transaction)
+        .await?;
+        // Delivered at commit, once per batch: subscribers in every process wake.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(LOG_CHANNEL)
+            .bind(head_position.to_string())
+            .execute(&mut *transaction)
+            .await?;
+    }
+
+    let full = rows.len() as i64 == SEQUENCE_BATCH_EVENTS_MAX;
+    let waiting_for = if full {
+        None
+    } else {
+        blocking_transaction(&mut transaction, cursor).await?
+    };
+    transaction.commit().await?;
+    Ok(SequenceOutcome {
+        sequenced: rows.len() as u64,
+        head: head_position as u64,
+        more: full,
+        waiting_for,
+    })
+}
+
+async fn read_head(connection: &mut sqlx::PgConnection) -> Result<Head, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT l.position, l.chain_hash, e.transaction_id::text::int8, e.append_id \
+         FROM log_entry l JOIN event e ON e.append_id = l.append_id \
+         ORDER BY l.position DESC LIMIT 1",
+    )
+    .fetch_optional(connection)
+    .await?;
+    Ok(match row {
+        None => Head {
+            position: 0,
+            chain_hash: GENESIS,
+            transaction_id: 0,
+            append_id: 0,
+        },
+        Some(row) => {
+            let stored: Vec<u8> = row.get(1);
+            Head {
+                position: row.get(0),
+                chain_hash: stored.try_into().unwrap_or(GENESIS),
+                transaction_id: row.get(2),
+                append_id: row.get(3),
+            }
+        }
+    })
+}
+
+/// If committed events lie beyond `cursor`, the oldest running transaction
+/// holds them back: find out who it is.
+async fn blocking_transaction(
+    connection: &mut sqlx::PgConnection,
+    cursor: (i64, i64),
+) -> Result<Option<BlockingTransaction>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8 \
+         WHERE EXISTS (SELECT 1 FROM event e \
+                       WHERE (e.transaction_id, e.append_id) > ($1::text::xid8, $2))",
+    )
+    .bind(cursor.0.to_string())
+    .bind(cursor.1)
+    .fetch_optional(&mut *connection)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let transaction_id: i64 = row.get(0);
+    // pg_stat_activity shows the 32-bit xid; the xid8's low half is it.
+    let activity = sqlx::query(
+        "SELECT pid, datname::text, state, \
+                extract(epoch FROM now() - xact_start)::float8, left(query, 200) \
+         FROM pg_stat_activity WHERE backend_xid::text = $1 LIMIT 1",
+    )
+    .bind((transaction_id % (1_i64 << 32)).to_string())
+    .fetch_optional(&mut *connection)
+    .await?;
+    let mut blocking = BlockingTransaction {
+        transaction_id: transaction_id as u64,
+        pid: None,
+        database: None,
+        state: None,
+        open_for: None,
+        last_query: None,
+    };
+    if let Some(activity) = activity {
+        blocking.pid = activity.get(0);
+        blocking.database = activity.get(1);
+        blocking.state = activity.get(2);
+        blocking.open_for = activity
+            .get::<Option<f64>, _>(3)
+            .map(|seconds| Duration::from_secs_f64(seconds.max(0.0)));
+        blocking.last_query = activity.get(4);
+    }
+    Ok(Some(blocking))
+}

@@ -1,0 +1,210 @@
+//! The event store: the one handle the rest of the system appends and reads through.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::{Connection, PgPool, Postgres, Transaction};
+use tokio::sync::Notify;
+
+use crate::append::{explain_refusal, try_append, validate};
+use crate::sequencer::{sequence_ready_events, BlockingTransaction, SequenceOutcome};
+use crate::{AppendError, AppendResult, ExpectedVersion, NewEvent, Upcasters};
+
+/// An append-only event store on PostgreSQL. Cheap to clone; clones share the
+/// pool, the upcasters and the in-process "something was appended" signal.
+#[derive(Clone)]
+pub struct EventStore {
+    pub(crate) pool: PgPool,
+    pub(crate) upcasters: Arc<Upcasters>,
+    /// Woken after every append from this process, so local subscribers do
+    /// not wait for a poll.
+    pub(crate) appended: Arc<Notify>,
+}
+
+/// The state of the global log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogStatus {
+    /// The last position given out.
+    pub head: u64,
+    /// Committed events that an older running transaction holds back.
+    pub waiting_for: Option<BlockingTransaction>,
+}
+
+/// One stream's part of an atomic multi-stream append.
+#[derive(Debug, Clone)]
+pub struct StreamAppend {
+    /// The stream to append to.
+    pub stream_id: String,
+    /// The version it must be at.
+    pub expected: ExpectedVersion,
+    /// The events to append, in order.
+    pub events: Vec<NewEvent>,
+}
+
+impl EventStore {
+    /// A store over `pool`, whose database has been migrated with [`crate::MIGRATOR`].
+    pub fn new(pool: PgPool) -> Self {
+        Self::with_upcasters(pool, Upcasters::default())
+    }
+
+    /// A store whose reads upgrade old payloads with `upcasters`.
+    pub fn with_upcasters(pool: PgPool, upcasters: Upcasters) -> Self {
+        Self {
+            pool,
+            upcasters: Arc::new(upcasters),
+            appended: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The connection pool, for the crates that keep their own tables beside the events.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Appends `events` to one stream if it is at `expected`. Appending event
+    /// ids that are already stored with the same content writes nothing and
+    /// returns the original result, also when two callers race.
+    pub async fn append(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+    ) -> Result<AppendResult, AppendError> {
+        validate(stream_id, events)?;
+        let mut connection = self.pool.acquire().await?;
+        let result = match try_append(&mut connection, stream_id, expected, events).await? {
+            Some(result) => result,
+            None => explain_refusal(&mut connection, stream_id, expected, events).await?,
+        };
+        if !result.already_stored {
+            self.appended.notify_waiters();
+        }
+        Ok(result)
+    }
+
+    /// Appends to several streams atomically: all of them or none. A retry of
+    /// an append that was already stored returns the original results.
+    pub async fn append_all(
+        &self,
+        appends: &[StreamAppend],
+    ) -> Result<Vec<AppendResult>, AppendError> {
+        let mut transaction = self.begin().await?;
+        let mut results = Vec::with_capacity(appends.len());
+        for append in appends {
+            results.push(
+                transaction
+                    .append(&append.stream_id, append.expected, &append.events)
+                    .await?,
+            );
+        }
+        // A batch stored before is stored whole; a mix means ids were reused.
+        let stored_before = results.iter().filter(|r| r.already_stored).count();
+        if stored_before > 0 && stored_before < results.len() {
+            let reused = appends
+                .iter()
+                .zip(&results)
+                .find(|(_, result)| result.already_stored)
+                .and_then(|(append, _)| append.events.first())
+                .map(|event| event.event_id)
+                .unwrap_or_default();
+            transaction.rollback().await?;
+            return Err(AppendError::EventIdConflict { event_id: reused });
+        }
+        transaction.commit().await?;
+        Ok(results)
+    }
+
+    /// Starts a transaction whose appends commit together.
+    pub async fn begin(&self) -> Result<AppendTransaction, AppendError> {
+        Ok(AppendTransaction {
+            transaction: self.pool.begin().await?,
+            appended: Arc::clone(&self.appended),
+            wrote: false,
+        })
+    }
+
+    /// Gives every ready event its position, and reports what the log waits for.
+    pub async fn log_status(&self) -> Result<LogStatus, sqlx::Error> {
+        let outcome = self.sequence_all_ready().await?;
+        Ok(LogStatus {
+            head: outcome.head,
+            waiting_for: outcome.waiting_for,
+        })
+    }
+
+    /// Waits until every event committed before this call has its position,
+    /// or `timeout` passes (then the status says which transaction holds it).
+    pub async fn wait_for_log(&self, timeout: Duration) -> Result<LogStatus, sqlx::Error> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let status = self.log_status().await?;
+            if status.waiting_for.is_none() || Instant::now() >= deadline {
+                return Ok(status);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Sequences until no ready event is left.
+    pub(crate) async fn sequence_all_ready(&self) -> Result<SequenceOutcome, sqlx::Error> {
+        let mut total = 0;
+        loop {
+            let outcome = sequence_ready_events(&self.pool).await?;
+            total += outcome.sequenced;
+            if !outcome.more {
+                return Ok(SequenceOutcome {
+                    sequenced: total,
+                    ..outcome
+                });
+            }
+        }
+    }
+}
+
+/// Appends that commit together, or not at all.
+pub struct AppendTransaction {
+    transaction: Transaction<'static, Postgres>,
+    appended: Arc<Notify>,
+    wrote: bool,
+}
+
+impl AppendTransaction {
+    /// Appends to one stream within the transaction. A refused append is
+    /// rolled back to a savepoint, so the transaction can go on and tell a
+    /// retry of a stored append from a conflict.
+    pub async fn append(
+        &mut self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+    ) -> Result<AppendResult, AppendError> {
+        validate(stream_id, events)?;
+        let mut savepoint = Connection::begin(&mut *self.transaction).await?;
+        match try_append(&mut savepoint, stream_id, expected, events).await? {
+            Some(result) => {
+                savepoint.commit().await?;
+                self.wrote = true;
+                Ok(result)
+            }
+            None => {
+                savepoint.rollback().await?;
+                explain_refusal(&mut self.transaction, stream_id, expected, events).await
+            }
+        }
+    }
+
+    /// Commits every append of the transaction.
+    pub async fn commit(self) -> Result<(), AppendError> {
+        self.transaction.commit().await?;
+        if self.wrote {
+            self.appended.notify_waiters();
+        }
+        Ok(())
+    }
+
+    /// Discards every append of the transaction.
+    pub async fn rollback(self) -> Result<(), AppendError> {
+        self.transaction.rollback().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,162 @@
+//! Catch-up subscriptions to the global log.
+//!
+//! A subscription reads the log from its position in batches; once caught
+//! up it sleeps until the sequencer announces a new head (LISTEN/NOTIFY), a
+//! local append signals, or the poll interval passes — so a lost
+//! notification or a dropped listening connection costs at most one
+//! interval, never an event. Because it reads by position, reconnecting
+//! never delivers an event twice.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+
+use crate::sequencer::LOG_CHANNEL;
+use crate::{EventStore, LoggedEvent, ReadError};
+
+/// How a subscription reads and waits.
+#[derive(Debug, Clone, Copy)]
+pub struct SubscriptionOptions {
+    /// Events fetched per read.
+    pub batch_events_max: usize,
+    /// The longest a caught-up subscription sleeps before looking again.
+    pub poll_interval_ms: u64,
+    /// Consecutive failed reads tolerated (with back-off) before giving up.
+    pub read_failures_max: u32,
+}
+
+impl Default for SubscriptionOptions {
+    fn default() -> Self {
+        Self {
+            batch_events_max: 1_000,
+            poll_interval_ms: 500,
+            read_failures_max: 20,
+        }
+    }
+}
+
+/// Follows the global log from a position, forever.
+pub struct Subscription {
+    store: EventStore,
+    position: u64,
+    options: SubscriptionOptions,
+    listener: Option<PgListener>,
+    buffered: VecDeque<LoggedEvent>,
+}
+
+impl EventStore {
+    /// Follows the log after `after_position` (0: from the start).
+    pub fn subscribe(&self, after_position: u64, options: SubscriptionOptions) -> Subscription {
+        Subscription {
+            store: self.clone(),
+            position: after_position,
+            options,
+            listener: None,
+            buffered: VecDeque::new(),
+        }
+    }
+}
+
+impl Subscription {
+    /// The position of the last event handed out.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The next event, waiting for one to be committed if needed.
+    pub async fn next(&mut self) -> Result<LoggedEvent, ReadError> {
+        if self.buffered.is_empty() {
+            self.buffered = self.next_batch().await?.into();
+        }
+        let event = self
+            .buffered
+            .pop_front()
+            .expect("next_batch returns at least one event");
+        Ok(event)
+    }
+
+    /// The next events in order (at least one), waiting until there are some.
+    pub async fn next_batch(&mut self) -> Result<Vec<LoggedEvent>, ReadError> {
+        if !self.buffered.is_empty() {
+            return Ok(self.buffered.drain(..).collect());
+        }
+        let mut failures = 0;
+        loop {
+            // Armed before reading, so an append that lands between the read
+            // and the wait still wakes us.
+            let appended = self.store.appended.clone();
+            let local_append = appended.notified();
+            tokio::pin!(local_append);
+            local_append.as_mut().enable();
+
+            match self
+                .store
+                .read_all(self.position, self.options.batch_events_max)
+                .await
+            {
+                Ok(events) if !events.is_empty() => {
+                    self.position = events.last().map_or(self.position, |e| e.position);
+                    return Ok(events);
+                }
+                Ok(_) => failures = 0,
+                Err(ReadError::Database(error)) if failures < self.options.read_failures_max => {
+                    failures += 1;
+                    let back_off = Duration::from_millis(50 * 2_u64.pow(failures.min(6)));
+                    tracing::warn!(%error, failures, "reading the event log failed; retrying");
+                    tokio::time::sleep(back_off).await;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            }
+            self.wait(local_append).await;
+        }
+    }
+
+    /// Sleeps until the log may have grown.
+    async fn wait(&mut self, local_append: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>) {
+        let poll = tokio::time::sleep(Duration::from_millis(self.options.poll_interval_ms));
+        if self.listener.is_none() {
+            self.listener = self.listen().await;
+        }
+        match self.listener.as_mut() {
+            Some(listener) => {
+                tokio::select! {
+                    notification = listener.try_recv() => match notification {
+                        Ok(Some(_)) => {}
+                        // The connection dropped; the listener reconnects on
+                        // its next use and we read by position meanwhile.
+                        Ok(None) => tracing::info!("log listener reconnecting"),
+                        Err(error) => {
+                            tracing::warn!(%error, "log listener failed; polling until it is back");
+                            self.listener = None;
+                        }
+                    },
+                    _ = local_append => {}
+                    _ = poll => {}
+                }
+            }
+            None => {
+                tokio::select! {
+                    _ = local_append => {}
+                    _ = poll => {}
+                }
+            }
+        }
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let connected = async {
+            let mut listener = PgListener::connect_with(&self.store.pool).await?;
+            listener.listen(LOG_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match connected.await {
+            Ok(listener) => Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for log notifications; polling");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Upcasting: reading old payloads as the current shape.
+//!
+//! Events are never rewritten, so when a payload's shape changes the new code
+//! registers a function from the old schema version to the next one; every
+//! read runs the chain of such functions, and the code above the store only
+//! ever sees current payloads.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+type UpcastFn = Box<dyn Fn(Value) -> Result<Value, String> + Send + Sync>;
+
+/// The registered upgrades, by event type and the version they upgrade from.
+#[derive(Default)]
+pub struct Upcasters {
+    steps: HashMap<(String, i32), UpcastFn>,
+}
+
+/// Upgrade steps applied to one payload at most; a longer chain is a bug.
+const UPCAST_STEPS_MAX: usize = 64;
+
+impl Upcasters {
+    /// No upgrades: payloads are read as stored.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers the upgrade of `event_type` payloads from `from_version` to
+    /// `from_version + 1`.
+    pub fn register(
+        mut self,
+        event_type: &str,
+        from_version: i32,
+        upgrade: impl Fn(Value) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.steps
+            .insert((event_type.to_owned(), from_version), Box::new(upgrade));
+        self
+    }
+
+    /// Runs every registered upgrade from `schema_version` on, returning the
+    /// payload and the version it ends at.
+    pub fn upcast(
+        &self,
+        event_type: &str,
+        schema_version: i32,
+        mut payload: Value,
+    ) -> Result<(i32, Value), String> {
+        let mut version = schema_version;
+        for _ in 0..UPCAST_STEPS_MAX {
+            match self.steps.get(&(event_type.to_owned(), version)) {
+                Some(upgrade) => {
+                    payload = upgrade(payload)
+                        .map_err(|reason| format!("upcasting from v{version}: {reason}"))?;
+                    version += 1;
+                }
+                None => return Ok((version, payload)),
+            }
+        }
+        Err(format!(
+            "more than {UPCAST_STEPS_MAX} upcasting steps for {event_type}"
+        ))
+    }
+}
+
+impl std::fmt::Debug for Upcasters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut keys: Vec<_> = self.steps.keys().collect();
+        keys.sort();
+        f.debug_struct("Upcasters").field("steps", &keys).finish()
+    }
+}
