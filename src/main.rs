@@ -1,1 +1,75 @@
-fn main() {}
+//! The `dropledger` binary: command-line entry point and wiring.
+
+mod cli;
+mod local_database;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use dropledger_eventstore::EventStore;
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Command, DbAction};
+use local_database::LocalDatabase;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let database_url = cli.database_url.as_deref();
+    match cli.command {
+        Command::Migrate => {
+            let database = LocalDatabase::open(database_url, &cli.data_dir).await?;
+            println!("database migrated: {}", database.url());
+            database.close().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify => {
+            let database = LocalDatabase::open(database_url, &cli.data_dir).await?;
+            let store = EventStore::new(database.pool.clone());
+            let report = verify::verify(&store).await?;
+            println!("{}", verify::describe(&report));
+            database.close().await?;
+            Ok(if report.first_tampered.is_none() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Db { action } => match action {
+            DbAction::Url => {
+                let database = LocalDatabase::open(database_url, &cli.data_dir).await?;
+                println!("{}", database.url());
+                // Keep a cluster we started running: the caller wants to use it.
+                database.pool.close().await;
+                Ok(ExitCode::SUCCESS)
+            }
+            DbAction::Stop => {
+                if local_database::stop_private_cluster(&cli.data_dir)? {
+                    println!("stopped the private cluster in {}", cli.data_dir.display());
+                } else {
+                    println!(
+                        "no private cluster is running in {}",
+                        cli.data_dir.display()
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+    }
+}

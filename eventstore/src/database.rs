@@ -242,6 +242,18 @@ impl PrivateCluster {
         Ok(cluster)
     }
 
+    /// The cluster under `data_dir` if one was ever created there (running or not).
+    pub fn existing(data_dir: PathBuf) -> Result<Option<Self>, DatabaseError> {
+        if !data_dir.join("PG_VERSION").exists() {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            data_dir,
+            bin_dir: find_server_binaries()?,
+            started_here: false,
+        }))
+    }
+
     /// Options for the cluster's maintenance database.
     pub fn connect_options(&self) -> PgConnectOptions {
         base_options()
@@ -261,7 +273,8 @@ impl PrivateCluster {
         self.started_here
     }
 
-    fn is_running(&self) -> bool {
+    /// True when the cluster's server is running.
+    pub fn is_running(&self) -> bool {
         // `pg_ctl status` exits 0 only when the server in the folder runs.
         self.run_as_owner(
             "pg_ctl",
@@ -284,6 +297,61 @@ impl PrivateCluster {
                 "stop",
             ],
         )
+    }
+
+    /// Leaves a watchdog behind that stops the server once no process listed
+    /// in `users_dir` (one file per pid) has been alive for a few seconds.
+    /// Test processes come and go, so none of them can stop the cluster
+    /// itself without pulling it from under the others.
+    pub fn stop_when_unused(&self, users_dir: &Path) -> Result<(), DatabaseError> {
+        const WATCHDOG: &str = r#"
+            users="$1"; shift; idle=0
+            while [ "$idle" -lt 5 ]; do
+                sleep 1; alive=0
+                for file in "$users"/*; do
+                    [ -e "$file" ] || continue
+                    if kill -0 "$(basename "$file")" 2>/dev/null; then alive=1; else rm -f "$file"; fi
+                done
+                if [ "$alive" = 1 ]; then idle=0; else idle=$((idle + 1)); fi
+            done
+            exec "$@""#;
+        let data_dir = self.data_dir.display().to_string();
+        let pg_ctl = self.bin_dir.join("pg_ctl").display().to_string();
+        let mut stop: Vec<String> = Vec::new();
+        if running_as_root() {
+            stop.extend(["runuser", "-u", "postgres", "--"].map(String::from));
+        }
+        stop.extend([
+            pg_ctl,
+            "-D".into(),
+            data_dir,
+            "-m".into(),
+            "fast".into(),
+            "-w".into(),
+            "stop".into(),
+        ]);
+        // setsid: an interrupted test run must not take the watchdog with it.
+        let (program, setsid) = if Path::new("/usr/bin/setsid").exists() {
+            ("/usr/bin/setsid", true)
+        } else {
+            ("sh", false)
+        };
+        let mut command = Command::new(program);
+        if setsid {
+            command.arg("sh");
+        }
+        command
+            .args(["-c", WATCHDOG, "watchdog"])
+            .arg(users_dir)
+            .args(stop)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|error| {
+                DatabaseError::Cluster(format!("cannot start the cluster watchdog: {error}"))
+            })?;
+        Ok(())
     }
 
     /// PostgreSQL refuses to run as root, so as root the cluster belongs to

@@ -42,7 +42,16 @@ impl TestDatabase {
             .get_or_try_init(|| async {
                 let url = std::env::var("DATABASE_URL").ok();
                 let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.dropledger");
-                locate_server(url.as_deref(), &data_dir).await
+                // Registered before looking, so that a private cluster's
+                // watchdog keeps it running while this process needs it.
+                let users_dir = data_dir.join("pg-users");
+                let _ = std::fs::create_dir_all(&users_dir);
+                let _ = std::fs::write(users_dir.join(std::process::id().to_string()), b"");
+                let server = locate_server(url.as_deref(), &data_dir).await?;
+                if let Some(cluster) = server.cluster.as_ref().filter(|c| c.started_here()) {
+                    cluster.stop_when_unused(&users_dir)?;
+                }
+                Ok::<_, crate::DatabaseError>(server)
             })
             .await
             .unwrap_or_else(|error| panic!("no PostgreSQL for the tests: {error}"));
@@ -96,6 +105,11 @@ impl TestDatabase {
     /// Options to open more connections to the test's database.
     pub fn connect_options(&self) -> PgConnectOptions {
         self.options.clone()
+    }
+
+    /// A URL for the test's database, e.g. for a child process's `DATABASE_URL`.
+    pub fn url(&self) -> String {
+        self.options.to_url_lossy().to_string()
     }
 
     /// The database's name.

@@ -1,0 +1,56 @@
+//! The command line: what the `dropledger` binary can be asked to do.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// dropledger: an autonomous dropshipping business on an event-sourced,
+/// double-entry ledger.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// The PostgreSQL database. Unset: a server on the local socket or
+    /// 127.0.0.1:5432 (database `dropledger`), else a private cluster started
+    /// under the data folder.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Where the private PostgreSQL cluster lives when one is needed.
+    #[arg(
+        long,
+        env = "DROPLEDGER_DATA_DIR",
+        default_value = ".dropledger",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Recompute the event log's hash chain; exit non-zero naming the first
+    /// event whose stored bytes changed.
+    Verify,
+    /// Manage the private PostgreSQL cluster under the data folder.
+    Db {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: DbAction,
+    },
+}
+
+/// What to do with the private cluster.
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Print the URL of the database dropledger would use (starting the
+    /// private cluster if no other server is reachable).
+    Url,
+    /// Stop the private cluster if it is running.
+    Stop,
+}
