@@ -56,7 +56,7 @@ async fn verify_exits_non_zero_naming_the_first_edited_event() {
         .execute(&mut *connection)
         .await
         .unwrap();
-    sqlx::query("UPDATE event SET metadata = jsonb_set(metadata, '{actor}', '\"user:mallory\"') WHERE event_id = $1")
+    sqlx::query("UPDATE event SET metadata = jsonb_set(metadata::jsonb, '{actor}', '\"user:mallory\"')::json WHERE event_id = $1")
         .bind(ids[3])
         .execute(&mut *connection)
         .await

@@ -9,7 +9,6 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
@@ -21,8 +20,8 @@ struct Columns {
     event_ids: Vec<Uuid>,
     event_types: Vec<String>,
     schema_versions: Vec<i32>,
-    payloads: Vec<Value>,
-    metadata: Vec<Value>,
+    payloads: Vec<String>,
+    metadata: Vec<String>,
 }
 
 impl Columns {
@@ -35,12 +34,14 @@ impl Columns {
             metadata: Vec::with_capacity(events.len()),
         };
         for event in events {
-            let metadata = serde_json::to_value(&event.metadata)
+            let metadata = serde_json::to_string(&event.metadata)
                 .map_err(|error| AppendError::Invalid(format!("metadata: {error}")))?;
+            let payload = serde_json::to_string(&event.payload)
+                .map_err(|error| AppendError::Invalid(format!("payload: {error}")))?;
             columns.event_ids.push(event.event_id);
             columns.event_types.push(event.event_type.clone());
             columns.schema_versions.push(event.schema_version);
-            columns.payloads.push(event.payload.clone());
+            columns.payloads.push(payload);
             columns.metadata.push(metadata);
         }
         Ok(columns)
@@ -101,8 +102,8 @@ macro_rules! insert_after_moving_stream {
             ") INSERT INTO event (event_id, stream_id, stream_version, event_type, \
                schema_version, payload, metadata) \
              SELECT new.event_id, $1, moved.base + new.ordinal, new.event_type, \
-                    new.schema_version, new.payload, new.metadata \
-             FROM moved, unnest($4::uuid[], $5::text[], $6::int4[], $7::jsonb[], $8::jsonb[]) \
+                    new.schema_version, new.payload::json, new.metadata::json \
+             FROM moved, unnest($4::uuid[], $5::text[], $6::int4[], $7::text[], $8::text[]) \
                   WITH ORDINALITY AS new(event_id, event_type, schema_version, payload, metadata, ordinal) \
              ORDER BY new.ordinal \
              RETURNING stream_version"
@@ -193,8 +194,9 @@ pub(crate) async fn explain_refusal(
     let stored: Vec<PgRow> = sqlx::query(
         "SELECT r.event_id, e.stream_version, \
                 coalesce(e.stream_id = $1 AND e.event_type = r.event_type \
-                         AND e.schema_version = r.schema_version AND e.payload = r.payload, false) \
-         FROM unnest($2::uuid[], $3::text[], $4::int4[], $5::jsonb[]) \
+                         AND e.schema_version = r.schema_version \
+                         AND e.payload::jsonb = r.payload::jsonb, false) \
+         FROM unnest($2::uuid[], $3::text[], $4::int4[], $5::text[]) \
               AS r(event_id, event_type, schema_version, payload) \
          LEFT JOIN event e ON e.event_id = r.event_id",
     )

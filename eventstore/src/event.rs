@@ -1,7 +1,9 @@
 //! The shapes of events going into and coming out of the store.
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -98,7 +100,7 @@ pub struct AppendResult {
 }
 
 /// An event as stored in its stream.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RecordedEvent {
     /// Unique across the whole store.
     pub event_id: Uuid,
@@ -110,16 +112,29 @@ pub struct RecordedEvent {
     pub event_type: String,
     /// The payload's schema version after upcasting.
     pub schema_version: i32,
-    /// The event's data, upcast to the current schema version.
-    pub payload: Value,
+    /// The event's data as JSON, upcast to the current schema version. Kept
+    /// unparsed: a reader deserialises it straight into its own types.
+    pub payload: Box<RawValue>,
     /// Who and what caused it.
     pub metadata: Metadata,
     /// When the store recorded it.
     pub recorded_at: DateTime<Utc>,
 }
 
+impl RecordedEvent {
+    /// The payload deserialised as `T`.
+    pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.payload.get())
+    }
+
+    /// The payload as a JSON value.
+    pub fn payload_value(&self) -> Value {
+        serde_json::from_str(self.payload.get()).unwrap_or(Value::Null)
+    }
+}
+
 /// An event read from the global log, with its position in commit order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct LoggedEvent {
     /// Gapless, from 1, in commit order.
     pub position: u64,

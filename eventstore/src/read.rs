@@ -1,19 +1,30 @@
 //! Reading a stream, and the global log in commit order.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use sqlx::postgres::PgRow;
-use sqlx::types::Json;
 use sqlx::Row;
 use uuid::Uuid;
 
 use crate::{EventStore, LoggedEvent, Metadata, ReadError, RecordedEvent};
 
+const READ_APPEND_ID_RANGE: &str =
+    "SELECT e.event_id, e.stream_id, e.stream_version, e.event_type, \
+     e.schema_version, e.payload::text, e.metadata::text, e.recorded_at, e.append_id \
+     FROM event e WHERE e.append_id BETWEEN $1 AND $2";
+const READ_APPEND_IDS: &str = "SELECT e.event_id, e.stream_id, e.stream_version, e.event_type, \
+     e.schema_version, e.payload::text, e.metadata::text, e.recorded_at, e.append_id \
+     FROM event e WHERE e.append_id = ANY($1)";
+
 /// Events one read returns at most.
 pub const READ_EVENTS_MAX: usize = 10_000;
 
 const EVENT_COLUMNS: &str = "e.event_id, e.stream_id, e.stream_version, e.event_type, \
-                             e.schema_version, e.payload, e.metadata, e.recorded_at";
+                             e.schema_version, e.payload::text, e.metadata::text, e.recorded_at";
 
 impl EventStore {
     /// The events of `stream_id` from version `from_version` (1 is the
@@ -60,25 +71,57 @@ impl EventStore {
         Ok(events)
     }
 
+    /// Reads sequenced events in two steps instead of one join: the log's
+    /// (position, append id) pairs for the range, then the events by append
+    /// id. Commit order and insertion order mostly agree, so the events of a
+    /// range of positions are usually a dense range of append ids, read with
+    /// one index range scan at nearly the cost of a plain table read; when a
+    /// long transaction spread them out, they are fetched by id instead.
     async fn read_sequenced(
         &self,
         after_position: u64,
         max_count: usize,
     ) -> Result<Vec<LoggedEvent>, ReadError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS}, l.position FROM log_entry l \
-             JOIN event e ON e.append_id = l.append_id \
-             WHERE l.position > $1 ORDER BY l.position LIMIT $2"
-        ))
+        // Positions are gapless, so a range selects exactly `max_count`
+        // entries (fewer at the head) and the planner knows it.
+        let entries: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT position, append_id FROM log_entry \
+             WHERE position > $1 AND position <= $1 + $2 ORDER BY position",
+        )
         .bind(after_position as i64)
         .bind(max_count as i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
+        let (Some(lowest), Some(highest)) = (
+            entries.iter().map(|(_, append_id)| *append_id).min(),
+            entries.iter().map(|(_, append_id)| *append_id).max(),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let dense = highest - lowest < 2 * entries.len() as i64;
+        let append_ids: Vec<i64>;
+        let query = if dense {
+            sqlx::query(READ_APPEND_ID_RANGE).bind(lowest).bind(highest)
+        } else {
+            append_ids = entries.iter().map(|(_, append_id)| *append_id).collect();
+            sqlx::query(READ_APPEND_IDS).bind(&append_ids)
+        };
+        // Decoded as the rows stream in, so the client's decoding overlaps
+        // the server's reading.
+        let mut events = HashMap::with_capacity(entries.len());
+        let mut rows = query.fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            events.insert(row.get::<i64, _>(8), self.decode(&row)?);
+        }
+        entries
+            .iter()
+            .map(|(position, append_id)| {
+                let event = events
+                    .remove(append_id)
+                    .ok_or(ReadError::Database(sqlx::Error::RowNotFound))?;
                 Ok(LoggedEvent {
-                    position: row.get::<i64, _>(8) as u64,
-                    event: self.decode(row)?,
+                    position: *position as u64,
+                    event,
                 })
             })
             .collect()
@@ -95,14 +138,25 @@ impl EventStore {
             schema_version: stored_version,
             reason,
         };
-        let payload: Value = row.get(5);
-        let metadata: Json<Metadata> = row
-            .try_get(6)
+        let payload: String = row.get(5);
+        let metadata: String = row.get(6);
+        let metadata: Metadata = serde_json::from_str(&metadata)
             .map_err(|error| undecodable(format!("metadata: {error}")))?;
-        let (schema_version, payload) = self
-            .upcasters
-            .upcast(&event_type, stored_version, payload)
-            .map_err(undecodable)?;
+        let (schema_version, payload) = if self.upcasters.applies_to(&event_type, stored_version) {
+            let payload: Value = serde_json::from_str(&payload)
+                .map_err(|error| undecodable(format!("payload: {error}")))?;
+            let (version, payload) = self
+                .upcasters
+                .upcast(&event_type, stored_version, payload)
+                .map_err(&undecodable)?;
+            let payload = serde_json::value::to_raw_value(&payload)
+                .map_err(|error| undecodable(format!("payload: {error}")))?;
+            (version, payload)
+        } else {
+            let payload = RawValue::from_string(payload)
+                .map_err(|error| undecodable(format!("payload: {error}")))?;
+            (stored_version, payload)
+        };
         let recorded_at: DateTime<Utc> = row.get(7);
         Ok(RecordedEvent {
             event_id,
@@ -111,7 +165,7 @@ impl EventStore {
             event_type,
             schema_version,
             payload,
-            metadata: metadata.0,
+            metadata,
             recorded_at,
         })
     }

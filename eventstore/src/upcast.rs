@@ -39,6 +39,14 @@ impl Upcasters {
         self
     }
 
+    /// True when some upgrade applies to `event_type` at `schema_version`.
+    pub fn applies_to(&self, event_type: &str, schema_version: i32) -> bool {
+        !self.steps.is_empty()
+            && self
+                .steps
+                .contains_key(&(event_type.to_owned(), schema_version))
+    }
+
     /// Runs every registered upgrade from `schema_version` on, returning the
     /// payload and the version it ends at.
     pub fn upcast(

@@ -19,7 +19,7 @@ async fn a_new_stream_numbers_its_events_from_one() {
     let stored = store.read_stream("order-1", 1, 100).await.unwrap();
     let versions: Vec<u64> = stored.iter().map(|e| e.stream_version).collect();
     assert_eq!(versions, vec![1, 2, 3]);
-    assert_eq!(stored[1].payload["n"], json!(2));
+    assert_eq!(stored[1].payload_value()["n"], json!(2));
 }
 
 #[tokio::test]

@@ -58,7 +58,7 @@ async fn a_superuser_edit_of_one_payload_is_found_at_exactly_that_event() {
         .await
         .unwrap();
     sqlx::query(
-        "UPDATE event SET payload = jsonb_set(payload, '{amount,amount}', '\"99.99\"') \
+        "UPDATE event SET payload = jsonb_set(payload::jsonb, '{amount,amount}', '\"99.99\"')::json \
          WHERE event_id = $1",
     )
     .bind(target.event.event_id)
