@@ -10,7 +10,7 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::{EventStore, LoggedEvent, Metadata, ReadError, RecordedEvent};
+use crate::{BlockingTransaction, EventStore, LoggedEvent, Metadata, ReadError, RecordedEvent};
 
 const READ_APPEND_ID_RANGE: &str =
     "SELECT e.event_id, e.stream_id, e.stream_version, e.event_type, \
@@ -58,8 +58,22 @@ impl EventStore {
         after_position: u64,
         max_count: usize,
     ) -> Result<Vec<LoggedEvent>, ReadError> {
+        Ok(self
+            .read_all_or_say_why_not(after_position, max_count)
+            .await?
+            .0)
+    }
+
+    /// [`EventStore::read_all`], and when it reached the head while committed
+    /// events were held back, the transaction that holds them.
+    pub(crate) async fn read_all_or_say_why_not(
+        &self,
+        after_position: u64,
+        max_count: usize,
+    ) -> Result<(Vec<LoggedEvent>, Option<BlockingTransaction>), ReadError> {
         let max_count = max_count.min(READ_EVENTS_MAX);
         let mut events = self.read_sequenced(after_position, max_count).await?;
+        let mut waiting_for = None;
         if events.len() < max_count {
             let outcome = self.sequence_all_ready().await?;
             let last = events.last().map_or(after_position, |e| e.position);
@@ -67,8 +81,9 @@ impl EventStore {
                 let rest = self.read_sequenced(last, max_count - events.len()).await?;
                 events.extend(rest);
             }
+            waiting_for = outcome.waiting_for;
         }
-        Ok(events)
+        Ok((events, waiting_for))
     }
 
     /// Reads sequenced events in two steps instead of one join: the log's

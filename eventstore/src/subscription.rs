@@ -8,12 +8,12 @@
 //! never delivers an event twice.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgListener;
 
 use crate::sequencer::LOG_CHANNEL;
-use crate::{EventStore, LoggedEvent, ReadError};
+use crate::{BlockingTransaction, EventStore, LoggedEvent, ReadError};
 
 /// How a subscription reads and waits.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,9 @@ pub struct SubscriptionOptions {
     pub poll_interval_ms: u64,
     /// Consecutive failed reads tolerated (with back-off) before giving up.
     pub read_failures_max: u32,
+    /// How long the log may be held back by an open transaction before the
+    /// subscription warns, naming it.
+    pub stall_warning_ms: u64,
 }
 
 impl Default for SubscriptionOptions {
@@ -32,6 +35,7 @@ impl Default for SubscriptionOptions {
             batch_events_max: 1_000,
             poll_interval_ms: 500,
             read_failures_max: 20,
+            stall_warning_ms: 5_000,
         }
     }
 }
@@ -43,6 +47,8 @@ pub struct Subscription {
     options: SubscriptionOptions,
     listener: Option<PgListener>,
     buffered: VecDeque<LoggedEvent>,
+    /// The transaction holding the log back, and since when we have seen it.
+    stalled: Option<(BlockingTransaction, Instant)>,
 }
 
 impl EventStore {
@@ -54,6 +60,7 @@ impl EventStore {
             options,
             listener: None,
             buffered: VecDeque::new(),
+            stalled: None,
         }
     }
 }
@@ -62,6 +69,12 @@ impl Subscription {
     /// The position of the last event handed out.
     pub fn position(&self) -> u64 {
         self.position
+    }
+
+    /// The transaction that holds back committed events this subscription
+    /// waits for, if any: what a stalled reader is waiting on.
+    pub fn waiting_for(&self) -> Option<&BlockingTransaction> {
+        self.stalled.as_ref().map(|(blocking, _)| blocking)
     }
 
     /// The next event, waiting for one to be committed if needed.
@@ -92,14 +105,17 @@ impl Subscription {
 
             match self
                 .store
-                .read_all(self.position, self.options.batch_events_max)
+                .read_all_or_say_why_not(self.position, self.options.batch_events_max)
                 .await
             {
-                Ok(events) if !events.is_empty() => {
-                    self.position = events.last().map_or(self.position, |e| e.position);
-                    return Ok(events);
+                Ok((events, waiting_for)) => {
+                    failures = 0;
+                    self.note_stall(waiting_for);
+                    if let Some(last) = events.last() {
+                        self.position = last.position;
+                        return Ok(events);
+                    }
                 }
-                Ok(_) => failures = 0,
                 Err(ReadError::Database(error)) if failures < self.options.read_failures_max => {
                     failures += 1;
                     let back_off = Duration::from_millis(50 * 2_u64.pow(failures.min(6)));
@@ -110,6 +126,30 @@ impl Subscription {
                 Err(error) => return Err(error),
             }
             self.wait(local_append).await;
+        }
+    }
+
+    /// Remembers what holds the log back and warns when it lasts.
+    fn note_stall(&mut self, waiting_for: Option<BlockingTransaction>) {
+        let Some(blocking) = waiting_for else {
+            self.stalled = None;
+            return;
+        };
+        let since = match &self.stalled {
+            Some((previous, since)) if previous.transaction_id == blocking.transaction_id => *since,
+            _ => Instant::now(),
+        };
+        let warn_after = Duration::from_millis(self.options.stall_warning_ms);
+        if since.elapsed() >= warn_after {
+            tracing::warn!(
+                position = self.position,
+                waiting_for = %blocking,
+                "the event log is held back by an open transaction"
+            );
+            // Warn again only after another full interval.
+            self.stalled = Some((blocking, Instant::now()));
+        } else {
+            self.stalled = Some((blocking, since));
         }
     }
 

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::events;
 use dropledger_eventstore::{ExpectedVersion, TestDatabase};
 
@@ -12,7 +14,8 @@ async fn database_with_history() -> TestDatabase {
         .append("order-1", ExpectedVersion::NoStream, &events(2))
         .await
         .unwrap();
-    store.read_all(0, 10).await.unwrap();
+    let status = store.wait_for_log(Duration::from_secs(30)).await.unwrap();
+    assert_eq!(status.head, 2);
     db
 }
 

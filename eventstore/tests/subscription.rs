@@ -87,8 +87,9 @@ async fn a_notification_from_another_process_wakes_a_subscriber_long_before_its_
         .append("order-1", ExpectedVersion::NoStream, &events(1))
         .await
         .unwrap();
-    // The other process announces its events by sequencing them.
-    other_process.log_status().await.unwrap();
+    // The other process announces its events by sequencing them (waiting
+    // out any transaction that other tests on the server hold open).
+    other_process.wait_for_log(DELIVERY_TIMEOUT).await.unwrap();
     assert_eq!(waiting.await.unwrap(), vec![1]);
 }
 
@@ -184,4 +185,36 @@ async fn a_subscription_survives_its_connections_being_terminated_without_loss_o
     // Nothing more is pending: a duplicate would show up here.
     let extra = tokio::time::timeout(Duration::from_millis(800), received.recv()).await;
     assert!(extra.is_err(), "unexpected extra delivery: {extra:?}");
+}
+
+#[tokio::test]
+async fn a_stalled_subscription_names_the_transaction_it_waits_for() {
+    let db = TestDatabase::new().await;
+    let store = db.store();
+    let mut open = store.begin().await.unwrap();
+    open.append("order-open", ExpectedVersion::NoStream, &events(1))
+        .await
+        .unwrap();
+    store
+        .append("order-later", ExpectedVersion::NoStream, &events(1))
+        .await
+        .unwrap();
+
+    let mut subscription = store.subscribe(
+        0,
+        SubscriptionOptions {
+            poll_interval_ms: 50,
+            ..SubscriptionOptions::default()
+        },
+    );
+    let nothing = tokio::time::timeout(Duration::from_millis(500), subscription.next()).await;
+    assert!(nothing.is_err(), "delivered past an open transaction");
+    let waiting_for = subscription
+        .waiting_for()
+        .expect("the subscription says what it waits for");
+    assert_eq!(waiting_for.database.as_deref(), Some(db.name()));
+
+    open.commit().await.unwrap();
+    assert_eq!(next_positions(&mut subscription, 2).await, vec![1, 2]);
+    assert!(subscription.waiting_for().is_none());
 }

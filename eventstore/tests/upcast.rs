@@ -3,6 +3,8 @@
 use dropledger_eventstore::{
     EventStore, ExpectedVersion, Metadata, NewEvent, TestDatabase, Upcasters,
 };
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 /// Version 1 of `CapitalContributed` carried the amount in cents and the
@@ -60,6 +62,7 @@ async fn a_version_one_payload_is_read_as_version_two() {
         read.payload_value(),
         json!({ "amount": { "amount": "1250.50", "currency": "USD" }, "reference": "seed" })
     );
+    reader.wait_for_log(Duration::from_secs(30)).await.unwrap();
     let logged = reader.read_all(0, 10).await.unwrap().remove(0);
     assert_eq!(logged.event.payload_value(), read.payload_value());
 }
