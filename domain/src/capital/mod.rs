@@ -1,0 +1,14 @@
+//! Working capital: one stream per currency holding the platform's cash,
+//! its holds, and every cash movement with its postings.
+
+mod command;
+mod error;
+mod event;
+mod state;
+#[cfg(test)]
+mod tests;
+
+pub use command::{CapitalCommand, CaptureStatus, HoldPurpose};
+pub use error::CapitalError;
+pub use event::CapitalEvent;
+pub use state::WorkingCapital;

@@ -1,0 +1,5 @@
+//! Payouts of commission to the admin and of net profit to sellers.
+
+mod payee;
+
+pub use payee::Payee;
