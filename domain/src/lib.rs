@@ -1,6 +1,25 @@
 //! The business rules of dropledger as pure Rust: money, ids, aggregates with
 //! `decide`/`evolve`, and double-entry ledger postings. No I/O lives here:
 //! time, ids and provider results come in as command data.
+//!
+//! Streams and their aggregates:
+//!
+//! | stream id | aggregate | events |
+//! |---|---|---|
+//! | `user-<uuid>` | [`User`] | [`UserEvent`] |
+//! | `product-<uuid>` | [`Product`] | [`ProductEvent`] |
+//! | `order-<uuid>` | [`Order`] | [`OrderEvent`] |
+//! | `capital-<CURRENCY>` | [`WorkingCapital`] | [`CapitalEvent`] |
+//! | `sale-<uuid>` | [`Sale`] | [`SaleEvent`] |
+//! | `payout-<uuid>` | [`Payout`] | [`PayoutEvent`] |
+//! | `platform-config` | [`PlatformConfig`] | [`PlatformEvent`] |
+//!
+//! Facts that touch two streams are decided by one function returning the
+//! events of both, to be appended atomically: [`capture_payment`],
+//! [`start_purchase`], [`confirm_purchase`], [`fail_purchase`],
+//! [`record_sale`], [`reserve_payout`], [`confirm_payout`], [`fail_payout`].
+//! The ledger — accounts and postings of every money event — is described in
+//! `LEDGER.md`.
 
 mod aggregate;
 mod capital;
@@ -8,9 +27,14 @@ mod email;
 mod ids;
 mod ledger;
 mod money;
+mod order;
 mod payout;
+mod platform;
+mod product;
+mod sale;
 #[cfg(test)]
 mod testkit;
+mod user;
 
 pub use aggregate::{Aggregate, DomainEvent, ErrorCode};
 pub use capital::{
@@ -27,4 +51,23 @@ pub use ledger::{
     PostedHold, Posting, Side, TrialBalance, TrialBalanceLine, UnknownAccount,
 };
 pub use money::{Currency, Money, MoneyError, Percentage, PercentageError, UnknownCurrency};
-pub use payout::Payee;
+pub use order::{
+    capture_payment, confirm_purchase, fail_purchase, start_purchase, CapturePayment,
+    ConfirmPurchase, FailPurchase, FailureReason, Order, OrderCommand, OrderDecision, OrderError,
+    OrderEvent, OrderStatus, ReviewReason, StartPurchase, QUANTITY_MAX,
+};
+pub use payout::{
+    confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, Payee, Payout,
+    PayoutCommand, PayoutDecision, PayoutDestination, PayoutEnvironment, PayoutError, PayoutEvent,
+    PayoutFailureReason, PayoutStatus, ReservePayout,
+};
+pub use platform::{PlatformCommand, PlatformConfig, PlatformError, PlatformEvent};
+pub use product::{
+    CheckoutTerms, Product, ProductCommand, ProductError, ProductEvent, ProductOrigin,
+    ProductStatus, ProductTitle,
+};
+pub use sale::{
+    record_sale, RecordOrderSale, RecordSale, Sale, SaleBreakdown, SaleCommand, SaleDecision,
+    SaleError, SaleEvent, SaleTerms,
+};
+pub use user::{Role, User, UserCommand, UserError, UserEvent};

@@ -1,0 +1,22 @@
+//! Orders: checkout, capture, purchase from the supplier, failure, sale.
+
+mod command;
+mod error;
+mod event;
+mod fulfilment;
+mod state;
+mod status;
+#[cfg(test)]
+mod tests;
+
+pub use command::{CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, StartPurchase};
+pub use error::OrderError;
+pub use event::OrderEvent;
+pub use fulfilment::{
+    capture_payment, confirm_purchase, fail_purchase, start_purchase, OrderDecision,
+};
+pub use state::Order;
+pub use status::{FailureReason, OrderStatus, ReviewReason};
+
+/// Most units one order may have; a guard against typos and abuse.
+pub const QUANTITY_MAX: u32 = 100;

@@ -1,0 +1,390 @@
+//! The order aggregate.
+
+use chrono::{DateTime, Utc};
+
+use super::command::{CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, StartPurchase};
+use super::error::OrderError;
+use super::event::OrderEvent;
+use super::status::{FailureReason, OrderStatus, ReviewReason};
+use super::QUANTITY_MAX;
+use crate::aggregate::Aggregate;
+use crate::ids::{CaptureId, HoldId, OrderId, ProductId, SaleId, SupplierOrderId, UserId};
+use crate::money::Money;
+use crate::sale::SaleTerms;
+
+/// An order as its events describe it; `Order::default()` is "not created".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Order {
+    placed: Option<Placed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Placed {
+    order_id: OrderId,
+    product_id: ProductId,
+    seller: UserId,
+    quantity: u32,
+    unit_price: Money,
+    unit_supplier_cost: Money,
+    status: OrderStatus,
+    buyer: Option<UserId>,
+    capture: Option<(CaptureId, Money)>,
+    open_hold: Option<(HoldId, Money)>,
+    supplier_order_id: Option<SupplierOrderId>,
+    supplier_cost: Option<Money>,
+    failure: Option<FailureReason>,
+    review: Option<ReviewReason>,
+    sale_id: Option<SaleId>,
+}
+
+impl Placed {
+    fn total(&self) -> Money {
+        // Checked when the order was created; see `decide_create`.
+        Money::from_total(
+            self.unit_price.amount() * rust_decimal::Decimal::from(self.quantity),
+            self.unit_price.currency(),
+        )
+    }
+
+    fn supplier_cost_quoted(&self) -> Money {
+        Money::from_total(
+            self.unit_supplier_cost.amount() * rust_decimal::Decimal::from(self.quantity),
+            self.unit_supplier_cost.currency(),
+        )
+    }
+}
+
+impl Order {
+    /// The stream id of an order, `order-<uuid>`.
+    pub fn stream_id(order_id: OrderId) -> String {
+        order_id.stream_id()
+    }
+
+    fn placed(&self) -> Result<&Placed, OrderError> {
+        self.placed.as_ref().ok_or(OrderError::NotFound)
+    }
+
+    /// The order's id, or `None` before creation.
+    pub fn id(&self) -> Option<OrderId> {
+        self.placed.as_ref().map(|placed| placed.order_id)
+    }
+
+    /// The status, or `None` before creation.
+    pub fn status(&self) -> Option<OrderStatus> {
+        self.placed.as_ref().map(|placed| placed.status)
+    }
+
+    /// Why it failed, while FAILED.
+    pub fn failure_reason(&self) -> Option<FailureReason> {
+        self.placed.as_ref().and_then(|placed| placed.failure)
+    }
+
+    /// The seller (the product's owner).
+    pub fn seller(&self) -> Option<UserId> {
+        self.placed.as_ref().map(|placed| placed.seller)
+    }
+
+    /// The buyer (the user who captured), once paid.
+    pub fn buyer(&self) -> Option<UserId> {
+        self.placed.as_ref().and_then(|placed| placed.buyer)
+    }
+
+    /// The product ordered.
+    pub fn product_id(&self) -> Option<ProductId> {
+        self.placed.as_ref().map(|placed| placed.product_id)
+    }
+
+    /// Price × quantity.
+    pub fn total(&self) -> Option<Money> {
+        self.placed.as_ref().map(Placed::total)
+    }
+
+    /// Supplier cost per unit at checkout × quantity: what a purchase reserves.
+    pub fn supplier_cost_quoted(&self) -> Option<Money> {
+        self.placed.as_ref().map(Placed::supplier_cost_quoted)
+    }
+
+    /// The hold on working capital while PURCHASING.
+    pub fn open_hold(&self) -> Option<HoldId> {
+        self.placed
+            .as_ref()
+            .and_then(|placed| placed.open_hold.map(|(hold_id, _)| hold_id))
+    }
+
+    /// The supplier's order id, once PURCHASED.
+    pub fn supplier_order_id(&self) -> Option<&SupplierOrderId> {
+        self.placed
+            .as_ref()
+            .and_then(|placed| placed.supplier_order_id.as_ref())
+    }
+
+    /// Why the order awaits review, if it does.
+    pub fn review_reason(&self) -> Option<ReviewReason> {
+        self.placed.as_ref().and_then(|placed| placed.review)
+    }
+
+    /// The recorded sale, if any.
+    pub fn sale_id(&self) -> Option<SaleId> {
+        self.placed.as_ref().and_then(|placed| placed.sale_id)
+    }
+
+    /// The facts a sale is recorded from; only a PURCHASED order whose sale
+    /// is not yet recorded has them.
+    pub fn sale_terms(&self) -> Result<SaleTerms, OrderError> {
+        let placed = self.placed()?;
+        if placed.status != OrderStatus::Purchased {
+            return Err(OrderError::InvalidTransition {
+                action: "record the sale of",
+                status: placed.status,
+            });
+        }
+        if let Some(sale_id) = placed.sale_id {
+            return Err(OrderError::AlreadySold(sale_id));
+        }
+        let (Some((_, fee)), Some(supplier_cost)) = (placed.capture.as_ref(), placed.supplier_cost)
+        else {
+            unreachable!("a PURCHASED order has a capture and a supplier cost")
+        };
+        Ok(SaleTerms {
+            order_id: placed.order_id,
+            seller: placed.seller,
+            sale_price: placed.total(),
+            supplier_cost,
+            fees: *fee,
+        })
+    }
+
+    fn expect_status(
+        &self,
+        action: &'static str,
+        allowed: &[OrderStatus],
+    ) -> Result<&Placed, OrderError> {
+        let placed = self.placed()?;
+        if allowed.contains(&placed.status) {
+            Ok(placed)
+        } else {
+            Err(OrderError::InvalidTransition {
+                action,
+                status: placed.status,
+            })
+        }
+    }
+
+    fn decide_capture(&self, command: CapturePayment) -> Result<OrderEvent, OrderError> {
+        let placed = self.expect_status("capture the payment of", &[OrderStatus::Created])?;
+        let expected = placed.total();
+        if command.amount != expected {
+            return Err(OrderError::AmountMismatch {
+                expected,
+                got: command.amount,
+            });
+        }
+        let fee = command.fee;
+        if fee.currency() != expected.currency()
+            || fee.is_negative()
+            || fee.checked_cmp(&expected)?.is_ge()
+        {
+            return Err(OrderError::InvalidFee {
+                fee,
+                amount: expected,
+            });
+        }
+        Ok(OrderEvent::OrderPaid {
+            buyer: command.buyer,
+            capture_id: command.capture_id,
+            amount: command.amount,
+            fee: command.fee,
+            capture_status: command.status,
+            paid_at: command.captured_at,
+        })
+    }
+
+    fn decide_start(&self, command: StartPurchase) -> Result<OrderEvent, OrderError> {
+        // A FAILED order may be retried (retryFulfilment): the failure may
+        // have been temporary, such as insufficient funds.
+        let placed = self.expect_status(
+            "start the purchase of",
+            &[OrderStatus::Paid, OrderStatus::Failed],
+        )?;
+        Ok(OrderEvent::OrderPurchaseStarted {
+            hold_id: command.hold_id,
+            reserved: placed.supplier_cost_quoted(),
+            started_at: command.started_at,
+        })
+    }
+
+    fn decide_confirm(&self, command: ConfirmPurchase) -> Result<OrderEvent, OrderError> {
+        let placed = self.expect_status("confirm the purchase of", &[OrderStatus::Purchasing])?;
+        let (_, reserved) = placed
+            .open_hold
+            .expect("a PURCHASING order has an open hold");
+        let cost = command.supplier_cost;
+        if cost.currency() != reserved.currency() || !cost.is_positive() {
+            return Err(OrderError::InvalidCost(cost));
+        }
+        if cost.checked_cmp(&reserved)?.is_gt() {
+            return Err(OrderError::CostExceedsReservation { reserved, cost });
+        }
+        Ok(OrderEvent::OrderPurchased {
+            supplier_order_id: command.supplier_order_id,
+            supplier_cost: cost,
+            purchased_at: command.confirmed_at,
+        })
+    }
+
+    fn decide_fail(&self, command: FailPurchase) -> Result<OrderEvent, OrderError> {
+        let placed = self.expect_status(
+            "fail the purchase of",
+            &[
+                OrderStatus::Paid,
+                OrderStatus::Purchasing,
+                OrderStatus::Failed,
+            ],
+        )?;
+        Ok(OrderEvent::OrderFailed {
+            reason: command.reason,
+            released_hold: placed.open_hold.map(|(hold_id, _)| hold_id),
+            failed_at: command.failed_at,
+        })
+    }
+
+    fn decide_record_sale(
+        &self,
+        sale_id: SaleId,
+        recorded_at: DateTime<Utc>,
+    ) -> Result<OrderEvent, OrderError> {
+        self.sale_terms()?;
+        Ok(OrderEvent::OrderSaleRecorded {
+            sale_id,
+            recorded_at,
+        })
+    }
+}
+
+impl Aggregate for Order {
+    type Command = OrderCommand;
+    type Event = OrderEvent;
+    type Error = OrderError;
+
+    fn decide(&self, command: OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
+        let event = match command {
+            OrderCommand::CreateOrder {
+                order_id,
+                terms,
+                quantity,
+                provider_order_id,
+                created_at,
+            } => {
+                if self.placed.is_some() {
+                    return Err(OrderError::AlreadyExists);
+                }
+                if quantity == 0 || quantity > QUANTITY_MAX {
+                    return Err(OrderError::InvalidQuantity(quantity));
+                }
+                // Refuse totals that overflow now, so later arithmetic cannot.
+                terms.unit_price.checked_mul(quantity)?;
+                terms.unit_supplier_cost.checked_mul(quantity)?;
+                OrderEvent::OrderCreated {
+                    order_id,
+                    product_id: terms.product_id,
+                    seller: terms.seller,
+                    quantity,
+                    unit_price: terms.unit_price,
+                    unit_supplier_cost: terms.unit_supplier_cost,
+                    provider_order_id,
+                    created_at,
+                }
+            }
+            OrderCommand::CapturePayment(command) => self.decide_capture(command)?,
+            OrderCommand::StartPurchase(command) => self.decide_start(command)?,
+            OrderCommand::ConfirmPurchase(command) => self.decide_confirm(command)?,
+            OrderCommand::FailPurchase(command) => self.decide_fail(command)?,
+            OrderCommand::FlagForReview { reason, flagged_at } => {
+                self.expect_status("flag", &[OrderStatus::Purchased])?;
+                OrderEvent::OrderFlaggedForReview { reason, flagged_at }
+            }
+            OrderCommand::RecordSale {
+                sale_id,
+                recorded_at,
+            } => self.decide_record_sale(sale_id, recorded_at)?,
+        };
+        Ok(vec![event])
+    }
+
+    fn evolve(mut self, event: &OrderEvent) -> Order {
+        if let OrderEvent::OrderCreated {
+            order_id,
+            product_id,
+            seller,
+            quantity,
+            unit_price,
+            unit_supplier_cost,
+            ..
+        } = event
+        {
+            self.placed = Some(Placed {
+                order_id: *order_id,
+                product_id: *product_id,
+                seller: *seller,
+                quantity: *quantity,
+                unit_price: *unit_price,
+                unit_supplier_cost: *unit_supplier_cost,
+                status: OrderStatus::Created,
+                buyer: None,
+                capture: None,
+                open_hold: None,
+                supplier_order_id: None,
+                supplier_cost: None,
+                failure: None,
+                review: None,
+                sale_id: None,
+            });
+            return self;
+        }
+        let Some(placed) = self.placed.as_mut() else {
+            return self;
+        };
+        match event {
+            OrderEvent::OrderCreated { .. } => {}
+            OrderEvent::OrderPaid {
+                buyer,
+                capture_id,
+                fee,
+                ..
+            } => {
+                placed.status = OrderStatus::Paid;
+                placed.buyer = Some(*buyer);
+                placed.capture = Some((capture_id.clone(), *fee));
+            }
+            OrderEvent::OrderPurchaseStarted {
+                hold_id, reserved, ..
+            } => {
+                placed.status = OrderStatus::Purchasing;
+                placed.failure = None;
+                placed.open_hold = Some((*hold_id, *reserved));
+            }
+            OrderEvent::OrderPurchased {
+                supplier_order_id,
+                supplier_cost,
+                ..
+            } => {
+                placed.status = OrderStatus::Purchased;
+                placed.open_hold = None;
+                placed.supplier_order_id = Some(supplier_order_id.clone());
+                placed.supplier_cost = Some(*supplier_cost);
+            }
+            OrderEvent::OrderFailed { reason, .. } => {
+                placed.status = OrderStatus::Failed;
+                placed.failure = Some(*reason);
+                placed.open_hold = None;
+            }
+            OrderEvent::OrderFlaggedForReview { reason, .. } => {
+                placed.review = Some(*reason);
+            }
+            OrderEvent::OrderSaleRecorded { sale_id, .. } => {
+                placed.sale_id = Some(*sale_id);
+            }
+        }
+        self
+    }
+}

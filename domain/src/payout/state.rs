@@ -1,0 +1,363 @@
+//! The payout aggregate.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::PayoutError;
+use super::payee::Payee;
+use super::types::{PayoutDestination, PayoutEnvironment, PayoutFailureReason, PayoutStatus};
+use crate::aggregate::{Aggregate, DomainEvent};
+use crate::ids::{EntryId, HoldId, PayoutId, ProviderPayoutId, SaleId};
+use crate::money::Money;
+
+/// What may be asked of a payout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayoutCommand {
+    /// A sale owes a payee money.
+    RequestPayout {
+        /// The payout's id.
+        payout_id: PayoutId,
+        /// The sale it comes from.
+        sale_id: SaleId,
+        /// Who is paid.
+        payee: Payee,
+        /// How much.
+        amount: Money,
+        /// When.
+        requested_at: DateTime<Utc>,
+    },
+    /// Reserve cash and hand the payout to the provider.
+    ReservePayout(ReservePayout),
+    /// Record that cash did not cover the payout (decided with working capital).
+    SkipForInsufficientFunds {
+        /// Free capital at the time.
+        free: Money,
+        /// When.
+        skipped_at: DateTime<Utc>,
+    },
+    /// The provider confirmed the payout.
+    ConfirmPayout(ConfirmPayout),
+    /// The provider refused or returned the payout in flight.
+    FailPayout(FailPayout),
+}
+
+/// Reserve cash and hand the payout to the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservePayout {
+    /// Id of the hold on working capital.
+    pub hold_id: HoldId,
+    /// Where to send it; `None` if the payee has set none.
+    pub destination: Option<PayoutDestination>,
+    /// Sandbox or production.
+    pub environment: PayoutEnvironment,
+    /// When.
+    pub reserved_at: DateTime<Utc>,
+}
+
+/// The provider confirmed the payout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmPayout {
+    /// The provider's id of the payout item.
+    pub provider_payout_id: ProviderPayoutId,
+    /// Id of the journal entry posting the hold.
+    pub entry_id: EntryId,
+    /// The provider's time.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// The provider refused or returned the payout in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailPayout {
+    /// Why.
+    pub reason: PayoutFailureReason,
+    /// The provider's time.
+    pub failed_at: DateTime<Utc>,
+}
+
+/// Something that happened to a payout. Cash moves in the working-capital
+/// events appended with these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum PayoutEvent {
+    /// A sale created a payout owed to a payee.
+    #[serde(rename = "PayoutRequested")]
+    PayoutRequested {
+        /// The payout.
+        payout_id: PayoutId,
+        /// The sale.
+        sale_id: SaleId,
+        /// Who is paid.
+        payee: Payee,
+        /// How much.
+        amount: Money,
+        /// When.
+        requested_at: DateTime<Utc>,
+    },
+    /// Cash was reserved and the payout handed to the provider.
+    #[serde(rename = "PayoutReserved")]
+    PayoutReserved {
+        /// The hold on working capital.
+        hold_id: HoldId,
+        /// Where it goes.
+        destination: PayoutDestination,
+        /// When.
+        reserved_at: DateTime<Utc>,
+    },
+    /// Available cash did not cover the payout; it will be retried.
+    #[serde(rename = "PayoutSkippedInsufficientFunds")]
+    PayoutSkippedInsufficientFunds {
+        /// Free capital at the time.
+        free: Money,
+        /// When.
+        skipped_at: DateTime<Utc>,
+    },
+    /// The provider confirmed the payout.
+    #[serde(rename = "PayoutSent")]
+    PayoutSent {
+        /// The provider's id.
+        provider_payout_id: ProviderPayoutId,
+        /// When.
+        sent_at: DateTime<Utc>,
+    },
+    /// The payout failed; any hold is voided in the same append.
+    #[serde(rename = "PayoutFailed")]
+    PayoutFailed {
+        /// Why.
+        reason: PayoutFailureReason,
+        /// The hold released, if one was placed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        released_hold: Option<HoldId>,
+        /// When.
+        failed_at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for PayoutEvent {
+    const SCHEMA_VERSION: i32 = 1;
+
+    fn event_type(&self) -> &'static str {
+        match self {
+            PayoutEvent::PayoutRequested { .. } => "PayoutRequested",
+            PayoutEvent::PayoutReserved { .. } => "PayoutReserved",
+            PayoutEvent::PayoutSkippedInsufficientFunds { .. } => "PayoutSkippedInsufficientFunds",
+            PayoutEvent::PayoutSent { .. } => "PayoutSent",
+            PayoutEvent::PayoutFailed { .. } => "PayoutFailed",
+        }
+    }
+}
+
+/// A payout as its events describe it; `Payout::default()` is "not requested".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Payout {
+    requested: Option<Requested>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Requested {
+    payout_id: PayoutId,
+    sale_id: SaleId,
+    payee: Payee,
+    amount: Money,
+    status: PayoutStatus,
+    in_flight: Option<HoldId>,
+    provider_payout_id: Option<ProviderPayoutId>,
+    failure: Option<PayoutFailureReason>,
+}
+
+impl Payout {
+    /// The stream id of a payout, `payout-<uuid>`.
+    pub fn stream_id(payout_id: PayoutId) -> String {
+        payout_id.stream_id()
+    }
+
+    /// The payout's id, once requested.
+    pub fn id(&self) -> Option<PayoutId> {
+        self.requested.as_ref().map(|r| r.payout_id)
+    }
+
+    /// The sale it comes from.
+    pub fn sale_id(&self) -> Option<SaleId> {
+        self.requested.as_ref().map(|r| r.sale_id)
+    }
+
+    /// Who is paid.
+    pub fn payee(&self) -> Option<Payee> {
+        self.requested.as_ref().map(|r| r.payee)
+    }
+
+    /// How much.
+    pub fn amount(&self) -> Option<Money> {
+        self.requested.as_ref().map(|r| r.amount)
+    }
+
+    /// The status.
+    pub fn status(&self) -> Option<PayoutStatus> {
+        self.requested.as_ref().map(|r| r.status)
+    }
+
+    /// The hold while the payout is in flight at the provider.
+    pub fn hold_in_flight(&self) -> Option<HoldId> {
+        self.requested.as_ref().and_then(|r| r.in_flight)
+    }
+
+    /// The provider's id, once sent.
+    pub fn provider_payout_id(&self) -> Option<&ProviderPayoutId> {
+        self.requested
+            .as_ref()
+            .and_then(|r| r.provider_payout_id.as_ref())
+    }
+
+    /// Why it failed, while FAILED.
+    pub fn failure_reason(&self) -> Option<PayoutFailureReason> {
+        self.requested.as_ref().and_then(|r| r.failure)
+    }
+
+    fn existing(&self) -> Result<&Requested, PayoutError> {
+        self.requested.as_ref().ok_or(PayoutError::NotFound)
+    }
+
+    /// A payout can be (re)tried when it is not sent and not in flight.
+    fn retryable(&self, action: &'static str) -> Result<&Requested, PayoutError> {
+        let requested = self.existing()?;
+        if requested.status == PayoutStatus::Sent || requested.in_flight.is_some() {
+            return Err(self.invalid(action, requested));
+        }
+        Ok(requested)
+    }
+
+    fn in_flight(&self, action: &'static str) -> Result<(&Requested, HoldId), PayoutError> {
+        let requested = self.existing()?;
+        match requested.in_flight {
+            Some(hold_id) => Ok((requested, hold_id)),
+            None => Err(self.invalid(action, requested)),
+        }
+    }
+
+    fn invalid(&self, action: &'static str, requested: &Requested) -> PayoutError {
+        PayoutError::InvalidTransition {
+            action,
+            status: requested.status,
+            in_flight: requested.in_flight.is_some(),
+        }
+    }
+}
+
+impl Aggregate for Payout {
+    type Command = PayoutCommand;
+    type Event = PayoutEvent;
+    type Error = PayoutError;
+
+    fn decide(&self, command: PayoutCommand) -> Result<Vec<PayoutEvent>, PayoutError> {
+        let event = match command {
+            PayoutCommand::RequestPayout {
+                payout_id,
+                sale_id,
+                payee,
+                amount,
+                requested_at,
+            } => {
+                if self.requested.is_some() {
+                    return Err(PayoutError::AlreadyExists);
+                }
+                if !amount.is_positive() {
+                    return Err(PayoutError::NonPositiveAmount(amount));
+                }
+                PayoutEvent::PayoutRequested {
+                    payout_id,
+                    sale_id,
+                    payee,
+                    amount,
+                    requested_at,
+                }
+            }
+            PayoutCommand::ReservePayout(command) => {
+                self.retryable("reserve")?;
+                match (command.destination, command.environment) {
+                    (Some(destination), _) => PayoutEvent::PayoutReserved {
+                        hold_id: command.hold_id,
+                        destination,
+                        reserved_at: command.reserved_at,
+                    },
+                    (None, PayoutEnvironment::Production) => PayoutEvent::PayoutFailed {
+                        reason: PayoutFailureReason::MissingPayoutEmail,
+                        released_hold: None,
+                        failed_at: command.reserved_at,
+                    },
+                    (None, PayoutEnvironment::Sandbox) => {
+                        return Err(PayoutError::MissingDestination)
+                    }
+                }
+            }
+            PayoutCommand::SkipForInsufficientFunds { free, skipped_at } => {
+                self.retryable("skip")?;
+                PayoutEvent::PayoutSkippedInsufficientFunds { free, skipped_at }
+            }
+            PayoutCommand::ConfirmPayout(command) => {
+                self.in_flight("confirm")?;
+                PayoutEvent::PayoutSent {
+                    provider_payout_id: command.provider_payout_id,
+                    sent_at: command.sent_at,
+                }
+            }
+            PayoutCommand::FailPayout(command) => {
+                let (_, hold_id) = self.in_flight("fail")?;
+                PayoutEvent::PayoutFailed {
+                    reason: command.reason,
+                    released_hold: Some(hold_id),
+                    failed_at: command.failed_at,
+                }
+            }
+        };
+        Ok(vec![event])
+    }
+
+    fn evolve(mut self, event: &PayoutEvent) -> Payout {
+        if let PayoutEvent::PayoutRequested {
+            payout_id,
+            sale_id,
+            payee,
+            amount,
+            ..
+        } = event
+        {
+            self.requested = Some(Requested {
+                payout_id: *payout_id,
+                sale_id: *sale_id,
+                payee: *payee,
+                amount: *amount,
+                status: PayoutStatus::Pending,
+                in_flight: None,
+                provider_payout_id: None,
+                failure: None,
+            });
+            return self;
+        }
+        let Some(requested) = self.requested.as_mut() else {
+            return self;
+        };
+        match event {
+            PayoutEvent::PayoutRequested { .. } => {}
+            PayoutEvent::PayoutReserved { hold_id, .. } => {
+                requested.status = PayoutStatus::Pending;
+                requested.failure = None;
+                requested.in_flight = Some(*hold_id);
+            }
+            PayoutEvent::PayoutSkippedInsufficientFunds { .. } => {
+                requested.status = PayoutStatus::SkippedInsufficientFunds;
+            }
+            PayoutEvent::PayoutSent {
+                provider_payout_id, ..
+            } => {
+                requested.status = PayoutStatus::Sent;
+                requested.in_flight = None;
+                requested.provider_payout_id = Some(provider_payout_id.clone());
+            }
+            PayoutEvent::PayoutFailed { reason, .. } => {
+                requested.status = PayoutStatus::Failed;
+                requested.in_flight = None;
+                requested.failure = Some(*reason);
+            }
+        }
+        self
+    }
+}
