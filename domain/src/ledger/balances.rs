@@ -234,7 +234,7 @@ mod tests {
         let mut books = Balances::new();
         let contribution = JournalEntry::new(
             EntryId::from_uuid(Uuid::from_u128(1)),
-            Utc::now(),
+            crate::testkit::at(0),
             vec![
                 Posting::debit(Account::CashAvailable, usd("100")).unwrap(),
                 Posting::credit(Account::OwnerCapital, usd("100")).unwrap(),
@@ -247,7 +247,7 @@ mod tests {
             Account::GoodsInTransit,
             Account::CashAvailable,
             usd("30"),
-            Utc::now(),
+            crate::testkit::at(0),
         )
         .unwrap();
         books.apply(LedgerEffect::HoldPlaced(&hold)).unwrap();
@@ -259,7 +259,7 @@ mod tests {
             .post(
                 EntryId::from_uuid(Uuid::from_u128(3)),
                 usd("25"),
-                Utc::now(),
+                crate::testkit::at(0),
             )
             .unwrap();
         books
@@ -284,7 +284,7 @@ mod tests {
             Account::GoodsInTransit,
             Account::CashAvailable,
             usd("30"),
-            Utc::now(),
+            crate::testkit::at(0),
         )
         .unwrap();
         assert_eq!(

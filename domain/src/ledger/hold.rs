@@ -166,7 +166,7 @@ mod tests {
             .post(
                 EntryId::from_uuid(Uuid::from_u128(2)),
                 usd("7.50"),
-                Utc::now(),
+                crate::testkit::at(0),
             )
             .unwrap();
         assert_eq!(posted.released, usd("2.50"));
@@ -181,7 +181,7 @@ mod tests {
         let result = hold("10").post(
             EntryId::from_uuid(Uuid::from_u128(2)),
             usd("10.01"),
-            Utc::now(),
+            crate::testkit::at(0),
         );
         assert_eq!(
             result,
@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn a_hold_must_be_positive_and_between_two_accounts() {
         let id = HoldId::from_uuid(Uuid::from_u128(1));
-        let now = Utc::now();
+        let now = crate::testkit::at(0);
         assert_eq!(
             Hold::new(
                 id,
