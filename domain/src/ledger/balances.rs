@@ -221,7 +221,6 @@ mod tests {
     use super::*;
     use crate::ids::EntryId;
     use crate::ledger::Posting;
-    use chrono::Utc;
     use rust_decimal_macros::dec;
     use uuid::Uuid;
 
