@@ -149,6 +149,10 @@ reference!(
     CaptureId
 );
 reference!(
+    /// PayPal's id of a refund (`id` of the refund response).
+    ProviderRefundId
+);
+reference!(
     /// The supplier's (AliExpress) order id.
     SupplierOrderId
 );

@@ -17,7 +17,7 @@
 //! Facts that touch two streams are decided by one function returning the
 //! events of both, to be appended atomically: [`capture_payment`],
 //! [`start_purchase`], [`confirm_purchase`], [`fail_purchase`],
-//! [`record_sale`], [`reserve_payout`], [`confirm_payout`], [`fail_payout`].
+//! [`refund_payment`], [`record_sale`], [`reserve_payout`], [`confirm_payout`], [`fail_payout`].
 //! The ledger — accounts and postings of every money event — is described in
 //! `LEDGER.md`.
 
@@ -43,8 +43,8 @@ pub use capital::{
 pub use email::{EmailAddress, InvalidEmail};
 pub use ids::{
     CaptureId, EntryId, HoldId, OrderId, PayoutId, ProductId, ProviderOrderId, ProviderPayoutId,
-    Reference, ReferenceError, SaleId, SupplierOrderId, SupplierProductId, UserId,
-    REFERENCE_CHARS_MAX,
+    ProviderRefundId, Reference, ReferenceError, SaleId, SupplierOrderId, SupplierProductId,
+    UserId, REFERENCE_CHARS_MAX,
 };
 pub use ledger::{
     Account, AccountBalance, AccountKind, Balances, Hold, JournalEntry, LedgerEffect, LedgerError,
@@ -52,9 +52,10 @@ pub use ledger::{
 };
 pub use money::{Currency, Money, MoneyError, Percentage, PercentageError, UnknownCurrency};
 pub use order::{
-    capture_payment, confirm_purchase, fail_purchase, start_purchase, CapturePayment,
-    ConfirmPurchase, FailPurchase, FailureReason, Order, OrderCommand, OrderDecision, OrderError,
-    OrderEvent, OrderStatus, ReviewReason, StartPurchase, QUANTITY_MAX,
+    capture_payment, confirm_purchase, fail_purchase, refund_payment, start_purchase,
+    CapturePayment, ConfirmPurchase, FailPurchase, FailureReason, Order, OrderCommand,
+    OrderDecision, OrderError, OrderEvent, OrderStatus, RefundPayment, ReviewReason, StartPurchase,
+    QUANTITY_MAX,
 };
 pub use payout::{
     confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, Payee, Payout,

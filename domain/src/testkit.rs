@@ -65,6 +65,7 @@ pub fn purchased_order(price: &str, supplier_cost: &str, fee: &str) -> crate::or
             amount: usd(price),
             fee: usd(fee),
             capture_status: CaptureStatus::Completed,
+            entry_id: entry_id(10),
             paid_at: at(1),
         },
         OrderEvent::OrderPurchaseStarted {

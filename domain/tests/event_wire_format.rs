@@ -102,6 +102,7 @@ fn an_order_paid_event_records_the_buyer_and_the_capture() {
         amount: usd("50"),
         fee: usd("1.75"),
         capture_status: CaptureStatus::Pending,
+        entry_id: EntryId::from_uuid(id(9)),
         paid_at: at(),
     };
     assert_wire(
@@ -114,6 +115,7 @@ fn an_order_paid_event_records_the_buyer_and_the_capture() {
             "amount": {"amount": "50.00", "currency": "USD"},
             "fee": {"amount": "1.75", "currency": "USD"},
             "capture_status": "PENDING",
+            "entry_id": "00000000-0000-0000-0000-000000000009",
             "paid_at": "2026-11-25T20:00:00Z"
         }),
     );
@@ -273,5 +275,50 @@ fn stream_ids_follow_the_naming_the_event_store_expects() {
     assert_eq!(
         Payout::stream_id(PayoutId::from_uuid(id(1))),
         "payout-00000000-0000-0000-0000-000000000001"
+    );
+}
+
+#[test]
+fn a_refund_entry_points_at_the_capture_entry_it_corrects() {
+    let entry = JournalEntry::new(
+        EntryId::from_uuid(id(11)),
+        at(),
+        vec![
+            Posting::debit(Account::CustomerPrepayments, usd("25")).unwrap(),
+            Posting::credit(Account::CashAvailable, usd("25")).unwrap(),
+        ],
+    )
+    .unwrap()
+    .correcting(EntryId::from_uuid(id(10)));
+    let event = CapitalEvent::PaymentRefunded {
+        order_id: OrderId::from_uuid(id(3)),
+        capture_id: CaptureId::parse("CAP").unwrap(),
+        refund_id: ProviderRefundId::parse("RF").unwrap(),
+        gross: usd("25"),
+        fee_returned: usd("0"),
+        entry,
+    };
+    assert_wire(
+        event,
+        "PaymentRefunded",
+        json!({
+            "type": "PaymentRefunded",
+            "order_id": "00000000-0000-0000-0000-000000000003",
+            "capture_id": "CAP",
+            "refund_id": "RF",
+            "gross": {"amount": "25.00", "currency": "USD"},
+            "fee_returned": {"amount": "0.00", "currency": "USD"},
+            "entry": {
+                "id": "00000000-0000-0000-0000-00000000000b",
+                "effective_at": "2026-11-25T20:00:00Z",
+                "corrects": "00000000-0000-0000-0000-00000000000a",
+                "postings": [
+                    {"account": "customer_prepayments", "side": "DEBIT",
+                     "amount": {"amount": "25.00", "currency": "USD"}},
+                    {"account": "cash:paypal:available", "side": "CREDIT",
+                     "amount": {"amount": "25.00", "currency": "USD"}}
+                ]
+            }
+        }),
     );
 }

@@ -38,6 +38,10 @@ enum Step {
     FailPurchase {
         order: usize,
     },
+    Refund {
+        order: usize,
+        fee_returned_per_mille: i64,
+    },
     RecordSale {
         order: usize,
         commission_percent: u32,
@@ -75,6 +79,10 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (pick(), 0i64..500)
             .prop_map(|(order, discount_cents)| Step::ConfirmPurchase { order, discount_cents }),
         1 => pick().prop_map(|order| Step::FailPurchase { order }),
+        1 => (pick(), 0i64..1_000).prop_map(|(order, fee_returned_per_mille)| Step::Refund {
+            order,
+            fee_returned_per_mille
+        }),
         3 => (pick(), 0u32..60)
             .prop_map(|(order, commission_percent)| Step::RecordSale { order, commission_percent }),
         3 => (0usize..8, prop::bool::weighted(0.9))
@@ -292,6 +300,36 @@ impl World {
                     failed_at: at,
                 };
                 if let Ok(decision) = fail_purchase(&self.orders[index].0, &self.capital, command) {
+                    self.apply_order_decision(index, decision);
+                }
+            }
+            Step::Refund {
+                order,
+                fee_returned_per_mille,
+            } if !self.orders.is_empty() => {
+                let index = order % orders;
+                let Some(total) = self.orders[index].0.total() else {
+                    return;
+                };
+                let fee = self.orders[index].1.iter().find_map(|event| match event {
+                    OrderEvent::OrderPaid { fee, .. } => Some(*fee),
+                    _ => None,
+                });
+                let Some(fee) = fee else { return };
+                let returned_cents: i64 = (fee.amount() * Decimal::from(fee_returned_per_mille)
+                    / Decimal::from(10))
+                .trunc()
+                .try_into()
+                .unwrap_or(0);
+                let command = RefundPayment {
+                    refund_id: ProviderRefundId::parse("RF").unwrap(),
+                    amount: total,
+                    fee_returned: usd_cents(returned_cents),
+                    entry_id: EntryId::from_uuid(self.uuid()),
+                    refunded_at: at,
+                };
+                if let Ok(decision) = refund_payment(&self.orders[index].0, &self.capital, command)
+                {
                     self.apply_order_decision(index, decision);
                 }
             }

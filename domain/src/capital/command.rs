@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CaptureId, EntryId, HoldId, OrderId, PayoutId, Reference};
+use crate::ids::{CaptureId, EntryId, HoldId, OrderId, PayoutId, ProviderRefundId, Reference};
 use crate::ledger::Account;
 use crate::money::Money;
 use crate::payout::Payee;
@@ -85,6 +85,27 @@ pub enum CapitalCommand {
         /// PayPal's capture id.
         capture_id: CaptureId,
         /// PayPal's `update_time`.
+        effective_at: DateTime<Utc>,
+    },
+    /// A completed capture was refunded in full to the customer.
+    RefundPayment {
+        /// Id of the journal entry to record.
+        entry_id: EntryId,
+        /// The cash entry of the capture this corrects.
+        corrects: EntryId,
+        /// The order refunded.
+        order_id: OrderId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// PayPal's refund id.
+        refund_id: ProviderRefundId,
+        /// What the customer paid and gets back.
+        gross: Money,
+        /// The fee PayPal withheld at capture.
+        fee: Money,
+        /// The part of that fee PayPal gives back (often nothing).
+        fee_returned: Money,
+        /// PayPal's refund time.
         effective_at: DateTime<Utc>,
     },
     /// Reserve free capital; refused unless free capital covers it.

@@ -47,6 +47,18 @@ pub enum CapitalError {
     /// This capture is already pending.
     #[error("capture {0} is already recorded as pending")]
     DuplicateCapture(CaptureId),
+    /// The capture is still PENDING at PayPal; it cannot be refunded from
+    /// available cash yet.
+    #[error("capture {0} is not completed")]
+    CaptureNotCompleted(CaptureId),
+    /// The fee returned on a refund is negative or above the fee withheld.
+    #[error("fee returned {returned} must be between zero and the fee {fee}")]
+    InvalidFeeReturned {
+        /// The fee returned.
+        returned: Money,
+        /// The fee withheld at capture.
+        fee: Money,
+    },
     /// A ledger rule refused the postings (e.g. posting more than a hold).
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -63,10 +75,12 @@ impl ErrorCode for CapitalError {
         match self {
             CapitalError::InsufficientFunds { .. } => "INSUFFICIENT_FUNDS",
             CapitalError::UnknownHold(_) | CapitalError::UnknownCapture(_) => "NOT_FOUND",
+            CapitalError::CaptureNotCompleted(_) => "INVALID_STATE",
             CapitalError::DuplicateHold(_) | CapitalError::DuplicateCapture(_) => "ALREADY_EXISTS",
             CapitalError::WrongCurrency { .. }
             | CapitalError::NonPositiveAmount(_)
             | CapitalError::InvalidFee { .. }
+            | CapitalError::InvalidFeeReturned { .. }
             | CapitalError::Ledger(_) => "INVALID_INPUT",
         }
     }

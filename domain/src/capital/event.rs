@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::{CaptureStatus, HoldPurpose};
 use crate::aggregate::DomainEvent;
-use crate::ids::{CaptureId, OrderId, Reference};
+use crate::ids::{CaptureId, OrderId, ProviderRefundId, Reference};
 use crate::ledger::{Hold, JournalEntry, LedgerEffect};
 use crate::money::Money;
 
@@ -48,6 +48,22 @@ pub enum CapitalEvent {
         /// Dr cash available, Cr cash pending.
         entry: JournalEntry,
     },
+    /// A completed capture was refunded in full; the entry corrects the capture's.
+    #[serde(rename = "PaymentRefunded")]
+    PaymentRefunded {
+        /// The order refunded.
+        order_id: OrderId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// PayPal's refund id.
+        refund_id: ProviderRefundId,
+        /// What the customer got back.
+        gross: Money,
+        /// The part of the capture fee PayPal gave back.
+        fee_returned: Money,
+        /// Dr customer prepayments, Cr cash, Cr prepaid fees, Dr fees lost.
+        entry: JournalEntry,
+    },
     /// Free capital was reserved (a pending transfer out of available cash).
     #[serde(rename = "HoldPlaced")]
     HoldPlaced {
@@ -88,6 +104,7 @@ impl DomainEvent for CapitalEvent {
             CapitalEvent::CapitalContributed { .. } => "CapitalContributed",
             CapitalEvent::PaymentReceived { .. } => "PaymentReceived",
             CapitalEvent::CaptureCompleted { .. } => "CaptureCompleted",
+            CapitalEvent::PaymentRefunded { .. } => "PaymentRefunded",
             CapitalEvent::HoldPlaced { .. } => "HoldPlaced",
             CapitalEvent::HoldPosted { .. } => "HoldPosted",
             CapitalEvent::HoldVoided { .. } => "HoldVoided",
@@ -98,7 +115,8 @@ impl DomainEvent for CapitalEvent {
         Some(match self {
             CapitalEvent::CapitalContributed { entry, .. }
             | CapitalEvent::PaymentReceived { entry, .. }
-            | CapitalEvent::CaptureCompleted { entry, .. } => LedgerEffect::Entry(entry),
+            | CapitalEvent::CaptureCompleted { entry, .. }
+            | CapitalEvent::PaymentRefunded { entry, .. } => LedgerEffect::Entry(entry),
             CapitalEvent::HoldPlaced { hold, .. } => LedgerEffect::HoldPlaced(hold),
             CapitalEvent::HoldPosted { hold, entry, .. } => {
                 LedgerEffect::HoldPosted { hold, entry }

@@ -138,6 +138,63 @@ impl WorkingCapital {
             entry,
         }])
     }
+
+    fn refund_payment(&self, command: CapitalCommand) -> Result<Vec<CapitalEvent>, CapitalError> {
+        let CapitalCommand::RefundPayment {
+            entry_id,
+            corrects,
+            order_id,
+            capture_id,
+            refund_id,
+            gross,
+            fee,
+            fee_returned,
+            effective_at,
+        } = command
+        else {
+            unreachable!("refund_payment is only called with RefundPayment")
+        };
+        self.check_money(gross)?;
+        if self.pending_captures.contains_key(&capture_id) {
+            return Err(CapitalError::CaptureNotCompleted(capture_id));
+        }
+        let lost = fee.checked_sub(fee_returned)?;
+        if fee_returned.is_negative() || lost.is_negative() {
+            return Err(CapitalError::InvalidFeeReturned {
+                returned: fee_returned,
+                fee,
+            });
+        }
+        // PayPal takes the refund out of the available balance, less any fee
+        // it gives back; our books must never show that balance below zero.
+        let paid_out = gross.checked_sub(fee_returned)?;
+        let free = self.free();
+        if free.checked_cmp(&paid_out)?.is_lt() {
+            return Err(CapitalError::InsufficientFunds {
+                free,
+                requested: paid_out,
+            });
+        }
+        let mut postings = vec![
+            Posting::debit(Account::CustomerPrepayments, gross)?,
+            Posting::credit(Account::CashAvailable, paid_out)?,
+        ];
+        if fee.is_positive() {
+            postings.push(Posting::credit(Account::PrepaidPaymentFees, fee)?);
+        }
+        if lost.is_positive() {
+            postings.push(Posting::debit(Account::PaymentFees, lost)?);
+        }
+        let entry = JournalEntry::new(entry_id, effective_at, postings)?.correcting(corrects);
+        Ok(vec![CapitalEvent::PaymentRefunded {
+            order_id,
+            capture_id,
+            refund_id,
+            gross,
+            fee_returned,
+            entry,
+        }])
+    }
 }
 
 impl Aggregate for WorkingCapital {
@@ -165,6 +222,7 @@ impl Aggregate for WorkingCapital {
                 Ok(vec![CapitalEvent::CapitalContributed { reference, entry }])
             }
             command @ CapitalCommand::ReceivePayment { .. } => self.receive_payment(command),
+            command @ CapitalCommand::RefundPayment { .. } => self.refund_payment(command),
             CapitalCommand::CompleteCapture {
                 entry_id,
                 capture_id,
@@ -256,6 +314,7 @@ impl Aggregate for WorkingCapital {
             CapitalEvent::CapitalContributed { entry, .. }
             | CapitalEvent::PaymentReceived { entry, .. }
             | CapitalEvent::CaptureCompleted { entry, .. }
+            | CapitalEvent::PaymentRefunded { entry, .. }
             | CapitalEvent::HoldPosted { entry, .. } => Some(entry),
             CapitalEvent::HoldPlaced { .. } | CapitalEvent::HoldVoided { .. } => None,
         } {
@@ -284,7 +343,9 @@ impl Aggregate for WorkingCapital {
             CapitalEvent::HoldPosted { hold, .. } | CapitalEvent::HoldVoided { hold, .. } => {
                 self.holds.remove(&hold.id());
             }
-            CapitalEvent::CapitalContributed { .. } | CapitalEvent::PaymentReceived { .. } => {}
+            CapitalEvent::CapitalContributed { .. }
+            | CapitalEvent::PaymentReceived { .. }
+            | CapitalEvent::PaymentRefunded { .. } => {}
         }
         self
     }

@@ -193,6 +193,16 @@ impl JournalEntry {
         }
     }
 
+    /// The same entry, marked as a correction of `original` (a refund of a
+    /// capture, say). Corrections are new entries, never edits.
+    #[must_use]
+    pub fn correcting(self, original: EntryId) -> JournalEntry {
+        JournalEntry {
+            corrects: Some(original),
+            ..self
+        }
+    }
+
     /// The entry's id.
     pub fn id(&self) -> EntryId {
         self.id

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use super::status::{FailureReason, ReviewReason};
 use crate::capital::CaptureStatus;
 use crate::ids::{
-    CaptureId, EntryId, HoldId, OrderId, ProviderOrderId, SaleId, SupplierOrderId, UserId,
+    CaptureId, EntryId, HoldId, OrderId, ProviderOrderId, ProviderRefundId, SaleId,
+    SupplierOrderId, UserId,
 };
 use crate::money::Money;
 use crate::product::CheckoutTerms;
@@ -34,6 +35,8 @@ pub enum OrderCommand {
     ConfirmPurchase(ConfirmPurchase),
     /// Buying failed.
     FailPurchase(FailPurchase),
+    /// The payment of an order that was not fulfilled was refunded in full.
+    RefundPayment(RefundPayment),
     /// A person must look at the order.
     FlagForReview {
         /// Why.
@@ -98,4 +101,19 @@ pub struct FailPurchase {
     pub reason: FailureReason,
     /// When.
     pub failed_at: DateTime<Utc>,
+}
+
+/// The payment of a PAID or FAILED order was refunded in full at PayPal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundPayment {
+    /// PayPal's refund id.
+    pub refund_id: ProviderRefundId,
+    /// The amount refunded; only full refunds of unfulfilled orders exist.
+    pub amount: Money,
+    /// The part of the capture fee PayPal gave back (`seller_payable_breakdown`).
+    pub fee_returned: Money,
+    /// Id of the correcting journal entry.
+    pub entry_id: EntryId,
+    /// PayPal's refund time.
+    pub refunded_at: DateTime<Utc>,
 }

@@ -42,6 +42,14 @@ pub enum OrderError {
         /// The amount captured.
         amount: Money,
     },
+    /// The fee returned on a refund is negative or above the fee withheld.
+    #[error("fee returned {returned} must be between zero and the fee {fee}")]
+    InvalidFeeReturned {
+        /// The fee returned.
+        returned: Money,
+        /// The fee withheld at capture.
+        fee: Money,
+    },
     /// The supplier charged more than was reserved; fail the purchase instead.
     #[error("supplier cost {cost} exceeds the {reserved} reserved")]
     CostExceedsReservation {
@@ -73,6 +81,7 @@ impl ErrorCode for OrderError {
             OrderError::InvalidQuantity(_)
             | OrderError::AmountMismatch { .. }
             | OrderError::InvalidFee { .. }
+            | OrderError::InvalidFeeReturned { .. }
             | OrderError::CostExceedsReservation { .. }
             | OrderError::InvalidCost(_)
             | OrderError::Money(_) => "INVALID_INPUT",

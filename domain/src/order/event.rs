@@ -7,7 +7,8 @@ use super::status::{FailureReason, ReviewReason};
 use crate::aggregate::DomainEvent;
 use crate::capital::CaptureStatus;
 use crate::ids::{
-    CaptureId, HoldId, OrderId, ProductId, ProviderOrderId, SaleId, SupplierOrderId, UserId,
+    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, ProviderRefundId, SaleId,
+    SupplierOrderId, UserId,
 };
 use crate::money::Money;
 
@@ -49,6 +50,8 @@ pub enum OrderEvent {
         fee: Money,
         /// PENDING or COMPLETED at capture.
         capture_status: CaptureStatus,
+        /// The cash entry of the capture (in the capital stream).
+        entry_id: EntryId,
         /// PayPal's capture time.
         paid_at: DateTime<Utc>,
     },
@@ -83,6 +86,16 @@ pub enum OrderEvent {
         /// When.
         failed_at: DateTime<Utc>,
     },
+    /// The payment of the unfulfilled order was refunded in full.
+    #[serde(rename = "OrderRefunded")]
+    OrderRefunded {
+        /// PayPal's refund id.
+        refund_id: ProviderRefundId,
+        /// The amount refunded.
+        amount: Money,
+        /// PayPal's refund time.
+        refunded_at: DateTime<Utc>,
+    },
     /// The order needs a person to look at it.
     #[serde(rename = "OrderFlaggedForReview")]
     OrderFlaggedForReview {
@@ -111,6 +124,7 @@ impl DomainEvent for OrderEvent {
             OrderEvent::OrderPurchaseStarted { .. } => "OrderPurchaseStarted",
             OrderEvent::OrderPurchased { .. } => "OrderPurchased",
             OrderEvent::OrderFailed { .. } => "OrderFailed",
+            OrderEvent::OrderRefunded { .. } => "OrderRefunded",
             OrderEvent::OrderFlaggedForReview { .. } => "OrderFlaggedForReview",
             OrderEvent::OrderSaleRecorded { .. } => "OrderSaleRecorded",
         }

@@ -4,7 +4,9 @@
 //! in one atomic append with the expected versions of both streams, so two
 //! concurrent fulfilments can never both spend the same money.
 
-use super::command::{CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, StartPurchase};
+use super::command::{
+    CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, RefundPayment, StartPurchase,
+};
 use super::error::OrderError;
 use super::event::OrderEvent;
 use super::state::Order;
@@ -121,6 +123,34 @@ pub fn fail_purchase(
         })?,
         None => Vec::new(),
     };
+    Ok(OrderDecision {
+        order: order_events,
+        capital: capital_events,
+    })
+}
+
+/// The payment of an unfulfilled (PAID or FAILED) order was refunded in full:
+/// the order becomes REFUNDED and a correcting cash entry, pointing at the
+/// capture's, takes the money out of available cash. Refused while the
+/// capture is still pending, or when free capital does not cover it.
+pub fn refund_payment(
+    order: &Order,
+    capital: &WorkingCapital,
+    command: RefundPayment,
+) -> Result<OrderDecision, OrderError> {
+    let order_events = order.decide(OrderCommand::RefundPayment(command.clone()))?;
+    let capture = order.capture().expect("a refundable order has a capture");
+    let capital_events = capital.decide(CapitalCommand::RefundPayment {
+        entry_id: command.entry_id,
+        corrects: capture.entry_id,
+        order_id: order_id(order)?,
+        capture_id: capture.capture_id.clone(),
+        refund_id: command.refund_id,
+        gross: command.amount,
+        fee: capture.fee,
+        fee_returned: command.fee_returned,
+        effective_at: command.refunded_at,
+    })?;
     Ok(OrderDecision {
         order: order_events,
         capital: capital_events,

@@ -9,11 +9,13 @@ mod status;
 #[cfg(test)]
 mod tests;
 
-pub use command::{CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, StartPurchase};
+pub use command::{
+    CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, RefundPayment, StartPurchase,
+};
 pub use error::OrderError;
 pub use event::OrderEvent;
 pub use fulfilment::{
-    capture_payment, confirm_purchase, fail_purchase, start_purchase, OrderDecision,
+    capture_payment, confirm_purchase, fail_purchase, refund_payment, start_purchase, OrderDecision,
 };
 pub use state::Order;
 pub use status::{FailureReason, OrderStatus, ReviewReason};

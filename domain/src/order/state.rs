@@ -2,13 +2,15 @@
 
 use chrono::{DateTime, Utc};
 
-use super::command::{CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, StartPurchase};
+use super::command::{
+    CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, RefundPayment, StartPurchase,
+};
 use super::error::OrderError;
 use super::event::OrderEvent;
 use super::status::{FailureReason, OrderStatus, ReviewReason};
 use super::QUANTITY_MAX;
 use crate::aggregate::Aggregate;
-use crate::ids::{CaptureId, HoldId, OrderId, ProductId, SaleId, SupplierOrderId, UserId};
+use crate::ids::{CaptureId, EntryId, HoldId, OrderId, ProductId, SaleId, SupplierOrderId, UserId};
 use crate::money::Money;
 use crate::sale::SaleTerms;
 
@@ -28,13 +30,21 @@ struct Placed {
     unit_supplier_cost: Money,
     status: OrderStatus,
     buyer: Option<UserId>,
-    capture: Option<(CaptureId, Money)>,
+    capture: Option<Capture>,
     open_hold: Option<(HoldId, Money)>,
     supplier_order_id: Option<SupplierOrderId>,
     supplier_cost: Option<Money>,
     failure: Option<FailureReason>,
     review: Option<ReviewReason>,
     sale_id: Option<SaleId>,
+}
+
+/// The payment as captured, for the sale and for a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Capture {
+    pub(crate) capture_id: CaptureId,
+    pub(crate) entry_id: EntryId,
+    pub(crate) fee: Money,
 }
 
 impl Placed {
@@ -141,7 +151,8 @@ impl Order {
         if let Some(sale_id) = placed.sale_id {
             return Err(OrderError::AlreadySold(sale_id));
         }
-        let (Some((_, fee)), Some(supplier_cost)) = (placed.capture.as_ref(), placed.supplier_cost)
+        let (Some(Capture { fee, .. }), Some(supplier_cost)) =
+            (placed.capture.as_ref(), placed.supplier_cost)
         else {
             unreachable!("a PURCHASED order has a capture and a supplier cost")
         };
@@ -151,6 +162,43 @@ impl Order {
             sale_price: placed.total(),
             supplier_cost,
             fees: *fee,
+        })
+    }
+
+    /// The captured payment, once paid.
+    pub(crate) fn capture(&self) -> Option<&Capture> {
+        self.placed
+            .as_ref()
+            .and_then(|placed| placed.capture.as_ref())
+    }
+
+    fn decide_refund(&self, command: RefundPayment) -> Result<OrderEvent, OrderError> {
+        // Only money of an order that was never fulfilled goes back this way;
+        // refunding a sold order would also reverse the sale and its payouts.
+        let placed = self.expect_status("refund", &[OrderStatus::Paid, OrderStatus::Failed])?;
+        let expected = placed.total();
+        if command.amount != expected {
+            return Err(OrderError::AmountMismatch {
+                expected,
+                got: command.amount,
+            });
+        }
+        let fee = placed
+            .capture
+            .as_ref()
+            .map(|capture| capture.fee)
+            .expect("a PAID or FAILED order has a capture");
+        let returned = command.fee_returned;
+        if returned.currency() != fee.currency()
+            || returned.is_negative()
+            || returned.checked_cmp(&fee)?.is_gt()
+        {
+            return Err(OrderError::InvalidFeeReturned { returned, fee });
+        }
+        Ok(OrderEvent::OrderRefunded {
+            refund_id: command.refund_id,
+            amount: command.amount,
+            refunded_at: command.refunded_at,
         })
     }
 
@@ -195,6 +243,7 @@ impl Order {
             amount: command.amount,
             fee: command.fee,
             capture_status: command.status,
+            entry_id: command.entry_id,
             paid_at: command.captured_at,
         })
     }
@@ -299,6 +348,7 @@ impl Aggregate for Order {
             OrderCommand::StartPurchase(command) => self.decide_start(command)?,
             OrderCommand::ConfirmPurchase(command) => self.decide_confirm(command)?,
             OrderCommand::FailPurchase(command) => self.decide_fail(command)?,
+            OrderCommand::RefundPayment(command) => self.decide_refund(command)?,
             OrderCommand::FlagForReview { reason, flagged_at } => {
                 self.expect_status("flag", &[OrderStatus::Purchased])?;
                 OrderEvent::OrderFlaggedForReview { reason, flagged_at }
@@ -350,11 +400,19 @@ impl Aggregate for Order {
                 buyer,
                 capture_id,
                 fee,
+                entry_id,
                 ..
             } => {
                 placed.status = OrderStatus::Paid;
                 placed.buyer = Some(*buyer);
-                placed.capture = Some((capture_id.clone(), *fee));
+                placed.capture = Some(Capture {
+                    capture_id: capture_id.clone(),
+                    entry_id: *entry_id,
+                    fee: *fee,
+                });
+            }
+            OrderEvent::OrderRefunded { .. } => {
+                placed.status = OrderStatus::Refunded;
             }
             OrderEvent::OrderPurchaseStarted {
                 hold_id, reserved, ..

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 
-/// Where an order is: CREATED → PAID → PURCHASING → PURCHASED, or FAILED.
+/// Where an order is: CREATED → PAID → PURCHASING → PURCHASED, or FAILED;
+/// a PAID or FAILED order may be REFUNDED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
@@ -18,6 +19,8 @@ pub enum OrderStatus {
     Purchased,
     /// Fulfilment failed; see the reason. A failed order may be retried.
     Failed,
+    /// The payment of an unfulfilled order was refunded; nothing more happens.
+    Refunded,
 }
 
 impl OrderStatus {
@@ -29,6 +32,7 @@ impl OrderStatus {
             OrderStatus::Purchasing => "PURCHASING",
             OrderStatus::Purchased => "PURCHASED",
             OrderStatus::Failed => "FAILED",
+            OrderStatus::Refunded => "REFUNDED",
         }
     }
 }
