@@ -4,6 +4,7 @@ mod command;
 mod error;
 mod event;
 mod fulfilment;
+mod rules;
 mod state;
 mod status;
 #[cfg(test)]

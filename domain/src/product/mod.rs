@@ -4,8 +4,7 @@
 mod state;
 #[cfg(test)]
 mod tests;
+mod types;
 
-pub use state::{
-    CheckoutTerms, Product, ProductCommand, ProductError, ProductEvent, ProductOrigin,
-    ProductStatus, ProductTitle,
-};
+pub use state::{Product, ProductCommand, ProductEvent};
+pub use types::{CheckoutTerms, ProductError, ProductOrigin, ProductStatus, ProductTitle};
