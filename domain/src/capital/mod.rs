@@ -4,6 +4,7 @@
 mod command;
 mod error;
 mod event;
+mod rules;
 mod state;
 #[cfg(test)]
 mod tests;

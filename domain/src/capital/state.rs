@@ -9,7 +9,7 @@ use super::error::CapitalError;
 use super::event::CapitalEvent;
 use crate::aggregate::Aggregate;
 use crate::ids::{CaptureId, HoldId, OrderId};
-use crate::ledger::{Account, Hold, JournalEntry, Posting};
+use crate::ledger::{Account, Hold};
 use crate::money::{Currency, Money};
 
 /// Cash available and pending, open holds, and captures awaiting completion.
@@ -19,11 +19,11 @@ use crate::money::{Currency, Money};
 /// below zero: posting spends at most what was held.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkingCapital {
-    currency: Currency,
-    available: Decimal,
-    pending: Decimal,
-    holds: BTreeMap<HoldId, (HoldPurpose, Hold)>,
-    pending_captures: BTreeMap<CaptureId, (OrderId, Money)>,
+    pub(super) currency: Currency,
+    pub(super) available: Decimal,
+    pub(super) pending: Decimal,
+    pub(super) holds: BTreeMap<HoldId, (HoldPurpose, Hold)>,
+    pub(super) pending_captures: BTreeMap<CaptureId, (OrderId, Money)>,
 }
 
 impl WorkingCapital {
@@ -84,117 +84,6 @@ impl WorkingCapital {
     pub fn open_holds(&self) -> impl Iterator<Item = (&HoldPurpose, &Hold)> {
         self.holds.values().map(|(purpose, hold)| (purpose, hold))
     }
-
-    fn check_money(&self, amount: Money) -> Result<(), CapitalError> {
-        if amount.currency() != self.currency {
-            return Err(CapitalError::WrongCurrency {
-                expected: self.currency,
-                got: amount.currency(),
-            });
-        }
-        if !amount.is_positive() {
-            return Err(CapitalError::NonPositiveAmount(amount));
-        }
-        Ok(())
-    }
-
-    fn receive_payment(&self, command: CapitalCommand) -> Result<Vec<CapitalEvent>, CapitalError> {
-        let CapitalCommand::ReceivePayment {
-            entry_id,
-            order_id,
-            capture_id,
-            gross,
-            fee,
-            status,
-            effective_at,
-        } = command
-        else {
-            unreachable!("receive_payment is only called with ReceivePayment")
-        };
-        self.check_money(gross)?;
-        let net = gross.checked_sub(fee)?;
-        if fee.currency() != self.currency || fee.is_negative() || !net.is_positive() {
-            return Err(CapitalError::InvalidFee { fee, gross });
-        }
-        if self.pending_captures.contains_key(&capture_id) {
-            return Err(CapitalError::DuplicateCapture(capture_id));
-        }
-        let cash = match status {
-            CaptureStatus::Pending => Account::CashPending,
-            CaptureStatus::Completed => Account::CashAvailable,
-        };
-        let mut postings = vec![Posting::debit(cash, net)?];
-        if fee.is_positive() {
-            postings.push(Posting::debit(Account::PrepaidPaymentFees, fee)?);
-        }
-        postings.push(Posting::credit(Account::CustomerPrepayments, gross)?);
-        let entry = JournalEntry::new(entry_id, effective_at, postings)?;
-        Ok(vec![CapitalEvent::PaymentReceived {
-            order_id,
-            capture_id,
-            status,
-            gross,
-            fee,
-            entry,
-        }])
-    }
-
-    fn refund_payment(&self, command: CapitalCommand) -> Result<Vec<CapitalEvent>, CapitalError> {
-        let CapitalCommand::RefundPayment {
-            entry_id,
-            corrects,
-            order_id,
-            capture_id,
-            refund_id,
-            gross,
-            fee,
-            fee_returned,
-            effective_at,
-        } = command
-        else {
-            unreachable!("refund_payment is only called with RefundPayment")
-        };
-        self.check_money(gross)?;
-        if self.pending_captures.contains_key(&capture_id) {
-            return Err(CapitalError::CaptureNotCompleted(capture_id));
-        }
-        let lost = fee.checked_sub(fee_returned)?;
-        if fee_returned.is_negative() || lost.is_negative() {
-            return Err(CapitalError::InvalidFeeReturned {
-                returned: fee_returned,
-                fee,
-            });
-        }
-        // PayPal takes the refund out of the available balance, less any fee
-        // it gives back; our books must never show that balance below zero.
-        let paid_out = gross.checked_sub(fee_returned)?;
-        let free = self.free();
-        if free.checked_cmp(&paid_out)?.is_lt() {
-            return Err(CapitalError::InsufficientFunds {
-                free,
-                requested: paid_out,
-            });
-        }
-        let mut postings = vec![
-            Posting::debit(Account::CustomerPrepayments, gross)?,
-            Posting::credit(Account::CashAvailable, paid_out)?,
-        ];
-        if fee.is_positive() {
-            postings.push(Posting::credit(Account::PrepaidPaymentFees, fee)?);
-        }
-        if lost.is_positive() {
-            postings.push(Posting::debit(Account::PaymentFees, lost)?);
-        }
-        let entry = JournalEntry::new(entry_id, effective_at, postings)?.correcting(corrects);
-        Ok(vec![CapitalEvent::PaymentRefunded {
-            order_id,
-            capture_id,
-            refund_id,
-            gross,
-            fee_returned,
-            entry,
-        }])
-    }
 }
 
 impl Aggregate for WorkingCapital {
@@ -209,102 +98,30 @@ impl Aggregate for WorkingCapital {
                 amount,
                 reference,
                 effective_at,
-            } => {
-                self.check_money(amount)?;
-                let entry = JournalEntry::new(
-                    entry_id,
-                    effective_at,
-                    vec![
-                        Posting::debit(Account::CashAvailable, amount)?,
-                        Posting::credit(Account::OwnerCapital, amount)?,
-                    ],
-                )?;
-                Ok(vec![CapitalEvent::CapitalContributed { reference, entry }])
-            }
+            } => self.contribute(entry_id, amount, reference, effective_at),
             command @ CapitalCommand::ReceivePayment { .. } => self.receive_payment(command),
             command @ CapitalCommand::RefundPayment { .. } => self.refund_payment(command),
             CapitalCommand::CompleteCapture {
                 entry_id,
                 capture_id,
                 effective_at,
-            } => {
-                let (order_id, net) = self
-                    .pending_captures
-                    .get(&capture_id)
-                    .ok_or_else(|| CapitalError::UnknownCapture(capture_id.clone()))?;
-                let entry = JournalEntry::new(
-                    entry_id,
-                    effective_at,
-                    vec![
-                        Posting::debit(Account::CashAvailable, *net)?,
-                        Posting::credit(Account::CashPending, *net)?,
-                    ],
-                )?;
-                Ok(vec![CapitalEvent::CaptureCompleted {
-                    order_id: *order_id,
-                    capture_id,
-                    entry,
-                }])
-            }
+            } => self.complete_capture(entry_id, capture_id, effective_at),
             CapitalCommand::PlaceHold {
                 hold_id,
                 purpose,
                 amount,
                 effective_at,
-            } => {
-                self.check_money(amount)?;
-                if self.holds.contains_key(&hold_id) {
-                    return Err(CapitalError::DuplicateHold(hold_id));
-                }
-                let free = self.free();
-                if free.checked_cmp(&amount)?.is_lt() {
-                    return Err(CapitalError::InsufficientFunds {
-                        free,
-                        requested: amount,
-                    });
-                }
-                let hold = Hold::new(
-                    hold_id,
-                    purpose.debit_account(),
-                    Account::CashAvailable,
-                    amount,
-                    effective_at,
-                )?;
-                Ok(vec![CapitalEvent::HoldPlaced { purpose, hold }])
-            }
+            } => self.place_hold(hold_id, purpose, amount, effective_at),
             CapitalCommand::PostHold {
                 hold_id,
                 entry_id,
                 amount,
                 effective_at,
-            } => {
-                let (purpose, hold) = self
-                    .holds
-                    .get(&hold_id)
-                    .ok_or(CapitalError::UnknownHold(hold_id))?;
-                self.check_money(amount)?;
-                let posted = hold.post(entry_id, amount, effective_at)?;
-                Ok(vec![CapitalEvent::HoldPosted {
-                    purpose: *purpose,
-                    hold: hold.clone(),
-                    released: posted.released,
-                    entry: posted.entry,
-                }])
-            }
+            } => self.post_hold(hold_id, entry_id, amount, effective_at),
             CapitalCommand::VoidHold {
                 hold_id,
                 effective_at,
-            } => {
-                let (purpose, hold) = self
-                    .holds
-                    .get(&hold_id)
-                    .ok_or(CapitalError::UnknownHold(hold_id))?;
-                Ok(vec![CapitalEvent::HoldVoided {
-                    purpose: *purpose,
-                    hold: hold.clone(),
-                    voided_at: effective_at,
-                }])
-            }
+            } => self.void_hold(hold_id, effective_at),
         }
     }
 

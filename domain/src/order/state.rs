@@ -44,6 +44,39 @@ pub(crate) struct Capture {
 }
 
 impl Placed {
+    /// The order as an `OrderCreated` event starts it; `None` for other events.
+    fn created(event: &OrderEvent) -> Option<Placed> {
+        let OrderEvent::OrderCreated {
+            order_id,
+            product_id,
+            seller,
+            quantity,
+            unit_price,
+            unit_supplier_cost,
+            ..
+        } = event
+        else {
+            return None;
+        };
+        Some(Placed {
+            order_id: *order_id,
+            product_id: *product_id,
+            seller: *seller,
+            quantity: *quantity,
+            unit_price: *unit_price,
+            unit_supplier_cost: *unit_supplier_cost,
+            status: OrderStatus::Created,
+            buyer: None,
+            capture: None,
+            open_hold: None,
+            supplier_order_id: None,
+            supplier_cost: None,
+            failure: None,
+            review: None,
+            sale_id: None,
+        })
+    }
+
     pub(super) fn total(&self) -> Money {
         // Checked when the order was created; see `decide_create`.
         Money::from_total(
@@ -221,33 +254,8 @@ impl Aggregate for Order {
     }
 
     fn evolve(mut self, event: &OrderEvent) -> Order {
-        if let OrderEvent::OrderCreated {
-            order_id,
-            product_id,
-            seller,
-            quantity,
-            unit_price,
-            unit_supplier_cost,
-            ..
-        } = event
-        {
-            self.placed = Some(Placed {
-                order_id: *order_id,
-                product_id: *product_id,
-                seller: *seller,
-                quantity: *quantity,
-                unit_price: *unit_price,
-                unit_supplier_cost: *unit_supplier_cost,
-                status: OrderStatus::Created,
-                buyer: None,
-                capture: None,
-                open_hold: None,
-                supplier_order_id: None,
-                supplier_cost: None,
-                failure: None,
-                review: None,
-                sale_id: None,
-            });
+        if let Some(created) = Placed::created(event) {
+            self.placed = Some(created);
             return self;
         }
         let Some(placed) = self.placed.as_mut() else {

@@ -88,8 +88,24 @@ pub fn record_sale(
         sale_id,
         recorded_at: effective_at,
     })?;
+    let payouts = request_payouts(&sale_events, sale_id, effective_at)?;
+    Ok(SaleDecision {
+        sale: sale_events,
+        order: order_events,
+        payouts,
+        refused: None,
+    })
+}
+
+/// The commission payout (if any commission) and the seller's payout of a
+/// recorded sale, each the first event of its own stream.
+fn request_payouts(
+    sale_events: &[SaleEvent],
+    sale_id: SaleId,
+    requested_at: DateTime<Utc>,
+) -> Result<Vec<(PayoutId, Vec<PayoutEvent>)>, SaleError> {
     let mut payouts = Vec::new();
-    for event in &sale_events {
+    for event in sale_events {
         let SaleEvent::SaleRecorded {
             seller,
             breakdown,
@@ -111,15 +127,10 @@ pub fn record_sale(
                 sale_id,
                 payee,
                 amount,
-                requested_at: effective_at,
+                requested_at,
             })?;
             payouts.push((payout_id, events));
         }
     }
-    Ok(SaleDecision {
-        sale: sale_events,
-        order: order_events,
-        payouts,
-        refused: None,
-    })
+    Ok(payouts)
 }
