@@ -322,3 +322,57 @@ fn a_refund_entry_points_at_the_capture_entry_it_corrects() {
         }),
     );
 }
+
+fn assert_tag_is_event_type<E: DomainEvent>(events: &[E]) {
+    for event in events {
+        let json = serde_json::to_value(event).unwrap();
+        assert_eq!(json["type"], event.event_type(), "{event:?}");
+        assert_eq!(&serde_json::from_value::<E>(json).unwrap(), event);
+    }
+}
+
+#[test]
+fn product_user_and_platform_events_are_tagged_with_their_event_type() {
+    let user = UserId::from_uuid(id(1));
+    let email = EmailAddress::parse("a@example.com").unwrap();
+    assert_tag_is_event_type(&[
+        ProductEvent::ProductCreated {
+            product_id: ProductId::from_uuid(id(2)),
+            owner: user,
+            title: ProductTitle::parse("Lamp").unwrap(),
+            supplier_product_id: SupplierProductId::parse("1005").unwrap(),
+            supplier_cost: usd("10"),
+            price: usd("25"),
+            origin: ProductOrigin::Opportunity {
+                score: rust_decimal::Decimal::new(87, 1),
+            },
+            created_at: at(),
+        },
+        ProductEvent::ProductRepriced {
+            supplier_cost: usd("11"),
+            price: usd("26"),
+            repriced_at: at(),
+        },
+        ProductEvent::ProductPublished { published_at: at() },
+        ProductEvent::ProductUnpublished {
+            unpublished_at: at(),
+        },
+    ]);
+    assert_tag_is_event_type(&[
+        UserEvent::UserRoleChanged {
+            role: Role::Accountant,
+            changed_at: at(),
+        },
+        UserEvent::PayoutMethodSet {
+            destination: PayoutDestination::Payoneer {
+                payee_id: Reference::parse("PY-1").unwrap(),
+            },
+            set_at: at(),
+        },
+    ]);
+    assert_tag_is_event_type(&[PlatformEvent::PlatformConfigured {
+        commission_rate: Percentage::parse("12.5").unwrap(),
+        admin_paypal_email: email,
+        configured_at: at(),
+    }]);
+}

@@ -327,3 +327,53 @@ fn a_payout_hold_debits_the_payees_payable_account_when_posted() {
     assert_eq!(hold.debit(), Account::PayableToUser(user_id(4)));
     assert_eq!(hold.credit(), Account::CashAvailable);
 }
+
+#[test]
+fn a_refund_returning_more_fee_than_was_withheld_is_refused() {
+    let completed = decide_ok(
+        &WorkingCapital::new(Currency::Usd),
+        receive("CAP-1", "50", "1", CaptureStatus::Completed),
+    );
+    let state = given(&completed);
+    let refund = CapitalCommand::RefundPayment {
+        entry_id: entry_id(60),
+        corrects: entry_id(50),
+        order_id: order_id(9),
+        capture_id: capture_id("CAP-1"),
+        refund_id: crate::ids::ProviderRefundId::parse("RF").unwrap(),
+        gross: usd("50"),
+        fee: usd("1"),
+        fee_returned: usd("1.01"),
+        effective_at: at(3),
+    };
+    assert_eq!(
+        state.decide(refund),
+        Err(CapitalError::InvalidFeeReturned {
+            returned: usd("1.01"),
+            fee: usd("1")
+        })
+    );
+}
+
+#[test]
+fn every_capital_refusal_has_an_api_code() {
+    let cases = [
+        (
+            CapitalError::InsufficientFunds {
+                free: usd("0"),
+                requested: usd("1"),
+            },
+            "INSUFFICIENT_FUNDS",
+        ),
+        (CapitalError::UnknownHold(hold_id(1)), "NOT_FOUND"),
+        (CapitalError::DuplicateHold(hold_id(1)), "ALREADY_EXISTS"),
+        (
+            CapitalError::CaptureNotCompleted(capture_id("C")),
+            "INVALID_STATE",
+        ),
+        (CapitalError::NonPositiveAmount(usd("0")), "INVALID_INPUT"),
+    ];
+    for (error, code) in cases {
+        assert_eq!(error.code(), code, "{error}");
+    }
+}

@@ -361,4 +361,22 @@ mod tests {
         let entry: JournalEntry = serde_json::from_str(&balanced).unwrap();
         assert_eq!(entry.postings().len(), 2);
     }
+
+    #[test]
+    fn an_entry_with_more_legs_than_the_limit_is_refused() {
+        let legs: Vec<Posting> = (0..17)
+            .map(|n| {
+                let side = if n % 2 == 0 {
+                    Side::Debit
+                } else {
+                    Side::Credit
+                };
+                Posting::new(Account::CashAvailable, side, usd("1")).unwrap()
+            })
+            .collect();
+        assert_eq!(
+            JournalEntry::new(entry_id(1), at(), legs),
+            Err(LedgerError::TooManyPostings(17))
+        );
+    }
 }

@@ -447,3 +447,16 @@ fn order_statuses_have_their_api_names() {
         ["CREATED", "PAID", "PURCHASING", "PURCHASED", "FAILED"]
     );
 }
+
+#[test]
+fn an_order_whose_total_would_overflow_is_refused_at_creation() {
+    let mut command = create(QUANTITY_MAX);
+    if let OrderCommand::CreateOrder { terms, .. } = &mut command {
+        terms.unit_price =
+            Money::new(Money::MAX_ABS / rust_decimal::Decimal::TWO, Currency::Usd).unwrap();
+    }
+    assert!(matches!(
+        Order::default().decide(command),
+        Err(OrderError::Money(crate::money::MoneyError::OutOfRange(_)))
+    ));
+}
