@@ -18,11 +18,15 @@
 //! events of both, to be appended atomically: [`capture_payment`],
 //! [`start_purchase`], [`confirm_purchase`], [`fail_purchase`],
 //! [`refund_payment`], [`record_sale`], [`reserve_payout`], [`confirm_payout`], [`fail_payout`].
-//! The ledger — accounts and postings of every money event — is described in
-//! `LEDGER.md`.
+//! [`StreamKind`] parses a stream id back to its aggregate; [`encode_event`]
+//! and [`decode_event`] map events to and from the store's `event_type`,
+//! `schema_version` and `payload` columns, re-checking every invariant on
+//! the way back. The ledger — accounts and postings of every money event —
+//! is described in `LEDGER.md`.
 
 mod aggregate;
 mod capital;
+mod codec;
 mod email;
 mod ids;
 mod ledger;
@@ -32,6 +36,7 @@ mod payout;
 mod platform;
 mod product;
 mod sale;
+mod stream;
 #[cfg(test)]
 mod testkit;
 mod user;
@@ -40,6 +45,7 @@ pub use aggregate::{Aggregate, DomainEvent, ErrorCode};
 pub use capital::{
     CapitalCommand, CapitalError, CapitalEvent, CaptureStatus, HoldPurpose, WorkingCapital,
 };
+pub use codec::{decode_event, encode_event, DecodeError, EncodedEvent};
 pub use email::{EmailAddress, InvalidEmail};
 pub use ids::{
     CaptureId, EntryId, HoldId, OrderId, PayoutId, ProductId, ProviderOrderId, ProviderPayoutId,
@@ -71,4 +77,5 @@ pub use sale::{
     record_sale, RecordOrderSale, RecordSale, Sale, SaleBreakdown, SaleCommand, SaleDecision,
     SaleError, SaleEvent, SaleTerms,
 };
+pub use stream::{StreamKind, UnknownStream};
 pub use user::{Role, User, UserCommand, UserError, UserEvent};

@@ -29,7 +29,7 @@ pub struct WorkingCapital {
 impl WorkingCapital {
     /// The stream id of the working capital in `currency`, e.g. `capital-USD`.
     pub fn stream_id(currency: Currency) -> String {
-        format!("capital-{}", currency.code())
+        crate::stream::StreamKind::Capital(currency).stream_id()
     }
 
     /// Working capital before any event: nothing.
