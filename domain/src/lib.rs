@@ -64,9 +64,9 @@ pub use order::{
     QUANTITY_MAX,
 };
 pub use payout::{
-    confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, Payee, Payout,
-    PayoutCommand, PayoutDecision, PayoutDestination, PayoutEnvironment, PayoutError, PayoutEvent,
-    PayoutFailureReason, PayoutStatus, ReservePayout,
+    confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, FeeAllowance, Payee,
+    Payout, PayoutCommand, PayoutDecision, PayoutDestination, PayoutEnvironment, PayoutError,
+    PayoutEvent, PayoutFailureReason, PayoutStatus, ReservePayout,
 };
 pub use platform::{PlatformCommand, PlatformConfig, PlatformError, PlatformEvent};
 pub use product::{

@@ -376,3 +376,32 @@ fn product_user_and_platform_events_are_tagged_with_their_event_type() {
         configured_at: at(),
     }]);
 }
+
+#[test]
+fn a_reserved_payout_records_its_holds_and_destination() {
+    let event = PayoutEvent::PayoutReserved {
+        hold_id: HoldId::from_uuid(id(1)),
+        fee_allowance: Some(FeeAllowance {
+            hold_id: HoldId::from_uuid(id(2)),
+            amount: usd("0.60"),
+        }),
+        destination: PayoutDestination::Paypal {
+            email: EmailAddress::parse("seller@example.com").unwrap(),
+        },
+        reserved_at: at(),
+    };
+    assert_wire(
+        event,
+        "PayoutReserved",
+        json!({
+            "type": "PayoutReserved",
+            "hold_id": "00000000-0000-0000-0000-000000000001",
+            "fee_allowance": {
+                "hold_id": "00000000-0000-0000-0000-000000000002",
+                "amount": {"amount": "0.60", "currency": "USD"}
+            },
+            "destination": {"method": "PAYPAL", "email": "seller@example.com"},
+            "reserved_at": "2026-11-25T20:00:00Z"
+        }),
+    );
+}

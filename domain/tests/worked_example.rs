@@ -176,6 +176,7 @@ fn the_worked_example_of_the_ledger_document_holds() {
             &books.capital,
             ReservePayout {
                 hold_id: HoldId::from_uuid(id(20 + n as u128)),
+                fee_allowance: None,
                 destination: Some(PayoutDestination::Paypal { email }),
                 environment: PayoutEnvironment::Production,
                 reserved_at: at(6),
@@ -190,6 +191,8 @@ fn the_worked_example_of_the_ledger_document_holds() {
             ConfirmPayout {
                 provider_payout_id: ProviderPayoutId::parse(&format!("PO-{n}")).unwrap(),
                 entry_id: EntryId::from_uuid(id(30 + n as u128)),
+                fee: usd("0"),
+                fee_entry_id: EntryId::from_uuid(id(40 + n as u128)),
                 sent_at: at(7),
             },
         )

@@ -35,6 +35,11 @@ pub enum HoldPurpose {
         /// Who is paid.
         payee: Payee,
     },
+    /// The most the payout provider may charge for sending a payout.
+    PayoutFee {
+        /// The payout.
+        payout_id: PayoutId,
+    },
 }
 
 impl HoldPurpose {
@@ -43,6 +48,7 @@ impl HoldPurpose {
         match self {
             HoldPurpose::Purchase { .. } => Account::GoodsInTransit,
             HoldPurpose::Payout { payee, .. } => payee.payable_account(),
+            HoldPurpose::PayoutFee { .. } => Account::PayoutFees,
         }
     }
 }

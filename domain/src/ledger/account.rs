@@ -63,6 +63,8 @@ pub enum Account {
     CommissionShare,
     /// The sellers' net profit, distributed to the sellers.
     SellerShare,
+    /// Fees the payout provider charges the platform for sending payouts.
+    PayoutFees,
 }
 
 /// The text is not the code of an account.
@@ -74,7 +76,7 @@ const USER_PAYABLE_PREFIX: &str = "payable:user:";
 
 impl Account {
     /// Every fixed account (all but the per-user payables), in chart order.
-    pub const FIXED: [Account; 12] = [
+    pub const FIXED: [Account; 13] = [
         Account::CashAvailable,
         Account::CashPending,
         Account::GoodsInTransit,
@@ -87,6 +89,7 @@ impl Account {
         Account::PaymentFees,
         Account::CommissionShare,
         Account::SellerShare,
+        Account::PayoutFees,
     ];
 
     /// The stable code, e.g. `"cash:paypal:available"`.
@@ -105,6 +108,7 @@ impl Account {
             Account::PaymentFees => "expense:payment_fees",
             Account::CommissionShare => "expense:commission_share",
             Account::SellerShare => "expense:seller_share",
+            Account::PayoutFees => "expense:payout_fees",
         };
         code.to_owned()
     }
@@ -139,6 +143,7 @@ impl Account {
             Account::PaymentFees => "Payment fees",
             Account::CommissionShare => "Commission share",
             Account::SellerShare => "Seller profit share",
+            Account::PayoutFees => "Payout fees",
         };
         name.to_owned()
     }
@@ -158,7 +163,8 @@ impl Account {
             Account::SupplierCost
             | Account::PaymentFees
             | Account::CommissionShare
-            | Account::SellerShare => AccountKind::Expense,
+            | Account::SellerShare
+            | Account::PayoutFees => AccountKind::Expense,
         }
     }
 }

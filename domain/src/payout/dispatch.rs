@@ -17,9 +17,26 @@ pub struct PayoutDecision {
     pub capital: Vec<CapitalEvent>,
 }
 
-/// Reserves the payout's amount with a hold when free cash covers it;
-/// otherwise records PAYOUT_SKIPPED_INSUFFICIENT_FUNDS (retryable). A
-/// missing destination in production records PAYOUT_FAILED.
+/// Decides capital commands one after the other, each on the state the
+/// previous ones leave, as they will be appended.
+fn decide_in_turn(
+    capital: &WorkingCapital,
+    commands: Vec<CapitalCommand>,
+) -> Result<Vec<CapitalEvent>, CapitalError> {
+    let mut state = capital.clone();
+    let mut decided = Vec::new();
+    for command in commands {
+        let events = state.decide(command)?;
+        state = state.replay(&events);
+        decided.extend(events);
+    }
+    Ok(decided)
+}
+
+/// Reserves the payout's amount, and the provider's fee allowance, with
+/// holds when free cash covers both; otherwise records
+/// PAYOUT_SKIPPED_INSUFFICIENT_FUNDS (retryable). A missing destination in
+/// production records PAYOUT_FAILED.
 pub fn reserve_payout(
     payout: &Payout,
     capital: &WorkingCapital,
@@ -40,20 +57,28 @@ pub fn reserve_payout(
     else {
         return Err(PayoutError::NotFound);
     };
-    let hold = capital.decide(CapitalCommand::PlaceHold {
+    let mut holds = vec![CapitalCommand::PlaceHold {
         hold_id: command.hold_id,
         purpose: HoldPurpose::Payout { payout_id, payee },
         amount,
         effective_at: command.reserved_at,
-    });
-    match hold {
+    }];
+    if let Some(allowance) = command.fee_allowance {
+        holds.push(CapitalCommand::PlaceHold {
+            hold_id: allowance.hold_id,
+            purpose: HoldPurpose::PayoutFee { payout_id },
+            amount: allowance.amount,
+            effective_at: command.reserved_at,
+        });
+    }
+    match decide_in_turn(capital, holds) {
         Ok(capital_events) => Ok(PayoutDecision {
             payout: payout_events,
             capital: capital_events,
         }),
-        Err(CapitalError::InsufficientFunds { free, .. }) => Ok(PayoutDecision {
+        Err(CapitalError::InsufficientFunds { .. }) => Ok(PayoutDecision {
             payout: payout.decide(PayoutCommand::SkipForInsufficientFunds {
-                free,
+                free: capital.free(),
                 skipped_at: command.reserved_at,
             })?,
             capital: Vec::new(),
@@ -62,7 +87,9 @@ pub fn reserve_payout(
     }
 }
 
-/// The provider confirmed: the payout is SENT and its hold posted in full.
+/// The provider confirmed: the payout is SENT, its hold posted in full, and
+/// the fee allowance posted for the fee charged (the rest released) or
+/// voided when the fee is zero.
 pub fn confirm_payout(
     payout: &Payout,
     capital: &WorkingCapital,
@@ -72,19 +99,34 @@ pub fn confirm_payout(
     let (Some(hold_id), Some(amount)) = (payout.hold_in_flight(), payout.amount()) else {
         return Err(PayoutError::NotFound);
     };
-    let capital_events = capital.decide(CapitalCommand::PostHold {
+    let mut commands = vec![CapitalCommand::PostHold {
         hold_id,
         entry_id: command.entry_id,
         amount,
         effective_at: command.sent_at,
-    })?;
+    }];
+    if let Some(allowance) = payout.fee_allowance_in_flight() {
+        commands.push(if command.fee.is_positive() {
+            CapitalCommand::PostHold {
+                hold_id: allowance.hold_id,
+                entry_id: command.fee_entry_id,
+                amount: command.fee,
+                effective_at: command.sent_at,
+            }
+        } else {
+            CapitalCommand::VoidHold {
+                hold_id: allowance.hold_id,
+                effective_at: command.sent_at,
+            }
+        });
+    }
     Ok(PayoutDecision {
         payout: payout_events,
-        capital: capital_events,
+        capital: decide_in_turn(capital, commands)?,
     })
 }
 
-/// The provider refused or returned the payout: FAILED, and its hold voided.
+/// The provider refused or returned the payout: FAILED, and its holds voided.
 pub fn fail_payout(
     payout: &Payout,
     capital: &WorkingCapital,
@@ -92,12 +134,19 @@ pub fn fail_payout(
 ) -> Result<PayoutDecision, PayoutError> {
     let payout_events = payout.decide(PayoutCommand::FailPayout(command.clone()))?;
     let hold_id = payout.hold_in_flight().ok_or(PayoutError::NotFound)?;
-    let capital_events = capital.decide(CapitalCommand::VoidHold {
-        hold_id,
-        effective_at: command.failed_at,
-    })?;
+    let fee_hold = payout
+        .fee_allowance_in_flight()
+        .map(|allowance| allowance.hold_id);
+    let commands = [Some(hold_id), fee_hold]
+        .into_iter()
+        .flatten()
+        .map(|hold_id| CapitalCommand::VoidHold {
+            hold_id,
+            effective_at: command.failed_at,
+        })
+        .collect();
     Ok(PayoutDecision {
         payout: payout_events,
-        capital: capital_events,
+        capital: decide_in_turn(capital, commands)?,
     })
 }

@@ -27,6 +27,17 @@ pub enum PayoutError {
         /// Whether a hold is open (the provider has it).
         in_flight: bool,
     },
+    /// A fee allowance that is not above zero or in another currency.
+    #[error("invalid fee allowance {0}")]
+    InvalidFeeAllowance(Money),
+    /// The provider's fee is negative or above the allowance reserved for it.
+    #[error("payout fee {fee} exceeds the {allowance} reserved")]
+    FeeExceedsAllowance {
+        /// The fee reported.
+        fee: Money,
+        /// The allowance reserved (zero if none).
+        allowance: Money,
+    },
     /// In the sandbox, a payee without a destination cannot be paid; nothing
     /// is recorded and the payout stays as it was.
     #[error("the payee has no payout destination")]
@@ -41,7 +52,10 @@ impl ErrorCode for PayoutError {
         match self {
             PayoutError::NotFound => "NOT_FOUND",
             PayoutError::AlreadyExists => "ALREADY_EXISTS",
-            PayoutError::NonPositiveAmount(_) | PayoutError::MissingDestination => "INVALID_INPUT",
+            PayoutError::NonPositiveAmount(_)
+            | PayoutError::MissingDestination
+            | PayoutError::InvalidFeeAllowance(_)
+            | PayoutError::FeeExceedsAllowance { .. } => "INVALID_INPUT",
             PayoutError::InvalidTransition { .. } => "INVALID_STATE",
             PayoutError::Capital(error) => error.code(),
         }

@@ -11,5 +11,7 @@ mod types;
 pub use dispatch::{confirm_payout, fail_payout, reserve_payout, PayoutDecision};
 pub use error::PayoutError;
 pub use payee::Payee;
-pub use state::{ConfirmPayout, FailPayout, Payout, PayoutCommand, PayoutEvent, ReservePayout};
+pub use state::{
+    ConfirmPayout, FailPayout, FeeAllowance, Payout, PayoutCommand, PayoutEvent, ReservePayout,
+};
 pub use types::{PayoutDestination, PayoutEnvironment, PayoutFailureReason, PayoutStatus};

@@ -41,11 +41,24 @@ pub enum PayoutCommand {
     FailPayout(FailPayout),
 }
 
+/// The most the payout provider may charge to send a payout (PayPal's
+/// `payout_item_fee`), reserved with its own hold so that paying the fee can
+/// never overdraw cash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FeeAllowance {
+    /// Id of the hold reserving the fee.
+    pub hold_id: HoldId,
+    /// The most the fee may be.
+    pub amount: Money,
+}
+
 /// Reserve cash and hand the payout to the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReservePayout {
     /// Id of the hold on working capital.
     pub hold_id: HoldId,
+    /// The provider's fee, at most; `None` where sending is free.
+    pub fee_allowance: Option<FeeAllowance>,
     /// Where to send it; `None` if the payee has set none.
     pub destination: Option<PayoutDestination>,
     /// Sandbox or production.
@@ -61,6 +74,10 @@ pub struct ConfirmPayout {
     pub provider_payout_id: ProviderPayoutId,
     /// Id of the journal entry posting the hold.
     pub entry_id: EntryId,
+    /// What the provider charged for sending it (zero if nothing).
+    pub fee: Money,
+    /// Id of the journal entry posting the fee, if there is one.
+    pub fee_entry_id: EntryId,
     /// The provider's time.
     pub sent_at: DateTime<Utc>,
 }
@@ -98,6 +115,9 @@ pub enum PayoutEvent {
     PayoutReserved {
         /// The hold on working capital.
         hold_id: HoldId,
+        /// The hold reserving the provider's fee, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fee_allowance: Option<FeeAllowance>,
         /// Where it goes.
         destination: PayoutDestination,
         /// When.
@@ -116,6 +136,8 @@ pub enum PayoutEvent {
     PayoutSent {
         /// The provider's id.
         provider_payout_id: ProviderPayoutId,
+        /// What the provider charged for sending it.
+        fee: Money,
         /// When.
         sent_at: DateTime<Utc>,
     },
@@ -159,7 +181,7 @@ struct Requested {
     payee: Payee,
     amount: Money,
     status: PayoutStatus,
-    in_flight: Option<HoldId>,
+    in_flight: Option<(HoldId, Option<FeeAllowance>)>,
     provider_payout_id: Option<ProviderPayoutId>,
     failure: Option<PayoutFailureReason>,
 }
@@ -197,7 +219,16 @@ impl Payout {
 
     /// The hold while the payout is in flight at the provider.
     pub fn hold_in_flight(&self) -> Option<HoldId> {
-        self.requested.as_ref().and_then(|r| r.in_flight)
+        self.requested
+            .as_ref()
+            .and_then(|r| r.in_flight.map(|(hold_id, _)| hold_id))
+    }
+
+    /// The fee allowance held while the payout is in flight, if any.
+    pub fn fee_allowance_in_flight(&self) -> Option<FeeAllowance> {
+        self.requested
+            .as_ref()
+            .and_then(|r| r.in_flight.and_then(|(_, allowance)| allowance))
     }
 
     /// The provider's id, once sent.
@@ -228,7 +259,7 @@ impl Payout {
     fn in_flight(&self, action: &'static str) -> Result<(&Requested, HoldId), PayoutError> {
         let requested = self.existing()?;
         match requested.in_flight {
-            Some(hold_id) => Ok((requested, hold_id)),
+            Some((hold_id, _)) => Ok((requested, hold_id)),
             None => Err(self.invalid(action, requested)),
         }
     }
@@ -271,10 +302,18 @@ impl Aggregate for Payout {
                 }
             }
             PayoutCommand::ReservePayout(command) => {
-                self.retryable("reserve")?;
+                let requested = self.retryable("reserve")?;
+                if let Some(allowance) = command.fee_allowance {
+                    if allowance.amount.currency() != requested.amount.currency()
+                        || !allowance.amount.is_positive()
+                    {
+                        return Err(PayoutError::InvalidFeeAllowance(allowance.amount));
+                    }
+                }
                 match (command.destination, command.environment) {
                     (Some(destination), _) => PayoutEvent::PayoutReserved {
                         hold_id: command.hold_id,
+                        fee_allowance: command.fee_allowance,
                         destination,
                         reserved_at: command.reserved_at,
                     },
@@ -293,9 +332,21 @@ impl Aggregate for Payout {
                 PayoutEvent::PayoutSkippedInsufficientFunds { free, skipped_at }
             }
             PayoutCommand::ConfirmPayout(command) => {
-                self.in_flight("confirm")?;
+                let (requested, _) = self.in_flight("confirm")?;
+                let allowance = self
+                    .fee_allowance_in_flight()
+                    .map(|allowance| allowance.amount)
+                    .unwrap_or(Money::zero(requested.amount.currency()));
+                let fee = command.fee;
+                if fee.currency() != allowance.currency()
+                    || fee.is_negative()
+                    || fee.checked_cmp(&allowance).map_or(true, |o| o.is_gt())
+                {
+                    return Err(PayoutError::FeeExceedsAllowance { fee, allowance });
+                }
                 PayoutEvent::PayoutSent {
                     provider_payout_id: command.provider_payout_id,
+                    fee,
                     sent_at: command.sent_at,
                 }
             }
@@ -337,10 +388,14 @@ impl Aggregate for Payout {
         };
         match event {
             PayoutEvent::PayoutRequested { .. } => {}
-            PayoutEvent::PayoutReserved { hold_id, .. } => {
+            PayoutEvent::PayoutReserved {
+                hold_id,
+                fee_allowance,
+                ..
+            } => {
                 requested.status = PayoutStatus::Pending;
                 requested.failure = None;
-                requested.in_flight = Some(*hold_id);
+                requested.in_flight = Some((*hold_id, *fee_allowance));
             }
             PayoutEvent::PayoutSkippedInsufficientFunds { .. } => {
                 requested.status = PayoutStatus::SkippedInsufficientFunds;

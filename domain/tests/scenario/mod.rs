@@ -49,9 +49,11 @@ pub enum Step {
     ReservePayout {
         payout: usize,
         has_email: bool,
+        fee_allowance_cents: i64,
     },
     ConfirmPayout {
         payout: usize,
+        fee_cents: i64,
     },
     FailPayout {
         payout: usize,
@@ -85,9 +87,15 @@ pub fn step() -> impl Strategy<Value = Step> {
         }),
         3 => (pick(), 0u32..60)
             .prop_map(|(order, commission_percent)| Step::RecordSale { order, commission_percent }),
-        3 => (0usize..8, prop::bool::weighted(0.9))
-            .prop_map(|(payout, has_email)| Step::ReservePayout { payout, has_email }),
-        3 => (0usize..8).prop_map(|payout| Step::ConfirmPayout { payout }),
+        3 => (0usize..8, prop::bool::weighted(0.9), 0i64..200).prop_map(
+            |(payout, has_email, fee_allowance_cents)| Step::ReservePayout {
+                payout,
+                has_email,
+                fee_allowance_cents
+            }
+        ),
+        3 => (0usize..8, 0i64..250)
+            .prop_map(|(payout, fee_cents)| Step::ConfirmPayout { payout, fee_cents }),
         1 => (0usize..8).prop_map(|payout| Step::FailPayout { payout }),
     ]
 }

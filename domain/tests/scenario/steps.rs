@@ -39,8 +39,12 @@ impl World {
                 order,
                 commission_percent,
             } => self.record_sale(order, commission_percent, at),
-            Step::ReservePayout { payout, has_email } => self.reserve_payout(payout, has_email, at),
-            Step::ConfirmPayout { payout } => self.confirm_payout(payout, at),
+            Step::ReservePayout {
+                payout,
+                has_email,
+                fee_allowance_cents,
+            } => self.reserve_payout(payout, has_email, fee_allowance_cents, at),
+            Step::ConfirmPayout { payout, fee_cents } => self.confirm_payout(payout, fee_cents, at),
             Step::FailPayout { payout } => self.fail_payout(payout, at),
         }
     }
@@ -244,7 +248,13 @@ impl World {
         }
     }
 
-    fn reserve_payout(&mut self, payout: usize, has_email: bool, at: DateTime<Utc>) {
+    fn reserve_payout(
+        &mut self,
+        payout: usize,
+        has_email: bool,
+        fee_allowance_cents: i64,
+        at: DateTime<Utc>,
+    ) {
         if self.payouts.is_empty() {
             return;
         }
@@ -252,8 +262,13 @@ impl World {
         let destination = has_email.then(|| PayoutDestination::Paypal {
             email: EmailAddress::parse("payee@example.com").unwrap(),
         });
+        let fee_allowance = (fee_allowance_cents > 0).then(|| FeeAllowance {
+            hold_id: HoldId::from_uuid(self.uuid()),
+            amount: usd_cents(fee_allowance_cents),
+        });
         let command = ReservePayout {
             hold_id: HoldId::from_uuid(self.uuid()),
+            fee_allowance,
             destination,
             environment: PayoutEnvironment::Production,
             reserved_at: at,
@@ -263,7 +278,7 @@ impl World {
         }
     }
 
-    fn confirm_payout(&mut self, payout: usize, at: DateTime<Utc>) {
+    fn confirm_payout(&mut self, payout: usize, fee_cents: i64, at: DateTime<Utc>) {
         if self.payouts.is_empty() {
             return;
         }
@@ -271,6 +286,8 @@ impl World {
         let command = ConfirmPayout {
             provider_payout_id: ProviderPayoutId::parse("PO").unwrap(),
             entry_id: EntryId::from_uuid(self.uuid()),
+            fee: usd_cents(fee_cents),
+            fee_entry_id: EntryId::from_uuid(self.uuid()),
             sent_at: at,
         };
         if let Ok(decision) = confirm_payout(&self.payouts[index].0, &self.capital, command) {
