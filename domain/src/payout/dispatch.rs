@@ -3,8 +3,10 @@
 //! As for orders, each function decides both sides and the caller appends
 //! both event lists atomically with both streams' expected versions.
 
+use super::command::{ConfirmPayout, FailPayout, PayoutCommand, ReservePayout};
 use super::error::PayoutError;
-use super::state::{ConfirmPayout, FailPayout, Payout, PayoutCommand, PayoutEvent, ReservePayout};
+use super::event::PayoutEvent;
+use super::state::Payout;
 use crate::aggregate::Aggregate;
 use crate::capital::{CapitalCommand, CapitalError, CapitalEvent, HoldPurpose, WorkingCapital};
 
