@@ -1,2 +1,81 @@
 //! The business rules of dropledger as pure Rust: money, ids, aggregates with
-//! `decide`/`evolve`, and double-entry ledger postings. No I/O lives here.
+//! `decide`/`evolve`, and double-entry ledger postings. No I/O lives here:
+//! time, ids and provider results come in as command data.
+//!
+//! Streams and their aggregates:
+//!
+//! | stream id | aggregate | events |
+//! |---|---|---|
+//! | `user-<uuid>` | [`User`] | [`UserEvent`] |
+//! | `product-<uuid>` | [`Product`] | [`ProductEvent`] |
+//! | `order-<uuid>` | [`Order`] | [`OrderEvent`] |
+//! | `capital-<CURRENCY>` | [`WorkingCapital`] | [`CapitalEvent`] |
+//! | `sale-<uuid>` | [`Sale`] | [`SaleEvent`] |
+//! | `payout-<uuid>` | [`Payout`] | [`PayoutEvent`] |
+//! | `platform-config` | [`PlatformConfig`] | [`PlatformEvent`] |
+//!
+//! Facts that touch two streams are decided by one function returning the
+//! events of both, to be appended atomically: [`capture_payment`],
+//! [`start_purchase`], [`confirm_purchase`], [`fail_purchase`],
+//! [`refund_payment`], [`record_sale`], [`reserve_payout`], [`confirm_payout`], [`fail_payout`].
+//! [`StreamKind`] parses a stream id back to its aggregate; [`encode_event`]
+//! and [`decode_event`] map events to and from the store's `event_type`,
+//! `schema_version` and `payload` columns, re-checking every invariant on
+//! the way back. The ledger — accounts and postings of every money event —
+//! is described in `LEDGER.md`.
+
+mod aggregate;
+mod capital;
+mod codec;
+mod email;
+mod ids;
+mod ledger;
+mod money;
+mod order;
+mod payout;
+mod platform;
+mod product;
+mod sale;
+mod stream;
+#[cfg(test)]
+mod testkit;
+mod user;
+
+pub use aggregate::{Aggregate, DomainEvent, ErrorCode};
+pub use capital::{
+    CapitalCommand, CapitalError, CapitalEvent, CaptureStatus, HoldPurpose, WorkingCapital,
+};
+pub use codec::{decode_event, encode_event, DecodeError, EncodedEvent};
+pub use email::{EmailAddress, InvalidEmail};
+pub use ids::{
+    CaptureId, EntryId, HoldId, OrderId, PayoutId, ProductId, ProviderOrderId, ProviderPayoutId,
+    ProviderRefundId, Reference, ReferenceError, SaleId, SupplierOrderId, SupplierProductId,
+    UserId, REFERENCE_CHARS_MAX,
+};
+pub use ledger::{
+    Account, AccountBalance, AccountKind, Balances, Hold, JournalEntry, LedgerEffect, LedgerError,
+    PostedHold, Posting, Side, TrialBalance, TrialBalanceLine, UnknownAccount,
+};
+pub use money::{Currency, Money, MoneyError, Percentage, PercentageError, UnknownCurrency};
+pub use order::{
+    capture_payment, confirm_purchase, fail_purchase, refund_payment, start_purchase,
+    CapturePayment, ConfirmPurchase, FailPurchase, FailureReason, Order, OrderCommand,
+    OrderDecision, OrderError, OrderEvent, OrderStatus, RefundPayment, ReviewReason, StartPurchase,
+    QUANTITY_MAX,
+};
+pub use payout::{
+    confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, FeeAllowance, Payee,
+    Payout, PayoutCommand, PayoutDecision, PayoutDestination, PayoutEnvironment, PayoutError,
+    PayoutEvent, PayoutFailureReason, PayoutStatus, ReservePayout,
+};
+pub use platform::{PlatformCommand, PlatformConfig, PlatformError, PlatformEvent};
+pub use product::{
+    CheckoutTerms, Product, ProductCommand, ProductError, ProductEvent, ProductOrigin,
+    ProductStatus, ProductTitle,
+};
+pub use sale::{
+    record_sale, RecordOrderSale, RecordSale, Sale, SaleBreakdown, SaleCommand, SaleDecision,
+    SaleError, SaleEvent, SaleTerms,
+};
+pub use stream::{StreamKind, UnknownStream};
+pub use user::{Role, User, UserCommand, UserError, UserEvent};

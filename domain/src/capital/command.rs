@@ -1,0 +1,146 @@
+//! Commands to the working-capital aggregate.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CaptureId, EntryId, HoldId, OrderId, PayoutId, ProviderRefundId, Reference};
+use crate::ledger::Account;
+use crate::money::Money;
+use crate::payout::Payee;
+
+/// PayPal's status of a capture (`captures[].status`), as far as cash goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CaptureStatus {
+    /// The money is captured but not yet usable (e.g. an eCheck, a review).
+    Pending,
+    /// The money is in the available balance.
+    Completed,
+}
+
+/// What a hold on working capital reserves money for; it decides the
+/// account debited when the hold is posted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HoldPurpose {
+    /// Buying an order's goods from the supplier.
+    Purchase {
+        /// The order.
+        order_id: OrderId,
+    },
+    /// Paying out what is owed to a payee.
+    Payout {
+        /// The payout.
+        payout_id: PayoutId,
+        /// Who is paid.
+        payee: Payee,
+    },
+    /// The most the payout provider may charge for sending a payout.
+    PayoutFee {
+        /// The payout.
+        payout_id: PayoutId,
+    },
+}
+
+impl HoldPurpose {
+    /// The account debited when a hold for this purpose is posted.
+    pub fn debit_account(&self) -> Account {
+        match self {
+            HoldPurpose::Purchase { .. } => Account::GoodsInTransit,
+            HoldPurpose::Payout { payee, .. } => payee.payable_account(),
+            HoldPurpose::PayoutFee { .. } => Account::PayoutFees,
+        }
+    }
+}
+
+/// What may be asked of working capital.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CapitalCommand {
+    /// The owner puts money into the PayPal balance.
+    ContributeCapital {
+        /// Id of the journal entry to record.
+        entry_id: EntryId,
+        /// How much.
+        amount: Money,
+        /// The owner's reference for the transfer.
+        reference: Reference,
+        /// When the money arrived.
+        effective_at: DateTime<Utc>,
+    },
+    /// A customer's payment was captured at PayPal.
+    ReceivePayment {
+        /// Id of the journal entry to record.
+        entry_id: EntryId,
+        /// The order paid.
+        order_id: OrderId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// What the customer paid.
+        gross: Money,
+        /// PayPal's fee withheld (`seller_receivable_breakdown.paypal_fee`).
+        fee: Money,
+        /// Whether the money is available yet.
+        status: CaptureStatus,
+        /// PayPal's `create_time` of the capture.
+        effective_at: DateTime<Utc>,
+    },
+    /// PayPal reports a pending capture COMPLETED.
+    CompleteCapture {
+        /// Id of the journal entry to record.
+        entry_id: EntryId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// PayPal's `update_time`.
+        effective_at: DateTime<Utc>,
+    },
+    /// A completed capture was refunded in full to the customer.
+    RefundPayment {
+        /// Id of the journal entry to record.
+        entry_id: EntryId,
+        /// The cash entry of the capture this corrects.
+        corrects: EntryId,
+        /// The order refunded.
+        order_id: OrderId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// PayPal's refund id.
+        refund_id: ProviderRefundId,
+        /// What the customer paid and gets back.
+        gross: Money,
+        /// The fee PayPal withheld at capture.
+        fee: Money,
+        /// The part of that fee PayPal gives back (often nothing).
+        fee_returned: Money,
+        /// PayPal's refund time.
+        effective_at: DateTime<Utc>,
+    },
+    /// Reserve free capital; refused unless free capital covers it.
+    PlaceHold {
+        /// Id of the hold, chosen by the caller.
+        hold_id: HoldId,
+        /// What it is for.
+        purpose: HoldPurpose,
+        /// How much.
+        amount: Money,
+        /// When it was placed.
+        effective_at: DateTime<Utc>,
+    },
+    /// Spend a hold, fully or in part; the rest is released.
+    PostHold {
+        /// The hold.
+        hold_id: HoldId,
+        /// Id of the journal entry to record.
+        entry_id: EntryId,
+        /// What was really spent (at most the hold).
+        amount: Money,
+        /// The provider's time of the spending.
+        effective_at: DateTime<Utc>,
+    },
+    /// Release a hold entirely.
+    VoidHold {
+        /// The hold.
+        hold_id: HoldId,
+        /// When.
+        effective_at: DateTime<Utc>,
+    },
+}

@@ -1,0 +1,127 @@
+//! Events of the working-capital streams (`capital-<CURRENCY>`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::command::{CaptureStatus, HoldPurpose};
+use crate::aggregate::DomainEvent;
+use crate::ids::{CaptureId, OrderId, ProviderRefundId, Reference};
+use crate::ledger::{Hold, JournalEntry, LedgerEffect};
+use crate::money::Money;
+
+/// Something that happened to the platform's cash. Every variant moves money
+/// and carries its postings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum CapitalEvent {
+    /// The owner contributed working capital.
+    #[serde(rename = "CapitalContributed")]
+    CapitalContributed {
+        /// The owner's reference.
+        reference: Reference,
+        /// Dr cash available, Cr owner's capital.
+        entry: JournalEntry,
+    },
+    /// A customer's payment was captured; cash is pending or available per status.
+    #[serde(rename = "PaymentReceived")]
+    PaymentReceived {
+        /// The order paid.
+        order_id: OrderId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// Capture status at the time.
+        status: CaptureStatus,
+        /// What the customer paid.
+        gross: Money,
+        /// PayPal's fee withheld.
+        fee: Money,
+        /// Dr cash (net), Dr prepaid fees, Cr customer prepayments (gross).
+        entry: JournalEntry,
+    },
+    /// A pending capture completed; its cash became available.
+    #[serde(rename = "CaptureCompleted")]
+    CaptureCompleted {
+        /// The order paid.
+        order_id: OrderId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// Dr cash available, Cr cash pending.
+        entry: JournalEntry,
+    },
+    /// A completed capture was refunded in full; the entry corrects the capture's.
+    #[serde(rename = "PaymentRefunded")]
+    PaymentRefunded {
+        /// The order refunded.
+        order_id: OrderId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// PayPal's refund id.
+        refund_id: ProviderRefundId,
+        /// What the customer got back.
+        gross: Money,
+        /// The part of the capture fee PayPal gave back.
+        fee_returned: Money,
+        /// Dr customer prepayments, Cr cash, Cr prepaid fees, Dr fees lost.
+        entry: JournalEntry,
+    },
+    /// Free capital was reserved (a pending transfer out of available cash).
+    #[serde(rename = "HoldPlaced")]
+    HoldPlaced {
+        /// What it is for.
+        purpose: HoldPurpose,
+        /// The pending transfer.
+        hold: Hold,
+    },
+    /// A hold was spent, fully or in part; the rest is free again.
+    #[serde(rename = "HoldPosted")]
+    HoldPosted {
+        /// What it was for.
+        purpose: HoldPurpose,
+        /// The hold as placed.
+        hold: Hold,
+        /// What was not spent.
+        released: Money,
+        /// The posted transfer.
+        entry: JournalEntry,
+    },
+    /// A hold was released entirely.
+    #[serde(rename = "HoldVoided")]
+    HoldVoided {
+        /// What it was for.
+        purpose: HoldPurpose,
+        /// The hold as placed.
+        hold: Hold,
+        /// When it was voided.
+        voided_at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for CapitalEvent {
+    const SCHEMA_VERSION: i32 = 1;
+
+    fn event_type(&self) -> &'static str {
+        match self {
+            CapitalEvent::CapitalContributed { .. } => "CapitalContributed",
+            CapitalEvent::PaymentReceived { .. } => "PaymentReceived",
+            CapitalEvent::CaptureCompleted { .. } => "CaptureCompleted",
+            CapitalEvent::PaymentRefunded { .. } => "PaymentRefunded",
+            CapitalEvent::HoldPlaced { .. } => "HoldPlaced",
+            CapitalEvent::HoldPosted { .. } => "HoldPosted",
+            CapitalEvent::HoldVoided { .. } => "HoldVoided",
+        }
+    }
+
+    fn ledger_effect(&self) -> Option<LedgerEffect<'_>> {
+        Some(match self {
+            CapitalEvent::CapitalContributed { entry, .. }
+            | CapitalEvent::PaymentReceived { entry, .. }
+            | CapitalEvent::CaptureCompleted { entry, .. }
+            | CapitalEvent::PaymentRefunded { entry, .. } => LedgerEffect::Entry(entry),
+            CapitalEvent::HoldPlaced { hold, .. } => LedgerEffect::HoldPlaced(hold),
+            CapitalEvent::HoldPosted { hold, entry, .. } => {
+                LedgerEffect::HoldPosted { hold, entry }
+            }
+            CapitalEvent::HoldVoided { hold, .. } => LedgerEffect::HoldVoided(hold),
+        })
+    }
+}

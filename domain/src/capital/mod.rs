@@ -1,0 +1,15 @@
+//! Working capital: one stream per currency holding the platform's cash,
+//! its holds, and every cash movement with its postings.
+
+mod command;
+mod error;
+mod event;
+mod rules;
+mod state;
+#[cfg(test)]
+mod tests;
+
+pub use command::{CapitalCommand, CaptureStatus, HoldPurpose};
+pub use error::CapitalError;
+pub use event::CapitalEvent;
+pub use state::WorkingCapital;

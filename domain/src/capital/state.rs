@@ -1,0 +1,169 @@
+//! The working-capital aggregate: the platform's PayPal cash in one currency.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use super::command::{CapitalCommand, CaptureStatus, HoldPurpose};
+use super::error::CapitalError;
+use super::event::CapitalEvent;
+use crate::aggregate::Aggregate;
+use crate::ids::{CaptureId, HoldId, OrderId};
+use crate::ledger::{Account, Hold};
+use crate::money::{Currency, Money};
+
+/// Cash available and pending, open holds, and captures awaiting completion.
+///
+/// Free capital = available cash − open holds. A hold is only placed when
+/// free capital covers it, so neither free capital nor available cash can go
+/// below zero: posting spends at most what was held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkingCapital {
+    pub(super) currency: Currency,
+    pub(super) available: Decimal,
+    pub(super) pending: Decimal,
+    pub(super) holds: BTreeMap<HoldId, (HoldPurpose, Hold)>,
+    pub(super) pending_captures: BTreeMap<CaptureId, (OrderId, Money)>,
+}
+
+impl WorkingCapital {
+    /// The stream id of the working capital in `currency`, e.g. `capital-USD`.
+    pub fn stream_id(currency: Currency) -> String {
+        crate::stream::StreamKind::Capital(currency).stream_id()
+    }
+
+    /// Working capital before any event: nothing.
+    pub fn new(currency: Currency) -> WorkingCapital {
+        WorkingCapital {
+            currency,
+            available: Decimal::ZERO,
+            pending: Decimal::ZERO,
+            holds: BTreeMap::new(),
+            pending_captures: BTreeMap::new(),
+        }
+    }
+
+    /// The stream's currency.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// Posted cash that can be spent (open holds not deducted).
+    pub fn available(&self) -> Money {
+        Money::from_total(self.available, self.currency)
+    }
+
+    /// Cash of captures not yet COMPLETED.
+    pub fn pending(&self) -> Money {
+        Money::from_total(self.pending, self.currency)
+    }
+
+    /// Sum of open holds: capital committed to purchases and payouts in flight.
+    pub fn committed(&self) -> Money {
+        let committed = self
+            .holds
+            .values()
+            .map(|(_, hold)| hold.amount().amount())
+            .sum();
+        Money::from_total(committed, self.currency)
+    }
+
+    /// Available cash − open holds.
+    pub fn free(&self) -> Money {
+        Money::from_total(self.available - self.committed().amount(), self.currency)
+    }
+
+    /// An open hold and its purpose.
+    pub fn hold(&self, hold_id: HoldId) -> Option<(&HoldPurpose, &Hold)> {
+        self.holds
+            .get(&hold_id)
+            .map(|(purpose, hold)| (purpose, hold))
+    }
+
+    /// Open holds.
+    pub fn open_holds(&self) -> impl Iterator<Item = (&HoldPurpose, &Hold)> {
+        self.holds.values().map(|(purpose, hold)| (purpose, hold))
+    }
+}
+
+impl Aggregate for WorkingCapital {
+    type Command = CapitalCommand;
+    type Event = CapitalEvent;
+    type Error = CapitalError;
+
+    fn decide(&self, command: CapitalCommand) -> Result<Vec<CapitalEvent>, CapitalError> {
+        match command {
+            CapitalCommand::ContributeCapital {
+                entry_id,
+                amount,
+                reference,
+                effective_at,
+            } => self.contribute(entry_id, amount, reference, effective_at),
+            command @ CapitalCommand::ReceivePayment { .. } => self.receive_payment(command),
+            command @ CapitalCommand::RefundPayment { .. } => self.refund_payment(command),
+            CapitalCommand::CompleteCapture {
+                entry_id,
+                capture_id,
+                effective_at,
+            } => self.complete_capture(entry_id, capture_id, effective_at),
+            CapitalCommand::PlaceHold {
+                hold_id,
+                purpose,
+                amount,
+                effective_at,
+            } => self.place_hold(hold_id, purpose, amount, effective_at),
+            CapitalCommand::PostHold {
+                hold_id,
+                entry_id,
+                amount,
+                effective_at,
+            } => self.post_hold(hold_id, entry_id, amount, effective_at),
+            CapitalCommand::VoidHold {
+                hold_id,
+                effective_at,
+            } => self.void_hold(hold_id, effective_at),
+        }
+    }
+
+    fn evolve(mut self, event: &CapitalEvent) -> WorkingCapital {
+        // Cash follows the postings, so state and books cannot disagree.
+        if let Some(entry) = match event {
+            CapitalEvent::CapitalContributed { entry, .. }
+            | CapitalEvent::PaymentReceived { entry, .. }
+            | CapitalEvent::CaptureCompleted { entry, .. }
+            | CapitalEvent::PaymentRefunded { entry, .. }
+            | CapitalEvent::HoldPosted { entry, .. } => Some(entry),
+            CapitalEvent::HoldPlaced { .. } | CapitalEvent::HoldVoided { .. } => None,
+        } {
+            self.available += entry.net_for(Account::CashAvailable, self.currency);
+            self.pending += entry.net_for(Account::CashPending, self.currency);
+        }
+        match event {
+            CapitalEvent::PaymentReceived {
+                order_id,
+                capture_id,
+                status: CaptureStatus::Pending,
+                gross,
+                fee,
+                ..
+            } => {
+                let net = Money::from_total(gross.amount() - fee.amount(), self.currency);
+                self.pending_captures
+                    .insert(capture_id.clone(), (*order_id, net));
+            }
+            CapitalEvent::CaptureCompleted { capture_id, .. } => {
+                self.pending_captures.remove(capture_id);
+            }
+            CapitalEvent::HoldPlaced { purpose, hold } => {
+                self.holds.insert(hold.id(), (*purpose, hold.clone()));
+            }
+            CapitalEvent::HoldPosted { hold, .. } | CapitalEvent::HoldVoided { hold, .. } => {
+                self.holds.remove(&hold.id());
+            }
+            CapitalEvent::CapitalContributed { .. }
+            | CapitalEvent::PaymentReceived { .. }
+            | CapitalEvent::PaymentRefunded { .. } => {}
+        }
+        self
+    }
+}

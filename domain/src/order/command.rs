@@ -1,0 +1,119 @@
+//! Commands to the order aggregate.
+
+use chrono::{DateTime, Utc};
+
+use super::status::{FailureReason, ReviewReason};
+use crate::capital::CaptureStatus;
+use crate::ids::{
+    CaptureId, EntryId, HoldId, OrderId, ProviderOrderId, ProviderRefundId, SaleId,
+    SupplierOrderId, UserId,
+};
+use crate::money::Money;
+use crate::product::CheckoutTerms;
+
+/// What may be asked of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderCommand {
+    /// Start a checkout of a published product (anyone may).
+    CreateOrder {
+        /// The new order's id.
+        order_id: OrderId,
+        /// The product's terms, from `Product::checkout_terms`.
+        terms: CheckoutTerms,
+        /// How many units.
+        quantity: u32,
+        /// PayPal's checkout order id.
+        provider_order_id: ProviderOrderId,
+        /// When.
+        created_at: DateTime<Utc>,
+    },
+    /// The buyer's payment was captured at PayPal.
+    CapturePayment(CapturePayment),
+    /// Reserve capital and start buying from the supplier.
+    StartPurchase(StartPurchase),
+    /// The supplier confirmed the purchase.
+    ConfirmPurchase(ConfirmPurchase),
+    /// Buying failed.
+    FailPurchase(FailPurchase),
+    /// The payment of an order that was not fulfilled was refunded in full.
+    RefundPayment(RefundPayment),
+    /// A person must look at the order.
+    FlagForReview {
+        /// Why.
+        reason: ReviewReason,
+        /// When.
+        flagged_at: DateTime<Utc>,
+    },
+    /// The sale of this order was recorded (only once per order).
+    RecordSale {
+        /// The sale.
+        sale_id: SaleId,
+        /// When.
+        recorded_at: DateTime<Utc>,
+    },
+}
+
+/// The buyer's payment was captured (PayPal's capture response or webhook).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturePayment {
+    /// The signed-in user who captured.
+    pub buyer: UserId,
+    /// PayPal's capture id.
+    pub capture_id: CaptureId,
+    /// The amount captured; must equal the order total.
+    pub amount: Money,
+    /// PayPal's fee (`seller_receivable_breakdown.paypal_fee`).
+    pub fee: Money,
+    /// PENDING or COMPLETED.
+    pub status: CaptureStatus,
+    /// Id of the cash journal entry.
+    pub entry_id: EntryId,
+    /// PayPal's capture time.
+    pub captured_at: DateTime<Utc>,
+}
+
+/// Reserve capital for the purchase and start buying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartPurchase {
+    /// Id of the hold on working capital.
+    pub hold_id: HoldId,
+    /// When.
+    pub started_at: DateTime<Utc>,
+}
+
+/// The supplier confirmed the purchase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmPurchase {
+    /// The supplier's order id.
+    pub supplier_order_id: SupplierOrderId,
+    /// What the supplier really charged, at most what was reserved.
+    pub supplier_cost: Money,
+    /// Id of the journal entry that posts the hold.
+    pub entry_id: EntryId,
+    /// The supplier's confirmation time.
+    pub confirmed_at: DateTime<Utc>,
+}
+
+/// Buying failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailPurchase {
+    /// Why.
+    pub reason: FailureReason,
+    /// When.
+    pub failed_at: DateTime<Utc>,
+}
+
+/// The payment of a PAID or FAILED order was refunded in full at PayPal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundPayment {
+    /// PayPal's refund id.
+    pub refund_id: ProviderRefundId,
+    /// The amount refunded; only full refunds of unfulfilled orders exist.
+    pub amount: Money,
+    /// The part of the capture fee PayPal gave back (`seller_payable_breakdown`).
+    pub fee_returned: Money,
+    /// Id of the correcting journal entry.
+    pub entry_id: EntryId,
+    /// PayPal's refund time.
+    pub refunded_at: DateTime<Utc>,
+}

@@ -1,0 +1,91 @@
+//! Why an order command was refused.
+
+use super::status::OrderStatus;
+use crate::aggregate::ErrorCode;
+use crate::capital::CapitalError;
+use crate::ids::SaleId;
+use crate::money::{Money, MoneyError};
+
+/// A refusal of the order aggregate (or of working capital on its behalf).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    /// The order does not exist.
+    #[error("no such order")]
+    NotFound,
+    /// The order already exists.
+    #[error("the order already exists")]
+    AlreadyExists,
+    /// The command does not apply in the order's status.
+    #[error("cannot {action} an order that is {}", status.as_str())]
+    InvalidTransition {
+        /// What was asked.
+        action: &'static str,
+        /// The order's status.
+        status: OrderStatus,
+    },
+    /// Quantity outside 1..=[`super::QUANTITY_MAX`].
+    #[error("quantity must be 1 to {max}, got {count}", max = super::QUANTITY_MAX, count = .0)]
+    InvalidQuantity(u32),
+    /// The captured amount differs from the order total.
+    #[error("captured {got}, the order total is {expected}")]
+    AmountMismatch {
+        /// The order total.
+        expected: Money,
+        /// What was captured.
+        got: Money,
+    },
+    /// PayPal's fee is negative, in another currency, or not below the amount.
+    #[error("fee {fee} must be at least zero and below the amount {amount}")]
+    InvalidFee {
+        /// The fee.
+        fee: Money,
+        /// The amount captured.
+        amount: Money,
+    },
+    /// The fee returned on a refund is negative or above the fee withheld.
+    #[error("fee returned {returned} must be between zero and the fee {fee}")]
+    InvalidFeeReturned {
+        /// The fee returned.
+        returned: Money,
+        /// The fee withheld at capture.
+        fee: Money,
+    },
+    /// The supplier charged more than was reserved; fail the purchase instead.
+    #[error("supplier cost {cost} exceeds the {reserved} reserved")]
+    CostExceedsReservation {
+        /// What was reserved.
+        reserved: Money,
+        /// What the supplier charged.
+        cost: Money,
+    },
+    /// A supplier cost that is zero, negative or in another currency.
+    #[error("invalid supplier cost {0}")]
+    InvalidCost(Money),
+    /// The order's sale was already recorded.
+    #[error("the sale {0} of this order is already recorded")]
+    AlreadySold(SaleId),
+    /// Working capital refused its part.
+    #[error(transparent)]
+    Capital(#[from] CapitalError),
+    /// A money calculation failed.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+impl ErrorCode for OrderError {
+    fn code(&self) -> &'static str {
+        match self {
+            OrderError::NotFound => "NOT_FOUND",
+            OrderError::AlreadyExists => "ALREADY_EXISTS",
+            OrderError::InvalidTransition { .. } | OrderError::AlreadySold(_) => "INVALID_STATE",
+            OrderError::InvalidQuantity(_)
+            | OrderError::AmountMismatch { .. }
+            | OrderError::InvalidFee { .. }
+            | OrderError::InvalidFeeReturned { .. }
+            | OrderError::CostExceedsReservation { .. }
+            | OrderError::InvalidCost(_)
+            | OrderError::Money(_) => "INVALID_INPUT",
+            OrderError::Capital(error) => error.code(),
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Events of the order streams (`order-<uuid>`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::status::{FailureReason, ReviewReason};
+use crate::aggregate::DomainEvent;
+use crate::capital::CaptureStatus;
+use crate::ids::{
+    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, ProviderRefundId, SaleId,
+    SupplierOrderId, UserId,
+};
+use crate::money::Money;
+
+/// Something that happened to an order. Order events carry no postings: the
+/// cash side of each fact is a working-capital event appended with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum OrderEvent {
+    /// A checkout was started for a published product.
+    #[serde(rename = "OrderCreated")]
+    OrderCreated {
+        /// The order.
+        order_id: OrderId,
+        /// The product.
+        product_id: ProductId,
+        /// The product's owner, who earns the net profit.
+        seller: UserId,
+        /// Units ordered.
+        quantity: u32,
+        /// Price of one unit.
+        unit_price: Money,
+        /// Supplier cost of one unit at checkout.
+        unit_supplier_cost: Money,
+        /// PayPal's checkout order id.
+        provider_order_id: ProviderOrderId,
+        /// When.
+        created_at: DateTime<Utc>,
+    },
+    /// The payment was captured by a signed-in buyer.
+    #[serde(rename = "OrderPaid")]
+    OrderPaid {
+        /// The user who captured.
+        buyer: UserId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// The amount captured.
+        amount: Money,
+        /// PayPal's fee.
+        fee: Money,
+        /// PENDING or COMPLETED at capture.
+        capture_status: CaptureStatus,
+        /// The cash entry of the capture (in the capital stream).
+        entry_id: EntryId,
+        /// PayPal's capture time.
+        paid_at: DateTime<Utc>,
+    },
+    /// Capital was reserved and the supplier is being asked.
+    #[serde(rename = "OrderPurchaseStarted")]
+    OrderPurchaseStarted {
+        /// The hold on working capital.
+        hold_id: HoldId,
+        /// The amount reserved: unit supplier cost × quantity.
+        reserved: Money,
+        /// When.
+        started_at: DateTime<Utc>,
+    },
+    /// The supplier confirmed the purchase.
+    #[serde(rename = "OrderPurchased")]
+    OrderPurchased {
+        /// The supplier's order id.
+        supplier_order_id: SupplierOrderId,
+        /// What the supplier charged.
+        supplier_cost: Money,
+        /// The supplier's confirmation time.
+        purchased_at: DateTime<Utc>,
+    },
+    /// Fulfilment failed; any hold is voided in the same append.
+    #[serde(rename = "OrderFailed")]
+    OrderFailed {
+        /// Why.
+        reason: FailureReason,
+        /// The hold released, if one was placed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        released_hold: Option<HoldId>,
+        /// When.
+        failed_at: DateTime<Utc>,
+    },
+    /// The payment of the unfulfilled order was refunded in full.
+    #[serde(rename = "OrderRefunded")]
+    OrderRefunded {
+        /// PayPal's refund id.
+        refund_id: ProviderRefundId,
+        /// The amount refunded.
+        amount: Money,
+        /// PayPal's refund time.
+        refunded_at: DateTime<Utc>,
+    },
+    /// The order needs a person to look at it.
+    #[serde(rename = "OrderFlaggedForReview")]
+    OrderFlaggedForReview {
+        /// Why.
+        reason: ReviewReason,
+        /// When.
+        flagged_at: DateTime<Utc>,
+    },
+    /// The order's sale was recorded.
+    #[serde(rename = "OrderSaleRecorded")]
+    OrderSaleRecorded {
+        /// The sale.
+        sale_id: SaleId,
+        /// When.
+        recorded_at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for OrderEvent {
+    const SCHEMA_VERSION: i32 = 1;
+
+    fn event_type(&self) -> &'static str {
+        match self {
+            OrderEvent::OrderCreated { .. } => "OrderCreated",
+            OrderEvent::OrderPaid { .. } => "OrderPaid",
+            OrderEvent::OrderPurchaseStarted { .. } => "OrderPurchaseStarted",
+            OrderEvent::OrderPurchased { .. } => "OrderPurchased",
+            OrderEvent::OrderFailed { .. } => "OrderFailed",
+            OrderEvent::OrderRefunded { .. } => "OrderRefunded",
+            OrderEvent::OrderFlaggedForReview { .. } => "OrderFlaggedForReview",
+            OrderEvent::OrderSaleRecorded { .. } => "OrderSaleRecorded",
+        }
+    }
+}

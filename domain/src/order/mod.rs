@@ -1,0 +1,25 @@
+//! Orders: checkout, capture, purchase from the supplier, failure, sale.
+
+mod command;
+mod error;
+mod event;
+mod fulfilment;
+mod rules;
+mod state;
+mod status;
+#[cfg(test)]
+mod tests;
+
+pub use command::{
+    CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, RefundPayment, StartPurchase,
+};
+pub use error::OrderError;
+pub use event::OrderEvent;
+pub use fulfilment::{
+    capture_payment, confirm_purchase, fail_purchase, refund_payment, start_purchase, OrderDecision,
+};
+pub use state::Order;
+pub use status::{FailureReason, OrderStatus, ReviewReason};
+
+/// Most units one order may have; a guard against typos and abuse.
+pub const QUANTITY_MAX: u32 = 100;

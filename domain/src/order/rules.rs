@@ -1,0 +1,152 @@
+//! The order's rules: which command applies in which status, and what it records.
+
+use chrono::{DateTime, Utc};
+
+use super::command::{CapturePayment, ConfirmPurchase, FailPurchase, RefundPayment, StartPurchase};
+use super::error::OrderError;
+use super::event::OrderEvent;
+use super::state::{Order, Placed};
+use super::status::OrderStatus;
+use crate::ids::SaleId;
+
+impl Order {
+    pub(super) fn decide_refund(&self, command: RefundPayment) -> Result<OrderEvent, OrderError> {
+        // Only money of an order that was never fulfilled goes back this way;
+        // refunding a sold order would also reverse the sale and its payouts.
+        let placed = self.expect_status("refund", &[OrderStatus::Paid, OrderStatus::Failed])?;
+        let expected = placed.total();
+        if command.amount != expected {
+            return Err(OrderError::AmountMismatch {
+                expected,
+                got: command.amount,
+            });
+        }
+        let fee = placed
+            .capture
+            .as_ref()
+            .map(|capture| capture.fee)
+            .expect("a PAID or FAILED order has a capture");
+        let returned = command.fee_returned;
+        if returned.currency() != fee.currency()
+            || returned.is_negative()
+            || returned.checked_cmp(&fee)?.is_gt()
+        {
+            return Err(OrderError::InvalidFeeReturned { returned, fee });
+        }
+        Ok(OrderEvent::OrderRefunded {
+            refund_id: command.refund_id,
+            amount: command.amount,
+            refunded_at: command.refunded_at,
+        })
+    }
+
+    pub(super) fn expect_status(
+        &self,
+        action: &'static str,
+        allowed: &[OrderStatus],
+    ) -> Result<&Placed, OrderError> {
+        let placed = self.placed()?;
+        if allowed.contains(&placed.status) {
+            Ok(placed)
+        } else {
+            Err(OrderError::InvalidTransition {
+                action,
+                status: placed.status,
+            })
+        }
+    }
+
+    pub(super) fn decide_capture(&self, command: CapturePayment) -> Result<OrderEvent, OrderError> {
+        let placed = self.expect_status("capture the payment of", &[OrderStatus::Created])?;
+        let expected = placed.total();
+        if command.amount != expected {
+            return Err(OrderError::AmountMismatch {
+                expected,
+                got: command.amount,
+            });
+        }
+        let fee = command.fee;
+        if fee.currency() != expected.currency()
+            || fee.is_negative()
+            || fee.checked_cmp(&expected)?.is_ge()
+        {
+            return Err(OrderError::InvalidFee {
+                fee,
+                amount: expected,
+            });
+        }
+        Ok(OrderEvent::OrderPaid {
+            buyer: command.buyer,
+            capture_id: command.capture_id,
+            amount: command.amount,
+            fee: command.fee,
+            capture_status: command.status,
+            entry_id: command.entry_id,
+            paid_at: command.captured_at,
+        })
+    }
+
+    pub(super) fn decide_start(&self, command: StartPurchase) -> Result<OrderEvent, OrderError> {
+        // A FAILED order may be retried (retryFulfilment): the failure may
+        // have been temporary, such as insufficient funds.
+        let placed = self.expect_status(
+            "start the purchase of",
+            &[OrderStatus::Paid, OrderStatus::Failed],
+        )?;
+        Ok(OrderEvent::OrderPurchaseStarted {
+            hold_id: command.hold_id,
+            reserved: placed.supplier_cost_quoted(),
+            started_at: command.started_at,
+        })
+    }
+
+    pub(super) fn decide_confirm(
+        &self,
+        command: ConfirmPurchase,
+    ) -> Result<OrderEvent, OrderError> {
+        let placed = self.expect_status("confirm the purchase of", &[OrderStatus::Purchasing])?;
+        let (_, reserved) = placed
+            .open_hold
+            .expect("a PURCHASING order has an open hold");
+        let cost = command.supplier_cost;
+        if cost.currency() != reserved.currency() || !cost.is_positive() {
+            return Err(OrderError::InvalidCost(cost));
+        }
+        if cost.checked_cmp(&reserved)?.is_gt() {
+            return Err(OrderError::CostExceedsReservation { reserved, cost });
+        }
+        Ok(OrderEvent::OrderPurchased {
+            supplier_order_id: command.supplier_order_id,
+            supplier_cost: cost,
+            purchased_at: command.confirmed_at,
+        })
+    }
+
+    pub(super) fn decide_fail(&self, command: FailPurchase) -> Result<OrderEvent, OrderError> {
+        let placed = self.expect_status(
+            "fail the purchase of",
+            &[
+                OrderStatus::Paid,
+                OrderStatus::Purchasing,
+                OrderStatus::Failed,
+            ],
+        )?;
+        Ok(OrderEvent::OrderFailed {
+            reason: command.reason,
+            released_hold: placed.open_hold.map(|(hold_id, _)| hold_id),
+            failed_at: command.failed_at,
+        })
+    }
+
+    pub(super) fn decide_record_sale(
+        &self,
+        sale_id: SaleId,
+        recorded_at: DateTime<Utc>,
+    ) -> Result<OrderEvent, OrderError> {
+        self.sale_terms()?;
+        Ok(OrderEvent::OrderSaleRecorded {
+            sale_id,
+            recorded_at,
+        })
+    }
+}

@@ -1,0 +1,315 @@
+//! The order aggregate.
+
+use super::command::OrderCommand;
+use super::error::OrderError;
+use super::event::OrderEvent;
+use super::status::{FailureReason, OrderStatus, ReviewReason};
+use super::QUANTITY_MAX;
+use crate::aggregate::Aggregate;
+use crate::ids::{CaptureId, EntryId, HoldId, OrderId, ProductId, SaleId, SupplierOrderId, UserId};
+use crate::money::Money;
+use crate::sale::SaleTerms;
+
+/// An order as its events describe it; `Order::default()` is "not created".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Order {
+    placed: Option<Placed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Placed {
+    pub(super) order_id: OrderId,
+    pub(super) product_id: ProductId,
+    pub(super) seller: UserId,
+    pub(super) quantity: u32,
+    pub(super) unit_price: Money,
+    pub(super) unit_supplier_cost: Money,
+    pub(super) status: OrderStatus,
+    pub(super) buyer: Option<UserId>,
+    pub(super) capture: Option<Capture>,
+    pub(super) open_hold: Option<(HoldId, Money)>,
+    pub(super) supplier_order_id: Option<SupplierOrderId>,
+    pub(super) supplier_cost: Option<Money>,
+    pub(super) failure: Option<FailureReason>,
+    pub(super) review: Option<ReviewReason>,
+    pub(super) sale_id: Option<SaleId>,
+}
+
+/// The payment as captured, for the sale and for a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Capture {
+    pub(crate) capture_id: CaptureId,
+    pub(crate) entry_id: EntryId,
+    pub(crate) fee: Money,
+}
+
+impl Placed {
+    /// The order as an `OrderCreated` event starts it; `None` for other events.
+    fn created(event: &OrderEvent) -> Option<Placed> {
+        let OrderEvent::OrderCreated {
+            order_id,
+            product_id,
+            seller,
+            quantity,
+            unit_price,
+            unit_supplier_cost,
+            ..
+        } = event
+        else {
+            return None;
+        };
+        Some(Placed {
+            order_id: *order_id,
+            product_id: *product_id,
+            seller: *seller,
+            quantity: *quantity,
+            unit_price: *unit_price,
+            unit_supplier_cost: *unit_supplier_cost,
+            status: OrderStatus::Created,
+            buyer: None,
+            capture: None,
+            open_hold: None,
+            supplier_order_id: None,
+            supplier_cost: None,
+            failure: None,
+            review: None,
+            sale_id: None,
+        })
+    }
+
+    pub(super) fn total(&self) -> Money {
+        // Checked when the order was created; see `decide_create`.
+        Money::from_total(
+            self.unit_price.amount() * rust_decimal::Decimal::from(self.quantity),
+            self.unit_price.currency(),
+        )
+    }
+
+    pub(super) fn supplier_cost_quoted(&self) -> Money {
+        Money::from_total(
+            self.unit_supplier_cost.amount() * rust_decimal::Decimal::from(self.quantity),
+            self.unit_supplier_cost.currency(),
+        )
+    }
+}
+
+impl Order {
+    /// The stream id of an order, `order-<uuid>`.
+    pub fn stream_id(order_id: OrderId) -> String {
+        order_id.stream_id()
+    }
+
+    pub(super) fn placed(&self) -> Result<&Placed, OrderError> {
+        self.placed.as_ref().ok_or(OrderError::NotFound)
+    }
+
+    /// The order's id, or `None` before creation.
+    pub fn id(&self) -> Option<OrderId> {
+        self.placed.as_ref().map(|placed| placed.order_id)
+    }
+
+    /// The status, or `None` before creation.
+    pub fn status(&self) -> Option<OrderStatus> {
+        self.placed.as_ref().map(|placed| placed.status)
+    }
+
+    /// Why it failed, while FAILED.
+    pub fn failure_reason(&self) -> Option<FailureReason> {
+        self.placed.as_ref().and_then(|placed| placed.failure)
+    }
+
+    /// The seller (the product's owner).
+    pub fn seller(&self) -> Option<UserId> {
+        self.placed.as_ref().map(|placed| placed.seller)
+    }
+
+    /// The buyer (the user who captured), once paid.
+    pub fn buyer(&self) -> Option<UserId> {
+        self.placed.as_ref().and_then(|placed| placed.buyer)
+    }
+
+    /// The product ordered.
+    pub fn product_id(&self) -> Option<ProductId> {
+        self.placed.as_ref().map(|placed| placed.product_id)
+    }
+
+    /// Price × quantity.
+    pub fn total(&self) -> Option<Money> {
+        self.placed.as_ref().map(Placed::total)
+    }
+
+    /// Supplier cost per unit at checkout × quantity: what a purchase reserves.
+    pub fn supplier_cost_quoted(&self) -> Option<Money> {
+        self.placed.as_ref().map(Placed::supplier_cost_quoted)
+    }
+
+    /// The hold on working capital while PURCHASING.
+    pub fn open_hold(&self) -> Option<HoldId> {
+        self.placed
+            .as_ref()
+            .and_then(|placed| placed.open_hold.map(|(hold_id, _)| hold_id))
+    }
+
+    /// The supplier's order id, once PURCHASED.
+    pub fn supplier_order_id(&self) -> Option<&SupplierOrderId> {
+        self.placed
+            .as_ref()
+            .and_then(|placed| placed.supplier_order_id.as_ref())
+    }
+
+    /// Why the order awaits review, if it does.
+    pub fn review_reason(&self) -> Option<ReviewReason> {
+        self.placed.as_ref().and_then(|placed| placed.review)
+    }
+
+    /// The recorded sale, if any.
+    pub fn sale_id(&self) -> Option<SaleId> {
+        self.placed.as_ref().and_then(|placed| placed.sale_id)
+    }
+
+    /// The facts a sale is recorded from; only a PURCHASED order whose sale
+    /// is not yet recorded has them.
+    pub fn sale_terms(&self) -> Result<SaleTerms, OrderError> {
+        let placed = self.placed()?;
+        if placed.status != OrderStatus::Purchased {
+            return Err(OrderError::InvalidTransition {
+                action: "record the sale of",
+                status: placed.status,
+            });
+        }
+        if let Some(sale_id) = placed.sale_id {
+            return Err(OrderError::AlreadySold(sale_id));
+        }
+        let (Some(Capture { fee, .. }), Some(supplier_cost)) =
+            (placed.capture.as_ref(), placed.supplier_cost)
+        else {
+            unreachable!("a PURCHASED order has a capture and a supplier cost")
+        };
+        Ok(SaleTerms {
+            order_id: placed.order_id,
+            seller: placed.seller,
+            sale_price: placed.total(),
+            supplier_cost,
+            fees: *fee,
+        })
+    }
+
+    /// The captured payment, once paid.
+    pub(crate) fn capture(&self) -> Option<&Capture> {
+        self.placed
+            .as_ref()
+            .and_then(|placed| placed.capture.as_ref())
+    }
+}
+
+impl Aggregate for Order {
+    type Command = OrderCommand;
+    type Event = OrderEvent;
+    type Error = OrderError;
+
+    fn decide(&self, command: OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
+        let event = match command {
+            OrderCommand::CreateOrder {
+                order_id,
+                terms,
+                quantity,
+                provider_order_id,
+                created_at,
+            } => {
+                if self.placed.is_some() {
+                    return Err(OrderError::AlreadyExists);
+                }
+                if quantity == 0 || quantity > QUANTITY_MAX {
+                    return Err(OrderError::InvalidQuantity(quantity));
+                }
+                // Refuse totals that overflow now, so later arithmetic cannot.
+                terms.unit_price.checked_mul(quantity)?;
+                terms.unit_supplier_cost.checked_mul(quantity)?;
+                OrderEvent::OrderCreated {
+                    order_id,
+                    product_id: terms.product_id,
+                    seller: terms.seller,
+                    quantity,
+                    unit_price: terms.unit_price,
+                    unit_supplier_cost: terms.unit_supplier_cost,
+                    provider_order_id,
+                    created_at,
+                }
+            }
+            OrderCommand::CapturePayment(command) => self.decide_capture(command)?,
+            OrderCommand::StartPurchase(command) => self.decide_start(command)?,
+            OrderCommand::ConfirmPurchase(command) => self.decide_confirm(command)?,
+            OrderCommand::FailPurchase(command) => self.decide_fail(command)?,
+            OrderCommand::RefundPayment(command) => self.decide_refund(command)?,
+            OrderCommand::FlagForReview { reason, flagged_at } => {
+                self.expect_status("flag", &[OrderStatus::Purchased])?;
+                OrderEvent::OrderFlaggedForReview { reason, flagged_at }
+            }
+            OrderCommand::RecordSale {
+                sale_id,
+                recorded_at,
+            } => self.decide_record_sale(sale_id, recorded_at)?,
+        };
+        Ok(vec![event])
+    }
+
+    fn evolve(mut self, event: &OrderEvent) -> Order {
+        if let Some(created) = Placed::created(event) {
+            self.placed = Some(created);
+            return self;
+        }
+        let Some(placed) = self.placed.as_mut() else {
+            return self;
+        };
+        match event {
+            OrderEvent::OrderCreated { .. } => {}
+            OrderEvent::OrderPaid {
+                buyer,
+                capture_id,
+                fee,
+                entry_id,
+                ..
+            } => {
+                placed.status = OrderStatus::Paid;
+                placed.buyer = Some(*buyer);
+                placed.capture = Some(Capture {
+                    capture_id: capture_id.clone(),
+                    entry_id: *entry_id,
+                    fee: *fee,
+                });
+            }
+            OrderEvent::OrderRefunded { .. } => {
+                placed.status = OrderStatus::Refunded;
+            }
+            OrderEvent::OrderPurchaseStarted {
+                hold_id, reserved, ..
+            } => {
+                placed.status = OrderStatus::Purchasing;
+                placed.failure = None;
+                placed.open_hold = Some((*hold_id, *reserved));
+            }
+            OrderEvent::OrderPurchased {
+                supplier_order_id,
+                supplier_cost,
+                ..
+            } => {
+                placed.status = OrderStatus::Purchased;
+                placed.open_hold = None;
+                placed.supplier_order_id = Some(supplier_order_id.clone());
+                placed.supplier_cost = Some(*supplier_cost);
+            }
+            OrderEvent::OrderFailed { reason, .. } => {
+                placed.status = OrderStatus::Failed;
+                placed.failure = Some(*reason);
+                placed.open_hold = None;
+            }
+            OrderEvent::OrderFlaggedForReview { reason, .. } => {
+                placed.review = Some(*reason);
+            }
+            OrderEvent::OrderSaleRecorded { sale_id, .. } => {
+                placed.sale_id = Some(*sale_id);
+            }
+        }
+        self
+    }
+}

@@ -1,0 +1,81 @@
+//! An order's status and why it failed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::Money;
+
+/// Where an order is: CREATED → PAID → PURCHASING → PURCHASED, or FAILED;
+/// a PAID or FAILED order may be REFUNDED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    /// A checkout was started at PayPal; nothing paid yet.
+    Created,
+    /// The payment was captured.
+    Paid,
+    /// Capital is reserved and the supplier is being asked.
+    Purchasing,
+    /// The supplier confirmed the purchase.
+    Purchased,
+    /// Fulfilment failed; see the reason. A failed order may be retried.
+    Failed,
+    /// The payment of an unfulfilled order was refunded; nothing more happens.
+    Refunded,
+}
+
+impl OrderStatus {
+    /// The API name, e.g. `"PURCHASING"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Created => "CREATED",
+            OrderStatus::Paid => "PAID",
+            OrderStatus::Purchasing => "PURCHASING",
+            OrderStatus::Purchased => "PURCHASED",
+            OrderStatus::Failed => "FAILED",
+            OrderStatus::Refunded => "REFUNDED",
+        }
+    }
+}
+
+/// Why fulfilment failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FailureReason {
+    /// Free working capital did not cover the supplier cost.
+    InsufficientFunds,
+    /// The supplier's price is now above what was reserved.
+    SupplierPriceRose,
+    /// The supplier has no stock.
+    OutOfStock,
+    /// The supplier refused the order.
+    SupplierRejected,
+    /// The supplier could not be reached within the retry limit.
+    SupplierUnavailable,
+    /// The seller has not connected their supplier account.
+    SupplierNotConnected,
+}
+
+impl FailureReason {
+    /// The failure as one code, e.g. `"FAILED_INSUFFICIENT_FUNDS"`.
+    pub fn status_code(self) -> &'static str {
+        match self {
+            FailureReason::InsufficientFunds => "FAILED_INSUFFICIENT_FUNDS",
+            FailureReason::SupplierPriceRose => "FAILED_SUPPLIER_PRICE_ROSE",
+            FailureReason::OutOfStock => "FAILED_OUT_OF_STOCK",
+            FailureReason::SupplierRejected => "FAILED_SUPPLIER_REJECTED",
+            FailureReason::SupplierUnavailable => "FAILED_SUPPLIER_UNAVAILABLE",
+            FailureReason::SupplierNotConnected => "FAILED_SUPPLIER_NOT_CONNECTED",
+        }
+    }
+}
+
+/// Why an order needs a person to look at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReviewReason {
+    /// The profit guard refused the sale: net profit was zero or negative.
+    NonPositiveProfit {
+        /// The net profit that was computed.
+        net_profit: Money,
+    },
+}

@@ -1,0 +1,73 @@
+//! Payout statuses, destinations and failure reasons.
+
+use serde::{Deserialize, Serialize};
+
+use crate::email::EmailAddress;
+use crate::ids::Reference;
+
+/// A payout's status, as the API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PayoutStatus {
+    /// Requested, or reserved and in flight at the provider.
+    #[serde(rename = "PENDING")]
+    Pending,
+    /// The provider confirmed it.
+    #[serde(rename = "SENT")]
+    Sent,
+    /// It failed; it can be retried.
+    #[serde(rename = "FAILED")]
+    Failed,
+    /// Available cash did not cover it; it will be retried.
+    #[serde(rename = "PAYOUT_SKIPPED_INSUFFICIENT_FUNDS")]
+    SkippedInsufficientFunds,
+}
+
+impl PayoutStatus {
+    /// The API name, e.g. `"PAYOUT_SKIPPED_INSUFFICIENT_FUNDS"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutStatus::Pending => "PENDING",
+            PayoutStatus::Sent => "SENT",
+            PayoutStatus::Failed => "FAILED",
+            PayoutStatus::SkippedInsufficientFunds => "PAYOUT_SKIPPED_INSUFFICIENT_FUNDS",
+        }
+    }
+}
+
+/// Where a payout is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PayoutDestination {
+    /// PayPal Payouts to an e-mail address.
+    Paypal {
+        /// The receiver's PayPal e-mail.
+        email: EmailAddress,
+    },
+    /// Payoneer, to a payee id.
+    Payoneer {
+        /// The Payoneer payee id.
+        payee_id: Reference,
+    },
+}
+
+/// Whether payouts move real money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PayoutEnvironment {
+    /// The provider's sandbox.
+    Sandbox,
+    /// Real money.
+    Production,
+}
+
+/// Why a payout failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PayoutFailureReason {
+    /// In production, the payee has no payout e-mail.
+    MissingPayoutEmail,
+    /// The provider refused the payout.
+    ProviderRejected,
+    /// The provider returned the payout (e.g. unclaimed, receiver blocked).
+    Returned,
+}
