@@ -1,0 +1,5 @@
+//! stub
+/// stub
+pub struct FakeAliExpress;
+/// stub
+pub struct FakeAliExpressBuilder;

@@ -1,0 +1,430 @@
+//! The fake PayPal: OAuth2, Orders v2, captures, refunds, tracking,
+//! payouts, balances and signed webhooks, in memory.
+
+mod orders;
+mod payouts;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::task::JoinHandle;
+
+use super::faults::{FakeOperation, Fault, Faults};
+use crate::money::Money;
+use crate::paypal::PayPalConfig;
+use crate::resilience::CallPolicy;
+
+/// Set to `PENDING` to make the fake leave captures PENDING until
+/// [`FakePayPal::complete_capture`].
+pub const FAKE_PAYPAL_CAPTURE_STATUS_ENV: &str = "DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS";
+
+/// How to start a [`FakePayPal`].
+#[derive(Debug, Clone)]
+pub struct FakePayPalBuilder {
+    client_id: String,
+    client_secret: String,
+    capture_pending: bool,
+    token_ttl: Duration,
+    webhook_url: Option<String>,
+    webhook_id: String,
+    opening_balance: Money,
+    fee_percent: Decimal,
+    fee_fixed: Decimal,
+}
+
+impl Default for FakePayPalBuilder {
+    fn default() -> Self {
+        Self {
+            client_id: "fake-client-id".to_owned(),
+            client_secret: "fake-client-secret".to_owned(),
+            capture_pending: false,
+            token_ttl: Duration::from_secs(32_400),
+            webhook_url: None,
+            webhook_id: "WH-FAKE-0001".to_owned(),
+            opening_balance: Money::new("USD", Decimal::ZERO),
+            // PayPal's US standard rate: 3.49 % + 0.49.
+            fee_percent: Decimal::new(349, 2),
+            fee_fixed: Decimal::new(49, 2),
+        }
+    }
+}
+
+impl FakePayPalBuilder {
+    /// The client id and secret the fake accepts.
+    pub fn credentials(mut self, client_id: &str, client_secret: &str) -> Self {
+        self.client_id = client_id.to_owned();
+        self.client_secret = client_secret.to_owned();
+        self
+    }
+
+    /// Leave captures PENDING (funds held) until told to complete them.
+    pub fn capture_pending(mut self, pending: bool) -> Self {
+        self.capture_pending = pending;
+        self
+    }
+
+    /// Reads [`FAKE_PAYPAL_CAPTURE_STATUS_ENV`]: `PENDING` holds captures.
+    pub fn capture_status_from_env(self) -> Self {
+        let pending = std::env::var(FAKE_PAYPAL_CAPTURE_STATUS_ENV)
+            .map(|value| value.eq_ignore_ascii_case("PENDING"))
+            .unwrap_or(false);
+        self.capture_pending(pending)
+    }
+
+    /// How long an access token lives.
+    pub fn token_ttl(mut self, ttl: Duration) -> Self {
+        self.token_ttl = ttl;
+        self
+    }
+
+    /// Where to deliver webhooks.
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.webhook_url = Some(url.into());
+        self
+    }
+
+    /// The balance before any sale.
+    pub fn opening_balance(mut self, balance: Money) -> Self {
+        self.opening_balance = balance;
+        self
+    }
+
+    /// Starts the server on 127.0.0.1 and a free port.
+    pub async fn start(self) -> std::io::Result<FakePayPal> {
+        let mut balances = HashMap::new();
+        balances.insert(
+            self.opening_balance.currency.clone(),
+            Balance {
+                available: self.opening_balance.value,
+                withheld: Decimal::ZERO,
+            },
+        );
+        let mut signing_key = [0u8; 32];
+        signing_key.copy_from_slice(uuid::Uuid::new_v4().as_bytes().repeat(2).as_slice());
+        let shared = Arc::new(Shared {
+            base_url: Mutex::new(String::new()),
+            webhook_url: Mutex::new(self.webhook_url.clone()),
+            config: self,
+            state: Mutex::new(State {
+                balances,
+                ..State::default()
+            }),
+            faults: Faults::default(),
+            signing_key,
+            http: reqwest::Client::new(),
+        });
+        let router = Router::new()
+            .route("/v1/oauth2/token", post(orders::token))
+            .route("/v2/checkout/orders", post(orders::create_order))
+            .route("/v2/checkout/orders/{id}", get(orders::get_order))
+            .route("/v2/checkout/orders/{id}/capture", post(orders::capture_order))
+            .route("/v2/checkout/orders/{id}/track", post(orders::track))
+            .route("/checkoutnow", get(orders::approve))
+            .route("/v2/payments/captures/{id}", get(orders::get_capture))
+            .route("/v2/payments/captures/{id}/refund", post(orders::refund))
+            .route("/v1/reporting/balances", get(payouts::balances))
+            .route("/v1/payments/payouts", post(payouts::create_batch))
+            .route("/v1/payments/payouts/{id}", get(payouts::get_batch))
+            .route("/v1/payments/payouts-item/{id}", get(payouts::get_item))
+            .route("/v1/notifications/verify-webhook-signature", post(payouts::verify_webhook))
+            .with_state(shared.clone());
+        let (base_url, task) = super::serve(router).await?;
+        *shared.base_url.lock().expect("lock") = base_url.clone();
+        Ok(FakePayPal { base_url, shared, task })
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Balance {
+    pub available: Decimal,
+    pub withheld: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct FakeOrder {
+    pub id: String,
+    pub status: String,
+    pub purchase_unit: Value,
+    pub amount: Money,
+    pub return_url: Option<String>,
+    pub capture_id: Option<String>,
+    pub trackers: Vec<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct FakeCapture {
+    pub id: String,
+    pub order_id: String,
+    pub status: String,
+    pub gross: Money,
+    pub fee: Money,
+    pub refunded: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct FakeBatch {
+    pub id: String,
+    pub sender_batch_id: String,
+    pub items: Vec<Value>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct State {
+    pub tokens: HashMap<String, Instant>,
+    pub orders: HashMap<String, FakeOrder>,
+    pub captures: HashMap<String, FakeCapture>,
+    /// Answers by (operation, PayPal-Request-Id): a repeat gets the first
+    /// answer back with 200.
+    pub replies: HashMap<(&'static str, String), Value>,
+    pub balances: HashMap<String, Balance>,
+    pub batches: HashMap<String, FakeBatch>,
+    pub batch_by_sender_id: HashMap<String, String>,
+    pub item_batch: HashMap<String, String>,
+    pub webhooks_sent: Vec<(String, u16)>,
+}
+
+pub(super) struct Shared {
+    pub config: FakePayPalBuilder,
+    pub base_url: Mutex<String>,
+    pub webhook_url: Mutex<Option<String>>,
+    pub state: Mutex<State>,
+    pub faults: Faults,
+    pub signing_key: [u8; 32],
+    pub http: reqwest::Client,
+}
+
+impl Shared {
+    pub fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("fake PayPal state lock")
+    }
+
+    pub fn base_url(&self) -> String {
+        self.base_url.lock().expect("lock").clone()
+    }
+
+    /// The bearer token is known and alive.
+    pub fn authorize(&self, headers: &HeaderMap) -> Result<(), Response> {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let alive = token
+            .and_then(|token| self.state().tokens.get(token).copied())
+            .is_some_and(|expires| Instant::now() < expires);
+        if alive {
+            Ok(())
+        } else {
+            Err(reply(
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "invalid_token", "error_description": "Access Token not found in cache"}),
+            ))
+        }
+    }
+
+    /// Applies an injected fault; `Ok(Some(Declined))` is left to the
+    /// handler, 5xx answers here.
+    pub async fn fault(&self, operation: FakeOperation) -> Result<Option<Fault>, Response> {
+        match self.faults.next(operation).await {
+            Some(Fault::ServerError(status)) => Err(reply(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                json!({"name": "INTERNAL_SERVER_ERROR", "message": "An internal server error occurred.", "debug_id": debug_id(), "details": []}),
+            )),
+            other => Ok(other),
+        }
+    }
+
+    /// HMAC over the transmission and a digest of the event, standing in
+    /// for PayPal's RSA signature (the receiver asks PayPal — here, us — to
+    /// verify, so the scheme is ours to choose).
+    pub fn signature(&self, transmission_id: &str, transmission_time: &str, raw_event: &str) -> String {
+        let canonical = serde_json::from_str::<Value>(raw_event)
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let digest = hex::encode(Sha256::digest(canonical.as_bytes()));
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key).expect("HMAC key");
+        mac.update(format!("{transmission_id}|{transmission_time}|{}|{digest}", self.config.webhook_id).as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    }
+}
+
+pub(super) fn debug_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..13].to_owned()
+}
+
+/// A JSON answer with a `PayPal-Debug-Id` header, as PayPal sends.
+pub(super) fn reply(status: StatusCode, body: Value) -> Response {
+    let debug = body["debug_id"].as_str().map(str::to_owned).unwrap_or_else(debug_id);
+    (status, [("paypal-debug-id", debug)], Json(body)).into_response()
+}
+
+/// PayPal's error shape with one detail.
+pub(super) fn issue(status: StatusCode, name: &str, issue: &str, description: &str) -> Response {
+    reply(
+        status,
+        json!({
+            "name": name,
+            "message": "The requested action could not be performed, semantically incorrect, or failed business validation.",
+            "debug_id": debug_id(),
+            "details": [{"issue": issue, "description": description}],
+        }),
+    )
+}
+
+pub(super) fn wire(money: &Money) -> Value {
+    json!({"currency_code": money.currency, "value": money.wire_value()})
+}
+
+/// A running fake PayPal. Dropping it stops the server.
+pub struct FakePayPal {
+    base_url: String,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for FakePayPal {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl std::fmt::Debug for FakePayPal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakePayPal").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+impl FakePayPal {
+    /// A builder with defaults: captures COMPLETED, 9 h tokens, no webhooks.
+    pub fn builder() -> FakePayPalBuilder {
+        FakePayPalBuilder::default()
+    }
+
+    /// Starts a fake with defaults, reading the capture status from the
+    /// environment.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::builder().capture_status_from_env().start().await
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The webhook id the fake signs for.
+    pub fn webhook_id(&self) -> &str {
+        &self.shared.config.webhook_id
+    }
+
+    /// A client configuration pointing at this fake, with short timeouts.
+    pub fn client_config(&self) -> PayPalConfig {
+        PayPalConfig::new(
+            crate::paypal::PayPalEnvironment::Sandbox,
+            self.shared.config.client_id.clone(),
+            SecretString::from(self.shared.config.client_secret.clone()),
+        )
+        .with_base_url(&self.base_url)
+        .with_webhook_id(self.webhook_id())
+        .with_call_policy(CallPolicy::fast_for_tests())
+    }
+
+    /// Makes `operation` fail once with `fault`.
+    pub fn inject(&self, operation: FakeOperation, fault: Fault) {
+        self.shared.faults.push(operation, fault, 1);
+    }
+
+    /// Makes `operation` fail `times` times with `fault`.
+    pub fn inject_times(&self, operation: FakeOperation, fault: Fault, times: usize) {
+        self.shared.faults.push(operation, fault, times);
+    }
+
+    /// Forgets injected faults not yet used.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Expires every access token now, as PayPal may before `expires_in`.
+    pub fn expire_tokens(&self) {
+        self.shared.state().tokens.clear();
+    }
+
+    /// Where webhooks go from now on.
+    pub fn set_webhook_url(&self, url: impl Into<String>) {
+        *self.shared.webhook_url.lock().expect("lock") = Some(url.into());
+    }
+
+    /// Approves an order as the buyer would; `false` if unknown.
+    pub fn approve(&self, order_id: &str) -> bool {
+        orders::approve_order(&self.shared, order_id).is_some()
+    }
+
+    /// An order's status.
+    pub fn order_status(&self, order_id: &str) -> Option<String> {
+        self.shared.state().orders.get(order_id).map(|o| o.status.clone())
+    }
+
+    /// A capture's status.
+    pub fn capture_status(&self, capture_id: &str) -> Option<String> {
+        self.shared.state().captures.get(capture_id).map(|c| c.status.clone())
+    }
+
+    /// How many captures exist (idempotency tests count them).
+    pub fn capture_count(&self) -> usize {
+        self.shared.state().captures.len()
+    }
+
+    /// How many payout batches exist.
+    pub fn payout_batch_count(&self) -> usize {
+        self.shared.state().batches.len()
+    }
+
+    /// Trackers uploaded for an order.
+    pub fn trackers(&self, order_id: &str) -> Vec<Value> {
+        self.shared
+            .state()
+            .orders
+            .get(order_id)
+            .map(|o| o.trackers.clone())
+            .unwrap_or_default()
+    }
+
+    /// The available balance in `currency`.
+    pub fn available_balance(&self, currency: &str) -> Money {
+        let available = self.shared.state().balances.get(currency).map(|b| b.available).unwrap_or_default();
+        Money::new(currency, available)
+    }
+
+    /// Sets the available balance (withheld funds stay).
+    pub fn set_available_balance(&self, balance: Money) {
+        self.shared.state().balances.entry(balance.currency.clone()).or_default().available = balance.value;
+    }
+
+    /// Webhooks delivered so far: event type and the receiver's status.
+    pub fn webhooks_sent(&self) -> Vec<(String, u16)> {
+        self.shared.state().webhooks_sent.clone()
+    }
+
+    /// Headers that make `raw_event` a genuine delivery from this fake, to
+    /// replay or forge deliveries in tests.
+    pub fn sign_delivery(&self, raw_event: &str) -> Vec<(&'static str, String)> {
+        payouts::delivery_headers(&self.shared, raw_event)
+    }
+
+    /// Completes a PENDING capture: funds move from withheld to available
+    /// and PAYMENT.CAPTURE.COMPLETED is delivered to the webhook URL.
+    pub async fn complete_capture(&self, capture_id: &str) -> Result<(), String> {
+        let event = orders::complete_pending_capture(&self.shared, capture_id)?;
+        payouts::deliver(&self.shared, event).await;
+        Ok(())
+    }
+}
