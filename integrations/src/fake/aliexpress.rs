@@ -1,5 +1,0 @@
-//! stub
-/// stub
-pub struct FakeAliExpress;
-/// stub
-pub struct FakeAliExpressBuilder;
