@@ -77,21 +77,22 @@ impl Faults {
         self.queued.lock().expect("faults lock").clear();
     }
 
-    /// The next fault of `operation`, after sleeping out a delay. A delay
-    /// is consumed here and the handler goes on normally.
-    pub(crate) async fn next(&self, operation: FakeOperation) -> Option<Fault> {
-        let fault = self
-            .queued
+    /// The next fault of `operation`. A [`Fault::Delay`] is returned for
+    /// the handler to apply after doing the work (see [`late`]).
+    pub(crate) fn next(&self, operation: FakeOperation) -> Option<Fault> {
+        self.queued
             .lock()
             .expect("faults lock")
             .get_mut(&operation)
-            .and_then(VecDeque::pop_front);
-        match fault {
-            Some(Fault::Delay(duration)) => {
-                tokio::time::sleep(duration).await;
-                None
-            }
-            other => other,
-        }
+            .and_then(VecDeque::pop_front)
     }
+}
+
+/// Holds a finished answer back for a delay fault: the work is done, the
+/// client sees a timeout, and a retry meets the idempotency rules.
+pub(crate) async fn late<T>(fault: Option<Fault>, response: T) -> T {
+    if let Some(Fault::Delay(duration)) = fault {
+        tokio::time::sleep(duration).await;
+    }
+    response
 }

@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
-use super::faults::{FakeOperation, Fault, Faults};
+use super::faults::{late, FakeOperation, Fault, Faults};
 use crate::payoneer::PayoneerConfig;
 use crate::resilience::CallPolicy;
 
@@ -68,13 +68,13 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
 }
 
 async fn fault(shared: &Shared, operation: FakeOperation) -> Result<Option<Fault>, Response> {
-    match shared.faults.next(operation).await {
+    match shared.faults.next(operation) {
         Some(Fault::ServerError(status)) => Err(error(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             "server_error",
             "Internal error",
         )),
-        other => Ok(other),
+        other => Ok(late(other, other).await),
     }
 }
 

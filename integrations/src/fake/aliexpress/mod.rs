@@ -17,7 +17,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
-use super::faults::{FakeOperation, Fault, Faults};
+use super::faults::{late, FakeOperation, Fault, Faults};
 use crate::aliexpress::{signature_matches, AliExpressConfig};
 use crate::resilience::CallPolicy;
 
@@ -170,7 +170,7 @@ fn check_signature(shared: &Shared, api_path: Option<&str>, params: &BTreeMap<St
 }
 
 async fn server_fault(shared: &Shared, operation: FakeOperation) -> Result<Option<Fault>, Response> {
-    match shared.faults.next(operation).await {
+    match shared.faults.next(operation) {
         Some(Fault::ServerError(status)) => Err((
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             "<html><body>Service Unavailable</body></html>",
@@ -239,8 +239,9 @@ fn token_answer(shared: &Shared) -> Response {
 }
 
 async fn token_create(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery, body: String) -> Response {
-    if let Err(response) = server_fault(&shared, FakeOperation::AliExpressToken).await {
-        return response;
+    match server_fault(&shared, FakeOperation::AliExpressToken).await {
+        Ok(fault) => late(fault, ()).await,
+        Err(response) => return response,
     }
     let params = params(query, &body);
     if let Err((code, message)) = check_signature(&shared, Some("/auth/token/create"), &params) {
@@ -255,8 +256,9 @@ async fn token_create(State(shared): State<Arc<Shared>>, RawQuery(query): RawQue
 }
 
 async fn token_refresh(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery, body: String) -> Response {
-    if let Err(response) = server_fault(&shared, FakeOperation::AliExpressToken).await {
-        return response;
+    match server_fault(&shared, FakeOperation::AliExpressToken).await {
+        Ok(fault) => late(fault, ()).await,
+        Err(response) => return response,
     }
     let params = params(query, &body);
     if let Err((code, message)) = check_signature(&shared, Some("/auth/token/refresh"), &params) {
@@ -304,14 +306,16 @@ async fn sync(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery, body
         FakeOperation::AliExpressSearch => methods::text_search(&shared, &params),
         _ => methods::tracking(&shared, &params),
     };
-    match inner {
+    let response = match inner {
         Ok(mut inner) => {
             inner["request_id"] = json!(request_id());
             let key = format!("{}_response", method.replace('.', "_"));
             Json(json!({ key: inner })).into_response()
         }
         Err(response) => response,
-    }
+    };
+    // A delay holds the answer back after the work, as a lost answer.
+    late(fault, response).await
 }
 
 /// A running fake AliExpress. Dropping it stops the server.

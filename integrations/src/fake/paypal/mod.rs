@@ -192,6 +192,7 @@ pub(super) struct State {
     pub batch_by_sender_id: HashMap<String, String>,
     pub item_batch: HashMap<String, String>,
     pub webhooks_sent: Vec<(String, u16)>,
+    pub tokens_refused: usize,
 }
 
 pub(super) struct Shared {
@@ -225,6 +226,7 @@ impl Shared {
         if alive {
             Ok(())
         } else {
+            self.state().tokens_refused += 1;
             Err(reply(
                 StatusCode::UNAUTHORIZED,
                 json!({"error": "invalid_token", "error_description": "Access Token not found in cache"}),
@@ -235,13 +237,19 @@ impl Shared {
     /// Applies an injected fault; `Ok(Some(Declined))` is left to the
     /// handler, 5xx answers here.
     pub async fn fault(&self, operation: FakeOperation) -> Result<Option<Fault>, Response> {
-        match self.faults.next(operation).await {
+        match self.faults.next(operation) {
             Some(Fault::ServerError(status)) => Err(reply(
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 json!({"name": "INTERNAL_SERVER_ERROR", "message": "An internal server error occurred.", "debug_id": debug_id(), "details": []}),
             )),
             other => Ok(other),
         }
+    }
+
+    /// Like [`Shared::fault`], but a delay is slept out before the work.
+    pub async fn fault_before(&self, operation: FakeOperation) -> Result<Option<Fault>, Response> {
+        let fault = self.fault(operation).await?;
+        Ok(super::faults::late(fault, fault).await)
     }
 
     /// HMAC over the transmission and a digest of the event, standing in
@@ -381,6 +389,11 @@ impl FakePayPal {
     /// How many captures exist (idempotency tests count them).
     pub fn capture_count(&self) -> usize {
         self.shared.state().captures.len()
+    }
+
+    /// How many calls were refused for a missing, unknown or expired token.
+    pub fn tokens_refused(&self) -> usize {
+        self.shared.state().tokens_refused
     }
 
     /// How many payout batches exist.

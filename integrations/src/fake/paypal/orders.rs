@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use super::{issue, reply, wire, FakeCapture, FakeOrder, Shared};
-use crate::fake::faults::{FakeOperation, Fault};
+use crate::fake::faults::{late, FakeOperation, Fault};
 use crate::fake::fake_id;
 use crate::money::Money;
 
@@ -53,7 +53,7 @@ fn not_found() -> Response {
 }
 
 pub(super) async fn token(State(shared): Shared_, headers: HeaderMap, body: String) -> Response {
-    if let Err(response) = shared.fault(FakeOperation::PayPalToken).await {
+    if let Err(response) = shared.fault_before(FakeOperation::PayPalToken).await {
         return response;
     }
     let expected = format!(
@@ -152,9 +152,10 @@ pub(super) async fn create_order(State(shared): Shared_, headers: HeaderMap, bod
     if let Some(response) = replayed(&shared, "orders.create", &request_id) {
         return response;
     }
-    if let Err(response) = shared.fault(FakeOperation::PayPalCreateOrder).await {
-        return response;
-    }
+    let fault = match shared.fault(FakeOperation::PayPalCreateOrder).await {
+        Ok(fault) => fault,
+        Err(response) => return response,
+    };
     let Ok(request) = serde_json::from_str::<Value>(&body) else {
         return issue(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "MALFORMED_REQUEST_JSON", "The request JSON is not well formed.");
     };
@@ -188,14 +189,14 @@ pub(super) async fn create_order(State(shared): Shared_, headers: HeaderMap, bod
     let answer = order_json(&shared, &order);
     shared.state().orders.insert(order.id.clone(), order);
     remember(&shared, "orders.create", request_id, &answer);
-    reply(StatusCode::CREATED, answer)
+    late(fault, reply(StatusCode::CREATED, answer)).await
 }
 
 pub(super) async fn get_order(State(shared): Shared_, Path(id): Path<String>, headers: HeaderMap) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
-    if let Err(response) = shared.fault(FakeOperation::PayPalGetOrder).await {
+    if let Err(response) = shared.fault_before(FakeOperation::PayPalGetOrder).await {
         return response;
     }
     let order = shared.state().orders.get(&id).cloned();
@@ -290,7 +291,7 @@ pub(super) async fn capture_order(State(shared): Shared_, Path(id): Path<String>
     let order = shared.state().orders.get(&id).cloned().expect("order exists");
     let answer = order_json(&shared, &order);
     remember(&shared, "orders.capture", request_id, &answer);
-    reply(StatusCode::CREATED, answer)
+    late(fault, reply(StatusCode::CREATED, answer)).await
 }
 
 pub(super) async fn get_capture(State(shared): Shared_, Path(id): Path<String>, headers: HeaderMap) -> Response {
@@ -340,7 +341,7 @@ pub(super) async fn refund(State(shared): Shared_, Path(id): Path<String>, heade
     if let Some(response) = replayed(&shared, "captures.refund", &request_id) {
         return response;
     }
-    if let Err(response) = shared.fault(FakeOperation::PayPalRefund).await {
+    if let Err(response) = shared.fault_before(FakeOperation::PayPalRefund).await {
         return response;
     }
     let request: Value = serde_json::from_str(&body).unwrap_or(json!({}));
@@ -390,7 +391,7 @@ pub(super) async fn track(State(shared): Shared_, Path(id): Path<String>, header
     if let Some(response) = replayed(&shared, "orders.track", &request_id) {
         return response;
     }
-    if let Err(response) = shared.fault(FakeOperation::PayPalTracking).await {
+    if let Err(response) = shared.fault_before(FakeOperation::PayPalTracking).await {
         return response;
     }
     let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{issue, reply, wire, FakeBatch, Shared};
 use crate::fake::fake_id;
-use crate::fake::faults::{FakeOperation, Fault};
+use crate::fake::faults::{late, FakeOperation, Fault};
 use crate::money::Money;
 
 type Shared_ = State<Arc<Shared>>;
@@ -25,7 +25,7 @@ pub(super) async fn balances(State(shared): Shared_, headers: HeaderMap, Query(q
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
-    if let Err(response) = shared.fault(FakeOperation::PayPalBalance).await {
+    if let Err(response) = shared.fault_before(FakeOperation::PayPalBalance).await {
         return response;
     }
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -172,7 +172,7 @@ pub(super) async fn create_batch(State(shared): Shared_, headers: HeaderMap, bod
     if let Some(id) = request_id {
         shared.state().replies.insert(("payouts.create", id), answer.clone());
     }
-    reply(StatusCode::CREATED, answer)
+    late(fault, reply(StatusCode::CREATED, answer)).await
 }
 
 pub(super) async fn get_batch(State(shared): Shared_, Path(id): Path<String>, headers: HeaderMap) -> Response {
