@@ -119,9 +119,7 @@ impl EncryptionKey {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded)
             .map_err(|_| malformed("not base64"))?;
-        let bytes: [u8; 32] = decoded
-            .try_into()
-            .map_err(|_| malformed("not 32 bytes"))?;
+        let bytes: [u8; 32] = decoded.try_into().map_err(|_| malformed("not 32 bytes"))?;
         Self::new(id, bytes)
     }
 
@@ -169,7 +167,8 @@ impl SealedValue {
 
     /// `version | key id length | key id | nonce | ciphertext+tag`.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(2 + self.key_id.len() + NONCE_LEN + self.ciphertext.len());
+        let mut bytes =
+            Vec::with_capacity(2 + self.key_id.len() + NONCE_LEN + self.ciphertext.len());
         bytes.push(SEALED_FORMAT_VERSION);
         bytes.push(self.key_id.len() as u8);
         bytes.extend_from_slice(self.key_id.as_bytes());
@@ -230,7 +229,11 @@ impl Keyring {
     }
 
     /// Seals `plaintext` for `key` with the current key and a random nonce.
-    pub fn seal(&self, key: &CredentialKey, plaintext: &SecretString) -> Result<SealedValue, CredentialError> {
+    pub fn seal(
+        &self,
+        key: &CredentialKey,
+        plaintext: &SecretString,
+    ) -> Result<SealedValue, CredentialError> {
         let encryption_key = &self.keys[&self.current];
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let aad = key.associated_data();
@@ -254,7 +257,11 @@ impl Keyring {
     }
 
     /// Opens a value sealed for `key` by any key of the ring.
-    pub fn open(&self, key: &CredentialKey, sealed: &SealedValue) -> Result<SecretString, CredentialError> {
+    pub fn open(
+        &self,
+        key: &CredentialKey,
+        sealed: &SealedValue,
+    ) -> Result<SecretString, CredentialError> {
         let encryption_key = self
             .keys
             .get(&sealed.key_id)
@@ -276,7 +283,11 @@ impl Keyring {
 
     /// Re-seals a value under the current key (rotation); a value already
     /// under the current key is returned unchanged.
-    pub fn reseal(&self, key: &CredentialKey, sealed: &SealedValue) -> Result<SealedValue, CredentialError> {
+    pub fn reseal(
+        &self,
+        key: &CredentialKey,
+        sealed: &SealedValue,
+    ) -> Result<SealedValue, CredentialError> {
         if sealed.key_id == self.current {
             return Ok(sealed.clone());
         }
@@ -344,7 +355,11 @@ impl<S: CredentialStore> CredentialVault<S> {
     }
 
     /// Seals and stores a value.
-    pub async fn save(&self, key: &CredentialKey, value: &SecretString) -> Result<(), CredentialError> {
+    pub async fn save(
+        &self,
+        key: &CredentialKey,
+        value: &SecretString,
+    ) -> Result<(), CredentialError> {
         let sealed = self.keyring.seal(key, value)?;
         self.store.put(key, sealed).await
     }

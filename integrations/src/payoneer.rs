@@ -106,7 +106,10 @@ impl PayoneerError {
 
 impl ProviderFault for PayoneerError {
     fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. } | Self::Timeout { .. } | Self::Transport(_))
+        matches!(
+            self,
+            Self::Unavailable { .. } | Self::Timeout { .. } | Self::Transport(_)
+        )
     }
 
     fn timeout(after_ms: u64) -> Self {
@@ -166,7 +169,9 @@ impl PayoneerClient {
     /// A client for `config`.
     pub fn new(config: PayoneerConfig) -> Self {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.call_policy.attempt_timeout_ms.saturating_mul(2)))
+            .timeout(Duration::from_millis(
+                config.call_policy.attempt_timeout_ms.saturating_mul(2),
+            ))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a reqwest client with rustls builds");
@@ -189,9 +194,18 @@ impl PayoneerClient {
         let started = Instant::now();
         let response = self
             .http
-            .post(format!("{}{}", self.config.base_url, self.config.token_path))
-            .basic_auth(&self.config.client_id, Some(self.config.client_secret.expose_secret()))
-            .form(&[("grant_type", "client_credentials"), ("scope", "read write")])
+            .post(format!(
+                "{}{}",
+                self.config.base_url, self.config.token_path
+            ))
+            .basic_auth(
+                &self.config.client_id,
+                Some(self.config.client_secret.expose_secret()),
+            )
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "read write"),
+            ])
             .send()
             .await
             .map_err(transport)?;
@@ -200,7 +214,8 @@ impl PayoneerClient {
         if status >= 400 {
             return Err(rejected(status, &text));
         }
-        let body: Value = serde_json::from_str(&text).map_err(|e| PayoneerError::Decode(e.to_string()))?;
+        let body: Value =
+            serde_json::from_str(&text).map_err(|e| PayoneerError::Decode(e.to_string()))?;
         let token = body["access_token"]
             .as_str()
             .ok_or_else(|| PayoneerError::Decode("token answer without access_token".into()))?;
@@ -232,7 +247,13 @@ impl PayoneerClient {
                 let response = request.send().await.map_err(transport)?;
                 let status = response.status().as_u16();
                 let text = response.text().await.map_err(transport)?;
-                tracing::info!(provider = "payoneer", operation, status, latency_ms = started.elapsed().as_millis() as u64, "provider response");
+                tracing::info!(
+                    provider = "payoneer",
+                    operation,
+                    status,
+                    latency_ms = started.elapsed().as_millis() as u64,
+                    "provider response"
+                );
                 if status == 401 {
                     *self.token.lock().await = None;
                 }
@@ -261,8 +282,14 @@ impl PayoneerClient {
             "currency": amount.currency,
             "description": description,
         }]});
-        self.call("masspayouts.create", Method::POST, path, Some(body), Idempotency::Keyed)
-            .await?;
+        self.call(
+            "masspayouts.create",
+            Method::POST,
+            path,
+            Some(body),
+            Idempotency::Keyed,
+        )
+        .await?;
         Ok(())
     }
 
@@ -288,8 +315,14 @@ impl PayoneerClient {
             "/v4/programs/{}/payouts/{}/cancel",
             self.config.program_id, client_reference_id
         );
-        self.call("payouts.cancel", Method::POST, path, Some(json!({})), Idempotency::Keyed)
-            .await?;
+        self.call(
+            "payouts.cancel",
+            Method::POST,
+            path,
+            Some(json!({})),
+            Idempotency::Keyed,
+        )
+        .await?;
         Ok(())
     }
 }
@@ -311,8 +344,13 @@ impl PayoutProvider for PayoneerClient {
 
     async fn send_payout(&self, request: &PayoutRequest) -> Result<PayoutReceipt, PayoutError> {
         let description = request.note.clone().unwrap_or_else(|| "Payout".to_owned());
-        self.mass_payout(&request.reference, &request.recipient, &request.amount, &description)
-            .await?;
+        self.mass_payout(
+            &request.reference,
+            &request.recipient,
+            &request.amount,
+            &description,
+        )
+        .await?;
         Ok(PayoutReceipt {
             provider: "payoneer",
             // Payoneer identifies payouts by our client reference id.
@@ -322,6 +360,8 @@ impl PayoutProvider for PayoneerClient {
     }
 
     async fn payout_state(&self, provider_payout_id: &str) -> Result<PayoutState, PayoutError> {
-        Ok(payoneer_state(&self.payout_status(provider_payout_id).await?))
+        Ok(payoneer_state(
+            &self.payout_status(provider_payout_id).await?,
+        ))
     }
 }

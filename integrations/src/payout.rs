@@ -5,7 +5,9 @@ use async_trait::async_trait;
 
 use crate::money::Money;
 use crate::payoneer::PayoneerError;
-use crate::paypal::{PayPalClient, PayPalError, PayoutBatchItem, PayoutBatchRequest, PayoutItemStatus};
+use crate::paypal::{
+    PayPalClient, PayPalError, PayoutBatchItem, PayoutBatchRequest, PayoutItemStatus,
+};
 use crate::resilience::ProviderFault;
 
 /// A payment to make.
@@ -44,7 +46,10 @@ pub enum PayoutState {
 impl PayoutState {
     /// Whether the state can still change.
     pub fn is_final(&self) -> bool {
-        matches!(self, Self::Paid | Self::Failed(_) | Self::Returned | Self::Cancelled)
+        matches!(
+            self,
+            Self::Paid | Self::Failed(_) | Self::Returned | Self::Cancelled
+        )
     }
 }
 
@@ -74,8 +79,12 @@ impl PayoutError {
     /// Worth retrying later with the same reference.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::PayPal(error) => error.is_retryable() || matches!(error, PayPalError::CircuitOpen),
-            Self::Payoneer(error) => error.is_retryable() || matches!(error, PayoneerError::CircuitOpen),
+            Self::PayPal(error) => {
+                error.is_retryable() || matches!(error, PayPalError::CircuitOpen)
+            }
+            Self::Payoneer(error) => {
+                error.is_retryable() || matches!(error, PayoneerError::CircuitOpen)
+            }
         }
     }
 
@@ -107,7 +116,9 @@ fn paypal_state(status: &PayoutItemStatus, error: Option<&str>) -> PayoutState {
         PayoutItemStatus::Failed => PayoutState::Failed(error.unwrap_or("FAILED").to_owned()),
         PayoutItemStatus::Pending | PayoutItemStatus::Other(_) => PayoutState::Pending,
         PayoutItemStatus::Unclaimed => PayoutState::Unclaimed,
-        PayoutItemStatus::Returned | PayoutItemStatus::Refunded | PayoutItemStatus::Reversed => PayoutState::Returned,
+        PayoutItemStatus::Returned | PayoutItemStatus::Refunded | PayoutItemStatus::Reversed => {
+            PayoutState::Returned
+        }
         PayoutItemStatus::Onhold | PayoutItemStatus::Blocked => PayoutState::Held,
     }
 }

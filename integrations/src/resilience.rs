@@ -209,7 +209,11 @@ impl Guard {
         loop {
             number += 1;
             if !self.breaker.allows_call() {
-                tracing::warn!(provider = self.provider, operation, "circuit open, call refused");
+                tracing::warn!(
+                    provider = self.provider,
+                    operation,
+                    "circuit open, call refused"
+                );
                 return Err(E::circuit_open(self.provider));
             }
             let started = Instant::now();
@@ -222,7 +226,14 @@ impl Guard {
             match outcome {
                 Ok(value) => {
                     self.breaker.record_success();
-                    tracing::info!(provider = self.provider, operation, attempt = number, latency_ms, outcome = "ok", "provider call");
+                    tracing::info!(
+                        provider = self.provider,
+                        operation,
+                        attempt = number,
+                        latency_ms,
+                        outcome = "ok",
+                        "provider call"
+                    );
                     return Ok(value);
                 }
                 Err(error) => {

@@ -103,7 +103,7 @@ impl TrendSource for AliExpressTrendSource {
                 rating: hit.evaluate_rate,
             })
             .collect();
-        products.sort_by(|a, b| b.orders.cmp(&a.orders));
+        products.sort_by_key(|p| std::cmp::Reverse(p.orders));
         products.truncate(limit);
         Ok(products)
     }
@@ -131,10 +131,30 @@ impl LocalTrendFeed {
             rating: Some("97.1%".to_owned()),
         };
         Self::new(vec![
-            product("1005001000000001", "Adjustable aluminium phone stand", 349, 15_230),
-            product("1005001000000002", "Magnetic cable organiser (6 pack)", 199, 9_870),
-            product("1005001000000003", "LED desk lamp with USB charging", 1_275, 4_410),
-            product("1005001000000004", "Silicone kitchen utensil set", 899, 2_005),
+            product(
+                "1005001000000001",
+                "Adjustable aluminium phone stand",
+                349,
+                15_230,
+            ),
+            product(
+                "1005001000000002",
+                "Magnetic cable organiser (6 pack)",
+                199,
+                9_870,
+            ),
+            product(
+                "1005001000000003",
+                "LED desk lamp with USB charging",
+                1_275,
+                4_410,
+            ),
+            product(
+                "1005001000000004",
+                "Silicone kitchen utensil set",
+                899,
+                2_005,
+            ),
         ])
     }
 }
@@ -150,10 +170,15 @@ impl TrendSource for LocalTrendFeed {
         let mut products: Vec<TrendingProduct> = self
             .products
             .iter()
-            .filter(|p| keyword.is_empty() || keyword.split_whitespace().any(|word| p.title.to_lowercase().contains(word)))
+            .filter(|p| {
+                keyword.is_empty()
+                    || keyword
+                        .split_whitespace()
+                        .any(|word| p.title.to_lowercase().contains(word))
+            })
             .cloned()
             .collect();
-        products.sort_by(|a, b| b.orders.cmp(&a.orders));
+        products.sort_by_key(|p| std::cmp::Reverse(p.orders));
         products.truncate(query.limit.clamp(1, TREND_RESULTS_MAX));
         Ok(products)
     }
@@ -174,6 +199,12 @@ mod tests {
         };
         let products = feed.trending(&query).await.unwrap();
         let titles: Vec<_> = products.iter().map(|p| p.title.as_str()).collect();
-        assert_eq!(titles, ["Adjustable aluminium phone stand", "LED desk lamp with USB charging"]);
+        assert_eq!(
+            titles,
+            [
+                "Adjustable aluminium phone stand",
+                "LED desk lamp with USB charging"
+            ]
+        );
     }
 }

@@ -4,9 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dropledger_integrations::{
-    AliExpressClient, AliExpressConfig, AliExpressError, AliExpressErrorKind, AliExpressTrendSource, ErrorCategory,
-    FakeAliExpress, FakeOperation, Fault, FreightQuery, Money, OrderLine, PlaceOrder, ProductQuery, SecretString,
-    ShippingAddress, TextSearch, TrendQuery, TrendSource,
+    AliExpressClient, AliExpressConfig, AliExpressError, AliExpressErrorKind,
+    AliExpressTrendSource, ErrorCategory, FakeAliExpress, FakeOperation, Fault, FreightQuery,
+    Money, OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress, TextSearch,
+    TrendQuery, TrendSource,
 };
 use rust_decimal_macros::dec;
 
@@ -53,9 +54,15 @@ async fn the_authorize_url_redirects_back_with_a_code_that_buys_a_token_pair_onc
     let fake = FakeAliExpress::start().await.unwrap();
     let client = AliExpressClient::new(fake.client_config());
     let url = client.authorize_url("http://shop.test/oauth/aliexpress/callback", "state-42");
-    assert!(url.starts_with(&format!("{}/oauth/authorize?response_type=code", fake.base_url())));
+    assert!(url.starts_with(&format!(
+        "{}/oauth/authorize?response_type=code",
+        fake.base_url()
+    )));
 
-    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let response = browser.get(&url).send().await.unwrap();
     assert_eq!(response.status(), 303);
     let callback = reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
@@ -77,7 +84,10 @@ async fn a_refresh_gives_a_new_pair_and_retires_the_old_refresh_token() {
     let first = client.create_token(&fake.issue_code()).await.unwrap();
 
     let second = client.refresh_token(&first.refresh_token).await.unwrap();
-    let again = client.refresh_token(&first.refresh_token).await.unwrap_err();
+    let again = client
+        .refresh_token(&first.refresh_token)
+        .await
+        .unwrap_err();
 
     let product = ProductQuery {
         product_id: PHONE_STAND.into(),
@@ -85,7 +95,10 @@ async fn a_refresh_gives_a_new_pair_and_retires_the_old_refresh_token() {
         currency: "USD".into(),
         language: "en".into(),
     };
-    client.product(&second.access_token, &product).await.unwrap();
+    client
+        .product(&second.access_token, &product)
+        .await
+        .unwrap();
     assert_eq!(again.kind(), Some(AliExpressErrorKind::TokenInvalid));
 }
 
@@ -109,7 +122,11 @@ async fn a_product_has_a_price_and_a_stock_per_sku() {
 
     assert_eq!(product.title, "Adjustable aluminium phone stand");
     assert_eq!(product.skus.len(), 2);
-    let black = product.skus.iter().find(|s| s.sku_attr == PHONE_STAND_BLACK).unwrap();
+    let black = product
+        .skus
+        .iter()
+        .find(|s| s.sku_attr == PHONE_STAND_BLACK)
+        .unwrap();
     assert_eq!(black.price, Money::new("USD", dec!(3.49)));
     assert_eq!(black.stock, 7);
 }
@@ -159,8 +176,14 @@ async fn freight_options_and_search_hits_are_read() {
 async fn a_purchase_is_idempotent_on_our_order_id_and_then_tracked() {
     let (fake, client, session) = connected().await;
 
-    let first = client.place_order(&session, &purchase("our-order-1", 2)).await.unwrap();
-    let again = client.place_order(&session, &purchase("our-order-1", 2)).await.unwrap();
+    let first = client
+        .place_order(&session, &purchase("our-order-1", 2))
+        .await
+        .unwrap();
+    let again = client
+        .place_order(&session, &purchase("our-order-1", 2))
+        .await
+        .unwrap();
 
     assert_eq!(first, again);
     assert_eq!(fake.order_count(), 1);
@@ -169,13 +192,24 @@ async fn a_purchase_is_idempotent_on_our_order_id_and_then_tracked() {
     assert_eq!(order.order_status, "WAIT_SELLER_SEND_GOODS");
     // Two at 3.49 plus 2.35 shipping.
     assert_eq!(order.amount, Some(Money::new("USD", dec!(9.33))));
-    assert!(client.tracking(&session, order_id).await.unwrap().is_empty());
+    assert!(client
+        .tracking(&session, order_id)
+        .await
+        .unwrap()
+        .is_empty());
 
     assert!(fake.ship(order_id, "LP00998877"));
     let shipments = client.tracking(&session, order_id).await.unwrap();
     assert_eq!(shipments[0].tracking_number, "LP00998877");
     assert_eq!(shipments[0].events.len(), 1);
-    assert_eq!(client.order(&session, order_id).await.unwrap().tracking_numbers, ["LP00998877"]);
+    assert_eq!(
+        client
+            .order(&session, order_id)
+            .await
+            .unwrap()
+            .tracking_numbers,
+        ["LP00998877"]
+    );
 }
 
 #[tokio::test]
@@ -183,12 +217,18 @@ async fn purchase_failures_map_to_typed_errors_with_their_category() {
     let (fake, client, session) = connected().await;
 
     fake.inject(FakeOperation::AliExpressPlaceOrder, Fault::OutOfStock);
-    let out_of_stock = client.place_order(&session, &purchase("o-1", 1)).await.unwrap_err();
+    let out_of_stock = client
+        .place_order(&session, &purchase("o-1", 1))
+        .await
+        .unwrap_err();
     assert_eq!(out_of_stock.kind(), Some(AliExpressErrorKind::OutOfStock));
     assert_eq!(out_of_stock.category(), ErrorCategory::Alert);
 
     fake.inject(FakeOperation::AliExpressPlaceOrder, Fault::Declined);
-    let declined = client.place_order(&session, &purchase("o-2", 1)).await.unwrap_err();
+    let declined = client
+        .place_order(&session, &purchase("o-2", 1))
+        .await
+        .unwrap_err();
     assert_eq!(declined.kind(), Some(AliExpressErrorKind::PaymentDeclined));
 
     let mut no_street = purchase("o-3", 1);
@@ -200,9 +240,15 @@ async fn purchase_failures_map_to_typed_errors_with_their_category() {
     let mut by_pigeon = purchase("o-4", 1);
     by_pigeon.lines[0].logistics_service_name = Some("PIGEON".into());
     let method = client.place_order(&session, &by_pigeon).await.unwrap_err();
-    assert_eq!(method.kind(), Some(AliExpressErrorKind::DeliveryMethodNotExist));
+    assert_eq!(
+        method.kind(),
+        Some(AliExpressErrorKind::DeliveryMethodNotExist)
+    );
 
-    let too_many = client.place_order(&session, &purchase("o-5", 1_000)).await.unwrap_err();
+    let too_many = client
+        .place_order(&session, &purchase("o-5", 1_000))
+        .await
+        .unwrap_err();
     assert_eq!(too_many.kind(), Some(AliExpressErrorKind::OutOfStock));
     assert_eq!(fake.order_count(), 0);
 }
@@ -210,9 +256,15 @@ async fn purchase_failures_map_to_typed_errors_with_their_category() {
 #[tokio::test]
 async fn a_purchase_whose_answer_is_lost_is_retried_and_bought_once() {
     let (fake, client, session) = connected().await;
-    fake.inject(FakeOperation::AliExpressPlaceOrder, Fault::Delay(Duration::from_millis(900)));
+    fake.inject(
+        FakeOperation::AliExpressPlaceOrder,
+        Fault::Delay(Duration::from_millis(900)),
+    );
 
-    let placed = client.place_order(&session, &purchase("o-lost", 1)).await.unwrap();
+    let placed = client
+        .place_order(&session, &purchase("o-lost", 1))
+        .await
+        .unwrap();
 
     assert_eq!(placed.order_ids.len(), 1);
     assert_eq!(fake.order_count(), 1);
@@ -222,10 +274,20 @@ async fn a_purchase_whose_answer_is_lost_is_retried_and_bought_once() {
 async fn a_5xx_then_success_is_retried_and_a_lasting_5xx_fails_as_retryable() {
     let (fake, client, session) = connected().await;
     fake.inject(FakeOperation::AliExpressPlaceOrder, Fault::ServerError(502));
-    client.place_order(&session, &purchase("o-5xx", 1)).await.unwrap();
+    client
+        .place_order(&session, &purchase("o-5xx", 1))
+        .await
+        .unwrap();
 
-    fake.inject_times(FakeOperation::AliExpressPlaceOrder, Fault::ServerError(503), 5);
-    let error = client.place_order(&session, &purchase("o-down", 1)).await.unwrap_err();
+    fake.inject_times(
+        FakeOperation::AliExpressPlaceOrder,
+        Fault::ServerError(503),
+        5,
+    );
+    let error = client
+        .place_order(&session, &purchase("o-down", 1))
+        .await
+        .unwrap_err();
     assert_eq!(error, AliExpressError::Http { status: 503 });
     assert_eq!(error.category(), ErrorCategory::Retryable);
 }
@@ -238,7 +300,10 @@ async fn a_wrong_app_secret_is_refused_as_a_bad_signature() {
         app_secret: SecretString::from("not-the-secret"),
         ..config
     };
-    let error = AliExpressClient::new(wrong).create_token(&fake.issue_code()).await.unwrap_err();
+    let error = AliExpressClient::new(wrong)
+        .create_token(&fake.issue_code())
+        .await
+        .unwrap_err();
     assert_eq!(error.kind(), Some(AliExpressErrorKind::InvalidSignature));
     assert_eq!(error.category(), ErrorCategory::Alert);
 }
@@ -264,7 +329,10 @@ async fn the_aliexpress_trend_source_returns_best_sellers_first() {
         })
         .await
         .unwrap();
-    let ids: Vec<_> = products.iter().map(|p| p.supplier_product_id.as_str()).collect();
+    let ids: Vec<_> = products
+        .iter()
+        .map(|p| p.supplier_product_id.as_str())
+        .collect();
     assert_eq!(ids, ["1005001000000001", "1005001000000002"]);
     assert_eq!(products[0].supplier_price, Money::new("USD", dec!(3.49)));
 }

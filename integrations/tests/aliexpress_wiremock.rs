@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use dropledger_integrations::{
-    sign_request, AliExpressClient, AliExpressConfig, AliExpressErrorKind, CallPolicy, ErrorCategory, Money,
-    OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress,
+    sign_request, AliExpressClient, AliExpressConfig, AliExpressErrorKind, CallPolicy,
+    ErrorCategory, Money, OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress,
 };
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
@@ -15,7 +15,11 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 const SECRET: &str = "wiremock-secret";
 
 fn form(request: &Request) -> BTreeMap<String, String> {
-    let url = reqwest::Url::parse(&format!("http://x/?{}", String::from_utf8_lossy(&request.body))).unwrap();
+    let url = reqwest::Url::parse(&format!(
+        "http://x/?{}",
+        String::from_utf8_lossy(&request.body)
+    ))
+    .unwrap();
     url.query_pairs().into_owned().collect()
 }
 
@@ -52,7 +56,9 @@ async fn token_creation_posts_a_form_signed_with_the_api_path() {
     Mock::given(method("POST"))
         .and(path("/rest/auth/token/create"))
         .and(signed(Some("/auth/token/create")))
-        .and(|request: &Request| form(request).get("code").map(String::as_str) == Some("3_34567_abc"))
+        .and(|request: &Request| {
+            form(request).get("code").map(String::as_str) == Some("3_34567_abc")
+        })
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "refresh_token_valid_time": 1_893_456_000_000_i64,
             "havana_id": "17379911544",
@@ -208,7 +214,10 @@ async fn a_gateway_rate_limit_is_retried_until_the_call_goes_through() {
         .mount(&server)
         .await;
 
-    let order = client(&server).order(&SecretString::from("t"), "8100000000000001").await.unwrap();
+    let order = client(&server)
+        .order(&SecretString::from("t"), "8100000000000001")
+        .await
+        .unwrap();
 
     assert_eq!(order.order_status, "FINISH");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);

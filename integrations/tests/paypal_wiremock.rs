@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use dropledger_integrations::{
-    CallPolicy, CheckoutItem, CheckoutOrder, Money, PayPalClient, PayPalConfig, PayPalEnvironment, PayPalError,
-    PayoutBatchItem, PayoutBatchRequest, WebhookHeaders,
+    CallPolicy, CheckoutItem, CheckoutOrder, Money, PayPalClient, PayPalConfig, PayPalEnvironment,
+    PayPalError, PayoutBatchItem, PayoutBatchRequest, WebhookHeaders,
 };
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
@@ -30,7 +30,10 @@ async fn server_with_token(expected_token_calls: u64) -> MockServer {
     Mock::given(method("POST"))
         .and(path("/v1/oauth2/token"))
         // base64("client-id:client-secret")
-        .and(header("authorization", "Basic Y2xpZW50LWlkOmNsaWVudC1zZWNyZXQ="))
+        .and(header(
+            "authorization",
+            "Basic Y2xpZW50LWlkOmNsaWVudC1zZWNyZXQ=",
+        ))
         .and(body_string("grant_type=client_credentials"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token_example()))
         .expect(expected_token_calls)
@@ -41,10 +44,14 @@ async fn server_with_token(expected_token_calls: u64) -> MockServer {
 
 fn client(server: &MockServer) -> PayPalClient {
     PayPalClient::new(
-        PayPalConfig::new(PayPalEnvironment::Sandbox, "client-id", "client-secret".to_owned().into())
-            .with_base_url(server.uri())
-            .with_webhook_id("1JE4291016473214C")
-            .with_call_policy(CallPolicy::fast_for_tests()),
+        PayPalConfig::new(
+            PayPalEnvironment::Sandbox,
+            "client-id",
+            "client-secret".to_owned().into(),
+        )
+        .with_base_url(server.uri())
+        .with_webhook_id("1JE4291016473214C")
+        .with_call_policy(CallPolicy::fast_for_tests()),
     )
 }
 
@@ -128,11 +135,17 @@ async fn a_created_order_carries_the_request_id_the_token_and_a_consistent_break
         .mount(&server)
         .await;
 
-    let created = client(&server).create_order(&checkout(), "create-1").await.unwrap();
+    let created = client(&server)
+        .create_order(&checkout(), "create-1")
+        .await
+        .unwrap();
 
     assert_eq!(created.id, "5O190127TN364715T");
     assert_eq!(created.status, "PAYER_ACTION_REQUIRED");
-    assert_eq!(created.approve_url, "https://www.paypal.com/checkoutnow?token=5O190127TN364715T");
+    assert_eq!(
+        created.approve_url,
+        "https://www.paypal.com/checkoutnow?token=5O190127TN364715T"
+    );
 }
 
 #[tokio::test]
@@ -146,7 +159,10 @@ async fn the_documented_capture_answer_yields_gross_fee_and_net() {
         .mount(&server)
         .await;
 
-    let capture = client(&server).capture_order("5O190127TN364715T", "capture-1").await.unwrap();
+    let capture = client(&server)
+        .capture_order("5O190127TN364715T", "capture-1")
+        .await
+        .unwrap();
 
     assert_eq!(capture.id, "3C679366HH908993F");
     assert_eq!(capture.gross, Money::new("USD", dec!(100.00)));
@@ -172,9 +188,15 @@ async fn the_documented_422_maps_to_order_not_approved_and_is_not_retried() {
         .mount(&server)
         .await;
 
-    let error = client(&server).capture_order("5O190127TN364715T", "capture-1").await.unwrap_err();
+    let error = client(&server)
+        .capture_order("5O190127TN364715T", "capture-1")
+        .await
+        .unwrap_err();
 
-    assert!(matches!(error, PayPalError::OrderNotApproved(_)), "{error:?}");
+    assert!(
+        matches!(error, PayPalError::OrderNotApproved(_)),
+        "{error:?}"
+    );
     assert_eq!(error.debug_id(), Some("90957fca61718"));
 }
 
@@ -195,7 +217,10 @@ async fn a_500_then_a_201_is_retried_with_the_same_request_id() {
         .mount(&server)
         .await;
 
-    let capture = client(&server).capture_order("5O190127TN364715T", "capture-1").await.unwrap();
+    let capture = client(&server)
+        .capture_order("5O190127TN364715T", "capture-1")
+        .await
+        .unwrap();
 
     assert_eq!(capture.id, "3C679366HH908993F");
     let requests = server.received_requests().await.unwrap();
@@ -212,19 +237,27 @@ async fn an_answer_slower_than_the_timeout_fails_as_a_timeout_after_bounded_atte
     let server = server_with_token(1).await;
     Mock::given(method("GET"))
         .and(path("/v1/reporting/balances"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)).set_body_json(json!({"balances": []})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(2))
+                .set_body_json(json!({"balances": []})),
+        )
         .expect(2)
         .mount(&server)
         .await;
     let client = PayPalClient::new(
-        PayPalConfig::new(PayPalEnvironment::Sandbox, "client-id", "client-secret".to_owned().into())
-            .with_base_url(server.uri())
-            .with_call_policy(CallPolicy {
-                attempt_timeout_ms: 200,
-                attempts_max: 2,
-                backoff_base_ms: 1,
-                backoff_max_ms: 5,
-            }),
+        PayPalConfig::new(
+            PayPalEnvironment::Sandbox,
+            "client-id",
+            "client-secret".to_owned().into(),
+        )
+        .with_base_url(server.uri())
+        .with_call_policy(CallPolicy {
+            attempt_timeout_ms: 200,
+            attempts_max: 2,
+            backoff_base_ms: 1,
+            backoff_max_ms: 5,
+        }),
     );
 
     let error = client.balances("USD").await.unwrap_err();
@@ -317,11 +350,16 @@ async fn webhook_verification_passes_the_event_bytes_through_unchanged() {
     // Keys out of alphabetical order and spacing: re-serialising would
     // change them, and PayPal's check would fail.
     let raw_event = r#"{"id": "WH-0", "event_type":"PAYMENT.CAPTURE.COMPLETED", "create_time":"2018-04-01T21:20:49Z"}"#;
-    let expected_tail = format!(r#""webhook_id":"1JE4291016473214C","webhook_event":{raw_event}}}"#);
+    let expected_tail =
+        format!(r#""webhook_id":"1JE4291016473214C","webhook_event":{raw_event}}}"#);
     Mock::given(method("POST"))
         .and(path("/v1/notifications/verify-webhook-signature"))
-        .and(move |request: &Request| String::from_utf8_lossy(&request.body).ends_with(&expected_tail))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"verification_status": "SUCCESS"})))
+        .and(move |request: &Request| {
+            String::from_utf8_lossy(&request.body).ends_with(&expected_tail)
+        })
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"verification_status": "SUCCESS"})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -333,5 +371,8 @@ async fn webhook_verification_passes_the_event_bytes_through_unchanged() {
         auth_algo: "SHA256withRSA".to_owned(),
     };
 
-    assert!(client(&server).verify_webhook_signature(&headers, raw_event).await.unwrap());
+    assert!(client(&server)
+        .verify_webhook_signature(&headers, raw_event)
+        .await
+        .unwrap());
 }

@@ -71,11 +71,17 @@ impl AliExpressClient {
     pub fn new(config: AliExpressConfig) -> Self {
         let http = reqwest::Client::builder()
             // A backstop behind the guard's per-attempt timeout.
-            .timeout(Duration::from_millis(config.call_policy.attempt_timeout_ms.saturating_mul(2)))
+            .timeout(Duration::from_millis(
+                config.call_policy.attempt_timeout_ms.saturating_mul(2),
+            ))
             .build()
             .expect("a reqwest client with rustls builds");
         let guard = Guard::new("aliexpress", config.call_policy, config.breaker_policy);
-        Self { http, config, guard }
+        Self {
+            http,
+            config,
+            guard,
+        }
     }
 
     /// The guard, to look at its breaker.
@@ -101,66 +107,122 @@ impl AliExpressClient {
         let mut params = BTreeMap::new();
         params.insert("code".to_owned(), code.to_owned());
         // An authorisation code works once: a lost answer cannot be replayed.
-        let body = self.system_call("/auth/token/create", params, Idempotency::Unkeyed).await?;
+        let body = self
+            .system_call("/auth/token/create", params, Idempotency::Unkeyed)
+            .await?;
         parse::token(&body)
     }
 
     /// Exchanges a refresh token for a new pair (A3).
-    pub async fn refresh_token(&self, refresh_token: &SecretString) -> Result<AliExpressToken, AliExpressError> {
+    pub async fn refresh_token(
+        &self,
+        refresh_token: &SecretString,
+    ) -> Result<AliExpressToken, AliExpressError> {
         let mut params = BTreeMap::new();
-        params.insert("refresh_token".to_owned(), refresh_token.expose_secret().to_owned());
-        let body = self.system_call("/auth/token/refresh", params, Idempotency::Unkeyed).await?;
+        params.insert(
+            "refresh_token".to_owned(),
+            refresh_token.expose_secret().to_owned(),
+        );
+        let body = self
+            .system_call("/auth/token/refresh", params, Idempotency::Unkeyed)
+            .await?;
         parse::token(&body)
     }
 
     /// Buys from the supplier (A6). Retried safely: `out_order_id` dedupes.
-    pub async fn place_order(&self, session: &SecretString, order: &PlaceOrder) -> Result<PlacedOrder, AliExpressError> {
+    pub async fn place_order(
+        &self,
+        session: &SecretString,
+        order: &PlaceOrder,
+    ) -> Result<PlacedOrder, AliExpressError> {
         let mut params = BTreeMap::new();
-        params.insert("param_place_order_request4_open_api_d_t_o".to_owned(), parse::place_order_request(order).to_string());
+        params.insert(
+            "param_place_order_request4_open_api_d_t_o".to_owned(),
+            parse::place_order_request(order).to_string(),
+        );
         let extend = serde_json::json!({"payment": {"pay_currency": order.pay_currency, "try_to_pay": "true"}});
         params.insert("ds_extend_request".to_owned(), extend.to_string());
         let body = self
-            .business_call("aliexpress.ds.order.create", session, params, Idempotency::Keyed)
+            .business_call(
+                "aliexpress.ds.order.create",
+                session,
+                params,
+                Idempotency::Keyed,
+            )
             .await?;
         parse::placed_order(&body)
     }
 
     /// A supplier order's status, cost and tracking numbers (A7).
-    pub async fn order(&self, session: &SecretString, order_id: &str) -> Result<SupplierOrder, AliExpressError> {
+    pub async fn order(
+        &self,
+        session: &SecretString,
+        order_id: &str,
+    ) -> Result<SupplierOrder, AliExpressError> {
         let mut params = BTreeMap::new();
-        params.insert("single_order_query".to_owned(), serde_json::json!({"order_id": order_id}).to_string());
+        params.insert(
+            "single_order_query".to_owned(),
+            serde_json::json!({"order_id": order_id}).to_string(),
+        );
         let body = self
-            .business_call("aliexpress.trade.ds.order.get", session, params, Idempotency::Read)
+            .business_call(
+                "aliexpress.trade.ds.order.get",
+                session,
+                params,
+                Idempotency::Read,
+            )
             .await?;
         parse::supplier_order(order_id, &body)
     }
 
     /// Parcels and scans of a supplier order (A8).
-    pub async fn tracking(&self, session: &SecretString, order_id: &str) -> Result<Vec<Shipment>, AliExpressError> {
+    pub async fn tracking(
+        &self,
+        session: &SecretString,
+        order_id: &str,
+    ) -> Result<Vec<Shipment>, AliExpressError> {
         let mut params = BTreeMap::new();
         params.insert("ae_order_id".to_owned(), order_id.to_owned());
         params.insert("language".to_owned(), "en_US".to_owned());
         let body = self
-            .business_call("aliexpress.ds.order.tracking.get", session, params, Idempotency::Read)
+            .business_call(
+                "aliexpress.ds.order.tracking.get",
+                session,
+                params,
+                Idempotency::Read,
+            )
             .await?;
         parse::shipments(&body)
     }
 
     /// A product's current price and stock per SKU (A4).
-    pub async fn product(&self, session: &SecretString, query: &ProductQuery) -> Result<Product, AliExpressError> {
+    pub async fn product(
+        &self,
+        session: &SecretString,
+        query: &ProductQuery,
+    ) -> Result<Product, AliExpressError> {
         let mut params = BTreeMap::new();
         params.insert("product_id".to_owned(), query.product_id.clone());
         params.insert("ship_to_country".to_owned(), query.ship_to_country.clone());
         params.insert("target_currency".to_owned(), query.currency.clone());
         params.insert("target_language".to_owned(), query.language.clone());
         let body = self
-            .business_call("aliexpress.ds.product.get", session, params, Idempotency::Read)
+            .business_call(
+                "aliexpress.ds.product.get",
+                session,
+                params,
+                Idempotency::Read,
+            )
             .await?;
         parse::product(&query.product_id, &query.currency, &body)
     }
 
     /// Ways to ship a SKU and their prices (A5).
-    pub async fn freight(&self, session: &SecretString, query: &FreightQuery) -> Result<Vec<DeliveryOption>, AliExpressError> {
+    pub async fn freight(
+        &self,
+        session: &SecretString,
+        query: &FreightQuery,
+    ) -> Result<Vec<DeliveryOption>, AliExpressError> {
         let request = serde_json::json!({
             "quantity": query.quantity,
             "shipToCountry": query.ship_to_country,
@@ -173,13 +235,22 @@ impl AliExpressClient {
         let mut params = BTreeMap::new();
         params.insert("queryDeliveryReq".to_owned(), request.to_string());
         let body = self
-            .business_call("aliexpress.ds.freight.query", session, params, Idempotency::Read)
+            .business_call(
+                "aliexpress.ds.freight.query",
+                session,
+                params,
+                Idempotency::Read,
+            )
             .await?;
         parse::delivery_options(&query.currency, &body)
     }
 
     /// Searches the catalogue (A9).
-    pub async fn text_search(&self, session: &SecretString, search: &TextSearch) -> Result<Vec<SearchHit>, AliExpressError> {
+    pub async fn text_search(
+        &self,
+        session: &SecretString,
+        search: &TextSearch,
+    ) -> Result<Vec<SearchHit>, AliExpressError> {
         let mut params = BTreeMap::new();
         params.insert("keyWord".to_owned(), search.keyword.clone());
         params.insert("local".to_owned(), search.locale.clone());
@@ -189,9 +260,17 @@ impl AliExpressClient {
             params.insert("sortBy".to_owned(), sort.clone());
         }
         params.insert("pageIndex".to_owned(), search.page_index.max(1).to_string());
-        params.insert("pageSize".to_owned(), search.page_size.clamp(1, SEARCH_PAGE_SIZE_MAX).to_string());
+        params.insert(
+            "pageSize".to_owned(),
+            search.page_size.clamp(1, SEARCH_PAGE_SIZE_MAX).to_string(),
+        );
         let body = self
-            .business_call("aliexpress.ds.text.search", session, params, Idempotency::Read)
+            .business_call(
+                "aliexpress.ds.text.search",
+                session,
+                params,
+                Idempotency::Read,
+            )
             .await?;
         parse::search_hits(&search.currency, &body)
     }
@@ -199,7 +278,10 @@ impl AliExpressClient {
     fn system_params(&self) -> BTreeMap<String, String> {
         let mut params = BTreeMap::new();
         params.insert("app_key".to_owned(), self.config.app_key.clone());
-        params.insert("timestamp".to_owned(), chrono::Utc::now().timestamp_millis().to_string());
+        params.insert(
+            "timestamp".to_owned(),
+            chrono::Utc::now().timestamp_millis().to_string(),
+        );
         params.insert("sign_method".to_owned(), "sha256".to_owned());
         params
     }
@@ -254,7 +336,12 @@ impl AliExpressClient {
 
     /// One attempt: post the form, trace the outcome (never the params,
     /// which hold the session token), map errors.
-    async fn post(&self, url: &str, operation: &str, params: BTreeMap<String, String>) -> Result<Value, AliExpressError> {
+    async fn post(
+        &self,
+        url: &str,
+        operation: &str,
+        params: BTreeMap<String, String>,
+    ) -> Result<Value, AliExpressError> {
         let started = Instant::now();
         let response = self
             .http
@@ -278,7 +365,10 @@ impl AliExpressClient {
             debug_id = request_id.as_deref().unwrap_or(""),
             "provider response"
         );
-        if let Some(error) = body.as_ref().and_then(|body| parse::gateway_error(operation, body)) {
+        if let Some(error) = body
+            .as_ref()
+            .and_then(|body| parse::gateway_error(operation, body))
+        {
             return Err(error);
         }
         if status >= 400 {

@@ -49,8 +49,13 @@ impl AliExpressErrorKind {
     pub fn from_code(code: &str) -> Self {
         match code {
             "IncompleteSignature" | "InvalidSignature" => Self::InvalidSignature,
-            "IllegalAccessToken" | "InvalidSession" | "SessionExpired" | "MissingSession"
-            | "MissingAccessToken" | "InvalidRefreshToken" | "InvalidCode" => Self::TokenInvalid,
+            "IllegalAccessToken"
+            | "InvalidSession"
+            | "SessionExpired"
+            | "MissingSession"
+            | "MissingAccessToken"
+            | "InvalidRefreshToken"
+            | "InvalidCode" => Self::TokenInvalid,
             "ApiCallLimit" | "AppCallLimit" | "FrequencyLimited" => Self::RateLimited,
             "SYSTEM_ERROR" | "ServiceUnavailable" | "InternalError" => Self::ProviderUnavailable,
             code if code.starts_with("isp.") => Self::ProviderUnavailable,
@@ -132,7 +137,9 @@ impl AliExpressError {
             Self::Api { kind, .. } => kind.category(),
             Self::Http { status } if *status >= 500 || *status == 429 => ErrorCategory::Retryable,
             Self::Http { .. } => ErrorCategory::Alert,
-            Self::Timeout { .. } | Self::Transport(_) | Self::CircuitOpen => ErrorCategory::Retryable,
+            Self::Timeout { .. } | Self::Transport(_) | Self::CircuitOpen => {
+                ErrorCategory::Retryable
+            }
             Self::Decode(_) => ErrorCategory::Alert,
         }
     }
@@ -167,7 +174,10 @@ mod tests {
     #[test]
     fn the_documented_order_errors_map_to_their_categories() {
         let cases = [
-            ("B_DROPSHIPPER_DELIVERY_ADDRESS_VALIDATE_FAIL", ErrorCategory::FixData),
+            (
+                "B_DROPSHIPPER_DELIVERY_ADDRESS_VALIDATE_FAIL",
+                ErrorCategory::FixData,
+            ),
             ("DELIVERY_METHOD_NOT_EXIST", ErrorCategory::FixData),
             ("INVENTORY_HOLD_ERROR", ErrorCategory::Alert),
             ("REPEATED_ORDER_ERROR", ErrorCategory::Alert),
@@ -177,7 +187,11 @@ mod tests {
             ("SOMETHING_NEW", ErrorCategory::Alert),
         ];
         for (code, category) in cases {
-            assert_eq!(AliExpressErrorKind::from_code(code).category(), category, "{code}");
+            assert_eq!(
+                AliExpressErrorKind::from_code(code).category(),
+                category,
+                "{code}"
+            );
         }
     }
 }

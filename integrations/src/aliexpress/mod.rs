@@ -9,9 +9,10 @@ mod types;
 
 pub use client::{AliExpressClient, AliExpressConfig, ALIEXPRESS_BASE_URL, SEARCH_PAGE_SIZE_MAX};
 pub use error::{AliExpressError, AliExpressErrorKind, ErrorCategory};
-pub(crate) use sign::signature_matches;
 pub use sign::sign_request;
+pub(crate) use sign::signature_matches;
 pub use types::{
-    AliExpressToken, DeliveryOption, FreightQuery, OrderLine, PlaceOrder, PlacedOrder, Product, ProductQuery,
-    SearchHit, Shipment, ShippingAddress, Sku, SupplierOrder, TextSearch, TrackingEvent,
+    AliExpressToken, DeliveryOption, FreightQuery, OrderLine, PlaceOrder, PlacedOrder, Product,
+    ProductQuery, SearchHit, Shipment, ShippingAddress, Sku, SupplierOrder, TextSearch,
+    TrackingEvent,
 };

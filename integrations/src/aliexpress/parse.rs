@@ -56,15 +56,25 @@ fn decode(what: &str) -> AliExpressError {
 
 pub(crate) fn request_id(body: &Value) -> Option<String> {
     text(body, "request_id")
-        .or_else(|| body.get("error_response").and_then(|e| text(e, "request_id")))
         .or_else(|| {
-            body.as_object()?
-                .values()
-                .find_map(|inner| inner.get("request_id").and_then(|_| text(inner, "request_id")))
+            body.get("error_response")
+                .and_then(|e| text(e, "request_id"))
+        })
+        .or_else(|| {
+            body.as_object()?.values().find_map(|inner| {
+                inner
+                    .get("request_id")
+                    .and_then(|_| text(inner, "request_id"))
+            })
         })
 }
 
-fn api_error(method: &str, code: String, message: String, request_id: Option<String>) -> AliExpressError {
+fn api_error(
+    method: &str,
+    code: String,
+    message: String,
+    request_id: Option<String>,
+) -> AliExpressError {
     AliExpressError::Api {
         kind: AliExpressErrorKind::from_code(&code),
         code,
@@ -79,14 +89,18 @@ fn api_error(method: &str, code: String, message: String, request_id: Option<Str
 pub(crate) fn gateway_error(method: &str, body: &Value) -> Option<AliExpressError> {
     if let Some(error) = body.get("error_response") {
         let code = text(error, "code").unwrap_or_else(|| "Unknown".into());
-        let message = text(error, "msg").or_else(|| text(error, "message")).unwrap_or_default();
+        let message = text(error, "msg")
+            .or_else(|| text(error, "message"))
+            .unwrap_or_default();
         return Some(api_error(method, code, message, text(error, "request_id")));
     }
     let code = text(body, "code")?;
     if code == "0" {
         return None;
     }
-    let message = text(body, "message").or_else(|| text(body, "msg")).unwrap_or_default();
+    let message = text(body, "message")
+        .or_else(|| text(body, "msg"))
+        .unwrap_or_default();
     Some(api_error(method, code, message, text(body, "request_id")))
 }
 
@@ -96,14 +110,17 @@ pub(crate) fn business_failure(method: &str, inner: &Value) -> Result<(), AliExp
     let Some(result) = inner.get("result") else {
         return Ok(());
     };
-    let failed = flag(result, "is_success") == Some(false) || flag(result, "success") == Some(false);
+    let failed =
+        flag(result, "is_success") == Some(false) || flag(result, "success") == Some(false);
     if !failed {
         return Ok(());
     }
     let code = text(result, "error_code")
         .or_else(|| text(result, "code"))
         .unwrap_or_else(|| "Unknown".into());
-    let message = text(result, "error_msg").or_else(|| text(result, "msg")).unwrap_or_default();
+    let message = text(result, "error_msg")
+        .or_else(|| text(result, "msg"))
+        .unwrap_or_default();
     Err(api_error(method, code, message, text(inner, "request_id")))
 }
 
@@ -117,7 +134,9 @@ pub(crate) fn token(body: &Value) -> Result<AliExpressToken, AliExpressError> {
         .ok_or_else(|| decode("expire_time"))?;
     let refresh_expires_at = integer(body, "refresh_token_valid_time")
         .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
-        .or_else(|| integer(body, "refresh_expires_in").map(|s| Utc::now() + chrono::Duration::seconds(s)));
+        .or_else(|| {
+            integer(body, "refresh_expires_in").map(|s| Utc::now() + chrono::Duration::seconds(s))
+        });
     Ok(AliExpressToken {
         access_token: SecretString::from(access),
         refresh_token: SecretString::from(refresh),
@@ -156,12 +175,23 @@ pub(crate) fn place_order_request(order: &PlaceOrder) -> Value {
 pub(crate) fn placed_order(inner: &Value) -> Result<PlacedOrder, AliExpressError> {
     let result = inner.get("result").ok_or_else(|| decode("result"))?;
     let order_ids: Vec<String> = match result.get("order_list") {
-        Some(Value::Array(ids)) => ids.iter().filter_map(|id| id.as_str().map(str::to_owned).or_else(|| id.as_u64().map(|n| n.to_string()))).collect(),
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .filter_map(|id| {
+                id.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| id.as_u64().map(|n| n.to_string()))
+            })
+            .collect(),
         Some(Value::Object(wrapper)) => wrapper
             .values()
             .filter_map(|v| v.as_array())
             .flatten()
-            .filter_map(|id| id.as_str().map(str::to_owned).or_else(|| id.as_u64().map(|n| n.to_string())))
+            .filter_map(|id| {
+                id.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| id.as_u64().map(|n| n.to_string()))
+            })
             .collect(),
         _ => Vec::new(),
     };
@@ -171,7 +201,10 @@ pub(crate) fn placed_order(inner: &Value) -> Result<PlacedOrder, AliExpressError
     Ok(PlacedOrder { order_ids })
 }
 
-pub(crate) fn supplier_order(order_id: &str, inner: &Value) -> Result<SupplierOrder, AliExpressError> {
+pub(crate) fn supplier_order(
+    order_id: &str,
+    inner: &Value,
+) -> Result<SupplierOrder, AliExpressError> {
     let result = inner.get("result").ok_or_else(|| decode("result"))?;
     let amount = result.get("order_amount").and_then(|amount| {
         let currency = text(amount, "currency_code")?;
@@ -210,7 +243,11 @@ pub(crate) fn shipments(inner: &Value) -> Result<Vec<Shipment>, AliExpressError>
         .collect())
 }
 
-pub(crate) fn product(product_id: &str, currency: &str, inner: &Value) -> Result<Product, AliExpressError> {
+pub(crate) fn product(
+    product_id: &str,
+    currency: &str,
+    inner: &Value,
+) -> Result<Product, AliExpressError> {
     let result = inner.get("result").ok_or_else(|| decode("result"))?;
     let title = result
         .get("ae_item_base_info_dto")
@@ -236,7 +273,10 @@ pub(crate) fn product(product_id: &str, currency: &str, inner: &Value) -> Result
     })
 }
 
-pub(crate) fn delivery_options(currency: &str, inner: &Value) -> Result<Vec<DeliveryOption>, AliExpressError> {
+pub(crate) fn delivery_options(
+    currency: &str,
+    inner: &Value,
+) -> Result<Vec<DeliveryOption>, AliExpressError> {
     let result = inner.get("result").ok_or_else(|| decode("result"))?;
     list(result, "delivery_options")
         .into_iter()
@@ -244,7 +284,8 @@ pub(crate) fn delivery_options(currency: &str, inner: &Value) -> Result<Vec<Deli
             // `shipping_fee_cent` is, despite its name, a decimal amount in
             // major units in the answers we have seen ("2.35").
             let fee = decimal(option, "shipping_fee_cent").unwrap_or(Decimal::ZERO);
-            let fee_currency = text(option, "shipping_fee_currency").unwrap_or_else(|| currency.to_owned());
+            let fee_currency =
+                text(option, "shipping_fee_currency").unwrap_or_else(|| currency.to_owned());
             Ok(DeliveryOption {
                 code: text(option, "code").ok_or_else(|| decode("delivery option code"))?,
                 fee: Money::new(fee_currency, fee),
@@ -256,13 +297,18 @@ pub(crate) fn delivery_options(currency: &str, inner: &Value) -> Result<Vec<Deli
         .collect()
 }
 
-pub(crate) fn search_hits(currency: &str, inner: &Value) -> Result<Vec<SearchHit>, AliExpressError> {
+pub(crate) fn search_hits(
+    currency: &str,
+    inner: &Value,
+) -> Result<Vec<SearchHit>, AliExpressError> {
     let data = inner.get("data").ok_or_else(|| decode("data"))?;
     list(data, "products")
         .into_iter()
         .map(|item| {
-            let price = decimal(item, "targetSalePrice").ok_or_else(|| decode("targetSalePrice"))?;
-            let hit_currency = text(item, "targetOriginalPriceCurrency").unwrap_or_else(|| currency.to_owned());
+            let price =
+                decimal(item, "targetSalePrice").ok_or_else(|| decode("targetSalePrice"))?;
+            let hit_currency =
+                text(item, "targetOriginalPriceCurrency").unwrap_or_else(|| currency.to_owned());
             Ok(SearchHit {
                 product_id: text(item, "itemId").ok_or_else(|| decode("itemId"))?,
                 title: text(item, "title").unwrap_or_default(),

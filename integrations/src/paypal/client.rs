@@ -59,7 +59,11 @@ pub struct PayPalConfig {
 
 impl PayPalConfig {
     /// PayPal's `environment` with default limits.
-    pub fn new(environment: PayPalEnvironment, client_id: impl Into<String>, client_secret: SecretString) -> Self {
+    pub fn new(
+        environment: PayPalEnvironment,
+        client_id: impl Into<String>,
+        client_secret: SecretString,
+    ) -> Self {
         Self {
             base_url: environment.base_url().to_owned(),
             client_id: client_id.into(),
@@ -140,7 +144,9 @@ impl PayPalClient {
     pub fn new(config: PayPalConfig) -> Self {
         let http = reqwest::Client::builder()
             // A backstop behind the guard's per-attempt timeout.
-            .timeout(Duration::from_millis(config.call_policy.attempt_timeout_ms.saturating_mul(2)))
+            .timeout(Duration::from_millis(
+                config.call_policy.attempt_timeout_ms.saturating_mul(2),
+            ))
             // Redirects are never part of the REST API; following one would
             // resend the bearer token elsewhere.
             .redirect(reqwest::redirect::Policy::none())
@@ -181,7 +187,10 @@ impl PayPalClient {
         let response = self
             .http
             .post(format!("{}/v1/oauth2/token", self.config.base_url))
-            .basic_auth(&self.config.client_id, Some(self.config.client_secret.expose_secret()))
+            .basic_auth(
+                &self.config.client_id,
+                Some(self.config.client_secret.expose_secret()),
+            )
             .form(&[("grant_type", "client_credentials")])
             .send()
             .await
@@ -189,11 +198,19 @@ impl PayPalClient {
         let status = response.status().as_u16();
         let debug_id = debug_id(&response);
         let text = response.text().await.map_err(transport)?;
-        tracing::info!(provider = "paypal", operation = "oauth2.token", status, latency_ms = started.elapsed().as_millis() as u64, debug_id = debug_id.as_deref().unwrap_or(""), "provider response");
+        tracing::info!(
+            provider = "paypal",
+            operation = "oauth2.token",
+            status,
+            latency_ms = started.elapsed().as_millis() as u64,
+            debug_id = debug_id.as_deref().unwrap_or(""),
+            "provider response"
+        );
         if status >= 400 {
             return Err(PayPalError::from_response(status, &text, debug_id));
         }
-        let answer: TokenAnswer = serde_json::from_str(&text).map_err(|e| PayPalError::Decode(e.to_string()))?;
+        let answer: TokenAnswer =
+            serde_json::from_str(&text).map_err(|e| PayPalError::Decode(e.to_string()))?;
         let lifetime = Duration::from_secs(answer.expires_in);
         let margin = TOKEN_REFRESH_MARGIN_MAX.min(lifetime / 4);
         let value = SecretString::from(answer.access_token);
@@ -223,10 +240,14 @@ impl PayPalClient {
         let body_text = body.map(Value::to_string);
         self.guard
             .call(operation, idempotency, || async {
-                match self.attempt(operation, &method, path, body_text.as_deref(), request_id).await {
+                match self
+                    .attempt(operation, &method, path, body_text.as_deref(), request_id)
+                    .await
+                {
                     Err(PayPalError::Unauthorized(_)) => {
                         self.forget_token().await;
-                        self.attempt(operation, &method, path, body_text.as_deref(), request_id).await
+                        self.attempt(operation, &method, path, body_text.as_deref(), request_id)
+                            .await
                     }
                     other => other,
                 }
@@ -236,13 +257,22 @@ impl PayPalClient {
 
     /// Posts a body that is already JSON text (the webhook verification,
     /// which must pass the event through byte for byte).
-    pub(crate) async fn call_raw(&self, operation: &'static str, path: &str, body: String) -> Result<Answer, PayPalError> {
+    pub(crate) async fn call_raw(
+        &self,
+        operation: &'static str,
+        path: &str,
+        body: String,
+    ) -> Result<Answer, PayPalError> {
         self.guard
             .call(operation, Idempotency::Read, || async {
-                match self.attempt(operation, &Method::POST, path, Some(&body), None).await {
+                match self
+                    .attempt(operation, &Method::POST, path, Some(&body), None)
+                    .await
+                {
                     Err(PayPalError::Unauthorized(_)) => {
                         self.forget_token().await;
-                        self.attempt(operation, &Method::POST, path, Some(&body), None).await
+                        self.attempt(operation, &Method::POST, path, Some(&body), None)
+                            .await
                     }
                     other => other,
                 }
@@ -277,7 +307,14 @@ impl PayPalClient {
         let status = response.status().as_u16();
         let debug_id = debug_id(&response);
         let text = response.text().await.map_err(transport)?;
-        tracing::info!(provider = "paypal", operation, status, latency_ms = started.elapsed().as_millis() as u64, debug_id = debug_id.as_deref().unwrap_or(""), "provider response");
+        tracing::info!(
+            provider = "paypal",
+            operation,
+            status,
+            latency_ms = started.elapsed().as_millis() as u64,
+            debug_id = debug_id.as_deref().unwrap_or(""),
+            "provider response"
+        );
         if status >= 400 {
             return Err(PayPalError::from_response(status, &text, debug_id));
         }

@@ -128,7 +128,10 @@ impl PayPalError {
         let body = match wire {
             Some(wire) => PayPalErrorBody {
                 status,
-                name: wire.name.or(wire.error).unwrap_or_else(|| format!("HTTP_{status}")),
+                name: wire
+                    .name
+                    .or(wire.error)
+                    .unwrap_or_else(|| format!("HTTP_{status}")),
                 message: wire.message.or(wire.error_description).unwrap_or_default(),
                 debug_id: wire.debug_id.or(debug_id_header),
                 details: wire.details,

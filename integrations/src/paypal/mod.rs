@@ -9,9 +9,16 @@ mod webhook;
 
 pub use client::{PayPalClient, PayPalConfig, PayPalEnvironment};
 pub use error::{PayPalError, PayPalErrorBody, PayPalErrorDetail};
-pub use orders::{Capture, CaptureStatus, CheckoutItem, CheckoutOrder, CreatedOrder, OrderDetails, Refund, TrackingInfo};
-pub use payouts::{Balances, CurrencyBalance, PayoutBatch, PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus};
+pub use orders::{
+    Capture, CaptureStatus, CheckoutItem, CheckoutOrder, CreatedOrder, OrderDetails, Refund,
+    TrackingInfo,
+};
+pub use payouts::{
+    Balances, CurrencyBalance, PayoutBatch, PayoutBatchItem, PayoutBatchRequest, PayoutItem,
+    PayoutItemStatus,
+};
 pub use webhook::{
-    paypal_webhook_router, ChannelWebhookSink, InMemoryWebhookDedupe, PayPalWebhookEvent, PayPalWebhookReceiver,
-    WebhookDedupe, WebhookHeaders, WebhookSink, WebhookVerifier, WEBHOOK_BODY_BYTES_MAX,
+    paypal_webhook_router, ChannelWebhookSink, InMemoryWebhookDedupe, PayPalWebhookEvent,
+    PayPalWebhookReceiver, WebhookDedupe, WebhookHeaders, WebhookSink, WebhookVerifier,
+    WEBHOOK_BODY_BYTES_MAX,
 };

@@ -258,9 +258,16 @@ pub(crate) fn parse_capture(value: &Value, replayed: bool) -> Result<Capture, Pa
 fn captures_of(order: &Value, replayed: bool) -> Result<Vec<Capture>, PayPalError> {
     let mut captures = Vec::new();
     for unit in order["purchase_units"].as_array().into_iter().flatten() {
-        for capture in unit.pointer("/payments/captures").and_then(Value::as_array).into_iter().flatten() {
+        for capture in unit
+            .pointer("/payments/captures")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let mut capture = parse_capture(capture, replayed)?;
-            capture.order_id = capture.order_id.or_else(|| order["id"].as_str().map(str::to_owned));
+            capture.order_id = capture
+                .order_id
+                .or_else(|| order["id"].as_str().map(str::to_owned));
             captures.push(capture);
         }
     }
@@ -270,9 +277,19 @@ fn captures_of(order: &Value, replayed: bool) -> Result<Vec<Capture>, PayPalErro
 impl PayPalClient {
     /// Creates an order to be approved by the buyer (P2). `request_id`
     /// (our order id or checkout idempotency key) makes it safe to retry.
-    pub async fn create_order(&self, order: &CheckoutOrder, request_id: &str) -> Result<CreatedOrder, PayPalError> {
+    pub async fn create_order(
+        &self,
+        order: &CheckoutOrder,
+        request_id: &str,
+    ) -> Result<CreatedOrder, PayPalError> {
         let answer = self
-            .call("orders.create", Method::POST, "/v2/checkout/orders", Some(&order.to_wire()), Some(request_id))
+            .call(
+                "orders.create",
+                Method::POST,
+                "/v2/checkout/orders",
+                Some(&order.to_wire()),
+                Some(request_id),
+            )
             .await?;
         let body = answer.body;
         let approve_url = body["links"]
@@ -284,7 +301,10 @@ impl PayPalClient {
             .ok_or_else(|| PayPalError::Decode("order without an approve link".into()))?
             .to_owned();
         Ok(CreatedOrder {
-            id: body["id"].as_str().ok_or_else(|| PayPalError::Decode("order without id".into()))?.to_owned(),
+            id: body["id"]
+                .as_str()
+                .ok_or_else(|| PayPalError::Decode("order without id".into()))?
+                .to_owned(),
             status: body["status"].as_str().unwrap_or_default().to_owned(),
             approve_url,
         })
@@ -293,21 +313,37 @@ impl PayPalClient {
     /// Reads an order (P3).
     pub async fn order(&self, order_id: &str) -> Result<OrderDetails, PayPalError> {
         let path = format!("/v2/checkout/orders/{}", path_segment(order_id));
-        let body = self.call("orders.get", Method::GET, &path, None, None).await?.body;
+        let body = self
+            .call("orders.get", Method::GET, &path, None, None)
+            .await?
+            .body;
         Ok(OrderDetails {
             id: body["id"].as_str().unwrap_or(order_id).to_owned(),
             status: body["status"].as_str().unwrap_or_default().to_owned(),
-            payer_email: body.pointer("/payer/email_address").and_then(Value::as_str).map(str::to_owned),
+            payer_email: body
+                .pointer("/payer/email_address")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             captures: captures_of(&body, false)?,
         })
     }
 
     /// Captures an approved order (P4). Derive `request_id` from our order
     /// id, so a retry after a lost answer returns the same capture.
-    pub async fn capture_order(&self, order_id: &str, request_id: &str) -> Result<Capture, PayPalError> {
+    pub async fn capture_order(
+        &self,
+        order_id: &str,
+        request_id: &str,
+    ) -> Result<Capture, PayPalError> {
         let path = format!("/v2/checkout/orders/{}/capture", path_segment(order_id));
         let answer = self
-            .call("orders.capture", Method::POST, &path, Some(&json!({})), Some(request_id))
+            .call(
+                "orders.capture",
+                Method::POST,
+                &path,
+                Some(&json!({})),
+                Some(request_id),
+            )
             .await?;
         // 201 is a new capture, 200 the answer to a repeated request id.
         let replayed = answer.status == 200;
@@ -320,7 +356,10 @@ impl PayPalClient {
     /// Reads a capture (P5).
     pub async fn capture(&self, capture_id: &str) -> Result<Capture, PayPalError> {
         let path = format!("/v2/payments/captures/{}", path_segment(capture_id));
-        let body = self.call("captures.get", Method::GET, &path, None, None).await?.body;
+        let body = self
+            .call("captures.get", Method::GET, &path, None, None)
+            .await?
+            .body;
         parse_capture(&body, false)
     }
 
@@ -341,12 +380,21 @@ impl PayPalClient {
             request["note_to_payer"] = json!(note);
         }
         let body = self
-            .call("captures.refund", Method::POST, &path, Some(&request), Some(request_id))
+            .call(
+                "captures.refund",
+                Method::POST,
+                &path,
+                Some(&request),
+                Some(request_id),
+            )
             .await?
             .body;
         let breakdown = body.get("seller_payable_breakdown");
         Ok(Refund {
-            id: body["id"].as_str().ok_or_else(|| PayPalError::Decode("refund without id".into()))?.to_owned(),
+            id: body["id"]
+                .as_str()
+                .ok_or_else(|| PayPalError::Decode("refund without id".into()))?
+                .to_owned(),
             status: body["status"].as_str().unwrap_or_default().to_owned(),
             gross: breakdown
                 .and_then(|b| b.get("gross_amount"))
@@ -358,7 +406,12 @@ impl PayPalClient {
     }
 
     /// Tells PayPal how the goods were shipped (P7).
-    pub async fn add_tracking(&self, order_id: &str, tracking: &TrackingInfo, request_id: &str) -> Result<(), PayPalError> {
+    pub async fn add_tracking(
+        &self,
+        order_id: &str,
+        tracking: &TrackingInfo,
+        request_id: &str,
+    ) -> Result<(), PayPalError> {
         let path = format!("/v2/checkout/orders/{}/track", path_segment(order_id));
         let mut request = json!({
             "capture_id": tracking.capture_id,
@@ -369,8 +422,14 @@ impl PayPalClient {
         if let Some(name) = &tracking.carrier_name_other {
             request["carrier_name_other"] = json!(name);
         }
-        self.call("orders.track", Method::POST, &path, Some(&request), Some(request_id))
-            .await?;
+        self.call(
+            "orders.track",
+            Method::POST,
+            &path,
+            Some(&request),
+            Some(request_id),
+        )
+        .await?;
         Ok(())
     }
 }

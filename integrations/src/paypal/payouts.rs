@@ -138,23 +138,34 @@ fn payout_money(value: &Value) -> Option<Money> {
 
 fn parse_item(value: &Value) -> PayoutItem {
     PayoutItem {
-        payout_item_id: value["payout_item_id"].as_str().unwrap_or_default().to_owned(),
+        payout_item_id: value["payout_item_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         sender_item_id: value
             .pointer("/payout_item/sender_item_id")
             .or_else(|| value.get("sender_item_id"))
             .and_then(Value::as_str)
             .map(str::to_owned),
-        transaction_status: PayoutItemStatus::parse(value["transaction_status"].as_str().unwrap_or("PENDING")),
+        transaction_status: PayoutItemStatus::parse(
+            value["transaction_status"].as_str().unwrap_or("PENDING"),
+        ),
         amount: value.pointer("/payout_item/amount").and_then(payout_money),
         fee: value.get("payout_item_fee").and_then(payout_money),
-        error: value.pointer("/errors/name").and_then(Value::as_str).map(str::to_owned),
+        error: value
+            .pointer("/errors/name")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     }
 }
 
 impl PayPalClient {
     /// Creates a payout batch (P11). The `sender_batch_id` doubles as the
     /// `PayPal-Request-Id`, so a retry returns the first answer.
-    pub async fn create_payout_batch(&self, batch: &PayoutBatchRequest) -> Result<PayoutBatch, PayPalError> {
+    pub async fn create_payout_batch(
+        &self,
+        batch: &PayoutBatchRequest,
+    ) -> Result<PayoutBatch, PayPalError> {
         let request = json!({
             "sender_batch_header": {
                 "sender_batch_id": batch.sender_batch_id,
@@ -170,7 +181,13 @@ impl PayPalClient {
             })).collect::<Vec<_>>(),
         });
         let body = self
-            .call("payouts.create", Method::POST, "/v1/payments/payouts", Some(&request), Some(&batch.sender_batch_id))
+            .call(
+                "payouts.create",
+                Method::POST,
+                "/v1/payments/payouts",
+                Some(&request),
+                Some(&batch.sender_batch_id),
+            )
             .await?
             .body;
         Ok(PayoutBatch {
@@ -191,7 +208,10 @@ impl PayPalClient {
     /// Reads a payout batch and its items (P12).
     pub async fn payout_batch(&self, payout_batch_id: &str) -> Result<PayoutBatch, PayPalError> {
         let path = format!("/v1/payments/payouts/{}", path_segment(payout_batch_id));
-        let body = self.call("payouts.get", Method::GET, &path, None, None).await?.body;
+        let body = self
+            .call("payouts.get", Method::GET, &path, None, None)
+            .await?
+            .body;
         Ok(PayoutBatch {
             payout_batch_id: payout_batch_id.to_owned(),
             batch_status: body
@@ -199,30 +219,53 @@ impl PayPalClient {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
-            items: body["items"].as_array().into_iter().flatten().map(parse_item).collect(),
+            items: body["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(parse_item)
+                .collect(),
         })
     }
 
     /// Reads one payout item (P13).
     pub async fn payout_item(&self, payout_item_id: &str) -> Result<PayoutItem, PayPalError> {
         let path = format!("/v1/payments/payouts-item/{}", path_segment(payout_item_id));
-        let body = self.call("payouts.item.get", Method::GET, &path, None, None).await?.body;
+        let body = self
+            .call("payouts.item.get", Method::GET, &path, None, None)
+            .await?
+            .body;
         Ok(parse_item(&body))
     }
 
     /// The account balance in `currency` (P10).
     pub async fn balances(&self, currency: &str) -> Result<Balances, PayPalError> {
-        let path = format!("/v1/reporting/balances?currency_code={}", path_segment(currency));
-        let body = self.call("reporting.balances", Method::GET, &path, None, None).await?.body;
+        let path = format!(
+            "/v1/reporting/balances?currency_code={}",
+            path_segment(currency)
+        );
+        let body = self
+            .call("reporting.balances", Method::GET, &path, None, None)
+            .await?
+            .body;
         let mut balances = Vec::new();
         for entry in body["balances"].as_array().into_iter().flatten() {
             let currency = entry["currency"].as_str().unwrap_or_default().to_owned();
             let zero = || Money::new(&currency, rust_decimal::Decimal::ZERO);
-            let total = entry.get("total_balance").and_then(money).unwrap_or_else(zero);
+            let total = entry
+                .get("total_balance")
+                .and_then(money)
+                .unwrap_or_else(zero);
             balances.push(CurrencyBalance {
                 primary: entry["primary"].as_bool().unwrap_or(false),
-                available: entry.get("available_balance").and_then(money).unwrap_or_else(|| total.clone()),
-                withheld: entry.get("withheld_balance").and_then(money).unwrap_or_else(zero),
+                available: entry
+                    .get("available_balance")
+                    .and_then(money)
+                    .unwrap_or_else(|| total.clone()),
+                withheld: entry
+                    .get("withheld_balance")
+                    .and_then(money)
+                    .unwrap_or_else(zero),
                 total,
                 currency,
             });

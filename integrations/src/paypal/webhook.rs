@@ -69,7 +69,11 @@ pub struct PayPalWebhookEvent {
 impl PayPalClient {
     /// Asks PayPal whether a delivery is genuine (P8). The event is passed
     /// through as the exact bytes received: PayPal checks a digest of it.
-    pub async fn verify_webhook_signature(&self, headers: &WebhookHeaders, raw_event: &str) -> Result<bool, PayPalError> {
+    pub async fn verify_webhook_signature(
+        &self,
+        headers: &WebhookHeaders,
+        raw_event: &str,
+    ) -> Result<bool, PayPalError> {
         let webhook_id = self
             .config
             .webhook_id
@@ -89,7 +93,11 @@ impl PayPalClient {
             raw_event,
         );
         let answer = self
-            .call_raw("notifications.verify-webhook-signature", "/v1/notifications/verify-webhook-signature", body)
+            .call_raw(
+                "notifications.verify-webhook-signature",
+                "/v1/notifications/verify-webhook-signature",
+                body,
+            )
             .await?;
         Ok(answer.body["verification_status"].as_str() == Some("SUCCESS"))
     }
@@ -130,11 +138,18 @@ pub struct InMemoryWebhookDedupe {
 #[async_trait]
 impl WebhookDedupe for InMemoryWebhookDedupe {
     async fn record(&self, event_id: &str) -> Result<bool, String> {
-        Ok(self.seen.lock().map_err(|_| "lock poisoned")?.insert(event_id.to_owned()))
+        Ok(self
+            .seen
+            .lock()
+            .map_err(|_| "lock poisoned")?
+            .insert(event_id.to_owned()))
     }
 
     async fn forget(&self, event_id: &str) -> Result<(), String> {
-        self.seen.lock().map_err(|_| "lock poisoned")?.remove(event_id);
+        self.seen
+            .lock()
+            .map_err(|_| "lock poisoned")?
+            .remove(event_id);
         Ok(())
     }
 }
@@ -179,9 +194,16 @@ pub fn paypal_webhook_router(receiver: PayPalWebhookReceiver) -> Router {
         .with_state(receiver)
 }
 
-async fn receive(State(receiver): State<PayPalWebhookReceiver>, headers: HeaderMap, body: String) -> StatusCode {
+async fn receive(
+    State(receiver): State<PayPalWebhookReceiver>,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
     let Some(transmission) = WebhookHeaders::from_headers(&headers) else {
-        tracing::warn!(provider = "paypal", "webhook without transmission headers refused");
+        tracing::warn!(
+            provider = "paypal",
+            "webhook without transmission headers refused"
+        );
         return StatusCode::BAD_REQUEST;
     };
     let Ok(value) = serde_json::from_str::<Value>(&body) else {
@@ -206,11 +228,21 @@ async fn receive(State(receiver): State<PayPalWebhookReceiver>, headers: HeaderM
     match receiver.dedupe.record(id).await {
         Ok(true) => {}
         Ok(false) => {
-            tracing::info!(provider = "paypal", event_id = id, event_type, "duplicate webhook ignored");
+            tracing::info!(
+                provider = "paypal",
+                event_id = id,
+                event_type,
+                "duplicate webhook ignored"
+            );
             return StatusCode::OK;
         }
         Err(error) => {
-            tracing::error!(provider = "paypal", event_id = id, error, "webhook dedupe store failed");
+            tracing::error!(
+                provider = "paypal",
+                event_id = id,
+                error,
+                "webhook dedupe store failed"
+            );
             return StatusCode::SERVICE_UNAVAILABLE;
         }
     }
@@ -222,10 +254,20 @@ async fn receive(State(receiver): State<PayPalWebhookReceiver>, headers: HeaderM
         create_time: value["create_time"].as_str().map(str::to_owned),
     };
     if let Err(error) = receiver.sink.accept(event).await {
-        tracing::error!(provider = "paypal", event_id = id, error, "webhook sink refused the event");
+        tracing::error!(
+            provider = "paypal",
+            event_id = id,
+            error,
+            "webhook sink refused the event"
+        );
         let _ = receiver.dedupe.forget(id).await;
         return StatusCode::SERVICE_UNAVAILABLE;
     }
-    tracing::info!(provider = "paypal", event_id = id, event_type, "webhook accepted");
+    tracing::info!(
+        provider = "paypal",
+        event_id = id,
+        event_type,
+        "webhook accepted"
+    );
     StatusCode::OK
 }

@@ -12,7 +12,10 @@ use crate::fake::faults::Fault;
 type Params = BTreeMap<String, String>;
 
 /// Delivery methods the fake knows, with their fee and days.
-const DELIVERY_METHODS: [(&str, i64, u32, u32); 2] = [("CAINIAO_STANDARD", 235, 12, 20), ("AE_PREMIUM_SHIPPING", 899, 5, 9)];
+const DELIVERY_METHODS: [(&str, i64, u32, u32); 2] = [
+    ("CAINIAO_STANDARD", 235, 12, 20),
+    ("AE_PREMIUM_SHIPPING", 899, 5, 9),
+];
 
 /// The products of [`crate::LocalTrendFeed::sample`], two colours each.
 pub(super) fn sample_catalogue() -> HashMap<String, FakeProduct> {
@@ -59,7 +62,11 @@ fn text(value: &Value, key: &str) -> String {
     }
 }
 
-pub(super) fn place_order(shared: &Shared, params: &Params, fault: Option<Fault>) -> Result<Value, Response> {
+pub(super) fn place_order(
+    shared: &Shared,
+    params: &Params,
+    fault: Option<Fault>,
+) -> Result<Value, Response> {
     let request = json_param(params, "param_place_order_request4_open_api_d_t_o")?;
     let out_order_id = text(&request, "out_order_id");
     if out_order_id.is_empty() {
@@ -71,16 +78,39 @@ pub(super) fn place_order(shared: &Shared, params: &Params, fault: Option<Fault>
         return Ok(json!({"result": {"is_success": true, "order_list": {"number": ids}}}));
     }
     match fault {
-        Some(Fault::OutOfStock) => return Ok(business_error("INVENTORY_HOLD_ERROR", "Inventory hold failed")),
-        Some(Fault::Declined) => return Ok(business_error("PAYMENT_FAILED", "The payment was declined")),
+        Some(Fault::OutOfStock) => {
+            return Ok(business_error(
+                "INVENTORY_HOLD_ERROR",
+                "Inventory hold failed",
+            ))
+        }
+        Some(Fault::Declined) => {
+            return Ok(business_error("PAYMENT_FAILED", "The payment was declined"))
+        }
         _ => {}
     }
     let address = &request["logistics_address"];
-    let required = ["contact_person", "address", "city", "country", "zip", "mobile_no"];
-    if required.iter().any(|key| text(address, key).trim().is_empty()) {
-        return Ok(business_error("B_DROPSHIPPER_DELIVERY_ADDRESS_VALIDATE_FAIL", "The delivery address is incomplete"));
+    let required = [
+        "contact_person",
+        "address",
+        "city",
+        "country",
+        "zip",
+        "mobile_no",
+    ];
+    if required
+        .iter()
+        .any(|key| text(address, key).trim().is_empty())
+    {
+        return Ok(business_error(
+            "B_DROPSHIPPER_DELIVERY_ADDRESS_VALIDATE_FAIL",
+            "The delivery address is incomplete",
+        ));
     }
-    let lines = request["product_items"].as_array().cloned().unwrap_or_default();
+    let lines = request["product_items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if lines.is_empty() {
         return Ok(business_error("PARAM_ERROR", "product_items is required"));
     }
@@ -90,20 +120,35 @@ pub(super) fn place_order(shared: &Shared, params: &Params, fault: Option<Fault>
         let product_id = text(line, "product_id");
         let count: u64 = text(line, "product_count").parse().unwrap_or(0);
         let Some(product) = state.products.get(&product_id) else {
-            return Ok(business_error("PRODUCT_NOT_EXIST", "The product does not exist"));
+            return Ok(business_error(
+                "PRODUCT_NOT_EXIST",
+                "The product does not exist",
+            ));
         };
-        let Some(sku) = product.skus.iter().find(|s| s.sku_attr == text(line, "sku_attr")) else {
+        let Some(sku) = product
+            .skus
+            .iter()
+            .find(|s| s.sku_attr == text(line, "sku_attr"))
+        else {
             return Ok(business_error("SKU_NOT_EXIST", "The SKU does not exist"));
         };
         let method = text(line, "logistics_service_name");
         let delivery = DELIVERY_METHODS.iter().find(|(code, ..)| *code == method);
         if !method.is_empty() && delivery.is_none() {
-            return Ok(business_error("DELIVERY_METHOD_NOT_EXIST", "The delivery method does not exist"));
+            return Ok(business_error(
+                "DELIVERY_METHOD_NOT_EXIST",
+                "The delivery method does not exist",
+            ));
         }
         if count == 0 || sku.stock < count {
-            return Ok(business_error("INVENTORY_HOLD_ERROR", "Inventory hold failed"));
+            return Ok(business_error(
+                "INVENTORY_HOLD_ERROR",
+                "Inventory hold failed",
+            ));
         }
-        let shipping = delivery.map(|(_, cents, ..)| Decimal::new(*cents, 2)).unwrap_or_default();
+        let shipping = delivery
+            .map(|(_, cents, ..)| Decimal::new(*cents, 2))
+            .unwrap_or_default();
         amount += sku.price * Decimal::from(count) + shipping;
         holds.push((product_id, sku.sku_id.clone(), count));
     }
@@ -127,7 +172,9 @@ pub(super) fn place_order(shared: &Shared, params: &Params, fault: Option<Fault>
             tracking_number: None,
         },
     );
-    state.by_out_order_id.insert(out_order_id, vec![order_id.clone()]);
+    state
+        .by_out_order_id
+        .insert(out_order_id, vec![order_id.clone()]);
     Ok(json!({"result": {"is_success": true, "order_list": {"number": [order_id]}}}))
 }
 
@@ -170,15 +217,23 @@ pub(super) fn tracking(shared: &Shared, params: &Params) -> Result<Value, Respon
             })
         })
         .collect();
-    Ok(json!({"result": {"ret": true, "data": {"tracking_detail_line_list": {"tracking_detail": lines}}}}))
+    Ok(
+        json!({"result": {"ret": true, "data": {"tracking_detail_line_list": {"tracking_detail": lines}}}}),
+    )
 }
 
 pub(super) fn product_get(shared: &Shared, params: &Params) -> Result<Value, Response> {
     let product_id = params.get("product_id").cloned().unwrap_or_default();
-    let currency = params.get("target_currency").cloned().unwrap_or_else(|| "USD".to_owned());
+    let currency = params
+        .get("target_currency")
+        .cloned()
+        .unwrap_or_else(|| "USD".to_owned());
     let state = shared.state();
     let Some(product) = state.products.get(&product_id) else {
-        return Err(gateway_error("PRODUCT_NOT_EXIST", "The product does not exist"));
+        return Err(gateway_error(
+            "PRODUCT_NOT_EXIST",
+            "The product does not exist",
+        ));
     };
     let skus: Vec<Value> = product
         .skus
@@ -205,7 +260,9 @@ pub(super) fn freight(shared: &Shared, params: &Params) -> Result<Value, Respons
     let product_id = text(&request, "productId");
     let currency = text(&request, "currency");
     if !shared.state().products.contains_key(&product_id) {
-        return Ok(json!({"result": {"success": false, "code": "DELIVERY_METHOD_NOT_EXIST", "msg": "No delivery method for this product"}}));
+        return Ok(
+            json!({"result": {"success": false, "code": "DELIVERY_METHOD_NOT_EXIST", "msg": "No delivery method for this product"}}),
+        );
     }
     let options: Vec<Value> = DELIVERY_METHODS
         .iter()
@@ -224,16 +281,31 @@ pub(super) fn freight(shared: &Shared, params: &Params) -> Result<Value, Respons
 }
 
 pub(super) fn text_search(shared: &Shared, params: &Params) -> Result<Value, Response> {
-    let keyword = params.get("keyWord").cloned().unwrap_or_default().to_lowercase();
-    let currency = params.get("currency").cloned().unwrap_or_else(|| "USD".to_owned());
-    let page_size: usize = params.get("pageSize").and_then(|s| s.parse().ok()).unwrap_or(20);
+    let keyword = params
+        .get("keyWord")
+        .cloned()
+        .unwrap_or_default()
+        .to_lowercase();
+    let currency = params
+        .get("currency")
+        .cloned()
+        .unwrap_or_else(|| "USD".to_owned());
+    let page_size: usize = params
+        .get("pageSize")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
     let state = shared.state();
     let mut hits: Vec<(&String, &FakeProduct)> = state
         .products
         .iter()
-        .filter(|(_, p)| keyword.is_empty() || keyword.split_whitespace().any(|w| p.title.to_lowercase().contains(w)))
+        .filter(|(_, p)| {
+            keyword.is_empty()
+                || keyword
+                    .split_whitespace()
+                    .any(|w| p.title.to_lowercase().contains(w))
+        })
         .collect();
-    hits.sort_by(|a, b| b.1.orders.cmp(&a.1.orders));
+    hits.sort_by_key(|(_, p)| std::cmp::Reverse(p.orders));
     let products: Vec<Value> = hits
         .into_iter()
         .take(page_size)
@@ -248,5 +320,7 @@ pub(super) fn text_search(shared: &Shared, params: &Params) -> Result<Value, Res
             })
         })
         .collect();
-    Ok(json!({"data": {"totalCount": products.len(), "products": {"selection_search_product": products}}}))
+    Ok(
+        json!({"data": {"totalCount": products.len(), "products": {"selection_search_product": products}}}),
+    )
 }

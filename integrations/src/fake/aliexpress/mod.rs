@@ -125,7 +125,11 @@ impl FakeAliExpressBuilder {
             .route("/sync", post(sync))
             .with_state(shared.clone());
         let (base_url, task) = super::serve(router).await?;
-        Ok(FakeAliExpress { base_url, shared, task })
+        Ok(FakeAliExpress {
+            base_url,
+            shared,
+            task,
+        })
     }
 }
 
@@ -133,7 +137,9 @@ impl FakeAliExpressBuilder {
 fn params(query: Option<String>, body: &str) -> BTreeMap<String, String> {
     let text = format!("{}&{}", query.unwrap_or_default(), body);
     let url = reqwest::Url::parse(&format!("http://fake/?{text}")).expect("a URL");
-    url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 fn request_id() -> String {
@@ -147,29 +153,48 @@ pub(super) fn gateway_error(code: &str, msg: &str) -> Response {
 
 /// The `/rest` error shape.
 fn rest_error(code: &str, message: &str) -> Response {
-    Json(json!({"type": "ISV", "code": code, "message": message, "request_id": request_id()})).into_response()
+    Json(json!({"type": "ISV", "code": code, "message": message, "request_id": request_id()}))
+        .into_response()
 }
 
 /// Checks app key, timestamp and signature; `api_path` for system APIs.
-fn check_signature(shared: &Shared, api_path: Option<&str>, params: &BTreeMap<String, String>) -> Result<(), (&'static str, &'static str)> {
+fn check_signature(
+    shared: &Shared,
+    api_path: Option<&str>,
+    params: &BTreeMap<String, String>,
+) -> Result<(), (&'static str, &'static str)> {
     if params.get("app_key") != Some(&shared.app_key) {
         return Err(("InvalidAppKey", "The app key is invalid"));
     }
-    let timestamp: i64 = params.get("timestamp").and_then(|t| t.parse().ok()).ok_or(("MissingParameter", "timestamp is required"))?;
+    let timestamp: i64 = params
+        .get("timestamp")
+        .and_then(|t| t.parse().ok())
+        .ok_or(("MissingParameter", "timestamp is required"))?;
     if (chrono::Utc::now().timestamp_millis() - timestamp).abs() > TIMESTAMP_SKEW_MS_MAX {
-        return Err(("InvalidTimestamp", "The timestamp is too far from the server time"));
+        return Err((
+            "InvalidTimestamp",
+            "The timestamp is too far from the server time",
+        ));
     }
     if params.get("sign_method").map(String::as_str) != Some("sha256") {
         return Err(("InvalidSignMethod", "sign_method must be sha256"));
     }
-    let sign = params.get("sign").ok_or(("MissingSignature", "sign is required"))?;
+    let sign = params
+        .get("sign")
+        .ok_or(("MissingSignature", "sign is required"))?;
     if !signature_matches(&shared.app_secret, api_path, params, sign) {
-        return Err(("IncompleteSignature", "The request signature does not conform to platform standards"));
+        return Err((
+            "IncompleteSignature",
+            "The request signature does not conform to platform standards",
+        ));
     }
     Ok(())
 }
 
-async fn server_fault(shared: &Shared, operation: FakeOperation) -> Result<Option<Fault>, Response> {
+async fn server_fault(
+    shared: &Shared,
+    operation: FakeOperation,
+) -> Result<Option<Fault>, Response> {
     match shared.faults.next(operation) {
         Some(Fault::ServerError(status)) => Err((
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -188,7 +213,10 @@ struct AuthorizeQuery {
 }
 
 /// The user grants access at once and is sent back with a code.
-async fn authorize(State(shared): State<Arc<Shared>>, Query(query): Query<AuthorizeQuery>) -> Response {
+async fn authorize(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<AuthorizeQuery>,
+) -> Response {
     if query.client_id != shared.app_key {
         return (StatusCode::BAD_REQUEST, "unknown client_id").into_response();
     }
@@ -217,7 +245,9 @@ fn token_answer(shared: &Shared) -> Response {
     let ttl_ms = shared.token_ttl.as_millis() as i64;
     {
         let mut state = shared.state();
-        state.access_tokens.insert(access.clone(), Instant::now() + shared.token_ttl);
+        state
+            .access_tokens
+            .insert(access.clone(), Instant::now() + shared.token_ttl);
         state.refresh_tokens.insert(refresh.clone());
     }
     Json(json!({
@@ -238,7 +268,11 @@ fn token_answer(shared: &Shared) -> Response {
     .into_response()
 }
 
-async fn token_create(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery, body: String) -> Response {
+async fn token_create(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Response {
     match server_fault(&shared, FakeOperation::AliExpressToken).await {
         Ok(fault) => late(fault, ()).await,
         Err(response) => return response,
@@ -248,14 +282,20 @@ async fn token_create(State(shared): State<Arc<Shared>>, RawQuery(query): RawQue
         return rest_error(code, message);
     }
     // An authorisation code is good once.
-    let known = params.get("code").is_some_and(|code| shared.state().codes.remove(code));
+    let known = params
+        .get("code")
+        .is_some_and(|code| shared.state().codes.remove(code));
     if !known {
         return rest_error("InvalidCode", "The authorization code is invalid or used");
     }
     token_answer(&shared)
 }
 
-async fn token_refresh(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery, body: String) -> Response {
+async fn token_refresh(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Response {
     match server_fault(&shared, FakeOperation::AliExpressToken).await {
         Ok(fault) => late(fault, ()).await,
         Err(response) => return response,
@@ -264,14 +304,20 @@ async fn token_refresh(State(shared): State<Arc<Shared>>, RawQuery(query): RawQu
     if let Err((code, message)) = check_signature(&shared, Some("/auth/token/refresh"), &params) {
         return rest_error(code, message);
     }
-    let known = params.get("refresh_token").is_some_and(|token| shared.state().refresh_tokens.remove(token));
+    let known = params
+        .get("refresh_token")
+        .is_some_and(|token| shared.state().refresh_tokens.remove(token));
     if !known {
         return rest_error("InvalidRefreshToken", "The refresh token is invalid");
     }
     token_answer(&shared)
 }
 
-async fn sync(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery, body: String) -> Response {
+async fn sync(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Response {
     let params = params(query, &body);
     if let Err((code, message)) = check_signature(&shared, None, &params) {
         return gateway_error(code, message);
@@ -282,7 +328,10 @@ async fn sync(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery, body
         .and_then(|token| shared.state().access_tokens.get(token).copied())
         .is_some_and(|expires| Instant::now() < expires);
     if !session_alive {
-        return gateway_error("IllegalAccessToken", "The specified access token is invalid or expired");
+        return gateway_error(
+            "IllegalAccessToken",
+            "The specified access token is invalid or expired",
+        );
     }
     let method = params.get("method").cloned().unwrap_or_default();
     let operation = match method.as_str() {
@@ -333,7 +382,9 @@ impl Drop for FakeAliExpress {
 
 impl std::fmt::Debug for FakeAliExpress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeAliExpress").field("base_url", &self.base_url).finish_non_exhaustive()
+        f.debug_struct("FakeAliExpress")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 

@@ -128,7 +128,10 @@ impl FakePayPalBuilder {
             .route("/v1/oauth2/token", post(orders::token))
             .route("/v2/checkout/orders", post(orders::create_order))
             .route("/v2/checkout/orders/{id}", get(orders::get_order))
-            .route("/v2/checkout/orders/{id}/capture", post(orders::capture_order))
+            .route(
+                "/v2/checkout/orders/{id}/capture",
+                post(orders::capture_order),
+            )
             .route("/v2/checkout/orders/{id}/track", post(orders::track))
             .route("/checkoutnow", get(orders::approve))
             .route("/v2/payments/captures/{id}", get(orders::get_capture))
@@ -137,11 +140,18 @@ impl FakePayPalBuilder {
             .route("/v1/payments/payouts", post(payouts::create_batch))
             .route("/v1/payments/payouts/{id}", get(payouts::get_batch))
             .route("/v1/payments/payouts-item/{id}", get(payouts::get_item))
-            .route("/v1/notifications/verify-webhook-signature", post(payouts::verify_webhook))
+            .route(
+                "/v1/notifications/verify-webhook-signature",
+                post(payouts::verify_webhook),
+            )
             .with_state(shared.clone());
         let (base_url, task) = super::serve(router).await?;
         *shared.base_url.lock().expect("lock") = base_url.clone();
-        Ok(FakePayPal { base_url, shared, task })
+        Ok(FakePayPal {
+            base_url,
+            shared,
+            task,
+        })
     }
 }
 
@@ -255,13 +265,24 @@ impl Shared {
     /// HMAC over the transmission and a digest of the event, standing in
     /// for PayPal's RSA signature (the receiver asks PayPal — here, us — to
     /// verify, so the scheme is ours to choose).
-    pub fn signature(&self, transmission_id: &str, transmission_time: &str, raw_event: &str) -> String {
+    pub fn signature(
+        &self,
+        transmission_id: &str,
+        transmission_time: &str,
+        raw_event: &str,
+    ) -> String {
         let canonical = serde_json::from_str::<Value>(raw_event)
             .map(|v| v.to_string())
             .unwrap_or_default();
         let digest = hex::encode(Sha256::digest(canonical.as_bytes()));
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key).expect("HMAC key");
-        mac.update(format!("{transmission_id}|{transmission_time}|{}|{digest}", self.config.webhook_id).as_bytes());
+        mac.update(
+            format!(
+                "{transmission_id}|{transmission_time}|{}|{digest}",
+                self.config.webhook_id
+            )
+            .as_bytes(),
+        );
         base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
     }
 }
@@ -272,7 +293,10 @@ pub(super) fn debug_id() -> String {
 
 /// A JSON answer with a `PayPal-Debug-Id` header, as PayPal sends.
 pub(super) fn reply(status: StatusCode, body: Value) -> Response {
-    let debug = body["debug_id"].as_str().map(str::to_owned).unwrap_or_else(debug_id);
+    let debug = body["debug_id"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(debug_id);
     (status, [("paypal-debug-id", debug)], Json(body)).into_response()
 }
 
@@ -308,7 +332,9 @@ impl Drop for FakePayPal {
 
 impl std::fmt::Debug for FakePayPal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakePayPal").field("base_url", &self.base_url).finish_non_exhaustive()
+        f.debug_struct("FakePayPal")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -378,12 +404,20 @@ impl FakePayPal {
 
     /// An order's status.
     pub fn order_status(&self, order_id: &str) -> Option<String> {
-        self.shared.state().orders.get(order_id).map(|o| o.status.clone())
+        self.shared
+            .state()
+            .orders
+            .get(order_id)
+            .map(|o| o.status.clone())
     }
 
     /// A capture's status.
     pub fn capture_status(&self, capture_id: &str) -> Option<String> {
-        self.shared.state().captures.get(capture_id).map(|c| c.status.clone())
+        self.shared
+            .state()
+            .captures
+            .get(capture_id)
+            .map(|c| c.status.clone())
     }
 
     /// How many captures exist (idempotency tests count them).
@@ -413,13 +447,24 @@ impl FakePayPal {
 
     /// The available balance in `currency`.
     pub fn available_balance(&self, currency: &str) -> Money {
-        let available = self.shared.state().balances.get(currency).map(|b| b.available).unwrap_or_default();
+        let available = self
+            .shared
+            .state()
+            .balances
+            .get(currency)
+            .map(|b| b.available)
+            .unwrap_or_default();
         Money::new(currency, available)
     }
 
     /// Sets the available balance (withheld funds stay).
     pub fn set_available_balance(&self, balance: Money) {
-        self.shared.state().balances.entry(balance.currency.clone()).or_default().available = balance.value;
+        self.shared
+            .state()
+            .balances
+            .entry(balance.currency.clone())
+            .or_default()
+            .available = balance.value;
     }
 
     /// Webhooks delivered so far: event type and the receiver's status.

@@ -11,8 +11,8 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use super::{issue, reply, wire, FakeCapture, FakeOrder, Shared};
-use crate::fake::faults::{late, FakeOperation, Fault};
 use crate::fake::fake_id;
+use crate::fake::faults::{late, FakeOperation, Fault};
 use crate::money::Money;
 
 type Shared_ = State<Arc<Shared>>;
@@ -35,12 +35,19 @@ fn request_id(headers: &HeaderMap) -> Result<String, Response> {
 
 /// The first answer to a repeated `PayPal-Request-Id`, with 200.
 fn replayed(shared: &Shared, operation: &'static str, request_id: &str) -> Option<Response> {
-    let body = shared.state().replies.get(&(operation, request_id.to_owned())).cloned()?;
+    let body = shared
+        .state()
+        .replies
+        .get(&(operation, request_id.to_owned()))
+        .cloned()?;
     Some(reply(StatusCode::OK, body))
 }
 
 fn remember(shared: &Shared, operation: &'static str, request_id: String, body: &Value) {
-    shared.state().replies.insert((operation, request_id), body.clone());
+    shared
+        .state()
+        .replies
+        .insert((operation, request_id), body.clone());
 }
 
 fn not_found() -> Response {
@@ -58,8 +65,10 @@ pub(super) async fn token(State(shared): Shared_, headers: HeaderMap, body: Stri
     }
     let expected = format!(
         "Basic {}",
-        base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", shared.config.client_id, shared.config.client_secret))
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            shared.config.client_id, shared.config.client_secret
+        ))
     );
     let presented = headers.get("authorization").and_then(|v| v.to_str().ok());
     if presented != Some(expected.as_str()) {
@@ -68,7 +77,10 @@ pub(super) async fn token(State(shared): Shared_, headers: HeaderMap, body: Stri
             json!({"error": "invalid_client", "error_description": "Client Authentication failed"}),
         );
     }
-    if !body.split('&').any(|pair| pair == "grant_type=client_credentials") {
+    if !body
+        .split('&')
+        .any(|pair| pair == "grant_type=client_credentials")
+    {
         return reply(
             StatusCode::BAD_REQUEST,
             json!({"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}),
@@ -76,7 +88,10 @@ pub(super) async fn token(State(shared): Shared_, headers: HeaderMap, body: Stri
     }
     let token = format!("A21AA{}", uuid::Uuid::new_v4().simple());
     let ttl = shared.config.token_ttl;
-    shared.state().tokens.insert(token.clone(), Instant::now() + ttl);
+    shared
+        .state()
+        .tokens
+        .insert(token.clone(), Instant::now() + ttl);
     reply(
         StatusCode::OK,
         json!({
@@ -97,7 +112,11 @@ fn amount_of(value: &Value) -> Option<Money> {
 fn order_json(shared: &Shared, order: &FakeOrder) -> Value {
     let base = shared.base_url();
     let mut unit = order.purchase_unit.clone();
-    if let Some(capture) = order.capture_id.as_ref().and_then(|id| shared.state().captures.get(id).cloned()) {
+    if let Some(capture) = order
+        .capture_id
+        .as_ref()
+        .and_then(|id| shared.state().captures.get(id).cloned())
+    {
         unit["payments"] = json!({"captures": [capture_json(&capture)]});
     }
     let mut body = json!({
@@ -121,7 +140,10 @@ fn order_json(shared: &Shared, order: &FakeOrder) -> Value {
 }
 
 pub(super) fn capture_json(capture: &FakeCapture) -> Value {
-    let net = Money::new(&capture.gross.currency, capture.gross.value - capture.fee.value);
+    let net = Money::new(
+        &capture.gross.currency,
+        capture.gross.value - capture.fee.value,
+    );
     let mut body = json!({
         "id": capture.id,
         "status": capture.status,
@@ -141,7 +163,11 @@ pub(super) fn capture_json(capture: &FakeCapture) -> Value {
     body
 }
 
-pub(super) async fn create_order(State(shared): Shared_, headers: HeaderMap, body: String) -> Response {
+pub(super) async fn create_order(
+    State(shared): Shared_,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
@@ -157,19 +183,41 @@ pub(super) async fn create_order(State(shared): Shared_, headers: HeaderMap, bod
         Err(response) => return response,
     };
     let Ok(request) = serde_json::from_str::<Value>(&body) else {
-        return issue(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "MALFORMED_REQUEST_JSON", "The request JSON is not well formed.");
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "MALFORMED_REQUEST_JSON",
+            "The request JSON is not well formed.",
+        );
     };
     if request["intent"].as_str() != Some("CAPTURE") {
-        return issue(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "INVALID_PARAMETER_VALUE", "intent must be CAPTURE here.");
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "INVALID_PARAMETER_VALUE",
+            "intent must be CAPTURE here.",
+        );
     }
     let unit = request["purchase_units"][0].clone();
     let Some(amount) = amount_of(&unit["amount"]) else {
-        return issue(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER", "purchase_units[0].amount is required.");
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "MISSING_REQUIRED_PARAMETER",
+            "purchase_units[0].amount is required.",
+        );
     };
     // PayPal checks that the amount equals the breakdown it was given.
     if let Some(breakdown) = unit["amount"].get("breakdown") {
-        let part = |key: &str| breakdown.get(key).and_then(amount_of).map(|m| m.value).unwrap_or_default();
-        let sum = part("item_total") + part("shipping") + part("tax_total") + part("handling") - part("discount");
+        let part = |key: &str| {
+            breakdown
+                .get(key)
+                .and_then(amount_of)
+                .map(|m| m.value)
+                .unwrap_or_default()
+        };
+        let sum = part("item_total") + part("shipping") + part("tax_total") + part("handling")
+            - part("discount");
         if sum != amount.value {
             return issue(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", "AMOUNT_MISMATCH", "Should equal item_total + tax_total + shipping + handling + insurance - shipping_discount - discount.");
         }
@@ -192,7 +240,11 @@ pub(super) async fn create_order(State(shared): Shared_, headers: HeaderMap, bod
     late(fault, reply(StatusCode::CREATED, answer)).await
 }
 
-pub(super) async fn get_order(State(shared): Shared_, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn get_order(
+    State(shared): Shared_,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
@@ -229,17 +281,26 @@ pub(super) async fn approve(State(shared): Shared_, Query(query): Query<ApproveQ
         Some(None) => (StatusCode::OK, "order approved").into_response(),
         Some(Some(return_url)) => {
             let separator = if return_url.contains('?') { '&' } else { '?' };
-            Redirect::to(&format!("{return_url}{separator}token={}&PayerID=FAKEPAYER1", query.token)).into_response()
+            Redirect::to(&format!(
+                "{return_url}{separator}token={}&PayerID=FAKEPAYER1",
+                query.token
+            ))
+            .into_response()
         }
     }
 }
 
 fn fee_for(shared: &Shared, gross: &Money) -> Money {
-    let fee = gross.value * shared.config.fee_percent / Decimal::ONE_HUNDRED + shared.config.fee_fixed;
+    let fee =
+        gross.value * shared.config.fee_percent / Decimal::ONE_HUNDRED + shared.config.fee_fixed;
     Money::new(&gross.currency, fee.round_dp(2))
 }
 
-pub(super) async fn capture_order(State(shared): Shared_, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn capture_order(
+    State(shared): Shared_,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
@@ -265,7 +326,11 @@ pub(super) async fn capture_order(State(shared): Shared_, Path(id): Path<String>
     if fault == Some(Fault::Declined) {
         return issue(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED", "The instrument presented  was either declined by the processor or bank, or it can't be used for this payment.");
     }
-    let status = if shared.config.capture_pending { "PENDING" } else { "COMPLETED" };
+    let status = if shared.config.capture_pending {
+        "PENDING"
+    } else {
+        "COMPLETED"
+    };
     let capture = FakeCapture {
         id: fake_id(""),
         order_id: order.id.clone(),
@@ -277,7 +342,10 @@ pub(super) async fn capture_order(State(shared): Shared_, Path(id): Path<String>
     {
         let mut state = shared.state();
         let net = capture.gross.value - capture.fee.value;
-        let balance = state.balances.entry(capture.gross.currency.clone()).or_default();
+        let balance = state
+            .balances
+            .entry(capture.gross.currency.clone())
+            .or_default();
         if status == "PENDING" {
             balance.withheld += net;
         } else {
@@ -288,13 +356,22 @@ pub(super) async fn capture_order(State(shared): Shared_, Path(id): Path<String>
         order.status = "COMPLETED".to_owned();
         order.capture_id = Some(capture.id.clone());
     }
-    let order = shared.state().orders.get(&id).cloned().expect("order exists");
+    let order = shared
+        .state()
+        .orders
+        .get(&id)
+        .cloned()
+        .expect("order exists");
     let answer = order_json(&shared, &order);
     remember(&shared, "orders.capture", request_id, &answer);
     late(fault, reply(StatusCode::CREATED, answer)).await
 }
 
-pub(super) async fn get_capture(State(shared): Shared_, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn get_capture(
+    State(shared): Shared_,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
@@ -308,14 +385,20 @@ pub(super) async fn get_capture(State(shared): Shared_, Path(id): Path<String>, 
 /// PENDING → COMPLETED; returns the webhook event to deliver.
 pub(super) fn complete_pending_capture(shared: &Shared, capture_id: &str) -> Result<Value, String> {
     let mut state = shared.state();
-    let capture = state.captures.get_mut(capture_id).ok_or("unknown capture")?;
+    let capture = state
+        .captures
+        .get_mut(capture_id)
+        .ok_or("unknown capture")?;
     if capture.status != "PENDING" {
         return Err(format!("capture is {}, not PENDING", capture.status));
     }
     capture.status = "COMPLETED".to_owned();
     let capture = capture.clone();
     let net = capture.gross.value - capture.fee.value;
-    let balance = state.balances.entry(capture.gross.currency.clone()).or_default();
+    let balance = state
+        .balances
+        .entry(capture.gross.currency.clone())
+        .or_default();
     balance.withheld -= net;
     balance.available += net;
     Ok(json!({
@@ -330,7 +413,12 @@ pub(super) fn complete_pending_capture(shared: &Shared, capture_id: &str) -> Res
     }))
 }
 
-pub(super) async fn refund(State(shared): Shared_, Path(id): Path<String>, headers: HeaderMap, body: String) -> Response {
+pub(super) async fn refund(
+    State(shared): Shared_,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
@@ -351,19 +439,41 @@ pub(super) async fn refund(State(shared): Shared_, Path(id): Path<String>, heade
             return not_found();
         };
         if !matches!(capture.status.as_str(), "COMPLETED" | "PARTIALLY_REFUNDED") {
-            let issue_name = if capture.status == "REFUNDED" { "CAPTURE_FULLY_REFUNDED" } else { "REFUND_NOT_ALLOWED" };
-            return issue(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", issue_name, "The capture cannot be refunded.");
+            let issue_name = if capture.status == "REFUNDED" {
+                "CAPTURE_FULLY_REFUNDED"
+            } else {
+                "REFUND_NOT_ALLOWED"
+            };
+            return issue(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "UNPROCESSABLE_ENTITY",
+                issue_name,
+                "The capture cannot be refunded.",
+            );
         }
         let remaining = capture.gross.value - capture.refunded;
-        let amount = request.get("amount").and_then(amount_of).map(|m| m.value).unwrap_or(remaining);
+        let amount = request
+            .get("amount")
+            .and_then(amount_of)
+            .map(|m| m.value)
+            .unwrap_or(remaining);
         if amount <= Decimal::ZERO || amount > remaining {
             return issue(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", "REFUND_AMOUNT_EXCEEDED", "The refund amount must be less than or equal to the capture amount that has not yet been refunded.");
         }
         capture.refunded += amount;
-        capture.status = if capture.refunded == capture.gross.value { "REFUNDED" } else { "PARTIALLY_REFUNDED" }.to_owned();
+        capture.status = if capture.refunded == capture.gross.value {
+            "REFUNDED"
+        } else {
+            "PARTIALLY_REFUNDED"
+        }
+        .to_owned();
         let currency = capture.gross.currency.clone();
         // PayPal keeps its fee on refunds: the whole refund leaves the balance.
-        state.balances.entry(currency.clone()).or_default().available -= amount;
+        state
+            .balances
+            .entry(currency.clone())
+            .or_default()
+            .available -= amount;
         let gross = Money::new(&currency, amount);
         json!({
             "id": fake_id(""),
@@ -380,7 +490,12 @@ pub(super) async fn refund(State(shared): Shared_, Path(id): Path<String>, heade
     reply(StatusCode::CREATED, answer)
 }
 
-pub(super) async fn track(State(shared): Shared_, Path(id): Path<String>, headers: HeaderMap, body: String) -> Response {
+pub(super) async fn track(
+    State(shared): Shared_,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
@@ -400,11 +515,27 @@ pub(super) async fn track(State(shared): Shared_, Path(id): Path<String>, header
         let Some(order) = state.orders.get_mut(&id) else {
             return not_found();
         };
-        if request["capture_id"].as_str() != order.capture_id.as_deref() || order.capture_id.is_none() {
-            return issue(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", "CAPTURE_ID_NOT_FOUND", "The capture_id does not belong to this order.");
+        if request["capture_id"].as_str() != order.capture_id.as_deref()
+            || order.capture_id.is_none()
+        {
+            return issue(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "UNPROCESSABLE_ENTITY",
+                "CAPTURE_ID_NOT_FOUND",
+                "The capture_id does not belong to this order.",
+            );
         }
-        if request["tracking_number"].as_str().is_none_or(str::is_empty) || request["carrier"].as_str().is_none() {
-            return issue(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER", "tracking_number and carrier are required.");
+        if request["tracking_number"]
+            .as_str()
+            .is_none_or(str::is_empty)
+            || request["carrier"].as_str().is_none()
+        {
+            return issue(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "MISSING_REQUIRED_PARAMETER",
+                "tracking_number and carrier are required.",
+            );
         }
         order.trackers.push(request);
         order.clone()

@@ -21,7 +21,11 @@ pub(super) struct BalanceQuery {
     currency_code: Option<String>,
 }
 
-pub(super) async fn balances(State(shared): Shared_, headers: HeaderMap, Query(query): Query<BalanceQuery>) -> Response {
+pub(super) async fn balances(
+    State(shared): Shared_,
+    headers: HeaderMap,
+    Query(query): Query<BalanceQuery>,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
@@ -34,7 +38,12 @@ pub(super) async fn balances(State(shared): Shared_, headers: HeaderMap, Query(q
     currencies.sort_by(|a, b| a.0.cmp(b.0));
     let entries: Vec<Value> = currencies
         .into_iter()
-        .filter(|(currency, _)| query.currency_code.as_deref().is_none_or(|wanted| wanted == currency.as_str()))
+        .filter(|(currency, _)| {
+            query
+                .currency_code
+                .as_deref()
+                .is_none_or(|wanted| wanted == currency.as_str())
+        })
         .map(|(currency, balance)| {
             json!({
                 "currency": currency,
@@ -56,7 +65,11 @@ fn payout_amount(value: &Value) -> Option<Money> {
 }
 
 fn batch_json(batch: &FakeBatch) -> Value {
-    let status = if batch.items.iter().all(|i| i["transaction_status"] == "FAILED") {
+    let status = if batch
+        .items
+        .iter()
+        .all(|i| i["transaction_status"] == "FAILED")
+    {
         "DENIED"
     } else {
         "SUCCESS"
@@ -71,13 +84,25 @@ fn batch_json(batch: &FakeBatch) -> Value {
     })
 }
 
-pub(super) async fn create_batch(State(shared): Shared_, headers: HeaderMap, body: String) -> Response {
+pub(super) async fn create_batch(
+    State(shared): Shared_,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
-    let request_id = headers.get("paypal-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = headers
+        .get("paypal-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if let Some(id) = &request_id {
-        if let Some(body) = shared.state().replies.get(&("payouts.create", id.clone())).cloned() {
+        if let Some(body) = shared
+            .state()
+            .replies
+            .get(&("payouts.create", id.clone()))
+            .cloned()
+        {
             return reply(StatusCode::OK, body);
         }
     }
@@ -86,21 +111,49 @@ pub(super) async fn create_batch(State(shared): Shared_, headers: HeaderMap, bod
         Err(response) => return response,
     };
     let Ok(request) = serde_json::from_str::<Value>(&body) else {
-        return issue(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "MALFORMED_REQUEST_JSON", "Invalid request.");
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "MALFORMED_REQUEST_JSON",
+            "Invalid request.",
+        );
     };
-    let Some(sender_batch_id) = request.pointer("/sender_batch_header/sender_batch_id").and_then(Value::as_str) else {
-        return issue(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "MISSING_REQUIRED_PARAMETER", "sender_batch_id is required.");
+    let Some(sender_batch_id) = request
+        .pointer("/sender_batch_header/sender_batch_id")
+        .and_then(Value::as_str)
+    else {
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "MISSING_REQUIRED_PARAMETER",
+            "sender_batch_id is required.",
+        );
     };
     let items = request["items"].as_array().cloned().unwrap_or_default();
     let mut amounts = Vec::new();
     for item in &items {
-        match (item.get("amount").and_then(payout_amount), item["receiver"].as_str()) {
+        match (
+            item.get("amount").and_then(payout_amount),
+            item["receiver"].as_str(),
+        ) {
             (Some(amount), Some(_)) => amounts.push(amount),
-            _ => return issue(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "MISSING_REQUIRED_PARAMETER", "Each item needs an amount and a receiver."),
+            _ => {
+                return issue(
+                    StatusCode::BAD_REQUEST,
+                    "VALIDATION_ERROR",
+                    "MISSING_REQUIRED_PARAMETER",
+                    "Each item needs an amount and a receiver.",
+                )
+            }
         }
     }
     if amounts.is_empty() {
-        return issue(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "MISSING_REQUIRED_PARAMETER", "items is required.");
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "MISSING_REQUIRED_PARAMETER",
+            "items is required.",
+        );
     }
     let answer = {
         let mut state = shared.state();
@@ -112,7 +165,11 @@ pub(super) async fn create_batch(State(shared): Shared_, headers: HeaderMap, bod
         }
         let currency = amounts[0].currency.clone();
         let total: Decimal = amounts.iter().map(|m| m.value).sum();
-        let available = state.balances.get(&currency).map(|b| b.available).unwrap_or_default();
+        let available = state
+            .balances
+            .get(&currency)
+            .map(|b| b.available)
+            .unwrap_or_default();
         if total > available {
             return reply(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -132,7 +189,11 @@ pub(super) async fn create_batch(State(shared): Shared_, headers: HeaderMap, bod
                 "SUCCESS"
             };
             if status != "FAILED" {
-                state.balances.entry(amount.currency.clone()).or_default().available -= amount.value;
+                state
+                    .balances
+                    .entry(amount.currency.clone())
+                    .or_default()
+                    .available -= amount.value;
             }
             let mut entry = json!({
                 "payout_item_id": item_id,
@@ -154,7 +215,9 @@ pub(super) async fn create_batch(State(shared): Shared_, headers: HeaderMap, bod
             state.item_batch.insert(item_id, batch_id.clone());
             batch_items.push(entry);
         }
-        state.batch_by_sender_id.insert(sender_batch_id.to_owned(), batch_id.clone());
+        state
+            .batch_by_sender_id
+            .insert(sender_batch_id.to_owned(), batch_id.clone());
         state.batches.insert(
             batch_id.clone(),
             FakeBatch {
@@ -170,23 +233,39 @@ pub(super) async fn create_batch(State(shared): Shared_, headers: HeaderMap, bod
         }})
     };
     if let Some(id) = request_id {
-        shared.state().replies.insert(("payouts.create", id), answer.clone());
+        shared
+            .state()
+            .replies
+            .insert(("payouts.create", id), answer.clone());
     }
     late(fault, reply(StatusCode::CREATED, answer)).await
 }
 
-pub(super) async fn get_batch(State(shared): Shared_, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn get_batch(
+    State(shared): Shared_,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
     let batch = shared.state().batches.get(&id).cloned();
     match batch {
         Some(batch) => reply(StatusCode::OK, batch_json(&batch)),
-        None => issue(StatusCode::NOT_FOUND, "INVALID_RESOURCE_ID", "INVALID_RESOURCE_ID", "Requested resource ID was not found."),
+        None => issue(
+            StatusCode::NOT_FOUND,
+            "INVALID_RESOURCE_ID",
+            "INVALID_RESOURCE_ID",
+            "Requested resource ID was not found.",
+        ),
     }
 }
 
-pub(super) async fn get_item(State(shared): Shared_, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn get_item(
+    State(shared): Shared_,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
@@ -195,23 +274,47 @@ pub(super) async fn get_item(State(shared): Shared_, Path(id): Path<String>, hea
         .item_batch
         .get(&id)
         .and_then(|batch_id| state.batches.get(batch_id))
-        .and_then(|batch| batch.items.iter().find(|i| i["payout_item_id"] == id.as_str()).cloned());
+        .and_then(|batch| {
+            batch
+                .items
+                .iter()
+                .find(|i| i["payout_item_id"] == id.as_str())
+                .cloned()
+        });
     match item {
         Some(item) => reply(StatusCode::OK, item),
-        None => issue(StatusCode::NOT_FOUND, "INVALID_RESOURCE_ID", "INVALID_RESOURCE_ID", "Requested resource ID was not found."),
+        None => issue(
+            StatusCode::NOT_FOUND,
+            "INVALID_RESOURCE_ID",
+            "INVALID_RESOURCE_ID",
+            "Requested resource ID was not found.",
+        ),
     }
 }
 
-pub(super) async fn verify_webhook(State(shared): Shared_, headers: HeaderMap, body: String) -> Response {
+pub(super) async fn verify_webhook(
+    State(shared): Shared_,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
     let Ok(request) = serde_json::from_str::<Value>(&body) else {
-        return issue(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "MALFORMED_REQUEST_JSON", "Invalid request.");
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "MALFORMED_REQUEST_JSON",
+            "Invalid request.",
+        );
     };
     let field = |name: &str| request[name].as_str().unwrap_or_default().to_owned();
     let event = request["webhook_event"].to_string();
-    let expected = shared.signature(&field("transmission_id"), &field("transmission_time"), &event);
+    let expected = shared.signature(
+        &field("transmission_id"),
+        &field("transmission_time"),
+        &event,
+    );
     let genuine = field("webhook_id") == shared.config.webhook_id
         && field("auth_algo") == "SHA256withRSA"
         && field("transmission_sig") == expected;
@@ -229,7 +332,10 @@ pub(super) fn delivery_headers(shared: &Shared, raw_event: &str) -> Vec<(&'stati
         ("paypal-transmission-id", transmission_id),
         ("paypal-transmission-time", transmission_time),
         ("paypal-transmission-sig", signature),
-        ("paypal-cert-url", format!("{}/v1/notifications/certs/CERT-FAKE", shared.base_url())),
+        (
+            "paypal-cert-url",
+            format!("{}/v1/notifications/certs/CERT-FAKE", shared.base_url()),
+        ),
         ("paypal-auth-algo", "SHA256withRSA".to_owned()),
     ]
 }
@@ -240,7 +346,10 @@ pub(super) async fn deliver(shared: &Shared, event: Value) {
         return;
     };
     let raw = event.to_string();
-    let mut request = shared.http.post(&url).header("content-type", "application/json");
+    let mut request = shared
+        .http
+        .post(&url)
+        .header("content-type", "application/json");
     for (name, value) in delivery_headers(shared, &raw) {
         request = request.header(name, value);
     }
