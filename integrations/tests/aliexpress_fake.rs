@@ -336,3 +336,29 @@ async fn the_aliexpress_trend_source_returns_best_sellers_first() {
     assert_eq!(ids, ["1005001000000001", "1005001000000002"]);
     assert_eq!(products[0].supplier_price, Money::new("USD", dec!(3.49)));
 }
+
+#[tokio::test]
+async fn a_token_close_to_expiry_is_refreshed_before_use_and_a_fresh_one_is_kept() {
+    let fake = FakeAliExpress::start().await.unwrap();
+    let client = AliExpressClient::new(fake.client_config());
+    let token = client.create_token(&fake.issue_code()).await.unwrap();
+    let now = chrono::Utc::now();
+
+    let kept = client
+        .ensure_fresh(token.clone(), now, chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(kept.expires_at, token.expires_at);
+
+    // A day's margin on a day's token: refresh now.
+    let later = now + chrono::Duration::hours(23) + chrono::Duration::minutes(59);
+    let refreshed = client
+        .ensure_fresh(token.clone(), later, chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    use dropledger_integrations::ExposeSecret;
+    assert_ne!(
+        refreshed.access_token.expose_secret(),
+        token.access_token.expose_secret()
+    );
+}

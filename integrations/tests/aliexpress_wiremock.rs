@@ -23,8 +23,24 @@ fn form(request: &Request) -> BTreeMap<String, String> {
     url.query_pairs().into_owned().collect()
 }
 
-/// The request is signed as the platform checks it: recomputed here from
-/// the received parameters with the public signing function.
+/// The signature recomputed here, independently of the crate's signing
+/// code: HMAC-SHA256 keyed by the app secret over the API path (system APIs
+/// only) and the name-sorted `name value` pairs without `sign`, upper hex.
+fn independent_sign(api_path: Option<&str>, params: &BTreeMap<String, String>) -> String {
+    use hmac::Mac;
+    let mut text = api_path.unwrap_or("").to_owned();
+    let mut names: Vec<&String> = params.keys().filter(|k| k.as_str() != "sign").collect();
+    names.sort();
+    for name in names {
+        text.push_str(name);
+        text.push_str(&params[name]);
+    }
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(text.as_bytes());
+    hex::encode_upper(mac.finalize().into_bytes())
+}
+
+/// The request is signed as the platform checks it.
 fn signed(api_path: Option<&'static str>) -> impl Fn(&Request) -> bool {
     move |request: &Request| {
         let params = form(request);
@@ -38,6 +54,7 @@ fn signed(api_path: Option<&'static str>) -> impl Fn(&Request) -> bool {
         params.get("app_key").map(String::as_str) == Some("34567")
             && params.get("sign_method").map(String::as_str) == Some("sha256")
             && timestamp_ok
+            && *sign == independent_sign(api_path, &params)
             && *sign == sign_request(&SecretString::from(SECRET), api_path, &params)
     }
 }

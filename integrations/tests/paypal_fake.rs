@@ -485,3 +485,75 @@ async fn an_order_call_without_a_token_is_refused_by_the_fake() {
         .unwrap();
     assert_eq!(response.status(), 401);
 }
+
+#[tokio::test]
+async fn an_unclaimed_payout_item_can_be_cancelled_and_the_money_returns() {
+    let fake = FakePayPal::builder()
+        .opening_balance(Money::new("USD", dec!(40.00)))
+        .start()
+        .await
+        .unwrap();
+    let client = PayPalClient::new(fake.client_config());
+    let receipt = client
+        .send_payout(&PayoutRequest {
+            reference: "payout-u".to_owned(),
+            recipient: "unclaimed@example.com".to_owned(),
+            amount: Money::new("USD", dec!(15.00)),
+            note: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .payout_state(&receipt.provider_payout_id)
+            .await
+            .unwrap(),
+        PayoutState::Unclaimed
+    );
+    let batch = client
+        .payout_batch(&receipt.provider_payout_id)
+        .await
+        .unwrap();
+
+    let item = client
+        .cancel_payout_item(&batch.items[0].payout_item_id, "cancel-u")
+        .await
+        .unwrap();
+
+    assert_eq!(
+        item.transaction_status,
+        dropledger_integrations::PayoutItemStatus::Returned
+    );
+    assert_eq!(
+        fake.available_balance("USD"),
+        Money::new("USD", dec!(40.00))
+    );
+}
+
+#[tokio::test]
+async fn registering_the_webhook_returns_its_id_and_points_deliveries_at_the_url() {
+    let fake = FakePayPal::builder()
+        .capture_pending(true)
+        .start()
+        .await
+        .unwrap();
+    let client = Arc::new(PayPalClient::new(fake.client_config()));
+    let (url, mut events) = serve_receiver(client.clone()).await;
+
+    let webhook_id = client
+        .register_webhook(&url, &["PAYMENT.CAPTURE.COMPLETED"])
+        .await
+        .unwrap();
+    assert_eq!(webhook_id, fake.webhook_id());
+
+    let order_id = approved_order(&fake, &client, "o-10").await;
+    let capture = client
+        .capture_order(&order_id, "capture-o-10")
+        .await
+        .unwrap();
+    fake.complete_capture(&capture.id).await.unwrap();
+    assert_eq!(
+        events.recv().await.unwrap().resource["id"],
+        capture.id.as_str()
+    );
+}

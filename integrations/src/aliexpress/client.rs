@@ -129,6 +129,23 @@ impl AliExpressClient {
         parse::token(&body)
     }
 
+    /// Returns `token` while it has more than `margin` to live, a refreshed
+    /// pair otherwise: call it before a purchase so that the token cannot
+    /// expire halfway through. Store the returned pair (sealed) when it
+    /// differs from the one passed in.
+    pub async fn ensure_fresh(
+        &self,
+        token: AliExpressToken,
+        now: chrono::DateTime<chrono::Utc>,
+        margin: chrono::Duration,
+    ) -> Result<AliExpressToken, AliExpressError> {
+        if token.needs_refresh(now, margin) {
+            self.refresh_token(&token.refresh_token).await
+        } else {
+            Ok(token)
+        }
+    }
+
     /// Buys from the supplier (A6). Retried safely: `out_order_id` dedupes.
     pub async fn place_order(
         &self,

@@ -238,6 +238,29 @@ impl PayPalClient {
         Ok(parse_item(&body))
     }
 
+    /// Cancels an UNCLAIMED payout item; the money returns to us (P14).
+    pub async fn cancel_payout_item(
+        &self,
+        payout_item_id: &str,
+        request_id: &str,
+    ) -> Result<PayoutItem, PayPalError> {
+        let path = format!(
+            "/v1/payments/payouts-item/{}/cancel",
+            path_segment(payout_item_id)
+        );
+        let body = self
+            .call(
+                "payouts.item.cancel",
+                Method::POST,
+                &path,
+                Some(&json!({})),
+                Some(request_id),
+            )
+            .await?
+            .body;
+        Ok(parse_item(&body))
+    }
+
     /// The account balance in `currency` (P10).
     pub async fn balances(&self, currency: &str) -> Result<Balances, PayPalError> {
         let path = format!(

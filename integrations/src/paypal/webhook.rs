@@ -103,6 +103,41 @@ impl PayPalClient {
     }
 }
 
+impl PayPalClient {
+    /// Registers `url` for `event_types` and returns the webhook id to put
+    /// in the configuration (P9; an operations step, run once per
+    /// environment).
+    pub async fn register_webhook(
+        &self,
+        url: &str,
+        event_types: &[&str],
+    ) -> Result<String, PayPalError> {
+        let request = serde_json::json!({
+            "url": url,
+            "event_types": event_types
+                .iter()
+                .map(|name| serde_json::json!({"name": name}))
+                .collect::<Vec<_>>(),
+        });
+        // Registering twice fails with WEBHOOK_URL_ALREADY_EXISTS rather than
+        // creating a second webhook, so a keyed retry is harmless.
+        let body = self
+            .call(
+                "notifications.webhooks.create",
+                reqwest::Method::POST,
+                "/v1/notifications/webhooks",
+                Some(&request),
+                Some(url),
+            )
+            .await?
+            .body;
+        body["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| PayPalError::Decode("webhook answer without id".into()))
+    }
+}
+
 /// Decides whether a delivery is genuine.
 #[async_trait]
 pub trait WebhookVerifier: Send + Sync {

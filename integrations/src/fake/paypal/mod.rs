@@ -141,6 +141,14 @@ impl FakePayPalBuilder {
             .route("/v1/payments/payouts/{id}", get(payouts::get_batch))
             .route("/v1/payments/payouts-item/{id}", get(payouts::get_item))
             .route(
+                "/v1/payments/payouts-item/{id}/cancel",
+                post(payouts::cancel_item),
+            )
+            .route(
+                "/v1/notifications/webhooks",
+                post(payouts::register_webhook),
+            )
+            .route(
                 "/v1/notifications/verify-webhook-signature",
                 post(payouts::verify_webhook),
             )

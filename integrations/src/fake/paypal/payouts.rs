@@ -363,3 +363,74 @@ pub(super) async fn deliver(shared: &Shared, event: Value) {
     let event_type = event["event_type"].as_str().unwrap_or_default().to_owned();
     shared.state().webhooks_sent.push((event_type, status));
 }
+
+/// Cancels an UNCLAIMED item: it becomes RETURNED and the money comes back.
+pub(super) async fn cancel_item(
+    State(shared): Shared_,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = shared.authorize(&headers) {
+        return response;
+    }
+    let mut state = shared.state();
+    let Some(batch_id) = state.item_batch.get(&id).cloned() else {
+        return issue(
+            StatusCode::NOT_FOUND,
+            "INVALID_RESOURCE_ID",
+            "INVALID_RESOURCE_ID",
+            "Requested resource ID was not found.",
+        );
+    };
+    let batch = state
+        .batches
+        .get_mut(&batch_id)
+        .expect("item's batch exists");
+    let item = batch
+        .items
+        .iter_mut()
+        .find(|i| i["payout_item_id"] == id.as_str())
+        .expect("item in its batch");
+    if item["transaction_status"] != "UNCLAIMED" {
+        return issue(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "UNPROCESSABLE_ENTITY",
+            "ITEM_CANCELLATION_FAILED",
+            "Only unclaimed items can be cancelled.",
+        );
+    }
+    item["transaction_status"] = json!("RETURNED");
+    let answer = item.clone();
+    if let Some(amount) = answer
+        .pointer("/payout_item/amount")
+        .and_then(payout_amount)
+    {
+        state.balances.entry(amount.currency).or_default().available += amount.value;
+    }
+    reply(StatusCode::OK, answer)
+}
+
+/// Registers the webhook URL; deliveries go there from now on.
+pub(super) async fn register_webhook(
+    State(shared): Shared_,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if let Err(response) = shared.authorize(&headers) {
+        return response;
+    }
+    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let Some(url) = request["url"].as_str() else {
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "MISSING_REQUIRED_PARAMETER",
+            "url is required.",
+        );
+    };
+    *shared.webhook_url.lock().expect("lock") = Some(url.to_owned());
+    reply(
+        StatusCode::CREATED,
+        json!({"id": shared.config.webhook_id, "url": url, "event_types": request["event_types"]}),
+    )
+}
