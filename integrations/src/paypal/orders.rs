@@ -193,37 +193,6 @@ pub struct OrderDetails {
     pub captures: Vec<Capture>,
 }
 
-/// A refund (P6).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refund {
-    /// Refund id.
-    pub id: String,
-    /// `COMPLETED`, `PENDING`, ...
-    pub status: String,
-    /// `seller_payable_breakdown.gross_amount` (or `amount`).
-    pub gross: Option<Money>,
-    /// `seller_payable_breakdown.paypal_fee`: the part of the fee returned.
-    pub paypal_fee: Option<Money>,
-    /// `seller_payable_breakdown.net_amount`: what leaves our balance.
-    pub net: Option<Money>,
-}
-
-/// A shipment to tell PayPal about (P7): our defence against
-/// "item not received" disputes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrackingInfo {
-    /// The capture paid for the goods.
-    pub capture_id: String,
-    /// Tracking number.
-    pub tracking_number: String,
-    /// PayPal carrier code, or `OTHER`.
-    pub carrier: String,
-    /// The carrier's name when `carrier` is `OTHER`.
-    pub carrier_name_other: Option<String>,
-    /// Whether PayPal e-mails the buyer.
-    pub notify_payer: bool,
-}
-
 pub(crate) fn money(value: &Value) -> Option<Money> {
     let currency = value.get("currency_code")?.as_str()?;
     Money::parse(currency, value.get("value")?.as_str()?).ok()
@@ -361,76 +330,6 @@ impl PayPalClient {
             .await?
             .body;
         parse_capture(&body, false)
-    }
-
-    /// Refunds a capture, in full when `amount` is `None` (P6).
-    pub async fn refund_capture(
-        &self,
-        capture_id: &str,
-        amount: Option<&Money>,
-        note_to_payer: Option<&str>,
-        request_id: &str,
-    ) -> Result<Refund, PayPalError> {
-        let path = format!("/v2/payments/captures/{}/refund", path_segment(capture_id));
-        let mut request = json!({});
-        if let Some(amount) = amount {
-            request["amount"] = json!(WireAmount::from(amount));
-        }
-        if let Some(note) = note_to_payer {
-            request["note_to_payer"] = json!(note);
-        }
-        let body = self
-            .call(
-                "captures.refund",
-                Method::POST,
-                &path,
-                Some(&request),
-                Some(request_id),
-            )
-            .await?
-            .body;
-        let breakdown = body.get("seller_payable_breakdown");
-        Ok(Refund {
-            id: body["id"]
-                .as_str()
-                .ok_or_else(|| PayPalError::Decode("refund without id".into()))?
-                .to_owned(),
-            status: body["status"].as_str().unwrap_or_default().to_owned(),
-            gross: breakdown
-                .and_then(|b| b.get("gross_amount"))
-                .and_then(money)
-                .or_else(|| body.get("amount").and_then(money)),
-            paypal_fee: breakdown.and_then(|b| b.get("paypal_fee")).and_then(money),
-            net: breakdown.and_then(|b| b.get("net_amount")).and_then(money),
-        })
-    }
-
-    /// Tells PayPal how the goods were shipped (P7).
-    pub async fn add_tracking(
-        &self,
-        order_id: &str,
-        tracking: &TrackingInfo,
-        request_id: &str,
-    ) -> Result<(), PayPalError> {
-        let path = format!("/v2/checkout/orders/{}/track", path_segment(order_id));
-        let mut request = json!({
-            "capture_id": tracking.capture_id,
-            "tracking_number": tracking.tracking_number,
-            "carrier": tracking.carrier,
-            "notify_payer": tracking.notify_payer,
-        });
-        if let Some(name) = &tracking.carrier_name_other {
-            request["carrier_name_other"] = json!(name);
-        }
-        self.call(
-            "orders.track",
-            Method::POST,
-            &path,
-            Some(&request),
-            Some(request_id),
-        )
-        .await?;
-        Ok(())
     }
 }
 

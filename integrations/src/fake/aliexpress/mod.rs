@@ -1,7 +1,10 @@
 //! The fake AliExpress Open Platform: OAuth, signed `/rest` and `/sync`
 //! calls, a small catalogue, purchases idempotent on `out_order_id`.
 
+mod handle;
 mod methods;
+
+pub use handle::FakeAliExpress;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -15,11 +18,9 @@ use axum::{Json, Router};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{json, Value};
-use tokio::task::JoinHandle;
 
 use super::faults::{late, FakeOperation, Fault, Faults};
-use crate::aliexpress::{signature_matches, AliExpressConfig};
-use crate::resilience::CallPolicy;
+use crate::aliexpress::signature_matches;
 
 /// How far a request's timestamp may be from the server clock (±7200 s).
 const TIMESTAMP_SKEW_MS_MAX: i64 = 7_200_000;
@@ -125,11 +126,7 @@ impl FakeAliExpressBuilder {
             .route("/sync", post(sync))
             .with_state(shared.clone());
         let (base_url, task) = super::serve(router).await?;
-        Ok(FakeAliExpress {
-            base_url,
-            shared,
-            task,
-        })
+        Ok(FakeAliExpress::new(base_url, shared, task))
     }
 }
 
@@ -232,7 +229,7 @@ async fn authorize(
     Redirect::to(url.as_str()).into_response()
 }
 
-fn issue_code(shared: &Shared) -> String {
+pub(super) fn issue_code(shared: &Shared) -> String {
     let code = format!("3_{}_{}", shared.app_key, uuid::Uuid::new_v4().simple());
     shared.state().codes.insert(code.clone());
     code
@@ -365,100 +362,6 @@ async fn sync(
     };
     // A delay holds the answer back after the work, as a lost answer.
     late(fault, response).await
-}
-
-/// A running fake AliExpress. Dropping it stops the server.
-pub struct FakeAliExpress {
-    base_url: String,
-    shared: Arc<Shared>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for FakeAliExpress {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl std::fmt::Debug for FakeAliExpress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeAliExpress")
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
-    }
-}
-
-impl FakeAliExpress {
-    /// A builder with defaults.
-    pub fn builder() -> FakeAliExpressBuilder {
-        FakeAliExpressBuilder::default()
-    }
-
-    /// Starts a fake with defaults.
-    pub async fn start() -> std::io::Result<Self> {
-        Self::builder().start().await
-    }
-
-    /// `http://127.0.0.1:<port>`.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// A client configuration pointing at this fake, with short timeouts.
-    pub fn client_config(&self) -> AliExpressConfig {
-        AliExpressConfig::new(self.shared.app_key.clone(), self.shared.app_secret.clone())
-            .with_base_url(&self.base_url)
-            .with_call_policy(CallPolicy::fast_for_tests())
-    }
-
-    /// An authorisation code, as the OAuth callback would bring.
-    pub fn issue_code(&self) -> String {
-        issue_code(&self.shared)
-    }
-
-    /// Makes `operation` fail once with `fault`.
-    pub fn inject(&self, operation: FakeOperation, fault: Fault) {
-        self.shared.faults.push(operation, fault, 1);
-    }
-
-    /// Makes `operation` fail `times` times with `fault`.
-    pub fn inject_times(&self, operation: FakeOperation, fault: Fault, times: usize) {
-        self.shared.faults.push(operation, fault, times);
-    }
-
-    /// Expires every access token now.
-    pub fn expire_tokens(&self) {
-        self.shared.state().access_tokens.clear();
-    }
-
-    /// Sets a SKU's stock.
-    pub fn set_stock(&self, product_id: &str, sku_id: &str, stock: u64) {
-        let mut state = self.shared.state();
-        if let Some(sku) = state
-            .products
-            .get_mut(product_id)
-            .and_then(|p| p.skus.iter_mut().find(|s| s.sku_id == sku_id))
-        {
-            sku.stock = stock;
-        }
-    }
-
-    /// Ships a supplier order with a tracking number.
-    pub fn ship(&self, order_id: &str, tracking_number: &str) -> bool {
-        let mut state = self.shared.state();
-        let Some(order) = state.orders.get_mut(order_id) else {
-            return false;
-        };
-        order.status = "WAIT_BUYER_ACCEPT_GOODS".to_owned();
-        order.logistics_status = "SELLER_SEND_GOODS".to_owned();
-        order.tracking_number = Some(tracking_number.to_owned());
-        true
-    }
-
-    /// How many supplier orders exist (idempotency tests count them).
-    pub fn order_count(&self) -> usize {
-        self.shared.state().orders.len()
-    }
 }
 
 pub(super) fn business_error(code: &str, message: &str) -> Value {
