@@ -30,7 +30,7 @@ pub use credentials::{
 };
 pub use fake::{
     FakeAliExpress, FakeAliExpressBuilder, FakeOperation, FakePayPal, FakePayPalBuilder,
-    FakePayoneer, Fault, FAKE_PAYPAL_CAPTURE_STATUS_ENV,
+    FakePayoneer, FakeProviders, Fault, FAKE_PAYPAL_CAPTURE_STATUS_ENV,
 };
 pub use money::{Money, MoneyParseError};
 pub use payoneer::{PayoneerClient, PayoneerConfig, PayoneerError};

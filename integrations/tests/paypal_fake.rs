@@ -557,3 +557,23 @@ async fn registering_the_webhook_returns_its_id_and_points_deliveries_at_the_url
         capture.id.as_str()
     );
 }
+
+#[tokio::test]
+async fn the_fake_providers_start_together_on_local_ports() {
+    let fakes = dropledger_integrations::FakeProviders::start(Money::new("USD", dec!(100.00)))
+        .await
+        .unwrap();
+    for url in [
+        fakes.paypal.base_url(),
+        fakes.aliexpress.base_url(),
+        fakes.payoneer.base_url(),
+    ] {
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    }
+    let client = PayPalClient::new(fakes.paypal.client_config());
+    let balances = client.balances("USD").await.unwrap();
+    assert_eq!(
+        balances.balances[0].available,
+        Money::new("USD", dec!(100.00))
+    );
+}

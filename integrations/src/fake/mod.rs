@@ -40,3 +40,40 @@ pub(crate) fn fake_id(prefix: &str) -> String {
         .to_ascii_uppercase();
     format!("{prefix}{}", &raw[..17])
 }
+
+/// All three fakes, started together: what `dropledger demo` and
+/// `dropledger serve` without provider credentials run on.
+#[derive(Debug)]
+pub struct FakeProviders {
+    /// The fake PayPal (capture status from the environment).
+    pub paypal: FakePayPal,
+    /// The fake AliExpress.
+    pub aliexpress: FakeAliExpress,
+    /// The fake Payoneer.
+    pub payoneer: FakePayoneer,
+}
+
+impl FakeProviders {
+    /// Starts the three fakes on 127.0.0.1 and warns, loudly, that payments
+    /// are simulated.
+    pub async fn start(paypal_opening_balance: crate::money::Money) -> std::io::Result<Self> {
+        let paypal = FakePayPal::builder()
+            .capture_status_from_env()
+            .opening_balance(paypal_opening_balance)
+            .start()
+            .await?;
+        let aliexpress = FakeAliExpress::start().await?;
+        let payoneer = FakePayoneer::start(rust_decimal::Decimal::ZERO).await?;
+        tracing::warn!(
+            paypal = paypal.base_url(),
+            aliexpress = aliexpress.base_url(),
+            payoneer = payoneer.base_url(),
+            "no provider credentials configured: payments, purchases and payouts are SIMULATED by local fake providers"
+        );
+        Ok(Self {
+            paypal,
+            aliexpress,
+            payoneer,
+        })
+    }
+}

@@ -169,9 +169,9 @@ pub struct Capture {
     pub pending_reason: Option<String>,
     /// `seller_receivable_breakdown.gross_amount` (or `amount`).
     pub gross: Money,
-    /// `seller_receivable_breakdown.paypal_fee`, absent while pending.
+    /// `seller_receivable_breakdown.paypal_fee`; PayPal may omit it while PENDING.
     pub paypal_fee: Option<Money>,
-    /// `seller_receivable_breakdown.net_amount`, absent while pending.
+    /// `seller_receivable_breakdown.net_amount`; PayPal may omit it while PENDING.
     pub net: Option<Money>,
     /// The order it belongs to, when PayPal said.
     pub order_id: Option<String>,
