@@ -124,6 +124,10 @@ impl EncryptionKey {
     }
 
     /// A fresh random key, for local runs without `ENCRYPTION_KEY` and tests.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is empty or longer than 64 bytes.
     pub fn generate(id: impl Into<String>) -> Self {
         let key = Aes256Gcm::generate_key(&mut OsRng);
         let mut bytes = [0u8; 32];
