@@ -11,6 +11,7 @@
 mod aliexpress;
 mod credentials;
 mod fake;
+mod http;
 mod money;
 mod payoneer;
 mod payout;
@@ -32,6 +33,7 @@ pub use fake::{
     FakeAliExpress, FakeAliExpressBuilder, FakeOperation, FakePayPal, FakePayPalBuilder,
     FakePayoneer, FakeProviders, Fault, FAKE_PAYPAL_CAPTURE_STATUS_ENV,
 };
+pub use http::RESPONSE_BYTES_MAX;
 pub use money::{Money, MoneyParseError};
 pub use payoneer::{PayoneerClient, PayoneerConfig, PayoneerError};
 pub use payout::{PayoutError, PayoutProvider, PayoutReceipt, PayoutRequest, PayoutState};

@@ -210,7 +210,7 @@ impl PayoneerClient {
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
-        let text = response.text().await.map_err(transport)?;
+        let text = crate::http::read_body(response).await?;
         if status >= 400 {
             return Err(rejected(status, &text));
         }
@@ -246,7 +246,7 @@ impl PayoneerClient {
                 let started = Instant::now();
                 let response = request.send().await.map_err(transport)?;
                 let status = response.status().as_u16();
-                let text = response.text().await.map_err(transport)?;
+                let text = crate::http::read_body(response).await?;
                 tracing::info!(
                     provider = "payoneer",
                     operation,

@@ -376,3 +376,19 @@ async fn webhook_verification_passes_the_event_bytes_through_unchanged() {
         .await
         .unwrap());
 }
+
+#[tokio::test]
+async fn an_answer_larger_than_the_limit_is_refused_not_buffered() {
+    let server = server_with_token(1).await;
+    let huge = "x".repeat(dropledger_integrations::RESPONSE_BYTES_MAX + 1);
+    Mock::given(method("GET"))
+        .and(path("/v1/reporting/balances"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(huge))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let error = client(&server).balances("USD").await.unwrap_err();
+
+    assert!(matches!(error, PayPalError::Decode(_)), "{error:?}");
+}

@@ -368,10 +368,7 @@ impl AliExpressClient {
             .await
             .map_err(|error| AliExpressError::Transport(error.without_url().to_string()))?;
         let status = response.status().as_u16();
-        let text = response
-            .text()
-            .await
-            .map_err(|error| AliExpressError::Transport(error.without_url().to_string()))?;
+        let text = crate::http::read_body(response).await?;
         let body: Option<Value> = serde_json::from_str(&text).ok();
         let request_id = body.as_ref().and_then(parse::request_id);
         tracing::info!(

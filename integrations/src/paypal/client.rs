@@ -197,7 +197,7 @@ impl PayPalClient {
             .map_err(transport)?;
         let status = response.status().as_u16();
         let debug_id = debug_id(&response);
-        let text = response.text().await.map_err(transport)?;
+        let text = crate::http::read_body(response).await?;
         tracing::info!(
             provider = "paypal",
             operation = "oauth2.token",
@@ -306,7 +306,7 @@ impl PayPalClient {
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let debug_id = debug_id(&response);
-        let text = response.text().await.map_err(transport)?;
+        let text = crate::http::read_body(response).await?;
         tracing::info!(
             provider = "paypal",
             operation,
