@@ -7,6 +7,27 @@
 //! and a circuit breaker per provider. Calls are traced with provider,
 //! operation, status, latency and debug id; secrets are [`SecretString`]s
 //! and never reach a log.
+//!
+//! Where to start:
+//! - PayPal: [`PayPalClient::new`] with a [`PayPalConfig`]
+//!   (`PAYPAL_ENVIRONMENT` → [`PayPalEnvironment::parse`]). Every write
+//!   takes a request id (derive it from our own ids). The webhook receiver
+//!   is [`paypal_webhook_router`]; plug the database in through
+//!   [`WebhookDedupe`] and the process managers through [`WebhookSink`].
+//! - AliExpress: [`AliExpressClient::new`]; the user's token comes from
+//!   [`AliExpressClient::authorize_url`] → callback →
+//!   [`AliExpressClient::create_token`], is stored sealed, and is refreshed
+//!   with [`AliExpressClient::ensure_fresh`] before each purchase. Errors
+//!   carry an [`ErrorCategory`].
+//! - Payouts: [`PayoutProvider`], implemented by [`PayPalClient`] and
+//!   [`PayoneerClient`]. Discovery: [`TrendSource`], implemented by
+//!   [`AliExpressTrendSource`] and [`LocalTrendFeed`].
+//! - Credentials: a [`Keyring`] from `ENCRYPTION_KEY`
+//!   ([`EncryptionKey::parse`]), the application's table behind
+//!   [`CredentialStore`], both in a [`CredentialVault`].
+//! - Fakes: [`FakeProviders::start`] (or each fake's builder); each fake's
+//!   `client_config()` points a client at it, and `inject` makes an
+//!   operation fail ([`FakeOperation`], [`Fault`]).
 
 mod aliexpress;
 mod credentials;
