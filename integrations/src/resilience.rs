@@ -361,6 +361,34 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
+    #[tokio::test]
+    async fn an_open_breaker_lets_a_trial_through_after_its_pause_and_closes_on_success() {
+        let guard = Guard::new(
+            "test",
+            CallPolicy::fast_for_tests(),
+            BreakerPolicy {
+                failures_max: 1,
+                open_ms: 50,
+            },
+        );
+        let _ = guard
+            .call("op", Idempotency::Unkeyed, || async {
+                Err::<(), _>(TestError::Flaky)
+            })
+            .await;
+        assert!(guard.breaker().is_open());
+
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let result = guard
+            .call("op", Idempotency::Unkeyed, || async {
+                Ok::<_, TestError>(1)
+            })
+            .await;
+
+        assert_eq!(result, Ok(1));
+        assert!(!guard.breaker().is_open());
+    }
+
     #[test]
     fn backoff_never_exceeds_its_ceiling() {
         let policy = CallPolicy {
