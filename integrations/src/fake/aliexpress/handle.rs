@@ -1,0 +1,113 @@
+//! The handle of a running fake AliExpress: its URL, a client
+//! configuration, and the knobs tests and the demo turn.
+
+use std::sync::Arc;
+
+use tokio::task::JoinHandle;
+
+use super::{issue_code, FakeAliExpressBuilder, Shared};
+use crate::aliexpress::AliExpressConfig;
+use crate::fake::faults::{FakeOperation, Fault};
+use crate::resilience::CallPolicy;
+
+/// A running fake AliExpress. Dropping it stops the server.
+pub struct FakeAliExpress {
+    base_url: String,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for FakeAliExpress {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl std::fmt::Debug for FakeAliExpress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeAliExpress")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeAliExpress {
+    pub(super) fn new(base_url: String, shared: Arc<Shared>, task: JoinHandle<()>) -> Self {
+        Self {
+            base_url,
+            shared,
+            task,
+        }
+    }
+
+    /// A builder with defaults.
+    pub fn builder() -> FakeAliExpressBuilder {
+        FakeAliExpressBuilder::default()
+    }
+
+    /// Starts a fake with defaults.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::builder().start().await
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// A client configuration pointing at this fake, with short timeouts.
+    pub fn client_config(&self) -> AliExpressConfig {
+        AliExpressConfig::new(self.shared.app_key.clone(), self.shared.app_secret.clone())
+            .with_base_url(&self.base_url)
+            .with_call_policy(CallPolicy::fast_for_tests())
+    }
+
+    /// An authorisation code, as the OAuth callback would bring.
+    pub fn issue_code(&self) -> String {
+        issue_code(&self.shared)
+    }
+
+    /// Makes `operation` fail once with `fault`.
+    pub fn inject(&self, operation: FakeOperation, fault: Fault) {
+        self.shared.faults.push(operation, fault, 1);
+    }
+
+    /// Makes `operation` fail `times` times with `fault`.
+    pub fn inject_times(&self, operation: FakeOperation, fault: Fault, times: usize) {
+        self.shared.faults.push(operation, fault, times);
+    }
+
+    /// Expires every access token now.
+    pub fn expire_tokens(&self) {
+        self.shared.state().access_tokens.clear();
+    }
+
+    /// Sets a SKU's stock.
+    pub fn set_stock(&self, product_id: &str, sku_id: &str, stock: u64) {
+        let mut state = self.shared.state();
+        if let Some(sku) = state
+            .products
+            .get_mut(product_id)
+            .and_then(|p| p.skus.iter_mut().find(|s| s.sku_id == sku_id))
+        {
+            sku.stock = stock;
+        }
+    }
+
+    /// Ships a supplier order with a tracking number.
+    pub fn ship(&self, order_id: &str, tracking_number: &str) -> bool {
+        let mut state = self.shared.state();
+        let Some(order) = state.orders.get_mut(order_id) else {
+            return false;
+        };
+        order.status = "WAIT_BUYER_ACCEPT_GOODS".to_owned();
+        order.logistics_status = "SELLER_SEND_GOODS".to_owned();
+        order.tracking_number = Some(tracking_number.to_owned());
+        true
+    }
+
+    /// How many supplier orders exist (idempotency tests count them).
+    pub fn order_count(&self) -> usize {
+        self.shared.state().orders.len()
+    }
+}

@@ -1,0 +1,192 @@
+//! The handle of a running fake PayPal: its URL, a client configuration,
+//! and the knobs tests and the demo turn.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+use super::{captures, orders, webhooks, FakePayPalBuilder, Shared};
+use crate::fake::faults::{FakeOperation, Fault};
+use crate::money::Money;
+use crate::paypal::PayPalConfig;
+use crate::resilience::CallPolicy;
+
+/// A running fake PayPal. Dropping it stops the server.
+pub struct FakePayPal {
+    base_url: String,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for FakePayPal {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl std::fmt::Debug for FakePayPal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakePayPal")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakePayPal {
+    pub(super) fn new(base_url: String, shared: Arc<Shared>, task: JoinHandle<()>) -> Self {
+        Self {
+            base_url,
+            shared,
+            task,
+        }
+    }
+
+    /// A builder with defaults: captures COMPLETED, 9 h tokens, no webhooks.
+    pub fn builder() -> FakePayPalBuilder {
+        FakePayPalBuilder::default()
+    }
+
+    /// Starts a fake with defaults, reading the capture status from the
+    /// environment.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::builder().capture_status_from_env().start().await
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The webhook id the fake signs for.
+    pub fn webhook_id(&self) -> &str {
+        &self.shared.config.webhook_id
+    }
+
+    /// A client configuration pointing at this fake, with short timeouts.
+    pub fn client_config(&self) -> PayPalConfig {
+        PayPalConfig::new(
+            crate::paypal::PayPalEnvironment::Sandbox,
+            self.shared.config.client_id.clone(),
+            SecretString::from(self.shared.config.client_secret.clone()),
+        )
+        .with_base_url(&self.base_url)
+        .with_webhook_id(self.webhook_id())
+        .with_call_policy(CallPolicy::fast_for_tests())
+    }
+
+    /// Makes `operation` fail once with `fault`.
+    pub fn inject(&self, operation: FakeOperation, fault: Fault) {
+        self.shared.faults.push(operation, fault, 1);
+    }
+
+    /// Makes `operation` fail `times` times with `fault`.
+    pub fn inject_times(&self, operation: FakeOperation, fault: Fault, times: usize) {
+        self.shared.faults.push(operation, fault, times);
+    }
+
+    /// Forgets injected faults not yet used.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Expires every access token now, as PayPal may before `expires_in`.
+    pub fn expire_tokens(&self) {
+        self.shared.state().tokens.clear();
+    }
+
+    /// Where webhooks go from now on.
+    pub fn set_webhook_url(&self, url: impl Into<String>) {
+        *self.shared.webhook_url.lock().expect("lock") = Some(url.into());
+    }
+
+    /// Approves an order as the buyer would; `false` if unknown.
+    pub fn approve(&self, order_id: &str) -> bool {
+        orders::approve_order(&self.shared, order_id).is_some()
+    }
+
+    /// An order's status.
+    pub fn order_status(&self, order_id: &str) -> Option<String> {
+        self.shared
+            .state()
+            .orders
+            .get(order_id)
+            .map(|o| o.status.clone())
+    }
+
+    /// A capture's status.
+    pub fn capture_status(&self, capture_id: &str) -> Option<String> {
+        self.shared
+            .state()
+            .captures
+            .get(capture_id)
+            .map(|c| c.status.clone())
+    }
+
+    /// How many captures exist (idempotency tests count them).
+    pub fn capture_count(&self) -> usize {
+        self.shared.state().captures.len()
+    }
+
+    /// How many calls were refused for a missing, unknown or expired token.
+    pub fn tokens_refused(&self) -> usize {
+        self.shared.state().tokens_refused
+    }
+
+    /// How many payout batches exist.
+    pub fn payout_batch_count(&self) -> usize {
+        self.shared.state().batches.len()
+    }
+
+    /// Trackers uploaded for an order.
+    pub fn trackers(&self, order_id: &str) -> Vec<Value> {
+        self.shared
+            .state()
+            .orders
+            .get(order_id)
+            .map(|o| o.trackers.clone())
+            .unwrap_or_default()
+    }
+
+    /// The available balance in `currency`.
+    pub fn available_balance(&self, currency: &str) -> Money {
+        let available = self
+            .shared
+            .state()
+            .balances
+            .get(currency)
+            .map(|b| b.available)
+            .unwrap_or_default();
+        Money::new(currency, available)
+    }
+
+    /// Sets the available balance (withheld funds stay).
+    pub fn set_available_balance(&self, balance: Money) {
+        self.shared
+            .state()
+            .balances
+            .entry(balance.currency.clone())
+            .or_default()
+            .available = balance.value;
+    }
+
+    /// Webhooks delivered so far: event type and the receiver's status.
+    pub fn webhooks_sent(&self) -> Vec<(String, u16)> {
+        self.shared.state().webhooks_sent.clone()
+    }
+
+    /// Headers that make `raw_event` a genuine delivery from this fake, to
+    /// replay or forge deliveries in tests.
+    pub fn sign_delivery(&self, raw_event: &str) -> Vec<(&'static str, String)> {
+        webhooks::delivery_headers(&self.shared, raw_event)
+    }
+
+    /// Completes a PENDING capture: funds move from withheld to available
+    /// and PAYMENT.CAPTURE.COMPLETED is delivered to the webhook URL.
+    pub async fn complete_capture(&self, capture_id: &str) -> Result<(), String> {
+        let event = captures::complete_pending_capture(&self.shared, capture_id)?;
+        webhooks::deliver(&self.shared, event).await;
+        Ok(())
+    }
+}

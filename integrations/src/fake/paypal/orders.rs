@@ -1,0 +1,350 @@
+//! Fake PayPal: token, orders, the buyer's approval, tracking, and the
+//! request-id replay every write goes through.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use serde_json::{json, Value};
+
+use super::{issue, reply, wire, FakeCapture, FakeOrder, Shared};
+use crate::fake::fake_id;
+use crate::fake::faults::{late, FakeOperation};
+use crate::money::Money;
+
+type Shared_ = State<Arc<Shared>>;
+
+pub(super) fn request_id(headers: &HeaderMap) -> Result<String, Response> {
+    headers
+        .get("paypal-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            issue(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "PAYPAL_REQUEST_ID_REQUIRED",
+                "A PayPal-Request-Id is required for this request.",
+            )
+        })
+}
+
+/// The first answer to a repeated `PayPal-Request-Id`, with 200.
+pub(super) fn replayed(
+    shared: &Shared,
+    operation: &'static str,
+    request_id: &str,
+) -> Option<Response> {
+    let body = shared
+        .state()
+        .replies
+        .get(&(operation, request_id.to_owned()))
+        .cloned()?;
+    Some(reply(StatusCode::OK, body))
+}
+
+pub(super) fn remember(shared: &Shared, operation: &'static str, request_id: String, body: &Value) {
+    shared
+        .state()
+        .replies
+        .insert((operation, request_id), body.clone());
+}
+
+pub(super) fn not_found() -> Response {
+    issue(
+        StatusCode::NOT_FOUND,
+        "RESOURCE_NOT_FOUND",
+        "INVALID_RESOURCE_ID",
+        "Specified resource ID does not exist. Please check the resource ID and try again.",
+    )
+}
+
+pub(super) async fn token(State(shared): Shared_, headers: HeaderMap, body: String) -> Response {
+    if let Err(response) = shared.fault_before(FakeOperation::PayPalToken).await {
+        return response;
+    }
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            shared.config.client_id, shared.config.client_secret
+        ))
+    );
+    let presented = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if presented != Some(expected.as_str()) {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "invalid_client", "error_description": "Client Authentication failed"}),
+        );
+    }
+    if !body
+        .split('&')
+        .any(|pair| pair == "grant_type=client_credentials")
+    {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}),
+        );
+    }
+    let token = format!("A21AA{}", uuid::Uuid::new_v4().simple());
+    let ttl = shared.config.token_ttl;
+    shared
+        .state()
+        .tokens
+        .insert(token.clone(), Instant::now() + ttl);
+    reply(
+        StatusCode::OK,
+        json!({
+            "scope": "https://uri.paypal.com/services/payments/payment https://uri.paypal.com/services/reporting/search/read https://uri.paypal.com/services/payments/payouts",
+            "access_token": token,
+            "token_type": "Bearer",
+            "app_id": "APP-80W284485P519543T",
+            "expires_in": ttl.as_secs(),
+            "nonce": format!("{}-fake", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")),
+        }),
+    )
+}
+
+pub(super) fn amount_of(value: &Value) -> Option<Money> {
+    Money::parse(value["currency_code"].as_str()?, value["value"].as_str()?).ok()
+}
+
+pub(super) fn order_json(shared: &Shared, order: &FakeOrder) -> Value {
+    let base = shared.base_url();
+    let mut unit = order.purchase_unit.clone();
+    if let Some(capture) = order
+        .capture_id
+        .as_ref()
+        .and_then(|id| shared.state().captures.get(id).cloned())
+    {
+        unit["payments"] = json!({"captures": [capture_json(&capture)]});
+    }
+    let mut body = json!({
+        "id": order.id,
+        "intent": "CAPTURE",
+        "status": order.status,
+        "purchase_units": [unit],
+        "links": [
+            {"href": format!("{base}/v2/checkout/orders/{}", order.id), "rel": "self", "method": "GET"},
+        ],
+    });
+    if matches!(order.status.as_str(), "PAYER_ACTION_REQUIRED" | "CREATED") {
+        body["links"].as_array_mut().expect("links").push(json!(
+            {"href": format!("{base}/checkoutnow?token={}", order.id), "rel": "payer-action", "method": "GET"}
+        ));
+    }
+    if order.status != "PAYER_ACTION_REQUIRED" && order.status != "CREATED" {
+        body["payer"] = json!({"email_address": "buyer@example.com", "payer_id": "FAKEPAYER1"});
+    }
+    body
+}
+
+pub(super) fn capture_json(capture: &FakeCapture) -> Value {
+    let net = Money::new(
+        &capture.gross.currency,
+        capture.gross.value - capture.fee.value,
+    );
+    let mut body = json!({
+        "id": capture.id,
+        "status": capture.status,
+        "amount": wire(&capture.gross),
+        "final_capture": true,
+        "seller_protection": {"status": "ELIGIBLE"},
+        "seller_receivable_breakdown": {
+            "gross_amount": wire(&capture.gross),
+            "paypal_fee": wire(&capture.fee),
+            "net_amount": wire(&net),
+        },
+        "supplementary_data": {"related_ids": {"order_id": capture.order_id}},
+    });
+    if capture.status == "PENDING" {
+        body["status_details"] = json!({"reason": "PENDING_REVIEW"});
+    }
+    body
+}
+
+pub(super) async fn create_order(
+    State(shared): Shared_,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if let Err(response) = shared.authorize(&headers) {
+        return response;
+    }
+    let request_id = match request_id(&headers) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    if let Some(response) = replayed(&shared, "orders.create", &request_id) {
+        return response;
+    }
+    let fault = match shared.fault(FakeOperation::PayPalCreateOrder).await {
+        Ok(fault) => fault,
+        Err(response) => return response,
+    };
+    let Ok(request) = serde_json::from_str::<Value>(&body) else {
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "MALFORMED_REQUEST_JSON",
+            "The request JSON is not well formed.",
+        );
+    };
+    if request["intent"].as_str() != Some("CAPTURE") {
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "INVALID_PARAMETER_VALUE",
+            "intent must be CAPTURE here.",
+        );
+    }
+    let unit = request["purchase_units"][0].clone();
+    let Some(amount) = amount_of(&unit["amount"]) else {
+        return issue(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "MISSING_REQUIRED_PARAMETER",
+            "purchase_units[0].amount is required.",
+        );
+    };
+    // PayPal checks that the amount equals the breakdown it was given.
+    if let Some(breakdown) = unit["amount"].get("breakdown") {
+        let part = |key: &str| {
+            breakdown
+                .get(key)
+                .and_then(amount_of)
+                .map(|m| m.value)
+                .unwrap_or_default()
+        };
+        let sum = part("item_total") + part("shipping") + part("tax_total") + part("handling")
+            - part("discount");
+        if sum != amount.value {
+            return issue(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", "AMOUNT_MISMATCH", "Should equal item_total + tax_total + shipping + handling + insurance - shipping_discount - discount.");
+        }
+    }
+    let order = FakeOrder {
+        id: fake_id(""),
+        status: "PAYER_ACTION_REQUIRED".to_owned(),
+        purchase_unit: unit,
+        amount,
+        return_url: request
+            .pointer("/payment_source/paypal/experience_context/return_url")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        capture_id: None,
+        trackers: Vec::new(),
+    };
+    let answer = order_json(&shared, &order);
+    shared.state().orders.insert(order.id.clone(), order);
+    remember(&shared, "orders.create", request_id, &answer);
+    late(fault, reply(StatusCode::CREATED, answer)).await
+}
+
+pub(super) async fn get_order(
+    State(shared): Shared_,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = shared.authorize(&headers) {
+        return response;
+    }
+    if let Err(response) = shared.fault_before(FakeOperation::PayPalGetOrder).await {
+        return response;
+    }
+    let order = shared.state().orders.get(&id).cloned();
+    match order {
+        Some(order) => reply(StatusCode::OK, order_json(&shared, &order)),
+        None => not_found(),
+    }
+}
+
+/// Marks an order APPROVED as the buyer's approval does; the return URL.
+pub(super) fn approve_order(shared: &Shared, order_id: &str) -> Option<Option<String>> {
+    let mut state = shared.state();
+    let order = state.orders.get_mut(order_id)?;
+    if matches!(order.status.as_str(), "PAYER_ACTION_REQUIRED" | "CREATED") {
+        order.status = "APPROVED".to_owned();
+    }
+    Some(order.return_url.clone())
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct ApproveQuery {
+    token: String,
+}
+
+/// `GET /checkoutnow?token=ID`: the buyer approves, and is sent back to
+/// the return URL with `token` and `PayerID`, as PayPal does.
+pub(super) async fn approve(State(shared): Shared_, Query(query): Query<ApproveQuery>) -> Response {
+    match approve_order(&shared, &query.token) {
+        None => (StatusCode::NOT_FOUND, "unknown order").into_response(),
+        Some(None) => (StatusCode::OK, "order approved").into_response(),
+        Some(Some(return_url)) => {
+            let separator = if return_url.contains('?') { '&' } else { '?' };
+            Redirect::to(&format!(
+                "{return_url}{separator}token={}&PayerID=FAKEPAYER1",
+                query.token
+            ))
+            .into_response()
+        }
+    }
+}
+
+pub(super) async fn track(
+    State(shared): Shared_,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if let Err(response) = shared.authorize(&headers) {
+        return response;
+    }
+    let request_id = match request_id(&headers) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    if let Some(response) = replayed(&shared, "orders.track", &request_id) {
+        return response;
+    }
+    if let Err(response) = shared.fault_before(FakeOperation::PayPalTracking).await {
+        return response;
+    }
+    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let order = {
+        let mut state = shared.state();
+        let Some(order) = state.orders.get_mut(&id) else {
+            return not_found();
+        };
+        if request["capture_id"].as_str() != order.capture_id.as_deref()
+            || order.capture_id.is_none()
+        {
+            return issue(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "UNPROCESSABLE_ENTITY",
+                "CAPTURE_ID_NOT_FOUND",
+                "The capture_id does not belong to this order.",
+            );
+        }
+        if request["tracking_number"]
+            .as_str()
+            .is_none_or(str::is_empty)
+            || request["carrier"].as_str().is_none()
+        {
+            return issue(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "MISSING_REQUIRED_PARAMETER",
+                "tracking_number and carrier are required.",
+            );
+        }
+        order.trackers.push(request);
+        order.clone()
+    };
+    let answer = order_json(&shared, &order);
+    remember(&shared, "orders.track", request_id, &answer);
+    reply(StatusCode::CREATED, answer)
+}

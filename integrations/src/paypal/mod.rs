@@ -1,0 +1,25 @@
+//! PayPal REST: OAuth2, Orders v2, captures, refunds, tracking, payouts,
+//! balances, webhooks.
+
+mod client;
+mod error;
+mod orders;
+mod payouts;
+mod refunds;
+mod tracking;
+mod webhook;
+
+pub use client::{PayPalClient, PayPalConfig, PayPalEnvironment};
+pub use error::{PayPalError, PayPalErrorBody, PayPalErrorDetail};
+pub use orders::{Capture, CaptureStatus, CheckoutItem, CheckoutOrder, CreatedOrder, OrderDetails};
+pub use payouts::{
+    Balances, CurrencyBalance, PayoutBatch, PayoutBatchItem, PayoutBatchRequest, PayoutItem,
+    PayoutItemStatus,
+};
+pub use refunds::Refund;
+pub use tracking::TrackingInfo;
+pub use webhook::{
+    paypal_webhook_router, ChannelWebhookSink, InMemoryWebhookDedupe, PayPalWebhookEvent,
+    PayPalWebhookReceiver, WebhookDedupe, WebhookHeaders, WebhookSink, WebhookVerifier,
+    WEBHOOK_BODY_BYTES_MAX,
+};
