@@ -7,11 +7,14 @@
 //!   hash chain that [`EventStore::verify_chain`] recomputes.
 //! - Catch-up subscriptions are woken by LISTEN/NOTIFY and poll as a fallback.
 //! - Reads upgrade old payloads through registered [`Upcasters`].
+//! - Commands run through one load → decide → append → retry loop,
+//!   [`EventStore::execute`], over the domain's aggregates.
 //!
 //! The database schema is in the workspace's `migrations/`, applied by [`MIGRATOR`].
 
 mod append;
 mod chain;
+mod command;
 mod database;
 mod error;
 mod event;
@@ -25,6 +28,7 @@ mod upcast;
 mod verify;
 
 pub use append::APPEND_EVENTS_MAX;
+pub use command::{AggregateCache, CommandError, Loaded, COMMAND_ATTEMPTS_MAX};
 pub use database::{
     connect_and_migrate, locate_server, quote_identifier, PrivateCluster, Server, MIGRATOR,
 };

@@ -1,0 +1,245 @@
+//! The command loop: load, decide, append with expected versions, retry —
+//! shown on the purchase check that must never overspend working capital.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use dropledger_domain::{
+    capture_payment, start_purchase, Aggregate, CapitalCommand, CaptureId, CapturePayment,
+    CaptureStatus, CheckoutTerms, Currency, EntryId, HoldId, Money, Order, OrderCommand, OrderId,
+    OrderStatus, ProductId, ProviderOrderId, Reference, StartPurchase, UserId, WorkingCapital,
+};
+use dropledger_eventstore::{
+    AggregateCache, CommandError, EventStore, Metadata, TestDatabase, COMMAND_ATTEMPTS_MAX,
+};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+fn usd(amount: &str) -> Money {
+    Money::new(
+        Decimal::from_str(amount).unwrap(),
+        Currency::parse("USD").unwrap(),
+    )
+    .unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_764_000_000, 0).unwrap()
+}
+
+fn metadata() -> Metadata {
+    let mut metadata = Metadata::new("system:test");
+    metadata.command_id = Some(Uuid::new_v4());
+    metadata
+}
+
+fn capital_stream() -> String {
+    WorkingCapital::stream_id(Currency::parse("USD").unwrap())
+}
+
+async fn contribute(store: &EventStore, amount: &str) {
+    store
+        .execute(|| async {
+            let capital = store
+                .load(
+                    &capital_stream(),
+                    WorkingCapital::new(Currency::parse("USD").unwrap()),
+                )
+                .await?;
+            let events = capital
+                .state
+                .decide(CapitalCommand::ContributeCapital {
+                    entry_id: EntryId::from_uuid(Uuid::new_v4()),
+                    amount: usd(amount),
+                    reference: Reference::parse("seed").unwrap(),
+                    effective_at: now(),
+                })
+                .map_err(CommandError::Refused)?;
+            Ok((vec![capital.append(&events, &metadata())], ()))
+        })
+        .await
+        .unwrap();
+}
+
+/// An order created and paid with a PENDING capture: its money is not free.
+async fn paid_order(store: &EventStore, supplier_cost: &str) -> OrderId {
+    let order_id = OrderId::from_uuid(Uuid::new_v4());
+    let stream = Order::stream_id(order_id);
+    store
+        .execute(|| async {
+            let order = store.load(&stream, Order::default()).await?;
+            let events = order
+                .state
+                .decide(OrderCommand::CreateOrder {
+                    order_id,
+                    terms: CheckoutTerms {
+                        product_id: ProductId::from_uuid(Uuid::new_v4()),
+                        seller: UserId::from_uuid(Uuid::new_v4()),
+                        unit_price: usd("50.00"),
+                        unit_supplier_cost: usd(supplier_cost),
+                    },
+                    quantity: 1,
+                    provider_order_id: ProviderOrderId::parse("PAYPAL-ORDER").unwrap(),
+                    created_at: now(),
+                })
+                .map_err(CommandError::Refused)?;
+            Ok((vec![order.append(&events, &metadata())], ()))
+        })
+        .await
+        .unwrap();
+    store
+        .execute(|| async {
+            let order = store.load(&stream, Order::default()).await?;
+            let capital = store
+                .load(
+                    &capital_stream(),
+                    WorkingCapital::new(Currency::parse("USD").unwrap()),
+                )
+                .await?;
+            let decision = capture_payment(
+                &order.state,
+                &capital.state,
+                CapturePayment {
+                    buyer: UserId::from_uuid(Uuid::new_v4()),
+                    capture_id: CaptureId::parse(&format!("CAP-{}", Uuid::new_v4())).unwrap(),
+                    amount: usd("50.00"),
+                    fee: usd("1.75"),
+                    status: CaptureStatus::Pending,
+                    entry_id: EntryId::from_uuid(Uuid::new_v4()),
+                    captured_at: now(),
+                },
+            )
+            .map_err(CommandError::Refused)?;
+            let metadata = metadata();
+            Ok((
+                vec![
+                    order.append(&decision.order, &metadata),
+                    capital.append(&decision.capital, &metadata),
+                ],
+                (),
+            ))
+        })
+        .await
+        .unwrap();
+    order_id
+}
+
+#[tokio::test]
+async fn concurrent_purchases_never_commit_more_capital_than_there_is() {
+    let db = TestDatabase::new().await;
+    let store = db.store();
+    contribute(&store, "100.00").await;
+    let mut orders = Vec::new();
+    for _ in 0..7 {
+        orders.push(paid_order(&store, "30.00").await);
+    }
+
+    let cache = AggregateCache::<WorkingCapital>::new();
+    let purchases = orders.iter().map(|order_id| {
+        let store = store.clone();
+        let cache = cache.clone();
+        let order_id = *order_id;
+        tokio::spawn(async move {
+            let stream = Order::stream_id(order_id);
+            let (status, _) = store
+                .execute(|| async {
+                    let order = store.load(&stream, Order::default()).await?;
+                    let capital = store
+                        .load_cached(
+                            &cache,
+                            &capital_stream(),
+                            WorkingCapital::new(Currency::parse("USD").unwrap()),
+                        )
+                        .await?;
+                    let decision = start_purchase(
+                        &order.state,
+                        &capital.state,
+                        StartPurchase {
+                            hold_id: HoldId::from_uuid(Uuid::new_v4()),
+                            started_at: now(),
+                        },
+                    )
+                    .map_err(CommandError::Refused)?;
+                    let status = order.state.clone().replay(&decision.order).status();
+                    let metadata = metadata();
+                    Ok((
+                        vec![
+                            order.append(&decision.order, &metadata),
+                            capital.append(&decision.capital, &metadata),
+                        ],
+                        status,
+                    ))
+                })
+                .await
+                .unwrap();
+            status
+        })
+    });
+    let statuses: Vec<_> = futures::future::join_all(purchases)
+        .await
+        .into_iter()
+        .map(|joined| joined.unwrap())
+        .collect();
+
+    let purchasing = statuses
+        .iter()
+        .filter(|s| matches!(s, Some(OrderStatus::Purchasing)))
+        .count();
+    let failed = statuses
+        .iter()
+        .filter(|s| matches!(s, Some(OrderStatus::Failed)))
+        .count();
+    assert_eq!((purchasing, failed), (3, 4), "{statuses:?}");
+
+    let capital: dropledger_eventstore::Loaded<WorkingCapital> = store
+        .load::<_, std::convert::Infallible>(
+            &capital_stream(),
+            WorkingCapital::new(Currency::parse("USD").unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(capital.state.committed(), usd("90.00"));
+    assert_eq!(capital.state.free(), usd("10.00"));
+}
+
+#[tokio::test]
+async fn a_command_that_always_conflicts_gives_up_after_the_bounded_attempts() {
+    let db = TestDatabase::new().await;
+    let store = db.store();
+    contribute(&store, "10.00").await;
+    let mut attempts = 0;
+    let outcome: Result<((), _), CommandError<std::convert::Infallible>> = store
+        .execute(|| {
+            attempts += 1;
+            let store = store.clone();
+            async move {
+                let capital = store
+                    .load(
+                        &capital_stream(),
+                        WorkingCapital::new(Currency::parse("USD").unwrap()),
+                    )
+                    .await?;
+                let events = capital
+                    .state
+                    .decide(CapitalCommand::ContributeCapital {
+                        entry_id: EntryId::from_uuid(Uuid::new_v4()),
+                        amount: usd("1.00"),
+                        reference: Reference::parse("race").unwrap(),
+                        effective_at: now(),
+                    })
+                    .unwrap();
+                // Another writer moves the stream between our load and our append.
+                contribute(&store, "1.00").await;
+                Ok((vec![capital.append(&events, &metadata())], ()))
+            }
+        })
+        .await;
+    assert!(matches!(
+        outcome,
+        Err(CommandError::Contended {
+            attempts: COMMAND_ATTEMPTS_MAX,
+            ..
+        })
+    ));
+    assert_eq!(attempts, COMMAND_ATTEMPTS_MAX);
+}
