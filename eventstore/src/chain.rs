@@ -9,7 +9,19 @@
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use sqlx::postgres::PgRow;
+use sqlx::Row;
 use uuid::Uuid;
+
+/// The stored columns of `event e` that the chain covers, in the order
+/// [`ChainedEvent::from_row`] reads them.
+macro_rules! chained_columns {
+    () => {
+        "e.event_id, e.stream_id, e.stream_version, e.event_type, e.schema_version, \
+         e.payload::text, e.metadata::text, e.recorded_at"
+    };
+}
+pub(crate) use chained_columns;
 
 /// The hash before the first event.
 pub(crate) const GENESIS: [u8; 32] = [0; 32];
@@ -25,6 +37,23 @@ pub(crate) struct ChainedEvent<'a> {
     pub payload_text: &'a str,
     pub metadata_text: &'a str,
     pub recorded_at: DateTime<Utc>,
+}
+
+impl<'a> ChainedEvent<'a> {
+    /// The event at `position` from a row holding [`chained_columns!`] from column `first` on.
+    pub fn from_row(position: i64, row: &'a PgRow, first: usize) -> Self {
+        Self {
+            position,
+            event_id: row.get(first),
+            stream_id: row.get(first + 1),
+            stream_version: row.get(first + 2),
+            event_type: row.get(first + 3),
+            schema_version: row.get(first + 4),
+            payload_text: row.get(first + 5),
+            metadata_text: row.get(first + 6),
+            recorded_at: row.get(first + 7),
+        }
+    }
 }
 
 /// The chain hash of `event` following `previous`.

@@ -12,19 +12,25 @@ use uuid::Uuid;
 
 use crate::{BlockingTransaction, EventStore, LoggedEvent, Metadata, ReadError, RecordedEvent};
 
-const READ_APPEND_ID_RANGE: &str =
-    "SELECT e.event_id, e.stream_id, e.stream_version, e.event_type, \
-     e.schema_version, e.payload::text, e.metadata::text, e.recorded_at, e.append_id \
-     FROM event e WHERE e.append_id BETWEEN $1 AND $2";
-const READ_APPEND_IDS: &str = "SELECT e.event_id, e.stream_id, e.stream_version, e.event_type, \
-     e.schema_version, e.payload::text, e.metadata::text, e.recorded_at, e.append_id \
-     FROM event e WHERE e.append_id = ANY($1)";
-
 /// Events one read returns at most.
 pub const READ_EVENTS_MAX: usize = 10_000;
 
-const EVENT_COLUMNS: &str = "e.event_id, e.stream_id, e.stream_version, e.event_type, \
-                             e.schema_version, e.payload::text, e.metadata::text, e.recorded_at";
+/// The columns [`EventStore::decode`] reads, in its order, then the append id.
+macro_rules! select_events {
+    ($rest:literal) => {
+        concat!(
+            "SELECT e.event_id, e.stream_id, e.stream_version, e.event_type, e.schema_version, \
+             e.payload::text, e.metadata::text, e.recorded_at, e.append_id FROM event e ",
+            $rest
+        )
+    };
+}
+
+const READ_STREAM: &str = select_events!(
+    "WHERE e.stream_id = $1 AND e.stream_version >= $2 ORDER BY e.stream_version LIMIT $3"
+);
+const READ_APPEND_ID_RANGE: &str = select_events!("WHERE e.append_id BETWEEN $1 AND $2");
+const READ_APPEND_IDS: &str = select_events!("WHERE e.append_id = ANY($1)");
 
 impl EventStore {
     /// The events of `stream_id` from version `from_version` (1 is the
@@ -35,16 +41,12 @@ impl EventStore {
         from_version: u64,
         max_count: usize,
     ) -> Result<Vec<RecordedEvent>, ReadError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM event e \
-             WHERE e.stream_id = $1 AND e.stream_version >= $2 \
-             ORDER BY e.stream_version LIMIT $3"
-        ))
-        .bind(stream_id)
-        .bind(from_version as i64)
-        .bind(max_count.min(READ_EVENTS_MAX) as i64)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(READ_STREAM)
+            .bind(stream_id)
+            .bind(from_version as i64)
+            .bind(max_count.min(READ_EVENTS_MAX) as i64)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|row| self.decode(row)).collect()
     }
 

@@ -19,11 +19,9 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Row};
-use uuid::Uuid;
 
-use crate::chain::{self, ChainedEvent, GENESIS};
+use crate::chain::{self, chained_columns, ChainedEvent, GENESIS};
 
 /// Events the sequencer orders in one transaction.
 pub const SEQUENCE_BATCH_EVENTS_MAX: i64 = 5_000;
@@ -108,16 +106,15 @@ pub(crate) async fn sequence_ready_events(pool: &PgPool) -> Result<SequenceOutco
     let head = read_head(&mut transaction).await?;
 
     // One statement, so the horizon and the visible rows share a snapshot.
-    let rows = sqlx::query(
-        "SELECT e.append_id, e.transaction_id::text::int8, e.event_id, e.stream_id, \
-                e.stream_version, e.event_type, e.schema_version, e.payload::text, \
-                e.metadata::text, e.recorded_at \
-         FROM event e \
+    let rows = sqlx::query(concat!(
+        "SELECT e.append_id, e.transaction_id::text::int8, ",
+        chained_columns!(),
+        " FROM event e \
          WHERE (e.transaction_id, e.append_id) > ($1::text::xid8, $2) \
            AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
          ORDER BY e.transaction_id, e.append_id \
          LIMIT $3",
-    )
+    ))
     .bind(head.transaction_id.to_string())
     .bind(head.append_id)
     .bind(SEQUENCE_BATCH_EVENTS_MAX)
@@ -131,21 +128,7 @@ pub(crate) async fn sequence_ready_events(pool: &PgPool) -> Result<SequenceOutco
     let mut cursor = (head.transaction_id, head.append_id);
     for (offset, row) in rows.iter().enumerate() {
         let position = head.position + 1 + offset as i64;
-        let recorded_at: DateTime<Utc> = row.get(9);
-        chain_hash = chain::link(
-            &chain_hash,
-            &ChainedEvent {
-                position,
-                event_id: row.get::<Uuid, _>(2),
-                stream_id: row.get(3),
-                stream_version: row.get(4),
-                event_type: row.get(5),
-                schema_version: row.get(6),
-                payload_text: row.get(7),
-                metadata_text: row.get(8),
-                recorded_at,
-            },
-        );
+        chain_hash = chain::link(&chain_hash, &ChainedEvent::from_row(position, row, 2));
         cursor = (row.get(1), row.get(0));
         positions.push(position);
         append_ids.push(cursor.1);

@@ -1,10 +1,9 @@
 //! Recomputing the hash chain to find events whose stored bytes changed.
 
-use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::chain::{self, ChainedEvent, GENESIS};
+use crate::chain::{self, chained_columns, ChainedEvent, GENESIS};
 use crate::EventStore;
 
 /// Log entries checked per query.
@@ -48,13 +47,12 @@ impl EventStore {
         let mut previous = GENESIS;
         let mut verified = 0_u64;
         loop {
-            let rows = sqlx::query(
-                "SELECT l.position, l.chain_hash, e.event_id, e.stream_id, e.stream_version, \
-                        e.event_type, e.schema_version, e.payload::text, e.metadata::text, \
-                        e.recorded_at \
-                 FROM log_entry l JOIN event e ON e.append_id = l.append_id \
+            let rows = sqlx::query(concat!(
+                "SELECT l.position, l.chain_hash, ",
+                chained_columns!(),
+                " FROM log_entry l JOIN event e ON e.append_id = l.append_id \
                  WHERE l.position > $1 ORDER BY l.position LIMIT $2",
-            )
+            ))
             .bind(verified as i64)
             .bind(VERIFY_BATCH_EVENTS_MAX)
             .fetch_all(&self.pool)
@@ -65,15 +63,12 @@ impl EventStore {
             for row in &rows {
                 let position: i64 = row.get(0);
                 let stored: Vec<u8> = row.get(1);
-                let event_id: Uuid = row.get(2);
-                let stream_id: String = row.get(3);
-                let stream_version: i64 = row.get(4);
-                let recorded_at: DateTime<Utc> = row.get(9);
+                let chained = ChainedEvent::from_row(position, row, 2);
                 let tampered = |reason: String| TamperedEvent {
                     position: position as u64,
-                    event_id,
-                    stream_id: stream_id.clone(),
-                    stream_version: stream_version as u64,
+                    event_id: chained.event_id,
+                    stream_id: chained.stream_id.to_owned(),
+                    stream_version: chained.stream_version as u64,
                     reason,
                 };
                 if position as u64 != verified + 1 {
@@ -83,20 +78,7 @@ impl EventStore {
                         tampered(format!("log entry {} is missing", verified + 1)),
                     ));
                 }
-                let expected = chain::link(
-                    &previous,
-                    &ChainedEvent {
-                        position,
-                        event_id,
-                        stream_id: &stream_id,
-                        stream_version,
-                        event_type: row.get(5),
-                        schema_version: row.get(6),
-                        payload_text: row.get(7),
-                        metadata_text: row.get(8),
-                        recorded_at,
-                    },
-                );
+                let expected = chain::link(&previous, &chained);
                 if stored.as_slice() != expected.as_slice() {
                     return Ok(report(
                         verified,
