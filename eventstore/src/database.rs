@@ -398,7 +398,14 @@ fn find_server_binaries() -> Result<PathBuf, DatabaseError> {
     let on_path = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
         .unwrap_or_default();
-    let mut debian: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+    find_server_binaries_in(on_path, Path::new("/usr/lib/postgresql"))
+}
+
+fn find_server_binaries_in(
+    on_path: Vec<PathBuf>,
+    debian_root: &Path,
+) -> Result<PathBuf, DatabaseError> {
+    let mut debian: Vec<PathBuf> = std::fs::read_dir(debian_root)
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
@@ -406,28 +413,56 @@ fn find_server_binaries() -> Result<PathBuf, DatabaseError> {
                 .collect()
         })
         .unwrap_or_default();
+    // The newest major version first.
     debian.sort_by_key(|dir| {
-        dir.parent()
-            .and_then(|version| version.file_name())
-            .and_then(|name| name.to_str())
-            .and_then(|name| name.parse::<u32>().ok())
-            .unwrap_or(0)
+        std::cmp::Reverse(
+            dir.parent()
+                .and_then(|version| version.file_name())
+                .and_then(|name| name.to_str())
+                .and_then(|name| name.parse::<u32>().ok())
+                .unwrap_or(0),
+        )
     });
-    debian.reverse();
     on_path
         .into_iter()
         .chain(debian)
         .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
-        .ok_or_else(|| {
-            DatabaseError::Unavailable(
-                "No PostgreSQL server is reachable (DATABASE_URL is not set, nothing listens on \
-                 the local socket or 127.0.0.1:5432) and the PostgreSQL server programs \
-                 (initdb, pg_ctl) are not installed, so none can be started.\n\
-                 Install them, e.g. `sudo apt-get install postgresql` on Debian or Ubuntu, \
-                 `sudo dnf install postgresql-server` on Fedora, `brew install postgresql@15` \
-                 on macOS — or set DATABASE_URL to a server you have, e.g. \
-                 DATABASE_URL=postgres://postgres@127.0.0.1:5432/dropledger"
-                    .into(),
-            )
-        })
+        .ok_or_else(|| DatabaseError::Unavailable(NOT_INSTALLED.into()))
+}
+
+const NOT_INSTALLED: &str = "No PostgreSQL server is reachable (DATABASE_URL is not set, nothing \
+     listens on the local socket or 127.0.0.1:5432) and the PostgreSQL server programs (initdb, \
+     pg_ctl) are not installed, so none can be started.\n\
+     Install them, e.g. `sudo apt-get install postgresql` on Debian or Ubuntu, \
+     `sudo dnf install postgresql-server` on Fedora, `brew install postgresql@15` on macOS — \
+     or set DATABASE_URL to a server you have, e.g. \
+     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dropledger";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_server_programs_the_error_says_how_to_install_them_or_what_to_set() {
+        let empty = std::env::temp_dir().join(format!("dropledger-no-pg-{}", std::process::id()));
+        let error = find_server_binaries_in(vec![empty.clone()], &empty).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("apt-get install postgresql"), "{message}");
+        assert!(message.contains("DATABASE_URL="), "{message}");
+    }
+
+    #[test]
+    fn the_newest_installed_major_version_is_chosen() {
+        let root =
+            std::env::temp_dir().join(format!("dropledger-pg-versions-{}", std::process::id()));
+        for version in ["9", "15", "13"] {
+            let bin = root.join(version).join("bin");
+            std::fs::create_dir_all(&bin).unwrap();
+            std::fs::write(bin.join("initdb"), b"").unwrap();
+            std::fs::write(bin.join("pg_ctl"), b"").unwrap();
+        }
+        let found = find_server_binaries_in(Vec::new(), &root).unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(found, root.join("15").join("bin"));
+    }
 }
