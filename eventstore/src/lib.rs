@@ -14,6 +14,7 @@
 
 mod append;
 mod chain;
+mod cluster;
 mod command;
 mod database;
 mod error;
@@ -28,10 +29,9 @@ mod upcast;
 mod verify;
 
 pub use append::APPEND_EVENTS_MAX;
+pub use cluster::PrivateCluster;
 pub use command::{AggregateCache, CommandError, Loaded, COMMAND_ATTEMPTS_MAX};
-pub use database::{
-    connect_and_migrate, locate_server, quote_identifier, PrivateCluster, Server, MIGRATOR,
-};
+pub use database::{connect_and_migrate, locate_server, quote_identifier, Server, MIGRATOR};
 pub use error::{AppendError, DatabaseError, ReadError};
 pub use event::{AppendResult, ExpectedVersion, LoggedEvent, Metadata, NewEvent, RecordedEvent};
 pub use read::READ_EVENTS_MAX;
