@@ -37,6 +37,7 @@ mod money;
 mod payoneer;
 mod payout;
 mod paypal;
+mod postgres;
 mod resilience;
 mod trends;
 
@@ -66,6 +67,7 @@ pub use paypal::{
     PayoutItem, PayoutItemStatus, Refund, TrackingInfo, WebhookDedupe, WebhookHeaders, WebhookSink,
     WebhookVerifier, WEBHOOK_BODY_BYTES_MAX,
 };
+pub use postgres::{PgCredentialStore, PgWebhookDedupe};
 pub use resilience::{
     BreakerPolicy, CallPolicy, CircuitBreaker, Guard, Idempotency, ProviderFault,
 };

@@ -1,0 +1,115 @@
+//! The integrations' own tables in PostgreSQL: sealed credentials and the
+//! PayPal webhook deliveries already seen.
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+
+use crate::credentials::{CredentialError, CredentialKey, CredentialStore, SealedValue};
+use crate::paypal::WebhookDedupe;
+
+/// Sealed credentials in the `credential` table.
+#[derive(Debug, Clone)]
+pub struct PgCredentialStore {
+    pool: PgPool,
+}
+
+impl PgCredentialStore {
+    /// A store on `pool`, whose database is migrated.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+fn store_error(error: sqlx::Error) -> CredentialError {
+    CredentialError::Store(error.to_string())
+}
+
+#[async_trait]
+impl CredentialStore for PgCredentialStore {
+    async fn put(&self, key: &CredentialKey, value: SealedValue) -> Result<(), CredentialError> {
+        sqlx::query(
+            "INSERT INTO credential (user_id, provider, environment, name, sealed) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id, provider, environment, name) \
+             DO UPDATE SET sealed = EXCLUDED.sealed, updated_at = now()",
+        )
+        .bind(key.user_id)
+        .bind(&key.provider)
+        .bind(&key.environment)
+        .bind(&key.name)
+        .bind(value.to_bytes())
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &CredentialKey) -> Result<Option<SealedValue>, CredentialError> {
+        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT sealed FROM credential \
+             WHERE user_id = $1 AND provider = $2 AND environment = $3 AND name = $4",
+        )
+        .bind(key.user_id)
+        .bind(&key.provider)
+        .bind(&key.environment)
+        .bind(&key.name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        sealed
+            .map(|bytes| SealedValue::from_bytes(&bytes))
+            .transpose()
+    }
+
+    async fn delete(&self, key: &CredentialKey) -> Result<(), CredentialError> {
+        sqlx::query(
+            "DELETE FROM credential \
+             WHERE user_id = $1 AND provider = $2 AND environment = $3 AND name = $4",
+        )
+        .bind(key.user_id)
+        .bind(&key.provider)
+        .bind(&key.environment)
+        .bind(&key.name)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+/// Webhook event ids already seen, in the `paypal_webhook_delivery` table, so
+/// that deduplication survives restarts and holds across server processes.
+#[derive(Debug, Clone)]
+pub struct PgWebhookDedupe {
+    pool: PgPool,
+}
+
+impl PgWebhookDedupe {
+    /// A dedupe on `pool`, whose database is migrated.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl WebhookDedupe for PgWebhookDedupe {
+    async fn record(&self, event_id: &str) -> Result<bool, String> {
+        let inserted = sqlx::query(
+            "INSERT INTO paypal_webhook_delivery (event_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        )
+        .bind(event_id)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| error.to_string())?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn forget(&self, event_id: &str) -> Result<(), String> {
+        sqlx::query("DELETE FROM paypal_webhook_delivery WHERE event_id = $1")
+            .bind(event_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok(())
+    }
+}
