@@ -20,6 +20,15 @@ async fn a_new_stream_numbers_its_events_from_one() {
     let versions: Vec<u64> = stored.iter().map(|e| e.stream_version).collect();
     assert_eq!(versions, vec![1, 2, 3]);
     assert_eq!(stored[1].payload_value()["n"], json!(2));
+    let from_two: Vec<u64> = store
+        .read_stream("order-1", 2, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.stream_version)
+        .collect();
+    assert_eq!(from_two, vec![2, 3]);
+    assert_eq!(store.read_stream("order-1", 1, 2).await.unwrap().len(), 2);
 }
 
 #[tokio::test]
