@@ -9,15 +9,13 @@ use dropledger_domain::{
     StartPurchase, SupplierOrderId, WorkingCapital,
 };
 use dropledger_eventstore::{CommandError, Loaded};
-use dropledger_integrations::{
-    AliExpressError, AliExpressErrorKind, FakeOperation, Fault, OrderLine, PlaceOrder,
-    ProductQuery, ShippingAddress,
-};
+use dropledger_integrations::{FakeOperation, Fault};
 use uuid::Uuid;
 
-use super::catalog::{Listing, DELIVERY_METHOD};
+use super::catalog::Listing;
 use super::checkout::CheckedOut;
-use super::{domain_money, progress, Demo, CURRENCY, SYSTEM_ACTOR};
+use super::supplier::{buy, check_supplier, failure_reason};
+use super::{progress, Demo, SYSTEM_ACTOR};
 
 /// The checkout (by position) whose product the supplier sells out of
 /// before fulfilment: the stock check fails it before any capital is held.
@@ -81,209 +79,86 @@ async fn fulfil(
 ) -> anyhow::Result<OrderStatus> {
     let order_id = checkout.order_id;
     if let Some(reason) = check_supplier(demo, listing, checkout).await? {
-        decide_pair(demo, checkout, |order, capital| {
-            fail_purchase(
-                order,
-                capital,
-                FailPurchase {
-                    reason,
-                    failed_at: Utc::now(),
-                },
-            )
-        })
-        .await?;
+        let status = fail(demo, checkout, reason).await?;
+        let code = reason.status_code();
         progress(
             "fulfil",
-            format!(
-                "order {order_id}: FAILED {} before buying",
-                reason.status_code()
-            ),
+            format!("order {order_id}: FAILED {code} before buying"),
         );
-        return Ok(OrderStatus::Failed);
+        return Ok(status);
     }
     let hold_id = HoldId::from_uuid(Uuid::new_v4());
     let status = decide_pair(demo, checkout, |order, capital| {
-        start_purchase(
-            order,
-            capital,
-            StartPurchase {
-                hold_id,
-                started_at: Utc::now(),
-            },
-        )
+        let command = StartPurchase {
+            hold_id,
+            started_at: Utc::now(),
+        };
+        start_purchase(order, capital, command)
     })
     .await?;
     if status != OrderStatus::Purchasing {
-        progress(
-            "fulfil",
-            format!("order {order_id}: FAILED_INSUFFICIENT_FUNDS (free capital too low)"),
-        );
+        let message = format!("order {order_id}: FAILED_INSUFFICIENT_FUNDS (free capital too low)");
+        progress("fulfil", message);
         return Ok(status);
     }
     progress(
         "fulfil",
         format!("order {order_id}: capital reserved, buying from the supplier"),
     );
-    match buy(demo, listing, checkout).await {
-        Ok((supplier_order_id, cost)) => {
-            let entry_id = EntryId::from_uuid(Uuid::new_v4());
-            let command = ConfirmPurchase {
-                supplier_order_id: SupplierOrderId::parse(&supplier_order_id)?,
-                supplier_cost: cost,
-                entry_id,
-                confirmed_at: Utc::now(),
-            };
-            let status = decide_pair(demo, checkout, |order, capital| {
-                confirm_purchase(order, capital, command.clone())
-            })
-            .await?;
-            progress(
-                "fulfil",
-                format!(
-                    "order {order_id}: PURCHASED, supplier order {supplier_order_id} for {cost}"
-                ),
-            );
-            Ok(status)
-        }
+    purchase(demo, listing, checkout).await
+}
+
+/// Buys with capital held: PURCHASED with the supplier's order id and
+/// real cost (the rest of the hold released), or FAILED with the hold voided.
+async fn purchase(
+    demo: &Demo,
+    listing: &Listing,
+    checkout: &CheckedOut,
+) -> anyhow::Result<OrderStatus> {
+    let order_id = checkout.order_id;
+    let (supplier_order_id, cost) = match buy(demo, listing, checkout).await {
+        Ok(bought) => bought,
         Err(error) => {
             let reason = failure_reason(&error);
-            let status = decide_pair(demo, checkout, |order, capital| {
-                fail_purchase(
-                    order,
-                    capital,
-                    FailPurchase {
-                        reason,
-                        failed_at: Utc::now(),
-                    },
-                )
-            })
-            .await?;
+            let status = fail(demo, checkout, reason).await?;
+            let code = reason.status_code();
             progress(
                 "fulfil",
-                format!(
-                    "order {order_id}: FAILED {} ({error}); hold voided",
-                    reason.status_code()
-                ),
+                format!("order {order_id}: FAILED {code} ({error}); hold voided"),
             );
-            Ok(status)
+            return Ok(status);
         }
-    }
-}
-
-/// Re-reads the supplier's stock and price: a sold-out item or a price
-/// above what the order reserved is not bought at all.
-async fn check_supplier(
-    demo: &Demo,
-    listing: &Listing,
-    checkout: &CheckedOut,
-) -> anyhow::Result<Option<FailureReason>> {
-    let product = demo
-        .supplier
-        .product(
-            &demo.supplier_session,
-            &ProductQuery {
-                product_id: listing.supplier_product_id.clone(),
-                ship_to_country: "US".to_owned(),
-                currency: CURRENCY.code().to_owned(),
-                language: "en".to_owned(),
-            },
-        )
-        .await?;
-    let Some(sku) = product.skus.iter().find(|sku| sku.sku_id == listing.sku_id) else {
-        return Ok(Some(FailureReason::OutOfStock));
     };
-    if sku.stock < u64::from(checkout.quantity) {
-        return Ok(Some(FailureReason::OutOfStock));
-    }
-    // The supplier charges units plus shipping once; the order reserved
-    // the landed cost of every unit.
-    let expected = domain_money(&sku.price)?
-        .checked_mul(checkout.quantity)?
-        .checked_add(listing.shipping)?;
-    let reserved = listing.landed_cost.checked_mul(checkout.quantity)?;
-    if expected.checked_cmp(&reserved)?.is_gt() {
-        return Ok(Some(FailureReason::SupplierPriceRose));
-    }
-    Ok(None)
-}
-
-/// Places the supplier order (idempotent on our order id) and reads back
-/// what the supplier charged.
-async fn buy(
-    demo: &Demo,
-    listing: &Listing,
-    checkout: &CheckedOut,
-) -> Result<(String, dropledger_domain::Money), BuyError> {
-    let placed = demo
-        .supplier
-        .place_order(
-            &demo.supplier_session,
-            &PlaceOrder {
-                out_order_id: checkout.order_id.to_string(),
-                address: demo_address(),
-                lines: vec![OrderLine {
-                    product_id: listing.supplier_product_id.clone(),
-                    quantity: checkout.quantity,
-                    sku_attr: listing.sku_attr.clone(),
-                    logistics_service_name: Some(DELIVERY_METHOD.to_owned()),
-                }],
-                pay_currency: CURRENCY.code().to_owned(),
-            },
-        )
-        .await?;
-    let supplier_order_id = placed
-        .order_ids
-        .first()
-        .cloned()
-        .ok_or(BuyError::Answer("no supplier order id"))?;
-    let order = demo
-        .supplier
-        .order(&demo.supplier_session, &supplier_order_id)
-        .await?;
-    let amount = order.amount.ok_or(BuyError::Answer("no order amount"))?;
-    let cost = domain_money(&amount).map_err(|_| BuyError::Answer("an invalid amount"))?;
-    Ok((supplier_order_id, cost))
-}
-
-/// Why buying failed.
-#[derive(Debug)]
-enum BuyError {
-    /// The supplier refused or could not be reached.
-    Supplier(AliExpressError),
-    /// The supplier's answer lacked something we need.
-    Answer(&'static str),
-}
-
-impl From<AliExpressError> for BuyError {
-    fn from(error: AliExpressError) -> Self {
-        BuyError::Supplier(error)
-    }
-}
-
-impl std::fmt::Display for BuyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BuyError::Supplier(error) => error.fmt(f),
-            BuyError::Answer(what) => write!(f, "the supplier's answer had {what}"),
-        }
-    }
-}
-
-/// The order's failure reason for a supplier error, by what the platform
-/// code means (see `AliExpressErrorKind`).
-fn failure_reason(error: &BuyError) -> FailureReason {
-    let BuyError::Supplier(error) = error else {
-        return FailureReason::SupplierRejected;
+    let command = ConfirmPurchase {
+        supplier_order_id: SupplierOrderId::parse(&supplier_order_id)?,
+        supplier_cost: cost,
+        entry_id: EntryId::from_uuid(Uuid::new_v4()),
+        confirmed_at: Utc::now(),
     };
-    match error.kind() {
-        Some(AliExpressErrorKind::OutOfStock | AliExpressErrorKind::ProductUnavailable) => {
-            FailureReason::OutOfStock
-        }
-        Some(AliExpressErrorKind::TokenInvalid) => FailureReason::SupplierNotConnected,
-        Some(AliExpressErrorKind::RateLimited | AliExpressErrorKind::ProviderUnavailable)
-        | None => FailureReason::SupplierUnavailable,
-        Some(_) => FailureReason::SupplierRejected,
-    }
+    let status = decide_pair(demo, checkout, |order, capital| {
+        confirm_purchase(order, capital, command.clone())
+    })
+    .await?;
+    let message =
+        format!("order {order_id}: PURCHASED, supplier order {supplier_order_id} for {cost}");
+    progress("fulfil", message);
+    Ok(status)
+}
+
+/// The order FAILS with `reason`; any hold it had is voided in the same append.
+async fn fail(
+    demo: &Demo,
+    checkout: &CheckedOut,
+    reason: FailureReason,
+) -> anyhow::Result<OrderStatus> {
+    decide_pair(demo, checkout, |order, capital| {
+        let command = FailPurchase {
+            reason,
+            failed_at: Utc::now(),
+        };
+        fail_purchase(order, capital, command)
+    })
+    .await
 }
 
 /// Decides a fact about the order and working capital together and appends
@@ -315,19 +190,4 @@ where
         })
         .await?;
     status.context("the order does not exist")
-}
-
-/// Where the demo customer's parcels go.
-fn demo_address() -> ShippingAddress {
-    ShippingAddress {
-        contact_person: "Ada Lovelace".to_owned(),
-        address: "1 Analytical Way".to_owned(),
-        address2: None,
-        city: "Portland".to_owned(),
-        province: "Oregon".to_owned(),
-        country: "US".to_owned(),
-        zip: "97201".to_owned(),
-        phone_country: "1".to_owned(),
-        mobile_no: "5035550100".to_owned(),
-    }
 }

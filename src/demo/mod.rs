@@ -17,6 +17,7 @@ mod payouts;
 mod sales;
 mod setup;
 mod summary;
+mod supplier;
 
 use std::path::Path;
 

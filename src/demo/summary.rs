@@ -159,13 +159,18 @@ fn failed_name(reason: FailureReason) -> String {
     format!("FAILED ({})", reason.status_code())
 }
 
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "\n=== dropledger demo: summary (from {} events) ===",
-            self.events
-        )?;
+/// The money lines of the summary: each is one account of the books.
+const MONEY_LINES: [(&str, Account); 6] = [
+    ("revenue:", Account::SalesRevenue),
+    ("supplier costs:", Account::SupplierCost),
+    ("payment fees:", Account::PaymentFees),
+    ("commission:", Account::CommissionShare),
+    ("net profit:", Account::SellerShare),
+    ("payout fees:", Account::PayoutFees),
+];
+
+impl Report {
+    fn write_orders(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "orders: {}", self.orders.len())?;
         for (status, count) in self.orders_by_status() {
             writeln!(f, "  {status}: {count}")?;
@@ -176,73 +181,61 @@ impl fmt::Display for Report {
             .filter(|o| o.supplier_order_id().is_some())
             .count();
         writeln!(f, "supplier orders placed: {supplier_orders}")?;
-        writeln!(f, "purchase holds voided: {}", self.purchase_holds_voided)?;
-        writeln!(
-            f,
-            "revenue:            {}",
-            self.posted(Account::SalesRevenue)
-        )?;
-        writeln!(
-            f,
-            "supplier costs:     {}",
-            self.posted(Account::SupplierCost)
-        )?;
-        writeln!(
-            f,
-            "payment fees:       {}",
-            self.posted(Account::PaymentFees)
-        )?;
-        writeln!(
-            f,
-            "commission:         {}",
-            self.posted(Account::CommissionShare)
-        )?;
-        writeln!(
-            f,
-            "net profit:         {}",
-            self.posted(Account::SellerShare)
-        )?;
-        writeln!(
-            f,
-            "payout fees:        {}",
-            self.posted(Account::PayoutFees)
-        )?;
-        let (sent, sent_total) = self.payouts_with(PayoutStatus::Sent);
-        let (skipped, skipped_total) = self.payouts_with(PayoutStatus::SkippedInsufficientFunds);
-        let (failed, failed_total) = self.payouts_with(PayoutStatus::Failed);
-        let (pending, pending_total) = self.payouts_with(PayoutStatus::Pending);
-        writeln!(f, "payouts sent: {sent} ({sent_total})")?;
-        writeln!(
-            f,
-            "payouts skipped (PAYOUT_SKIPPED_INSUFFICIENT_FUNDS): {skipped} ({skipped_total})"
-        )?;
-        writeln!(f, "payouts failed: {failed} ({failed_total})")?;
-        writeln!(f, "payouts pending: {pending} ({pending_total})")?;
-        writeln!(f, "trial balance ({}):", self.trial.currency)?;
-        for line in &self.trial.lines {
+        writeln!(f, "purchase holds voided: {}", self.purchase_holds_voided)
+    }
+
+    fn write_money(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (label, account) in MONEY_LINES {
+            writeln!(f, "{label:<20}{}", self.posted(account))?;
+        }
+        // Failed orders are not refunded by the demo: their customers' money
+        // stays a liability until a refund is recorded.
+        let unsold = self.posted(Account::CustomerPrepayments);
+        writeln!(f, "customer money held for unsold orders: {unsold}")?;
+        let lines = [
+            ("sent", PayoutStatus::Sent),
+            (
+                "skipped (PAYOUT_SKIPPED_INSUFFICIENT_FUNDS)",
+                PayoutStatus::SkippedInsufficientFunds,
+            ),
+            ("failed", PayoutStatus::Failed),
+            ("pending", PayoutStatus::Pending),
+        ];
+        for (label, status) in lines {
+            let (count, total) = self.payouts_with(status);
+            writeln!(f, "payouts {label}: {count} ({total})")?;
+        }
+        Ok(())
+    }
+
+    fn write_trial_balance(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let trial = &self.trial;
+        writeln!(f, "trial balance ({}):", trial.currency)?;
+        for line in &trial.lines {
+            let (debit, credit) = (line.debit.amount(), line.credit.amount());
             writeln!(
                 f,
-                "  {:<58} Dr {:>12}  Cr {:>12}",
-                line.account.code(),
-                line.debit.amount(),
-                line.credit.amount()
+                "  {:<58} Dr {debit:>12}  Cr {credit:>12}",
+                line.account.code()
             )?;
         }
-        let difference = self.trial.total_debit.checked_sub(self.trial.total_credit);
-        let difference = difference
-            .map(|d| d.to_string())
-            .unwrap_or_else(|e| e.to_string());
+        let difference = match trial.total_debit.checked_sub(trial.total_credit) {
+            Ok(difference) => difference.to_string(),
+            Err(error) => error.to_string(),
+        };
+        let verdict = if trial.is_balanced() {
+            "balanced"
+        } else {
+            "NOT BALANCED"
+        };
         writeln!(
             f,
-            "  total debits {} = total credits {}: difference {difference} ({})",
-            self.trial.total_debit,
-            self.trial.total_credit,
-            if self.trial.is_balanced() {
-                "balanced"
-            } else {
-                "NOT BALANCED"
-            }
-        )?;
+            "  total debits {}, total credits {}: difference {difference} ({verdict})",
+            trial.total_debit, trial.total_credit
+        )
+    }
+
+    fn write_capital_and_chain(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "cash available: {}", self.capital.available())?;
         writeln!(f, "cash pending:   {}", self.capital.pending())?;
         writeln!(f, "committed:      {}", self.capital.committed())?;
@@ -259,5 +252,19 @@ impl fmt::Display for Report {
                 tampered.position, tampered.stream_id, tampered.reason
             ),
         }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let events = self.events;
+        writeln!(
+            f,
+            "\n=== dropledger demo: summary (from {events} events) ==="
+        )?;
+        self.write_orders(f)?;
+        self.write_money(f)?;
+        self.write_trial_balance(f)?;
+        self.write_capital_and_chain(f)
     }
 }
