@@ -115,6 +115,26 @@ async fn database_agrees(pool: &PgPool, stdout: &str) {
     assert_eq!(count_events(pool, "OrderFailed").await, FAILED as i64);
     assert_eq!(count_events(pool, "SaleRecorded").await, PURCHASED as i64);
     assert_eq!(count_events(pool, "PayoutSent").await, 2 * PURCHASED as i64);
+    let voided = |kind: &'static str| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM event WHERE event_type = 'HoldVoided' \
+             AND payload->'purpose'->>'kind' = $1",
+        )
+        .bind(kind)
+        .fetch_one(pool)
+    };
+    // One purchase failed after its capital was held; the fake PayPal charges
+    // no payout fee, so every fee allowance is released.
+    assert_eq!(voided("PURCHASE").await.unwrap(), 1);
+    assert_eq!(voided("PAYOUT_FEE").await.unwrap(), 2 * PURCHASED as i64);
+    let open_holds: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM event WHERE event_type = 'HoldPlaced') \
+              - (SELECT count(*) FROM event WHERE event_type IN ('HoldPosted', 'HoldVoided'))",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(open_holds, 0, "every hold was posted or voided");
     let unattributed: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM event WHERE metadata->>'command_id' IS NULL \
          OR metadata->>'correlation_id' IS NULL OR metadata->>'actor' IS NULL",
