@@ -18,7 +18,7 @@ use super::setup::People;
 use super::{domain_money, progress, Demo, CURRENCY};
 
 /// Where the buyers are.
-const SHIP_TO_COUNTRY: &str = "US";
+pub const SHIP_TO_COUNTRY: &str = "US";
 /// The delivery method every purchase uses.
 pub const DELIVERY_METHOD: &str = "CAINIAO_STANDARD";
 /// Price = landed cost (supplier price + shipping) × this, rounded up to

@@ -6,7 +6,7 @@ use dropledger_integrations::{
     AliExpressError, AliExpressErrorKind, OrderLine, PlaceOrder, ProductQuery, ShippingAddress,
 };
 
-use super::catalog::{Listing, DELIVERY_METHOD};
+use super::catalog::{Listing, DELIVERY_METHOD, SHIP_TO_COUNTRY};
 use super::checkout::CheckedOut;
 use super::{domain_money, Demo, CURRENCY};
 
@@ -23,7 +23,7 @@ pub async fn check_supplier(
             &demo.supplier_session,
             &ProductQuery {
                 product_id: listing.supplier_product_id.clone(),
-                ship_to_country: "US".to_owned(),
+                ship_to_country: SHIP_TO_COUNTRY.to_owned(),
                 currency: CURRENCY.code().to_owned(),
                 language: "en".to_owned(),
             },
@@ -134,7 +134,7 @@ fn demo_address() -> ShippingAddress {
         address2: None,
         city: "Portland".to_owned(),
         province: "Oregon".to_owned(),
-        country: "US".to_owned(),
+        country: SHIP_TO_COUNTRY.to_owned(),
         zip: "97201".to_owned(),
         phone_country: "1".to_owned(),
         mobile_no: "5035550100".to_owned(),
