@@ -37,6 +37,10 @@ pub enum Command {
     /// Recompute the event log's hash chain; exit non-zero naming the first
     /// event whose stored bytes changed.
     Verify,
+    /// Run the whole business cycle once on local defaults: fake providers,
+    /// a fresh `dropledger_demo` database (or `DATABASE_URL` as given), and
+    /// a summary of orders, money, the trial balance and the hash chain.
+    Demo,
     /// Manage the private PostgreSQL cluster under the data folder.
     Db {
         /// What to do with it.

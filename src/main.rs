@@ -1,6 +1,7 @@
 //! The `dropledger` binary: command-line entry point and wiring.
 
 mod cli;
+mod demo;
 mod local_database;
 mod verify;
 
@@ -15,13 +16,20 @@ use local_database::LocalDatabase;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The demo prints its own progress; every provider call logged at info
+    // level would bury it, so it logs warnings only unless RUST_LOG says otherwise.
+    let default_filter = match cli.command {
+        Command::Demo => "warn",
+        _ => "info,sqlx=warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()).await {
+    match run(cli).await {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -46,6 +54,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", verify::describe(&report));
             database.close().await?;
             Ok(if report.first_tampered.is_none() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Demo => {
+            let sound = demo::run(database_url, &cli.data_dir).await?;
+            // Exit non-zero when the books do not balance or the chain broke.
+            Ok(if sound {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(2)

@@ -1,0 +1,173 @@
+//! `dropledger demo` end to end: the built binary runs the whole cycle on a
+//! test database against the fake providers; its summary is checked, and
+//! the database is checked again independently with SQL.
+
+use std::process::Output;
+
+use dropledger_eventstore::TestDatabase;
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+
+/// What the demo's scenario produces: six checkouts, two of which the
+/// supplier cannot fill (one sold out before the stock check, one refused
+/// at purchase after capital was reserved).
+const ORDERS: usize = 6;
+const PURCHASED: usize = 4;
+const FAILED: usize = 2;
+
+async fn run_demo(db: &TestDatabase, capture_status: Option<&str>) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"));
+    command
+        .arg("demo")
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "warn")
+        .env_remove("DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS");
+    if let Some(status) = capture_status {
+        command.env("DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS", status);
+    }
+    command.output().await.expect("the binary runs")
+}
+
+fn stdout_of(output: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "demo failed with {}\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+async fn count_events(pool: &PgPool, event_type: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM event WHERE event_type = $1")
+        .bind(event_type)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Net debit of every posting in the log, per (currency, account), straight
+/// from the stored JSON: no domain code involved.
+async fn postings_by_account(pool: &PgPool) -> Vec<(String, String, Decimal)> {
+    sqlx::query_as(
+        "SELECT p->'amount'->>'currency', p->>'account', \
+                SUM(CASE WHEN p->>'side' = 'DEBIT' THEN 1 ELSE -1 END \
+                    * (p->'amount'->>'amount')::numeric) \
+         FROM event e, json_array_elements(e.payload->'entry'->'postings') p \
+         GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+fn summary_states_the_scenario(stdout: &str, db: &TestDatabase) {
+    for fact in [
+        format!("recording into database {}", db.name()),
+        format!("orders: {ORDERS}"),
+        format!("PURCHASED: {PURCHASED}"),
+        format!("FAILED (FAILED_OUT_OF_STOCK): {FAILED}"),
+        format!("supplier orders placed: {PURCHASED}"),
+        "purchase holds voided: 1".to_owned(),
+        format!("payouts sent: {}", 2 * PURCHASED),
+        "payouts skipped (PAYOUT_SKIPPED_INSUFFICIENT_FUNDS): 0".to_owned(),
+        "difference 0.00 USD (balanced)".to_owned(),
+        "hash chain intact".to_owned(),
+        "SIMULATED".to_owned(),
+    ] {
+        assert!(stdout.contains(&fact), "missing {fact:?} in:\n{stdout}");
+    }
+}
+
+async fn database_agrees(pool: &PgPool, stdout: &str) {
+    let postings = postings_by_account(pool).await;
+    let mut per_currency = std::collections::BTreeMap::new();
+    for (currency, _, net) in &postings {
+        *per_currency
+            .entry(currency.clone())
+            .or_insert(Decimal::ZERO) += net;
+    }
+    assert_eq!(per_currency.len(), 1, "{per_currency:?}");
+    assert_eq!(
+        per_currency["USD"],
+        Decimal::ZERO,
+        "postings do not balance"
+    );
+    let cash = postings
+        .iter()
+        .find(|(_, account, _)| account == "cash:paypal:available")
+        .map(|(_, _, net)| *net)
+        .unwrap();
+    assert!(
+        stdout.contains(&format!("cash available: {cash} USD")),
+        "cash {cash} from SQL is not the summary's:\n{stdout}"
+    );
+    let revenue: Decimal = sqlx::query_scalar(
+        "SELECT SUM((payload->'breakdown'->'sale_price'->>'amount')::numeric) \
+         FROM event WHERE event_type = 'SaleRecorded'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(stdout.contains(&format!("revenue:            {revenue} USD")));
+    assert_eq!(count_events(pool, "OrderPurchased").await, PURCHASED as i64);
+    assert_eq!(count_events(pool, "OrderFailed").await, FAILED as i64);
+    assert_eq!(count_events(pool, "SaleRecorded").await, PURCHASED as i64);
+    assert_eq!(count_events(pool, "PayoutSent").await, 2 * PURCHASED as i64);
+    let voided = |kind: &'static str| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM event WHERE event_type = 'HoldVoided' \
+             AND payload->'purpose'->>'kind' = $1",
+        )
+        .bind(kind)
+        .fetch_one(pool)
+    };
+    // One purchase failed after its capital was held; the fake PayPal charges
+    // no payout fee, so every fee allowance is released.
+    assert_eq!(voided("PURCHASE").await.unwrap(), 1);
+    assert_eq!(voided("PAYOUT_FEE").await.unwrap(), 2 * PURCHASED as i64);
+    let open_holds: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM event WHERE event_type = 'HoldPlaced') \
+              - (SELECT count(*) FROM event WHERE event_type IN ('HoldPosted', 'HoldVoided'))",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(open_holds, 0, "every hold was posted or voided");
+    let unattributed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM event WHERE metadata->>'command_id' IS NULL \
+         OR metadata->>'correlation_id' IS NULL OR metadata->>'actor' IS NULL",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        unattributed, 0,
+        "every event names its command, flow and actor"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_runs_the_whole_cycle_on_the_given_database_and_its_books_balance() {
+    let db = TestDatabase::new().await;
+    let output = run_demo(&db, None).await;
+    let stdout = stdout_of(&output);
+    summary_states_the_scenario(&stdout, &db);
+    database_agrees(db.pool(), &stdout).await;
+    assert_eq!(count_events(db.pool(), "CaptureCompleted").await, 0);
+}
+
+#[tokio::test]
+async fn with_pending_captures_the_demo_completes_them_and_still_balances() {
+    let db = TestDatabase::new().await;
+    let output = run_demo(&db, Some("PENDING")).await;
+    let stdout = stdout_of(&output);
+    summary_states_the_scenario(&stdout, &db);
+    database_agrees(db.pool(), &stdout).await;
+    assert_eq!(
+        count_events(db.pool(), "CaptureCompleted").await,
+        ORDERS as i64
+    );
+    assert!(stdout.contains("cash pending:   0.00 USD"), "{stdout}");
+}
