@@ -3,9 +3,11 @@
 use std::path::Path;
 
 use anyhow::Context;
-use dropledger_eventstore::{connect_and_migrate, locate_server, PrivateCluster, Server};
+use dropledger_eventstore::{
+    connect_and_migrate, locate_server, quote_identifier, PrivateCluster, Server,
+};
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::{ConnectOptions, Connection, Executor, PgPool};
 
 /// The database name used on a server that dropledger found by itself.
 const DEFAULT_DATABASE: &str = "dropledger";
@@ -30,6 +32,27 @@ impl LocalDatabase {
             Some(url) => url.parse::<PgConnectOptions>()?,
             None => server.database(DEFAULT_DATABASE),
         };
+        Self::migrate(server, options).await
+    }
+
+    /// Like [`LocalDatabase::open`], but without a URL the database is
+    /// `name`, dropped and created again so that it holds this run only. A
+    /// database named by `database_url` is used as given and never emptied.
+    pub async fn open_fresh(
+        database_url: Option<&str>,
+        data_dir: &Path,
+        name: &str,
+    ) -> anyhow::Result<Self> {
+        if database_url.is_some() {
+            return Self::open(database_url, data_dir).await;
+        }
+        let server = locate_server(None, data_dir).await?;
+        recreate(&server, name).await?;
+        let options = server.database(name);
+        Self::migrate(server, options).await
+    }
+
+    async fn migrate(server: Server, options: PgConnectOptions) -> anyhow::Result<Self> {
         let database = options
             .get_database()
             .unwrap_or(DEFAULT_DATABASE)
@@ -49,6 +72,11 @@ impl LocalDatabase {
         })
     }
 
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        self.options.get_database().unwrap_or(DEFAULT_DATABASE)
+    }
+
     /// A URL for the database (for `DATABASE_URL`).
     pub fn url(&self) -> String {
         self.options.to_url_lossy().to_string()
@@ -63,6 +91,27 @@ impl LocalDatabase {
         }
         Ok(())
     }
+}
+
+/// Drops and creates `name`. The event table refuses DELETE and TRUNCATE by
+/// design, so starting over means a new database, not emptied tables.
+async fn recreate(server: &Server, name: &str) -> anyhow::Result<()> {
+    let mut admin = server
+        .admin
+        .connect()
+        .await
+        .with_context(|| format!("connecting to {}", server.description))?;
+    let quoted = quote_identifier(name);
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)").as_str())
+        .await
+        .with_context(|| format!("dropping the previous database {name}"))?;
+    admin
+        .execute(format!("CREATE DATABASE {quoted}").as_str())
+        .await
+        .with_context(|| format!("creating database {name}"))?;
+    admin.close().await?;
+    Ok(())
 }
 
 /// Stops the private cluster under `data_dir`, if there is one running.

@@ -11,7 +11,6 @@
 
 mod catalog;
 mod checkout;
-mod database;
 mod fulfilment;
 mod payouts;
 mod sales;
@@ -29,8 +28,11 @@ use dropledger_integrations::{
 };
 use uuid::Uuid;
 
-use database::DemoDatabase;
+use crate::local_database::LocalDatabase;
 
+/// The database the demo records into when no URL is given. It is dropped
+/// and created again on every run, so the summary describes this run only.
+const DEMO_DATABASE: &str = "dropledger_demo";
 /// The one currency of the demo's books.
 const CURRENCY: Currency = Currency::Usd;
 /// What the owner puts into working capital, in [`CURRENCY`].
@@ -51,8 +53,11 @@ pub struct Demo {
 /// Runs the demo and prints its summary; the report says whether the books
 /// and the hash chain held.
 pub async fn run(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<bool> {
-    let database = DemoDatabase::open(database_url, data_dir).await?;
-    println!("dropledger demo: recording into database {}", database.name);
+    let database = LocalDatabase::open_fresh(database_url, data_dir, DEMO_DATABASE).await?;
+    println!(
+        "dropledger demo: recording into database {}",
+        database.name()
+    );
     let outcome = run_on(EventStore::new(database.pool.clone())).await;
     database.close().await?;
     outcome
