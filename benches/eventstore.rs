@@ -253,7 +253,7 @@ async fn fresh_database() -> anyhow::Result<PgPool> {
     pool.execute(
         "CREATE TABLE raw_event (
             append_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            order_key      xid8 NOT NULL DEFAULT pg_current_xact_id(),
             event_id       uuid NOT NULL UNIQUE,
             stream_id      text NOT NULL,
             stream_version bigint NOT NULL,

@@ -13,7 +13,9 @@
 -- the natural distribution key on distributed PostgreSQL engines.
 CREATE TABLE stream (
     stream_id text PRIMARY KEY CHECK (stream_id <> ''),
-    version   bigint NOT NULL CHECK (version >= 1)
+    version   bigint NOT NULL CHECK (version >= 1),
+    -- The order key of the stream's last event (see event.order_key).
+    order_key xid8 NOT NULL
 );
 
 -- One row per event, written once and never changed.
@@ -21,10 +23,15 @@ CREATE TABLE event (
     -- Order of insertion. Not the global position: concurrent transactions
     -- draw these in one order and may commit in another.
     append_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    -- The writing transaction. The sequencer only orders events whose
-    -- transaction is older than every transaction still running
-    -- (pg_snapshot_xmin), so a late commit can never be skipped.
-    transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    -- Where the event goes in the global order: its transaction's id, or
+    -- the order key of the stream's previous event if that is higher. A
+    -- transaction can get its id before another that then writes the same
+    -- stream first (it waits for that one's row lock); inheriting the key
+    -- keeps every stream's events in version order. The sequencer orders by
+    -- (order_key, append_id) and only events whose key is older than every
+    -- transaction still running (pg_snapshot_xmin), so a late commit can
+    -- never land before a position already handed out.
+    order_key      xid8 NOT NULL,
     event_id       uuid NOT NULL,
     stream_id      text NOT NULL CHECK (stream_id <> ''),
     stream_version bigint NOT NULL CHECK (stream_version >= 1),
@@ -48,8 +55,8 @@ CREATE TABLE event (
     CONSTRAINT event_stream_version_key UNIQUE (stream_id, stream_version)
 );
 
--- The sequencer walks events in (transaction, insertion) order.
-CREATE INDEX event_commit_order_idx ON event (transaction_id, append_id);
+-- The sequencer walks events in (order key, insertion) order.
+CREATE INDEX event_order_idx ON event (order_key, append_id);
 
 -- The global log: every committed event once, in commit order, gapless.
 CREATE TABLE log_entry (

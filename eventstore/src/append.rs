@@ -99,9 +99,9 @@ macro_rules! insert_after_moving_stream {
         concat!(
             "WITH moved AS (",
             $move_stream,
-            ") INSERT INTO event (event_id, stream_id, stream_version, event_type, \
+            ") INSERT INTO event (event_id, stream_id, stream_version, order_key, event_type, \
                schema_version, payload, metadata) \
-             SELECT new.event_id, $1, moved.base + new.ordinal, new.event_type, \
+             SELECT new.event_id, $1, moved.base + new.ordinal, moved.order_key, new.event_type, \
                     new.schema_version, new.payload::json, new.metadata::json \
              FROM moved, unnest($4::uuid[], $5::text[], $6::int4[], $7::text[], $8::text[]) \
                   WITH ORDINALITY AS new(event_id, event_type, schema_version, payload, metadata, ordinal) \
@@ -111,19 +111,26 @@ macro_rules! insert_after_moving_stream {
     };
 }
 
-/// `$2` is the number of events, `$3` the expected version.
+/// `$2` is the number of events, `$3` the expected version. The order key
+/// is this transaction's id or the stream's last key, whichever is higher
+/// (see the `event.order_key` column).
 const APPEND_TO_VERSION: &str = insert_after_moving_stream!(
-    "UPDATE stream SET version = version + $2 WHERE stream_id = $1 AND version = $3 \
-     RETURNING version - $2 AS base"
+    "UPDATE stream SET version = version + $2, \
+                       order_key = greatest(order_key, pg_current_xact_id()) \
+     WHERE stream_id = $1 AND version = $3 \
+     RETURNING version - $2 AS base, order_key"
 );
 const APPEND_TO_NEW_STREAM: &str = insert_after_moving_stream!(
-    "INSERT INTO stream (stream_id, version) SELECT $1, $2 WHERE $3::int8 = 0 \
-     ON CONFLICT (stream_id) DO NOTHING RETURNING 0::int8 AS base"
+    "INSERT INTO stream (stream_id, version, order_key) \
+     SELECT $1, $2, pg_current_xact_id() WHERE $3::int8 = 0 \
+     ON CONFLICT (stream_id) DO NOTHING RETURNING 0::int8 AS base, order_key"
 );
 const APPEND_TO_ANY_VERSION: &str = insert_after_moving_stream!(
-    "INSERT INTO stream (stream_id, version) SELECT $1, $2 WHERE $3::int8 = 0 \
-     ON CONFLICT (stream_id) DO UPDATE SET version = stream.version + EXCLUDED.version \
-     RETURNING version - $2 AS base"
+    "INSERT INTO stream (stream_id, version, order_key) \
+     SELECT $1, $2, pg_current_xact_id() WHERE $3::int8 = 0 \
+     ON CONFLICT (stream_id) DO UPDATE SET version = stream.version + EXCLUDED.version, \
+                                           order_key = greatest(stream.order_key, EXCLUDED.order_key) \
+     RETURNING version - $2 AS base, order_key"
 );
 
 /// Appends on `connection` (inside or outside a transaction). Returns

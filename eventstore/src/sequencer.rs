@@ -1,21 +1,27 @@
-//! The sequencer: gives committed events their global position, in commit
-//! order, and extends the hash chain.
+//! The sequencer: gives committed events their global position and extends
+//! the hash chain.
 //!
 //! Why not let writers draw positions from a sequence? Two transactions can
 //! draw 7 and 8 and commit 8 first; a reader that has seen 8 and moves its
 //! checkpoint past it silently skips 7 when it commits (or stalls forever on
 //! a gap that a rollback left). Serialising all writers on one lock would fix
 //! the order but forfeit group commit, which costs most of the write
-//! throughput. Instead writers append freely, stamping each event with its
-//! transaction id (`xid8`), and one sequencer at a time (an advisory lock)
-//! orders the events whose transaction is older than every transaction still
-//! running — `pg_snapshot_xmin(pg_current_snapshot())`. Such a transaction
-//! can no longer change: it committed (its events are visible in the same
-//! snapshot) or rolled back (they never will be). Ordering those events by
-//! (transaction id, insertion order) is final, so positions are gapless and
-//! a reader that follows them can never skip a late commit. The price: an
-//! event is readable only after every older writing transaction on the
-//! server has ended, and the sequencer says which one it waits for.
+//! throughput. Instead writers append freely, stamping each event with an
+//! order key — their transaction id (`xid8`), raised to the key of the
+//! stream's previous event when that is higher — and one sequencer at a time
+//! (an advisory lock) orders the events whose key is older than every
+//! transaction still running — `pg_snapshot_xmin(pg_current_snapshot())`.
+//! A transaction that is no longer running can no longer change: it
+//! committed (its events are visible in the same snapshot) or rolled back
+//! (they never will be); and any transaction still running, or yet to start,
+//! has an id and so keys at or above that horizon. Ordering the ready events
+//! by (order key, insertion order) is therefore final: positions are
+//! gapless, a reader that follows them can never skip a late commit, and
+//! each stream's events appear in version order (the inherited key covers a
+//! transaction that got its id early but wrote the stream after a younger
+//! one). The price: an event is readable only after every older writing
+//! transaction on the server has ended, and the sequencer says which one it
+//! waits for.
 
 use std::time::Duration;
 
@@ -91,7 +97,7 @@ pub(crate) struct SequenceOutcome {
 struct Head {
     position: i64,
     chain_hash: [u8; 32],
-    transaction_id: i64,
+    order_key: i64,
     append_id: i64,
 }
 
@@ -107,15 +113,15 @@ pub(crate) async fn sequence_ready_events(pool: &PgPool) -> Result<SequenceOutco
 
     // One statement, so the horizon and the visible rows share a snapshot.
     let rows = sqlx::query(concat!(
-        "SELECT e.append_id, e.transaction_id::text::int8, ",
+        "SELECT e.append_id, e.order_key::text::int8, ",
         chained_columns!(),
         " FROM event e \
-         WHERE (e.transaction_id, e.append_id) > ($1::text::xid8, $2) \
-           AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
-         ORDER BY e.transaction_id, e.append_id \
+         WHERE (e.order_key, e.append_id) > ($1::text::xid8, $2) \
+           AND e.order_key < pg_snapshot_xmin(pg_current_snapshot()) \
+         ORDER BY e.order_key, e.append_id \
          LIMIT $3",
     ))
-    .bind(head.transaction_id.to_string())
+    .bind(head.order_key.to_string())
     .bind(head.append_id)
     .bind(SEQUENCE_BATCH_EVENTS_MAX)
     .fetch_all(&mut *transaction)
@@ -125,7 +131,7 @@ pub(crate) async fn sequence_ready_events(pool: &PgPool) -> Result<SequenceOutco
     let mut append_ids = Vec::with_capacity(rows.len());
     let mut hashes: Vec<Vec<u8>> = Vec::with_capacity(rows.len());
     let mut chain_hash = head.chain_hash;
-    let mut cursor = (head.transaction_id, head.append_id);
+    let mut cursor = (head.order_key, head.append_id);
     for (offset, row) in rows.iter().enumerate() {
         let position = head.position + 1 + offset as i64;
         chain_hash = chain::link(&chain_hash, &ChainedEvent::from_row(position, row, 2));
@@ -171,7 +177,7 @@ pub(crate) async fn sequence_ready_events(pool: &PgPool) -> Result<SequenceOutco
 
 async fn read_head(connection: &mut sqlx::PgConnection) -> Result<Head, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT l.position, l.chain_hash, e.transaction_id::text::int8, e.append_id \
+        "SELECT l.position, l.chain_hash, e.order_key::text::int8, e.append_id \
          FROM log_entry l JOIN event e ON e.append_id = l.append_id \
          ORDER BY l.position DESC LIMIT 1",
     )
@@ -181,7 +187,7 @@ async fn read_head(connection: &mut sqlx::PgConnection) -> Result<Head, sqlx::Er
         None => Head {
             position: 0,
             chain_hash: GENESIS,
-            transaction_id: 0,
+            order_key: 0,
             append_id: 0,
         },
         Some(row) => {
@@ -189,7 +195,7 @@ async fn read_head(connection: &mut sqlx::PgConnection) -> Result<Head, sqlx::Er
             Head {
                 position: row.get(0),
                 chain_hash: stored.try_into().unwrap_or(GENESIS),
-                transaction_id: row.get(2),
+                order_key: row.get(2),
                 append_id: row.get(3),
             }
         }
@@ -205,7 +211,7 @@ async fn blocking_transaction(
     let row = sqlx::query(
         "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8 \
          WHERE EXISTS (SELECT 1 FROM event e \
-                       WHERE (e.transaction_id, e.append_id) > ($1::text::xid8, $2))",
+                       WHERE (e.order_key, e.append_id) > ($1::text::xid8, $2))",
     )
     .bind(cursor.0.to_string())
     .bind(cursor.1)

@@ -174,3 +174,46 @@ async fn concurrent_writers_produce_a_log_with_every_event_exactly_once_in_strea
         *last = logged.event.stream_version;
     }
 }
+
+#[tokio::test]
+async fn a_transaction_with_an_older_id_that_writes_a_stream_second_is_logged_second() {
+    let db = TestDatabase::new().await;
+    let store = db.store();
+    // The older transaction takes its id by writing elsewhere first...
+    let mut older = store.begin().await.unwrap();
+    older
+        .append(
+            "order-elsewhere",
+            ExpectedVersion::NoStream,
+            &[event("Elsewhere", 1)],
+        )
+        .await
+        .unwrap();
+    // ...then a younger one writes version 1 of a stream and commits...
+    store
+        .append(
+            "capital-USD",
+            ExpectedVersion::NoStream,
+            &[event("First", 2)],
+        )
+        .await
+        .unwrap();
+    // ...and only then the older one writes version 2.
+    older
+        .append(
+            "capital-USD",
+            ExpectedVersion::Exact(1),
+            &[event("Second", 3)],
+        )
+        .await
+        .unwrap();
+    older.commit().await.unwrap();
+
+    store.wait_for_log(Duration::from_secs(30)).await.unwrap();
+    let log = store.read_all(0, 100).await.unwrap();
+    let order: Vec<(&str, u64)> = log
+        .iter()
+        .map(|e| (e.event.event_type.as_str(), e.event.stream_version))
+        .collect();
+    assert_eq!(order, vec![("Elsewhere", 1), ("First", 1), ("Second", 2)]);
+}
