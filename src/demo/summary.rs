@@ -16,6 +16,8 @@ use dropledger_eventstore::{ChainReport, EventStore, RecordedEvent, READ_EVENTS_
 
 use super::CURRENCY;
 
+/// How long the summary waits for the log to take in every event of the run.
+const LOG_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 /// What the log says happened.
 pub struct Report {
     events: u64,
@@ -44,6 +46,15 @@ pub async fn compute(store: &EventStore) -> anyhow::Result<Report> {
             first_tampered: None,
         },
     };
+    // Every event of the run must have its position before the books are
+    // summed; a transaction held open elsewhere on the server delays that.
+    let status = store.wait_for_log(LOG_WAIT).await?;
+    if let Some(blocking) = status.waiting_for {
+        anyhow::bail!(
+            "the event log is still held back after {}s by {blocking}; end that transaction and run the demo again",
+            LOG_WAIT.as_secs()
+        );
+    }
     let mut position = 0;
     loop {
         let batch = store.read_all(position, READ_EVENTS_MAX).await?;
