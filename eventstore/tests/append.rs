@@ -373,3 +373,67 @@ async fn malformed_appends_are_refused_before_touching_the_database() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_retried_atomic_append_returns_the_original_results_and_writes_nothing() {
+    let db = TestDatabase::new().await;
+    let store = db.store();
+    let appends = vec![
+        StreamAppend {
+            stream_id: "order-1".into(),
+            expected: ExpectedVersion::NoStream,
+            events: vec![event("PurchaseStarted", 1)],
+        },
+        StreamAppend {
+            stream_id: "capital-USD".into(),
+            expected: ExpectedVersion::NoStream,
+            events: vec![event("HoldPlaced", 2)],
+        },
+    ];
+    let original = store.append_all(&appends).await.unwrap();
+    let retried = store.append_all(&appends).await.unwrap();
+    assert!(original.iter().all(|result| !result.already_stored));
+    assert!(retried.iter().all(|result| result.already_stored));
+    let versions = |results: &[dropledger_eventstore::AppendResult]| {
+        results
+            .iter()
+            .map(|r| (r.stream_id.clone(), r.first_version, r.last_version))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(versions(&retried), versions(&original));
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM event")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 2);
+}
+
+#[tokio::test]
+async fn an_atomic_append_mixing_stored_and_new_events_is_refused_whole() {
+    let db = TestDatabase::new().await;
+    let store = db.store();
+    let stored = StreamAppend {
+        stream_id: "order-1".into(),
+        expected: ExpectedVersion::NoStream,
+        events: vec![event("PurchaseStarted", 1)],
+    };
+    store
+        .append_all(std::slice::from_ref(&stored))
+        .await
+        .unwrap();
+    let mixed = vec![
+        stored.clone(),
+        StreamAppend {
+            stream_id: "capital-USD".into(),
+            expected: ExpectedVersion::NoStream,
+            events: vec![event("HoldPlaced", 2)],
+        },
+    ];
+    let refused = store.append_all(&mixed).await;
+    assert!(matches!(refused, Err(AppendError::EventIdConflict { .. })));
+    assert!(store
+        .read_stream("capital-USD", 1, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
