@@ -88,29 +88,76 @@ impl EventStore {
         &self,
         appends: &[StreamAppend],
     ) -> Result<Vec<AppendResult>, AppendError> {
-        let mut transaction = self.begin().await?;
-        let mut results = Vec::with_capacity(appends.len());
         for append in appends {
-            results.push(
-                transaction
-                    .append(&append.stream_id, append.expected, &append.events)
-                    .await?,
-            );
+            validate(&append.stream_id, &append.events)?;
         }
-        // A batch stored before is stored whole; a mix means ids were reused.
-        let stored_before = results.iter().filter(|r| r.already_stored).count();
-        if stored_before > 0 && stored_before < results.len() {
-            let reused = appends
-                .iter()
-                .zip(&results)
-                .find(|(_, result)| result.already_stored)
-                .and_then(|(append, _)| append.events.first())
-                .map(|event| event.event_id)
-                .unwrap_or_default();
-            transaction.rollback().await?;
-            return Err(AppendError::EventIdConflict { event_id: reused });
+        // The common case costs one statement per stream and no savepoints:
+        // at the first refusal the whole transaction is rolled back, and only
+        // then is it worked out whether this was a retry or a conflict.
+        let mut transaction = self.pool.begin().await?;
+        let mut results = Vec::with_capacity(appends.len());
+        for (index, append) in appends.iter().enumerate() {
+            let appended = try_append(
+                &mut transaction,
+                &append.stream_id,
+                append.expected,
+                &append.events,
+            )
+            .await?;
+            match appended {
+                Some(result) => results.push(result),
+                None => {
+                    transaction.rollback().await?;
+                    return self.explain_refused_appends(appends, index).await;
+                }
+            }
         }
         transaction.commit().await?;
+        self.appended.notify_waiters();
+        Ok(results)
+    }
+
+    /// After the atomic append of `appends` was refused at `refused`: the
+    /// original results if the whole append was stored before (a retry),
+    /// else why it was refused, naming the stream that refused it.
+    async fn explain_refused_appends(
+        &self,
+        appends: &[StreamAppend],
+        refused: usize,
+    ) -> Result<Vec<AppendResult>, AppendError> {
+        let mut connection = self.pool.acquire().await?;
+        let first = &appends[refused];
+        let stored = explain_refusal(
+            &mut connection,
+            &first.stream_id,
+            first.expected,
+            &first.events,
+        )
+        .await?;
+        // Appends are atomic, so a retry finds every stream stored. Streams
+        // before the refused one went in just now, so they were not stored:
+        // some ids of this append belong to another one.
+        let reused = || AppendError::EventIdConflict {
+            event_id: first.events.first().map(|e| e.event_id).unwrap_or_default(),
+        };
+        if refused > 0 {
+            return Err(reused());
+        }
+        let mut results = vec![stored];
+        for append in &appends[1..] {
+            match explain_refusal(
+                &mut connection,
+                &append.stream_id,
+                append.expected,
+                &append.events,
+            )
+            .await
+            {
+                Ok(result) => results.push(result),
+                Err(AppendError::VersionConflict { .. }) => return Err(reused()),
+                Err(other) => return Err(other),
+            }
+        }
         Ok(results)
     }
 

@@ -58,10 +58,18 @@ async fn a_reader_never_skips_an_event_that_commits_late_with_an_older_transacti
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let waiting_for = waiting_for.expect("the log says what it waits for");
-    assert_eq!(waiting_for.transaction_id % (1 << 32), early_xid as u64);
-    assert_eq!(waiting_for.database.as_deref(), Some(db.name()));
-    assert!(waiting_for.pid.is_some());
-    assert!(waiting_for.to_string().contains("idle in transaction"));
+    assert!(waiting_for.pid.is_some(), "{waiting_for}");
+    if waiting_for.database.as_deref() == Some(db.name()) {
+        assert_eq!(waiting_for.transaction_id % (1 << 32), early_xid as u64);
+        assert!(waiting_for.to_string().contains("idle in transaction"));
+    } else {
+        // The horizon is server-wide: a still older transaction of another
+        // database outlived the wait; it is named, and it is older than ours.
+        assert!(
+            waiting_for.transaction_id % (1 << 32) < early_xid as u64,
+            "{waiting_for}"
+        );
+    }
 
     early.commit().await.unwrap();
     store.wait_for_log(Duration::from_secs(30)).await.unwrap();
