@@ -333,7 +333,10 @@ async fn an_atomic_append_across_streams_stores_all_or_nothing() {
         ]
     };
     let refused = store.append_all(&both(5)).await;
-    assert!(matches!(refused, Err(AppendError::VersionConflict { .. })));
+    assert!(
+        matches!(&refused, Err(AppendError::VersionConflict { stream, actual: Some(1), .. }) if stream == "capital-USD"),
+        "the conflict names the stream that refused: {refused:?}"
+    );
     assert!(store
         .read_stream("order-1", 1, 10)
         .await
