@@ -32,7 +32,7 @@ const READ_AHEAD_BATCHES: usize = 4;
 const SWAP_CATCH_UP_ROUNDS_MAX: usize = 20;
 
 /// Serialises rebuilds (session advisory lock; the value spells "dlrebld").
-const REBUILD_LOCK_KEY: i64 = 0x646c_7265_626c_64;
+const REBUILD_LOCK_KEY: i64 = 0x0064_6c72_6562_6c64;
 
 /// What a rebuild is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

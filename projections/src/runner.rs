@@ -153,7 +153,7 @@ impl Runner {
     ) -> Result<Outcome, ProjectionError> {
         let name = self.projection.name();
         match commit_batch(connection, self.projection, &events).await? {
-            Committed::Applied(_, count) => {
+            Committed::Applied(count) => {
                 self.applied.fetch_add(count, Ordering::Relaxed);
                 Ok(Outcome::Applied)
             }
@@ -166,7 +166,7 @@ impl Runner {
                     .filter(|e| e.position() < failing)
                     .collect();
                 if !before.is_empty() {
-                    if let Committed::Applied(_, count) =
+                    if let Committed::Applied(count) =
                         commit_batch(connection, self.projection, &before).await?
                     {
                         self.applied.fetch_add(count, Ordering::Relaxed);
@@ -194,8 +194,8 @@ impl Runner {
 
 /// What [`commit_batch`] did.
 pub(crate) enum Committed {
-    /// Committed up to this position, this many events.
-    Applied(u64, u64),
+    /// Committed this many events.
+    Applied(u64),
     /// Nothing applied: the checkpoint is not where the batch starts.
     Moved(u64),
     /// Nothing applied: the event at this index of the batch failed.
@@ -250,5 +250,5 @@ pub(crate) async fn commit_batch(
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
-    Ok(Committed::Applied(last, events.len() as u64))
+    Ok(Committed::Applied(events.len() as u64))
 }

@@ -220,7 +220,9 @@ pub async fn trial_balance(
     currency: Currency,
     as_of: AsOf,
 ) -> Result<TrialBalance, QueryError> {
-    let accounts = totals_as_of(pool, currency, None, as_of).await?;
+    let mut accounts = totals_as_of(pool, currency, None, as_of).await?;
+    // In chart order, as the domain's trial balance lists them.
+    accounts.sort_by_key(|(account, _)| *account);
     let mut lines = Vec::with_capacity(accounts.len());
     let (mut total_debit, mut total_credit) = (Decimal::ZERO, Decimal::ZERO);
     for (account, totals) in accounts {
