@@ -113,6 +113,12 @@ pub async fn rebuild(
         return Err(ProjectionError::RebuildInProgress);
     }
     let result = rebuild_locked(store, &mut connection, &projections, started, progress).await;
+    // Unlocked explicitly: a closed connection's lock outlives it until its
+    // backend has exited, and the next rebuild may come sooner.
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(REBUILD_LOCK_KEY)
+        .execute(&mut connection)
+        .await;
     let _ = connection.close().await;
     result
 }
@@ -152,8 +158,17 @@ async fn rebuild_locked(
     started: Instant,
     progress: &mut (dyn FnMut(&RebuildProgress) + Send),
 ) -> Result<RebuildReport, ProjectionError> {
-    for &projection in projections {
-        create_shadow(connection, projection).await?;
+    {
+        let mut transaction = connection.begin().await?;
+        for &projection in projections {
+            create_shadow(&mut transaction, projection).await?;
+        }
+        transaction.commit().await?;
+    }
+    // One connection per projection: their batches are applied side by side.
+    let mut workers = Vec::with_capacity(projections.len());
+    for _ in projections {
+        workers.push(store.pool().acquire().await?.detach());
     }
     let head = store.log_status().await?.head;
     let mut tracker = Tracker {
@@ -162,13 +177,20 @@ async fn rebuild_locked(
         position: 0,
         events: 0,
     };
-    load(store, connection, projections, &mut tracker, progress).await?;
+    load(store, &mut workers, projections, &mut tracker, progress).await?;
     progress(&tracker.report(RebuildPhase::Indexing));
-    for &projection in projections {
-        index_shadow(connection, projection).await?;
+    {
+        let mut transaction = connection.begin().await?;
+        for &projection in projections {
+            index_shadow(&mut transaction, projection).await?;
+        }
+        transaction.commit().await?;
     }
     // Catch up what was appended while indexing, outside the swap's lock.
-    load(store, connection, projections, &mut tracker, progress).await?;
+    load(store, &mut workers, projections, &mut tracker, progress).await?;
+    for worker in workers {
+        let _ = worker.close().await;
+    }
     progress(&tracker.report(RebuildPhase::Swapping));
     swap(store, connection, projections, &mut tracker).await?;
     for &projection in projections {
@@ -204,13 +226,38 @@ async fn create_shadow(
         .execute(&mut *connection)
         .await?;
     for (table, _) in projection.tables() {
-        let including = if INDEXED_AFTER_LOAD.contains(table) {
-            "INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-        } else {
-            "INCLUDING ALL"
-        };
         sqlx::query(&format!(
-            "CREATE TABLE {shadow}.{table} (LIKE {live}.{table} {including})"
+            "CREATE TABLE {shadow}.{table} \
+             (LIKE {live}.{table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        ))
+        .execute(&mut *connection)
+        .await?;
+        // Tables a batch reads back (by key) need their keys while loading.
+        if !INDEXED_AFTER_LOAD.contains(table) {
+            copy_keys(connection, projection, table).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives a shadow table the live table's primary and unique keys.
+async fn copy_keys(
+    connection: &mut PgConnection,
+    projection: Projection,
+    table: &str,
+) -> Result<(), sqlx::Error> {
+    let (live, shadow) = (projection.schema(), shadow(projection));
+    let constraints = sqlx::query(
+        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE conrelid = $1::regclass AND contype IN ('p', 'u') ORDER BY conname",
+    )
+    .bind(format!("{live}.{table}"))
+    .fetch_all(&mut *connection)
+    .await?;
+    for row in constraints {
+        let (name, definition): (String, String) = (row.get(0), row.get(1));
+        sqlx::query(&format!(
+            "ALTER TABLE {shadow}.{table} ADD CONSTRAINT {name} {definition}"
         ))
         .execute(&mut *connection)
         .await?;
@@ -218,31 +265,16 @@ async fn create_shadow(
     Ok(())
 }
 
-/// Gives the append-only shadow tables the live tables' keys and indexes.
+/// Gives the shadow tables the live tables' other indexes (and the
+/// append-only tables their keys), after the load.
 async fn index_shadow(
     connection: &mut PgConnection,
     projection: Projection,
 ) -> Result<(), sqlx::Error> {
     let (live, shadow) = (projection.schema(), shadow(projection));
     for (table, _) in projection.tables() {
-        if !INDEXED_AFTER_LOAD.contains(table) {
-            continue;
-        }
-        let relation = format!("{live}.{table}");
-        let constraints = sqlx::query(
-            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
-             WHERE conrelid = $1::regclass AND contype IN ('p', 'u') ORDER BY conname",
-        )
-        .bind(&relation)
-        .fetch_all(&mut *connection)
-        .await?;
-        for row in constraints {
-            let (name, definition): (String, String) = (row.get(0), row.get(1));
-            sqlx::query(&format!(
-                "ALTER TABLE {shadow}.{table} ADD CONSTRAINT {name} {definition}"
-            ))
-            .execute(&mut *connection)
-            .await?;
+        if INDEXED_AFTER_LOAD.contains(table) {
+            copy_keys(connection, projection, table).await?;
         }
         let indexes: Vec<String> = sqlx::query_scalar(
             "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i \
@@ -250,11 +282,12 @@ async fn index_shadow(
              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
              ORDER BY i.indexrelid",
         )
-        .bind(&relation)
+        .bind(format!("{live}.{table}"))
         .fetch_all(&mut *connection)
         .await?;
         for definition in indexes {
-            let definition = definition.replace(&format!(" ON {live}."), &format!(" ON {shadow}."));
+            let definition =
+                definition.replace(&format!(" ON {live}."), &format!(" ON {shadow}."));
             sqlx::query(&definition).execute(&mut *connection).await?;
         }
         sqlx::query(&format!("ANALYZE {shadow}.{table}"))
@@ -269,7 +302,7 @@ async fn index_shadow(
 /// writing on a task of its own.
 async fn load(
     store: &EventStore,
-    connection: &mut PgConnection,
+    workers: &mut [PgConnection],
     projections: &[Projection],
     tracker: &mut Tracker,
     progress: &mut (dyn FnMut(&RebuildProgress) + Send),
@@ -297,9 +330,11 @@ async fn load(
     let result = async {
         while let Some(batch) = receiver.recv().await {
             let batch = batch?;
-            let mut transaction = connection.begin().await?;
-            apply_to_shadows(&mut transaction, projections, &batch).await?;
-            transaction.commit().await?;
+            let applied = workers
+                .iter_mut()
+                .zip(projections)
+                .map(|(worker, &projection)| load_batch(worker, projection, &batch));
+            futures::future::try_join_all(applied).await?;
             tracker.position = batch.last().map_or(tracker.position, Decoded::position);
             tracker.events += batch.len() as u64;
             tracker.head = tracker.head.max(tracker.position);
@@ -312,16 +347,33 @@ async fn load(
     result
 }
 
+/// One batch into one projection's shadow, in a transaction of its own.
+/// Committed without waiting for the disk: a crash loses the shadow, which
+/// a rebuild starts afresh anyway (the swap itself commits durably).
+async fn load_batch(
+    worker: &mut PgConnection,
+    projection: Projection,
+    batch: &[Decoded],
+) -> Result<(), ProjectionError> {
+    let mut transaction = worker.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *transaction)
+        .await?;
+    apply_to_shadows(&mut transaction, &[projection], batch).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
 async fn apply_to_shadows(
     connection: &mut PgConnection,
     projections: &[Projection],
     batch: &[Decoded],
 ) -> Result<(), ProjectionError> {
     for &projection in projections {
-        match projection
-            .apply(connection, &shadow(projection), batch)
-            .await
-        {
+        let t = Instant::now();
+        let r = projection.apply(connection, &shadow(projection), batch).await;
+        if std::env::var("DL_TIMING").is_ok() { eprintln!("{} {} {:?}", projection.name(), batch.len(), t.elapsed()); }
+        match r {
             Ok(()) => {}
             Err(ApplyError::Event { index, reason }) => {
                 return Err(ProjectionError::EventFailed {

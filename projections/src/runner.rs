@@ -106,7 +106,12 @@ impl Runner {
         self.active.store(true, Ordering::Relaxed);
         let result = self.follow(&mut connection).await;
         self.active.store(false, Ordering::Relaxed);
-        // Closing the connection releases the lock.
+        // Unlocked explicitly, so that a standby need not wait for this
+        // connection's backend to exit; closing it would release it too.
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .execute(&mut connection)
+            .await;
         let _ = connection.close().await;
         result
     }
