@@ -22,7 +22,7 @@ mod generator;
 use std::time::Instant;
 
 use anyhow::Context;
-use dropledger_eventstore::{locate_server, EventStore, READ_EVENTS_MAX, MIGRATOR};
+use dropledger_eventstore::{locate_server, EventStore, MIGRATOR, READ_EVENTS_MAX};
 use dropledger_projections::{rebuild, RebuildPhase};
 use generator::{Business, Versions};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -50,7 +50,10 @@ async fn main() -> anyhow::Result<()> {
     };
     let pool = database_with_log(&database, wanted, fresh).await?;
     let store = EventStore::new(pool.clone());
-    let head = store.wait_for_log(std::time::Duration::from_secs(30)).await?.head;
+    let head = store
+        .wait_for_log(std::time::Duration::from_secs(30))
+        .await?
+        .head;
 
     // The raw read rate of the same log.
     let bar = progress_bar(head, "raw read");
@@ -79,7 +82,10 @@ async fn main() -> anyhow::Result<()> {
             RebuildPhase::Swapping => "swapping",
             RebuildPhase::Done => "done",
         };
-        bar.set_message(format!("{phase}, {:.0} events/s", progress.events_per_second));
+        bar.set_message(format!(
+            "{phase}, {:.0} events/s",
+            progress.events_per_second
+        ));
     })
     .await?;
     bar.finish_and_clear();
@@ -90,7 +96,10 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     println!("rebuild phases: {}", phases.join(", "));
     println!();
-    println!("projections over {head} events ({})", if quick { "--quick" } else { "full" });
+    println!(
+        "projections over {head} events ({})",
+        if quick { "--quick" } else { "full" }
+    );
     println!();
     println!("| workload | events | seconds | events/s |");
     println!("|---|---:|---:|---:|");
@@ -118,7 +127,11 @@ async fn main() -> anyhow::Result<()> {
     println!();
     println!(
         "target: a full rebuild at >= {TARGET_EVENTS_PER_SECOND:.0} events/s: {}",
-        if report.events_per_second >= TARGET_EVENTS_PER_SECOND { "met" } else { "NOT met" }
+        if report.events_per_second >= TARGET_EVENTS_PER_SECOND {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
     Ok(())
 }
@@ -150,7 +163,10 @@ async fn database_with_log(database: &str, wanted: u64, fresh: bool) -> anyhow::
         if let Ok(pool) = connect().await {
             if MIGRATOR.run(&pool).await.is_ok() {
                 let store = EventStore::new(pool.clone());
-                let head = store.wait_for_log(std::time::Duration::from_secs(30)).await?.head;
+                let head = store
+                    .wait_for_log(std::time::Duration::from_secs(30))
+                    .await?
+                    .head;
                 if head >= wanted {
                     println!("reusing the log of {head} events in database {database}");
                     return Ok(pool);
@@ -167,7 +183,10 @@ async fn database_with_log(database: &str, wanted: u64, fresh: bool) -> anyhow::
         .execute(format!("CREATE DATABASE {database}").as_str())
         .await?;
     let pool = connect().await?;
-    MIGRATOR.run(&pool).await.context("migrating the bench database")?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .context("migrating the bench database")?;
     generate(&EventStore::new(pool.clone()), wanted).await?;
     Ok(pool)
 }
@@ -186,7 +205,8 @@ async fn generate(store: &EventStore, wanted: u64) -> anyhow::Result<()> {
         let (mut events, mut capital_events) = (0, 0);
         // A stream takes at most APPEND_EVENTS_MAX events per append; the
         // capital stream is the one that grows fastest.
-        while events < WAVE_EVENTS && capital_events < dropledger_eventstore::APPEND_EVENTS_MAX / 2 {
+        while events < WAVE_EVENTS && capital_events < dropledger_eventstore::APPEND_EVENTS_MAX / 2
+        {
             let fact = business.step();
             for (stream, stream_events) in &fact {
                 events += stream_events.len();

@@ -89,7 +89,7 @@ CREATE TABLE projection_ledger.ledger_hold (
 );
 
 -- Orders, sales, payouts and product listings. Each row keeps the columns
--- the API filters and pages by, and the whole read model as a JSON document.
+-- the API filters and pages by, and the whole read model as a JSON document (`json`: kept as written, nothing queries inside it).
 CREATE SCHEMA projection_commerce;
 
 CREATE TABLE projection_commerce.product (
@@ -97,7 +97,7 @@ CREATE TABLE projection_commerce.product (
     owner_id         uuid NOT NULL,
     status           text NOT NULL,
     created_position bigint NOT NULL,
-    document         jsonb NOT NULL,
+    document         json NOT NULL,
     CONSTRAINT product_pkey PRIMARY KEY (product_id)
 );
 CREATE INDEX product_page_idx ON projection_commerce.product (created_position);
@@ -109,7 +109,7 @@ CREATE TABLE projection_commerce.shop_order (
     buyer_id         uuid,
     status           text NOT NULL,
     created_position bigint NOT NULL,
-    document         jsonb NOT NULL,
+    document         json NOT NULL,
     CONSTRAINT shop_order_pkey PRIMARY KEY (order_id)
 );
 CREATE INDEX shop_order_page_idx ON projection_commerce.shop_order (created_position);
@@ -121,7 +121,7 @@ CREATE TABLE projection_commerce.sale (
     order_id         uuid NOT NULL,
     seller_id        uuid NOT NULL,
     created_position bigint NOT NULL,
-    document         jsonb NOT NULL,
+    document         json NOT NULL,
     CONSTRAINT sale_pkey PRIMARY KEY (sale_id)
 );
 CREATE INDEX sale_page_idx ON projection_commerce.sale (created_position);
@@ -134,7 +134,7 @@ CREATE TABLE projection_commerce.payout (
     payee_user_id    uuid,
     status           text NOT NULL,
     created_position bigint NOT NULL,
-    document         jsonb NOT NULL,
+    document         json NOT NULL,
     CONSTRAINT payout_pkey PRIMARY KEY (payout_id)
 );
 CREATE INDEX payout_page_idx ON projection_commerce.payout (created_position);

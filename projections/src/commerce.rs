@@ -425,9 +425,9 @@ async fn upsert<'a, T: Serialize + 'a>(
     // column and a status; the statement names only the ones it has.
     let columns = table_and_columns.matches(',').count() + 1;
     let select = match columns {
-        5 if table_and_columns.contains("status") => "$1, $2, $4, $5, $6::jsonb",
-        5 => "$1, $2, $3, $5, $6::jsonb",
-        _ => "$1, $2, $3, $4, $5, $6::jsonb",
+        5 if table_and_columns.contains("status") => "$1, $2, $4, $5, $6",
+        5 => "$1, $2, $3, $5, $6",
+        _ => "$1, $2, $3, $4, $5, $6",
     };
     let select = select
         .replace("$1", "k")
@@ -439,7 +439,7 @@ async fn upsert<'a, T: Serialize + 'a>(
     sqlx::query(&format!(
         "INSERT INTO {schema}.{table_and_columns} \
          SELECT {select} FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], \
-         $5::int8[], $6::text[]) AS r(k, a, b, s, p, d) \
+         $5::int8[], $6::json[]) AS r(k, a, b, s, p, d) \
          ON CONFLICT ({key}) DO UPDATE SET {update}, document = EXCLUDED.document"
     ))
     .bind(ids)

@@ -24,6 +24,9 @@ use crate::{Projection, ProjectionError};
 /// appended to, so nothing reads them while a rebuild writes.
 const INDEXED_AFTER_LOAD: [&str; 2] = ["ledger_line", "audit_record"];
 
+/// Memory each index build may sort in.
+const INDEX_BUILD_MEMORY_MB: u32 = 256;
+
 /// Batches read ahead of the writer.
 const READ_AHEAD_BATCHES: usize = 4;
 
@@ -179,13 +182,11 @@ async fn rebuild_locked(
     };
     load(store, &mut workers, projections, &mut tracker, progress).await?;
     progress(&tracker.report(RebuildPhase::Indexing));
-    {
-        let mut transaction = connection.begin().await?;
-        for &projection in projections {
-            index_shadow(&mut transaction, projection).await?;
-        }
-        transaction.commit().await?;
-    }
+    let indexed = workers
+        .iter_mut()
+        .zip(projections)
+        .map(|(worker, &projection)| index_shadow(worker, projection));
+    futures::future::try_join_all(indexed).await?;
     // Catch up what was appended while indexing, outside the swap's lock.
     load(store, &mut workers, projections, &mut tracker, progress).await?;
     for worker in workers {
@@ -268,10 +269,25 @@ async fn copy_keys(
 /// Gives the shadow tables the live tables' other indexes (and the
 /// append-only tables their keys), after the load.
 async fn index_shadow(
+    worker: &mut PgConnection,
+    projection: Projection,
+) -> Result<(), sqlx::Error> {
+    let mut transaction = worker.begin().await?;
+    index_tables(&mut transaction, projection).await?;
+    transaction.commit().await
+}
+
+async fn index_tables(
     connection: &mut PgConnection,
     projection: Projection,
 ) -> Result<(), sqlx::Error> {
     let (live, shadow) = (projection.schema(), shadow(projection));
+    // Sorting for an index build in memory rather than in temporary files.
+    sqlx::query(&format!(
+        "SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY_MB}MB'"
+    ))
+    .execute(&mut *connection)
+    .await?;
     for (table, _) in projection.tables() {
         if INDEXED_AFTER_LOAD.contains(table) {
             copy_keys(connection, projection, table).await?;
@@ -286,8 +302,7 @@ async fn index_shadow(
         .fetch_all(&mut *connection)
         .await?;
         for definition in indexes {
-            let definition =
-                definition.replace(&format!(" ON {live}."), &format!(" ON {shadow}."));
+            let definition = definition.replace(&format!(" ON {live}."), &format!(" ON {shadow}."));
             sqlx::query(&definition).execute(&mut *connection).await?;
         }
         sqlx::query(&format!("ANALYZE {shadow}.{table}"))
@@ -371,8 +386,12 @@ async fn apply_to_shadows(
 ) -> Result<(), ProjectionError> {
     for &projection in projections {
         let t = Instant::now();
-        let r = projection.apply(connection, &shadow(projection), batch).await;
-        if std::env::var("DL_TIMING").is_ok() { eprintln!("{} {} {:?}", projection.name(), batch.len(), t.elapsed()); }
+        let r = projection
+            .apply(connection, &shadow(projection), batch)
+            .await;
+        if std::env::var("DL_TIMING").is_ok() {
+            eprintln!("{} {} {:?}", projection.name(), batch.len(), t.elapsed());
+        }
         match r {
             Ok(()) => {}
             Err(ApplyError::Event { index, reason }) => {
