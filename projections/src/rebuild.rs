@@ -385,14 +385,17 @@ async fn apply_to_shadows(
     batch: &[Decoded],
 ) -> Result<(), ProjectionError> {
     for &projection in projections {
-        let t = Instant::now();
-        let r = projection
+        let started = Instant::now();
+        let applied = projection
             .apply(connection, &shadow(projection), batch)
             .await;
-        if std::env::var("DL_TIMING").is_ok() {
-            eprintln!("{} {} {:?}", projection.name(), batch.len(), t.elapsed());
-        }
-        match r {
+        tracing::debug!(
+            projection = projection.name(),
+            events = batch.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "batch applied to the shadow"
+        );
+        match applied {
             Ok(()) => {}
             Err(ApplyError::Event { index, reason }) => {
                 return Err(ProjectionError::EventFailed {
