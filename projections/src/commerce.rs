@@ -170,9 +170,15 @@ pub struct PayoutView {
     pub last_position: u64,
 }
 
-/// The documents a batch touches, keyed by id.
+/// Documents kept between batches by a rebuild (the only writer of its
+/// shadow tables), so that a batch reads back only what the cache lacks.
+/// Dropped whole when it grows past this many documents.
+const CACHE_DOCUMENTS_MAX: usize = 500_000;
+
+/// The documents a batch touches, keyed by id; as a rebuild's cache, every
+/// document written so far (until it is dropped for size).
 #[derive(Default)]
-struct Touched {
+pub(crate) struct Touched {
     products: HashMap<Uuid, ProductView>,
     orders: HashMap<Uuid, OrderView>,
     sales: HashMap<Uuid, SaleView>,
@@ -184,6 +190,7 @@ pub(crate) async fn apply(
     connection: &mut PgConnection,
     schema: &str,
     events: &[Decoded],
+    cache: Option<&mut Touched>,
 ) -> Result<(), ApplyError> {
     let (mut products, mut orders, mut sales, mut payouts) = (vec![], vec![], vec![], vec![]);
     for event in events {
@@ -196,12 +203,54 @@ pub(crate) async fn apply(
             Err(_) => break,
         }
     }
-    let mut touched = Touched {
-        products: load(connection, schema, "product", "product_id", &products).await?,
-        orders: load(connection, schema, "shop_order", "order_id", &orders).await?,
-        sales: load(connection, schema, "sale", "sale_id", &sales).await?,
-        payouts: load(connection, schema, "payout", "payout_id", &payouts).await?,
+    let mut local = Touched::default();
+    let touched = match cache {
+        Some(cache) => {
+            let size =
+                cache.products.len() + cache.orders.len() + cache.sales.len() + cache.payouts.len();
+            if size > CACHE_DOCUMENTS_MAX {
+                *cache = Touched::default();
+            }
+            cache
+        }
+        None => &mut local,
     };
+    load(
+        connection,
+        schema,
+        "product",
+        "product_id",
+        &products,
+        &mut touched.products,
+    )
+    .await?;
+    load(
+        connection,
+        schema,
+        "shop_order",
+        "order_id",
+        &orders,
+        &mut touched.orders,
+    )
+    .await?;
+    load(
+        connection,
+        schema,
+        "sale",
+        "sale_id",
+        &sales,
+        &mut touched.sales,
+    )
+    .await?;
+    load(
+        connection,
+        schema,
+        "payout",
+        "payout_id",
+        &payouts,
+        &mut touched.payouts,
+    )
+    .await?;
     let mut changed = Changed::default();
     for (index, event) in events.iter().enumerate() {
         let known = event.known.as_ref().map_err(|reason| ApplyError::Event {
@@ -230,7 +279,7 @@ pub(crate) async fn apply(
         };
         outcome.map_err(|reason| ApplyError::Event { index, reason })?;
     }
-    changed.write(connection, schema, &touched).await?;
+    changed.write(connection, schema, touched).await?;
     Ok(())
 }
 
@@ -363,22 +412,29 @@ fn json_name<T: Serialize>(value: &T) -> String {
         .unwrap_or_default()
 }
 
-/// Loads the documents of `ids` from `table`.
+/// Loads the documents of `ids` from `table` that `found` does not hold yet.
 async fn load<T: DeserializeOwned>(
     connection: &mut PgConnection,
     schema: &str,
     table: &str,
     key: &str,
     ids: &[Uuid],
-) -> Result<HashMap<Uuid, T>, ApplyError> {
-    let mut found = HashMap::new();
+    found: &mut HashMap<Uuid, T>,
+) -> Result<(), ApplyError> {
+    let mut ids: Vec<Uuid> = ids
+        .iter()
+        .copied()
+        .filter(|id| !found.contains_key(id))
+        .collect();
+    ids.sort();
+    ids.dedup();
     if ids.is_empty() {
-        return Ok(found);
+        return Ok(());
     }
     let rows = sqlx::query(&format!(
         "SELECT {key}, document::text FROM {schema}.{table} WHERE {key} = ANY($1)"
     ))
-    .bind(ids)
+    .bind(&ids)
     .fetch_all(&mut *connection)
     .await?;
     for row in rows {
@@ -390,7 +446,7 @@ async fn load<T: DeserializeOwned>(
         })?;
         found.insert(row.get(0), document);
     }
-    Ok(found)
+    Ok(())
 }
 
 /// Upserts rows of (first key column, optional second uuid column, status,

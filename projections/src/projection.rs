@@ -100,9 +100,21 @@ impl Projection {
         schema: &str,
         events: &[Decoded],
     ) -> Result<(), ApplyError> {
+        self.apply_cached(connection, schema, events, None).await
+    }
+
+    /// [`Projection::apply`] keeping documents in `cache` between batches:
+    /// only for a writer that no one else writes beside (a rebuild's shadow).
+    pub(crate) async fn apply_cached(
+        self,
+        connection: &mut PgConnection,
+        schema: &str,
+        events: &[Decoded],
+        cache: Option<&mut commerce::Touched>,
+    ) -> Result<(), ApplyError> {
         match self {
             Projection::Ledger => ledger::apply(connection, schema, events).await,
-            Projection::Commerce => commerce::apply(connection, schema, events).await,
+            Projection::Commerce => commerce::apply(connection, schema, events, cache).await,
             Projection::Audit => audit::apply(connection, schema, events).await,
         }
     }

@@ -16,6 +16,7 @@ use dropledger_eventstore::{EventStore, READ_EVENTS_MAX};
 use sqlx::{Connection, PgConnection, Row};
 use tokio::sync::mpsc;
 
+use crate::commerce::Touched;
 use crate::decode::{decode_all, Decoded};
 use crate::projection::ApplyError;
 use crate::{Projection, ProjectionError};
@@ -171,7 +172,10 @@ async fn rebuild_locked(
     // One connection per projection: their batches are applied side by side.
     let mut workers = Vec::with_capacity(projections.len());
     for _ in projections {
-        workers.push(store.pool().acquire().await?.detach());
+        workers.push(Worker {
+            connection: store.pool().acquire().await?.detach(),
+            cache: Touched::default(),
+        });
     }
     let head = store.log_status().await?.head;
     let mut tracker = Tracker {
@@ -185,12 +189,12 @@ async fn rebuild_locked(
     let indexed = workers
         .iter_mut()
         .zip(projections)
-        .map(|(worker, &projection)| index_shadow(worker, projection));
+        .map(|(worker, &projection)| index_shadow(&mut worker.connection, projection));
     futures::future::try_join_all(indexed).await?;
     // Catch up what was appended while indexing, outside the swap's lock.
     load(store, &mut workers, projections, &mut tracker, progress).await?;
     for worker in workers {
-        let _ = worker.close().await;
+        let _ = worker.connection.close().await;
     }
     progress(&tracker.report(RebuildPhase::Swapping));
     swap(store, connection, projections, &mut tracker).await?;
@@ -317,7 +321,7 @@ async fn index_tables(
 /// writing on a task of its own.
 async fn load(
     store: &EventStore,
-    workers: &mut [PgConnection],
+    workers: &mut [Worker],
     projections: &[Projection],
     tracker: &mut Tracker,
     progress: &mut (dyn FnMut(&RebuildProgress) + Send),
@@ -366,17 +370,47 @@ async fn load(
 /// Committed without waiting for the disk: a crash loses the shadow, which
 /// a rebuild starts afresh anyway (the swap itself commits durably).
 async fn load_batch(
-    worker: &mut PgConnection,
+    worker: &mut Worker,
     projection: Projection,
     batch: &[Decoded],
 ) -> Result<(), ProjectionError> {
-    let mut transaction = worker.begin().await?;
+    let mut transaction = worker.connection.begin().await?;
     sqlx::query("SET LOCAL synchronous_commit = off")
         .execute(&mut *transaction)
         .await?;
-    apply_to_shadows(&mut transaction, &[projection], batch).await?;
+    let applied = projection
+        .apply_cached(
+            &mut transaction,
+            &shadow(projection),
+            batch,
+            Some(&mut worker.cache),
+        )
+        .await;
+    event_failure(projection, batch, applied)?;
     transaction.commit().await?;
     Ok(())
+}
+
+/// A connection applying one projection's batches, with its documents.
+struct Worker {
+    connection: PgConnection,
+    cache: Touched,
+}
+
+fn event_failure(
+    projection: Projection,
+    batch: &[Decoded],
+    applied: Result<(), ApplyError>,
+) -> Result<(), ProjectionError> {
+    match applied {
+        Ok(()) => Ok(()),
+        Err(ApplyError::Event { index, reason }) => Err(ProjectionError::EventFailed {
+            projection: projection.name(),
+            position: batch[index].position(),
+            reason,
+        }),
+        Err(ApplyError::Database(error)) => Err(error.into()),
+    }
 }
 
 async fn apply_to_shadows(
