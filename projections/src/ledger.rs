@@ -51,9 +51,8 @@ struct Line {
     running: Totals,
 }
 
-/// A hold as the batch leaves it; `new` when placed in this batch.
+/// A hold as the batch leaves it.
 struct HoldRow {
-    new: bool,
     purpose: &'static str,
     order_id: Option<Uuid>,
     payout_id: Option<Uuid>,
@@ -130,10 +129,23 @@ fn purpose_columns(purpose: &HoldPurpose) -> (&'static str, Option<Uuid>, Option
 }
 
 /// Applies a batch to the ledger tables in `schema`.
+/// Balances and open holds kept between batches by a rebuild (the only
+/// writer of its shadow tables): a batch reads back only what this lacks.
+#[derive(Default)]
+pub(crate) struct LedgerCache {
+    balances: HashMap<AccountKey, (Totals, i64)>,
+    /// Open holds; a hold leaves when closed (it can never change again).
+    holds: HashMap<Uuid, HoldRow>,
+}
+
+/// Holds kept at most in a rebuild's cache; past it, the cache starts afresh.
+const CACHE_HOLDS_MAX: usize = 500_000;
+
 pub(crate) async fn apply(
     connection: &mut PgConnection,
     schema: &str,
     events: &[Decoded],
+    cache: Option<&mut LedgerCache>,
 ) -> Result<(), ApplyError> {
     // Which accounts and holds the batch touches, up to its first undecodable event.
     let mut effects = Vec::new();
@@ -166,8 +178,28 @@ pub(crate) async fn apply(
     accounts.sort();
     accounts.dedup();
 
-    let mut balances = load_balances(connection, schema, &accounts).await?;
-    let mut holds = load_holds(connection, schema, &hold_ids).await?;
+    let mut local = LedgerCache::default();
+    let state = match cache {
+        Some(cache) => {
+            if cache.holds.len() > CACHE_HOLDS_MAX {
+                *cache = LedgerCache::default();
+            }
+            cache
+        }
+        None => &mut local,
+    };
+    accounts.retain(|account| !state.balances.keys().any(|(a, _)| a == account));
+    hold_ids.retain(|id| !state.holds.contains_key(id));
+    hold_ids.sort();
+    hold_ids.dedup();
+    state
+        .balances
+        .extend(load_balances(connection, schema, &accounts).await?);
+    state
+        .holds
+        .extend(load_holds(connection, schema, &hold_ids).await?);
+    let (balances, holds) = (&mut state.balances, &mut state.holds);
+    let (mut placed, mut closed) = (Vec::new(), Vec::new());
     let mut lines: Vec<Line> = Vec::new();
     for (index, effect) in effects {
         let effect = effect.map_err(|reason| ApplyError::Event { index, reason })?;
@@ -185,11 +217,11 @@ pub(crate) async fn apply(
                     });
                 }
                 pend(&mut changes, hold, Decimal::ONE);
+                placed.push(id);
                 let (purpose, order_id, payout_id) = purpose_columns(purpose);
                 holds.insert(
                     id,
                     HoldRow {
-                        new: true,
                         purpose,
                         order_id,
                         payout_id,
@@ -215,6 +247,7 @@ pub(crate) async fn apply(
                 };
                 row.status = status;
                 row.closed_position = Some(position);
+                closed.push(id);
                 pend(&mut changes, hold, Decimal::NEGATIVE_ONE);
             }
         }
@@ -247,8 +280,12 @@ pub(crate) async fn apply(
         }
     }
     write_lines(connection, schema, &lines).await?;
-    write_balances(connection, schema, &balances).await?;
-    write_holds(connection, schema, &holds).await?;
+    write_balances(connection, schema, balances).await?;
+    write_holds(connection, schema, holds, &placed, &closed).await?;
+    // Closed holds never change again; only open ones are worth keeping.
+    for id in closed {
+        holds.remove(&id);
+    }
     Ok(())
 }
 
@@ -328,7 +365,6 @@ async fn load_holds(
         holds.insert(
             row.get(0),
             HoldRow {
-                new: false,
                 purpose: match purpose.as_str() {
                     "PURCHASE" => "PURCHASE",
                     "PAYOUT" => "PAYOUT",
@@ -435,8 +471,10 @@ async fn write_holds(
     connection: &mut PgConnection,
     schema: &str,
     holds: &HashMap<Uuid, HoldRow>,
+    placed: &[Uuid],
+    closed: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    let (new, old): (Vec<_>, Vec<_>) = holds.iter().partition(|(_, row)| row.new);
+    let new: Vec<_> = placed.iter().map(|id| (id, &holds[id])).collect();
     if !new.is_empty() {
         sqlx::query(&format!(
             "INSERT INTO {schema}.ledger_hold (hold_id, purpose, order_id, payout_id, \
@@ -477,9 +515,12 @@ async fn write_holds(
         .execute(&mut *connection)
         .await?;
     }
-    let closed: Vec<_> = old
+    // Holds placed in an earlier batch and closed in this one.
+    let placed: std::collections::HashSet<&Uuid> = placed.iter().collect();
+    let closed: Vec<_> = closed
         .iter()
-        .filter(|(_, r)| r.closed_position.is_some())
+        .filter(|id| !placed.contains(id))
+        .map(|id| (id, &holds[id]))
         .collect();
     if !closed.is_empty() {
         sqlx::query(&format!(

@@ -43,6 +43,6 @@ pub use query::ledger::{
     account_balances, balance_at, general_ledger, trial_balance, working_capital, AccountView,
     AsOf, BalanceView, GeneralLedgerLine, WorkingCapitalView,
 };
-pub use rebuild::{rebuild, RebuildPhase, RebuildProgress, RebuildReport};
+pub use rebuild::{rebuild, rebuild_in_batches, RebuildPhase, RebuildProgress, RebuildReport};
 pub use runner::{Runner, RunnerOptions, RUNNER_BATCH_EVENTS_MAX};
 pub use status::{projection_status, ProjectionState, ProjectionStatus};

@@ -16,6 +16,13 @@ pub enum Projection {
     Audit,
 }
 
+/// What a rebuild keeps between batches of one projection.
+#[derive(Default)]
+pub(crate) struct Cache {
+    ledger: ledger::LedgerCache,
+    commerce: commerce::Touched,
+}
+
 /// Why a batch could not be applied.
 #[derive(Debug)]
 pub(crate) enum ApplyError {
@@ -110,11 +117,17 @@ impl Projection {
         connection: &mut PgConnection,
         schema: &str,
         events: &[Decoded],
-        cache: Option<&mut commerce::Touched>,
+        cache: Option<&mut Cache>,
     ) -> Result<(), ApplyError> {
         match self {
-            Projection::Ledger => ledger::apply(connection, schema, events).await,
-            Projection::Commerce => commerce::apply(connection, schema, events, cache).await,
+            Projection::Ledger => {
+                let cache = cache.map(|cache| &mut cache.ledger);
+                ledger::apply(connection, schema, events, cache).await
+            }
+            Projection::Commerce => {
+                let cache = cache.map(|cache| &mut cache.commerce);
+                commerce::apply(connection, schema, events, cache).await
+            }
             Projection::Audit => audit::apply(connection, schema, events).await,
         }
     }

@@ -16,9 +16,8 @@ use dropledger_eventstore::{EventStore, READ_EVENTS_MAX};
 use sqlx::{Connection, PgConnection, Row};
 use tokio::sync::mpsc;
 
-use crate::commerce::Touched;
 use crate::decode::{decode_all, Decoded};
-use crate::projection::ApplyError;
+use crate::projection::{ApplyError, Cache};
 use crate::{Projection, ProjectionError};
 
 /// Tables filled without indexes and indexed after the load: they are only
@@ -102,6 +101,19 @@ pub async fn rebuild(
     projection: Option<&str>,
     progress: &mut (dyn FnMut(&RebuildProgress) + Send),
 ) -> Result<RebuildReport, ProjectionError> {
+    rebuild_in_batches(store, projection, READ_EVENTS_MAX, progress).await
+}
+
+/// [`rebuild`] reading and applying at most `batch_events_max` events per
+/// batch (capped at the store's read limit); smaller batches report progress
+/// more often and use less memory.
+pub async fn rebuild_in_batches(
+    store: &EventStore,
+    projection: Option<&str>,
+    batch_events_max: usize,
+    progress: &mut (dyn FnMut(&RebuildProgress) + Send),
+) -> Result<RebuildReport, ProjectionError> {
+    let batch_events_max = batch_events_max.clamp(1, READ_EVENTS_MAX);
     let projections: Vec<Projection> = match projection {
         None => Projection::ALL.to_vec(),
         Some(name) => vec![Projection::named(name)
@@ -116,7 +128,14 @@ pub async fn rebuild(
     if !locked {
         return Err(ProjectionError::RebuildInProgress);
     }
-    let result = rebuild_locked(store, &mut connection, &projections, started, progress).await;
+    let result = rebuild_locked(
+        store,
+        &mut connection,
+        &projections,
+        (started, batch_events_max),
+        progress,
+    )
+    .await;
     // Unlocked explicitly: a closed connection's lock outlives it until its
     // backend has exited, and the next rebuild may come sooner.
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
@@ -129,6 +148,7 @@ pub async fn rebuild(
 
 struct Tracker {
     started: Instant,
+    batch_events_max: usize,
     head: u64,
     position: u64,
     events: u64,
@@ -159,7 +179,7 @@ async fn rebuild_locked(
     store: &EventStore,
     connection: &mut PgConnection,
     projections: &[Projection],
-    started: Instant,
+    (started, batch_events_max): (Instant, usize),
     progress: &mut (dyn FnMut(&RebuildProgress) + Send),
 ) -> Result<RebuildReport, ProjectionError> {
     {
@@ -174,12 +194,13 @@ async fn rebuild_locked(
     for _ in projections {
         workers.push(Worker {
             connection: store.pool().acquire().await?.detach(),
-            cache: Touched::default(),
+            cache: Cache::default(),
         });
     }
     let head = store.log_status().await?.head;
     let mut tracker = Tracker {
         started,
+        batch_events_max,
         head,
         position: 0,
         events: 0,
@@ -330,9 +351,10 @@ async fn load(
         mpsc::channel::<Result<Vec<Decoded>, ProjectionError>>(READ_AHEAD_BATCHES);
     let reader_store = store.clone();
     let mut position = tracker.position;
+    let batch_events_max = tracker.batch_events_max;
     let reader = tokio::spawn(async move {
         loop {
-            let batch = match reader_store.read_all(position, READ_EVENTS_MAX).await {
+            let batch = match reader_store.read_all(position, batch_events_max).await {
                 Ok(events) if events.is_empty() => return,
                 Ok(events) => {
                     position = events.last().map_or(position, |e| e.position);
@@ -394,7 +416,7 @@ async fn load_batch(
 /// A connection applying one projection's batches, with its documents.
 struct Worker {
     connection: PgConnection,
-    cache: Touched,
+    cache: Cache,
 }
 
 fn event_failure(
@@ -461,7 +483,9 @@ async fn swap(
     .fetch_all(&mut *transaction)
     .await?;
     for _ in 0..SWAP_CATCH_UP_ROUNDS_MAX {
-        let events = store.read_all(tracker.position, READ_EVENTS_MAX).await?;
+        let events = store
+            .read_all(tracker.position, tracker.batch_events_max)
+            .await?;
         if events.is_empty() {
             break;
         }

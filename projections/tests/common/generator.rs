@@ -112,6 +112,12 @@ impl Business {
         (stream, new_events(&mut self.rng, events, metadata))
     }
 
+    /// Working capital after `events` (moved, not cloned: it holds every open hold).
+    fn replay_capital(&mut self, events: &[CapitalEvent]) {
+        let capital = std::mem::replace(&mut self.capital, WorkingCapital::new(Currency::Usd));
+        self.capital = capital.replay(events);
+    }
+
     /// The platform's configuration, its users, published products and a
     /// first capital contribution.
     pub fn setup(&mut self) -> Vec<Fact> {
@@ -196,7 +202,7 @@ impl Business {
                 effective_at: at,
             })
             .unwrap();
-        self.capital = self.capital.clone().replay(&events);
+        self.replay_capital(&events);
         let correlation = self.id();
         let metadata = self.metadata(correlation, "system:owner");
         vec![self.fact("capital-USD".into(), &events, &metadata)]
@@ -212,9 +218,13 @@ impl Business {
             let new_order = self.orders.len() < self.in_flight_orders && self.rng.gen_bool(0.3);
             let fact = if new_order || (self.orders.is_empty() && self.payouts.is_empty()) {
                 Some(self.create_order())
-            } else if !self.payouts.is_empty()
-                && (self.orders.is_empty() || self.rng.gen_bool(0.35))
+            } else if self
+                .rng
+                .gen_range(0..self.orders.len() + self.payouts.len())
+                >= self.orders.len()
             {
+                // Orders and payouts advance in proportion to how many wait,
+                // so that neither piles up.
                 let index = self.rng.gen_range(0..self.payouts.len());
                 self.advance_payout(index)
             } else if !self.orders.is_empty() {
@@ -265,7 +275,7 @@ impl Business {
         }
         let flight = &mut self.orders[index];
         flight.order = flight.order.clone().replay(&decision.order);
-        self.capital = self.capital.clone().replay(&decision.capital);
+        self.replay_capital(&decision.capital);
         fact
     }
 
@@ -313,7 +323,7 @@ impl Business {
                             effective_at: at,
                         })
                         .ok()?;
-                    self.capital = self.capital.clone().replay(&events);
+                    self.replay_capital(&events);
                     let correlation = self.orders[index].correlation;
                     let metadata = self.metadata(correlation, "system:paypal-webhook");
                     return Some(vec![self.fact("capital-USD".into(), &events, &metadata)]);
@@ -409,7 +419,7 @@ impl Business {
         }
         let payout = &mut self.payouts[index].0;
         *payout = payout.clone().replay(&decision.payout);
-        self.capital = self.capital.clone().replay(&decision.capital);
+        self.replay_capital(&decision.capital);
         fact
     }
 
