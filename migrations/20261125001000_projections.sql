@@ -4,7 +4,10 @@
 -- projection keeps its tables in a schema of its own, so that a rebuild can
 -- fill a shadow schema while readers keep reading this one, and swap the
 -- two with a rename in one short transaction (see projections/src/rebuild.rs).
--- Money is `numeric` (exact), never float; currencies are ISO codes.
+-- Money is `numeric` (exact), never float; currencies are ISO codes. Text
+-- keys (account codes, currencies, stream ids, actors) use the "C"
+-- collation: byte order is all they need, and it sorts several times faster
+-- than a locale when a rebuild builds their indexes.
 
 -- One row per projection: how far it has applied the log, and whether it
 -- stopped on an event it could not apply. A runner moves `position` in the
@@ -31,8 +34,8 @@ CREATE SCHEMA projection_ledger;
 
 -- Current posted and pending debits and credits of one account in one currency.
 CREATE TABLE projection_ledger.account_balance (
-    account         text NOT NULL,
-    currency        text NOT NULL,
+    account         text COLLATE "C" NOT NULL,
+    currency        text COLLATE "C" NOT NULL,
     debits_posted   numeric NOT NULL,
     credits_posted  numeric NOT NULL,
     debits_pending  numeric NOT NULL,
@@ -46,8 +49,8 @@ CREATE TABLE projection_ledger.account_balance (
 -- totals after it, in log order. A balance as of a position is then the
 -- last line at or before it: one index probe, not a replay.
 CREATE TABLE projection_ledger.ledger_line (
-    account          text NOT NULL,
-    currency         text NOT NULL,
+    account          text COLLATE "C" NOT NULL,
+    currency         text COLLATE "C" NOT NULL,
     position         bigint NOT NULL,
     event_type       text NOT NULL,
     -- The journal entry posted, if any; the hold placed or released, if any.
@@ -147,12 +150,12 @@ CREATE SCHEMA projection_audit;
 CREATE TABLE projection_audit.audit_record (
     position       bigint NOT NULL,
     event_id       uuid NOT NULL,
-    stream_id      text NOT NULL,
+    stream_id      text COLLATE "C" NOT NULL,
     stream_version bigint NOT NULL,
     event_type     text NOT NULL,
     correlation_id uuid NOT NULL,
     causation_id   uuid,
-    actor          text NOT NULL,
+    actor          text COLLATE "C" NOT NULL,
     command_id     uuid,
     recorded_at    timestamptz NOT NULL,
     CONSTRAINT audit_record_pkey PRIMARY KEY (position)
@@ -160,4 +163,6 @@ CREATE TABLE projection_audit.audit_record (
 CREATE INDEX audit_record_stream_idx ON projection_audit.audit_record (stream_id, position);
 CREATE INDEX audit_record_correlation_idx ON projection_audit.audit_record (correlation_id, position);
 CREATE INDEX audit_record_actor_idx ON projection_audit.audit_record (actor, position);
-CREATE INDEX audit_record_recorded_idx ON projection_audit.audit_record (recorded_at, position);
+-- Rows arrive in recorded order (nearly: recorded_at is the writing
+-- transaction's start), so a block-range index finds a time range cheaply.
+CREATE INDEX audit_record_recorded_idx ON projection_audit.audit_record USING brin (recorded_at);

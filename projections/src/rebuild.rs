@@ -10,11 +10,13 @@
 //! checkpoints: readers see the old model or the new one, never half of one.
 //! The old schema is dropped afterwards, once its last reader is done.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dropledger_eventstore::{EventStore, READ_EVENTS_MAX};
 use sqlx::{Connection, PgConnection, Row};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::decode::{decode_all, Decoded};
 use crate::projection::{ApplyError, Cache};
@@ -252,8 +254,11 @@ async fn create_shadow(
         .execute(&mut *connection)
         .await?;
     for (table, _) in projection.tables() {
+        // Unlogged while loading: no write-ahead log for rows that a crash
+        // would make us rebuild anyway; logged (in one bulk rewrite) before
+        // the indexes are built and the tables are swapped in.
         sqlx::query(&format!(
-            "CREATE TABLE {shadow}.{table} \
+            "CREATE UNLOGGED TABLE {shadow}.{table} \
              (LIKE {live}.{table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
         ))
         .execute(&mut *connection)
@@ -314,6 +319,9 @@ async fn index_tables(
     .execute(&mut *connection)
     .await?;
     for (table, _) in projection.tables() {
+        sqlx::query(&format!("ALTER TABLE {shadow}.{table} SET LOGGED"))
+            .execute(&mut *connection)
+            .await?;
         if INDEXED_AFTER_LOAD.contains(table) {
             copy_keys(connection, projection, table).await?;
         }
@@ -342,13 +350,15 @@ async fn index_tables(
 /// writing on a task of its own.
 async fn load(
     store: &EventStore,
-    workers: &mut [Worker],
+    workers: &mut Vec<Worker>,
     projections: &[Projection],
     tracker: &mut Tracker,
     progress: &mut (dyn FnMut(&RebuildProgress) + Send),
 ) -> Result<(), ProjectionError> {
+    // Batches are decoded on blocking threads while the next ones are read,
+    // and handed to the writers in log order.
     let (sender, mut receiver) =
-        mpsc::channel::<Result<Vec<Decoded>, ProjectionError>>(READ_AHEAD_BATCHES);
+        mpsc::channel::<Result<JoinHandle<Vec<Decoded>>, ProjectionError>>(READ_AHEAD_BATCHES);
     let reader_store = store.clone();
     let mut position = tracker.position;
     let batch_events_max = tracker.batch_events_max;
@@ -358,7 +368,7 @@ async fn load(
                 Ok(events) if events.is_empty() => return,
                 Ok(events) => {
                     position = events.last().map_or(position, |e| e.position);
-                    Ok(decode_all(events))
+                    Ok(tokio::task::spawn_blocking(move || decode_all(events)))
                 }
                 Err(error) => Err(error.into()),
             };
@@ -369,13 +379,28 @@ async fn load(
         }
     });
     let result = async {
-        while let Some(batch) = receiver.recv().await {
-            let batch = batch?;
-            let applied = workers
-                .iter_mut()
+        while let Some(decoding) = receiver.recv().await {
+            let batch = Arc::new(joined(decoding?.await));
+            // Each projection's writer on a task of its own, so that their
+            // client-side work runs on every core.
+            let tasks: Vec<_> = workers
+                .drain(..)
                 .zip(projections)
-                .map(|(worker, &projection)| load_batch(worker, projection, &batch));
-            futures::future::try_join_all(applied).await?;
+                .map(|(mut worker, &projection)| {
+                    let batch = Arc::clone(&batch);
+                    tokio::spawn(async move {
+                        let applied = load_batch(&mut worker, projection, &batch).await;
+                        (worker, applied)
+                    })
+                })
+                .collect();
+            let mut outcome = Ok(());
+            for task in tasks {
+                let (worker, applied) = joined(task.await);
+                workers.push(worker);
+                outcome = outcome.and(applied);
+            }
+            outcome?;
             tracker.position = batch.last().map_or(tracker.position, Decoded::position);
             tracker.events += batch.len() as u64;
             tracker.head = tracker.head.max(tracker.position);
@@ -386,6 +411,14 @@ async fn load(
     .await;
     reader.abort();
     result
+}
+
+/// The value of a finished task; a task that panicked panics here too.
+fn joined<T>(result: Result<T, tokio::task::JoinError>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
 }
 
 /// One batch into one projection's shadow, in a transaction of its own.
