@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
+use crate::copy::CopyRows;
 use crate::decode::{Decoded, Known};
 use crate::projection::ApplyError;
 
@@ -395,44 +396,40 @@ async fn write_lines(
     schema: &str,
     lines: &[Line],
 ) -> Result<(), sqlx::Error> {
-    if lines.is_empty() {
-        return Ok(());
+    let mut rows = CopyRows::new();
+    for line in lines {
+        rows.text(&line.key.0);
+        rows.text(line.key.1);
+        rows.plain(line.position);
+        rows.text(&line.event_type);
+        rows.optional(line.entry_id);
+        rows.optional(line.hold_id);
+        rows.time(line.effective_at);
+        rows.time(line.recorded_at);
+        for amount in [
+            line.change.debits_posted,
+            line.change.credits_posted,
+            line.change.debits_pending,
+            line.change.credits_pending,
+            line.running.debits_posted,
+            line.running.credits_posted,
+            line.running.debits_pending,
+            line.running.credits_pending,
+        ] {
+            rows.plain(amount);
+        }
+        rows.end_row();
     }
-    let column = |f: fn(&Line) -> Decimal| lines.iter().map(f).collect::<Vec<_>>();
-    sqlx::query(&format!(
-        "INSERT INTO {schema}.ledger_line (account, currency, position, event_type, entry_id, \
-         hold_id, effective_at, recorded_at, debit_posted, credit_posted, debit_pending, \
-         credit_pending, running_debits_posted, running_credits_posted, running_debits_pending, \
-         running_credits_pending) \
-         SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::uuid[], \
-         $6::uuid[], $7::timestamptz[], $8::timestamptz[], $9::numeric[], $10::numeric[], \
-         $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[], $15::numeric[], \
-         $16::numeric[])"
-    ))
-    .bind(lines.iter().map(|l| l.key.0.as_str()).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.key.1).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.position).collect::<Vec<_>>())
-    .bind(
-        lines
-            .iter()
-            .map(|l| l.event_type.as_str())
-            .collect::<Vec<_>>(),
+    rows.copy_into(
+        connection,
+        &format!(
+            "{schema}.ledger_line (account, currency, position, event_type, entry_id, hold_id, \
+             effective_at, recorded_at, debit_posted, credit_posted, debit_pending, \
+             credit_pending, running_debits_posted, running_credits_posted, \
+             running_debits_pending, running_credits_pending)"
+        ),
     )
-    .bind(lines.iter().map(|l| l.entry_id).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.hold_id).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.effective_at).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.recorded_at).collect::<Vec<_>>())
-    .bind(column(|l| l.change.debits_posted))
-    .bind(column(|l| l.change.credits_posted))
-    .bind(column(|l| l.change.debits_pending))
-    .bind(column(|l| l.change.credits_pending))
-    .bind(column(|l| l.running.debits_posted))
-    .bind(column(|l| l.running.credits_posted))
-    .bind(column(|l| l.running.debits_pending))
-    .bind(column(|l| l.running.credits_pending))
-    .execute(connection)
-    .await?;
-    Ok(())
+    .await
 }
 
 async fn write_balances(

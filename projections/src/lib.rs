@@ -21,6 +21,7 @@
 
 mod audit;
 mod commerce;
+mod copy;
 mod decode;
 mod error;
 mod ledger;

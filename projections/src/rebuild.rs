@@ -254,11 +254,8 @@ async fn create_shadow(
         .execute(&mut *connection)
         .await?;
     for (table, _) in projection.tables() {
-        // Unlogged while loading: no write-ahead log for rows that a crash
-        // would make us rebuild anyway; logged (in one bulk rewrite) before
-        // the indexes are built and the tables are swapped in.
         sqlx::query(&format!(
-            "CREATE UNLOGGED TABLE {shadow}.{table} \
+            "CREATE TABLE {shadow}.{table} \
              (LIKE {live}.{table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
         ))
         .execute(&mut *connection)
@@ -319,9 +316,6 @@ async fn index_tables(
     .execute(&mut *connection)
     .await?;
     for (table, _) in projection.tables() {
-        sqlx::query(&format!("ALTER TABLE {shadow}.{table} SET LOGGED"))
-            .execute(&mut *connection)
-            .await?;
         if INDEXED_AFTER_LOAD.contains(table) {
             copy_keys(connection, projection, table).await?;
         }

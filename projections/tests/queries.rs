@@ -171,3 +171,35 @@ async fn pages_walk_every_row_once_in_creation_order_and_filters_narrow_them() {
         task.abort();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_keeps_metadata_with_tabs_backslashes_and_newlines_exactly() {
+    let (database, store) = database().await;
+    let actor = "system:odd\tactor\\with\nbreaks\r";
+    store
+        .append(
+            "integration-webhook-1",
+            dropledger_eventstore::ExpectedVersion::Any,
+            &[dropledger_eventstore::NewEvent::new(
+                "WebhookReceived",
+                serde_json::json!({"type": "WebhookReceived"}),
+                dropledger_eventstore::Metadata::new(actor),
+            )],
+        )
+        .await
+        .unwrap();
+    let head = head(&store).await;
+    let (_runner, task) = spawn(&store, Projection::Audit, 10);
+    wait_until_applied(&store, &[Projection::Audit], head).await;
+    task.abort();
+    let filter = AuditFilter {
+        actor: Some(actor.to_owned()),
+        ..AuditFilter::default()
+    };
+    let page = audit_trail(database.pool(), &filter, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(page.edges.len(), 1);
+    assert_eq!(page.edges[0].1.actor, actor);
+    assert_eq!(page.edges[0].1.stream_id, "integration-webhook-1");
+}
