@@ -1,0 +1,540 @@
+//! The ledger projection: balances per account and currency, one line per
+//! (event, account) with running balances, and the holds.
+//!
+//! Events carry their postings, so nothing here knows a business rule: the
+//! ledger effect of each event is summed. A batch loads the balances and
+//! holds it touches, applies its events in memory — refusing, like the
+//! domain's `Balances`, a hold posted or voided that is not open — and writes
+//! everything back with one multi-row statement per table.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use dropledger_domain::{CapitalEvent, Hold, HoldPurpose, JournalEntry, Payee, SaleEvent, Side};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::copy::CopyRows;
+use crate::decode::{Decoded, Known};
+use crate::projection::ApplyError;
+
+/// Posted and pending debits and credits: the four totals of an account.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Totals {
+    pub(crate) debits_posted: Decimal,
+    pub(crate) credits_posted: Decimal,
+    pub(crate) debits_pending: Decimal,
+    pub(crate) credits_pending: Decimal,
+}
+
+impl Totals {
+    fn add(&mut self, other: &Totals) {
+        self.debits_posted += other.debits_posted;
+        self.credits_posted += other.credits_posted;
+        self.debits_pending += other.debits_pending;
+        self.credits_pending += other.credits_pending;
+    }
+}
+
+type AccountKey = (String, &'static str);
+
+/// One event's change to one account.
+struct Line {
+    key: AccountKey,
+    position: i64,
+    event_type: String,
+    entry_id: Option<Uuid>,
+    hold_id: Option<Uuid>,
+    effective_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+    change: Totals,
+    running: Totals,
+}
+
+/// A hold as the batch leaves it.
+struct HoldRow {
+    purpose: &'static str,
+    order_id: Option<Uuid>,
+    payout_id: Option<Uuid>,
+    debit: String,
+    credit: String,
+    amount: Decimal,
+    currency: &'static str,
+    placed_at: DateTime<Utc>,
+    status: &'static str,
+    placed_position: i64,
+    closed_position: Option<i64>,
+}
+
+/// What one event does to the books, before it is checked against the holds.
+enum HoldChange<'a> {
+    None,
+    Place(&'a HoldPurpose, &'a Hold),
+    Close(&'a Hold, &'static str),
+}
+
+struct Effect<'a> {
+    entry: Option<&'a JournalEntry>,
+    hold: HoldChange<'a>,
+    effective_at: DateTime<Utc>,
+}
+
+fn effect_of(known: &Known) -> Option<Effect<'_>> {
+    match known {
+        Known::Capital(event) => Some(match event {
+            CapitalEvent::CapitalContributed { entry, .. }
+            | CapitalEvent::PaymentReceived { entry, .. }
+            | CapitalEvent::CaptureCompleted { entry, .. }
+            | CapitalEvent::PaymentRefunded { entry, .. } => Effect {
+                entry: Some(entry),
+                hold: HoldChange::None,
+                effective_at: entry.effective_at(),
+            },
+            CapitalEvent::HoldPlaced { purpose, hold } => Effect {
+                entry: None,
+                hold: HoldChange::Place(purpose, hold),
+                effective_at: hold.placed_at(),
+            },
+            CapitalEvent::HoldPosted { hold, entry, .. } => Effect {
+                entry: Some(entry),
+                hold: HoldChange::Close(hold, "POSTED"),
+                effective_at: entry.effective_at(),
+            },
+            CapitalEvent::HoldVoided {
+                hold, voided_at, ..
+            } => Effect {
+                entry: None,
+                hold: HoldChange::Close(hold, "VOIDED"),
+                effective_at: *voided_at,
+            },
+        }),
+        Known::Sale(_, SaleEvent::SaleRecorded { entry, .. }) => Some(Effect {
+            entry: Some(entry),
+            hold: HoldChange::None,
+            effective_at: entry.effective_at(),
+        }),
+        _ => None,
+    }
+}
+
+fn purpose_columns(purpose: &HoldPurpose) -> (&'static str, Option<Uuid>, Option<Uuid>) {
+    match purpose {
+        HoldPurpose::Purchase { order_id } => ("PURCHASE", Some(order_id.as_uuid()), None),
+        HoldPurpose::Payout { payout_id, payee } => {
+            let _: &Payee = payee;
+            ("PAYOUT", None, Some(payout_id.as_uuid()))
+        }
+        HoldPurpose::PayoutFee { payout_id } => ("PAYOUT_FEE", None, Some(payout_id.as_uuid())),
+    }
+}
+
+/// Applies a batch to the ledger tables in `schema`.
+/// Balances and open holds kept between batches by a rebuild (the only
+/// writer of its shadow tables): a batch reads back only what this lacks.
+#[derive(Default)]
+pub(crate) struct LedgerCache {
+    balances: HashMap<AccountKey, (Totals, i64)>,
+    /// Open holds; a hold leaves when closed (it can never change again).
+    holds: HashMap<Uuid, HoldRow>,
+}
+
+/// Holds kept at most in a rebuild's cache; past it, the cache starts afresh.
+const CACHE_HOLDS_MAX: usize = 500_000;
+
+pub(crate) async fn apply(
+    connection: &mut PgConnection,
+    schema: &str,
+    events: &[Decoded],
+    cache: Option<&mut LedgerCache>,
+) -> Result<(), ApplyError> {
+    // Which accounts and holds the batch touches, up to its first undecodable event.
+    let mut effects = Vec::new();
+    let mut accounts: Vec<String> = Vec::new();
+    let mut hold_ids: Vec<Uuid> = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        let known = match &event.known {
+            Ok(known) => known,
+            Err(reason) => {
+                effects.push((index, Err(reason.clone())));
+                break;
+            }
+        };
+        let Some(effect) = effect_of(known) else {
+            continue;
+        };
+        if let Some(entry) = effect.entry {
+            accounts.extend(entry.postings().iter().map(|p| p.account().code()));
+        }
+        match &effect.hold {
+            HoldChange::Place(_, hold) | HoldChange::Close(hold, _) => {
+                accounts.push(hold.debit().code());
+                accounts.push(hold.credit().code());
+                hold_ids.push(hold.id().as_uuid());
+            }
+            HoldChange::None => {}
+        }
+        effects.push((index, Ok(effect)));
+    }
+    accounts.sort();
+    accounts.dedup();
+
+    let mut local = LedgerCache::default();
+    let state = match cache {
+        Some(cache) => {
+            if cache.holds.len() > CACHE_HOLDS_MAX {
+                *cache = LedgerCache::default();
+            }
+            cache
+        }
+        None => &mut local,
+    };
+    accounts.retain(|account| !state.balances.keys().any(|(a, _)| a == account));
+    hold_ids.retain(|id| !state.holds.contains_key(id));
+    hold_ids.sort();
+    hold_ids.dedup();
+    state
+        .balances
+        .extend(load_balances(connection, schema, &accounts).await?);
+    state
+        .holds
+        .extend(load_holds(connection, schema, &hold_ids).await?);
+    let (balances, holds) = (&mut state.balances, &mut state.holds);
+    let (mut placed, mut closed) = (Vec::new(), Vec::new());
+    let mut lines: Vec<Line> = Vec::new();
+    for (index, effect) in effects {
+        let effect = effect.map_err(|reason| ApplyError::Event { index, reason })?;
+        let event = &events[index];
+        let position = event.position() as i64;
+        let mut changes: BTreeMap<AccountKey, (Totals, Option<Uuid>)> = BTreeMap::new();
+        match effect.hold {
+            HoldChange::None => {}
+            HoldChange::Place(purpose, hold) => {
+                let id = hold.id().as_uuid();
+                if holds.contains_key(&id) {
+                    return Err(ApplyError::Event {
+                        index,
+                        reason: format!("hold {id} is placed twice"),
+                    });
+                }
+                pend(&mut changes, hold, Decimal::ONE);
+                placed.push(id);
+                let (purpose, order_id, payout_id) = purpose_columns(purpose);
+                holds.insert(
+                    id,
+                    HoldRow {
+                        purpose,
+                        order_id,
+                        payout_id,
+                        debit: hold.debit().code(),
+                        credit: hold.credit().code(),
+                        amount: hold.amount().amount(),
+                        currency: hold.amount().currency().code(),
+                        placed_at: hold.placed_at(),
+                        status: "OPEN",
+                        placed_position: position,
+                        closed_position: None,
+                    },
+                );
+            }
+            HoldChange::Close(hold, status) => {
+                let id = hold.id().as_uuid();
+                let open = holds.get_mut(&id).filter(|row| row.status == "OPEN");
+                let Some(row) = open else {
+                    return Err(ApplyError::Event {
+                        index,
+                        reason: format!("hold {id} is {} but not open", status.to_lowercase()),
+                    });
+                };
+                row.status = status;
+                row.closed_position = Some(position);
+                closed.push(id);
+                pend(&mut changes, hold, Decimal::NEGATIVE_ONE);
+            }
+        }
+        if let Some(entry) = effect.entry {
+            for posting in entry.postings() {
+                let key = (posting.account().code(), posting.amount().currency().code());
+                let change = changes.entry(key).or_default();
+                match posting.side() {
+                    Side::Debit => change.0.debits_posted += posting.amount().amount(),
+                    Side::Credit => change.0.credits_posted += posting.amount().amount(),
+                }
+            }
+        }
+        let entry_id = effect.entry.map(|entry| entry.id().as_uuid());
+        for (key, (change, hold_id)) in changes {
+            let running = balances.entry(key.clone()).or_default();
+            running.0.add(&change);
+            running.1 = position;
+            lines.push(Line {
+                key,
+                position,
+                event_type: event.recorded().event_type.clone(),
+                entry_id,
+                hold_id,
+                effective_at: effect.effective_at,
+                recorded_at: event.recorded().recorded_at,
+                change,
+                running: running.0,
+            });
+        }
+    }
+    write_lines(connection, schema, &lines).await?;
+    write_balances(connection, schema, balances).await?;
+    write_holds(connection, schema, holds, &placed, &closed).await?;
+    // Closed holds never change again; only open ones are worth keeping.
+    for id in closed {
+        holds.remove(&id);
+    }
+    Ok(())
+}
+
+/// Adds (sign 1) or removes (sign −1) a hold's pending amounts.
+fn pend(changes: &mut BTreeMap<AccountKey, (Totals, Option<Uuid>)>, hold: &Hold, sign: Decimal) {
+    let currency = hold.amount().currency().code();
+    let amount = hold.amount().amount() * sign;
+    let debit = changes.entry((hold.debit().code(), currency)).or_default();
+    debit.0.debits_pending += amount;
+    debit.1 = Some(hold.id().as_uuid());
+    let credit = changes.entry((hold.credit().code(), currency)).or_default();
+    credit.0.credits_pending += amount;
+    credit.1 = Some(hold.id().as_uuid());
+}
+
+fn currency_code(code: &str) -> &'static str {
+    dropledger_domain::Currency::parse(code)
+        .map(|currency| currency.code())
+        .unwrap_or("???")
+}
+
+async fn load_balances(
+    connection: &mut PgConnection,
+    schema: &str,
+    accounts: &[String],
+) -> Result<HashMap<AccountKey, (Totals, i64)>, sqlx::Error> {
+    let mut balances = HashMap::new();
+    if accounts.is_empty() {
+        return Ok(balances);
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT account, currency, debits_posted, credits_posted, debits_pending, \
+         credits_pending, last_position FROM {schema}.account_balance WHERE account = ANY($1)"
+    ))
+    .bind(accounts)
+    .fetch_all(&mut *connection)
+    .await?;
+    for row in rows {
+        let currency: String = row.get(1);
+        balances.insert(
+            (row.get(0), currency_code(&currency)),
+            (
+                Totals {
+                    debits_posted: row.get(2),
+                    credits_posted: row.get(3),
+                    debits_pending: row.get(4),
+                    credits_pending: row.get(5),
+                },
+                row.get(6),
+            ),
+        );
+    }
+    Ok(balances)
+}
+
+async fn load_holds(
+    connection: &mut PgConnection,
+    schema: &str,
+    hold_ids: &[Uuid],
+) -> Result<HashMap<Uuid, HoldRow>, sqlx::Error> {
+    let mut holds = HashMap::new();
+    if hold_ids.is_empty() {
+        return Ok(holds);
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT hold_id, purpose, order_id, payout_id, debit_account, credit_account, amount, \
+         currency, placed_at, status, placed_position, closed_position \
+         FROM {schema}.ledger_hold WHERE hold_id = ANY($1)"
+    ))
+    .bind(hold_ids)
+    .fetch_all(&mut *connection)
+    .await?;
+    for row in rows {
+        let purpose: String = row.get(1);
+        let currency: String = row.get(7);
+        let status: String = row.get(9);
+        holds.insert(
+            row.get(0),
+            HoldRow {
+                purpose: match purpose.as_str() {
+                    "PURCHASE" => "PURCHASE",
+                    "PAYOUT" => "PAYOUT",
+                    _ => "PAYOUT_FEE",
+                },
+                order_id: row.get(2),
+                payout_id: row.get(3),
+                debit: row.get(4),
+                credit: row.get(5),
+                amount: row.get(6),
+                currency: currency_code(&currency),
+                placed_at: row.get(8),
+                status: match status.as_str() {
+                    "OPEN" => "OPEN",
+                    "POSTED" => "POSTED",
+                    _ => "VOIDED",
+                },
+                placed_position: row.get(10),
+                closed_position: row.get(11),
+            },
+        );
+    }
+    Ok(holds)
+}
+
+async fn write_lines(
+    connection: &mut PgConnection,
+    schema: &str,
+    lines: &[Line],
+) -> Result<(), sqlx::Error> {
+    let mut rows = CopyRows::new();
+    for line in lines {
+        rows.text(&line.key.0);
+        rows.text(line.key.1);
+        rows.plain(line.position);
+        rows.text(&line.event_type);
+        rows.optional(line.entry_id);
+        rows.optional(line.hold_id);
+        rows.time(line.effective_at);
+        rows.time(line.recorded_at);
+        for amount in [
+            line.change.debits_posted,
+            line.change.credits_posted,
+            line.change.debits_pending,
+            line.change.credits_pending,
+            line.running.debits_posted,
+            line.running.credits_posted,
+            line.running.debits_pending,
+            line.running.credits_pending,
+        ] {
+            rows.plain(amount);
+        }
+        rows.end_row();
+    }
+    rows.copy_into(
+        connection,
+        &format!(
+            "{schema}.ledger_line (account, currency, position, event_type, entry_id, hold_id, \
+             effective_at, recorded_at, debit_posted, credit_posted, debit_pending, \
+             credit_pending, running_debits_posted, running_credits_posted, \
+             running_debits_pending, running_credits_pending)"
+        ),
+    )
+    .await
+}
+
+async fn write_balances(
+    connection: &mut PgConnection,
+    schema: &str,
+    balances: &HashMap<AccountKey, (Totals, i64)>,
+) -> Result<(), sqlx::Error> {
+    if balances.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = balances.iter().collect();
+    let column = |f: fn(&Totals) -> Decimal| rows.iter().map(|(_, b)| f(&b.0)).collect::<Vec<_>>();
+    sqlx::query(&format!(
+        "INSERT INTO {schema}.account_balance AS b (account, currency, debits_posted, \
+         credits_posted, debits_pending, credits_pending, last_position) \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::numeric[], \
+         $5::numeric[], $6::numeric[], $7::int8[]) \
+         ON CONFLICT (account, currency) DO UPDATE SET debits_posted = EXCLUDED.debits_posted, \
+         credits_posted = EXCLUDED.credits_posted, debits_pending = EXCLUDED.debits_pending, \
+         credits_pending = EXCLUDED.credits_pending, last_position = EXCLUDED.last_position \
+         WHERE b.last_position IS DISTINCT FROM EXCLUDED.last_position"
+    ))
+    .bind(rows.iter().map(|(k, _)| k.0.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
+    .bind(column(|t| t.debits_posted))
+    .bind(column(|t| t.credits_posted))
+    .bind(column(|t| t.debits_pending))
+    .bind(column(|t| t.credits_pending))
+    .bind(rows.iter().map(|(_, b)| b.1).collect::<Vec<_>>())
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+async fn write_holds(
+    connection: &mut PgConnection,
+    schema: &str,
+    holds: &HashMap<Uuid, HoldRow>,
+    placed: &[Uuid],
+    closed: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    let new: Vec<_> = placed.iter().map(|id| (id, &holds[id])).collect();
+    if !new.is_empty() {
+        sqlx::query(&format!(
+            "INSERT INTO {schema}.ledger_hold (hold_id, purpose, order_id, payout_id, \
+             debit_account, credit_account, amount, currency, placed_at, status, \
+             placed_position, closed_position) \
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], \
+             $6::text[], $7::numeric[], $8::text[], $9::timestamptz[], $10::text[], $11::int8[], \
+             $12::int8[])"
+        ))
+        .bind(new.iter().map(|(id, _)| **id).collect::<Vec<_>>())
+        .bind(new.iter().map(|(_, r)| r.purpose).collect::<Vec<_>>())
+        .bind(new.iter().map(|(_, r)| r.order_id).collect::<Vec<_>>())
+        .bind(new.iter().map(|(_, r)| r.payout_id).collect::<Vec<_>>())
+        .bind(
+            new.iter()
+                .map(|(_, r)| r.debit.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            new.iter()
+                .map(|(_, r)| r.credit.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(new.iter().map(|(_, r)| r.amount).collect::<Vec<_>>())
+        .bind(new.iter().map(|(_, r)| r.currency).collect::<Vec<_>>())
+        .bind(new.iter().map(|(_, r)| r.placed_at).collect::<Vec<_>>())
+        .bind(new.iter().map(|(_, r)| r.status).collect::<Vec<_>>())
+        .bind(
+            new.iter()
+                .map(|(_, r)| r.placed_position)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            new.iter()
+                .map(|(_, r)| r.closed_position)
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *connection)
+        .await?;
+    }
+    // Holds placed in an earlier batch and closed in this one.
+    let placed: std::collections::HashSet<&Uuid> = placed.iter().collect();
+    let closed: Vec<_> = closed
+        .iter()
+        .filter(|id| !placed.contains(id))
+        .map(|id| (id, &holds[id]))
+        .collect();
+    if !closed.is_empty() {
+        sqlx::query(&format!(
+            "UPDATE {schema}.ledger_hold h SET status = c.status, closed_position = c.position \
+             FROM unnest($1::uuid[], $2::text[], $3::int8[]) AS c(hold_id, status, position) \
+             WHERE h.hold_id = c.hold_id AND h.closed_position IS DISTINCT FROM c.position"
+        ))
+        .bind(closed.iter().map(|(id, _)| **id).collect::<Vec<_>>())
+        .bind(closed.iter().map(|(_, r)| r.status).collect::<Vec<_>>())
+        .bind(
+            closed
+                .iter()
+                .map(|(_, r)| r.closed_position)
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! The projections: their names, schemas and tables, and how a batch is applied.
+
+use sqlx::PgConnection;
+
+use crate::decode::Decoded;
+use crate::{audit, commerce, ledger};
+
+/// A read model that follows the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Projection {
+    /// Account balances, ledger lines with running balances, holds.
+    Ledger,
+    /// Products, orders, sales and payouts.
+    Commerce,
+    /// Every event's metadata.
+    Audit,
+}
+
+/// What a rebuild keeps between batches of one projection.
+#[derive(Default)]
+pub(crate) struct Cache {
+    ledger: ledger::LedgerCache,
+    commerce: commerce::Touched,
+}
+
+/// Why a batch could not be applied.
+#[derive(Debug)]
+pub(crate) enum ApplyError {
+    /// The event at this index of the batch cannot be applied; nothing of the
+    /// batch was written.
+    Event {
+        index: usize,
+        reason: String,
+    },
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for ApplyError {
+    fn from(error: sqlx::Error) -> Self {
+        ApplyError::Database(error)
+    }
+}
+
+impl Projection {
+    /// Every projection, in the order a rebuild builds them.
+    pub const ALL: [Projection; 3] = [Projection::Ledger, Projection::Commerce, Projection::Audit];
+
+    /// The projection's name, as in the status and `--projection NAME`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Projection::Ledger => "ledger",
+            Projection::Commerce => "commerce",
+            Projection::Audit => "audit",
+        }
+    }
+
+    /// The projection called `name`.
+    pub fn named(name: &str) -> Option<Projection> {
+        Projection::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The schema that holds its live tables.
+    pub fn schema(self) -> &'static str {
+        match self {
+            Projection::Ledger => "projection_ledger",
+            Projection::Commerce => "projection_commerce",
+            Projection::Audit => "projection_audit",
+        }
+    }
+
+    /// Its tables, each with the columns that order its rows uniquely (for
+    /// comparing two builds table by table).
+    pub fn tables(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Projection::Ledger => &[
+                ("account_balance", "account, currency"),
+                ("ledger_line", "account, currency, position"),
+                ("ledger_hold", "hold_id"),
+            ],
+            Projection::Commerce => &[
+                ("product", "product_id"),
+                ("shop_order", "order_id"),
+                ("sale", "sale_id"),
+                ("payout", "payout_id"),
+            ],
+            Projection::Audit => &[("audit_record", "position")],
+        }
+    }
+
+    /// The advisory lock key its runner holds.
+    pub(crate) fn lock_key(self) -> i64 {
+        // "dlproj" followed by a small number per projection.
+        0x646c_7072_6f6a_0000
+            + match self {
+                Projection::Ledger => 1,
+                Projection::Commerce => 2,
+                Projection::Audit => 3,
+            }
+    }
+
+    /// Applies a batch (in log order) to the tables in `schema`, within the
+    /// caller's transaction. Either the whole batch is written or, when an
+    /// event cannot be applied, nothing.
+    pub(crate) async fn apply(
+        self,
+        connection: &mut PgConnection,
+        schema: &str,
+        events: &[Decoded],
+    ) -> Result<(), ApplyError> {
+        self.apply_cached(connection, schema, events, None).await
+    }
+
+    /// [`Projection::apply`] keeping documents in `cache` between batches:
+    /// only for a writer that no one else writes beside (a rebuild's shadow).
+    pub(crate) async fn apply_cached(
+        self,
+        connection: &mut PgConnection,
+        schema: &str,
+        events: &[Decoded],
+        cache: Option<&mut Cache>,
+    ) -> Result<(), ApplyError> {
+        match self {
+            Projection::Ledger => {
+                let cache = cache.map(|cache| &mut cache.ledger);
+                ledger::apply(connection, schema, events, cache).await
+            }
+            Projection::Commerce => {
+                let cache = cache.map(|cache| &mut cache.commerce);
+                commerce::apply(connection, schema, events, cache).await
+            }
+            Projection::Audit => audit::apply(connection, schema, events).await,
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Products, orders, sales and payouts, paged in the order they were created.
+
+use dropledger_domain::{OrderId, OrderStatus, PayoutStatus, ProductStatus, UserId};
+use serde::de::DeserializeOwned;
+use sqlx::{PgPool, Row};
+
+use crate::page::{page_size, Cursor, Page};
+use crate::QueryError;
+
+pub use crate::commerce::{OrderView, PayoutView, ProductView, SaleView};
+
+/// Which orders to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// Only orders in this status.
+    pub status: Option<OrderStatus>,
+    /// Only orders this user sells or bought (None: all, for ADMIN and ACCOUNTANT).
+    pub party: Option<UserId>,
+}
+
+/// Which products to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductFilter {
+    /// Only products in this status.
+    pub status: Option<ProductStatus>,
+    /// Only this user's products.
+    pub owner: Option<UserId>,
+}
+
+/// Which sales to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaleFilter {
+    /// Only this seller's sales.
+    pub seller: Option<UserId>,
+}
+
+/// Which payouts to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PayoutFilter {
+    /// Only payouts in this status.
+    pub status: Option<PayoutStatus>,
+    /// Only payouts to this user.
+    pub payee: Option<UserId>,
+}
+
+fn documents<T: DeserializeOwned>(
+    rows: Vec<sqlx::postgres::PgRow>,
+    first: usize,
+) -> Result<Page<T>, QueryError> {
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let position = row.get::<i64, _>(0) as u64;
+            let text: String = row.get(1);
+            serde_json::from_str(&text)
+                .map(|document| (position, document))
+                .map_err(|error| QueryError::Corrupt(error.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(rows, first))
+}
+
+/// One order.
+pub async fn order(pool: &PgPool, order_id: OrderId) -> Result<Option<OrderView>, QueryError> {
+    let text: Option<String> = sqlx::query_scalar(
+        "SELECT document::text FROM projection_commerce.shop_order WHERE order_id = $1",
+    )
+    .bind(order_id.as_uuid())
+    .fetch_optional(pool)
+    .await?;
+    text.map(|text| serde_json::from_str(&text).map_err(|e| QueryError::Corrupt(e.to_string())))
+        .transpose()
+}
+
+/// Orders matching `filter`, oldest first.
+pub async fn orders_page(
+    pool: &PgPool,
+    filter: &OrderFilter,
+    first: usize,
+    after: Option<Cursor>,
+) -> Result<Page<OrderView>, QueryError> {
+    let first = page_size(first);
+    let rows = sqlx::query(
+        "SELECT created_position, document::text FROM projection_commerce.shop_order \
+         WHERE created_position > $1 AND ($2::text IS NULL OR status = $2) \
+         AND ($3::uuid IS NULL OR seller_id = $3 OR buyer_id = $3) \
+         ORDER BY created_position LIMIT $4",
+    )
+    .bind(after.map_or(0, Cursor::position) as i64)
+    .bind(filter.status.map(OrderStatus::as_str))
+    .bind(filter.party.map(|user| user.as_uuid()))
+    .bind(first as i64 + 1)
+    .fetch_all(pool)
+    .await?;
+    documents(rows, first)
+}
+
+/// Products matching `filter`, oldest first.
+pub async fn products_page(
+    pool: &PgPool,
+    filter: &ProductFilter,
+    first: usize,
+    after: Option<Cursor>,
+) -> Result<Page<ProductView>, QueryError> {
+    let first = page_size(first);
+    let status = filter.status.map(|status| match status {
+        ProductStatus::Draft => "DRAFT",
+        ProductStatus::Published => "PUBLISHED",
+        ProductStatus::Unpublished => "UNPUBLISHED",
+    });
+    let rows = sqlx::query(
+        "SELECT created_position, document::text FROM projection_commerce.product \
+         WHERE created_position > $1 AND ($2::text IS NULL OR status = $2) \
+         AND ($3::uuid IS NULL OR owner_id = $3) ORDER BY created_position LIMIT $4",
+    )
+    .bind(after.map_or(0, Cursor::position) as i64)
+    .bind(status)
+    .bind(filter.owner.map(|user| user.as_uuid()))
+    .bind(first as i64 + 1)
+    .fetch_all(pool)
+    .await?;
+    documents(rows, first)
+}
+
+/// Sales matching `filter`, oldest first.
+pub async fn sales_page(
+    pool: &PgPool,
+    filter: &SaleFilter,
+    first: usize,
+    after: Option<Cursor>,
+) -> Result<Page<SaleView>, QueryError> {
+    let first = page_size(first);
+    let rows = sqlx::query(
+        "SELECT created_position, document::text FROM projection_commerce.sale \
+         WHERE created_position > $1 AND ($2::uuid IS NULL OR seller_id = $2) \
+         ORDER BY created_position LIMIT $3",
+    )
+    .bind(after.map_or(0, Cursor::position) as i64)
+    .bind(filter.seller.map(|user| user.as_uuid()))
+    .bind(first as i64 + 1)
+    .fetch_all(pool)
+    .await?;
+    documents(rows, first)
+}
+
+/// Payouts matching `filter`, oldest first.
+pub async fn payouts_page(
+    pool: &PgPool,
+    filter: &PayoutFilter,
+    first: usize,
+    after: Option<Cursor>,
+) -> Result<Page<PayoutView>, QueryError> {
+    let first = page_size(first);
+    let rows = sqlx::query(
+        "SELECT created_position, document::text FROM projection_commerce.payout \
+         WHERE created_position > $1 AND ($2::text IS NULL OR status = $2) \
+         AND ($3::uuid IS NULL OR payee_user_id = $3) ORDER BY created_position LIMIT $4",
+    )
+    .bind(after.map_or(0, Cursor::position) as i64)
+    .bind(filter.status.map(PayoutStatus::as_str))
+    .bind(filter.payee.map(|user| user.as_uuid()))
+    .bind(first as i64 + 1)
+    .fetch_all(pool)
+    .await?;
+    documents(rows, first)
+}

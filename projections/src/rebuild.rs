@@ -1,0 +1,555 @@
+//! Rebuilding read models from position 0 while readers keep reading.
+//!
+//! A rebuild fills a shadow schema per projection (`<schema>_shadow`): the
+//! log is read once, each batch decoded once and applied to every shadow in
+//! one short transaction (short, because an open writing transaction holds
+//! back the store's sequencer). Append-only tables get their indexes after
+//! the load. Then one transaction locks the projections' checkpoint rows
+//! (waiting for a runner's batch in flight), applies the last events,
+//! renames the live schema away and the shadow in, and moves the
+//! checkpoints: readers see the old model or the new one, never half of one.
+//! The old schema is dropped afterwards, once its last reader is done.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dropledger_eventstore::{EventStore, READ_EVENTS_MAX};
+use sqlx::{Connection, PgConnection, Row};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::decode::{decode_all, Decoded};
+use crate::projection::{ApplyError, Cache};
+use crate::{Projection, ProjectionError};
+
+/// Tables filled without indexes and indexed after the load: they are only
+/// appended to, so nothing reads them while a rebuild writes.
+const INDEXED_AFTER_LOAD: [&str; 2] = ["ledger_line", "audit_record"];
+
+/// Memory each index build may sort in.
+const INDEX_BUILD_MEMORY_MB: u32 = 256;
+
+/// Batches read ahead of the writer.
+const READ_AHEAD_BATCHES: usize = 4;
+
+/// Rounds of catching up inside the swap transaction before giving up the
+/// attempt (the log grows faster than the rebuild applies it).
+const SWAP_CATCH_UP_ROUNDS_MAX: usize = 20;
+
+/// Serialises rebuilds (session advisory lock; the value spells "dlrebld").
+const REBUILD_LOCK_KEY: i64 = 0x0064_6c72_6562_6c64;
+
+/// What a rebuild is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RebuildPhase {
+    /// Applying the log to the shadow tables.
+    Loading,
+    /// Building the indexes of the shadow tables.
+    Indexing,
+    /// Swapping the shadow tables in.
+    Swapping,
+    /// Finished.
+    Done,
+}
+
+/// Progress of a rebuild, reported after every batch.
+#[derive(Debug, Clone)]
+pub struct RebuildProgress {
+    /// What it is doing.
+    pub phase: RebuildPhase,
+    /// The last position applied to the shadow tables.
+    pub position: u64,
+    /// The head of the log when the rebuild started (it may grow).
+    pub head: u64,
+    /// Events applied so far.
+    pub events: u64,
+    /// Events applied per second so far.
+    pub events_per_second: f64,
+    /// Time left to reach `head` at the current rate.
+    pub eta: Option<Duration>,
+    /// Time since the rebuild started.
+    pub elapsed: Duration,
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone)]
+pub struct RebuildReport {
+    /// The projections rebuilt.
+    pub projections: Vec<&'static str>,
+    /// The position they were swapped in at.
+    pub position: u64,
+    /// Events applied.
+    pub events: u64,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// Events applied per second, over the whole rebuild.
+    pub events_per_second: f64,
+}
+
+fn shadow(projection: Projection) -> String {
+    format!("{}_shadow", projection.schema())
+}
+
+fn retired(projection: Projection) -> String {
+    format!("{}_retired", projection.schema())
+}
+
+/// Rebuilds `projection` (or all of them) from position 0 and swaps the
+/// result in atomically; `progress` is called after every batch. Runners may
+/// keep running: they continue from the swapped-in checkpoint. An event that
+/// cannot be applied fails the rebuild and leaves the live tables as they were.
+pub async fn rebuild(
+    store: &EventStore,
+    projection: Option<&str>,
+    progress: &mut (dyn FnMut(&RebuildProgress) + Send),
+) -> Result<RebuildReport, ProjectionError> {
+    rebuild_in_batches(store, projection, READ_EVENTS_MAX, progress).await
+}
+
+/// [`rebuild`] reading and applying at most `batch_events_max` events per
+/// batch (capped at the store's read limit); smaller batches report progress
+/// more often and use less memory.
+pub async fn rebuild_in_batches(
+    store: &EventStore,
+    projection: Option<&str>,
+    batch_events_max: usize,
+    progress: &mut (dyn FnMut(&RebuildProgress) + Send),
+) -> Result<RebuildReport, ProjectionError> {
+    let batch_events_max = batch_events_max.clamp(1, READ_EVENTS_MAX);
+    let projections: Vec<Projection> = match projection {
+        None => Projection::ALL.to_vec(),
+        Some(name) => vec![Projection::named(name)
+            .ok_or_else(|| ProjectionError::UnknownProjection(name.to_owned()))?],
+    };
+    let started = Instant::now();
+    let mut connection = store.pool().acquire().await?.detach();
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(REBUILD_LOCK_KEY)
+        .fetch_one(&mut connection)
+        .await?;
+    if !locked {
+        return Err(ProjectionError::RebuildInProgress);
+    }
+    let result = rebuild_locked(
+        store,
+        &mut connection,
+        &projections,
+        (started, batch_events_max),
+        progress,
+    )
+    .await;
+    // Unlocked explicitly: a closed connection's lock outlives it until its
+    // backend has exited, and the next rebuild may come sooner.
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(REBUILD_LOCK_KEY)
+        .execute(&mut connection)
+        .await;
+    let _ = connection.close().await;
+    result
+}
+
+struct Tracker {
+    started: Instant,
+    batch_events_max: usize,
+    head: u64,
+    position: u64,
+    events: u64,
+}
+
+impl Tracker {
+    fn report(&self, phase: RebuildPhase) -> RebuildProgress {
+        let elapsed = self.started.elapsed();
+        let events_per_second = self.events as f64 / elapsed.as_secs_f64().max(1e-6);
+        let eta = (events_per_second > 0.0).then(|| {
+            Duration::from_secs_f64(
+                self.head.saturating_sub(self.position) as f64 / events_per_second,
+            )
+        });
+        RebuildProgress {
+            phase,
+            position: self.position,
+            head: self.head,
+            events: self.events,
+            events_per_second,
+            eta,
+            elapsed,
+        }
+    }
+}
+
+async fn rebuild_locked(
+    store: &EventStore,
+    connection: &mut PgConnection,
+    projections: &[Projection],
+    (started, batch_events_max): (Instant, usize),
+    progress: &mut (dyn FnMut(&RebuildProgress) + Send),
+) -> Result<RebuildReport, ProjectionError> {
+    {
+        let mut transaction = connection.begin().await?;
+        for &projection in projections {
+            create_shadow(&mut transaction, projection).await?;
+        }
+        transaction.commit().await?;
+    }
+    // One connection per projection: their batches are applied side by side.
+    let mut workers = Vec::with_capacity(projections.len());
+    for _ in projections {
+        workers.push(Worker {
+            connection: store.pool().acquire().await?.detach(),
+            cache: Cache::default(),
+        });
+    }
+    let head = store.log_status().await?.head;
+    let mut tracker = Tracker {
+        started,
+        batch_events_max,
+        head,
+        position: 0,
+        events: 0,
+    };
+    load(store, &mut workers, projections, &mut tracker, progress).await?;
+    progress(&tracker.report(RebuildPhase::Indexing));
+    let indexed = workers
+        .iter_mut()
+        .zip(projections)
+        .map(|(worker, &projection)| index_shadow(&mut worker.connection, projection));
+    futures::future::try_join_all(indexed).await?;
+    // Catch up what was appended while indexing, outside the swap's lock.
+    load(store, &mut workers, projections, &mut tracker, progress).await?;
+    for worker in workers {
+        let _ = worker.connection.close().await;
+    }
+    progress(&tracker.report(RebuildPhase::Swapping));
+    swap(store, connection, projections, &mut tracker).await?;
+    for &projection in projections {
+        sqlx::query(&format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            retired(projection)
+        ))
+        .execute(&mut *connection)
+        .await?;
+    }
+    let done = tracker.report(RebuildPhase::Done);
+    progress(&done);
+    Ok(RebuildReport {
+        projections: projections.iter().map(|p| p.name()).collect(),
+        position: tracker.position,
+        events: tracker.events,
+        elapsed: done.elapsed,
+        events_per_second: done.events_per_second,
+    })
+}
+
+/// A fresh shadow schema with the live tables' columns, defaults and
+/// checks; the indexes of tables that are read while loading come along.
+async fn create_shadow(
+    connection: &mut PgConnection,
+    projection: Projection,
+) -> Result<(), sqlx::Error> {
+    let (live, shadow) = (projection.schema(), shadow(projection));
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {shadow} CASCADE"))
+        .execute(&mut *connection)
+        .await?;
+    sqlx::query(&format!("CREATE SCHEMA {shadow}"))
+        .execute(&mut *connection)
+        .await?;
+    for (table, _) in projection.tables() {
+        sqlx::query(&format!(
+            "CREATE TABLE {shadow}.{table} \
+             (LIKE {live}.{table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        ))
+        .execute(&mut *connection)
+        .await?;
+        // Tables a batch reads back (by key) need their keys while loading.
+        if !INDEXED_AFTER_LOAD.contains(table) {
+            copy_keys(connection, projection, table).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives a shadow table the live table's primary and unique keys.
+async fn copy_keys(
+    connection: &mut PgConnection,
+    projection: Projection,
+    table: &str,
+) -> Result<(), sqlx::Error> {
+    let (live, shadow) = (projection.schema(), shadow(projection));
+    let constraints = sqlx::query(
+        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE conrelid = $1::regclass AND contype IN ('p', 'u') ORDER BY conname",
+    )
+    .bind(format!("{live}.{table}"))
+    .fetch_all(&mut *connection)
+    .await?;
+    for row in constraints {
+        let (name, definition): (String, String) = (row.get(0), row.get(1));
+        sqlx::query(&format!(
+            "ALTER TABLE {shadow}.{table} ADD CONSTRAINT {name} {definition}"
+        ))
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Gives the shadow tables the live tables' other indexes (and the
+/// append-only tables their keys), after the load.
+async fn index_shadow(
+    worker: &mut PgConnection,
+    projection: Projection,
+) -> Result<(), sqlx::Error> {
+    let mut transaction = worker.begin().await?;
+    index_tables(&mut transaction, projection).await?;
+    transaction.commit().await
+}
+
+async fn index_tables(
+    connection: &mut PgConnection,
+    projection: Projection,
+) -> Result<(), sqlx::Error> {
+    let (live, shadow) = (projection.schema(), shadow(projection));
+    // Sorting for an index build in memory rather than in temporary files.
+    sqlx::query(&format!(
+        "SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY_MB}MB'"
+    ))
+    .execute(&mut *connection)
+    .await?;
+    for (table, _) in projection.tables() {
+        if INDEXED_AFTER_LOAD.contains(table) {
+            copy_keys(connection, projection, table).await?;
+        }
+        let indexes: Vec<String> = sqlx::query_scalar(
+            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i \
+             WHERE i.indrelid = $1::regclass \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
+             ORDER BY i.indexrelid",
+        )
+        .bind(format!("{live}.{table}"))
+        .fetch_all(&mut *connection)
+        .await?;
+        for definition in indexes {
+            let definition = definition.replace(&format!(" ON {live}."), &format!(" ON {shadow}."));
+            sqlx::query(&definition).execute(&mut *connection).await?;
+        }
+        sqlx::query(&format!("ANALYZE {shadow}.{table}"))
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Applies the log after `tracker.position` to the shadows until a read
+/// comes back empty, one transaction per batch; reading runs ahead of
+/// writing on a task of its own.
+async fn load(
+    store: &EventStore,
+    workers: &mut Vec<Worker>,
+    projections: &[Projection],
+    tracker: &mut Tracker,
+    progress: &mut (dyn FnMut(&RebuildProgress) + Send),
+) -> Result<(), ProjectionError> {
+    // Batches are decoded on blocking threads while the next ones are read,
+    // and handed to the writers in log order.
+    let (sender, mut receiver) =
+        mpsc::channel::<Result<JoinHandle<Vec<Decoded>>, ProjectionError>>(READ_AHEAD_BATCHES);
+    let reader_store = store.clone();
+    let mut position = tracker.position;
+    let batch_events_max = tracker.batch_events_max;
+    let reader = tokio::spawn(async move {
+        loop {
+            let batch = match reader_store.read_all(position, batch_events_max).await {
+                Ok(events) if events.is_empty() => return,
+                Ok(events) => {
+                    position = events.last().map_or(position, |e| e.position);
+                    Ok(tokio::task::spawn_blocking(move || decode_all(events)))
+                }
+                Err(error) => Err(error.into()),
+            };
+            let failed = batch.is_err();
+            if sender.send(batch).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    let result = async {
+        while let Some(decoding) = receiver.recv().await {
+            let batch = Arc::new(joined(decoding?.await));
+            // Each projection's writer on a task of its own, so that their
+            // client-side work runs on every core.
+            let tasks: Vec<_> = workers
+                .drain(..)
+                .zip(projections)
+                .map(|(mut worker, &projection)| {
+                    let batch = Arc::clone(&batch);
+                    tokio::spawn(async move {
+                        let applied = load_batch(&mut worker, projection, &batch).await;
+                        (worker, applied)
+                    })
+                })
+                .collect();
+            let mut outcome = Ok(());
+            for task in tasks {
+                let (worker, applied) = joined(task.await);
+                workers.push(worker);
+                outcome = outcome.and(applied);
+            }
+            outcome?;
+            tracker.position = batch.last().map_or(tracker.position, Decoded::position);
+            tracker.events += batch.len() as u64;
+            tracker.head = tracker.head.max(tracker.position);
+            progress(&tracker.report(RebuildPhase::Loading));
+        }
+        Ok(())
+    }
+    .await;
+    reader.abort();
+    result
+}
+
+/// The value of a finished task; a task that panicked panics here too.
+fn joined<T>(result: Result<T, tokio::task::JoinError>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
+}
+
+/// One batch into one projection's shadow, in a transaction of its own.
+/// Committed without waiting for the disk: a crash loses the shadow, which
+/// a rebuild starts afresh anyway (the swap itself commits durably).
+async fn load_batch(
+    worker: &mut Worker,
+    projection: Projection,
+    batch: &[Decoded],
+) -> Result<(), ProjectionError> {
+    let mut transaction = worker.connection.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *transaction)
+        .await?;
+    let applied = projection
+        .apply_cached(
+            &mut transaction,
+            &shadow(projection),
+            batch,
+            Some(&mut worker.cache),
+        )
+        .await;
+    event_failure(projection, batch, applied)?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// A connection applying one projection's batches, with its documents.
+struct Worker {
+    connection: PgConnection,
+    cache: Cache,
+}
+
+fn event_failure(
+    projection: Projection,
+    batch: &[Decoded],
+    applied: Result<(), ApplyError>,
+) -> Result<(), ProjectionError> {
+    match applied {
+        Ok(()) => Ok(()),
+        Err(ApplyError::Event { index, reason }) => Err(ProjectionError::EventFailed {
+            projection: projection.name(),
+            position: batch[index].position(),
+            reason,
+        }),
+        Err(ApplyError::Database(error)) => Err(error.into()),
+    }
+}
+
+async fn apply_to_shadows(
+    connection: &mut PgConnection,
+    projections: &[Projection],
+    batch: &[Decoded],
+) -> Result<(), ProjectionError> {
+    for &projection in projections {
+        let started = Instant::now();
+        let applied = projection
+            .apply(connection, &shadow(projection), batch)
+            .await;
+        tracing::debug!(
+            projection = projection.name(),
+            events = batch.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "batch applied to the shadow"
+        );
+        match applied {
+            Ok(()) => {}
+            Err(ApplyError::Event { index, reason }) => {
+                return Err(ProjectionError::EventFailed {
+                    projection: projection.name(),
+                    position: batch[index].position(),
+                    reason,
+                })
+            }
+            Err(ApplyError::Database(error)) => return Err(error.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Locks the checkpoints, applies the last events, swaps the schemas and
+/// moves the checkpoints, in one transaction.
+async fn swap(
+    store: &EventStore,
+    connection: &mut PgConnection,
+    projections: &[Projection],
+    tracker: &mut Tracker,
+) -> Result<(), ProjectionError> {
+    let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+    let mut transaction = connection.begin().await?;
+    sqlx::query(
+        "SELECT name FROM projection_checkpoint WHERE name = ANY($1) ORDER BY name FOR UPDATE",
+    )
+    .bind(&names)
+    .fetch_all(&mut *transaction)
+    .await?;
+    for _ in 0..SWAP_CATCH_UP_ROUNDS_MAX {
+        let events = store
+            .read_all(tracker.position, tracker.batch_events_max)
+            .await?;
+        if events.is_empty() {
+            break;
+        }
+        let batch = decode_all(events);
+        apply_to_shadows(&mut transaction, projections, &batch).await?;
+        tracker.position = batch.last().map_or(tracker.position, Decoded::position);
+        tracker.events += batch.len() as u64;
+    }
+    for &projection in projections {
+        let live = projection.schema();
+        sqlx::query(&format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            retired(projection)
+        ))
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query(&format!(
+            "ALTER SCHEMA {live} RENAME TO {}",
+            retired(projection)
+        ))
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query(&format!(
+            "ALTER SCHEMA {} RENAME TO {live}",
+            shadow(projection)
+        ))
+        .execute(&mut *transaction)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE projection_checkpoint SET position = $2, status = 'RUNNING', error = NULL, \
+         failed_position = NULL, updated_at = now() WHERE name = ANY($1)",
+    )
+    .bind(&names)
+    .bind(tracker.position as i64)
+    .execute(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(())
+}
