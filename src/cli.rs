@@ -41,6 +41,15 @@ pub enum Command {
     /// a fresh `dropledger_demo` database (or `DATABASE_URL` as given), and
     /// a summary of orders, money, the trial balance and the hash chain.
     Demo,
+    /// Rebuild read models from the first event into shadow tables and swap
+    /// them in atomically; readers keep the old ones until then.
+    Replay {
+        /// Only this projection (ledger, commerce or audit); all when absent.
+        #[arg(long)]
+        projection: Option<String>,
+    },
+    /// Show each projection's position, lag behind the log and state.
+    Status,
     /// Manage the private PostgreSQL cluster under the data folder.
     Db {
         /// What to do with it.

@@ -3,6 +3,7 @@
 mod cli;
 mod demo;
 mod local_database;
+mod replay;
 mod verify;
 
 use std::process::ExitCode;
@@ -67,6 +68,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(2)
             })
+        }
+        Command::Replay { projection } => {
+            let database = LocalDatabase::open(database_url, &cli.data_dir).await?;
+            let store = EventStore::new(database.pool.clone());
+            let report = replay::replay(&store, projection.as_deref()).await;
+            database.close().await?;
+            println!("{}", replay::describe(&report?));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status => {
+            let database = LocalDatabase::open(database_url, &cli.data_dir).await?;
+            let store = EventStore::new(database.pool.clone());
+            let statuses = dropledger_projections::projection_status(&store).await;
+            database.close().await?;
+            for status in statuses? {
+                println!("{}", replay::describe_status(&status));
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Db { action } => match action {
             DbAction::Url => {
