@@ -8,9 +8,7 @@ use axum::response::Response;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::orders::{
-    amount_of, capture_json, not_found, order_json, remember, replayed, request_id,
-};
+use super::orders::{amount_of, begin_write, capture_json, not_found, order_json, remember};
 use super::{issue, reply, wire, FakeCapture, Shared};
 use crate::fake::fake_id;
 use crate::fake::faults::{late, FakeOperation, Fault};
@@ -29,16 +27,10 @@ pub(super) async fn capture_order(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = shared.authorize(&headers) {
-        return response;
-    }
-    let request_id = match request_id(&headers) {
+    let request_id = match begin_write(&shared, &headers, "orders.capture") {
         Ok(id) => id,
         Err(response) => return response,
     };
-    if let Some(response) = replayed(&shared, "orders.capture", &request_id) {
-        return response;
-    }
     let fault = match shared.fault(FakeOperation::PayPalCapture).await {
         Ok(fault) => fault,
         Err(response) => return response,
@@ -147,16 +139,10 @@ pub(super) async fn refund(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    if let Err(response) = shared.authorize(&headers) {
-        return response;
-    }
-    let request_id = match request_id(&headers) {
+    let request_id = match begin_write(&shared, &headers, "captures.refund") {
         Ok(id) => id,
         Err(response) => return response,
     };
-    if let Some(response) = replayed(&shared, "captures.refund", &request_id) {
-        return response;
-    }
     if let Err(response) = shared.fault_before(FakeOperation::PayPalRefund).await {
         return response;
     }

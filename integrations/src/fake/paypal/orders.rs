@@ -34,6 +34,22 @@ pub(super) fn request_id(headers: &HeaderMap) -> Result<String, Response> {
 }
 
 /// The first answer to a repeated `PayPal-Request-Id`, with 200.
+/// The checks every write starts with: a valid token and a
+/// `PayPal-Request-Id`; a request id already answered gets the same answer
+/// again, as PayPal does. `Err` is the response to send instead.
+pub(super) fn begin_write(
+    shared: &Shared,
+    headers: &HeaderMap,
+    operation: &'static str,
+) -> Result<String, Response> {
+    shared.authorize(headers)?;
+    let request_id = request_id(headers)?;
+    match replayed(shared, operation, &request_id) {
+        Some(response) => Err(response),
+        None => Ok(request_id),
+    }
+}
+
 pub(super) fn replayed(
     shared: &Shared,
     operation: &'static str,
@@ -172,16 +188,10 @@ pub(super) async fn create_order(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    if let Err(response) = shared.authorize(&headers) {
-        return response;
-    }
-    let request_id = match request_id(&headers) {
+    let request_id = match begin_write(&shared, &headers, "orders.create") {
         Ok(id) => id,
         Err(response) => return response,
     };
-    if let Some(response) = replayed(&shared, "orders.create", &request_id) {
-        return response;
-    }
     let fault = match shared.fault(FakeOperation::PayPalCreateOrder).await {
         Ok(fault) => fault,
         Err(response) => return response,
@@ -300,16 +310,10 @@ pub(super) async fn track(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    if let Err(response) = shared.authorize(&headers) {
-        return response;
-    }
-    let request_id = match request_id(&headers) {
+    let request_id = match begin_write(&shared, &headers, "orders.track") {
         Ok(id) => id,
         Err(response) => return response,
     };
-    if let Some(response) = replayed(&shared, "orders.track", &request_id) {
-        return response;
-    }
     if let Err(response) = shared.fault_before(FakeOperation::PayPalTracking).await {
         return response;
     }
