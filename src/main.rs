@@ -3,6 +3,7 @@
 mod cli;
 mod demo;
 mod local_database;
+mod serve;
 mod verify;
 
 use std::process::ExitCode;
@@ -67,6 +68,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(2)
             })
+        }
+        Command::Serve { listen } => {
+            serve::run(database_url, &cli.data_dir, listen).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Db { action } => match action {
             DbAction::Url => {
