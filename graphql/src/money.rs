@@ -10,18 +10,37 @@ use crate::errors::UserError;
 const DECIMAL_CHARS_MAX: usize = 40;
 
 /// An exact decimal number, serialised as a string such as `"12.34"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decimal(pub RustDecimal);
+///
+/// A string that is not a number still parses as a `Decimal` input, so that
+/// the mutation can answer with an `INVALID_INPUT` naming the field (and
+/// change nothing) instead of refusing the whole request; floats and
+/// overlong strings are refused as malformed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decimal(Result<RustDecimal, String>);
+
+impl Decimal {
+    /// A valid number.
+    pub fn new(value: RustDecimal) -> Self {
+        Self(Ok(value))
+    }
+
+    /// The number, or an `INVALID_INPUT` naming `field`.
+    pub(crate) fn value(&self, field: &str) -> Result<RustDecimal, UserError> {
+        self.0.clone().map_err(|text| {
+            UserError::invalid(field, format!("{text:?} is not a decimal number"))
+        })
+    }
+}
 
 #[Scalar(name = "Decimal")]
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) if text.len() <= DECIMAL_CHARS_MAX => text
-                .trim()
-                .parse::<RustDecimal>()
-                .map(Decimal)
-                .map_err(|_| InputValueError::custom(format!("{text:?} is not a decimal number"))),
+            Value::String(text) if text.chars().count() <= DECIMAL_CHARS_MAX => Ok(Decimal(
+                text.trim()
+                    .parse::<RustDecimal>()
+                    .map_err(|_| text.clone()),
+            )),
             Value::String(_) => Err(InputValueError::custom("the decimal is too long")),
             _ => Err(InputValueError::custom(
                 "a Decimal is a string such as \"12.34\", never a float",
@@ -30,7 +49,10 @@ impl ScalarType for Decimal {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_string())
+        match &self.0 {
+            Ok(value) => Value::String(value.to_string()),
+            Err(text) => Value::String(text.clone()),
+        }
     }
 }
 
@@ -46,7 +68,7 @@ pub struct Money {
 impl From<DomainMoney> for Money {
     fn from(money: DomainMoney) -> Self {
         Self {
-            amount: Decimal(money.amount()),
+            amount: Decimal::new(money.amount()),
             currency: money.currency().code().to_owned(),
         }
     }
@@ -67,7 +89,8 @@ impl MoneyInput {
     pub(crate) fn parse(&self, field: &str) -> Result<DomainMoney, UserError> {
         let currency = Currency::parse(&self.currency)
             .map_err(|error| UserError::invalid(&format!("{field}.currency"), error))?;
-        DomainMoney::new(self.amount.0, currency)
+        let amount = self.amount.value(&format!("{field}.amount"))?;
+        DomainMoney::new(amount, currency)
             .map_err(|error| UserError::invalid(&format!("{field}.amount"), error))
     }
 

@@ -81,9 +81,13 @@ impl PlatformMutation {
         if let Err(error) = request.require(&[Role::Admin]) {
             return Ok(refused(error));
         }
-        let commission_rate = match Percentage::new(input.commission_pct.0) {
+        let commission_rate = match input
+            .commission_pct
+            .value("input.commissionPct")
+            .and_then(|pct| Percentage::new(pct).map_err(|error| UserError::invalid("input.commissionPct", error)))
+        {
             Ok(rate) => rate,
-            Err(error) => return Ok(refused(UserError::invalid("input.commissionPct", error))),
+            Err(error) => return Ok(refused(error)),
         };
         let email = match EmailAddress::parse(&input.admin_paypal_email) {
             Ok(email) => email,
@@ -110,7 +114,7 @@ impl PlatformMutation {
         match outcome {
             Ok(_) => Ok(SetPlatformConfigPayload {
                 platform_config: Some(PlatformSettings {
-                    commission_pct: Decimal(commission_rate.value()),
+                    commission_pct: Decimal::new(commission_rate.value()),
                     admin_paypal_email: email.as_str().to_owned(),
                 }),
                 user_errors: Vec::new(),
