@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use dropledger_eventstore::EventStore;
-use dropledger_graphql::{router, CheckoutUrls, Services, TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT};
+use dropledger_graphql::{
+    router, CheckoutUrls, Services, TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
+};
 use dropledger_integrations::{
     FakeProviders, PayPalClient, PayPalConfig, PayPalEnvironment, SecretString,
 };
@@ -34,9 +36,14 @@ struct Environment {
 
 impl Environment {
     fn read() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
         let paypal_environment = var("PAYPAL_ENVIRONMENT");
-        let production = var("AUTOPILOT_MODE").is_some_and(|mode| mode.eq_ignore_ascii_case("production"))
+        let production = var("AUTOPILOT_MODE")
+            .is_some_and(|mode| mode.eq_ignore_ascii_case("production"))
             || paypal_environment
                 .as_deref()
                 .and_then(PayPalEnvironment::parse)
@@ -78,7 +85,11 @@ impl Environment {
 }
 
 /// Serves the API on `listen` until a shutdown signal.
-pub async fn run(database_url: Option<&str>, data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
+pub async fn run(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    listen: SocketAddr,
+) -> anyhow::Result<()> {
     let environment = Environment::read();
     environment.check_production()?;
     let metrics = PrometheusBuilder::new()
@@ -95,12 +106,18 @@ pub async fn run(database_url: Option<&str>, data_dir: &Path, listen: SocketAddr
     let store = EventStore::new(database.pool.clone());
     // Kept alive while serving: the fakes stop when dropped.
     let mut fakes = None;
-    let paypal = match (&environment.paypal_client_id, &environment.paypal_client_secret) {
+    let paypal = match (
+        &environment.paypal_client_id,
+        &environment.paypal_client_secret,
+    ) {
         (Some(client_id), Some(secret)) => {
             let paypal_environment = environment
                 .paypal_environment
                 .as_deref()
-                .map(|value| PayPalEnvironment::parse(value).context("PAYPAL_ENVIRONMENT is sandbox or production"))
+                .map(|value| {
+                    PayPalEnvironment::parse(value)
+                        .context("PAYPAL_ENVIRONMENT is sandbox or production")
+                })
                 .transpose()?
                 .unwrap_or(PayPalEnvironment::Sandbox);
             PayPalClient::new(PayPalConfig::new(
@@ -128,7 +145,9 @@ pub async fn run(database_url: Option<&str>, data_dir: &Path, listen: SocketAddr
         }
     };
     let auth_requests_per_minute = match &environment.auth_requests_per_minute {
-        Some(value) => value.parse().context("AUTH_REQUESTS_PER_MINUTE is a whole number")?,
+        Some(value) => value
+            .parse()
+            .context("AUTH_REQUESTS_PER_MINUTE is a whole number")?,
         None => AUTH_REQUESTS_PER_MINUTE_DEFAULT,
     };
     let listener = tokio::net::TcpListener::bind(listen)

@@ -31,7 +31,9 @@ async fn login_returns_a_token_and_a_wrong_password_is_refused() {
     assert_eq!(payload["userErrors"], json!([]));
     assert_eq!(payload["user"]["email"], "ana@example.com");
     let token = payload["token"].as_str().unwrap();
-    let response = app.graphql(Some(token), "{ me { email } }", json!({})).await;
+    let response = app
+        .graphql(Some(token), "{ me { email } }", json!({}))
+        .await;
     assert_eq!(response["data"]["me"]["email"], "ana@example.com");
 
     let payload = app.login("ana@example.com", "wrong horse").await;
@@ -69,26 +71,57 @@ async fn every_mutation_refuses_the_roles_that_may_not_use_it() {
     let accountant = app
         .user_with_role(&admin, "accountant@example.com", "ACCOUNTANT")
         .await;
-    let other = app.user_with_role(&admin, "other@example.com", "USER").await;
+    let other = app
+        .user_with_role(&admin, "other@example.com", "USER")
+        .await;
     let product = app.published_product(&user).await;
     let (_, some_user) = app.register("target@example.com").await;
 
     let set_config = "mutation { setPlatformConfig(input: {commissionPct: \"20\", adminPaypalEmail: \"admin@example.com\"}) { userErrors { code } } }";
     let contribute = "mutation { recordCapitalContribution(input: {amount: {amount: \"100.00\", currency: \"USD\"}, reference: \"seed\"}) { userErrors { code } } }";
     let create_product = "mutation { createProduct(input: {title: \"Lamp\", supplierProductId: \"1\", supplierCost: {amount: \"1.00\", currency: \"USD\"}, price: {amount: \"2.00\", currency: \"USD\"}}) { userErrors { code } } }";
-    let publish = format!("mutation {{ publishProduct(id: \"{product}\") {{ userErrors {{ code }} }} }}");
+    let publish =
+        format!("mutation {{ publishProduct(id: \"{product}\") {{ userErrors {{ code }} }} }}");
     let set_role = format!("mutation {{ setUserRole(userId: \"{some_user}\", role: ADMIN) {{ userErrors {{ code }} }} }}");
-    let capture = format!("mutation {{ captureCheckout(input: {{orderId: \"{}\"}}) {{ userErrors {{ code }} }} }}", uuid::Uuid::new_v4());
+    let capture = format!(
+        "mutation {{ captureCheckout(input: {{orderId: \"{}\"}}) {{ userErrors {{ code }} }} }}",
+        uuid::Uuid::new_v4()
+    );
 
     let cases: Vec<(&str, &str, Option<&str>, &str)> = vec![
         ("setPlatformConfig", set_config, None, "UNAUTHENTICATED"),
         ("setPlatformConfig", set_config, Some(&user), "FORBIDDEN"),
-        ("setPlatformConfig", set_config, Some(&accountant), "FORBIDDEN"),
-        ("recordCapitalContribution", contribute, None, "UNAUTHENTICATED"),
-        ("recordCapitalContribution", contribute, Some(&user), "FORBIDDEN"),
-        ("recordCapitalContribution", contribute, Some(&accountant), "FORBIDDEN"),
+        (
+            "setPlatformConfig",
+            set_config,
+            Some(&accountant),
+            "FORBIDDEN",
+        ),
+        (
+            "recordCapitalContribution",
+            contribute,
+            None,
+            "UNAUTHENTICATED",
+        ),
+        (
+            "recordCapitalContribution",
+            contribute,
+            Some(&user),
+            "FORBIDDEN",
+        ),
+        (
+            "recordCapitalContribution",
+            contribute,
+            Some(&accountant),
+            "FORBIDDEN",
+        ),
         ("createProduct", create_product, None, "UNAUTHENTICATED"),
-        ("createProduct", create_product, Some(&accountant), "FORBIDDEN"),
+        (
+            "createProduct",
+            create_product,
+            Some(&accountant),
+            "FORBIDDEN",
+        ),
         ("publishProduct", &publish, None, "UNAUTHENTICATED"),
         ("publishProduct", &publish, Some(&accountant), "FORBIDDEN"),
         ("publishProduct", &publish, Some(&other), "FORBIDDEN"),
@@ -106,22 +139,36 @@ async fn every_mutation_refuses_the_roles_that_may_not_use_it() {
             "{mutation} as {token:?}: {response}"
         );
     }
-    assert_eq!(app.event_count().await, before, "a refusal recorded something");
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "a refusal recorded something"
+    );
 
     // And the queries that are not for everyone.
     let events = "{ events(first: 5) { edges { node { eventType } } } }";
     for token in [None, Some(user.as_str())] {
         let response = app.graphql(token, events, json!({})).await;
         let code = &response["errors"][0]["extensions"]["code"];
-        assert!(code == "UNAUTHENTICATED" || code == "FORBIDDEN", "{response}");
+        assert!(
+            code == "UNAUTHENTICATED" || code == "FORBIDDEN",
+            "{response}"
+        );
     }
     let response = app.graphql(Some(&accountant), events, json!({})).await;
     assert!(response["errors"].is_null(), "{response}");
 
     // The permitted callers succeed.
-    for (mutation, query) in [("setPlatformConfig", set_config), ("recordCapitalContribution", contribute)] {
+    for (mutation, query) in [
+        ("setPlatformConfig", set_config),
+        ("recordCapitalContribution", contribute),
+    ] {
         let response = app.graphql(Some(&admin), query, json!({})).await;
-        assert_eq!(response["data"][mutation]["userErrors"], json!([]), "{response}");
+        assert_eq!(
+            response["data"][mutation]["userErrors"],
+            json!([]),
+            "{response}"
+        );
     }
 }
 
@@ -135,13 +182,27 @@ async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
     let create = "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } userErrors { code message field } } }";
     let money = |amount: &str, currency: &str| json!({ "amount": amount, "currency": currency });
     let cases = [
-        (json!({ "title": "Lamp", "supplierProductId": "1", "supplierCost": money("1.00", "XXX"), "price": money("2.00", "USD") }), "input.supplierCost.currency"),
-        (json!({ "title": "Lamp", "supplierProductId": "1", "supplierCost": money("1.001", "USD"), "price": money("2.00", "USD") }), "input.supplierCost.amount"),
-        (json!({ "title": "Lamp", "supplierProductId": "1", "supplierCost": money("1.00", "USD"), "price": money("-2.00", "USD") }), "input.price.amount"),
-        (json!({ "title": long_title, "supplierProductId": "1", "supplierCost": money("1.00", "USD"), "price": money("2.00", "USD") }), "input.title"),
+        (
+            json!({ "title": "Lamp", "supplierProductId": "1", "supplierCost": money("1.00", "XXX"), "price": money("2.00", "USD") }),
+            "input.supplierCost.currency",
+        ),
+        (
+            json!({ "title": "Lamp", "supplierProductId": "1", "supplierCost": money("1.001", "USD"), "price": money("2.00", "USD") }),
+            "input.supplierCost.amount",
+        ),
+        (
+            json!({ "title": "Lamp", "supplierProductId": "1", "supplierCost": money("1.00", "USD"), "price": money("-2.00", "USD") }),
+            "input.price.amount",
+        ),
+        (
+            json!({ "title": long_title, "supplierProductId": "1", "supplierCost": money("1.00", "USD"), "price": money("2.00", "USD") }),
+            "input.title",
+        ),
     ];
     for (input, field) in cases {
-        let response = app.graphql(Some(&admin), create, json!({ "input": input })).await;
+        let response = app
+            .graphql(Some(&admin), create, json!({ "input": input }))
+            .await;
         let errors = &response["data"]["createProduct"]["userErrors"];
         assert_eq!(errors[0]["code"], "INVALID_INPUT", "{response}");
         assert_eq!(errors[0]["field"], field, "{response}");
@@ -155,7 +216,13 @@ async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
         .await;
     let error = &response["data"]["createProduct"]["userErrors"][0];
     assert_eq!(error["field"], "input.supplierCost.amount", "{response}");
-    assert!(error["message"].as_str().unwrap().contains("\"one\" is not a decimal number"), "{response}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"one\" is not a decimal number"),
+        "{response}"
+    );
     // A float is a malformed request: a top-level error.
     let response = app
         .graphql(
@@ -164,12 +231,22 @@ async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
             json!({ "input": { "title": "Lamp", "supplierProductId": "1", "supplierCost": { "amount": 1.5, "currency": "USD" }, "price": money("2.00", "USD") } }),
         )
         .await;
-    assert!(response["errors"][0]["message"].as_str().unwrap().contains("never a float"), "{response}");
+    assert!(
+        response["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("never a float"),
+        "{response}"
+    );
 
     let checkout = "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId userErrors { code field } } }";
     for quantity in [-1, 0] {
         let response = app
-            .graphql(None, checkout, json!({ "input": { "productId": product, "quantity": quantity } }))
+            .graphql(
+                None,
+                checkout,
+                json!({ "input": { "productId": product, "quantity": quantity } }),
+            )
             .await;
         assert_eq!(
             response["data"]["createCheckout"]["userErrors"],
@@ -184,8 +261,15 @@ async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
             json!({}),
         )
         .await;
-    assert_eq!(response["data"]["register"]["userErrors"][0]["field"], "input.email");
-    assert_eq!(app.event_count().await, before, "bad input recorded something");
+    assert_eq!(
+        response["data"]["register"]["userErrors"][0]["field"],
+        "input.email"
+    );
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "bad input recorded something"
+    );
 }
 
 #[tokio::test]
@@ -194,15 +278,33 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
     let mut codes = Vec::new();
     for _ in 0..4 {
         let payload = app.login("nobody@example.com", "whatever1").await;
-        codes.push(payload["userErrors"][0]["code"].as_str().unwrap().to_owned());
+        codes.push(
+            payload["userErrors"][0]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
-    assert_eq!(codes, ["UNAUTHENTICATED", "UNAUTHENTICATED", "UNAUTHENTICATED", "RATE_LIMITED"]);
+    assert_eq!(
+        codes,
+        [
+            "UNAUTHENTICATED",
+            "UNAUTHENTICATED",
+            "UNAUTHENTICATED",
+            "RATE_LIMITED"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn health_metrics_graphiql_and_correlation_ids_are_served() {
     let app = spawn_app().await;
-    let health = app.http.get(format!("{}/healthz", app.address)).send().await.unwrap();
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     let correlation = uuid::Uuid::new_v4().to_string();
     let response = app
@@ -214,14 +316,28 @@ async fn health_metrics_graphiql_and_correlation_ids_are_served() {
         .await
         .unwrap();
     assert_eq!(response.headers()["x-correlation-id"], correlation.as_str());
-    let stored: String = sqlx::query_scalar("SELECT metadata->>'correlation_id' FROM event LIMIT 1")
-        .fetch_one(app.db.pool())
+    let stored: String =
+        sqlx::query_scalar("SELECT metadata->>'correlation_id' FROM event LIMIT 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        stored, correlation,
+        "the event carries the request's correlation id"
+    );
+    let graphiql = app
+        .http
+        .get(format!("{}/graphql", app.address))
+        .send()
         .await
         .unwrap();
-    assert_eq!(stored, correlation, "the event carries the request's correlation id");
-    let graphiql = app.http.get(format!("{}/graphql", app.address)).send().await.unwrap();
     assert!(graphiql.text().await.unwrap().contains("graphiql"));
-    let metrics = app.http.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
     let text = metrics.text().await.unwrap();
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("http_request_duration_seconds"), "{text}");
@@ -245,6 +361,11 @@ async fn too_deep_a_query_is_refused_before_it_runs() {
     }
     let query = format!("{{ __schema {{ types {{ fields {{ type {{ {selection} }} }} }} }} }}");
     let response = app.graphql(None, &query, json!({})).await;
-    let message = response["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("nested too deep") || message.contains("too complex"), "{response}");
+    let message = response["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("nested too deep") || message.contains("too complex"),
+        "{response}"
+    );
 }

@@ -15,12 +15,20 @@ const CREATE_CHECKOUT: &str = "mutation($input: CreateCheckoutInput!) { createCh
 async fn a_checkout_approved_at_paypal_and_captured_makes_the_order_paid() {
     let app = spawn_app().await;
     let (admin, _) = app.register("admin@example.com").await;
-    let seller = app.user_with_role(&admin, "seller@example.com", "USER").await;
-    let buyer = app.user_with_role(&admin, "buyer@example.com", "USER").await;
+    let seller = app
+        .user_with_role(&admin, "seller@example.com", "USER")
+        .await;
+    let buyer = app
+        .user_with_role(&admin, "buyer@example.com", "USER")
+        .await;
     let product = app.published_product(&seller).await;
 
     let response = app
-        .graphql(None, CREATE_CHECKOUT, json!({ "input": { "productId": product, "quantity": 2 } }))
+        .graphql(
+            None,
+            CREATE_CHECKOUT,
+            json!({ "input": { "productId": product, "quantity": 2 } }),
+        )
         .await;
     let checkout = &response["data"]["createCheckout"];
     assert_eq!(checkout["userErrors"], json!([]), "{response}");
@@ -37,13 +45,20 @@ async fn a_checkout_approved_at_paypal_and_captured_makes_the_order_paid() {
 
     let capture = "mutation($input: CaptureCheckoutInput!) { captureCheckout(input: $input) { order { id status price { amount currency } owner buyer history { eventType actor } } userErrors { code message } } }";
     let response = app
-        .graphql(Some(&buyer), capture, json!({ "input": { "orderId": order_id } }))
+        .graphql(
+            Some(&buyer),
+            capture,
+            json!({ "input": { "orderId": order_id } }),
+        )
         .await;
     let payload = &response["data"]["captureCheckout"];
     assert_eq!(payload["userErrors"], json!([]), "{response}");
     let order = &payload["order"];
     assert_eq!(order["status"], "PAID");
-    assert_eq!(order["price"], json!({ "amount": "59.98", "currency": "USD" }));
+    assert_eq!(
+        order["price"],
+        json!({ "amount": "59.98", "currency": "USD" })
+    );
     let history: Vec<&str> = order["history"]
         .as_array()
         .unwrap()
@@ -55,18 +70,34 @@ async fn a_checkout_approved_at_paypal_and_captured_makes_the_order_paid() {
 
     // The seller reads the order; an unrelated user may not.
     let read = "query($id: ID!) { order(id: $id) { status buyer } }";
-    let response = app.graphql(Some(&seller), read, json!({ "id": order_id })).await;
+    let response = app
+        .graphql(Some(&seller), read, json!({ "id": order_id }))
+        .await;
     assert_eq!(response["data"]["order"]["status"], "PAID", "{response}");
-    let stranger = app.user_with_role(&admin, "stranger@example.com", "USER").await;
-    let response = app.graphql(Some(&stranger), read, json!({ "id": order_id })).await;
-    assert_eq!(response["errors"][0]["extensions"]["code"], "FORBIDDEN", "{response}");
+    let stranger = app
+        .user_with_role(&admin, "stranger@example.com", "USER")
+        .await;
+    let response = app
+        .graphql(Some(&stranger), read, json!({ "id": order_id }))
+        .await;
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{response}"
+    );
 
     // Capturing again records nothing more.
     let before = app.event_count().await;
     let response = app
-        .graphql(Some(&buyer), capture, json!({ "input": { "orderId": order_id } }))
+        .graphql(
+            Some(&buyer),
+            capture,
+            json!({ "input": { "orderId": order_id } }),
+        )
         .await;
-    assert_eq!(response["data"]["captureCheckout"]["order"]["status"], "PAID", "{response}");
+    assert_eq!(
+        response["data"]["captureCheckout"]["order"]["status"], "PAID",
+        "{response}"
+    );
     assert_eq!(app.event_count().await, before);
 }
 
@@ -75,22 +106,31 @@ async fn a_checkout_retried_with_its_idempotency_key_is_created_once() {
     let app = spawn_app().await;
     let (admin, _) = app.register("admin@example.com").await;
     let product = app.published_product(&admin).await;
-    let input = json!({ "input": { "productId": product, "quantity": 1, "idempotencyKey": "cart-42" } });
+    let input =
+        json!({ "input": { "productId": product, "quantity": 1, "idempotencyKey": "cart-42" } });
     let first = app.graphql(None, CREATE_CHECKOUT, input.clone()).await;
     let events_after_first = app.event_count().await;
     let second = app.graphql(None, CREATE_CHECKOUT, input).await;
-    assert_eq!(first["data"]["createCheckout"]["userErrors"], json!([]), "{first}");
+    assert_eq!(
+        first["data"]["createCheckout"]["userErrors"],
+        json!([]),
+        "{first}"
+    );
     assert_eq!(first, second);
     assert_eq!(app.event_count().await, events_after_first);
-    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM event WHERE event_type = 'OrderCreated'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let orders: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM event WHERE event_type = 'OrderCreated'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert_eq!(orders, 1);
     let other = app
         .graphql(None, CREATE_CHECKOUT, json!({ "input": { "productId": product, "quantity": 1, "idempotencyKey": "cart-43" } }))
         .await;
-    assert_ne!(other["data"]["createCheckout"]["orderId"], first["data"]["createCheckout"]["orderId"]);
+    assert_ne!(
+        other["data"]["createCheckout"]["orderId"],
+        first["data"]["createCheckout"]["orderId"]
+    );
 }
 
 async fn next_json<S>(socket: &mut S) -> Value
@@ -120,9 +160,10 @@ async fn a_subscription_receives_an_event_committed_after_it_subscribed() {
 
     let url = format!("{}/graphql", app.address.replacen("http", "ws", 1));
     let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     socket
         .send(Message::Text(
@@ -153,7 +194,11 @@ async fn a_subscription_receives_an_event_committed_after_it_subscribed() {
             json!({}),
         )
         .await;
-    assert_eq!(response["data"]["setPlatformConfig"]["userErrors"], json!([]), "{response}");
+    assert_eq!(
+        response["data"]["setPlatformConfig"]["userErrors"],
+        json!([]),
+        "{response}"
+    );
     let message = next_json(&mut socket).await;
     assert_eq!(message["type"], "next", "{message}");
     let event = &message["payload"]["data"]["events"];
@@ -173,7 +218,12 @@ async fn the_log_reads_as_a_connection_in_commit_order() {
     assert_eq!(events["edges"][0]["node"]["position"], 1, "{page}");
     assert_eq!(events["pageInfo"]["hasNextPage"], true);
     let cursor = events["pageInfo"]["endCursor"].as_str().unwrap();
-    let page = app.graphql(Some(&admin), query, json!({ "after": cursor })).await;
-    assert_eq!(page["data"]["events"]["edges"][0]["node"]["position"], 2, "{page}");
+    let page = app
+        .graphql(Some(&admin), query, json!({ "after": cursor }))
+        .await;
+    assert_eq!(
+        page["data"]["events"]["edges"][0]["node"]["position"], 2,
+        "{page}"
+    );
     assert_eq!(page["data"]["events"]["pageInfo"]["hasNextPage"], false);
 }

@@ -118,7 +118,8 @@ impl TokenKeys {
 /// An argon2id PHC string of `password` with a fresh salt. CPU-heavy: run
 /// it off the async workers.
 pub(crate) fn hash_password(password: &str) -> String {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes is a valid salt");
+    let salt =
+        SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes is a valid salt");
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .expect("argon2 with default parameters hashes any password")

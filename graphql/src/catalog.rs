@@ -243,7 +243,10 @@ impl CatalogMutation {
         let outcome = services
             .store
             .execute(|| async {
-                let product = services.store.load(&stream, ProductState::default()).await?;
+                let product = services
+                    .store
+                    .load(&stream, ProductState::default())
+                    .await?;
                 if input.idempotency_key.is_some() && product.state.owner() == Some(owner) {
                     return Ok((Vec::new(), ()));
                 }
@@ -264,21 +267,31 @@ impl CatalogMutation {
     }
 
     /// Makes a product purchasable. Its owner only.
-    async fn publish_product(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ProductPayload> {
+    async fn publish_product(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<ProductPayload> {
         let (services, request) = parts(ctx);
         let caller = match request.require(&[Role::User, Role::Admin]) {
             Ok(claims) => UserId::from_uuid(claims.sub),
             Err(error) => return Ok(ProductPayload::refused(error)),
         };
         let Ok(product_id) = id.parse::<ProductId>() else {
-            return Ok(ProductPayload::refused(UserError::invalid("id", "not a product id")));
+            return Ok(ProductPayload::refused(UserError::invalid(
+                "id",
+                "not a product id",
+            )));
         };
         let stream = ProductState::stream_id(product_id);
         let metadata = request.metadata(Uuid::new_v4());
         let outcome = services
             .store
             .execute(|| async {
-                let product = services.store.load(&stream, ProductState::default()).await?;
+                let product = services
+                    .store
+                    .load(&stream, ProductState::default())
+                    .await?;
                 match product.state.owner() {
                     None => return Err(CommandError::Refused(ProductError::NotFound)),
                     Some(owner) if owner != caller => return Ok((Vec::new(), false)),

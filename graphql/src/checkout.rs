@@ -98,9 +98,12 @@ async fn load_order(services: &Services, order_id: OrderId) -> async_graphql::Re
     let mut state = OrderState::default();
     let mut provider_order_id = None;
     for event in &recorded {
-        let decoded: OrderEvent =
-            decode_event(&event.event_type, event.schema_version, event.payload_value())
-                .map_err(|error| internal(&error))?;
+        let decoded: OrderEvent = decode_event(
+            &event.event_type,
+            event.schema_version,
+            event.payload_value(),
+        )
+        .map_err(|error| internal(&error))?;
         if let OrderEvent::OrderCreated {
             provider_order_id: id,
             ..
@@ -113,7 +116,10 @@ async fn load_order(services: &Services, order_id: OrderId) -> async_graphql::Re
     Ok(LoadedOrder {
         state,
         provider_order_id,
-        history: recorded.iter().map(|event| Event::recorded(event, None)).collect(),
+        history: recorded
+            .iter()
+            .map(|event| Event::recorded(event, None))
+            .collect(),
     })
 }
 
@@ -122,7 +128,9 @@ fn view(loaded: LoadedOrder) -> Option<OrderView> {
     Some(OrderView {
         id: ID(state.id()?.to_string()),
         status: state.status()?.as_str().to_owned(),
-        failure_reason: state.failure_reason().map(|reason| reason.status_code().to_owned()),
+        failure_reason: state
+            .failure_reason()
+            .map(|reason| reason.status_code().to_owned()),
         price: state.total()?.into(),
         supplier_order_id: state.supplier_order_id().map(|id| id.as_str().to_owned()),
         owner: ID(state.seller()?.to_string()),
@@ -176,7 +184,10 @@ impl CheckoutMutation {
             ..Default::default()
         };
         let Ok(product_id) = input.product_id.parse::<ProductId>() else {
-            return Ok(refused_with(UserError::invalid("input.productId", "not a product id")));
+            return Ok(refused_with(UserError::invalid(
+                "input.productId",
+                "not a product id",
+            )));
         };
         let quantity = match u32::try_from(input.quantity) {
             Ok(quantity) if (1..=QUANTITY_MAX).contains(&quantity) => quantity,
@@ -194,7 +205,10 @@ impl CheckoutMutation {
         }
         let product = services
             .store
-            .load::<_, std::convert::Infallible>(&Product::stream_id(product_id), Product::default())
+            .load::<_, std::convert::Infallible>(
+                &Product::stream_id(product_id),
+                Product::default(),
+            )
             .await
             .map_err(|error| internal(&error))?;
         let terms = match product.state.checkout_terms() {
@@ -227,7 +241,10 @@ impl CheckoutMutation {
             currency: terms.unit_price.currency().code().to_owned(),
             items: vec![CheckoutItem {
                 name: title,
-                sku: product.state.supplier_product_id().map(|id| id.as_str().to_owned()),
+                sku: product
+                    .state
+                    .supplier_product_id()
+                    .map(|id| id.as_str().to_owned()),
                 unit_amount: wire_money(terms.unit_price),
                 quantity,
             }],
@@ -251,7 +268,10 @@ impl CheckoutMutation {
             }
         };
         let Ok(provider_order_id) = ProviderOrderId::parse(&created.id) else {
-            return Err(internal(&format!("PayPal answered an unusable order id {:?}", created.id)));
+            return Err(internal(&format!(
+                "PayPal answered an unusable order id {:?}",
+                created.id
+            )));
         };
         let stream = OrderState::stream_id(order_id);
         let metadata = request.metadata(order_id.as_uuid());
@@ -306,7 +326,10 @@ impl CheckoutMutation {
             Err(error) => return Ok(refused_with(error)),
         };
         let Ok(order_id) = input.order_id.parse::<OrderId>() else {
-            return Ok(refused_with(UserError::invalid("input.orderId", "not an order id")));
+            return Ok(refused_with(UserError::invalid(
+                "input.orderId",
+                "not an order id",
+            )));
         };
         let loaded = load_order(services, order_id).await?;
         let (Some(provider_order_id), Some(total)) =
@@ -361,7 +384,10 @@ impl CheckoutMutation {
         let outcome = services
             .store
             .execute(|| async {
-                let order = services.store.load(&order_stream, OrderState::default()).await?;
+                let order = services
+                    .store
+                    .load(&order_stream, OrderState::default())
+                    .await?;
                 if order.state.buyer() == Some(buyer) {
                     // Already recorded by an earlier attempt.
                     return Ok((Vec::new(), ()));

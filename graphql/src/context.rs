@@ -89,7 +89,10 @@ impl RequestContext {
     /// The caller's claims if their role is one of `allowed`: otherwise
     /// `UNAUTHENTICATED` (no token) or `FORBIDDEN`.
     pub(crate) fn require(&self, allowed: &[Role]) -> Result<&Claims, UserError> {
-        let claims = self.claims.as_ref().ok_or_else(UserError::unauthenticated)?;
+        let claims = self
+            .claims
+            .as_ref()
+            .ok_or_else(UserError::unauthenticated)?;
         if allowed.contains(&claims.role) {
             Ok(claims)
         } else {

@@ -87,11 +87,17 @@ impl EventQuery {
         let (services, request) = parts(ctx);
         request.require(&LOG_READERS).map_err(top_level)?;
         let after = match after {
-            Some(cursor) => cursor
-                .parse::<u64>()
-                .map_err(|_| top_level(crate::UserError::invalid("after", "not a cursor of this connection")))?,
+            Some(cursor) => cursor.parse::<u64>().map_err(|_| {
+                top_level(crate::UserError::invalid(
+                    "after",
+                    "not a cursor of this connection",
+                ))
+            })?,
             None => u64::try_from(after_position).map_err(|_| {
-                top_level(crate::UserError::invalid("afterPosition", "must be 0 or more"))
+                top_level(crate::UserError::invalid(
+                    "afterPosition",
+                    "must be 0 or more",
+                ))
             })?,
         };
         let first = match first {
@@ -137,18 +143,25 @@ impl SubscriptionRoot {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Event>>> {
         let (services, request) = parts(ctx);
         request.require(&LOG_READERS).map_err(top_level)?;
-        let after = u64::try_from(after_position)
-            .map_err(|_| top_level(crate::UserError::invalid("afterPosition", "must be 0 or more")))?;
+        let after = u64::try_from(after_position).map_err(|_| {
+            top_level(crate::UserError::invalid(
+                "afterPosition",
+                "must be 0 or more",
+            ))
+        })?;
         let subscription = services
             .store
             .subscribe(after, SubscriptionOptions::default());
-        Ok(futures::stream::unfold(subscription, |mut subscription| async move {
-            let next = subscription
-                .next()
-                .await
-                .map(|event| Event::logged(&event))
-                .map_err(|error| internal(&error));
-            Some((next, subscription))
-        }))
+        Ok(futures::stream::unfold(
+            subscription,
+            |mut subscription| async move {
+                let next = subscription
+                    .next()
+                    .await
+                    .map(|event| Event::logged(&event))
+                    .map_err(|error| internal(&error));
+                Some((next, subscription))
+            },
+        ))
     }
 }

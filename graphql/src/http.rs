@@ -72,7 +72,9 @@ async fn correlate_and_measure(mut request: Request, next: Next) -> Response {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| Uuid::parse_str(value.trim()).ok())
         .unwrap_or_else(Uuid::new_v4);
-    request.extensions_mut().insert(CorrelationId(correlation_id));
+    request
+        .extensions_mut()
+        .insert(CorrelationId(correlation_id));
     let path = request
         .extensions()
         .get::<MatchedPath>()
@@ -126,7 +128,10 @@ async fn graphql_get(
     State(state): State<AppState>,
     Extension(correlation): Extension<CorrelationId>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    protocol: Result<GraphQLProtocol, <GraphQLProtocol as axum::extract::FromRequestParts<AppState>>::Rejection>,
+    protocol: Result<
+        GraphQLProtocol,
+        <GraphQLProtocol as axum::extract::FromRequestParts<AppState>>::Rejection,
+    >,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let (Ok(protocol), Ok(upgrade)) = (protocol, upgrade) else {

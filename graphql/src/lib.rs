@@ -31,6 +31,6 @@ pub use context::{CheckoutUrls, RequestContext, Services, AUTH_REQUESTS_PER_MINU
 pub use errors::UserError;
 pub use http::{router, CORRELATION_ID_HEADER, REQUEST_BODY_BYTES_MAX};
 pub use schema::{
-    build_schema, sdl, ApiSchema, MutationRoot, QueryRoot, SubscriptionRoot,
-    QUERY_COMPLEXITY_MAX, QUERY_DEPTH_MAX,
+    build_schema, sdl, ApiSchema, MutationRoot, QueryRoot, SubscriptionRoot, QUERY_COMPLEXITY_MAX,
+    QUERY_DEPTH_MAX,
 };

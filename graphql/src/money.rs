@@ -1,6 +1,8 @@
 //! `Decimal` (a string scalar), `Money` and `MoneyInput` at the edge.
 
-use async_graphql::{InputObject, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
+use async_graphql::{
+    InputObject, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value,
+};
 use dropledger_domain::{Currency, Money as DomainMoney};
 use rust_decimal::Decimal as RustDecimal;
 
@@ -26,9 +28,9 @@ impl Decimal {
 
     /// The number, or an `INVALID_INPUT` naming `field`.
     pub(crate) fn value(&self, field: &str) -> Result<RustDecimal, UserError> {
-        self.0.clone().map_err(|text| {
-            UserError::invalid(field, format!("{text:?} is not a decimal number"))
-        })
+        self.0
+            .clone()
+            .map_err(|text| UserError::invalid(field, format!("{text:?} is not a decimal number")))
     }
 }
 
@@ -37,9 +39,7 @@ impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(text) if text.chars().count() <= DECIMAL_CHARS_MAX => Ok(Decimal(
-                text.trim()
-                    .parse::<RustDecimal>()
-                    .map_err(|_| text.clone()),
+                text.trim().parse::<RustDecimal>().map_err(|_| text.clone()),
             )),
             Value::String(_) => Err(InputValueError::custom("the decimal is too long")),
             _ => Err(InputValueError::custom(

@@ -81,14 +81,17 @@ impl PlatformMutation {
         if let Err(error) = request.require(&[Role::Admin]) {
             return Ok(refused(error));
         }
-        let commission_rate = match input
-            .commission_pct
-            .value("input.commissionPct")
-            .and_then(|pct| Percentage::new(pct).map_err(|error| UserError::invalid("input.commissionPct", error)))
-        {
-            Ok(rate) => rate,
-            Err(error) => return Ok(refused(error)),
-        };
+        let commission_rate =
+            match input
+                .commission_pct
+                .value("input.commissionPct")
+                .and_then(|pct| {
+                    Percentage::new(pct)
+                        .map_err(|error| UserError::invalid("input.commissionPct", error))
+                }) {
+                Ok(rate) => rate,
+                Err(error) => return Ok(refused(error)),
+            };
         let email = match EmailAddress::parse(&input.admin_paypal_email) {
             Ok(email) => email,
             Err(error) => return Ok(refused(UserError::invalid("input.adminPaypalEmail", error))),
@@ -103,7 +106,10 @@ impl PlatformMutation {
         let outcome = services
             .store
             .execute(|| async {
-                let config = services.store.load(&stream, PlatformConfig::default()).await?;
+                let config = services
+                    .store
+                    .load(&stream, PlatformConfig::default())
+                    .await?;
                 let events = config
                     .state
                     .decide(command.clone())

@@ -21,23 +21,36 @@ pub struct QueryRoot(UserQuery, OrderQuery, EventQuery);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(UserMutation, PlatformMutation, CatalogMutation, CheckoutMutation);
+pub struct MutationRoot(
+    UserMutation,
+    PlatformMutation,
+    CatalogMutation,
+    CheckoutMutation,
+);
 
 /// The API's schema.
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema over `services`, with depth and complexity limits.
 pub fn build_schema(services: Services) -> ApiSchema {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .data(services)
-        .limit_depth(QUERY_DEPTH_MAX)
-        .limit_complexity(QUERY_COMPLEXITY_MAX)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .data(services)
+    .limit_depth(QUERY_DEPTH_MAX)
+    .limit_complexity(QUERY_COMPLEXITY_MAX)
+    .finish()
 }
 
 /// The schema's SDL, as checked in at `graphql/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .finish()
+    .sdl()
 }

@@ -198,12 +198,21 @@ impl UserMutation {
     }
 
     /// Signs in with e-mail and password.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<AuthPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginInput,
+    ) -> async_graphql::Result<AuthPayload> {
         let (services, request) = parts(ctx);
         if let Err(error) = rate_limit(services, &request) {
             return Ok(AuthPayload::refused(error));
         }
-        let wrong = || AuthPayload::refused(UserError::new("UNAUTHENTICATED", "wrong e-mail or password"));
+        let wrong = || {
+            AuthPayload::refused(UserError::new(
+                "UNAUTHENTICATED",
+                "wrong e-mail or password",
+            ))
+        };
         if input.password.chars().count() > PASSWORD_CHARS_MAX {
             return Ok(wrong());
         }
@@ -295,7 +304,10 @@ fn rate_limit(services: &Services, request: &RequestContext) -> Result<(), UserE
     };
     services.auth_limiter.check_key(&ip).map_err(|_| {
         metrics::counter!("dropledger_auth_rate_limited_total").increment(1);
-        UserError::new("RATE_LIMITED", "too many attempts from your address; wait a minute")
+        UserError::new(
+            "RATE_LIMITED",
+            "too many attempts from your address; wait a minute",
+        )
     })
 }
 
@@ -307,4 +319,3 @@ async fn load_user(services: &Services, user_id: UserId) -> async_graphql::Resul
         .map_err(|error| internal(&error))?;
     Ok(User::of(&loaded.state))
 }
-

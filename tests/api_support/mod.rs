@@ -106,7 +106,10 @@ impl App {
                 json!({ "id": id, "role": role }),
             )
             .await;
-        assert_eq!(response["data"]["setUserRole"]["user"]["role"], role, "{response}");
+        assert_eq!(
+            response["data"]["setUserRole"]["user"]["role"], role,
+            "{response}"
+        );
         self.login(email, "correct horse").await["token"]
             .as_str()
             .unwrap()
@@ -159,8 +162,7 @@ impl App {
             )
             .await;
         assert_eq!(
-            response["data"]["publishProduct"]["product"]["status"],
-            "PUBLISHED",
+            response["data"]["publishProduct"]["product"]["status"], "PUBLISHED",
             "{response}"
         );
         id
