@@ -341,6 +341,10 @@ async fn health_metrics_graphiql_and_correlation_ids_are_served() {
     let text = metrics.text().await.unwrap();
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("http_request_duration_seconds"), "{text}");
+    assert!(
+        text.contains("dropledger_events_appended_total 1"),
+        "{text}"
+    );
     let too_big = app
         .http
         .post(format!("{}/graphql", app.address))
@@ -368,4 +372,82 @@ async fn too_deep_a_query_is_refused_before_it_runs() {
         message.contains("nested too deep") || message.contains("too complex"),
         "{response}"
     );
+}
+
+#[tokio::test]
+async fn a_role_taken_away_applies_to_the_next_request_of_an_old_token() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let (second, second_id) = app.register("second@example.com").await;
+    let set_role = "mutation($id: ID!, $role: Role!) { setUserRole(userId: $id, role: $role) { user { role } userErrors { code } } }";
+    let response = app
+        .graphql(
+            Some(&admin),
+            set_role,
+            json!({ "id": second_id, "role": "ADMIN" }),
+        )
+        .await;
+    assert_eq!(
+        response["data"]["setUserRole"]["user"]["role"], "ADMIN",
+        "{response}"
+    );
+    // The token issued while USER now acts as ADMIN, and back.
+    let events = "{ events(first: 1) { edges { cursor } } }";
+    let response = app.graphql(Some(&second), events, json!({})).await;
+    assert!(response["errors"].is_null(), "{response}");
+    app.graphql(
+        Some(&admin),
+        set_role,
+        json!({ "id": second_id, "role": "USER" }),
+    )
+    .await;
+    let response = app.graphql(Some(&second), events, json!({})).await;
+    assert_eq!(
+        response["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn production_mode_refuses_to_start_without_its_secrets() {
+    let db = dropledger_eventstore::TestDatabase::new().await;
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"))
+        .arg("serve")
+        .env("DATABASE_URL", db.url())
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("AUTOPILOT_MODE", "production")
+        .env_remove("JWT_SECRET")
+        .env_remove("ENCRYPTION_KEY")
+        .env_remove("PAYPAL_CLIENT_ID")
+        .env_remove("PAYPAL_CLIENT_SECRET")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for name in [
+        "JWT_SECRET",
+        "ENCRYPTION_KEY",
+        "PAYPAL_CLIENT_ID",
+        "PAYPAL_CLIENT_SECRET",
+    ] {
+        assert!(stderr.contains(name), "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn sigterm_shuts_the_server_down_cleanly() {
+    let mut app = spawn_app().await;
+    app.register("admin@example.com").await;
+    let pid = app.server.id().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(20), app.server.wait())
+        .await
+        .expect("the server stops within 20 s")
+        .unwrap();
+    assert!(exit.success(), "{exit}");
 }

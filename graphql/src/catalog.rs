@@ -11,6 +11,7 @@ use dropledger_eventstore::CommandError;
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::context::count_appends;
 use crate::context::parts;
 use crate::errors::{command_failure, UserError};
 use crate::money::{Money, MoneyInput};
@@ -256,7 +257,8 @@ impl CatalogMutation {
                     .map_err(CommandError::Refused)?;
                 Ok((vec![product.append(&events, &metadata)], ()))
             })
-            .await;
+            .await
+            .map(count_appends);
         if let Err(error) = outcome {
             return Ok(ProductPayload::refused(command_failure(error)?));
         }
@@ -305,7 +307,8 @@ impl CatalogMutation {
                     .map_err(CommandError::Refused)?;
                 Ok((vec![product.append(&events, &metadata)], true))
             })
-            .await;
+            .await
+            .map(count_appends);
         match outcome {
             Ok((true, _)) => Ok(ProductPayload {
                 product: product_of(product_id, &product_events(services, product_id).await?),

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::catalog::check_idempotency_key;
+use crate::context::count_appends;
 use crate::context::{parts, Services};
 use crate::errors::{command_failure, internal, refused, top_level, UserError};
 use crate::events::Event;
@@ -295,7 +296,8 @@ impl CheckoutMutation {
                     .map_err(CommandError::Refused)?;
                 Ok((vec![order.append(&events, &metadata)], ()))
             })
-            .await;
+            .await
+            .map(count_appends);
         if let Err(error) = outcome {
             return Ok(refused_with(command_failure::<OrderError>(error)?));
         }
@@ -406,7 +408,8 @@ impl CheckoutMutation {
                     (),
                 ))
             })
-            .await;
+            .await
+            .map(count_appends);
         if let Err(error) = outcome {
             return Ok(refused_with(command_failure(error)?));
         }

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use async_graphql::Context;
-use dropledger_eventstore::{EventStore, Metadata};
+use dropledger_eventstore::{AppendResult, EventStore, Metadata};
 use dropledger_integrations::PayPalClient;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
@@ -126,4 +126,17 @@ pub(crate) fn parts<'a>(ctx: &Context<'a>) -> (&'a Services, RequestContext) {
         .cloned()
         .unwrap_or_else(RequestContext::anonymous);
     (services, request)
+}
+
+/// Counts the events a command appended (`dropledger_events_appended_total`)
+/// and passes its outcome on.
+pub(crate) fn count_appends<T>(outcome: (T, Vec<AppendResult>)) -> (T, Vec<AppendResult>) {
+    let appended: u64 = outcome
+        .1
+        .iter()
+        .filter(|append| !append.already_stored)
+        .map(|append| append.last_version + 1 - append.first_version)
+        .sum();
+    metrics::counter!("dropledger_events_appended_total").increment(appended);
+    outcome
 }

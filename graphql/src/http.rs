@@ -20,9 +20,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use uuid::Uuid;
 
-use crate::auth::TokenKeys;
 use crate::context::{RequestContext, Services};
 use crate::schema::{build_schema, ApiSchema};
+use dropledger_domain::{User, UserId};
 
 /// Header carrying the flow's correlation id, in and out.
 pub const CORRELATION_ID_HEADER: &str = "x-correlation-id";
@@ -94,9 +94,27 @@ async fn correlate_and_measure(mut request: Request, next: Next) -> Response {
     response
 }
 
-fn bearer_claims(tokens: &TokenKeys, value: Option<&str>) -> Option<crate::Claims> {
+/// The claims of a valid bearer token, with the role the user has now: a
+/// role changed by `setUserRole` applies from the next request, not from
+/// the token's expiry. A token of a user the store does not know is anonymous.
+async fn bearer_claims(services: &Services, value: Option<&str>) -> Option<crate::Claims> {
     let token = value?.trim().strip_prefix("Bearer ")?;
-    tokens.verify(token.trim())
+    let mut claims = services.tokens.verify(token.trim())?;
+    let user = UserId::from_uuid(claims.sub);
+    match services
+        .store
+        .load::<_, std::convert::Infallible>(&User::stream_id(user), User::default())
+        .await
+    {
+        Ok(loaded) => {
+            claims.role = loaded.state.role()?.into();
+            Some(claims)
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not load the caller's user; treating the request as anonymous");
+            None
+        }
+    }
 }
 
 async fn graphql_post(
@@ -110,7 +128,7 @@ async fn graphql_post(
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
     let context = RequestContext {
-        claims: bearer_claims(&state.services.tokens, authorization),
+        claims: bearer_claims(&state.services, authorization).await,
         correlation_id: correlation.0,
         client_ip: Some(peer.ip()),
     };
@@ -144,19 +162,20 @@ async fn graphql_get(
         .into_response();
     };
     let schema = state.schema.clone();
-    let tokens = state.services.tokens.clone();
+    let services = state.services.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload: serde_json::Value| async move {
+                    let services = services;
                     let authorization = payload
                         .get("Authorization")
                         .or_else(|| payload.get("authorization"))
                         .and_then(|value| value.as_str());
                     let mut data = Data::default();
                     data.insert(RequestContext {
-                        claims: bearer_claims(&tokens, authorization),
+                        claims: bearer_claims(&services, authorization).await,
                         correlation_id: correlation.0,
                         client_ip: Some(peer.ip()),
                     });

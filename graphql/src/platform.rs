@@ -10,6 +10,7 @@ use dropledger_eventstore::CommandError;
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::context::count_appends;
 use crate::context::parts;
 use crate::errors::{command_failure, UserError};
 use crate::money::{Decimal, Money, MoneyInput};
@@ -116,7 +117,8 @@ impl PlatformMutation {
                     .map_err(CommandError::Refused)?;
                 Ok((vec![config.append(&events, &metadata)], ()))
             })
-            .await;
+            .await
+            .map(count_appends);
         match outcome {
             Ok(_) => Ok(SetPlatformConfigPayload {
                 platform_config: Some(PlatformSettings {
@@ -175,7 +177,8 @@ impl PlatformMutation {
                     .map_err(CommandError::Refused)?;
                 Ok((vec![capital.append(&events, &metadata)], ()))
             })
-            .await;
+            .await
+            .map(count_appends);
         match outcome {
             Ok(_) => Ok(RecordCapitalContributionPayload {
                 entry_id: Some(ID(entry_id.to_string())),

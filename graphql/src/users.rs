@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::accounts::AccountError;
 use crate::auth::{hash_password, verify_password, Role};
+use crate::context::count_appends;
 use crate::context::{parts, RequestContext, Services};
 use crate::errors::{command_failure, internal, UserError};
 
@@ -180,7 +181,8 @@ impl UserMutation {
                 let registered = user.state.clone().replay(&events);
                 Ok((vec![user.append(&events, &metadata)], registered))
             })
-            .await;
+            .await
+            .map(count_appends);
         match outcome {
             Ok((state, _)) => Ok(AuthPayload {
                 token: Some(services.tokens.issue(user_id.as_uuid(), role)),
@@ -216,21 +218,24 @@ impl UserMutation {
         if input.password.chars().count() > PASSWORD_CHARS_MAX {
             return Ok(wrong());
         }
-        let Some((user_id, hash)) = services
+        // An unknown address costs the same hashing as a wrong password, so
+        // timing does not tell which addresses have accounts.
+        let (user_id, hash) = match services
             .accounts
             .find(input.email.trim())
             .await
             .map_err(|error| internal(&error))?
-        else {
-            return Ok(wrong());
+        {
+            Some((user_id, hash)) => (Some(user_id), hash),
+            None => (None, unknown_account_hash().to_owned()),
         };
         let password = input.password.clone();
         let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
             .await
             .map_err(|error| internal(&error))?;
-        if !matches {
+        let (true, Some(user_id)) = (matches, user_id) else {
             return Ok(wrong());
-        }
+        };
         let Some(user) = load_user(services, UserId::from_uuid(user_id)).await? else {
             return Ok(wrong());
         };
@@ -275,7 +280,8 @@ impl UserMutation {
                 let changed = user.state.clone().replay(&events);
                 Ok((vec![user.append(&events, &metadata)], changed))
             })
-            .await;
+            .await
+            .map(count_appends);
         match outcome {
             Ok((state, _)) => Ok(SetUserRolePayload {
                 user: User::of(&state),
@@ -284,6 +290,12 @@ impl UserMutation {
             Err(error) => Ok(refused(command_failure(error)?)),
         }
     }
+}
+
+/// A hash no password matches, verified against when the e-mail is unknown.
+fn unknown_account_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&Uuid::new_v4().to_string()))
 }
 
 fn check_password(password: &str) -> Result<(), UserError> {

@@ -15,7 +15,8 @@ pub struct App {
     pub address: String,
     pub db: TestDatabase,
     pub http: reqwest::Client,
-    _server: Child,
+    /// The server process.
+    pub server: Child,
 }
 
 /// Starts the server; `env` adds environment variables.
@@ -56,7 +57,7 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> App {
         address,
         db,
         http: reqwest::Client::new(),
-        _server: server,
+        server,
     }
 }
 
