@@ -149,15 +149,11 @@ where
     }
 }
 
-#[tokio::test]
-async fn a_subscription_receives_an_event_committed_after_it_subscribed() {
-    let app = spawn_app().await;
-    let (admin, _) = app.register("admin@example.com").await;
-    let head: i64 = sqlx::query_scalar("SELECT count(*) FROM event")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// A `graphql-transport-ws` connection signed in with `token`, subscribed to `query`.
+async fn subscribe(app: &api_support::App, token: &str, query: &str, variables: Value) -> Socket {
     let url = format!("{}/graphql", app.address.replacen("http", "ws", 1));
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
@@ -167,7 +163,7 @@ async fn a_subscription_receives_an_event_committed_after_it_subscribed() {
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     socket
         .send(Message::Text(
-            json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {admin}") } })
+            json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })
                 .to_string()
                 .into(),
         ))
@@ -176,17 +172,97 @@ async fn a_subscription_receives_an_event_committed_after_it_subscribed() {
     assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
     socket
         .send(Message::Text(
-            json!({ "id": "1", "type": "subscribe", "payload": {
-                "query": "subscription($after: Int!) { events(afterPosition: $after) { position eventType streamId correlationId } }",
-                "variables": { "after": head },
-            } })
-            .to_string()
-            .into(),
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } })
+                .to_string()
+                .into(),
         ))
         .await
         .unwrap();
-    // Give the subscription time to start before committing.
+    // Give the subscription time to start before anything is committed.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    socket
+}
+
+#[tokio::test]
+async fn the_seller_sees_their_order_become_paid_through_order_updated() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let seller = app
+        .user_with_role(&admin, "seller@example.com", "USER")
+        .await;
+    let buyer = app
+        .user_with_role(&admin, "buyer@example.com", "USER")
+        .await;
+    let product = app.published_product(&seller).await;
+    let response = app
+        .graphql(
+            None,
+            CREATE_CHECKOUT,
+            json!({ "input": { "productId": product, "quantity": 1 } }),
+        )
+        .await;
+    let order_id = response["data"]["createCheckout"]["orderId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let approve_url = response["data"]["createCheckout"]["approveUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut socket = subscribe(
+        &app,
+        &seller,
+        "subscription($id: ID!) { orderUpdated(orderId: $id) { id status buyer } }",
+        json!({ "id": order_id }),
+    )
+    .await;
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(approve_url)
+        .send()
+        .await
+        .unwrap();
+    let response = app
+        .graphql(
+            Some(&buyer),
+            "mutation($id: ID!) { captureCheckout(input: {orderId: $id}) { userErrors { code } } }",
+            json!({ "id": order_id }),
+        )
+        .await;
+    assert_eq!(
+        response["data"]["captureCheckout"]["userErrors"],
+        json!([]),
+        "{response}"
+    );
+    let message = next_json(&mut socket).await;
+    assert_eq!(
+        message["payload"]["data"]["orderUpdated"]["status"], "PAID",
+        "{message}"
+    );
+    assert_eq!(
+        message["payload"]["data"]["orderUpdated"]["id"],
+        order_id.as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_receives_an_event_committed_after_it_subscribed() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let head: i64 = sqlx::query_scalar("SELECT count(*) FROM event")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+
+    let mut socket = subscribe(
+        &app,
+        &admin,
+        "subscription($after: Int!) { events(afterPosition: $after) { position eventType streamId correlationId } }",
+        json!({ "after": head }),
+    )
+    .await;
     let response = app
         .graphql(
             Some(&admin),

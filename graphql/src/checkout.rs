@@ -84,13 +84,16 @@ pub struct OrderView {
     pub history: Vec<Event>,
 }
 
-struct LoadedOrder {
-    state: OrderState,
+pub(crate) struct LoadedOrder {
+    pub(crate) state: OrderState,
     provider_order_id: Option<String>,
     history: Vec<Event>,
 }
 
-async fn load_order(services: &Services, order_id: OrderId) -> async_graphql::Result<LoadedOrder> {
+pub(crate) async fn load_order(
+    services: &Services,
+    order_id: OrderId,
+) -> async_graphql::Result<LoadedOrder> {
     let recorded = services
         .store
         .read_stream(&OrderState::stream_id(order_id), 1, READ_EVENTS_MAX)
@@ -124,7 +127,7 @@ async fn load_order(services: &Services, order_id: OrderId) -> async_graphql::Re
     })
 }
 
-fn view(loaded: LoadedOrder) -> Option<OrderView> {
+pub(crate) fn view(loaded: LoadedOrder) -> Option<OrderView> {
     let state = &loaded.state;
     Some(OrderView {
         id: ID(state.id()?.to_string()),

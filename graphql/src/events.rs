@@ -2,10 +2,12 @@
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Json, Object, SimpleObject, Subscription, ID};
+use dropledger_domain::{Order as OrderState, OrderId, UserId};
 use dropledger_eventstore::{LoggedEvent, RecordedEvent, SubscriptionOptions};
 use futures::Stream;
 
 use crate::auth::Role;
+use crate::checkout::{load_order, view, OrderView};
 use crate::context::parts;
 use crate::errors::{internal, top_level};
 
@@ -161,6 +163,72 @@ impl SubscriptionRoot {
                     .map(|event| Event::logged(&event))
                     .map_err(|error| internal(&error));
                 Some((next, subscription))
+            },
+        ))
+    }
+
+    /// The order each time its state changes, from now on: its seller, its
+    /// buyer, ADMIN and ACCOUNTANT.
+    async fn order_updated(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<OrderView>>> {
+        let (services, request) = parts(ctx);
+        let claims = request
+            .require(&[Role::Admin, Role::User, Role::Accountant])
+            .map_err(top_level)?
+            .clone();
+        let Ok(order_id) = order_id.parse::<OrderId>() else {
+            return Err(top_level(crate::UserError::invalid(
+                "orderId",
+                "not an order id",
+            )));
+        };
+        let loaded = load_order(services, order_id).await?;
+        let caller = UserId::from_uuid(claims.sub);
+        let involved =
+            loaded.state.seller() == Some(caller) || loaded.state.buyer() == Some(caller);
+        if loaded.state.id().is_none() {
+            return Err(top_level(crate::UserError::new(
+                "NOT_FOUND",
+                "no such order",
+            )));
+        }
+        if claims.role == Role::User && !involved {
+            return Err(top_level(crate::UserError::forbidden()));
+        }
+        let head = services
+            .store
+            .log_status()
+            .await
+            .map_err(|error| internal(&error))?
+            .head;
+        let services = services.clone();
+        let stream_id = OrderState::stream_id(order_id);
+        let subscription = services
+            .store
+            .subscribe(head, SubscriptionOptions::default());
+        Ok(futures::stream::unfold(
+            subscription,
+            move |mut subscription| {
+                let services = services.clone();
+                let stream_id = stream_id.clone();
+                async move {
+                    loop {
+                        match subscription.next().await {
+                            Ok(event) if event.event.stream_id == stream_id => {
+                                let order =
+                                    load_order(&services, order_id).await.and_then(|loaded| {
+                                        view(loaded).ok_or_else(|| internal(&"the order vanished"))
+                                    });
+                                return Some((order, subscription));
+                            }
+                            Ok(_) => continue,
+                            Err(error) => return Some((Err(internal(&error)), subscription)),
+                        }
+                    }
+                }
             },
         ))
     }
