@@ -451,3 +451,20 @@ async fn sigterm_shuts_the_server_down_cleanly() {
         .unwrap();
     assert!(exit.success(), "{exit}");
 }
+
+#[tokio::test]
+async fn too_complex_a_query_is_refused_before_it_runs() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let everything = "position eventId streamId streamVersion eventType schemaVersion payload correlationId causationId actor commandId recordedAt";
+    let query =
+        format!("{{ events(first: 200) {{ edges {{ cursor node {{ {everything} }} }} }} }}");
+    let response = app.graphql(Some(&admin), &query, json!({})).await;
+    let message = response["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("too complex"), "{response}");
+    let query = format!("{{ events(first: 20) {{ edges {{ cursor node {{ {everything} }} }} }} }}");
+    let response = app.graphql(Some(&admin), &query, json!({})).await;
+    assert!(response["errors"].is_null(), "{response}");
+}

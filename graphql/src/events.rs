@@ -78,7 +78,11 @@ pub struct EventQuery;
 #[Object]
 impl EventQuery {
     /// The global log after a position (or after the cursor `after`), oldest
-    /// first. ADMIN and ACCOUNTANT only.
+    /// first. ADMIN and ACCOUNTANT only. Its complexity is the page size
+    /// times the selection's.
+    #[graphql(
+        complexity = "first.map_or(EVENTS_PAGE_DEFAULT, |n| n.max(0) as usize) * child_complexity"
+    )]
     async fn events(
         &self,
         ctx: &Context<'_>,

@@ -13,7 +13,7 @@ use crate::users::{UserMutation, UserQuery};
 /// Deepest selection accepted: deeper queries are refused before they run.
 pub const QUERY_DEPTH_MAX: usize = 12;
 /// Most fields (weighted by list sizes) one query may select.
-pub const QUERY_COMPLEXITY_MAX: usize = 1_000;
+pub const QUERY_COMPLEXITY_MAX: usize = 2_000;
 
 /// Every query.
 #[derive(MergedObject, Default)]
