@@ -15,7 +15,7 @@ use dropledger_graphql::{
     router, CheckoutUrls, Services, TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
 };
 use dropledger_integrations::{
-    FakeProviders, PayPalClient, PayPalConfig, PayPalEnvironment, SecretString,
+    EncryptionKey, FakeProviders, PayPalClient, PayPalConfig, PayPalEnvironment, SecretString,
 };
 use metrics_exporter_prometheus::PrometheusBuilder;
 
@@ -79,6 +79,12 @@ impl Environment {
                 "production mode (AUTOPILOT_MODE=production or PAYPAL_ENVIRONMENT=production) needs {}",
                 missing.join(", ")
             );
+        }
+        // Present is not enough: a key that does not parse would only fail
+        // at the first credential saved.
+        if let Some(key) = &self.encryption_key {
+            EncryptionKey::parse(key)
+                .map_err(|error| anyhow::anyhow!("ENCRYPTION_KEY: {error}"))?;
         }
         Ok(())
     }
