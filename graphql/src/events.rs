@@ -138,7 +138,7 @@ impl EventQuery {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Every event as it commits, after a position (0: from the start).
     /// ADMIN and ACCOUNTANT only.

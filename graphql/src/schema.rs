@@ -17,10 +17,12 @@ pub const QUERY_COMPLEXITY_MAX: usize = 2_000;
 
 /// Every query.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(UserQuery, OrderQuery, EventQuery);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     UserMutation,
     PlatformMutation,
