@@ -87,7 +87,7 @@ pub struct OrderView {
 pub(crate) struct LoadedOrder {
     pub(crate) state: OrderState,
     provider_order_id: Option<String>,
-    history: Vec<Event>,
+    pub(crate) history: Vec<Event>,
 }
 
 pub(crate) async fn load_order(

@@ -208,6 +208,7 @@ impl SubscriptionRoot {
             .await
             .map_err(|error| internal(&error))?
             .head;
+        let seen_version = loaded.history.len() as u64;
         let services = services.clone();
         let stream_id = OrderState::stream_id(order_id);
         let subscription = services
@@ -221,7 +222,12 @@ impl SubscriptionRoot {
                 async move {
                     loop {
                         match subscription.next().await {
-                            Ok(event) if event.event.stream_id == stream_id => {
+                            // The log's head may lag a commit just made; the
+                            // stream version tells what the caller has seen.
+                            Ok(event)
+                                if event.event.stream_id == stream_id
+                                    && event.event.stream_version > seen_version =>
+                            {
                                 let order =
                                     load_order(&services, order_id).await.and_then(|loaded| {
                                         view(loaded).ok_or_else(|| internal(&"the order vanished"))
