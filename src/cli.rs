@@ -50,6 +50,12 @@ pub enum Command {
     },
     /// Show each projection's position, lag behind the log and state.
     Status,
+    /// Serve the GraphQL API (`/graphql`), `/healthz` and `/metrics`.
+    Serve {
+        /// Address to listen on (port 0: any free port, printed on start).
+        #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
     /// Manage the private PostgreSQL cluster under the data folder.
     Db {
         /// What to do with it.

@@ -4,6 +4,7 @@ mod cli;
 mod demo;
 mod local_database;
 mod replay;
+mod serve;
 mod verify;
 
 use std::process::ExitCode;
@@ -85,6 +86,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for status in statuses? {
                 println!("{}", replay::describe_status(&status));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { listen } => {
+            serve::run(database_url, &cli.data_dir, listen).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Db { action } => match action {

@@ -1,1 +1,36 @@
-//! The GraphQL API. Not built yet: see the GraphQL issue.
+//! The GraphQL API of dropledger: the schema (queries, mutations,
+//! subscriptions over the event store and the domain), authentication, and
+//! the axum router that serves it with `/healthz` and `/metrics`.
+//!
+//! The server binary is thin: it builds [`Services`], calls [`router`] and
+//! serves it. Every mutation is a command through
+//! `EventStore::execute`; business refusals come back as typed
+//! `userErrors` (see [`UserError`]), never as SQL or stack traces.
+//!
+//! Where to start: [`build_schema`] (the schema with its depth and
+//! complexity limits), [`RequestContext`] (what a request carries: claims,
+//! correlation id, client address), [`TokenKeys`] (JWT HS256),
+//! [`router`] (the HTTP surface).
+
+mod accounts;
+mod auth;
+mod catalog;
+mod checkout;
+mod context;
+mod errors;
+mod events;
+mod http;
+mod money;
+mod platform;
+mod schema;
+mod users;
+
+pub use accounts::Accounts;
+pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
+pub use context::{CheckoutUrls, RequestContext, Services, AUTH_REQUESTS_PER_MINUTE_DEFAULT};
+pub use errors::UserError;
+pub use http::{router, CORRELATION_ID_HEADER, REQUEST_BODY_BYTES_MAX};
+pub use schema::{
+    build_schema, sdl, ApiSchema, MutationRoot, QueryRoot, SubscriptionRoot, QUERY_COMPLEXITY_MAX,
+    QUERY_DEPTH_MAX,
+};

@@ -1,0 +1,77 @@
+//! The `account` table: sign-in e-mail and password hash per user.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Why an account could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AccountError {
+    /// `account_email_key`: someone already signed up with this address.
+    #[error("an account with this e-mail exists")]
+    EmailTaken,
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Sign-in credentials, kept out of the permanent event log.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    pool: PgPool,
+}
+
+impl Accounts {
+    /// Accounts in the database of `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Stores a new account and says whether it is the first one ever,
+    /// which makes its user the ADMIN. The table is locked against other
+    /// registrations for the count, so two first sign-ups cannot both win.
+    pub(crate) async fn create(
+        &self,
+        user_id: Uuid,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<bool, AccountError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("LOCK TABLE account IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *transaction)
+            .await?;
+        let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM account")
+            .fetch_one(&mut *transaction)
+            .await?;
+        sqlx::query("INSERT INTO account (user_id, email, password_hash) VALUES ($1, $2, $3)")
+            .bind(user_id)
+            .bind(email)
+            .bind(password_hash)
+            .execute(&mut *transaction)
+            .await
+            .map_err(|error| match &error {
+                sqlx::Error::Database(db) if db.constraint() == Some("account_email_key") => {
+                    AccountError::EmailTaken
+                }
+                _ => AccountError::Database(error),
+            })?;
+        transaction.commit().await?;
+        Ok(existing == 0)
+    }
+
+    /// Forgets an account whose user could not be recorded.
+    pub(crate) async fn remove(&self, user_id: Uuid) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM account WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user id and password hash of the account with `email`.
+    pub(crate) async fn find(&self, email: &str) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+        sqlx::query_as("SELECT user_id, password_hash FROM account WHERE lower(email) = lower($1)")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+    }
+}

@@ -1,0 +1,142 @@
+//! What the schema is given once (services) and per request (context).
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use async_graphql::Context;
+use dropledger_eventstore::{AppendResult, EventStore, Metadata};
+use dropledger_integrations::PayPalClient;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use uuid::Uuid;
+
+use crate::accounts::Accounts;
+use crate::auth::{Claims, Role, TokenKeys};
+use crate::errors::UserError;
+
+/// Sign-in and registration attempts one client address may make per minute.
+pub const AUTH_REQUESTS_PER_MINUTE_DEFAULT: u32 = 20;
+
+/// Where PayPal sends the buyer after approving or cancelling a checkout.
+#[derive(Debug, Clone)]
+pub struct CheckoutUrls {
+    /// After approval.
+    pub return_url: String,
+    /// After cancelling.
+    pub cancel_url: String,
+}
+
+/// Everything the resolvers use, shared by every request.
+#[derive(Clone)]
+pub struct Services {
+    /// The event store: every mutation is a command through it.
+    pub store: EventStore,
+    /// Sign-in credentials (password hashes), outside the event log.
+    pub accounts: Accounts,
+    /// PayPal (or the local fake).
+    pub paypal: Arc<PayPalClient>,
+    /// Signs and checks the bearer tokens.
+    pub tokens: TokenKeys,
+    /// Return and cancel URLs of checkouts.
+    pub checkout_urls: CheckoutUrls,
+    /// Per-address limit on `login` and `register`.
+    pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl Services {
+    /// Services with a per-address limit of `auth_requests_per_minute`
+    /// sign-in and registration attempts.
+    pub fn new(
+        store: EventStore,
+        paypal: Arc<PayPalClient>,
+        tokens: TokenKeys,
+        checkout_urls: CheckoutUrls,
+        auth_requests_per_minute: u32,
+    ) -> Self {
+        let per_minute = NonZeroU32::new(auth_requests_per_minute).unwrap_or(NonZeroU32::MIN);
+        Self {
+            accounts: Accounts::new(store.pool().clone()),
+            store,
+            paypal,
+            tokens,
+            checkout_urls,
+            auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+        }
+    }
+}
+
+/// What one request carries into the schema.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The verified token's claims; `None` for an anonymous caller.
+    pub claims: Option<Claims>,
+    /// Shared by every event this request causes.
+    pub correlation_id: Uuid,
+    /// The client's address, for rate limits.
+    pub client_ip: Option<IpAddr>,
+}
+
+impl RequestContext {
+    /// An anonymous request with a fresh correlation id.
+    pub fn anonymous() -> Self {
+        Self {
+            claims: None,
+            correlation_id: Uuid::new_v4(),
+            client_ip: None,
+        }
+    }
+
+    /// The caller's claims if their role is one of `allowed`: otherwise
+    /// `UNAUTHENTICATED` (no token) or `FORBIDDEN`.
+    pub(crate) fn require(&self, allowed: &[Role]) -> Result<&Claims, UserError> {
+        let claims = self
+            .claims
+            .as_ref()
+            .ok_or_else(UserError::unauthenticated)?;
+        if allowed.contains(&claims.role) {
+            Ok(claims)
+        } else {
+            Err(UserError::forbidden())
+        }
+    }
+
+    /// Metadata of one command of this request: its correlation id, the
+    /// caller as actor (or `anonymous`) and `command_id`.
+    pub(crate) fn metadata(&self, command_id: Uuid) -> Metadata {
+        Metadata {
+            correlation_id: self.correlation_id,
+            causation_id: None,
+            actor: self
+                .claims
+                .as_ref()
+                .map(|claims| claims.sub.to_string())
+                .unwrap_or_else(|| "anonymous".to_owned()),
+            command_id: Some(command_id),
+        }
+    }
+}
+
+/// The services and request context of a resolver.
+pub(crate) fn parts<'a>(ctx: &Context<'a>) -> (&'a Services, RequestContext) {
+    let services = ctx
+        .data::<Services>()
+        .expect("the schema is built with its services");
+    let request = ctx
+        .data_opt::<RequestContext>()
+        .cloned()
+        .unwrap_or_else(RequestContext::anonymous);
+    (services, request)
+}
+
+/// Counts the events a command appended (`dropledger_events_appended_total`)
+/// and passes its outcome on.
+pub(crate) fn count_appends<T>(outcome: (T, Vec<AppendResult>)) -> (T, Vec<AppendResult>) {
+    let appended: u64 = outcome
+        .1
+        .iter()
+        .filter(|append| !append.already_stored)
+        .map(|append| append.last_version + 1 - append.first_version)
+        .sum();
+    metrics::counter!("dropledger_events_appended_total").increment(appended);
+    outcome
+}

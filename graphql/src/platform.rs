@@ -1,0 +1,191 @@
+//! Platform configuration and the owner's capital: ADMIN only.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::Utc;
+use dropledger_domain::{
+    Aggregate, CapitalCommand, EmailAddress, EntryId, Percentage, PlatformCommand, PlatformConfig,
+    Reference, WorkingCapital,
+};
+use dropledger_eventstore::CommandError;
+use uuid::Uuid;
+
+use crate::auth::Role;
+use crate::context::count_appends;
+use crate::context::parts;
+use crate::errors::{command_failure, UserError};
+use crate::money::{Decimal, Money, MoneyInput};
+
+/// `setPlatformConfig`'s input.
+#[derive(Debug, InputObject)]
+pub struct SetPlatformConfigInput {
+    /// Commission on each sale's gross profit, in percent (0 to 100).
+    pub commission_pct: Decimal,
+    /// Where the admin's commission is paid at PayPal.
+    pub admin_paypal_email: String,
+}
+
+/// The configuration in force.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct PlatformSettings {
+    /// Commission in percent.
+    pub commission_pct: Decimal,
+    /// The admin's PayPal payout e-mail.
+    pub admin_paypal_email: String,
+}
+
+/// `setPlatformConfig`'s result.
+#[derive(Debug, Default, SimpleObject)]
+pub struct SetPlatformConfigPayload {
+    /// The configuration as now.
+    pub platform_config: Option<PlatformSettings>,
+    /// Why nothing happened.
+    pub user_errors: Vec<UserError>,
+}
+
+/// `recordCapitalContribution`'s input.
+#[derive(Debug, InputObject)]
+pub struct RecordCapitalContributionInput {
+    /// What the owner put in; above zero.
+    pub amount: MoneyInput,
+    /// The bank or PayPal transfer reference.
+    pub reference: String,
+}
+
+/// `recordCapitalContribution`'s result.
+#[derive(Debug, Default, SimpleObject)]
+pub struct RecordCapitalContributionPayload {
+    /// The journal entry recorded.
+    pub entry_id: Option<ID>,
+    /// The amount recorded.
+    pub amount: Option<Money>,
+    /// Why nothing happened.
+    pub user_errors: Vec<UserError>,
+}
+
+/// ADMIN's configuration mutations.
+#[derive(Default)]
+pub struct PlatformMutation;
+
+#[Object]
+impl PlatformMutation {
+    /// Sets the platform commission and the admin's payout e-mail. ADMIN only.
+    async fn set_platform_config(
+        &self,
+        ctx: &Context<'_>,
+        input: SetPlatformConfigInput,
+    ) -> async_graphql::Result<SetPlatformConfigPayload> {
+        let (services, request) = parts(ctx);
+        let refused = |error| SetPlatformConfigPayload {
+            platform_config: None,
+            user_errors: vec![error],
+        };
+        if let Err(error) = request.require(&[Role::Admin]) {
+            return Ok(refused(error));
+        }
+        let commission_rate =
+            match input
+                .commission_pct
+                .value("input.commissionPct")
+                .and_then(|pct| {
+                    Percentage::new(pct)
+                        .map_err(|error| UserError::invalid("input.commissionPct", error))
+                }) {
+                Ok(rate) => rate,
+                Err(error) => return Ok(refused(error)),
+            };
+        let email = match EmailAddress::parse(&input.admin_paypal_email) {
+            Ok(email) => email,
+            Err(error) => return Ok(refused(UserError::invalid("input.adminPaypalEmail", error))),
+        };
+        let stream = PlatformConfig::stream_id();
+        let metadata = request.metadata(Uuid::new_v4());
+        let command = PlatformCommand::Configure {
+            commission_rate,
+            admin_paypal_email: email.clone(),
+            configured_at: Utc::now(),
+        };
+        let outcome = services
+            .store
+            .execute(|| async {
+                let config = services
+                    .store
+                    .load(&stream, PlatformConfig::default())
+                    .await?;
+                let events = config
+                    .state
+                    .decide(command.clone())
+                    .map_err(CommandError::Refused)?;
+                Ok((vec![config.append(&events, &metadata)], ()))
+            })
+            .await
+            .map(count_appends);
+        match outcome {
+            Ok(_) => Ok(SetPlatformConfigPayload {
+                platform_config: Some(PlatformSettings {
+                    commission_pct: Decimal::new(commission_rate.value()),
+                    admin_paypal_email: email.as_str().to_owned(),
+                }),
+                user_errors: Vec::new(),
+            }),
+            Err(error) => Ok(refused(command_failure(error)?)),
+        }
+    }
+
+    /// Records the owner's contribution to working capital (a journal
+    /// entry). ADMIN only.
+    async fn record_capital_contribution(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordCapitalContributionInput,
+    ) -> async_graphql::Result<RecordCapitalContributionPayload> {
+        let (services, request) = parts(ctx);
+        let refused = |error| RecordCapitalContributionPayload {
+            user_errors: vec![error],
+            ..Default::default()
+        };
+        if let Err(error) = request.require(&[Role::Admin]) {
+            return Ok(refused(error));
+        }
+        let amount = match input.amount.parse_positive("input.amount") {
+            Ok(amount) => amount,
+            Err(error) => return Ok(refused(error)),
+        };
+        let reference = match Reference::parse(&input.reference) {
+            Ok(reference) => reference,
+            Err(error) => return Ok(refused(UserError::invalid("input.reference", error))),
+        };
+        let entry_id = EntryId::from_uuid(Uuid::new_v4());
+        let currency = amount.currency();
+        let stream = WorkingCapital::stream_id(currency);
+        let metadata = request.metadata(Uuid::new_v4());
+        let command = CapitalCommand::ContributeCapital {
+            entry_id,
+            amount,
+            reference,
+            effective_at: Utc::now(),
+        };
+        let outcome = services
+            .store
+            .execute(|| async {
+                let capital = services
+                    .store
+                    .load(&stream, WorkingCapital::new(currency))
+                    .await?;
+                let events = capital
+                    .state
+                    .decide(command.clone())
+                    .map_err(CommandError::Refused)?;
+                Ok((vec![capital.append(&events, &metadata)], ()))
+            })
+            .await
+            .map(count_appends);
+        match outcome {
+            Ok(_) => Ok(RecordCapitalContributionPayload {
+                entry_id: Some(ID(entry_id.to_string())),
+                amount: Some(amount.into()),
+                user_errors: Vec::new(),
+            }),
+            Err(error) => Ok(refused(command_failure(error)?)),
+        }
+    }
+}

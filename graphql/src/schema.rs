@@ -1,0 +1,58 @@
+//! The schema: roots, limits and SDL.
+
+use async_graphql::{MergedObject, Schema};
+
+use crate::catalog::CatalogMutation;
+use crate::checkout::{CheckoutMutation, OrderQuery};
+use crate::context::Services;
+use crate::events::EventQuery;
+pub use crate::events::SubscriptionRoot;
+use crate::platform::PlatformMutation;
+use crate::users::{UserMutation, UserQuery};
+
+/// Deepest selection accepted: deeper queries are refused before they run.
+pub const QUERY_DEPTH_MAX: usize = 12;
+/// Most fields (weighted by list sizes) one query may select.
+pub const QUERY_COMPLEXITY_MAX: usize = 2_000;
+
+/// Every query.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(UserQuery, OrderQuery, EventQuery);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(
+    UserMutation,
+    PlatformMutation,
+    CatalogMutation,
+    CheckoutMutation,
+);
+
+/// The API's schema.
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// The schema over `services`, with depth and complexity limits.
+pub fn build_schema(services: Services) -> ApiSchema {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .data(services)
+    .limit_depth(QUERY_DEPTH_MAX)
+    .limit_complexity(QUERY_COMPLEXITY_MAX)
+    .finish()
+}
+
+/// The schema's SDL, as checked in at `graphql/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .finish()
+    .sdl()
+}

@@ -1,0 +1,333 @@
+//! Registration, sign-in, roles and `me`.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::Utc;
+use dropledger_domain::{
+    Aggregate, EmailAddress, PayoutDestination, User as UserState, UserCommand, UserId,
+};
+use dropledger_eventstore::CommandError;
+use uuid::Uuid;
+
+use crate::accounts::AccountError;
+use crate::auth::{hash_password, verify_password, Role};
+use crate::context::count_appends;
+use crate::context::{parts, RequestContext, Services};
+use crate::errors::{command_failure, internal, UserError};
+
+/// Shortest password accepted, in characters.
+const PASSWORD_CHARS_MIN: usize = 8;
+/// Longest password accepted: argon2's cost grows with it.
+const PASSWORD_CHARS_MAX: usize = 128;
+
+/// A user of the platform.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct User {
+    /// The user id.
+    pub id: ID,
+    /// Sign-in e-mail.
+    pub email: String,
+    /// What they may do.
+    pub role: Role,
+    /// Where their profit goes at PayPal, if that is their payout method.
+    pub paypal_payout_email: Option<String>,
+}
+
+impl User {
+    fn of(state: &UserState) -> Option<Self> {
+        Some(Self {
+            id: ID(state.id()?.to_string()),
+            email: state.email()?.as_str().to_owned(),
+            role: state.role()?.into(),
+            paypal_payout_email: match state.payout_destination() {
+                Some(PayoutDestination::Paypal { email }) => Some(email.as_str().to_owned()),
+                _ => None,
+            },
+        })
+    }
+}
+
+/// `register`'s input.
+#[derive(Debug, InputObject)]
+pub struct RegisterInput {
+    /// Sign-in e-mail.
+    pub email: String,
+    /// 8 to 128 characters.
+    pub password: String,
+    /// Where profit is paid at PayPal.
+    pub paypal_payout_email: String,
+}
+
+/// `login`'s input.
+#[derive(Debug, InputObject)]
+pub struct LoginInput {
+    /// Sign-in e-mail.
+    pub email: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A signed-in user and their bearer token.
+#[derive(Debug, Default, SimpleObject)]
+pub struct AuthPayload {
+    /// `Authorization: Bearer <token>` for later requests.
+    pub token: Option<String>,
+    /// Who signed in.
+    pub user: Option<User>,
+    /// Why nothing happened.
+    pub user_errors: Vec<UserError>,
+}
+
+impl AuthPayload {
+    fn refused(error: UserError) -> Self {
+        Self {
+            user_errors: vec![error],
+            ..Self::default()
+        }
+    }
+}
+
+/// `setUserRole`'s result.
+#[derive(Debug, Default, SimpleObject)]
+pub struct SetUserRolePayload {
+    /// The user as now.
+    pub user: Option<User>,
+    /// Why nothing happened.
+    pub user_errors: Vec<UserError>,
+}
+
+/// `me`.
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The caller; null when not signed in.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let (services, request) = parts(ctx);
+        let Some(claims) = request.claims else {
+            return Ok(None);
+        };
+        load_user(services, UserId::from_uuid(claims.sub)).await
+    }
+}
+
+/// Sign-up, sign-in, roles.
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Creates a USER — the first user ever registered becomes ADMIN — and
+    /// signs them in.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let (services, request) = parts(ctx);
+        if let Err(error) = rate_limit(services, &request) {
+            return Ok(AuthPayload::refused(error));
+        }
+        let parsed = (|| {
+            let email = EmailAddress::parse(&input.email)
+                .map_err(|error| UserError::invalid("input.email", error))?;
+            let payout = EmailAddress::parse(&input.paypal_payout_email)
+                .map_err(|error| UserError::invalid("input.paypalPayoutEmail", error))?;
+            check_password(&input.password)?;
+            Ok::<_, UserError>((email, payout))
+        })();
+        let (email, payout) = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => return Ok(AuthPayload::refused(error)),
+        };
+        let password = input.password.clone();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|error| internal(&error))?;
+        let user_id = UserId::from_uuid(Uuid::new_v4());
+        let first = match services
+            .accounts
+            .create(user_id.as_uuid(), email.as_str(), &hash)
+            .await
+        {
+            Ok(first) => first,
+            Err(AccountError::EmailTaken) => {
+                return Ok(AuthPayload::refused(UserError {
+                    code: "ALREADY_EXISTS".to_owned(),
+                    message: "an account with this e-mail exists".to_owned(),
+                    field: Some("input.email".to_owned()),
+                }))
+            }
+            Err(AccountError::Database(error)) => return Err(internal(&error)),
+        };
+        let role = if first { Role::Admin } else { Role::User };
+        let command = UserCommand::RegisterUser {
+            user_id,
+            email,
+            role: role.into(),
+            payout_destination: Some(PayoutDestination::Paypal { email: payout }),
+            registered_at: Utc::now(),
+        };
+        let metadata = request.metadata(Uuid::new_v4());
+        let stream = UserState::stream_id(user_id);
+        let outcome = services
+            .store
+            .execute(|| async {
+                let user = services.store.load(&stream, UserState::default()).await?;
+                let events = user
+                    .state
+                    .decide(command.clone())
+                    .map_err(CommandError::Refused)?;
+                let registered = user.state.clone().replay(&events);
+                Ok((vec![user.append(&events, &metadata)], registered))
+            })
+            .await
+            .map(count_appends);
+        match outcome {
+            Ok((state, _)) => Ok(AuthPayload {
+                token: Some(services.tokens.issue(user_id.as_uuid(), role)),
+                user: User::of(&state),
+                user_errors: Vec::new(),
+            }),
+            Err(error) => {
+                // The sign-in must not outlive a user that was never recorded.
+                if let Err(cleanup) = services.accounts.remove(user_id.as_uuid()).await {
+                    tracing::error!(%cleanup, %user_id, "could not remove the account of a failed registration");
+                }
+                Ok(AuthPayload::refused(command_failure(error)?))
+            }
+        }
+    }
+
+    /// Signs in with e-mail and password.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let (services, request) = parts(ctx);
+        if let Err(error) = rate_limit(services, &request) {
+            return Ok(AuthPayload::refused(error));
+        }
+        let wrong = || {
+            AuthPayload::refused(UserError::new(
+                "UNAUTHENTICATED",
+                "wrong e-mail or password",
+            ))
+        };
+        if input.password.chars().count() > PASSWORD_CHARS_MAX {
+            return Ok(wrong());
+        }
+        // An unknown address costs the same hashing as a wrong password, so
+        // timing does not tell which addresses have accounts.
+        let (user_id, hash) = match services
+            .accounts
+            .find(input.email.trim())
+            .await
+            .map_err(|error| internal(&error))?
+        {
+            Some((user_id, hash)) => (Some(user_id), hash),
+            None => (None, unknown_account_hash().to_owned()),
+        };
+        let password = input.password.clone();
+        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|error| internal(&error))?;
+        let (true, Some(user_id)) = (matches, user_id) else {
+            return Ok(wrong());
+        };
+        let Some(user) = load_user(services, UserId::from_uuid(user_id)).await? else {
+            return Ok(wrong());
+        };
+        Ok(AuthPayload {
+            token: Some(services.tokens.issue(user_id, user.role)),
+            user: Some(user),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Grants a user a role. ADMIN only.
+    async fn set_user_role(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        role: Role,
+    ) -> async_graphql::Result<SetUserRolePayload> {
+        let (services, request) = parts(ctx);
+        let refused = |error| SetUserRolePayload {
+            user: None,
+            user_errors: vec![error],
+        };
+        if let Err(error) = request.require(&[Role::Admin]) {
+            return Ok(refused(error));
+        }
+        let Ok(target) = user_id.parse::<UserId>() else {
+            return Ok(refused(UserError::invalid("userId", "not a user id")));
+        };
+        let stream = UserState::stream_id(target);
+        let metadata = request.metadata(Uuid::new_v4());
+        let outcome = services
+            .store
+            .execute(|| async {
+                let user = services.store.load(&stream, UserState::default()).await?;
+                let events = user
+                    .state
+                    .decide(UserCommand::ChangeRole {
+                        role: role.into(),
+                        changed_at: Utc::now(),
+                    })
+                    .map_err(CommandError::Refused)?;
+                let changed = user.state.clone().replay(&events);
+                Ok((vec![user.append(&events, &metadata)], changed))
+            })
+            .await
+            .map(count_appends);
+        match outcome {
+            Ok((state, _)) => Ok(SetUserRolePayload {
+                user: User::of(&state),
+                user_errors: Vec::new(),
+            }),
+            Err(error) => Ok(refused(command_failure(error)?)),
+        }
+    }
+}
+
+/// A hash no password matches, verified against when the e-mail is unknown.
+fn unknown_account_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&Uuid::new_v4().to_string()))
+}
+
+fn check_password(password: &str) -> Result<(), UserError> {
+    let count = password.chars().count();
+    if !(PASSWORD_CHARS_MIN..=PASSWORD_CHARS_MAX).contains(&count) {
+        return Err(UserError::invalid(
+            "input.password",
+            format!("must have {PASSWORD_CHARS_MIN} to {PASSWORD_CHARS_MAX} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// `RATE_LIMITED` when the client's address made too many attempts.
+fn rate_limit(services: &Services, request: &RequestContext) -> Result<(), UserError> {
+    let Some(ip) = request.client_ip else {
+        return Ok(());
+    };
+    services.auth_limiter.check_key(&ip).map_err(|_| {
+        metrics::counter!("dropledger_auth_rate_limited_total").increment(1);
+        UserError::new(
+            "RATE_LIMITED",
+            "too many attempts from your address; wait a minute",
+        )
+    })
+}
+
+async fn load_user(services: &Services, user_id: UserId) -> async_graphql::Result<Option<User>> {
+    let loaded = services
+        .store
+        .load::<_, std::convert::Infallible>(&UserState::stream_id(user_id), UserState::default())
+        .await
+        .map_err(|error| internal(&error))?;
+    Ok(User::of(&loaded.state))
+}

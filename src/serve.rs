@@ -1,0 +1,214 @@
+//! `dropledger serve`: the GraphQL API over HTTP.
+//!
+//! Migrates the database, picks PayPal (or starts the local fake providers
+//! when no credentials are configured, loudly), builds the schema's
+//! services and serves them until SIGTERM or Ctrl-C, letting in-flight
+//! requests finish.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use dropledger_eventstore::EventStore;
+use dropledger_graphql::{
+    router, CheckoutUrls, Services, TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
+};
+use dropledger_integrations::{
+    EncryptionKey, FakeProviders, PayPalClient, PayPalConfig, PayPalEnvironment, SecretString,
+};
+use metrics_exporter_prometheus::PrometheusBuilder;
+
+use crate::local_database::LocalDatabase;
+
+/// What `serve` reads from its environment.
+#[derive(Debug, Default)]
+struct Environment {
+    production: bool,
+    jwt_secret: Option<String>,
+    encryption_key: Option<String>,
+    paypal_environment: Option<String>,
+    paypal_client_id: Option<String>,
+    paypal_client_secret: Option<String>,
+    auth_requests_per_minute: Option<String>,
+    public_url: Option<String>,
+}
+
+impl Environment {
+    fn read() -> Self {
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
+        let paypal_environment = var("PAYPAL_ENVIRONMENT");
+        let production = var("AUTOPILOT_MODE")
+            .is_some_and(|mode| mode.eq_ignore_ascii_case("production"))
+            || paypal_environment
+                .as_deref()
+                .and_then(PayPalEnvironment::parse)
+                .is_some_and(|environment| environment == PayPalEnvironment::Live);
+        Self {
+            production,
+            jwt_secret: var("JWT_SECRET"),
+            encryption_key: var("ENCRYPTION_KEY"),
+            paypal_environment,
+            paypal_client_id: var("PAYPAL_CLIENT_ID"),
+            paypal_client_secret: var("PAYPAL_CLIENT_SECRET"),
+            auth_requests_per_minute: var("AUTH_REQUESTS_PER_MINUTE"),
+            public_url: var("PUBLIC_URL"),
+        }
+    }
+
+    /// Production refuses to start on anything it would otherwise make up.
+    fn check_production(&self) -> anyhow::Result<()> {
+        if !self.production {
+            return Ok(());
+        }
+        let missing: Vec<&str> = [
+            ("JWT_SECRET", self.jwt_secret.is_none()),
+            ("ENCRYPTION_KEY", self.encryption_key.is_none()),
+            ("PAYPAL_CLIENT_ID", self.paypal_client_id.is_none()),
+            ("PAYPAL_CLIENT_SECRET", self.paypal_client_secret.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(name, missing)| missing.then_some(name))
+        .collect();
+        if !missing.is_empty() {
+            bail!(
+                "production mode (AUTOPILOT_MODE=production or PAYPAL_ENVIRONMENT=production) needs {}",
+                missing.join(", ")
+            );
+        }
+        // Present is not enough: a key that does not parse would only fail
+        // at the first credential saved.
+        if let Some(key) = &self.encryption_key {
+            EncryptionKey::parse(key)
+                .map_err(|error| anyhow::anyhow!("ENCRYPTION_KEY: {error}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Serves the API on `listen` until a shutdown signal.
+pub async fn run(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    listen: SocketAddr,
+) -> anyhow::Result<()> {
+    let environment = Environment::read();
+    environment.check_production()?;
+    let metrics = PrometheusBuilder::new()
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    let tokens = match &environment.jwt_secret {
+        Some(secret) => TokenKeys::from_secret(secret.as_bytes()).map_err(anyhow::Error::msg)?,
+        None => {
+            tracing::warn!("JWT_SECRET is not set: using a random secret; tokens stop working when the server restarts");
+            TokenKeys::generate()
+        }
+    };
+    let database = LocalDatabase::open(database_url, data_dir).await?;
+    let store = EventStore::new(database.pool.clone());
+    // Kept alive while serving: the fakes stop when dropped.
+    let mut fakes = None;
+    let paypal = match (
+        &environment.paypal_client_id,
+        &environment.paypal_client_secret,
+    ) {
+        (Some(client_id), Some(secret)) => {
+            let paypal_environment = environment
+                .paypal_environment
+                .as_deref()
+                .map(|value| {
+                    PayPalEnvironment::parse(value)
+                        .context("PAYPAL_ENVIRONMENT is sandbox or production")
+                })
+                .transpose()?
+                .unwrap_or(PayPalEnvironment::Sandbox);
+            PayPalClient::new(PayPalConfig::new(
+                paypal_environment,
+                client_id.clone(),
+                SecretString::from(secret.clone()),
+            ))
+        }
+        _ => {
+            let started = FakeProviders::start(dropledger_integrations::Money::new(
+                "USD",
+                rust_decimal::Decimal::ZERO,
+            ))
+            .await
+            .context("starting the fake providers")?;
+            let warning = format!(
+                "WARNING: no PayPal credentials: payments are SIMULATED by a local fake PayPal at {}; no real money moves",
+                started.paypal.base_url()
+            );
+            tracing::warn!("{warning}");
+            eprintln!("{warning}");
+            let client = PayPalClient::new(started.paypal.client_config());
+            fakes = Some(started);
+            client
+        }
+    };
+    let auth_requests_per_minute = match &environment.auth_requests_per_minute {
+        Some(value) => value
+            .parse()
+            .context("AUTH_REQUESTS_PER_MINUTE is a whole number")?,
+        None => AUTH_REQUESTS_PER_MINUTE_DEFAULT,
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let address = listener.local_addr()?;
+    let public_url = environment
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let services = Services::new(
+        store,
+        Arc::new(paypal),
+        tokens,
+        CheckoutUrls {
+            return_url: format!("{public_url}/checkout/return"),
+            cancel_url: format!("{public_url}/checkout/cancel"),
+        },
+        auth_requests_per_minute,
+    );
+    let app = router(services, metrics);
+    // Tests and scripts read the address from this line.
+    println!("listening on http://{address}");
+    tracing::info!(%address, "serving /graphql, /healthz and /metrics");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
+    tracing::info!("shut down");
+    drop(fakes);
+    database.close().await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}
