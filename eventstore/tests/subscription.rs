@@ -25,6 +25,16 @@ async fn next_positions(
     positions
 }
 
+/// A store on a pool of its own, standing for another process: its appends
+/// do not reach the subscriber's in-process signal.
+async fn another_process(db: &TestDatabase) -> EventStore {
+    EventStore::new(
+        sqlx::PgPool::connect_with(db.connect_options())
+            .await
+            .unwrap(),
+    )
+}
+
 async fn receive(
     received: &mut tokio::sync::mpsc::UnboundedReceiver<u64>,
     count: usize,
@@ -68,13 +78,7 @@ async fn a_subscription_catches_up_then_follows_new_events() {
 async fn a_notification_from_another_process_wakes_a_subscriber_long_before_its_poll() {
     let db = TestDatabase::new().await;
     let subscriber_store = db.store();
-    // A second store on its own pool stands for another process: its appends
-    // do not reach the subscriber's in-process signal.
-    let other_process = EventStore::new(
-        sqlx::PgPool::connect_with(db.connect_options())
-            .await
-            .unwrap(),
-    );
+    let other_process = another_process(&db).await;
     let options = SubscriptionOptions {
         poll_interval_ms: 3_600_000,
         ..SubscriptionOptions::default()
@@ -97,11 +101,7 @@ async fn a_notification_from_another_process_wakes_a_subscriber_long_before_its_
 async fn without_any_notification_a_subscriber_still_finds_new_events_by_polling() {
     let db = TestDatabase::new().await;
     let subscriber_store = db.store();
-    let other_process = EventStore::new(
-        sqlx::PgPool::connect_with(db.connect_options())
-            .await
-            .unwrap(),
-    );
+    let other_process = another_process(&db).await;
     let options = SubscriptionOptions {
         poll_interval_ms: 100,
         ..SubscriptionOptions::default()
@@ -121,11 +121,7 @@ async fn without_any_notification_a_subscriber_still_finds_new_events_by_polling
 async fn a_subscription_survives_its_connections_being_terminated_without_loss_or_duplicates() {
     let db = TestDatabase::new().await;
     let store = db.store();
-    let writer = EventStore::new(
-        sqlx::PgPool::connect_with(db.connect_options())
-            .await
-            .unwrap(),
-    );
+    let writer = another_process(&db).await;
     let mut subscription = store.subscribe(
         0,
         SubscriptionOptions {
