@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod encryption_key;
 mod local_database;
 mod replay;
 mod serve;

@@ -174,6 +174,10 @@ pub async fn run(
         },
         auth_requests_per_minute,
     );
+    let services = services.with_credentials(Arc::new(crate::encryption_key::credential_vault(
+        database.pool.clone(),
+        data_dir,
+    )?));
     let app = router(services, metrics);
     // Tests and scripts read the address from this line.
     println!("listening on http://{address}");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use dropledger_eventstore::{AppendResult, EventStore, Metadata};
-use dropledger_integrations::PayPalClient;
+use dropledger_integrations::{CredentialVault, PayPalClient, PgCredentialStore};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
@@ -41,6 +41,8 @@ pub struct Services {
     pub checkout_urls: CheckoutUrls,
     /// Per-address limit on `login` and `register`.
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Users' sealed provider credentials (supplier tokens, API keys).
+    pub credentials: Option<Arc<CredentialVault<PgCredentialStore>>>,
 }
 
 impl Services {
@@ -61,7 +63,15 @@ impl Services {
             tokens,
             checkout_urls,
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            credentials: None,
         }
+    }
+
+    /// These services with a credential vault, for the mutations that store
+    /// provider credentials and the supplier's OAuth callback.
+    pub fn with_credentials(mut self, vault: Arc<CredentialVault<PgCredentialStore>>) -> Self {
+        self.credentials = Some(vault);
+        self
     }
 }
 

@@ -74,6 +74,9 @@ pub enum CredentialError {
     Store(String),
 }
 
+/// The environment variable holding the current key (`kid:base64`).
+pub const ENCRYPTION_KEY_ENV: &str = "ENCRYPTION_KEY";
+
 /// A 256-bit key with the id stored next to every value it seals.
 pub struct EncryptionKey {
     id: String,
@@ -138,6 +141,13 @@ impl EncryptionKey {
     /// The key's id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The key as [`EncryptionKey::parse`] reads it (`"<key id>:<base64>"`),
+    /// to keep a generated local key in a file only its owner reads.
+    pub fn to_config_value(&self) -> SecretString {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(self.bytes.expose_secret());
+        SecretString::from(format!("{}:{encoded}", self.id))
     }
 
     fn cipher(&self) -> Aes256Gcm {

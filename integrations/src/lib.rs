@@ -39,6 +39,7 @@ mod payout;
 mod paypal;
 mod postgres;
 mod resilience;
+mod supplier_tokens;
 mod trends;
 
 pub use aliexpress::{
@@ -49,7 +50,7 @@ pub use aliexpress::{
 };
 pub use credentials::{
     CredentialError, CredentialKey, CredentialStore, CredentialVault, EncryptionKey,
-    InMemoryCredentialStore, Keyring, SealedValue,
+    InMemoryCredentialStore, Keyring, SealedValue, ENCRYPTION_KEY_ENV,
 };
 pub use fake::{
     FakeAliExpress, FakeAliExpressBuilder, FakeOperation, FakePayPal, FakePayPalBuilder,
@@ -72,6 +73,7 @@ pub use resilience::{
     BreakerPolicy, CallPolicy, CircuitBreaker, Guard, Idempotency, ProviderFault,
 };
 pub use secrecy::{ExposeSecret, SecretString};
+pub use supplier_tokens::{SupplierTokens, SUPPLIER_PROVIDER};
 pub use trends::{
     AliExpressTrendSource, LocalTrendFeed, TrendError, TrendQuery, TrendSource, TrendingProduct,
     TREND_RESULTS_MAX,
