@@ -4,6 +4,7 @@ mod cli;
 mod demo;
 mod encryption_key;
 mod local_database;
+mod paypal_webhooks;
 mod replay;
 mod serve;
 mod verify;

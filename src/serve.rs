@@ -12,14 +12,16 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use dropledger_eventstore::EventStore;
 use dropledger_graphql::{
-    router, CheckoutUrls, Services, TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
+    router, CheckoutUrls, Services, SupplierConnection, TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
 };
 use dropledger_integrations::{
-    EncryptionKey, FakeProviders, PayPalClient, PayPalConfig, PayPalEnvironment, SecretString,
+    AliExpressClient, AliExpressConfig, EncryptionKey, FakeProviders, PayPalClient, PayPalConfig,
+    PayPalEnvironment, SecretString,
 };
 use metrics_exporter_prometheus::PrometheusBuilder;
 
 use crate::local_database::LocalDatabase;
+use crate::paypal_webhooks;
 
 /// What `serve` reads from its environment.
 #[derive(Debug, Default)]
@@ -32,6 +34,9 @@ struct Environment {
     paypal_client_secret: Option<String>,
     auth_requests_per_minute: Option<String>,
     public_url: Option<String>,
+    paypal_webhook_id: Option<String>,
+    aliexpress_app_key: Option<String>,
+    aliexpress_app_secret: Option<String>,
 }
 
 impl Environment {
@@ -57,6 +62,9 @@ impl Environment {
             paypal_client_secret: var("PAYPAL_CLIENT_SECRET"),
             auth_requests_per_minute: var("AUTH_REQUESTS_PER_MINUTE"),
             public_url: var("PUBLIC_URL"),
+            paypal_webhook_id: var("PAYPAL_WEBHOOK_ID"),
+            aliexpress_app_key: var("ALIEXPRESS_APP_KEY"),
+            aliexpress_app_secret: var("ALIEXPRESS_APP_SECRET"),
         }
     }
 
@@ -126,11 +134,18 @@ pub async fn run(
                 })
                 .transpose()?
                 .unwrap_or(PayPalEnvironment::Sandbox);
-            PayPalClient::new(PayPalConfig::new(
+            let mut config = PayPalConfig::new(
                 paypal_environment,
                 client_id.clone(),
                 SecretString::from(secret.clone()),
-            ))
+            );
+            match &environment.paypal_webhook_id {
+                Some(webhook_id) => config = config.with_webhook_id(webhook_id.clone()),
+                None => tracing::warn!(
+                    "PAYPAL_WEBHOOK_ID is not set: PayPal webhooks are refused; pending captures settle by polling only"
+                ),
+            }
+            PayPalClient::new(config)
         }
         _ => {
             let started = FakeProviders::start(dropledger_integrations::Money::new(
@@ -178,7 +193,18 @@ pub async fn run(
         database.pool.clone(),
         data_dir,
     )?));
-    let app = router(services, metrics);
+    let services = match supplier_app(&environment, fakes.as_ref(), &public_url) {
+        Some(supplier) => services.with_supplier(supplier),
+        None => services,
+    };
+    if let Some(fakes) = &fakes {
+        // The fake PayPal delivers its webhooks where a real account would
+        // be configured to: to this server.
+        let url = format!("{public_url}/webhooks/paypal");
+        fakes.paypal.set_webhook_url(url);
+    }
+    let webhooks = paypal_webhooks::router(services.store.clone(), services.paypal.clone());
+    let app = router(services, metrics).merge(webhooks);
     // Tests and scripts read the address from this line.
     println!("listening on http://{address}");
     tracing::info!(%address, "serving /graphql, /healthz and /metrics");
@@ -192,6 +218,37 @@ pub async fn run(
     tracing::info!("shut down");
     drop(fakes);
     database.close().await
+}
+
+/// The AliExpress app users connect their accounts to: the local fake's, or
+/// the one of `ALIEXPRESS_APP_KEY` and `ALIEXPRESS_APP_SECRET`; none when
+/// neither is there.
+fn supplier_app(
+    environment: &Environment,
+    fakes: Option<&FakeProviders>,
+    public_url: &str,
+) -> Option<SupplierConnection> {
+    let config = match (
+        &environment.aliexpress_app_key,
+        &environment.aliexpress_app_secret,
+        fakes,
+    ) {
+        (Some(key), Some(secret), _) => {
+            AliExpressConfig::new(key.clone(), SecretString::from(secret.clone()))
+        }
+        (_, _, Some(fakes)) => fakes.aliexpress.client_config(),
+        _ => return None,
+    };
+    Some(SupplierConnection {
+        client: Arc::new(AliExpressClient::new(config)),
+        environment: if environment.production {
+            "production"
+        } else {
+            "sandbox"
+        }
+        .to_owned(),
+        callback_url: format!("{public_url}/oauth/aliexpress/callback"),
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

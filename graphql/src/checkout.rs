@@ -3,9 +3,9 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use dropledger_domain::{
-    capture_payment, decode_event, Aggregate, CaptureId, CapturePayment, CaptureStatus, Currency,
-    EntryId, Money as DomainMoney, Order as OrderState, OrderCommand, OrderError, OrderEvent,
-    OrderId, Product, ProductId, ProviderOrderId, UserId, WorkingCapital, QUANTITY_MAX,
+    capture_payment, decode_event, Aggregate, CaptureId, CapturePayment, CaptureStatus, EntryId,
+    Money as DomainMoney, Order as OrderState, OrderCommand, OrderError, OrderEvent, OrderId,
+    Product, ProductId, ProviderOrderId, UserId, WorkingCapital, QUANTITY_MAX,
 };
 use dropledger_eventstore::{CommandError, READ_EVENTS_MAX};
 use dropledger_integrations::{CheckoutItem, CheckoutOrder};
@@ -17,7 +17,7 @@ use crate::context::count_appends;
 use crate::context::{parts, Services};
 use crate::errors::{command_failure, internal, refused, top_level, UserError};
 use crate::events::Event;
-use crate::money::Money;
+use crate::money::{domain_money, wire_money, Money};
 
 /// Namespace of order ids derived from checkout idempotency keys.
 const CHECKOUT_KEY_NAMESPACE: Uuid = Uuid::from_u128(0x2d7a_90c4_1b5e_4f36_8a21_c3e9_7b10_4e02);
@@ -422,15 +422,4 @@ impl CheckoutMutation {
             user_errors: Vec::new(),
         })
     }
-}
-
-/// A provider's amount as domain money.
-fn domain_money(amount: &dropledger_integrations::Money) -> Result<DomainMoney, String> {
-    let currency = Currency::parse(&amount.currency).map_err(|error| error.to_string())?;
-    DomainMoney::new(amount.value, currency).map_err(|error| error.to_string())
-}
-
-/// Domain money as a provider's wire amount.
-fn wire_money(amount: DomainMoney) -> dropledger_integrations::Money {
-    dropledger_integrations::Money::new(amount.currency().code(), amount.amount())
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use dropledger_eventstore::{AppendResult, EventStore, Metadata};
-use dropledger_integrations::{CredentialVault, PayPalClient, PgCredentialStore};
+use dropledger_integrations::{AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
@@ -26,6 +26,17 @@ pub struct CheckoutUrls {
     pub cancel_url: String,
 }
 
+/// The AliExpress app users connect their supplier accounts to.
+#[derive(Clone)]
+pub struct SupplierConnection {
+    /// The AliExpress client (or the local fake's).
+    pub client: Arc<AliExpressClient>,
+    /// "sandbox" or "production": which of a user's tokens this app makes.
+    pub environment: String,
+    /// Where AliExpress sends the user back: `/oauth/aliexpress/callback`.
+    pub callback_url: String,
+}
+
 /// Everything the resolvers use, shared by every request.
 #[derive(Clone)]
 pub struct Services {
@@ -43,6 +54,8 @@ pub struct Services {
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// Users' sealed provider credentials (supplier tokens, API keys).
     pub credentials: Option<Arc<CredentialVault<PgCredentialStore>>>,
+    /// The supplier app, for `connectAliExpress` and its callback.
+    pub supplier: Option<SupplierConnection>,
 }
 
 impl Services {
@@ -64,6 +77,7 @@ impl Services {
             checkout_urls,
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             credentials: None,
+            supplier: None,
         }
     }
 
@@ -71,6 +85,12 @@ impl Services {
     /// provider credentials and the supplier's OAuth callback.
     pub fn with_credentials(mut self, vault: Arc<CredentialVault<PgCredentialStore>>) -> Self {
         self.credentials = Some(vault);
+        self
+    }
+
+    /// These services with the supplier app users connect to.
+    pub fn with_supplier(mut self, supplier: SupplierConnection) -> Self {
+        self.supplier = Some(supplier);
         self
     }
 }

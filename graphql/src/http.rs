@@ -9,7 +9,7 @@ use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::context::{RequestContext, Services};
 use crate::schema::{build_schema, ApiSchema};
+use crate::supplier_oauth;
 use dropledger_domain::{User, UserId};
 
 /// Header carrying the flow's correlation id, in and out.
@@ -49,6 +50,7 @@ pub fn router(services: Services, metrics: PrometheusHandle) -> Router {
     };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/oauth/aliexpress/callback", get(aliexpress_callback))
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .layer(RequestBodyLimitLayer::new(REQUEST_BODY_BYTES_MAX))
@@ -186,6 +188,13 @@ async fn graphql_get(
 }
 
 /// 200 when the database answers, 503 otherwise.
+async fn aliexpress_callback(
+    State(state): State<AppState>,
+    Query(parameters): Query<supplier_oauth::CallbackParameters>,
+) -> Response {
+    supplier_oauth::callback(&state.services, parameters).await
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
     match sqlx::query_scalar::<_, i32>("SELECT 1")
         .fetch_one(state.services.store.pool())

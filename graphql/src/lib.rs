@@ -17,17 +17,23 @@ mod auth;
 mod catalog;
 mod checkout;
 mod context;
+mod credentials;
 mod errors;
 mod events;
 mod http;
 mod money;
+mod payout_method;
 mod platform;
+mod refunds;
 mod schema;
+mod supplier_oauth;
 mod users;
 
 pub use accounts::Accounts;
 pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
-pub use context::{CheckoutUrls, RequestContext, Services, AUTH_REQUESTS_PER_MINUTE_DEFAULT};
+pub use context::{
+    CheckoutUrls, RequestContext, Services, SupplierConnection, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
+};
 pub use errors::UserError;
 pub use http::{router, CORRELATION_ID_HEADER, REQUEST_BODY_BYTES_MAX};
 pub use schema::{

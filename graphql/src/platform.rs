@@ -10,10 +10,14 @@ use dropledger_eventstore::CommandError;
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::catalog::check_idempotency_key;
 use crate::context::count_appends;
 use crate::context::parts;
 use crate::errors::{command_failure, UserError};
 use crate::money::{Decimal, Money, MoneyInput};
+
+/// Namespace of entry ids derived from `recordCapitalContribution` keys.
+const CONTRIBUTION_KEY_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2e4b_93a7_4d58_b0e6_5a7c_d2f1_8e39);
 
 /// `setPlatformConfig`'s input.
 #[derive(Debug, InputObject)]
@@ -49,6 +53,9 @@ pub struct RecordCapitalContributionInput {
     pub amount: MoneyInput,
     /// The bank or PayPal transfer reference.
     pub reference: String,
+    /// Sending the same key again records the contribution once and returns
+    /// the same entry; the same key with another amount is refused.
+    pub idempotency_key: Option<String>,
 }
 
 /// `recordCapitalContribution`'s result.
@@ -154,10 +161,28 @@ impl PlatformMutation {
             Ok(reference) => reference,
             Err(error) => return Ok(refused(UserError::invalid("input.reference", error))),
         };
-        let entry_id = EntryId::from_uuid(Uuid::new_v4());
+        if let Some(key) = &input.idempotency_key {
+            if let Err(error) = check_idempotency_key(key, "input.idempotencyKey") {
+                return Ok(refused(error));
+            }
+        }
+        // A key names one contribution of this admin: the entry id and the
+        // command id (hence the event ids) derive from it.
+        let command_id = match &input.idempotency_key {
+            Some(key) => Uuid::new_v5(
+                &CONTRIBUTION_KEY_NAMESPACE,
+                format!(
+                    "{}/{key}",
+                    request.claims.as_ref().map(|c| c.sub).unwrap_or_default()
+                )
+                .as_bytes(),
+            ),
+            None => Uuid::new_v4(),
+        };
+        let entry_id = EntryId::from_uuid(command_id);
         let currency = amount.currency();
         let stream = WorkingCapital::stream_id(currency);
-        let metadata = request.metadata(Uuid::new_v4());
+        let metadata = request.metadata(command_id);
         let command = CapitalCommand::ContributeCapital {
             entry_id,
             amount,

@@ -5,9 +5,12 @@ use async_graphql::{MergedObject, Schema};
 use crate::catalog::CatalogMutation;
 use crate::checkout::{CheckoutMutation, OrderQuery};
 use crate::context::Services;
+use crate::credentials::{CredentialMutation, CredentialQuery};
 use crate::events::EventQuery;
 pub use crate::events::SubscriptionRoot;
+use crate::payout_method::PayoutMethodMutation;
 use crate::platform::PlatformMutation;
+use crate::refunds::RefundMutation;
 use crate::users::{UserMutation, UserQuery};
 
 /// Deepest selection accepted: deeper queries are refused before they run.
@@ -18,7 +21,7 @@ pub const QUERY_COMPLEXITY_MAX: usize = 2_000;
 /// Every query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(UserQuery, OrderQuery, EventQuery);
+pub struct QueryRoot(UserQuery, OrderQuery, EventQuery, CredentialQuery);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
@@ -28,6 +31,9 @@ pub struct MutationRoot(
     PlatformMutation,
     CatalogMutation,
     CheckoutMutation,
+    CredentialMutation,
+    PayoutMethodMutation,
+    RefundMutation,
 );
 
 /// The API's schema.

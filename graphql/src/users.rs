@@ -13,6 +13,7 @@ use crate::auth::{hash_password, verify_password, Role};
 use crate::context::count_appends;
 use crate::context::{parts, RequestContext, Services};
 use crate::errors::{command_failure, internal, UserError};
+use crate::payout_method::PayoutMethod;
 
 /// Shortest password accepted, in characters.
 const PASSWORD_CHARS_MIN: usize = 8;
@@ -30,10 +31,12 @@ pub struct User {
     pub role: Role,
     /// Where their profit goes at PayPal, if that is their payout method.
     pub paypal_payout_email: Option<String>,
+    /// How their profit is paid, once they said.
+    pub payout_method: Option<PayoutMethod>,
 }
 
 impl User {
-    fn of(state: &UserState) -> Option<Self> {
+    pub(crate) fn of(state: &UserState) -> Option<Self> {
         Some(Self {
             id: ID(state.id()?.to_string()),
             email: state.email()?.as_str().to_owned(),
@@ -42,6 +45,7 @@ impl User {
                 Some(PayoutDestination::Paypal { email }) => Some(email.as_str().to_owned()),
                 _ => None,
             },
+            payout_method: state.payout_destination().map(PayoutMethod::of),
         })
     }
 }

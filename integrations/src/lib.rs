@@ -68,12 +68,12 @@ pub use paypal::{
     PayoutItem, PayoutItemStatus, Refund, TrackingInfo, WebhookDedupe, WebhookHeaders, WebhookSink,
     WebhookVerifier, WEBHOOK_BODY_BYTES_MAX,
 };
-pub use postgres::{PgCredentialStore, PgWebhookDedupe};
+pub use postgres::{PgCredentialStore, PgWebhookDedupe, StoredCredential};
 pub use resilience::{
     BreakerPolicy, CallPolicy, CircuitBreaker, Guard, Idempotency, ProviderFault,
 };
 pub use secrecy::{ExposeSecret, SecretString};
-pub use supplier_tokens::{SupplierTokens, SUPPLIER_PROVIDER};
+pub use supplier_tokens::{SupplierTokens, SUPPLIER_PROVIDER, SUPPLIER_TOKEN_NAME};
 pub use trends::{
     AliExpressTrendSource, LocalTrendFeed, TrendError, TrendQuery, TrendSource, TrendingProduct,
     TREND_RESULTS_MAX,

@@ -20,6 +20,47 @@ impl PgCredentialStore {
     }
 }
 
+/// Which credential a user has stored, and when: never the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCredential {
+    /// "paypal", "aliexpress", "payoneer".
+    pub provider: String,
+    /// "sandbox" or "production".
+    pub environment: String,
+    /// Which value, e.g. "client_id".
+    pub name: String,
+    /// When it was last saved.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl PgCredentialStore {
+    /// What `user_id` has stored, by provider, environment and name.
+    pub async fn list(
+        &self,
+        user_id: uuid::Uuid,
+    ) -> Result<Vec<StoredCredential>, CredentialError> {
+        let rows: Vec<(String, String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+            "SELECT provider, environment, name, updated_at FROM credential \
+             WHERE user_id = $1 ORDER BY provider, environment, name",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(provider, environment, name, updated_at)| StoredCredential {
+                    provider,
+                    environment,
+                    name,
+                    updated_at,
+                },
+            )
+            .collect())
+    }
+}
+
 fn store_error(error: sqlx::Error) -> CredentialError {
     CredentialError::Store(error.to_string())
 }

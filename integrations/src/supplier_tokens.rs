@@ -15,8 +15,9 @@ use crate::AliExpressToken;
 
 /// The provider name under which supplier tokens are stored.
 pub const SUPPLIER_PROVIDER: &str = "aliexpress";
-/// The credential name of the sealed token pair.
-const TOKEN_PAIR_NAME: &str = "oauth_token";
+/// The credential name of the sealed token pair: written by the OAuth
+/// callback only.
+pub const SUPPLIER_TOKEN_NAME: &str = "oauth_token";
 
 /// The sealed form of an [`AliExpressToken`].
 #[derive(Serialize, Deserialize)]
@@ -103,7 +104,7 @@ fn key(user_id: Uuid, environment: &str) -> CredentialKey {
         user_id,
         provider: SUPPLIER_PROVIDER.to_owned(),
         environment: environment.to_owned(),
-        name: TOKEN_PAIR_NAME.to_owned(),
+        name: SUPPLIER_TOKEN_NAME.to_owned(),
     }
 }
 

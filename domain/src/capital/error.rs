@@ -1,7 +1,7 @@
 //! Why working capital refused a command.
 
 use crate::aggregate::ErrorCode;
-use crate::ids::{CaptureId, HoldId};
+use crate::ids::{CaptureId, EntryId, HoldId};
 use crate::ledger::LedgerError;
 use crate::money::{Currency, Money, MoneyError};
 
@@ -59,6 +59,10 @@ pub enum CapitalError {
         /// The fee withheld at capture.
         fee: Money,
     },
+    /// A contribution with this entry id was recorded with another amount
+    /// or reference: the idempotency key was reused for a different one.
+    #[error("contribution {0} was already recorded with other details")]
+    ContributionReused(EntryId),
     /// A ledger rule refused the postings (e.g. posting more than a hold).
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -77,6 +81,7 @@ impl ErrorCode for CapitalError {
             CapitalError::UnknownHold(_) | CapitalError::UnknownCapture(_) => "NOT_FOUND",
             CapitalError::CaptureNotCompleted(_) => "INVALID_STATE",
             CapitalError::DuplicateHold(_) | CapitalError::DuplicateCapture(_) => "ALREADY_EXISTS",
+            CapitalError::ContributionReused(_) => "IDEMPOTENCY_KEY_REUSED",
             CapitalError::WrongCurrency { .. }
             | CapitalError::NonPositiveAmount(_)
             | CapitalError::InvalidFee { .. }

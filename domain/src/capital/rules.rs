@@ -138,6 +138,13 @@ impl WorkingCapital {
         effective_at: DateTime<Utc>,
     ) -> Decided {
         self.check_money(amount)?;
+        if let Some(recorded) = self.contributions.get(&entry_id) {
+            return if *recorded == (amount, reference) {
+                Ok(Vec::new())
+            } else {
+                Err(CapitalError::ContributionReused(entry_id))
+            };
+        }
         let entry = JournalEntry::new(
             entry_id,
             effective_at,

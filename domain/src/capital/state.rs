@@ -8,7 +8,7 @@ use super::command::{CapitalCommand, CaptureStatus, HoldPurpose};
 use super::error::CapitalError;
 use super::event::CapitalEvent;
 use crate::aggregate::Aggregate;
-use crate::ids::{CaptureId, HoldId, OrderId};
+use crate::ids::{CaptureId, EntryId, HoldId, OrderId, Reference};
 use crate::ledger::{Account, Hold};
 use crate::money::{Currency, Money};
 
@@ -24,6 +24,9 @@ pub struct WorkingCapital {
     pub(super) pending: Decimal,
     pub(super) holds: BTreeMap<HoldId, (HoldPurpose, Hold)>,
     pub(super) pending_captures: BTreeMap<CaptureId, (OrderId, Money)>,
+    /// Contributions by entry id, so that a retried contribution (same
+    /// idempotency key, hence same entry id) records nothing new.
+    pub(super) contributions: BTreeMap<EntryId, (Money, Reference)>,
 }
 
 impl WorkingCapital {
@@ -40,6 +43,7 @@ impl WorkingCapital {
             pending: Decimal::ZERO,
             holds: BTreeMap::new(),
             pending_captures: BTreeMap::new(),
+            contributions: BTreeMap::new(),
         }
     }
 
@@ -160,9 +164,14 @@ impl Aggregate for WorkingCapital {
             CapitalEvent::HoldPosted { hold, .. } | CapitalEvent::HoldVoided { hold, .. } => {
                 self.holds.remove(&hold.id());
             }
-            CapitalEvent::CapitalContributed { .. }
-            | CapitalEvent::PaymentReceived { .. }
-            | CapitalEvent::PaymentRefunded { .. } => {}
+            CapitalEvent::CapitalContributed { reference, entry } => {
+                let amount = entry.net_for(Account::CashAvailable, self.currency);
+                self.contributions.insert(
+                    entry.id(),
+                    (Money::from_total(amount, self.currency), reference.clone()),
+                );
+            }
+            CapitalEvent::PaymentReceived { .. } | CapitalEvent::PaymentRefunded { .. } => {}
         }
         self
     }

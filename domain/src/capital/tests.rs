@@ -377,3 +377,23 @@ fn every_capital_refusal_has_an_api_code() {
         assert_eq!(error.code(), code, "{error}");
     }
 }
+
+#[test]
+fn a_contribution_repeated_with_the_same_entry_id_records_nothing_new() {
+    let (capital, _) = funded("100.00");
+
+    let repeated = decide_ok(&capital, contribute(1, "100.00"));
+
+    assert!(repeated.is_empty(), "{repeated:?}");
+    assert_eq!(capital.available(), usd("100.00"));
+}
+
+#[test]
+fn a_contribution_id_reused_for_another_amount_is_refused() {
+    let (capital, _) = funded("100.00");
+
+    let error = capital.decide(contribute(1, "250.00")).unwrap_err();
+
+    assert_eq!(error, CapitalError::ContributionReused(entry_id(1)));
+    assert_eq!(error.code(), "IDEMPOTENCY_KEY_REUSED");
+}

@@ -194,6 +194,11 @@ impl Order {
         })
     }
 
+    /// PayPal's id of the captured payment, once paid: what a refund names.
+    pub fn capture_id(&self) -> Option<&CaptureId> {
+        self.capture().map(|capture| &capture.capture_id)
+    }
+
     /// The captured payment, once paid.
     pub(crate) fn capture(&self) -> Option<&Capture> {
         self.placed

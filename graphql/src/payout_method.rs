@@ -1,0 +1,112 @@
+//! `setPayoutMethod`: where a user's profit is paid.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use chrono::Utc;
+use dropledger_domain::{
+    Aggregate, EmailAddress, PayoutDestination, Reference, User as UserState, UserCommand, UserId,
+};
+use dropledger_eventstore::CommandError;
+use uuid::Uuid;
+
+use crate::auth::Role;
+use crate::context::{count_appends, parts};
+use crate::errors::{command_failure, UserError};
+use crate::users::User;
+
+/// How profit is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum PayoutMethod {
+    /// PayPal Payouts to an e-mail address.
+    Paypal,
+    /// Payoneer, to a payee id.
+    Payoneer,
+}
+
+impl PayoutMethod {
+    pub(crate) fn of(destination: &PayoutDestination) -> Self {
+        match destination {
+            PayoutDestination::Paypal { .. } => PayoutMethod::Paypal,
+            PayoutDestination::Payoneer { .. } => PayoutMethod::Payoneer,
+        }
+    }
+}
+
+/// `setPayoutMethod`'s input.
+#[derive(Debug, InputObject)]
+pub struct SetPayoutMethodInput {
+    /// PAYPAL or PAYONEER.
+    pub method: PayoutMethod,
+    /// The PayPal e-mail, or the Payoneer payee id.
+    pub destination: String,
+}
+
+/// `setPayoutMethod`'s result.
+#[derive(Debug, Default, SimpleObject)]
+pub struct SetPayoutMethodPayload {
+    /// The caller as now.
+    pub user: Option<User>,
+    /// Why nothing changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Payout method mutation.
+#[derive(Default)]
+pub struct PayoutMethodMutation;
+
+#[Object]
+impl PayoutMethodMutation {
+    /// Sets where the caller's profit is paid. USER or ADMIN.
+    async fn set_payout_method(
+        &self,
+        ctx: &Context<'_>,
+        input: SetPayoutMethodInput,
+    ) -> async_graphql::Result<SetPayoutMethodPayload> {
+        let (services, request) = parts(ctx);
+        let refused = |error| SetPayoutMethodPayload {
+            user: None,
+            user_errors: vec![error],
+        };
+        let user_id = match request.require(&[Role::User, Role::Admin]) {
+            Ok(claims) => UserId::from_uuid(claims.sub),
+            Err(error) => return Ok(refused(error)),
+        };
+        let destination = match input.method {
+            PayoutMethod::Paypal => EmailAddress::parse(&input.destination)
+                .map(|email| PayoutDestination::Paypal { email })
+                .map_err(|error| UserError::invalid("input.destination", error)),
+            PayoutMethod::Payoneer => Reference::parse(&input.destination)
+                .map(|payee_id| PayoutDestination::Payoneer { payee_id })
+                .map_err(|error| UserError::invalid("input.destination", error)),
+        };
+        let destination = match destination {
+            Ok(destination) => destination,
+            Err(error) => return Ok(refused(error)),
+        };
+        let stream = UserState::stream_id(user_id);
+        let metadata = request.metadata(Uuid::new_v4());
+        let command = UserCommand::SetPayoutMethod {
+            destination,
+            set_at: Utc::now(),
+        };
+        let outcome = services
+            .store
+            .execute(|| async {
+                let user = services.store.load(&stream, UserState::default()).await?;
+                let events = user
+                    .state
+                    .decide(command.clone())
+                    .map_err(CommandError::Refused)?;
+                let changed = user.state.clone().replay(&events);
+                Ok((vec![user.append(&events, &metadata)], changed))
+            })
+            .await
+            .map(count_appends);
+        match outcome {
+            Ok((state, _)) => Ok(SetPayoutMethodPayload {
+                user: User::of(&state),
+                user_errors: Vec::new(),
+            }),
+            Err(error) => Ok(refused(command_failure(error)?)),
+        }
+    }
+}

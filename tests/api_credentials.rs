@@ -1,0 +1,245 @@
+//! Provider credentials and payout methods through the API: secrets go in
+//! sealed and never come back out; the AliExpress OAuth flow ends with the
+//! user's token stored; payout methods are validated.
+
+mod api_support;
+
+use api_support::spawn_app;
+use serde_json::{json, Value};
+
+const SAVE: &str = "mutation($input: SaveApiCredentialInput!) { saveApiCredential(input: $input) { credential { provider environment names expiresAt } userErrors { code message field } } }";
+const LIST: &str = "{ apiCredentials { provider environment names updatedAt expiresAt } }";
+const CONNECT: &str = "mutation($environment: String!) { connectAliExpress(environment: $environment) { authorizeUrl userErrors { code message field } } }";
+const SET_PAYOUT: &str = "mutation($input: SetPayoutMethodInput!) { setPayoutMethod(input: $input) { user { payoutMethod paypalPayoutEmail } userErrors { code message field } } }";
+
+const SECRET: &str = "sk-live-very-secret-0123456789";
+
+fn paypal_keys() -> Value {
+    json!({ "input": {
+        "provider": "paypal",
+        "environment": "sandbox",
+        "values": [
+            { "name": "client_id", "value": "client-abc" },
+            { "name": "client_secret", "value": SECRET },
+        ],
+    } })
+}
+
+#[tokio::test]
+async fn a_saved_credential_is_listed_by_name_and_its_secret_never_leaves_the_server() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let user = app
+        .user_with_role(&admin, "seller@example.com", "USER")
+        .await;
+
+    let response = app.graphql(Some(&user), SAVE, paypal_keys()).await;
+    let payload = &response["data"]["saveApiCredential"];
+    assert_eq!(payload["userErrors"], json!([]), "{response}");
+    assert_eq!(
+        payload["credential"]["names"],
+        json!(["client_id", "client_secret"])
+    );
+    assert!(!response.to_string().contains(SECRET));
+
+    let listed = app.graphql(Some(&user), LIST, json!({})).await;
+    let credentials = listed["data"]["apiCredentials"].as_array().unwrap();
+    assert_eq!(credentials.len(), 1, "{listed}");
+    assert_eq!(credentials[0]["provider"], "paypal");
+    assert_eq!(credentials[0]["environment"], "sandbox");
+    assert!(!listed.to_string().contains(SECRET));
+
+    // Sealed at rest: the plaintext is nowhere in the table.
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM credential")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for sealed in rows {
+        assert!(!sealed
+            .windows(SECRET.len())
+            .any(|window| window == SECRET.as_bytes()));
+    }
+
+    // Another user sees none of it.
+    let other = app
+        .user_with_role(&admin, "other@example.com", "USER")
+        .await;
+    let theirs = app.graphql(Some(&other), LIST, json!({})).await;
+    assert_eq!(theirs["data"]["apiCredentials"], json!([]), "{theirs}");
+}
+
+#[tokio::test]
+async fn saving_credentials_refuses_bad_input_and_the_wrong_roles_storing_nothing() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let user = app
+        .user_with_role(&admin, "seller@example.com", "USER")
+        .await;
+    let accountant = app
+        .user_with_role(&admin, "books@example.com", "ACCOUNTANT")
+        .await;
+
+    let cases = [
+        (
+            Some(user.as_str()),
+            json!({ "input": { "provider": "stripe", "environment": "sandbox", "values": [{ "name": "k", "value": "v" }] } }),
+            "INVALID_INPUT",
+            Some("input.provider"),
+        ),
+        (
+            Some(user.as_str()),
+            json!({ "input": { "provider": "paypal", "environment": "live", "values": [{ "name": "k", "value": "v" }] } }),
+            "INVALID_INPUT",
+            Some("input.environment"),
+        ),
+        (
+            Some(user.as_str()),
+            json!({ "input": { "provider": "paypal", "environment": "sandbox", "values": [] } }),
+            "INVALID_INPUT",
+            Some("input.values"),
+        ),
+        (
+            Some(user.as_str()),
+            json!({ "input": { "provider": "aliexpress", "environment": "sandbox", "values": [{ "name": "oauth_token", "value": "planted" }] } }),
+            "INVALID_INPUT",
+            Some("input.values[0].name"),
+        ),
+        (
+            Some(user.as_str()),
+            json!({ "input": { "provider": "paypal", "environment": "sandbox", "values": [{ "name": "Client Secret", "value": "v" }] } }),
+            "INVALID_INPUT",
+            Some("input.values[0].name"),
+        ),
+        (
+            Some(user.as_str()),
+            json!({ "input": { "provider": "paypal", "environment": "sandbox", "values": [{ "name": "k", "value": "x".repeat(8_193) }] } }),
+            "INVALID_INPUT",
+            Some("input.values[0].value"),
+        ),
+        (Some(accountant.as_str()), paypal_keys(), "FORBIDDEN", None),
+        (None, paypal_keys(), "UNAUTHENTICATED", None),
+    ];
+    for (token, variables, code, field) in cases {
+        let response = app.graphql(token, SAVE, variables.clone()).await;
+        let errors = &response["data"]["saveApiCredential"]["userErrors"];
+        assert_eq!(errors[0]["code"], code, "{variables}: {response}");
+        assert_eq!(errors[0]["field"], json!(field), "{variables}: {response}");
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM credential")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+}
+
+#[tokio::test]
+async fn connecting_aliexpress_stores_the_users_token_and_the_callback_works_once() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let user = app
+        .user_with_role(&admin, "seller@example.com", "USER")
+        .await;
+
+    let wrong = app
+        .graphql(Some(&user), CONNECT, json!({ "environment": "production" }))
+        .await;
+    assert_eq!(
+        wrong["data"]["connectAliExpress"]["userErrors"][0]["field"], "environment",
+        "{wrong}"
+    );
+
+    let response = app
+        .graphql(Some(&user), CONNECT, json!({ "environment": "sandbox" }))
+        .await;
+    let payload = &response["data"]["connectAliExpress"];
+    assert_eq!(payload["userErrors"], json!([]), "{response}");
+    let authorize_url = payload["authorizeUrl"].as_str().unwrap();
+
+    // The user grants access at (fake) AliExpress, which sends them back.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let granted = browser.get(authorize_url).send().await.unwrap();
+    assert!(granted.status().is_redirection(), "{}", granted.status());
+    let callback = granted.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        callback.starts_with(&format!("{}/oauth/aliexpress/callback", app.address)),
+        "{callback}"
+    );
+    let landed = browser.get(&callback).send().await.unwrap();
+    assert_eq!(landed.status(), 200);
+    assert!(landed.text().await.unwrap().contains("connected"));
+
+    let listed = app.graphql(Some(&user), LIST, json!({})).await;
+    let credentials = listed["data"]["apiCredentials"].as_array().unwrap();
+    assert_eq!(credentials.len(), 1, "{listed}");
+    assert_eq!(credentials[0]["provider"], "aliexpress");
+    assert_eq!(credentials[0]["names"], json!(["oauth_token"]));
+    assert!(credentials[0]["expiresAt"].is_string(), "{listed}");
+
+    // The state was used up: a replayed callback stores nothing new.
+    let replayed = browser.get(&callback).send().await.unwrap();
+    assert_eq!(replayed.status(), 400);
+    let forged = browser
+        .get(format!(
+            "{}/oauth/aliexpress/callback?code=abc&state=not-a-state",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+}
+
+#[tokio::test]
+async fn a_payout_method_is_set_validated_and_refused_to_strangers() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let user = app
+        .user_with_role(&admin, "seller@example.com", "USER")
+        .await;
+
+    let response = app
+        .graphql(
+            Some(&user),
+            SET_PAYOUT,
+            json!({ "input": { "method": "PAYONEER", "destination": "payee-4711" } }),
+        )
+        .await;
+    let payload = &response["data"]["setPayoutMethod"];
+    assert_eq!(payload["userErrors"], json!([]), "{response}");
+    assert_eq!(payload["user"]["payoutMethod"], "PAYONEER");
+    assert_eq!(payload["user"]["paypalPayoutEmail"], Value::Null);
+
+    let me = app
+        .graphql(Some(&user), "{ me { payoutMethod } }", json!({}))
+        .await;
+    assert_eq!(me["data"]["me"]["payoutMethod"], "PAYONEER", "{me}");
+
+    let events_before = app.event_count().await;
+    let bad = app
+        .graphql(
+            Some(&user),
+            SET_PAYOUT,
+            json!({ "input": { "method": "PAYPAL", "destination": "not an e-mail" } }),
+        )
+        .await;
+    assert_eq!(
+        bad["data"]["setPayoutMethod"]["userErrors"][0]["field"], "input.destination",
+        "{bad}"
+    );
+    let anonymous = app
+        .graphql(
+            None,
+            SET_PAYOUT,
+            json!({ "input": { "method": "PAYPAL", "destination": "me@example.com" } }),
+        )
+        .await;
+    assert_eq!(
+        anonymous["data"]["setPayoutMethod"]["userErrors"][0]["code"], "UNAUTHENTICATED",
+        "{anonymous}"
+    );
+    assert_eq!(app.event_count().await, events_before);
+}
