@@ -2,16 +2,12 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::Utc;
-use dropledger_domain::{
-    Aggregate, EmailAddress, PayoutDestination, Reference, User as UserState, UserCommand, UserId,
-};
-use dropledger_eventstore::CommandError;
-use uuid::Uuid;
+use dropledger_domain::{EmailAddress, PayoutDestination, Reference, UserCommand, UserId};
 
 use crate::auth::Role;
-use crate::context::{count_appends, parts};
+use crate::context::parts;
 use crate::errors::{command_failure, UserError};
-use crate::users::User;
+use crate::users::{decide_on_user, User};
 
 /// How profit is paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -82,27 +78,13 @@ impl PayoutMethodMutation {
             Ok(destination) => destination,
             Err(error) => return Ok(refused(error)),
         };
-        let stream = UserState::stream_id(user_id);
-        let metadata = request.metadata(Uuid::new_v4());
         let command = UserCommand::SetPayoutMethod {
             destination,
             set_at: Utc::now(),
         };
-        let outcome = services
-            .store
-            .execute(|| async {
-                let user = services.store.load(&stream, UserState::default()).await?;
-                let events = user
-                    .state
-                    .decide(command.clone())
-                    .map_err(CommandError::Refused)?;
-                let changed = user.state.clone().replay(&events);
-                Ok((vec![user.append(&events, &metadata)], changed))
-            })
-            .await
-            .map(count_appends);
+        let outcome = decide_on_user(services, &request, user_id, command).await;
         match outcome {
-            Ok((state, _)) => Ok(SetPayoutMethodPayload {
+            Ok(state) => Ok(SetPayoutMethodPayload {
                 user: User::of(&state),
                 user_errors: Vec::new(),
             }),

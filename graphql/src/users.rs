@@ -172,23 +172,9 @@ impl UserMutation {
             payout_destination: Some(PayoutDestination::Paypal { email: payout }),
             registered_at: Utc::now(),
         };
-        let metadata = request.metadata(Uuid::new_v4());
-        let stream = UserState::stream_id(user_id);
-        let outcome = services
-            .store
-            .execute(|| async {
-                let user = services.store.load(&stream, UserState::default()).await?;
-                let events = user
-                    .state
-                    .decide(command.clone())
-                    .map_err(CommandError::Refused)?;
-                let registered = user.state.clone().replay(&events);
-                Ok((vec![user.append(&events, &metadata)], registered))
-            })
-            .await
-            .map(count_appends);
+        let outcome = decide_on_user(services, &request, user_id, command).await;
         match outcome {
-            Ok((state, _)) => Ok(AuthPayload {
+            Ok(state) => Ok(AuthPayload {
                 token: Some(services.tokens.issue(user_id.as_uuid(), role)),
                 user: User::of(&state),
                 user_errors: Vec::new(),
@@ -268,32 +254,44 @@ impl UserMutation {
         let Ok(target) = user_id.parse::<UserId>() else {
             return Ok(refused(UserError::invalid("userId", "not a user id")));
         };
-        let stream = UserState::stream_id(target);
-        let metadata = request.metadata(Uuid::new_v4());
-        let outcome = services
-            .store
-            .execute(|| async {
-                let user = services.store.load(&stream, UserState::default()).await?;
-                let events = user
-                    .state
-                    .decide(UserCommand::ChangeRole {
-                        role: role.into(),
-                        changed_at: Utc::now(),
-                    })
-                    .map_err(CommandError::Refused)?;
-                let changed = user.state.clone().replay(&events);
-                Ok((vec![user.append(&events, &metadata)], changed))
-            })
-            .await
-            .map(count_appends);
-        match outcome {
-            Ok((state, _)) => Ok(SetUserRolePayload {
+        let command = UserCommand::ChangeRole {
+            role: role.into(),
+            changed_at: Utc::now(),
+        };
+        match decide_on_user(services, &request, target, command).await {
+            Ok(state) => Ok(SetUserRolePayload {
                 user: User::of(&state),
                 user_errors: Vec::new(),
             }),
             Err(error) => Ok(refused(command_failure(error)?)),
         }
     }
+}
+
+/// Decides `command` on `user_id`'s stream through the command loop; the
+/// user as it is after the events.
+pub(crate) async fn decide_on_user(
+    services: &Services,
+    request: &RequestContext,
+    user_id: UserId,
+    command: UserCommand,
+) -> Result<UserState, CommandError<dropledger_domain::UserError>> {
+    let stream = UserState::stream_id(user_id);
+    let metadata = request.metadata(Uuid::new_v4());
+    services
+        .store
+        .execute(|| async {
+            let user = services.store.load(&stream, UserState::default()).await?;
+            let events = user
+                .state
+                .decide(command.clone())
+                .map_err(CommandError::Refused)?;
+            let changed = user.state.clone().replay(&events);
+            Ok((vec![user.append(&events, &metadata)], changed))
+        })
+        .await
+        .map(count_appends)
+        .map(|(state, _)| state)
 }
 
 /// A hash no password matches, verified against when the e-mail is unknown.
