@@ -7,7 +7,7 @@
 //! domain's `Balances`, a hold posted or voided that is not open — and writes
 //! everything back with one multi-row statement per table.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use dropledger_domain::{CapitalEvent, Hold, HoldPurpose, JournalEntry, Payee, SaleEvent, Side};
@@ -189,7 +189,9 @@ pub(crate) async fn apply(
         }
         None => &mut local,
     };
-    accounts.retain(|account| !state.balances.keys().any(|(a, _)| a == account));
+    let cached: HashSet<&str> = state.balances.keys().map(|(a, _)| a.as_str()).collect();
+    accounts.retain(|account| !cached.contains(account.as_str()));
+    drop(cached);
     hold_ids.retain(|id| !state.holds.contains_key(id));
     hold_ids.sort();
     hold_ids.dedup();
@@ -281,6 +283,7 @@ pub(crate) async fn apply(
         }
     }
     write_lines(connection, schema, &lines).await?;
+    write_recorded(connection, schema, &lines).await?;
     write_balances(connection, schema, balances).await?;
     write_holds(connection, schema, holds, &placed, &closed).await?;
     // Closed holds never change again; only open ones are worth keeping.
@@ -396,14 +399,15 @@ async fn write_lines(
     schema: &str,
     lines: &[Line],
 ) -> Result<(), sqlx::Error> {
-    let mut rows = CopyRows::new();
+    let mut rows = CopyRows::new(16);
     for line in lines {
+        rows.row();
         rows.text(&line.key.0);
         rows.text(line.key.1);
-        rows.plain(line.position);
+        rows.int8(line.position);
         rows.text(&line.event_type);
-        rows.optional(line.entry_id);
-        rows.optional(line.hold_id);
+        rows.optional_uuid(line.entry_id);
+        rows.optional_uuid(line.hold_id);
         rows.time(line.effective_at);
         rows.time(line.recorded_at);
         for amount in [
@@ -416,9 +420,8 @@ async fn write_lines(
             line.running.debits_pending,
             line.running.credits_pending,
         ] {
-            rows.plain(amount);
+            rows.numeric(amount);
         }
-        rows.end_row();
     }
     rows.copy_into(
         connection,
@@ -430,6 +433,33 @@ async fn write_lines(
         ),
     )
     .await
+}
+
+/// Moves each recorded time's greatest line position up to the batch's.
+async fn write_recorded(
+    connection: &mut PgConnection,
+    schema: &str,
+    lines: &[Line],
+) -> Result<(), sqlx::Error> {
+    let mut last: BTreeMap<DateTime<Utc>, i64> = BTreeMap::new();
+    for line in lines {
+        let position = last.entry(line.recorded_at).or_insert(line.position);
+        *position = (*position).max(line.position);
+    }
+    if last.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "INSERT INTO {schema}.ledger_recorded AS r (recorded_at, position) \
+         SELECT * FROM unnest($1::timestamptz[], $2::int8[]) \
+         ON CONFLICT (recorded_at) DO UPDATE SET position = EXCLUDED.position \
+         WHERE r.position < EXCLUDED.position"
+    ))
+    .bind(last.keys().copied().collect::<Vec<_>>())
+    .bind(last.values().copied().collect::<Vec<_>>())
+    .execute(connection)
+    .await?;
+    Ok(())
 }
 
 async fn write_balances(
