@@ -129,14 +129,37 @@ fn purpose_columns(purpose: &HoldPurpose) -> (&'static str, Option<Uuid>, Option
     }
 }
 
-/// Applies a batch to the ledger tables in `schema`.
-/// Balances and open holds kept between batches by a rebuild (the only
-/// writer of its shadow tables): a batch reads back only what this lacks.
+/// Balances and holds kept between batches by a rebuild (the only writer
+/// of its shadow tables): a batch reads back only what this lacks, and
+/// holds are written once, by [`flush`], rather than placed in one batch
+/// and updated in the one that closes them.
 #[derive(Default)]
 pub(crate) struct LedgerCache {
     balances: HashMap<AccountKey, (Totals, i64)>,
-    /// Open holds; a hold leaves when closed (it can never change again).
     holds: HashMap<Uuid, HoldRow>,
+    /// Holds placed or closed since they were last written.
+    unwritten: Vec<Uuid>,
+    /// Whether the cache was dropped for size: until then it holds every
+    /// balance and hold of the shadow, and a batch reads nothing back.
+    dropped: bool,
+}
+
+/// Holds written per statement when a rebuild's cache is flushed.
+const FLUSH_HOLDS_MAX: usize = 5_000;
+
+/// Writes the holds a rebuild's cache holds unwritten.
+pub(crate) async fn flush(
+    connection: &mut PgConnection,
+    schema: &str,
+    cache: &mut LedgerCache,
+) -> Result<(), sqlx::Error> {
+    let mut unwritten = std::mem::take(&mut cache.unwritten);
+    unwritten.sort_unstable();
+    unwritten.dedup();
+    for ids in unwritten.chunks(FLUSH_HOLDS_MAX) {
+        write_holds(connection, schema, &cache.holds, ids, &[]).await?;
+    }
+    Ok(())
 }
 
 /// Holds kept at most in a rebuild's cache; past it, the cache starts afresh.
@@ -180,15 +203,25 @@ pub(crate) async fn apply(
     accounts.dedup();
 
     let mut local = LedgerCache::default();
+    let deferred = cache.is_some();
     let state = match cache {
         Some(cache) => {
             if cache.holds.len() > CACHE_HOLDS_MAX {
-                *cache = LedgerCache::default();
+                flush(connection, schema, cache).await?;
+                *cache = LedgerCache {
+                    dropped: true,
+                    ..LedgerCache::default()
+                };
             }
             cache
         }
         None => &mut local,
     };
+    if deferred && !state.dropped {
+        // The cache has everything the shadow has.
+        accounts.clear();
+        hold_ids.clear();
+    }
     let cached: HashSet<&str> = state.balances.keys().map(|(a, _)| a.as_str()).collect();
     accounts.retain(|account| !cached.contains(account.as_str()));
     drop(cached);
@@ -285,10 +318,11 @@ pub(crate) async fn apply(
     write_lines(connection, schema, &lines).await?;
     write_recorded(connection, schema, &lines).await?;
     write_balances(connection, schema, balances).await?;
-    write_holds(connection, schema, holds, &placed, &closed).await?;
-    // Closed holds never change again; only open ones are worth keeping.
-    for id in closed {
-        holds.remove(&id);
+    if deferred {
+        state.unwritten.extend(placed);
+        state.unwritten.extend(closed);
+    } else {
+        write_holds(connection, schema, holds, &placed, &closed).await?;
     }
     Ok(())
 }
@@ -509,7 +543,9 @@ async fn write_holds(
              placed_position, closed_position) \
              SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], \
              $6::text[], $7::numeric[], $8::text[], $9::timestamptz[], $10::text[], $11::int8[], \
-             $12::int8[])"
+             $12::int8[]) \
+             ON CONFLICT (hold_id) DO UPDATE SET status = EXCLUDED.status, \
+             closed_position = EXCLUDED.closed_position"
         ))
         .bind(new.iter().map(|(id, _)| **id).collect::<Vec<_>>())
         .bind(new.iter().map(|(_, r)| r.purpose).collect::<Vec<_>>())

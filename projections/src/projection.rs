@@ -143,8 +143,9 @@ impl Projection {
         cache: &mut Cache,
     ) -> Result<(), sqlx::Error> {
         match self {
+            Projection::Ledger => ledger::flush(connection, schema, &mut cache.ledger).await,
             Projection::Commerce => commerce::flush(connection, schema, &mut cache.commerce).await,
-            Projection::Ledger | Projection::Audit => Ok(()),
+            Projection::Audit => Ok(()),
         }
     }
 }
