@@ -12,20 +12,20 @@ pub(crate) async fn apply(
     schema: &str,
     events: &[Decoded],
 ) -> Result<(), ApplyError> {
-    let mut rows = CopyRows::new();
+    let mut rows = CopyRows::new(10);
     for event in events {
         let e = event.recorded();
-        rows.plain(event.position());
-        rows.plain(e.event_id);
+        rows.row();
+        rows.int8(event.position() as i64);
+        rows.uuid(e.event_id);
         rows.text(&e.stream_id);
-        rows.plain(e.stream_version);
+        rows.int8(e.stream_version as i64);
         rows.text(&e.event_type);
-        rows.plain(e.metadata.correlation_id);
-        rows.optional(e.metadata.causation_id);
+        rows.uuid(e.metadata.correlation_id);
+        rows.optional_uuid(e.metadata.causation_id);
         rows.text(&e.metadata.actor);
-        rows.optional(e.metadata.command_id);
+        rows.optional_uuid(e.metadata.command_id);
         rows.time(e.recorded_at);
-        rows.end_row();
     }
     rows.copy_into(
         connection,

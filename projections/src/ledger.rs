@@ -7,7 +7,7 @@
 //! domain's `Balances`, a hold posted or voided that is not open — and writes
 //! everything back with one multi-row statement per table.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use dropledger_domain::{CapitalEvent, Hold, HoldPurpose, JournalEntry, Payee, SaleEvent, Side};
@@ -129,14 +129,37 @@ fn purpose_columns(purpose: &HoldPurpose) -> (&'static str, Option<Uuid>, Option
     }
 }
 
-/// Applies a batch to the ledger tables in `schema`.
-/// Balances and open holds kept between batches by a rebuild (the only
-/// writer of its shadow tables): a batch reads back only what this lacks.
+/// Balances and holds kept between batches by a rebuild (the only writer
+/// of its shadow tables): a batch reads back only what this lacks, and
+/// holds are written once, by [`flush`], rather than placed in one batch
+/// and updated in the one that closes them.
 #[derive(Default)]
 pub(crate) struct LedgerCache {
     balances: HashMap<AccountKey, (Totals, i64)>,
-    /// Open holds; a hold leaves when closed (it can never change again).
     holds: HashMap<Uuid, HoldRow>,
+    /// Holds placed or closed since they were last written.
+    unwritten: Vec<Uuid>,
+    /// Whether the cache was dropped for size: until then it holds every
+    /// balance and hold of the shadow, and a batch reads nothing back.
+    dropped: bool,
+}
+
+/// Holds written per statement when a rebuild's cache is flushed.
+const FLUSH_HOLDS_MAX: usize = 5_000;
+
+/// Writes the holds a rebuild's cache holds unwritten.
+pub(crate) async fn flush(
+    connection: &mut PgConnection,
+    schema: &str,
+    cache: &mut LedgerCache,
+) -> Result<(), sqlx::Error> {
+    let mut unwritten = std::mem::take(&mut cache.unwritten);
+    unwritten.sort_unstable();
+    unwritten.dedup();
+    for ids in unwritten.chunks(FLUSH_HOLDS_MAX) {
+        write_holds(connection, schema, &cache.holds, ids, &[]).await?;
+    }
+    Ok(())
 }
 
 /// Holds kept at most in a rebuild's cache; past it, the cache starts afresh.
@@ -180,16 +203,28 @@ pub(crate) async fn apply(
     accounts.dedup();
 
     let mut local = LedgerCache::default();
+    let deferred = cache.is_some();
     let state = match cache {
         Some(cache) => {
             if cache.holds.len() > CACHE_HOLDS_MAX {
-                *cache = LedgerCache::default();
+                flush(connection, schema, cache).await?;
+                *cache = LedgerCache {
+                    dropped: true,
+                    ..LedgerCache::default()
+                };
             }
             cache
         }
         None => &mut local,
     };
-    accounts.retain(|account| !state.balances.keys().any(|(a, _)| a == account));
+    if deferred && !state.dropped {
+        // The cache has everything the shadow has.
+        accounts.clear();
+        hold_ids.clear();
+    }
+    let cached: HashSet<&str> = state.balances.keys().map(|(a, _)| a.as_str()).collect();
+    accounts.retain(|account| !cached.contains(account.as_str()));
+    drop(cached);
     hold_ids.retain(|id| !state.holds.contains_key(id));
     hold_ids.sort();
     hold_ids.dedup();
@@ -281,11 +316,13 @@ pub(crate) async fn apply(
         }
     }
     write_lines(connection, schema, &lines).await?;
+    write_recorded(connection, schema, &lines).await?;
     write_balances(connection, schema, balances).await?;
-    write_holds(connection, schema, holds, &placed, &closed).await?;
-    // Closed holds never change again; only open ones are worth keeping.
-    for id in closed {
-        holds.remove(&id);
+    if deferred {
+        state.unwritten.extend(placed);
+        state.unwritten.extend(closed);
+    } else {
+        write_holds(connection, schema, holds, &placed, &closed).await?;
     }
     Ok(())
 }
@@ -396,14 +433,15 @@ async fn write_lines(
     schema: &str,
     lines: &[Line],
 ) -> Result<(), sqlx::Error> {
-    let mut rows = CopyRows::new();
+    let mut rows = CopyRows::new(16);
     for line in lines {
+        rows.row();
         rows.text(&line.key.0);
         rows.text(line.key.1);
-        rows.plain(line.position);
+        rows.int8(line.position);
         rows.text(&line.event_type);
-        rows.optional(line.entry_id);
-        rows.optional(line.hold_id);
+        rows.optional_uuid(line.entry_id);
+        rows.optional_uuid(line.hold_id);
         rows.time(line.effective_at);
         rows.time(line.recorded_at);
         for amount in [
@@ -416,9 +454,8 @@ async fn write_lines(
             line.running.debits_pending,
             line.running.credits_pending,
         ] {
-            rows.plain(amount);
+            rows.numeric(amount);
         }
-        rows.end_row();
     }
     rows.copy_into(
         connection,
@@ -430,6 +467,33 @@ async fn write_lines(
         ),
     )
     .await
+}
+
+/// Moves each recorded time's greatest line position up to the batch's.
+async fn write_recorded(
+    connection: &mut PgConnection,
+    schema: &str,
+    lines: &[Line],
+) -> Result<(), sqlx::Error> {
+    let mut last: BTreeMap<DateTime<Utc>, i64> = BTreeMap::new();
+    for line in lines {
+        let position = last.entry(line.recorded_at).or_insert(line.position);
+        *position = (*position).max(line.position);
+    }
+    if last.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "INSERT INTO {schema}.ledger_recorded AS r (recorded_at, position) \
+         SELECT * FROM unnest($1::timestamptz[], $2::int8[]) \
+         ON CONFLICT (recorded_at) DO UPDATE SET position = EXCLUDED.position \
+         WHERE r.position < EXCLUDED.position"
+    ))
+    .bind(last.keys().copied().collect::<Vec<_>>())
+    .bind(last.values().copied().collect::<Vec<_>>())
+    .execute(connection)
+    .await?;
+    Ok(())
 }
 
 async fn write_balances(
@@ -479,7 +543,9 @@ async fn write_holds(
              placed_position, closed_position) \
              SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], \
              $6::text[], $7::numeric[], $8::text[], $9::timestamptz[], $10::text[], $11::int8[], \
-             $12::int8[])"
+             $12::int8[]) \
+             ON CONFLICT (hold_id) DO UPDATE SET status = EXCLUDED.status, \
+             closed_position = EXCLUDED.closed_position"
         ))
         .bind(new.iter().map(|(id, _)| **id).collect::<Vec<_>>())
         .bind(new.iter().map(|(_, r)| r.purpose).collect::<Vec<_>>())

@@ -5,7 +5,7 @@
 //!
 //! | projection | tables | serves |
 //! |---|---|---|
-//! | `ledger` | `account_balance`, `ledger_line`, `ledger_hold` | accounts, balances (now and as of a position, effective or recorded time), trial balance, general ledger, working capital |
+//! | `ledger` | `account_balance`, `ledger_line`, `ledger_hold`, `ledger_recorded` | accounts, balances (now and as of a position, effective or recorded time), trial balance, general ledger, working capital |
 //! | `commerce` | `product`, `shop_order`, `sale`, `payout` | products, orders, sales, payouts |
 //! | `audit` | `audit_record` | the audit trail |
 //!

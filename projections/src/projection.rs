@@ -8,7 +8,8 @@ use crate::{audit, commerce, ledger};
 /// A read model that follows the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Projection {
-    /// Account balances, ledger lines with running balances, holds.
+    /// Account balances, ledger lines with running balances, holds, and
+    /// the last line position per recorded time.
     Ledger,
     /// Products, orders, sales and payouts.
     Commerce,
@@ -76,6 +77,7 @@ impl Projection {
                 ("account_balance", "account, currency"),
                 ("ledger_line", "account, currency, position"),
                 ("ledger_hold", "hold_id"),
+                ("ledger_recorded", "recorded_at"),
             ],
             Projection::Commerce => &[
                 ("product", "product_id"),
@@ -112,6 +114,7 @@ impl Projection {
 
     /// [`Projection::apply`] keeping documents in `cache` between batches:
     /// only for a writer that no one else writes beside (a rebuild's shadow).
+    /// Some rows may stay unwritten until [`Projection::flush_cached`].
     pub(crate) async fn apply_cached(
         self,
         connection: &mut PgConnection,
@@ -129,6 +132,20 @@ impl Projection {
                 commerce::apply(connection, schema, events, cache).await
             }
             Projection::Audit => audit::apply(connection, schema, events).await,
+        }
+    }
+
+    /// Writes what [`Projection::apply_cached`] left in `cache` unwritten.
+    pub(crate) async fn flush_cached(
+        self,
+        connection: &mut PgConnection,
+        schema: &str,
+        cache: &mut Cache,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Projection::Ledger => ledger::flush(connection, schema, &mut cache.ledger).await,
+            Projection::Commerce => commerce::flush(connection, schema, &mut cache.commerce).await,
+            Projection::Audit => Ok(()),
         }
     }
 }

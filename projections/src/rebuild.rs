@@ -1,15 +1,18 @@
 //! Rebuilding read models from position 0 while readers keep reading.
 //!
 //! A rebuild fills a shadow schema per projection (`<schema>_shadow`): the
-//! log is read once, each batch decoded once and applied to every shadow in
-//! one short transaction (short, because an open writing transaction holds
-//! back the store's sequencer). Append-only tables get their indexes after
-//! the load. Then one transaction locks the projections' checkpoint rows
+//! log is read once, each batch decoded once and applied to every shadow by
+//! that projection's writer, in one short transaction per batch (short,
+//! because an open writing transaction holds back the store's sequencer).
+//! The writers run side by side, each at its own pace; append-only tables
+//! get their indexes after the load, each projection's as soon as its load
+//! is done. Then one transaction locks the projections' checkpoint rows
 //! (waiting for a runner's batch in flight), applies the last events,
 //! renames the live schema away and the shadow in, and moves the
 //! checkpoints: readers see the old model or the new one, never half of one.
 //! The old schema is dropped afterwards, once its last reader is done.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,8 +32,12 @@ const INDEXED_AFTER_LOAD: [&str; 2] = ["ledger_line", "audit_record"];
 /// Memory each index build may sort in.
 const INDEX_BUILD_MEMORY_MB: u32 = 256;
 
-/// Batches read ahead of the writer.
+/// Batches read ahead of the writers.
 const READ_AHEAD_BATCHES: usize = 4;
+
+/// Batches a writer's queue holds: how far a quicker projection can run
+/// ahead of a slower one.
+const WRITE_AHEAD_BATCHES: usize = 4;
 
 /// Rounds of catching up inside the swap transaction before giving up the
 /// attempt (the log grows faster than the rebuild applies it).
@@ -207,15 +214,25 @@ async fn rebuild_locked(
         position: 0,
         events: 0,
     };
-    load(store, &mut workers, projections, &mut tracker, progress).await?;
-    progress(&tracker.report(RebuildPhase::Indexing));
-    let indexed = workers
-        .iter_mut()
-        .zip(projections)
-        .map(|(worker, &projection)| index_shadow(&mut worker.connection, projection));
-    futures::future::try_join_all(indexed).await?;
+    load(
+        store,
+        &mut workers,
+        projections,
+        &mut tracker,
+        true,
+        progress,
+    )
+    .await?;
     // Catch up what was appended while indexing, outside the swap's lock.
-    load(store, &mut workers, projections, &mut tracker, progress).await?;
+    load(
+        store,
+        &mut workers,
+        projections,
+        &mut tracker,
+        false,
+        progress,
+    )
+    .await?;
     for worker in workers {
         let _ = worker.connection.close().await;
     }
@@ -340,17 +357,23 @@ async fn index_tables(
 }
 
 /// Applies the log after `tracker.position` to the shadows until a read
-/// comes back empty, one transaction per batch; reading runs ahead of
-/// writing on a task of its own.
+/// comes back empty, one transaction per batch and projection; with
+/// `then_index`, each projection builds its indexes as soon as its own
+/// load is done.
+///
+/// Reading runs ahead of writing on a task of its own, batches are decoded
+/// on blocking threads, and each projection's writer takes them from a
+/// queue of its own: a projection quicker than another runs ahead (and on
+/// to its indexes) instead of waiting for it at every batch, so that both
+/// cores stay busy.
 async fn load(
     store: &EventStore,
     workers: &mut Vec<Worker>,
     projections: &[Projection],
     tracker: &mut Tracker,
+    then_index: bool,
     progress: &mut (dyn FnMut(&RebuildProgress) + Send),
 ) -> Result<(), ProjectionError> {
-    // Batches are decoded on blocking threads while the next ones are read,
-    // and handed to the writers in log order.
     let (sender, mut receiver) =
         mpsc::channel::<Result<JoinHandle<Vec<Decoded>>, ProjectionError>>(READ_AHEAD_BATCHES);
     let reader_store = store.clone();
@@ -372,39 +395,131 @@ async fn load(
             }
         }
     });
-    let result = async {
+    let (done_sender, mut done) = mpsc::unbounded_channel::<Done>();
+    // Set when a writer or the reader fails: the others stop without
+    // finishing a shadow that will not be swapped in.
+    let failed = Arc::new(AtomicBool::new(false));
+    let mut queues = Vec::with_capacity(workers.len());
+    let mut tasks = Vec::with_capacity(workers.len());
+    for (index, (worker, &projection)) in workers.drain(..).zip(projections).enumerate() {
+        let (queue, batches) = mpsc::channel::<Arc<Vec<Decoded>>>(WRITE_AHEAD_BATCHES);
+        queues.push(queue);
+        tasks.push(tokio::spawn(write_shadow(
+            worker,
+            projection,
+            batches,
+            (index, done_sender.clone(), Arc::clone(&failed)),
+            then_index,
+        )));
+    }
+    drop(done_sender);
+    // Hands each decoded batch, in log order, to every writer.
+    let fan_out = tokio::spawn(async move {
         while let Some(decoding) = receiver.recv().await {
-            let batch = Arc::new(joined(decoding?.await));
-            // Each projection's writer on a task of its own, so that their
-            // client-side work runs on every core.
-            let tasks: Vec<_> = workers
-                .drain(..)
-                .zip(projections)
-                .map(|(mut worker, &projection)| {
-                    let batch = Arc::clone(&batch);
-                    tokio::spawn(async move {
-                        let applied = load_batch(&mut worker, projection, &batch).await;
-                        (worker, applied)
-                    })
-                })
-                .collect();
-            let mut outcome = Ok(());
-            for task in tasks {
-                let (worker, applied) = joined(task.await);
-                workers.push(worker);
-                outcome = outcome.and(applied);
+            let batch = match decoding {
+                Ok(decoding) => Arc::new(joined(decoding.await)),
+                Err(error) => {
+                    failed.store(true, Ordering::SeqCst);
+                    return Err(error);
+                }
+            };
+            for queue in &queues {
+                // A writer that stopped has failed; it reports why.
+                if queue.send(Arc::clone(&batch)).await.is_err() {
+                    return Ok(());
+                }
             }
-            outcome?;
-            tracker.position = batch.last().map_or(tracker.position, Decoded::position);
-            tracker.events += batch.len() as u64;
-            tracker.head = tracker.head.max(tracker.position);
-            progress(&tracker.report(RebuildPhase::Loading));
+        }
+        Ok::<(), ProjectionError>(())
+    });
+    // Progress is the slowest writer's.
+    let start = (tracker.position, tracker.events);
+    let mut applied = vec![start; tasks.len()];
+    let mut loading = tasks.len();
+    while let Some(message) = done.recv().await {
+        match message {
+            Done::Batch {
+                writer,
+                position,
+                events,
+            } => {
+                applied[writer].0 = position;
+                applied[writer].1 += events;
+                let slowest = applied.iter().min().copied().unwrap_or(start);
+                if slowest != (tracker.position, tracker.events) {
+                    (tracker.position, tracker.events) = slowest;
+                    tracker.head = tracker.head.max(tracker.position);
+                    progress(&tracker.report(RebuildPhase::Loading));
+                }
+            }
+            Done::Loaded => {
+                loading -= 1;
+                if loading == 0 && then_index {
+                    progress(&tracker.report(RebuildPhase::Indexing));
+                }
+            }
+        }
+    }
+    reader.abort();
+    let fanned = joined(fan_out.await);
+    let mut outcome = Ok(());
+    for task in tasks {
+        let (worker, written) = joined(task.await);
+        workers.push(worker);
+        outcome = outcome.and(written);
+    }
+    outcome.and(fanned)
+}
+
+/// What a writer reports to the rebuild.
+enum Done {
+    /// It committed a batch.
+    Batch {
+        writer: usize,
+        position: u64,
+        events: u64,
+    },
+    /// It has written its whole share of the log.
+    Loaded,
+}
+
+/// One projection's writer: applies the batches of its queue to its shadow,
+/// writes what its cache held back, and (with `then_index`) builds its indexes.
+async fn write_shadow(
+    mut worker: Worker,
+    projection: Projection,
+    mut batches: mpsc::Receiver<Arc<Vec<Decoded>>>,
+    (writer, done, failed): (usize, mpsc::UnboundedSender<Done>, Arc<AtomicBool>),
+    then_index: bool,
+) -> (Worker, Result<(), ProjectionError>) {
+    let written = async {
+        while let Some(batch) = batches.recv().await {
+            if let Err(error) = load_batch(&mut worker, projection, &batch).await {
+                failed.store(true, Ordering::SeqCst);
+                return Err(error);
+            }
+            let _ = done.send(Done::Batch {
+                writer,
+                position: batch.last().map_or(0, Decoded::position),
+                events: batch.len() as u64,
+            });
+        }
+        if failed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut transaction = worker.connection.begin().await?;
+        projection
+            .flush_cached(&mut transaction, &shadow(projection), &mut worker.cache)
+            .await?;
+        transaction.commit().await?;
+        let _ = done.send(Done::Loaded);
+        if then_index {
+            index_shadow(&mut worker.connection, projection).await?;
         }
         Ok(())
     }
     .await;
-    reader.abort();
-    result
+    (worker, written)
 }
 
 /// The value of a finished task; a task that panicked panics here too.

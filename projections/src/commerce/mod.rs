@@ -27,13 +27,42 @@ pub use view::{OrderView, PayoutView, ProductView, SaleView};
 const CACHE_DOCUMENTS_MAX: usize = 500_000;
 
 /// The documents a batch touches, keyed by id; as a rebuild's cache, every
-/// document written so far (until it is dropped for size).
+/// document built so far (until it is dropped for size).
 #[derive(Default)]
 pub(crate) struct Touched {
     products: HashMap<Uuid, ProductView>,
     orders: HashMap<Uuid, OrderView>,
     sales: HashMap<Uuid, SaleView>,
     payouts: HashMap<Uuid, PayoutView>,
+    /// A rebuild's documents changed since they were last written: an order
+    /// changes in many batches, and is written once, by [`flush`].
+    unwritten: Changed,
+}
+
+impl Touched {
+    fn size(&self) -> usize {
+        self.products.len() + self.orders.len() + self.sales.len() + self.payouts.len()
+    }
+}
+
+/// Documents written per statement when a rebuild's cache is flushed.
+const FLUSH_ROWS_MAX: usize = 5_000;
+
+/// Writes the documents a rebuild's cache holds unwritten.
+pub(crate) async fn flush(
+    connection: &mut PgConnection,
+    schema: &str,
+    cache: &mut Touched,
+) -> Result<(), sqlx::Error> {
+    let mut unwritten = std::mem::take(&mut cache.unwritten);
+    unwritten.sort();
+    while !unwritten.is_empty() {
+        unwritten
+            .take(FLUSH_ROWS_MAX)
+            .write(connection, schema, cache)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Applies a batch to the commerce tables in `schema`.
@@ -55,17 +84,8 @@ pub(crate) async fn apply(
         }
     }
     let mut local = Touched::default();
-    let touched = match cache {
-        Some(cache) => {
-            let size =
-                cache.products.len() + cache.orders.len() + cache.sales.len() + cache.payouts.len();
-            if size > CACHE_DOCUMENTS_MAX {
-                *cache = Touched::default();
-            }
-            cache
-        }
-        None => &mut local,
-    };
+    let deferred = cache.is_some();
+    let touched = cache.unwrap_or(&mut local);
     load(
         connection,
         schema,
@@ -130,7 +150,16 @@ pub(crate) async fn apply(
         };
         outcome.map_err(|reason| ApplyError::Event { index, reason })?;
     }
-    changed.write(connection, schema, touched).await?;
+    if !deferred {
+        changed.sort();
+        return Ok(changed.write(connection, schema, touched).await?);
+    }
+    touched.unwritten.append(changed);
+    if touched.size() > CACHE_DOCUMENTS_MAX {
+        // Written before they are dropped: a later batch reads them back.
+        flush(connection, schema, touched).await?;
+        *touched = Touched::default();
+    }
     Ok(())
 }
 
@@ -144,21 +173,52 @@ struct Changed {
 }
 
 impl Changed {
-    async fn write(
-        mut self,
-        connection: &mut PgConnection,
-        schema: &str,
-        touched: &Touched,
-    ) -> Result<(), sqlx::Error> {
-        for ids in [
+    fn tables(&mut self) -> [&mut Vec<Uuid>; 4] {
+        [
             &mut self.products,
             &mut self.orders,
             &mut self.sales,
             &mut self.payouts,
-        ] {
-            ids.sort();
+        ]
+    }
+
+    fn is_empty(&self) -> bool {
+        self.products.is_empty()
+            && self.orders.is_empty()
+            && self.sales.is_empty()
+            && self.payouts.is_empty()
+    }
+
+    /// Sorts and deduplicates the ids.
+    fn sort(&mut self) {
+        for ids in self.tables() {
+            ids.sort_unstable();
             ids.dedup();
         }
+    }
+
+    fn append(&mut self, mut other: Changed) {
+        for (ids, more) in self.tables().into_iter().zip(other.tables()) {
+            ids.append(more);
+        }
+    }
+
+    /// Takes up to `count` ids of each table off the end.
+    fn take(&mut self, count: usize) -> Changed {
+        let mut taken = Changed::default();
+        for (ids, into) in self.tables().into_iter().zip(taken.tables()) {
+            *into = ids.split_off(ids.len().saturating_sub(count));
+        }
+        taken
+    }
+
+    /// Writes the documents of the (sorted, distinct) ids.
+    async fn write(
+        self,
+        connection: &mut PgConnection,
+        schema: &str,
+        touched: &Touched,
+    ) -> Result<(), sqlx::Error> {
         let products = rows(&self.products, &touched.products);
         upsert(
             connection,

@@ -125,8 +125,8 @@ async fn totals_as_of(
         AsOf::Position(position) => Some(position as i64),
         AsOf::RecordedAt(time) => Some(
             sqlx::query_scalar::<_, i64>(
-                "SELECT position FROM projection_ledger.ledger_line WHERE recorded_at <= $1 \
-                 ORDER BY recorded_at DESC, position DESC LIMIT 1",
+                "SELECT position FROM projection_ledger.ledger_recorded WHERE recorded_at <= $1 \
+                 ORDER BY recorded_at DESC LIMIT 1",
             )
             .bind(time)
             .fetch_optional(pool)
