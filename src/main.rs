@@ -3,6 +3,7 @@
 mod cli;
 mod demo;
 mod local_database;
+mod projection_workers;
 mod replay;
 mod serve;
 mod verify;

@@ -8,6 +8,7 @@ use crate::context::Services;
 use crate::events::EventQuery;
 pub use crate::events::SubscriptionRoot;
 use crate::platform::PlatformMutation;
+use crate::read_models::ReadModelQuery;
 use crate::users::{UserMutation, UserQuery};
 
 /// Deepest selection accepted: deeper queries are refused before they run.
@@ -18,7 +19,7 @@ pub const QUERY_COMPLEXITY_MAX: usize = 2_000;
 /// Every query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(UserQuery, OrderQuery, EventQuery);
+pub struct QueryRoot(UserQuery, OrderQuery, EventQuery, ReadModelQuery);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
@@ -40,6 +41,7 @@ pub fn build_schema(services: Services) -> ApiSchema {
         MutationRoot::default(),
         SubscriptionRoot,
     )
+    .data(crate::loaders::Loaders::new(&services))
     .data(services)
     .limit_depth(QUERY_DEPTH_MAX)
     .limit_complexity(QUERY_COMPLEXITY_MAX)

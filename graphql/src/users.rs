@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::accounts::AccountError;
 use crate::auth::{hash_password, verify_password, Role};
+use crate::consistency::position_of;
 use crate::context::count_appends;
 use crate::context::{parts, RequestContext, Services};
 use crate::errors::{command_failure, internal, UserError};
@@ -33,7 +34,7 @@ pub struct User {
 }
 
 impl User {
-    fn of(state: &UserState) -> Option<Self> {
+    pub(crate) fn of(state: &UserState) -> Option<Self> {
         Some(Self {
             id: ID(state.id()?.to_string()),
             email: state.email()?.as_str().to_owned(),
@@ -73,6 +74,9 @@ pub struct AuthPayload {
     pub token: Option<String>,
     /// Who signed in.
     pub user: Option<User>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to a query to read your own write.
+    pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
 }
@@ -91,6 +95,9 @@ impl AuthPayload {
 pub struct SetUserRolePayload {
     /// The user as now.
     pub user: Option<User>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to a query to read your own write.
+    pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
 }
@@ -184,9 +191,10 @@ impl UserMutation {
             .await
             .map(count_appends);
         match outcome {
-            Ok((state, _)) => Ok(AuthPayload {
+            Ok((state, appends)) => Ok(AuthPayload {
                 token: Some(services.tokens.issue(user_id.as_uuid(), role)),
                 user: User::of(&state),
+                position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
             Err(error) => {
@@ -242,6 +250,7 @@ impl UserMutation {
         Ok(AuthPayload {
             token: Some(services.tokens.issue(user_id, user.role)),
             user: Some(user),
+            position: None,
             user_errors: Vec::new(),
         })
     }
@@ -255,8 +264,8 @@ impl UserMutation {
     ) -> async_graphql::Result<SetUserRolePayload> {
         let (services, request) = parts(ctx);
         let refused = |error| SetUserRolePayload {
-            user: None,
             user_errors: vec![error],
+            ..SetUserRolePayload::default()
         };
         if let Err(error) = request.require(&[Role::Admin]) {
             return Ok(refused(error));
@@ -283,8 +292,9 @@ impl UserMutation {
             .await
             .map(count_appends);
         match outcome {
-            Ok((state, _)) => Ok(SetUserRolePayload {
+            Ok((state, appends)) => Ok(SetUserRolePayload {
                 user: User::of(&state),
+                position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
             Err(error) => Ok(refused(command_failure(error)?)),
