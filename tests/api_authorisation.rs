@@ -55,131 +55,33 @@ const fn entry(
     }
 }
 
+// One line per field, so that adding a field is adding a line.
+#[rustfmt::skip]
 const TABLE: &[Entry] = &[
     // Queries.
     entry("query", "me", "{ me { id } }", EVERYONE),
-    entry(
-        "query",
-        "order",
-        r#"{ order(id: "{NONE}") { id } }"#,
-        SIGNED_IN,
-    ),
-    entry(
-        "query",
-        "events",
-        "{ events(first: 1) { edges { cursor } } }",
-        BOOKKEEPERS,
-    ),
-    entry(
-        "query",
-        "products",
-        "{ products(first: 1) { edges { cursor } } }",
-        EVERYONE,
-    ),
-    entry(
-        "query",
-        "orders",
-        "{ orders(first: 1) { edges { cursor } } }",
-        SIGNED_IN,
-    ),
-    entry(
-        "query",
-        "sales",
-        "{ sales(first: 1) { edges { cursor } } }",
-        SIGNED_IN,
-    ),
-    entry(
-        "query",
-        "payouts",
-        "{ payouts(first: 1) { edges { cursor } } }",
-        SIGNED_IN,
-    ),
-    entry(
-        "query",
-        "workingCapital",
-        "{ workingCapital { free { amount } } }",
-        BOOKKEEPERS,
-    ),
+    entry("query", "order", r#"{ order(id: "{NONE}") { id } }"#, SIGNED_IN),
+    entry("query", "events", "{ events(first: 1) { edges { cursor } } }", BOOKKEEPERS),
+    entry("query", "products", "{ products(first: 1) { edges { cursor } } }", EVERYONE),
+    entry("query", "orders", "{ orders(first: 1) { edges { cursor } } }", SIGNED_IN),
+    entry("query", "sales", "{ sales(first: 1) { edges { cursor } } }", SIGNED_IN),
+    entry("query", "payouts", "{ payouts(first: 1) { edges { cursor } } }", SIGNED_IN),
+    entry("query", "workingCapital", "{ workingCapital { free { amount } } }", BOOKKEEPERS),
     entry("query", "accounts", "{ accounts { code } }", BOOKKEEPERS),
-    entry(
-        "query",
-        "balance",
-        r#"{ balance(account: "cash:paypal:available") { posted { amount } } }"#,
-        BOOKKEEPERS,
-    ),
-    entry(
-        "query",
-        "trialBalance",
-        "{ trialBalance { currency } }",
-        BOOKKEEPERS,
-    ),
-    entry(
-        "query",
-        "auditTrail",
-        "{ auditTrail(first: 1) { edges { cursor } } }",
-        BOOKKEEPERS,
-    ),
-    entry(
-        "query",
-        "projections",
-        "{ projections { name } }",
-        BOOKKEEPERS,
-    ),
+    entry("query", "balance", r#"{ balance(account: "cash:paypal:available") { posted { amount } } }"#, BOOKKEEPERS),
+    entry("query", "trialBalance", "{ trialBalance { currency } }", BOOKKEEPERS),
+    entry("query", "auditTrail", "{ auditTrail(first: 1) { edges { cursor } } }", BOOKKEEPERS),
+    entry("query", "projections", "{ projections { name } }", BOOKKEEPERS),
     // Mutations.
-    entry(
-        "mutation",
-        "register",
-        r#"mutation { register(input: {email: "{UNIQUE}@example.com", password: "correct horse", paypalPayoutEmail: "{UNIQUE}@example.com"}) { userErrors { code } } }"#,
-        EVERYONE,
-    ),
-    entry(
-        "mutation",
-        "login",
-        r#"mutation { login(input: {email: "user@example.com", password: "correct horse"}) { userErrors { code } } }"#,
-        EVERYONE,
-    ),
-    entry(
-        "mutation",
-        "setUserRole",
-        r#"mutation { setUserRole(userId: "{TARGET}", role: USER) { userErrors { code } } }"#,
-        ADMIN_ONLY,
-    ),
-    entry(
-        "mutation",
-        "setPlatformConfig",
-        r#"mutation { setPlatformConfig(input: {commissionPct: "10", adminPaypalEmail: "admin@example.com"}) { userErrors { code } } }"#,
-        ADMIN_ONLY,
-    ),
-    entry(
-        "mutation",
-        "recordCapitalContribution",
-        r#"mutation { recordCapitalContribution(input: {amount: {amount: "1.00", currency: "USD"}, reference: "{UNIQUE}"}) { userErrors { code } } }"#,
-        ADMIN_ONLY,
-    ),
-    entry(
-        "mutation",
-        "createProduct",
-        r#"mutation { createProduct(input: {title: "Lamp", supplierProductId: "1005001", supplierCost: {amount: "1.00", currency: "USD"}, price: {amount: "2.00", currency: "USD"}}) { userErrors { code } } }"#,
-        SELLERS,
-    ),
-    entry(
-        "mutation",
-        "publishProduct",
-        r#"mutation { publishProduct(id: "{NONE}") { userErrors { code } } }"#,
-        SELLERS,
-    ),
-    entry(
-        "mutation",
-        "createCheckout",
-        r#"mutation { createCheckout(input: {productId: "{NONE}", quantity: 1}) { userErrors { code } } }"#,
-        EVERYONE,
-    ),
-    entry(
-        "mutation",
-        "captureCheckout",
-        r#"mutation { captureCheckout(input: {orderId: "{NONE}"}) { userErrors { code } } }"#,
-        SELLERS,
-    ),
+    entry("mutation", "register", r#"mutation { register(input: {email: "{UNIQUE}@example.com", password: "correct horse", paypalPayoutEmail: "{UNIQUE}@example.com"}) { userErrors { code } } }"#, EVERYONE),
+    entry("mutation", "login", r#"mutation { login(input: {email: "user@example.com", password: "correct horse"}) { userErrors { code } } }"#, EVERYONE),
+    entry("mutation", "setUserRole", r#"mutation { setUserRole(userId: "{TARGET}", role: USER) { userErrors { code } } }"#, ADMIN_ONLY),
+    entry("mutation", "setPlatformConfig", r#"mutation { setPlatformConfig(input: {commissionPct: "10", adminPaypalEmail: "admin@example.com"}) { userErrors { code } } }"#, ADMIN_ONLY),
+    entry("mutation", "recordCapitalContribution", r#"mutation { recordCapitalContribution(input: {amount: {amount: "1.00", currency: "USD"}, reference: "{UNIQUE}"}) { userErrors { code } } }"#, ADMIN_ONLY),
+    entry("mutation", "createProduct", r#"mutation { createProduct(input: {title: "Lamp", supplierProductId: "1005001", supplierCost: {amount: "1.00", currency: "USD"}, price: {amount: "2.00", currency: "USD"}}) { userErrors { code } } }"#, SELLERS),
+    entry("mutation", "publishProduct", r#"mutation { publishProduct(id: "{NONE}") { userErrors { code } } }"#, SELLERS),
+    entry("mutation", "createCheckout", r#"mutation { createCheckout(input: {productId: "{NONE}", quantity: 1}) { userErrors { code } } }"#, EVERYONE),
+    entry("mutation", "captureCheckout", r#"mutation { captureCheckout(input: {orderId: "{NONE}"}) { userErrors { code } } }"#, SELLERS),
 ];
 
 /// Codes that mean "not you".
