@@ -567,3 +567,110 @@ async fn a_stopped_server_leaves_its_projections_checkpointed_and_unlocked() {
         "no runner holds a projection's lock after shutdown"
     );
 }
+
+#[tokio::test]
+async fn sales_and_payouts_show_a_user_only_their_own_and_bookkeepers_all() {
+    // The demo records a whole business (sales and payouts included) into
+    // its own database; the server then serves that database.
+    let business = dropledger_eventstore::TestDatabase::new().await;
+    let demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"))
+        .arg("demo")
+        .env("DATABASE_URL", business.url())
+        .env("RUST_LOG", "warn")
+        .env_remove("DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let app = api_support::spawn_app_with(&[("DATABASE_URL", &business.url())]).await;
+    // The demo signed nobody up for the API: the first sign-up is ADMIN.
+    let (admin, _) = app.register("admin@example.com").await;
+    let accountant = app
+        .user_with_role(&admin, "accountant@example.com", "ACCOUNTANT")
+        .await;
+    let head: i64 = sqlx::query_scalar("SELECT max(position) FROM log_entry")
+        .fetch_one(business.pool())
+        .await
+        .unwrap();
+    let sales = "query($after: Int) { sales(first: 200, consistentAfter: $after) { edges { node { id seller netProfit { amount } order { id owner status } } } } }";
+    let payouts = "query($after: Int) { payouts(first: 200, consistentAfter: $after) { edges { node { id recipient status amount { amount } recipientUser { id } } } } }";
+    let all_sales = app
+        .graphql(Some(&accountant), sales, json!({ "after": head }))
+        .await;
+    let edges = all_sales["data"]["sales"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{all_sales}"));
+    assert!(!edges.is_empty(), "{all_sales}");
+    for edge in edges {
+        // Each sale's order comes through the order loader, and is its seller's.
+        assert_eq!(
+            edge["node"]["order"]["owner"], edge["node"]["seller"],
+            "{edge}"
+        );
+    }
+    let seller = edges[0]["node"]["seller"].as_str().unwrap().to_owned();
+    let all_payouts = app
+        .graphql(Some(&admin), payouts, json!({ "after": head }))
+        .await;
+    let payout_edges = all_payouts["data"]["payouts"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{all_payouts}"));
+    assert!(
+        payout_edges
+            .iter()
+            .any(|edge| edge["node"]["recipient"] == "ADMIN"),
+        "{all_payouts}"
+    );
+
+    // Sign the demo's seller in: a sign-up's credentials moved onto their user id.
+    let (_, placeholder) = app.register("seller@example.com").await;
+    sqlx::query("UPDATE account SET user_id = $1 WHERE user_id = $2")
+        .bind(uuid::Uuid::parse_str(&seller).unwrap())
+        .bind(uuid::Uuid::parse_str(&placeholder).unwrap())
+        .execute(business.pool())
+        .await
+        .unwrap();
+    let seller_token = app.login("seller@example.com", "correct horse").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own_sales = app.graphql(Some(&seller_token), sales, json!({})).await;
+    let own: Vec<_> = own_sales["data"]["sales"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let expected = edges
+        .iter()
+        .filter(|edge| edge["node"]["seller"] == seller.as_str())
+        .count();
+    assert_eq!(own.len(), expected, "{own_sales}");
+    assert!(own
+        .iter()
+        .all(|edge| edge["node"]["seller"] == seller.as_str()));
+    let own_payouts = app.graphql(Some(&seller_token), payouts, json!({})).await;
+    let own: Vec<_> = own_payouts["data"]["payouts"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert!(!own.is_empty(), "{own_payouts}");
+    assert!(
+        own.iter()
+            .all(|edge| edge["node"]["recipient"] == seller.as_str()
+                && edge["node"]["recipientUser"]["id"] == seller.as_str()),
+        "{own_payouts}"
+    );
+    // Someone else sees none of it.
+    let stranger = app
+        .user_with_role(&admin, "stranger@example.com", "USER")
+        .await;
+    for (query, field) in [(sales, "sales"), (payouts, "payouts")] {
+        let response = app.graphql(Some(&stranger), query, json!({})).await;
+        assert_eq!(response["data"][field]["edges"], json!([]), "{response}");
+    }
+}
