@@ -84,7 +84,8 @@ pub struct ProductPayload {
     /// The product as now.
     pub product: Option<Product>,
     /// The log position of the last event this wrote: pass it as
-    /// `consistentAfter` to a query to read your own write.
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
     pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,

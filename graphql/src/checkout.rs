@@ -44,7 +44,8 @@ pub struct CreateCheckoutPayload {
     /// The buyer approves the payment there.
     pub approve_url: Option<String>,
     /// The log position of the last event this wrote: pass it as
-    /// `consistentAfter` to a query to read your own write.
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
     pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
@@ -63,7 +64,8 @@ pub struct CaptureCheckoutPayload {
     /// The order as now.
     pub order: Option<OrderView>,
     /// The log position of the last event this wrote: pass it as
-    /// `consistentAfter` to a query to read your own write.
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
     pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,

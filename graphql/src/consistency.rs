@@ -14,9 +14,10 @@ use crate::errors::{internal, top_level, UserError};
 
 /// The longest a query waits for `consistentAfter`.
 pub const CONSISTENT_AFTER_TIMEOUT_MS: u64 = 5_000;
-/// The longest a mutation waits for its own events to get their positions
-/// (only an older transaction still running can delay them).
-const POSITION_TIMEOUT_MS: u64 = 2_000;
+/// The longest a mutation waits for its own events to get their positions.
+/// Only an older transaction still running — in any database of the
+/// server, since transaction ids are server-wide — can delay them.
+const POSITION_TIMEOUT_MS: u64 = CONSISTENT_AFTER_TIMEOUT_MS;
 
 /// Waits until `projections` have applied `consistent_after` (if given).
 pub(crate) async fn wait_for_read_models(
@@ -89,7 +90,16 @@ pub(crate) async fn position_of(
         match position {
             Some(position) => last = last.max(Some(position as i64)),
             // Held back by an older transaction: no position to promise.
-            None => return Ok(None),
+            None => {
+                let blocker = services
+                    .store
+                    .log_status()
+                    .await
+                    .ok()
+                    .and_then(|status| status.waiting_for);
+                tracing::warn!(stream = %append.stream_id, ?blocker, "the log is held back; the mutation returns no position");
+                return Ok(None);
+            }
         }
     }
     Ok(last)

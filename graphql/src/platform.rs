@@ -40,7 +40,8 @@ pub struct SetPlatformConfigPayload {
     /// The configuration as now.
     pub platform_config: Option<PlatformSettings>,
     /// The log position of the last event this wrote: pass it as
-    /// `consistentAfter` to a query to read your own write.
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
     pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
@@ -63,7 +64,8 @@ pub struct RecordCapitalContributionPayload {
     /// The amount recorded.
     pub amount: Option<Money>,
     /// The log position of the last event this wrote: pass it as
-    /// `consistentAfter` to a query to read your own write.
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
     pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,

@@ -75,7 +75,8 @@ pub struct AuthPayload {
     /// Who signed in.
     pub user: Option<User>,
     /// The log position of the last event this wrote: pass it as
-    /// `consistentAfter` to a query to read your own write.
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
     pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
@@ -96,7 +97,8 @@ pub struct SetUserRolePayload {
     /// The user as now.
     pub user: Option<User>,
     /// The log position of the last event this wrote: pass it as
-    /// `consistentAfter` to a query to read your own write.
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
     pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
