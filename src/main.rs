@@ -5,6 +5,7 @@ mod demo;
 mod encryption_key;
 mod local_database;
 mod paypal_webhooks;
+mod projection_workers;
 mod replay;
 mod serve;
 mod verify;

@@ -118,6 +118,7 @@ pub async fn run(
     };
     let database = LocalDatabase::open(database_url, data_dir).await?;
     let store = EventStore::new(database.pool.clone());
+    let projections = crate::projection_workers::start(&store).await;
     // Kept alive while serving: the fakes stop when dropped.
     let mut fakes = None;
     let paypal = match (
@@ -215,6 +216,7 @@ pub async fn run(
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving")?;
+    projections.stop().await;
     tracing::info!("shut down");
     drop(fakes);
     database.close().await

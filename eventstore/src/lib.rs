@@ -19,6 +19,7 @@ mod command;
 mod database;
 mod error;
 mod event;
+mod position;
 mod read;
 mod sequencer;
 mod store;

@@ -11,6 +11,7 @@ use dropledger_eventstore::CommandError;
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::consistency::position_of;
 use crate::context::count_appends;
 use crate::context::parts;
 use crate::errors::{command_failure, UserError};
@@ -44,6 +45,7 @@ impl From<DomainStatus> for ProductStatus {
 
 /// A product listing.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
 pub struct Product {
     /// The product id.
     pub id: ID,
@@ -81,6 +83,10 @@ pub struct CreateProductInput {
 pub struct ProductPayload {
     /// The product as now.
     pub product: Option<Product>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
+    pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
 }
@@ -88,8 +94,8 @@ pub struct ProductPayload {
 impl ProductPayload {
     fn refused(error: UserError) -> Self {
         Self {
-            product: None,
             user_errors: vec![error],
+            ..Self::default()
         }
     }
 }
@@ -259,11 +265,13 @@ impl CatalogMutation {
             })
             .await
             .map(count_appends);
-        if let Err(error) = outcome {
-            return Ok(ProductPayload::refused(command_failure(error)?));
-        }
+        let appends = match outcome {
+            Ok((_, appends)) => appends,
+            Err(error) => return Ok(ProductPayload::refused(command_failure(error)?)),
+        };
         Ok(ProductPayload {
             product: product_of(product_id, &product_events(services, product_id).await?),
+            position: position_of(services, &appends).await?,
             user_errors: Vec::new(),
         })
     }
@@ -310,8 +318,9 @@ impl CatalogMutation {
             .await
             .map(count_appends);
         match outcome {
-            Ok((true, _)) => Ok(ProductPayload {
+            Ok((true, appends)) => Ok(ProductPayload {
                 product: product_of(product_id, &product_events(services, product_id).await?),
+                position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
             Ok((false, _)) => Ok(ProductPayload::refused(UserError::forbidden())),

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::catalog::check_idempotency_key;
+use crate::consistency::position_of;
 use crate::context::count_appends;
 use crate::context::{parts, Services};
 use crate::errors::{command_failure, internal, refused, top_level, UserError};
@@ -42,6 +43,10 @@ pub struct CreateCheckoutPayload {
     pub provider_order_id: Option<String>,
     /// The buyer approves the payment there.
     pub approve_url: Option<String>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
+    pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
 }
@@ -58,13 +63,17 @@ pub struct CaptureCheckoutInput {
 pub struct CaptureCheckoutPayload {
     /// The order as now.
     pub order: Option<OrderView>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
+    pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
 }
 
-/// An order, from its stream.
+/// An order, from its stream (or from the commerce read model in lists).
 #[derive(Debug, Clone, SimpleObject)]
-#[graphql(name = "Order")]
+#[graphql(name = "Order", complex)]
 pub struct OrderView {
     /// The order id.
     pub id: ID,
@@ -80,7 +89,9 @@ pub struct OrderView {
     pub owner: ID,
     /// The signed-in user who captured.
     pub buyer: Option<ID>,
-    /// Every event of the order, oldest first.
+    /// Every event of the order, oldest first; empty when not read yet
+    /// (the `history` field then reads it, see `orders.rs`).
+    #[graphql(skip)]
     pub history: Vec<Event>,
 }
 
@@ -301,14 +312,16 @@ impl CheckoutMutation {
             })
             .await
             .map(count_appends);
-        if let Err(error) = outcome {
-            return Ok(refused_with(command_failure::<OrderError>(error)?));
-        }
+        let appends = match outcome {
+            Ok((_, appends)) => appends,
+            Err(error) => return Ok(refused_with(command_failure::<OrderError>(error)?)),
+        };
         metrics::counter!("dropledger_checkouts_created_total").increment(1);
         Ok(CreateCheckoutPayload {
             order_id: Some(ID(order_id.to_string())),
             provider_order_id: Some(created.id),
             approve_url: Some(created.approve_url),
+            position: position_of(services, &appends).await?,
             user_errors: Vec::new(),
         })
     }
@@ -323,8 +336,8 @@ impl CheckoutMutation {
     ) -> async_graphql::Result<CaptureCheckoutPayload> {
         let (services, request) = parts(ctx);
         let refused_with = |error| CaptureCheckoutPayload {
-            order: None,
             user_errors: vec![error],
+            ..CaptureCheckoutPayload::default()
         };
         let buyer = match request.require(&[Role::User, Role::Admin]) {
             Ok(claims) => UserId::from_uuid(claims.sub),
@@ -413,12 +426,14 @@ impl CheckoutMutation {
             })
             .await
             .map(count_appends);
-        if let Err(error) = outcome {
-            return Ok(refused_with(command_failure(error)?));
-        }
+        let appends = match outcome {
+            Ok((_, appends)) => appends,
+            Err(error) => return Ok(refused_with(command_failure(error)?)),
+        };
         metrics::counter!("dropledger_checkouts_captured_total").increment(1);
         Ok(CaptureCheckoutPayload {
             order: view(load_order(services, order_id).await?),
+            position: position_of(services, &appends).await?,
             user_errors: Vec::new(),
         })
     }

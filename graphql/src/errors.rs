@@ -76,5 +76,10 @@ pub(crate) fn internal(error: &dyn std::fmt::Display) -> async_graphql::Error {
 
 /// A top-level error with an API code, for queries and subscriptions.
 pub(crate) fn top_level(error: UserError) -> async_graphql::Error {
-    async_graphql::Error::new(error.message).extend_with(|_, e| e.set("code", error.code.clone()))
+    async_graphql::Error::new(error.message).extend_with(|_, e| {
+        e.set("code", error.code.clone());
+        if let Some(field) = &error.field {
+            e.set("field", field.clone());
+        }
+    })
 }

@@ -187,7 +187,6 @@ async fn graphql_get(
         })
 }
 
-/// 200 when the database answers, 503 otherwise.
 async fn aliexpress_callback(
     State(state): State<AppState>,
     Query(parameters): Query<supplier_oauth::CallbackParameters>,
@@ -195,15 +194,28 @@ async fn aliexpress_callback(
     supplier_oauth::callback(&state.services, parameters).await
 }
 
+/// 200 when the database answers and every read model is RUNNING, 503
+/// otherwise; the body says per read model (see `audit::read_model_statuses`).
 async fn healthz(State(state): State<AppState>) -> Response {
-    match sqlx::query_scalar::<_, i32>("SELECT 1")
-        .fetch_one(state.services.store.pool())
-        .await
-    {
-        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+    match crate::audit::read_model_statuses(&state.services).await {
+        Ok(projections) => {
+            let healthy = projections.iter().all(|p| p.status == "RUNNING");
+            let status = if healthy {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let body = serde_json::json!({
+                "status": if healthy { "ok" } else { "degraded" },
+                "database": "reachable",
+                "projections": projections,
+            });
+            (status, axum::Json(body)).into_response()
+        }
         Err(error) => {
             tracing::warn!(%error, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+            let body = serde_json::json!({ "status": "down", "database": "unreachable" });
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
         }
     }
 }

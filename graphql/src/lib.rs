@@ -13,29 +13,40 @@
 //! [`router`] (the HTTP surface).
 
 mod accounts;
+mod audit;
 mod auth;
+mod books;
 mod catalog;
 mod checkout;
+mod consistency;
 mod context;
 mod credentials;
 mod errors;
 mod events;
 mod http;
+mod loaders;
 mod money;
+mod orders;
+mod paging;
 mod payout_method;
 mod platform;
+mod read_models;
 mod refunds;
+mod sales;
 mod schema;
 mod supplier_oauth;
 mod users;
 
 pub use accounts::Accounts;
 pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
+pub use books::PLATFORM_CURRENCY;
+pub use consistency::CONSISTENT_AFTER_TIMEOUT_MS;
 pub use context::{
     CheckoutUrls, RequestContext, Services, SupplierConnection, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
 };
 pub use errors::UserError;
 pub use http::{router, CORRELATION_ID_HEADER, REQUEST_BODY_BYTES_MAX};
+pub use paging::{PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
 pub use schema::{
     build_schema, sdl, ApiSchema, MutationRoot, QueryRoot, SubscriptionRoot, QUERY_COMPLEXITY_MAX,
     QUERY_DEPTH_MAX,

@@ -5,6 +5,7 @@ use chrono::Utc;
 use dropledger_domain::{EmailAddress, PayoutDestination, Reference, UserCommand, UserId};
 
 use crate::auth::Role;
+use crate::consistency::position_of;
 use crate::context::parts;
 use crate::errors::{command_failure, UserError};
 use crate::users::{decide_on_user, User};
@@ -41,6 +42,9 @@ pub struct SetPayoutMethodInput {
 pub struct SetPayoutMethodPayload {
     /// The caller as now.
     pub user: Option<User>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to read your own write.
+    pub position: Option<i64>,
     /// Why nothing changed.
     pub user_errors: Vec<UserError>,
 }
@@ -59,8 +63,8 @@ impl PayoutMethodMutation {
     ) -> async_graphql::Result<SetPayoutMethodPayload> {
         let (services, request) = parts(ctx);
         let refused = |error| SetPayoutMethodPayload {
-            user: None,
             user_errors: vec![error],
+            ..SetPayoutMethodPayload::default()
         };
         let user_id = match request.require(&[Role::User, Role::Admin]) {
             Ok(claims) => UserId::from_uuid(claims.sub),
@@ -84,8 +88,9 @@ impl PayoutMethodMutation {
         };
         let outcome = decide_on_user(services, &request, user_id, command).await;
         match outcome {
-            Ok(state) => Ok(SetPayoutMethodPayload {
+            Ok((state, appends)) => Ok(SetPayoutMethodPayload {
                 user: User::of(&state),
+                position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
             Err(error) => Ok(refused(command_failure(error)?)),

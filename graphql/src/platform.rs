@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::catalog::check_idempotency_key;
+use crate::consistency::position_of;
 use crate::context::count_appends;
 use crate::context::parts;
 use crate::errors::{command_failure, UserError};
@@ -42,6 +43,10 @@ pub struct PlatformSettings {
 pub struct SetPlatformConfigPayload {
     /// The configuration as now.
     pub platform_config: Option<PlatformSettings>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
+    pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
 }
@@ -65,6 +70,10 @@ pub struct RecordCapitalContributionPayload {
     pub entry_id: Option<ID>,
     /// The amount recorded.
     pub amount: Option<Money>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
+    pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
 }
@@ -83,8 +92,8 @@ impl PlatformMutation {
     ) -> async_graphql::Result<SetPlatformConfigPayload> {
         let (services, request) = parts(ctx);
         let refused = |error| SetPlatformConfigPayload {
-            platform_config: None,
             user_errors: vec![error],
+            ..SetPlatformConfigPayload::default()
         };
         if let Err(error) = request.require(&[Role::Admin]) {
             return Ok(refused(error));
@@ -127,11 +136,12 @@ impl PlatformMutation {
             .await
             .map(count_appends);
         match outcome {
-            Ok(_) => Ok(SetPlatformConfigPayload {
+            Ok((_, appends)) => Ok(SetPlatformConfigPayload {
                 platform_config: Some(PlatformSettings {
                     commission_pct: Decimal::new(commission_rate.value()),
                     admin_paypal_email: email.as_str().to_owned(),
                 }),
+                position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
             Err(error) => Ok(refused(command_failure(error)?)),
@@ -205,9 +215,10 @@ impl PlatformMutation {
             .await
             .map(count_appends);
         match outcome {
-            Ok(_) => Ok(RecordCapitalContributionPayload {
+            Ok((_, appends)) => Ok(RecordCapitalContributionPayload {
                 entry_id: Some(ID(entry_id.to_string())),
                 amount: Some(amount.into()),
+                position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
             Err(error) => Ok(refused(command_failure(error)?)),

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::checkout::{load_order, view, OrderView};
+use crate::consistency::position_of;
 use crate::context::{count_appends, parts, Services};
 use crate::errors::{command_failure, internal, refused, UserError};
 use crate::money::{domain_money, wire_money, MoneyInput};
@@ -41,6 +42,9 @@ pub struct RefundOrderPayload {
     pub order: Option<OrderView>,
     /// PayPal's refund id.
     pub provider_refund_id: Option<String>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to read your own write.
+    pub position: Option<i64>,
     /// Why nothing was refunded.
     pub user_errors: Vec<UserError>,
 }
@@ -178,16 +182,20 @@ impl RefundMutation {
             })
             .await
             .map(count_appends);
-        if let Err(error) = outcome {
-            // PayPal refunded but the books refused: the same request again
-            // finds PayPal's refund (same request id) and records it.
-            tracing::error!(%order_id, refund_id = %refund.id, "refunded at PayPal but not recorded");
-            return Ok(refused_with(command_failure(error)?));
-        }
+        let appends = match outcome {
+            Ok(((), appends)) => appends,
+            Err(error) => {
+                // PayPal refunded but the books refused: the same request again
+                // finds PayPal's refund (same request id) and records it.
+                tracing::error!(%order_id, refund_id = %refund.id, "refunded at PayPal but not recorded");
+                return Ok(refused_with(command_failure(error)?));
+            }
+        };
         metrics::counter!("dropledger_orders_refunded_total").increment(1);
         Ok(RefundOrderPayload {
             order: view(load_order(services, order_id).await?),
             provider_refund_id: Some(refund.id),
+            position: position_of(services, &appends).await?,
             user_errors: Vec::new(),
         })
     }

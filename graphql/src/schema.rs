@@ -10,6 +10,7 @@ use crate::events::EventQuery;
 pub use crate::events::SubscriptionRoot;
 use crate::payout_method::PayoutMethodMutation;
 use crate::platform::PlatformMutation;
+use crate::read_models::ReadModelQuery;
 use crate::refunds::RefundMutation;
 use crate::users::{UserMutation, UserQuery};
 
@@ -21,7 +22,13 @@ pub const QUERY_COMPLEXITY_MAX: usize = 2_000;
 /// Every query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(UserQuery, OrderQuery, EventQuery, CredentialQuery);
+pub struct QueryRoot(
+    UserQuery,
+    OrderQuery,
+    EventQuery,
+    ReadModelQuery,
+    CredentialQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
@@ -46,6 +53,7 @@ pub fn build_schema(services: Services) -> ApiSchema {
         MutationRoot::default(),
         SubscriptionRoot,
     )
+    .data(crate::loaders::Loaders::new(&services))
     .data(services)
     .limit_depth(QUERY_DEPTH_MAX)
     .limit_complexity(QUERY_COMPLEXITY_MAX)

@@ -5,11 +5,12 @@ use chrono::Utc;
 use dropledger_domain::{
     Aggregate, EmailAddress, PayoutDestination, User as UserState, UserCommand, UserId,
 };
-use dropledger_eventstore::CommandError;
+use dropledger_eventstore::{AppendResult, CommandError};
 use uuid::Uuid;
 
 use crate::accounts::AccountError;
 use crate::auth::{hash_password, verify_password, Role};
+use crate::consistency::position_of;
 use crate::context::count_appends;
 use crate::context::{parts, RequestContext, Services};
 use crate::errors::{command_failure, internal, UserError};
@@ -77,6 +78,10 @@ pub struct AuthPayload {
     pub token: Option<String>,
     /// Who signed in.
     pub user: Option<User>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
+    pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
 }
@@ -95,6 +100,10 @@ impl AuthPayload {
 pub struct SetUserRolePayload {
     /// The user as now.
     pub user: Option<User>,
+    /// The log position of the last event this wrote: pass it as
+    /// `consistentAfter` to a query to read your own write. Null only when
+    /// an older transaction held the log back for over 5 s.
+    pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
 }
@@ -174,9 +183,10 @@ impl UserMutation {
         };
         let outcome = decide_on_user(services, &request, user_id, command).await;
         match outcome {
-            Ok(state) => Ok(AuthPayload {
+            Ok((state, appends)) => Ok(AuthPayload {
                 token: Some(services.tokens.issue(user_id.as_uuid(), role)),
                 user: User::of(&state),
+                position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
             Err(error) => {
@@ -232,6 +242,7 @@ impl UserMutation {
         Ok(AuthPayload {
             token: Some(services.tokens.issue(user_id, user.role)),
             user: Some(user),
+            position: None,
             user_errors: Vec::new(),
         })
     }
@@ -245,8 +256,8 @@ impl UserMutation {
     ) -> async_graphql::Result<SetUserRolePayload> {
         let (services, request) = parts(ctx);
         let refused = |error| SetUserRolePayload {
-            user: None,
             user_errors: vec![error],
+            ..SetUserRolePayload::default()
         };
         if let Err(error) = request.require(&[Role::Admin]) {
             return Ok(refused(error));
@@ -259,8 +270,9 @@ impl UserMutation {
             changed_at: Utc::now(),
         };
         match decide_on_user(services, &request, target, command).await {
-            Ok(state) => Ok(SetUserRolePayload {
+            Ok((state, appends)) => Ok(SetUserRolePayload {
                 user: User::of(&state),
+                position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
             Err(error) => Ok(refused(command_failure(error)?)),
@@ -269,13 +281,13 @@ impl UserMutation {
 }
 
 /// Decides `command` on `user_id`'s stream through the command loop; the
-/// user as it is after the events.
+/// user as it is after the events, and the appends (for their position).
 pub(crate) async fn decide_on_user(
     services: &Services,
     request: &RequestContext,
     user_id: UserId,
     command: UserCommand,
-) -> Result<UserState, CommandError<dropledger_domain::UserError>> {
+) -> Result<(UserState, Vec<AppendResult>), CommandError<dropledger_domain::UserError>> {
     let stream = UserState::stream_id(user_id);
     let metadata = request.metadata(Uuid::new_v4());
     services
@@ -291,7 +303,6 @@ pub(crate) async fn decide_on_user(
         })
         .await
         .map(count_appends)
-        .map(|(state, _)| state)
 }
 
 /// A hash no password matches, verified against when the e-mail is unknown.

@@ -21,6 +21,7 @@
 
 mod audit;
 mod commerce;
+mod consistency;
 mod copy;
 mod decode;
 mod error;
@@ -32,13 +33,14 @@ mod rebuild;
 mod runner;
 mod status;
 
+pub use consistency::{projections_with_runner, wait_until_applied, ConsistencyError};
 pub use error::{ProjectionError, QueryError};
 pub use page::{Cursor, Page, PAGE_SIZE_MAX};
 pub use projection::Projection;
 pub use query::audit::{audit_trail, AuditFilter, AuditRecord};
 pub use query::commerce::{
-    order, orders_page, payouts_page, products_page, sales_page, OrderFilter, OrderView,
-    PayoutFilter, PayoutView, ProductFilter, ProductView, SaleFilter, SaleView,
+    order, orders_by_id, orders_page, payouts_page, products_page, sales_page, OrderFilter,
+    OrderView, PayoutFilter, PayoutView, ProductFilter, ProductView, SaleFilter, SaleView,
 };
 pub use query::ledger::{
     account_balances, balance_at, general_ledger, trial_balance, working_capital, AccountView,

@@ -11,6 +11,7 @@
 //!   status records the error and the position, and the runner returns the
 //!   error. It does not skip the event: a restart tries it again.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,6 +92,17 @@ impl Runner {
     /// Returns only with an error: an event that cannot be applied (also
     /// recorded in the status) or a database failure.
     pub async fn run(&self) -> Result<(), ProjectionError> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// [`Runner::run`] until `shutdown` resolves: then it stops between
+    /// batches (a batch in flight is committed with its checkpoint first),
+    /// releases the lock and returns `Ok`.
+    pub async fn run_until(
+        &self,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ProjectionError> {
+        let mut shutdown = std::pin::pin!(shutdown);
         let mut connection = self.store.pool().acquire().await?.detach();
         let key = self.projection.lock_key();
         loop {
@@ -101,10 +113,16 @@ impl Runner {
             if locked {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(self.options.lock_retry_ms)).await;
+            tokio::select! {
+                () = &mut shutdown => {
+                    let _ = connection.close().await;
+                    return Ok(());
+                }
+                () = tokio::time::sleep(Duration::from_millis(self.options.lock_retry_ms)) => {}
+            }
         }
         self.active.store(true, Ordering::Relaxed);
-        let result = self.follow(&mut connection).await;
+        let result = self.follow(&mut connection, shutdown).await;
         self.active.store(false, Ordering::Relaxed);
         // Unlocked explicitly, so that a standby need not wait for this
         // connection's backend to exit; closing it would release it too.
@@ -116,7 +134,11 @@ impl Runner {
         result
     }
 
-    async fn follow(&self, connection: &mut PgConnection) -> Result<(), ProjectionError> {
+    async fn follow(
+        &self,
+        connection: &mut PgConnection,
+        mut shutdown: std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> Result<(), ProjectionError> {
         let name = self.projection.name();
         let position: i64 =
             sqlx::query_scalar("SELECT position FROM projection_checkpoint WHERE name = $1")
@@ -133,7 +155,14 @@ impl Runner {
         };
         let mut subscription = self.store.subscribe(position as u64, options);
         loop {
-            let events = decode_all(subscription.next_batch().await?);
+            // Only the wait for the next batch is cut short by a shutdown;
+            // a batch that arrived is applied and checkpointed first.
+            let batch = tokio::select! {
+                biased;
+                () = shutdown.as_mut() => return Ok(()),
+                batch = subscription.next_batch() => batch?,
+            };
+            let events = decode_all(batch);
             match self.apply_batch(connection, events).await? {
                 Outcome::Applied => {}
                 Outcome::Moved(checkpoint) => {

@@ -25,6 +25,8 @@ pub struct ProductFilter {
     pub status: Option<ProductStatus>,
     /// Only this user's products.
     pub owner: Option<UserId>,
+    /// Only PUBLISHED products and this user's own (what a USER may see).
+    pub published_or_owned_by: Option<UserId>,
 }
 
 /// Which sales to list.
@@ -72,6 +74,25 @@ pub async fn order(pool: &PgPool, order_id: OrderId) -> Result<Option<OrderView>
         .transpose()
 }
 
+/// The orders with these ids that exist, in no particular order (one
+/// statement for a whole list's nested reads).
+pub async fn orders_by_id(
+    pool: &PgPool,
+    order_ids: &[OrderId],
+) -> Result<Vec<OrderView>, QueryError> {
+    let ids: Vec<uuid::Uuid> = order_ids.iter().map(|id| id.as_uuid()).collect();
+    let texts: Vec<String> = sqlx::query_scalar(
+        "SELECT document::text FROM projection_commerce.shop_order WHERE order_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    texts
+        .iter()
+        .map(|text| serde_json::from_str(text).map_err(|e| QueryError::Corrupt(e.to_string())))
+        .collect()
+}
+
 /// Orders matching `filter`, oldest first.
 pub async fn orders_page(
     pool: &PgPool,
@@ -111,12 +132,15 @@ pub async fn products_page(
     let rows = sqlx::query(
         "SELECT created_position, document::text FROM projection_commerce.product \
          WHERE created_position > $1 AND ($2::text IS NULL OR status = $2) \
-         AND ($3::uuid IS NULL OR owner_id = $3) ORDER BY created_position LIMIT $4",
+         AND ($3::uuid IS NULL OR owner_id = $3) \
+         AND ($5::uuid IS NULL OR status = 'PUBLISHED' OR owner_id = $5) \
+         ORDER BY created_position LIMIT $4",
     )
     .bind(after.map_or(0, Cursor::position) as i64)
     .bind(status)
     .bind(filter.owner.map(|user| user.as_uuid()))
     .bind(first as i64 + 1)
+    .bind(filter.published_or_owned_by.map(|user| user.as_uuid()))
     .fetch_all(pool)
     .await?;
     documents(rows, first)

@@ -1,0 +1,676 @@
+//! The projection-backed queries end to end: each role's view, pages,
+//! the books after a contribution and a paid order, balances as of a past
+//! position, the audit trail of one request, read-your-writes and bad input.
+
+mod api_support;
+
+use api_support::{spawn_app, App};
+use serde_json::{json, Value};
+
+/// The `position` a mutation returned.
+fn position(response: &Value, mutation: &str) -> i64 {
+    response["data"][mutation]["position"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{mutation} returns its position: {response}"))
+}
+
+/// The top-level error's code and field.
+fn error(response: &Value) -> (String, String) {
+    let error = &response["errors"][0]["extensions"];
+    (
+        error["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an error: {response}"))
+            .to_owned(),
+        error["field"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Contributes `amount` USD of capital; the position of the entry.
+async fn contribute(app: &App, admin: &str, amount: &str) -> i64 {
+    let response = app
+        .graphql(
+            Some(admin),
+            "mutation($input: RecordCapitalContributionInput!) { recordCapitalContribution(input: $input) { position userErrors { code } } }",
+            json!({ "input": { "amount": { "amount": amount, "currency": "USD" }, "reference": format!("bank-{amount}") } }),
+        )
+        .await;
+    assert_eq!(
+        response["data"]["recordCapitalContribution"]["userErrors"],
+        json!([]),
+        "{response}"
+    );
+    position(&response, "recordCapitalContribution")
+}
+
+/// A checkout of `product` approved at the fake PayPal and captured by
+/// `buyer`: the order id and the capture's position.
+async fn paid_order(app: &App, product: &str, buyer: &str) -> (String, i64) {
+    let response = app
+        .graphql(
+            None,
+            "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl userErrors { code } } }",
+            json!({ "input": { "productId": product, "quantity": 1 } }),
+        )
+        .await;
+    let order_id = response["data"]["createCheckout"]["orderId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{response}"))
+        .to_owned();
+    let approve_url = response["data"]["createCheckout"]["approveUrl"]
+        .as_str()
+        .unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    assert!(browser
+        .get(approve_url)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_redirection());
+    let response = app
+        .graphql(
+            Some(buyer),
+            "mutation($input: CaptureCheckoutInput!) { captureCheckout(input: $input) { order { status } position userErrors { code } } }",
+            json!({ "input": { "orderId": order_id } }),
+        )
+        .await;
+    assert_eq!(
+        response["data"]["captureCheckout"]["order"]["status"], "PAID",
+        "{response}"
+    );
+    (order_id, position(&response, "captureCheckout"))
+}
+
+/// Creates a DRAFT product of `token`'s user; its id and position.
+async fn draft_product(app: &App, token: &str, title: &str) -> (String, i64) {
+    let response = app
+        .graphql(
+            Some(token),
+            "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } position userErrors { code } } }",
+            json!({ "input": {
+                "title": title,
+                "supplierProductId": "1005001",
+                "supplierCost": { "amount": "12.00", "currency": "USD" },
+                "price": { "amount": "29.99", "currency": "USD" },
+            } }),
+        )
+        .await;
+    let id = response["data"]["createProduct"]["product"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{response}"))
+        .to_owned();
+    (id, position(&response, "createProduct"))
+}
+
+fn node_ids(response: &Value, field: &str) -> Vec<String> {
+    response["data"][field]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{field} is a connection: {response}"))
+        .iter()
+        .map(|edge| edge["node"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn each_role_sees_the_products_and_orders_api_md_lets_it_see() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let seller = app
+        .user_with_role(&admin, "seller@example.com", "USER")
+        .await;
+    let buyer = app
+        .user_with_role(&admin, "buyer@example.com", "USER")
+        .await;
+    let stranger = app
+        .user_with_role(&admin, "stranger@example.com", "USER")
+        .await;
+    let accountant = app
+        .user_with_role(&admin, "accountant@example.com", "ACCOUNTANT")
+        .await;
+    let (draft, _) = draft_product(&app, &seller, "Draft lamp").await;
+    let published = app.published_product(&seller).await;
+    let (order_id, paid_at) = paid_order(&app, &published, &buyer).await;
+
+    let products = "query($after: Int) { products(first: 10, consistentAfter: $after) { edges { node { id status supplierCost { amount } ownerUser { email } } } } }";
+    let view = |token: Option<String>| {
+        let app = &app;
+        async move {
+            app.graphql(token.as_deref(), products, json!({ "after": paid_at }))
+                .await
+        }
+    };
+    let anonymous = view(None).await;
+    assert_eq!(node_ids(&anonymous, "products"), vec![published.clone()]);
+    assert!(anonymous["data"]["products"]["edges"][0]["node"]["supplierCost"].is_null());
+    let own = view(Some(seller.clone())).await;
+    assert_eq!(
+        node_ids(&own, "products"),
+        vec![draft.clone(), published.clone()]
+    );
+    assert_eq!(
+        own["data"]["products"]["edges"][0]["node"]["supplierCost"]["amount"],
+        "12.00"
+    );
+    assert_eq!(
+        own["data"]["products"]["edges"][0]["node"]["ownerUser"]["email"],
+        "seller@example.com"
+    );
+    let other = view(Some(stranger.clone())).await;
+    assert_eq!(node_ids(&other, "products"), vec![published.clone()]);
+    assert!(other["data"]["products"]["edges"][0]["node"]["supplierCost"].is_null());
+    assert_eq!(
+        node_ids(&view(Some(admin.clone())).await, "products").len(),
+        2
+    );
+
+    let orders = "{ orders(first: 10) { edges { node { id status ownerUser { email } buyerUser { email } history { eventType } } } } }";
+    for (token, expected) in [
+        (&seller, vec![order_id.clone()]),
+        (&buyer, vec![order_id.clone()]),
+        (&stranger, vec![]),
+        (&accountant, vec![order_id.clone()]),
+        (&admin, vec![order_id.clone()]),
+    ] {
+        let response = app.graphql(Some(token), orders, json!({})).await;
+        assert_eq!(node_ids(&response, "orders"), expected, "{response}");
+    }
+    let response = app.graphql(Some(&buyer), orders, json!({})).await;
+    let node = &response["data"]["orders"]["edges"][0]["node"];
+    assert_eq!(node["status"], "PAID");
+    assert_eq!(node["ownerUser"]["email"], "seller@example.com");
+    assert_eq!(node["buyerUser"]["email"], "buyer@example.com");
+    assert_eq!(node["history"][0]["eventType"], "OrderCreated");
+    let response = app.graphql(None, orders, json!({})).await;
+    assert_eq!(error(&response).0, "UNAUTHENTICATED", "{response}");
+
+    // No sale is recorded yet (that is the sale process's work): each
+    // reader sees an empty list, anonymous callers are refused.
+    for query in [
+        "{ sales { edges { cursor } } }",
+        "{ payouts { edges { cursor } } }",
+    ] {
+        let response = app.graphql(Some(&seller), query, json!({})).await;
+        assert!(response["errors"].is_null(), "{response}");
+        let response = app.graphql(None, query, json!({})).await;
+        assert_eq!(error(&response).0, "UNAUTHENTICATED", "{response}");
+    }
+}
+
+#[tokio::test]
+async fn pages_of_products_follow_one_another_without_gaps_or_repeats() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let mut created = Vec::new();
+    let mut last = 0;
+    for n in 0..5 {
+        let (id, position) = draft_product(&app, &admin, &format!("Lamp {n}")).await;
+        created.push(id);
+        last = position;
+    }
+    let query = "query($after: String, $consistent: Int) { products(first: 2, after: $after, consistentAfter: $consistent) { edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor } } }";
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let response = app
+            .graphql(
+                Some(&admin),
+                query,
+                json!({ "after": cursor, "consistent": last }),
+            )
+            .await;
+        pages += 1;
+        let ids = node_ids(&response, "products");
+        assert!(ids.len() <= 2, "{response}");
+        seen.extend(ids);
+        let info = &response["data"]["products"]["pageInfo"];
+        assert_eq!(info["hasPreviousPage"], cursor.is_some());
+        if info["hasNextPage"] == false {
+            break;
+        }
+        cursor = Some(info["endCursor"].as_str().unwrap().to_owned());
+        assert!(pages < 10, "the pages never end");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, created);
+}
+
+fn amount(value: &Value) -> rust_decimal::Decimal {
+    value["amount"]
+        .as_str()
+        .unwrap_or_else(|| panic!("money: {value}"))
+        .parse()
+        .unwrap()
+}
+
+fn line<'a>(balance: &'a Value, account: &str) -> &'a Value {
+    balance["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| line["account"] == account)
+        .unwrap_or_else(|| panic!("{account} in {balance}"))
+}
+
+#[tokio::test]
+async fn working_capital_and_the_trial_balance_follow_a_contribution_and_a_paid_order() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let accountant = app
+        .user_with_role(&admin, "accountant@example.com", "ACCOUNTANT")
+        .await;
+    let contributed_at = contribute(&app, &admin, "500.00").await;
+    let capital = "query($after: Int) { workingCapital(consistentAfter: $after) { realBalance { amount currency } committed { amount } free { amount } currency asOfPosition } }";
+    let response = app
+        .graphql(
+            Some(&accountant),
+            capital,
+            json!({ "after": contributed_at }),
+        )
+        .await;
+    let working = &response["data"]["workingCapital"];
+    assert_eq!(
+        working["realBalance"],
+        json!({ "amount": "500.00", "currency": "USD" }),
+        "{response}"
+    );
+    assert_eq!(amount(&working["free"]), "500.00".parse().unwrap());
+    assert_eq!(working["currency"], "USD");
+    assert!(working["asOfPosition"].as_i64().unwrap() >= contributed_at);
+
+    let product = app.published_product(&admin).await;
+    let (_, paid_at) = paid_order(&app, &product, &admin).await;
+    let trial = "query($after: Int) { trialBalance(consistentAfter: $after) { currency lines { account debit { amount } credit { amount } } totalDebit { amount } totalCredit { amount } } }";
+    let response = app
+        .graphql(Some(&accountant), trial, json!({ "after": paid_at }))
+        .await;
+    let balance = &response["data"]["trialBalance"];
+    assert_eq!(balance["currency"], "USD", "{response}");
+    assert_eq!(balance["totalDebit"], balance["totalCredit"]);
+    assert_eq!(
+        amount(&line(balance, "equity:owner_capital")["credit"]),
+        "500.00".parse().unwrap()
+    );
+    assert_eq!(
+        amount(&line(balance, "customer_prepayments")["credit"]),
+        "29.99".parse().unwrap()
+    );
+    // The captured 29.99 is cash plus the fee PayPal kept, whatever the fee.
+    let response = app
+        .graphql(Some(&accountant), capital, json!({ "after": paid_at }))
+        .await;
+    let real = amount(&response["data"]["workingCapital"]["realBalance"]);
+    let fees = app
+        .graphql(Some(&accountant), trial, json!({ "after": paid_at }))
+        .await["data"]["trialBalance"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| line["account"] == "prepaid_payment_fees")
+        .map_or(rust_decimal::Decimal::ZERO, |line| amount(&line["debit"]));
+    assert_eq!(real + fees, "529.99".parse().unwrap(), "{response}");
+}
+
+#[tokio::test]
+async fn a_balance_as_of_an_earlier_position_differs_from_the_balance_now() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let first = contribute(&app, &admin, "100.00").await;
+    let second = contribute(&app, &admin, "150.00").await;
+    assert!(second > first);
+    let query = "query($at: Int, $after: Int) { balance(account: \"equity:owner_capital\", asOfPosition: $at, consistentAfter: $after) { account posted { amount currency } } }";
+    let then = app
+        .graphql(Some(&admin), query, json!({ "at": first, "after": second }))
+        .await;
+    let now = app
+        .graphql(Some(&admin), query, json!({ "at": null, "after": second }))
+        .await;
+    assert_eq!(
+        then["data"]["balance"]["posted"],
+        json!({ "amount": "100.00", "currency": "USD" }),
+        "{then}"
+    );
+    assert_eq!(
+        now["data"]["balance"]["posted"],
+        json!({ "amount": "250.00", "currency": "USD" }),
+        "{now}"
+    );
+    let earlier = app
+        .graphql(
+            Some(&admin),
+            "query($at: Int) { trialBalance(asOfPosition: $at) { totalCredit { amount } } }",
+            json!({ "at": first }),
+        )
+        .await;
+    assert_eq!(
+        earlier["data"]["trialBalance"]["totalCredit"]["amount"], "100.00",
+        "{earlier}"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_trail_filtered_by_correlation_id_holds_exactly_that_requests_events() {
+    let app = spawn_app().await;
+    let (admin, admin_id) = app.register("admin@example.com").await;
+    contribute(&app, &admin, "10.00").await;
+    let correlation = uuid::Uuid::new_v4().to_string();
+    let response: Value = app
+        .http
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&admin)
+        .header("X-Correlation-Id", &correlation)
+        .json(&json!({ "query": "mutation { recordCapitalContribution(input: {amount: {amount: \"20.00\", currency: \"USD\"}, reference: \"bank-2\"}) { position userErrors { code } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let written = position(&response, "recordCapitalContribution");
+    let trail = app
+        .graphql(
+            Some(&admin),
+            "query($id: ID!, $after: Int) { auditTrail(filter: {correlationId: $id}, consistentAfter: $after) { edges { node { position correlationId actorId eventType streamId } } } }",
+            json!({ "id": correlation, "after": written }),
+        )
+        .await;
+    let edges = trail["data"]["auditTrail"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{trail}"));
+    assert_eq!(edges.len(), 1, "{trail}");
+    let node = &edges[0]["node"];
+    assert_eq!(node["correlationId"], correlation.as_str());
+    assert_eq!(node["position"], written);
+    assert_eq!(node["actorId"], admin_id.as_str());
+    assert_eq!(node["streamId"], "capital-USD", "{trail}");
+}
+
+#[tokio::test]
+async fn a_query_with_consistent_after_sees_the_write_that_returned_the_position() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    // Several rounds, each reading right after its own write.
+    for round in 0..5 {
+        let (id, written) = draft_product(&app, &admin, &format!("Lamp {round}")).await;
+        let response = app
+            .graphql(
+                Some(&admin),
+                "query($after: Int) { products(first: 200, consistentAfter: $after) { edges { node { id } } } }",
+                json!({ "after": written }),
+            )
+            .await;
+        assert!(
+            node_ids(&response, "products").contains(&id),
+            "round {round}: {response}"
+        );
+    }
+    // A position no write has reached yet is waited for, boundedly.
+    let started = std::time::Instant::now();
+    let response = app
+        .graphql(
+            Some(&admin),
+            "{ products(consistentAfter: 1000000) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        error(&response),
+        (
+            "CONSISTENCY_TIMEOUT".to_owned(),
+            "consistentAfter".to_owned()
+        ),
+        "{response}"
+    );
+    let waited = started.elapsed();
+    assert!(waited >= std::time::Duration::from_secs(4), "{waited:?}");
+    assert!(waited < std::time::Duration::from_secs(15), "{waited:?}");
+}
+
+#[tokio::test]
+async fn bad_arguments_are_refused_naming_the_argument() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    for (query, field) in [
+        ("{ workingCapital(currency: \"XXX\") { free { amount } } }", "currency"),
+        ("{ trialBalance(currency: \"usdollars\") { currency } }", "currency"),
+        ("{ products(first: -1) { edges { cursor } } }", "first"),
+        ("{ orders(first: 100000) { edges { cursor } } }", "first"),
+        ("{ orders(after: \"not-a-cursor\") { edges { cursor } } }", "after"),
+        ("{ balance(account: \"cash:nowhere\") { posted { amount } } }", "account"),
+        ("{ balance(account: \"cash:paypal:available\", asOfPosition: -3) { posted { amount } } }", "asOfPosition"),
+        ("{ sales(consistentAfter: -1) { edges { cursor } } }", "consistentAfter"),
+        ("{ auditTrail(filter: {correlationId: \"nope\"}) { edges { cursor } } }", "filter.correlationId"),
+    ] {
+        let response = app.graphql(Some(&admin), query, json!({})).await;
+        assert_eq!(error(&response), ("INVALID_INPUT".to_owned(), field.to_owned()), "{query}: {response}");
+        let message = response["errors"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with(field), "{message}");
+        assert!(!message.contains("SELECT") && !message.contains("panicked"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn healthz_reports_every_projection_running_and_metrics_export_their_lag() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let written = contribute(&app, &admin, "10.00").await;
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let body: Value = health.json().await.unwrap();
+    let names: Vec<&str> = body["projections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert_eq!(p["status"], "RUNNING", "{body}");
+            p["name"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(names, ["ledger", "commerce", "audit"]);
+    // Fields of one query resolve concurrently: wait first, then ask.
+    app.graphql(
+        Some(&admin),
+        "query($after: Int) { workingCapital(consistentAfter: $after) { asOfPosition } }",
+        json!({ "after": written }),
+    )
+    .await;
+    let response = app
+        .graphql(
+            Some(&admin),
+            "{ projections { name position lag status } }",
+            json!({}),
+        )
+        .await;
+    let projections = response["data"]["projections"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{response}"));
+    let ledger = projections.iter().find(|p| p["name"] == "ledger").unwrap();
+    assert!(
+        ledger["position"].as_i64().unwrap() >= written,
+        "{response}"
+    );
+    // The gauges are refreshed every second.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in ["ledger", "commerce", "audit"] {
+        assert!(
+            metrics.contains(&format!(
+                "dropledger_projection_lag_events{{projection=\"{name}\"}}"
+            )),
+            "{metrics}"
+        );
+        assert!(metrics.contains(&format!(
+            "dropledger_projection_position{{projection=\"{name}\"}}"
+        )));
+    }
+}
+
+#[tokio::test]
+async fn a_stopped_server_leaves_its_projections_checkpointed_and_unlocked() {
+    let mut app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let written = contribute(&app, &admin, "10.00").await;
+    app.graphql(
+        Some(&admin),
+        "query($after: Int) { auditTrail(consistentAfter: $after) { edges { cursor } } workingCapital(consistentAfter: $after) { asOfPosition } }",
+        json!({ "after": written }),
+    )
+    .await;
+    let pid = app.server.id().expect("the server runs").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(30), app.server.wait())
+        .await
+        .expect("the server stops within 30 s")
+        .unwrap();
+    assert!(exit.success(), "{exit}");
+    let checkpoints: Vec<(String, i64)> =
+        sqlx::query_as("SELECT name, position FROM projection_checkpoint ORDER BY name")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    for (name, checkpoint) in &checkpoints {
+        assert!(
+            *checkpoint >= written,
+            "{name} at {checkpoint}, wrote {written}"
+        );
+    }
+    let locks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        locks, 0,
+        "no runner holds a projection's lock after shutdown"
+    );
+}
+
+#[tokio::test]
+async fn sales_and_payouts_show_a_user_only_their_own_and_bookkeepers_all() {
+    // The demo records a whole business (sales and payouts included) into
+    // its own database; the server then serves that database.
+    let business = dropledger_eventstore::TestDatabase::new().await;
+    let demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"))
+        .arg("demo")
+        .env("DATABASE_URL", business.url())
+        .env("RUST_LOG", "warn")
+        .env_remove("DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let app = api_support::spawn_app_with(&[("DATABASE_URL", &business.url())]).await;
+    // The demo signed nobody up for the API: the first sign-up is ADMIN.
+    let (admin, _) = app.register("admin@example.com").await;
+    let accountant = app
+        .user_with_role(&admin, "accountant@example.com", "ACCOUNTANT")
+        .await;
+    let head: i64 = sqlx::query_scalar("SELECT max(position) FROM log_entry")
+        .fetch_one(business.pool())
+        .await
+        .unwrap();
+    let sales = "query($after: Int) { sales(first: 200, consistentAfter: $after) { edges { node { id seller netProfit { amount } order { id owner status } } } } }";
+    let payouts = "query($after: Int) { payouts(first: 200, consistentAfter: $after) { edges { node { id recipient status amount { amount } recipientUser { id } } } } }";
+    let all_sales = app
+        .graphql(Some(&accountant), sales, json!({ "after": head }))
+        .await;
+    let edges = all_sales["data"]["sales"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{all_sales}"));
+    assert!(!edges.is_empty(), "{all_sales}");
+    for edge in edges {
+        // Each sale's order comes through the order loader, and is its seller's.
+        assert_eq!(
+            edge["node"]["order"]["owner"], edge["node"]["seller"],
+            "{edge}"
+        );
+    }
+    let seller = edges[0]["node"]["seller"].as_str().unwrap().to_owned();
+    let all_payouts = app
+        .graphql(Some(&admin), payouts, json!({ "after": head }))
+        .await;
+    let payout_edges = all_payouts["data"]["payouts"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{all_payouts}"));
+    assert!(
+        payout_edges
+            .iter()
+            .any(|edge| edge["node"]["recipient"] == "ADMIN"),
+        "{all_payouts}"
+    );
+
+    // Sign the demo's seller in: a sign-up's credentials moved onto their user id.
+    let (_, placeholder) = app.register("seller@example.com").await;
+    sqlx::query("UPDATE account SET user_id = $1 WHERE user_id = $2")
+        .bind(uuid::Uuid::parse_str(&seller).unwrap())
+        .bind(uuid::Uuid::parse_str(&placeholder).unwrap())
+        .execute(business.pool())
+        .await
+        .unwrap();
+    let seller_token = app.login("seller@example.com", "correct horse").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own_sales = app.graphql(Some(&seller_token), sales, json!({})).await;
+    let own: Vec<_> = own_sales["data"]["sales"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let expected = edges
+        .iter()
+        .filter(|edge| edge["node"]["seller"] == seller.as_str())
+        .count();
+    assert_eq!(own.len(), expected, "{own_sales}");
+    assert!(own
+        .iter()
+        .all(|edge| edge["node"]["seller"] == seller.as_str()));
+    let own_payouts = app.graphql(Some(&seller_token), payouts, json!({})).await;
+    let own: Vec<_> = own_payouts["data"]["payouts"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert!(!own.is_empty(), "{own_payouts}");
+    assert!(
+        own.iter()
+            .all(|edge| edge["node"]["recipient"] == seller.as_str()
+                && edge["node"]["recipientUser"]["id"] == seller.as_str()),
+        "{own_payouts}"
+    );
+    // Someone else sees none of it.
+    let stranger = app
+        .user_with_role(&admin, "stranger@example.com", "USER")
+        .await;
+    for (query, field) in [(sales, "sales"), (payouts, "payouts")] {
+        let response = app.graphql(Some(&stranger), query, json!({})).await;
+        assert_eq!(response["data"][field]["edges"], json!([]), "{response}");
+    }
+}
