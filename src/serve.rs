@@ -32,6 +32,7 @@ struct Environment {
     paypal_client_secret: Option<String>,
     auth_requests_per_minute: Option<String>,
     public_url: Option<String>,
+    internal_run_secret: Option<String>,
 }
 
 impl Environment {
@@ -57,6 +58,7 @@ impl Environment {
             paypal_client_secret: var("PAYPAL_CLIENT_SECRET"),
             auth_requests_per_minute: var("AUTH_REQUESTS_PER_MINUTE"),
             public_url: var("PUBLIC_URL"),
+            internal_run_secret: var("INTERNAL_RUN_SECRET"),
         }
     }
 
@@ -70,6 +72,7 @@ impl Environment {
             ("ENCRYPTION_KEY", self.encryption_key.is_none()),
             ("PAYPAL_CLIENT_ID", self.paypal_client_id.is_none()),
             ("PAYPAL_CLIENT_SECRET", self.paypal_client_secret.is_none()),
+            ("INTERNAL_RUN_SECRET", self.internal_run_secret.is_none()),
         ]
         .into_iter()
         .filter_map(|(name, missing)| missing.then_some(name))
@@ -150,6 +153,12 @@ pub async fn run(
             client
         }
     };
+    let autopilot = crate::autopilot::start(
+        &store,
+        environment.production,
+        fakes.as_ref().map(|fakes| &fakes.aliexpress),
+    )
+    .await?;
     let auth_requests_per_minute = match &environment.auth_requests_per_minute {
         Some(value) => value
             .parse()
@@ -173,8 +182,9 @@ pub async fn run(
             cancel_url: format!("{public_url}/checkout/cancel"),
         },
         auth_requests_per_minute,
-    );
-    let app = router(services, metrics);
+    )
+    .with_autopilot(autopilot.runner());
+    let app = router(services, metrics).merge(autopilot.routes());
     // Tests and scripts read the address from this line.
     println!("listening on http://{address}");
     tracing::info!(%address, "serving /graphql, /healthz and /metrics");
@@ -185,6 +195,7 @@ pub async fn run(
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving")?;
+    autopilot.stop().await;
     tracing::info!("shut down");
     drop(fakes);
     database.close().await

@@ -41,6 +41,8 @@ pub struct Services {
     pub checkout_urls: CheckoutUrls,
     /// Per-address limit on `login` and `register`.
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Runs autopilot cycles (`runAutopilotCycle`); `None`: no autopilot.
+    pub autopilot: Option<Arc<dyn crate::AutopilotRunner>>,
 }
 
 impl Services {
@@ -61,7 +63,14 @@ impl Services {
             tokens,
             checkout_urls,
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            autopilot: None,
         }
+    }
+
+    /// These services with `runner` running `runAutopilotCycle`.
+    pub fn with_autopilot(mut self, runner: Arc<dyn crate::AutopilotRunner>) -> Self {
+        self.autopilot = Some(runner);
+        self
     }
 }
 

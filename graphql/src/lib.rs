@@ -14,6 +14,7 @@
 
 mod accounts;
 mod auth;
+mod autopilot;
 mod catalog;
 mod checkout;
 mod context;
@@ -27,6 +28,9 @@ mod users;
 
 pub use accounts::Accounts;
 pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
+pub use autopilot::{
+    AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus, OPPORTUNITIES_PAGE_MAX,
+};
 pub use context::{CheckoutUrls, RequestContext, Services, AUTH_REQUESTS_PER_MINUTE_DEFAULT};
 pub use errors::UserError;
 pub use http::{router, CORRELATION_ID_HEADER, REQUEST_BODY_BYTES_MAX};

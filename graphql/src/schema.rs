@@ -2,6 +2,7 @@
 
 use async_graphql::{MergedObject, Schema};
 
+use crate::autopilot::{AutopilotMutation, AutopilotQuery};
 use crate::catalog::CatalogMutation;
 use crate::checkout::{CheckoutMutation, OrderQuery};
 use crate::context::Services;
@@ -18,7 +19,7 @@ pub const QUERY_COMPLEXITY_MAX: usize = 2_000;
 /// Every query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(UserQuery, OrderQuery, EventQuery);
+pub struct QueryRoot(UserQuery, OrderQuery, EventQuery, AutopilotQuery);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
@@ -28,6 +29,7 @@ pub struct MutationRoot(
     PlatformMutation,
     CatalogMutation,
     CheckoutMutation,
+    AutopilotMutation,
 );
 
 /// The API's schema.

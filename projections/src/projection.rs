@@ -3,7 +3,7 @@
 use sqlx::PgConnection;
 
 use crate::decode::Decoded;
-use crate::{audit, commerce, ledger};
+use crate::{audit, autopilot, commerce, ledger};
 
 /// A read model that follows the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,6 +14,8 @@ pub enum Projection {
     Commerce,
     /// Every event's metadata.
     Audit,
+    /// The autopilot's configuration, cycles and opportunities.
+    Autopilot,
 }
 
 /// What a rebuild keeps between batches of one projection.
@@ -43,7 +45,12 @@ impl From<sqlx::Error> for ApplyError {
 
 impl Projection {
     /// Every projection, in the order a rebuild builds them.
-    pub const ALL: [Projection; 3] = [Projection::Ledger, Projection::Commerce, Projection::Audit];
+    pub const ALL: [Projection; 4] = [
+        Projection::Ledger,
+        Projection::Commerce,
+        Projection::Audit,
+        Projection::Autopilot,
+    ];
 
     /// The projection's name, as in the status and `--projection NAME`.
     pub fn name(self) -> &'static str {
@@ -51,6 +58,7 @@ impl Projection {
             Projection::Ledger => "ledger",
             Projection::Commerce => "commerce",
             Projection::Audit => "audit",
+            Projection::Autopilot => "autopilot",
         }
     }
 
@@ -65,6 +73,7 @@ impl Projection {
             Projection::Ledger => "projection_ledger",
             Projection::Commerce => "projection_commerce",
             Projection::Audit => "projection_audit",
+            Projection::Autopilot => "projection_autopilot",
         }
     }
 
@@ -84,6 +93,12 @@ impl Projection {
                 ("payout", "payout_id"),
             ],
             Projection::Audit => &[("audit_record", "position")],
+            Projection::Autopilot => &[
+                ("autopilot_config", "id"),
+                ("autopilot_cycle", "cycle_id"),
+                ("autopilot_opportunity", "seq"),
+                ("autopilot_seller_candidate", "user_id"),
+            ],
         }
     }
 
@@ -95,6 +110,7 @@ impl Projection {
                 Projection::Ledger => 1,
                 Projection::Commerce => 2,
                 Projection::Audit => 3,
+                Projection::Autopilot => 4,
             }
     }
 
@@ -129,6 +145,7 @@ impl Projection {
                 commerce::apply(connection, schema, events, cache).await
             }
             Projection::Audit => audit::apply(connection, schema, events).await,
+            Projection::Autopilot => autopilot::apply(connection, schema, events).await,
         }
     }
 }

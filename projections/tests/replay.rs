@@ -17,6 +17,7 @@ async fn projections_followed_live_equal_projections_rebuilt_from_scratch_table_
         (Projection::Ledger, 7),
         (Projection::Commerce, 13),
         (Projection::Audit, 101),
+        (Projection::Autopilot, 17),
     ]
     .into_iter()
     .map(|(projection, batch)| spawn(&store, projection, batch))
