@@ -31,8 +31,9 @@ CREATE TABLE projection_autopilot.autopilot_cycle (
 CREATE INDEX autopilot_cycle_page_idx ON projection_autopilot.autopilot_cycle (started_position);
 
 -- Every candidate a cycle scored. `seq` = position of the event that
--- recorded it × 1000 + its rank in the cycle (a cycle scores at most 50), so
--- one number orders opportunities across cycles and serves as the cursor.
+-- recorded it × 1000 + (999 − its rank in the cycle; a cycle scores at most
+-- 50), so that one number, read in descending order, lists the newest cycle
+-- first and its best scores first, and serves as the cursor.
 CREATE TABLE projection_autopilot.autopilot_opportunity (
     seq                 bigint NOT NULL,
     cycle_id            uuid NOT NULL,

@@ -21,10 +21,7 @@ use crate::context::{count_appends, parts};
 use crate::errors::{command_failure, internal, refused, top_level, UserError};
 use crate::money::Decimal;
 pub use runner::{AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus};
-pub use types::{
-    AutopilotConfig, AutopilotCycle, CycleTriggerKind, Opportunity, OpportunityDecision,
-    PriceRounding,
-};
+use types::{AutopilotConfig, AutopilotCycle, Opportunity, PriceRounding};
 
 /// Who may read the autopilot: it shows supplier costs and margins.
 const READERS: [Role; 2] = [Role::Admin, Role::Accountant];

@@ -160,7 +160,7 @@ async fn autopilot(
                     "INSERT INTO {schema}.autopilot_opportunity \
                      (seq, cycle_id, supplier_product_id, decision, document) VALUES ($1, $2, $3, $4, $5::json)"
                 ))
-                .bind(position * RANKS_PER_EVENT + rank as i64)
+                .bind(position * RANKS_PER_EVENT + (RANKS_PER_EVENT - 1 - rank as i64))
                 .bind(cycle_id.as_uuid())
                 .bind(opportunity.supplier_product_id.as_str())
                 .bind(decision)
