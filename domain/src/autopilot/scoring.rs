@@ -168,7 +168,7 @@ pub fn score_candidates(
         quoted.push((candidate, quote));
     }
     // Stable: equal scores keep the trend source's order (best sellers first).
-    quoted.sort_by(|a, b| b.1.expected_margin_pct.cmp(&a.1.expected_margin_pct));
+    quoted.sort_by_key(|(_, quote)| std::cmp::Reverse(quote.expected_margin_pct));
     let threshold = settings.margin_threshold().value();
     let limit = settings.listings_per_cycle_max();
     let mut seen = HashSet::new();

@@ -97,7 +97,7 @@ fn record(n: u128, candidates: Vec<Candidate>) -> AutopilotCommand {
 }
 
 fn decisions(events: &[AutopilotEvent]) -> Vec<(String, Decision)> {
-    match &events[..] {
+    match events {
         [AutopilotEvent::AutopilotOpportunitiesFound { opportunities, .. }] => opportunities
             .iter()
             .map(|o| (o.supplier_product_id.to_string(), o.decision))
