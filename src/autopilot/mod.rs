@@ -35,6 +35,8 @@ pub const LISTING_CURRENCY: Currency = Currency::Usd;
 /// estimate an opportunity's margin.
 const PAYMENT_FEE_PERCENT: &str = "3.49";
 const PAYMENT_FEE_FIXED: &str = "0.49";
+/// Pause before the autopilot projection's runner is started again after it stopped.
+const PROJECTION_RESTART_SECONDS: u64 = 5;
 
 /// The running autopilot of a server.
 pub struct AutopilotService {
@@ -127,8 +129,13 @@ pub async fn start(
         RunnerOptions::default(),
     );
     let projection = tokio::spawn(async move {
-        if let Err(error) = projection_runner.run().await {
-            tracing::error!(%error, "the autopilot projection stopped");
+        // A lost connection should not end the read model until a restart;
+        // an event it cannot apply is tried again (and logged) each time.
+        loop {
+            if let Err(error) = projection_runner.run().await {
+                tracing::error!(%error, "the autopilot projection stopped; restarting it in {PROJECTION_RESTART_SECONDS} s");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(PROJECTION_RESTART_SECONDS)).await;
         }
     });
     Ok(AutopilotService {
