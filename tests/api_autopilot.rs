@@ -457,3 +457,79 @@ async fn production_mode_refuses_to_start_without_an_internal_run_secret() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("INTERNAL_RUN_SECRET"), "{stderr}");
 }
+
+/// Another `dropledger serve` on `app`'s database, as a second server would be.
+async fn second_server(app: &App) -> tokio::process::Child {
+    use tokio::io::AsyncBufReadExt;
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"))
+        .arg("serve")
+        .env("DATABASE_URL", app.db.url())
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .env_remove("AUTOPILOT_MODE")
+        .env_remove("PAYPAL_CLIENT_ID")
+        .env_remove("PAYPAL_CLIENT_SECRET")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with("listening on ") {
+                return;
+            }
+        }
+        panic!("the second server exited before listening");
+    })
+    .await
+    .unwrap();
+    server
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_never_run_cycles_at_once_nor_list_a_product_twice() {
+    let app = spawn_app().await;
+    let _second = second_server(&app).await;
+    let (admin, seller) = app.register("admin@example.com").await;
+    // Both servers' schedules and several manual runs compete for cycles.
+    let mut input = settings(true, 5, Some(&seller));
+    input["maxListingsPerCycle"] = json!(1);
+    let set = configure(&app, &admin, input).await;
+    assert_eq!(set["userErrors"], json!([]), "{set}");
+    let runs =
+        futures::future::join_all((0..4).map(|_| app.graphql(Some(&admin), RUN, json!({})))).await;
+    for run in &runs {
+        let payload = &run["data"]["runAutopilotCycle"];
+        let ran = payload["cycle"]["status"] == "FINISHED";
+        let refused = payload["userErrors"][0]["code"] == "CYCLE_IN_PROGRESS";
+        assert!(ran || refused, "{run}");
+    }
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let log: Vec<(String, String)> = sqlx::query_as(
+        "SELECT event_type, payload->>'cycle_id' FROM event \
+         WHERE stream_id = 'autopilot' AND event_type IN \
+         ('AutopilotCycleStarted', 'AutopilotCycleFinished', 'AutopilotCycleFailed') \
+         ORDER BY stream_version",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert!(log.len() >= 4, "at least two cycles ran: {log:?}");
+    // Strictly one at a time: every start is followed by its own end.
+    for pair in log.chunks(2) {
+        assert_eq!(pair[0].0, "AutopilotCycleStarted", "{log:?}");
+        if let Some(end) = pair.get(1) {
+            assert_eq!(end.0, "AutopilotCycleFinished", "{log:?}");
+            assert_eq!(end.1, pair[0].1, "{log:?}");
+        }
+    }
+    let most: i64 = sqlx::query_scalar(
+        "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM event \
+         WHERE event_type = 'ProductCreated' GROUP BY payload->>'supplier_product_id') listed",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(most, 1, "a supplier product was listed twice");
+}
