@@ -273,6 +273,43 @@ async fn a_cycle_publishes_the_best_opportunities_for_the_seller_and_a_second_do
 }
 
 #[tokio::test]
+async fn the_same_idempotency_key_runs_one_cycle_and_returns_it_again() {
+    let app = spawn_app().await;
+    let (admin, seller) = app.register("admin@example.com").await;
+    let set = configure(&app, &admin, settings(false, 60, Some(&seller))).await;
+    assert_eq!(set["userErrors"], json!([]), "{set}");
+    let keyed = "mutation($key: String) { runAutopilotCycle(idempotencyKey: $key) { cycle { id status productIds } opportunities { supplierProductId decision } userErrors { code field } } }";
+    let first = app
+        .graphql(Some(&admin), keyed, json!({ "key": "nightly-1" }))
+        .await;
+    let again = app
+        .graphql(Some(&admin), keyed, json!({ "key": "nightly-1" }))
+        .await;
+    let first = &first["data"]["runAutopilotCycle"];
+    assert_eq!(first["cycle"]["status"], "FINISHED", "{first}");
+    assert_eq!(first["cycle"]["productIds"].as_array().unwrap().len(), 2);
+    assert_eq!(again["data"]["runAutopilotCycle"], *first);
+    let starts: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM event WHERE event_type = 'AutopilotCycleStarted'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(starts, 1, "the key ran one cycle");
+    let other = app
+        .graphql(Some(&admin), keyed, json!({ "key": "nightly-2" }))
+        .await;
+    assert_ne!(
+        other["data"]["runAutopilotCycle"]["cycle"]["id"],
+        first["cycle"]["id"]
+    );
+    let empty = app.graphql(Some(&admin), keyed, json!({ "key": "" })).await;
+    assert_eq!(
+        empty["data"]["runAutopilotCycle"]["userErrors"][0]["field"], "idempotencyKey",
+        "{empty}"
+    );
+}
+
+#[tokio::test]
 async fn without_a_seller_id_the_first_user_with_a_payout_email_sells_and_without_a_configuration_nothing_runs(
 ) {
     let app = spawn_app().await;

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use dropledger_domain::{
-    Aggregate, Autopilot, AutopilotCommand, AutopilotError, CycleId, CycleTrigger, FeeRule,
-    Opportunity, Product, ProductCommand, ProductId, ProductOrigin, ProductStatus,
-    PublishedListing, UserId,
+    decode_event, Aggregate, Autopilot, AutopilotCommand, AutopilotError, AutopilotEvent, CycleId,
+    CycleTrigger, FeeRule, Opportunity, Product, ProductCommand, ProductId, ProductOrigin,
+    ProductStatus, PublishedListing, UserId,
 };
 use dropledger_eventstore::{AggregateCache, CommandError, EventStore, Loaded, Metadata};
 use dropledger_graphql::{AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus};
@@ -92,13 +92,15 @@ impl CycleRunner {
             .map(|_| ())
     }
 
-    /// Runs a new cycle now.
+    /// Runs a cycle now: a new one, or the one `cycle_id` names (from an
+    /// idempotency key), whose report is returned if it already ran.
     pub async fn run(
         &self,
         trigger: CycleTrigger,
         correlation_id: Uuid,
+        cycle_id: Option<CycleId>,
     ) -> Result<CycleReport, AutopilotRunError> {
-        let cycle_id = CycleId::from_uuid(Uuid::new_v4());
+        let cycle_id = cycle_id.unwrap_or_else(|| CycleId::from_uuid(Uuid::new_v4()));
         let span = tracing::info_span!("autopilot_cycle", %cycle_id, %correlation_id);
         self.run_cycle_as(cycle_id, trigger, correlation_id)
             .instrument(span)
@@ -124,17 +126,23 @@ impl CycleRunner {
         };
         let seller = self.seller().await?;
         let started_at = Utc::now();
-        self.command(
-            &metadata("start"),
-            AutopilotCommand::StartCycle {
-                cycle_id,
-                trigger: trigger.clone(),
-                seller,
-                started_at,
-            },
-        )
-        .await
-        .map_err(refused)?;
+        match self
+            .command(
+                &metadata("start"),
+                AutopilotCommand::StartCycle {
+                    cycle_id,
+                    trigger: trigger.clone(),
+                    seller,
+                    started_at,
+                },
+            )
+            .await
+        {
+            Err(CommandError::Refused(AutopilotError::CycleAlreadyRan(ran))) if ran == cycle_id => {
+                return self.recorded(cycle_id).await;
+            }
+            other => other.map_err(refused)?,
+        }
         tracing::info!(%seller, "autopilot cycle started");
         let mut report = CycleReport {
             cycle_id,
@@ -183,6 +191,35 @@ impl CycleRunner {
             }
         }
         Ok(report)
+    }
+
+    /// The report of a cycle that ran, from the autopilot's events.
+    async fn recorded(&self, cycle_id: CycleId) -> Result<CycleReport, AutopilotRunError> {
+        let mut report: Option<CycleReport> = None;
+        let mut version = 1;
+        loop {
+            let batch = self
+                .store
+                .read_stream(Autopilot::STREAM_ID, version, STREAM_READ_BATCH_EVENTS)
+                .await
+                .map_err(internal)?;
+            for recorded in &batch {
+                let event: AutopilotEvent = decode_event(
+                    &recorded.event_type,
+                    recorded.schema_version,
+                    recorded.payload_value(),
+                )
+                .map_err(internal)?;
+                apply(&mut report, cycle_id, event);
+            }
+            match batch.last() {
+                Some(last) if batch.len() == STREAM_READ_BATCH_EVENTS => {
+                    version = last.stream_version + 1;
+                }
+                _ => break,
+            }
+        }
+        report.ok_or_else(|| internal(format!("cycle {cycle_id} ran but left no start")))
     }
 
     /// The configured seller, or the first user with a PayPal payout e-mail.
@@ -324,12 +361,75 @@ impl CycleRunner {
     }
 }
 
+/// Events read per request when a cycle's report is rebuilt.
+const STREAM_READ_BATCH_EVENTS: usize = 1_000;
+
+/// What one event of the autopilot stream says of cycle `cycle_id`'s report.
+fn apply(report: &mut Option<CycleReport>, cycle_id: CycleId, event: AutopilotEvent) {
+    match event {
+        AutopilotEvent::AutopilotCycleStarted {
+            cycle_id: id,
+            trigger,
+            seller,
+            ..
+        } if id == cycle_id => {
+            *report = Some(CycleReport {
+                cycle_id,
+                trigger,
+                seller,
+                status: CycleStatus::Running,
+                source: None,
+                opportunities: Vec::new(),
+                published: Vec::new(),
+                failure_reason: None,
+            });
+        }
+        AutopilotEvent::AutopilotOpportunitiesFound {
+            cycle_id: id,
+            source,
+            opportunities,
+            ..
+        } if id == cycle_id => {
+            if let Some(report) = report.as_mut() {
+                report.source = Some(source);
+                report.opportunities = opportunities;
+            }
+        }
+        AutopilotEvent::AutopilotProductsPublished {
+            cycle_id: id,
+            products,
+            ..
+        } if id == cycle_id => {
+            if let Some(report) = report.as_mut() {
+                report.published = products;
+            }
+        }
+        AutopilotEvent::AutopilotCycleFinished { cycle_id: id, .. } if id == cycle_id => {
+            if let Some(report) = report.as_mut() {
+                report.status = CycleStatus::Finished;
+            }
+        }
+        AutopilotEvent::AutopilotCycleFailed {
+            cycle_id: id,
+            reason,
+            ..
+        } if id == cycle_id => {
+            if let Some(report) = report.as_mut() {
+                report.status = CycleStatus::Failed;
+                report.failure_reason = Some(reason);
+            }
+        }
+        _ => {}
+    }
+}
+
 impl AutopilotRunner for CycleRunner {
     fn run_cycle(
         &self,
         trigger: CycleTrigger,
         correlation_id: Uuid,
+        cycle_id: Option<CycleId>,
     ) -> BoxFuture<'_, Result<CycleReport, AutopilotRunError>> {
-        Box::pin(self.run(trigger, correlation_id))
+        Box::pin(self.run(trigger, correlation_id, cycle_id))
     }
 }

@@ -31,7 +31,10 @@ pub async fn run(runner: Arc<CycleRunner>, mut shutdown: watch::Receiver<bool>) 
         match runner.load().await {
             Ok(autopilot) if autopilot.state.is_due(Utc::now()) => {
                 let correlation_id = Uuid::new_v4();
-                match runner.run(CycleTrigger::Schedule, correlation_id).await {
+                match runner
+                    .run(CycleTrigger::Schedule, correlation_id, None)
+                    .await
+                {
                     Ok(report) => {
                         last_warning = None;
                         tracing::debug!(cycle_id = %report.cycle_id, "scheduled cycle ran");

@@ -81,7 +81,7 @@ async fn run(State(state): State<TriggerState>, headers: HeaderMap) -> Response 
         .unwrap_or_else(Uuid::new_v4);
     match state
         .runner
-        .run(CycleTrigger::External, correlation_id)
+        .run(CycleTrigger::External, correlation_id, None)
         .await
     {
         Ok(report) => (StatusCode::OK, Json(describe(&report))).into_response(),

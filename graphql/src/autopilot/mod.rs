@@ -9,20 +9,23 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use dropledger_domain::{
-    Aggregate, Autopilot, AutopilotCommand, AutopilotSettings, CycleTrigger, Markup, MarkupRule,
-    Percentage, User, UserId,
+    Aggregate, Autopilot, AutopilotCommand, AutopilotSettings, CycleId, CycleTrigger, Markup,
+    MarkupRule, Percentage, User, UserId,
 };
 use dropledger_eventstore::CommandError;
 use dropledger_projections::{autopilot_overview, opportunities_page, Cursor};
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::catalog::check_idempotency_key;
 use crate::context::{count_appends, parts};
 use crate::errors::{command_failure, internal, refused, top_level, UserError};
 use crate::money::Decimal;
 pub use runner::{AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus};
 use types::{AutopilotConfig, AutopilotCycle, Opportunity, PriceRounding};
 
+/// Namespace of cycle ids derived from idempotency keys of `runAutopilotCycle`.
+const CYCLE_KEY_NAMESPACE: Uuid = Uuid::from_u128(0x2f0c_71a4_5b9e_4d3a_8e61_c4b2_9a7d_3e02);
 /// Who may read the autopilot: it shows supplier costs and margins.
 const READERS: [Role; 2] = [Role::Admin, Role::Accountant];
 /// Cycles `autopilot` lists at most.
@@ -191,10 +194,12 @@ impl AutopilotMutation {
 
     /// Runs one autopilot cycle now (discover → score → create and publish
     /// → record) and returns what it did. ADMIN only; runs even while the
-    /// schedule is disabled, never beside another running cycle.
+    /// schedule is disabled, never beside another running cycle. The same
+    /// `idempotencyKey` again runs nothing and returns the same cycle.
     async fn run_autopilot_cycle(
         &self,
         ctx: &Context<'_>,
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<RunAutopilotCyclePayload> {
         let (services, request) = parts(ctx);
         let refused_with = |error| RunAutopilotCyclePayload {
@@ -211,10 +216,26 @@ impl AutopilotMutation {
                 "this server runs no autopilot",
             )));
         };
+        let cycle_id = match &idempotency_key {
+            None => None,
+            Some(key) => {
+                if let Err(error) = check_idempotency_key(key, "idempotencyKey") {
+                    return Ok(refused_with(error));
+                }
+                let name = format!("{}:{key}", claims.sub);
+                Some(CycleId::from_uuid(Uuid::new_v5(
+                    &CYCLE_KEY_NAMESPACE,
+                    name.as_bytes(),
+                )))
+            }
+        };
         let trigger = CycleTrigger::Manual {
             user: UserId::from_uuid(claims.sub),
         };
-        match runner.run_cycle(trigger, request.correlation_id).await {
+        match runner
+            .run_cycle(trigger, request.correlation_id, cycle_id)
+            .await
+        {
             Ok(report) => {
                 let products = |supplier: &dropledger_domain::SupplierProductId| {
                     report

@@ -59,10 +59,13 @@ pub enum AutopilotRunError {
 /// Runs autopilot cycles; implemented by the application.
 pub trait AutopilotRunner: Send + Sync {
     /// Runs one cycle now: discover, score, create and publish, record.
-    /// Events carry `correlation_id` and `trigger`'s actor.
+    /// Events carry `correlation_id` and `trigger`'s actor. With a
+    /// `cycle_id` given (derived from an idempotency key), a cycle of that
+    /// id that already ran is not run again: its report is returned.
     fn run_cycle(
         &self,
         trigger: CycleTrigger,
         correlation_id: Uuid,
+        cycle_id: Option<CycleId>,
     ) -> BoxFuture<'_, Result<CycleReport, AutopilotRunError>>;
 }
