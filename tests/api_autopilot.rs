@@ -60,7 +60,8 @@ fn pair(id: &str, decision: &str) -> (String, String) {
     (id.to_owned(), decision.to_owned())
 }
 
-/// Polls `opportunities` until the projection shows `count` of them.
+/// Polls `opportunities` until the projection shows `count` of them, each
+/// listed one with its published product.
 async fn opportunities(app: &App, token: &str, count: usize) -> Vec<Value> {
     for _ in 0..100 {
         let response = app
@@ -70,7 +71,10 @@ async fn opportunities(app: &App, token: &str, count: usize) -> Vec<Value> {
             .as_array()
             .unwrap_or_else(|| panic!("{response}"))
             .clone();
-        if edges.len() >= count {
+        let published = edges.iter().all(|edge| {
+            edge["node"]["decision"] != "LISTED" || edge["node"]["productId"].is_string()
+        });
+        if edges.len() >= count && published {
             return edges.into_iter().map(|edge| edge["node"].clone()).collect();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -235,7 +239,9 @@ async fn a_cycle_publishes_the_best_opportunities_for_the_seller_and_a_second_do
                 json!({}),
             )
             .await;
-        if overview["data"]["autopilot"]["cycles"][1]["status"] == "FINISHED" {
+        // The projection applies the log in order: the newest cycle finished last.
+        let cycles = &overview["data"]["autopilot"]["cycles"];
+        if cycles[1].is_object() && cycles[0]["status"] == "FINISHED" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
