@@ -1,5 +1,6 @@
 //! The `dropledger` binary: command-line entry point and wiring.
 
+mod autopilot;
 mod cli;
 mod demo;
 mod encryption_key;

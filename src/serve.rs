@@ -37,6 +37,7 @@ struct Environment {
     paypal_webhook_id: Option<String>,
     aliexpress_app_key: Option<String>,
     aliexpress_app_secret: Option<String>,
+    internal_run_secret: Option<String>,
 }
 
 impl Environment {
@@ -65,6 +66,7 @@ impl Environment {
             paypal_webhook_id: var("PAYPAL_WEBHOOK_ID"),
             aliexpress_app_key: var("ALIEXPRESS_APP_KEY"),
             aliexpress_app_secret: var("ALIEXPRESS_APP_SECRET"),
+            internal_run_secret: var("INTERNAL_RUN_SECRET"),
         }
     }
 
@@ -78,6 +80,7 @@ impl Environment {
             ("ENCRYPTION_KEY", self.encryption_key.is_none()),
             ("PAYPAL_CLIENT_ID", self.paypal_client_id.is_none()),
             ("PAYPAL_CLIENT_SECRET", self.paypal_client_secret.is_none()),
+            ("INTERNAL_RUN_SECRET", self.internal_run_secret.is_none()),
         ]
         .into_iter()
         .filter_map(|(name, missing)| missing.then_some(name))
@@ -166,6 +169,12 @@ pub async fn run(
             client
         }
     };
+    let autopilot = crate::autopilot::start(
+        &store,
+        environment.production,
+        fakes.as_ref().map(|fakes| &fakes.aliexpress),
+    )
+    .await?;
     let auth_requests_per_minute = match &environment.auth_requests_per_minute {
         Some(value) => value
             .parse()
@@ -189,7 +198,8 @@ pub async fn run(
             cancel_url: format!("{public_url}/checkout/cancel"),
         },
         auth_requests_per_minute,
-    );
+    )
+    .with_autopilot(autopilot.runner());
     let services = services.with_credentials(Arc::new(crate::encryption_key::credential_vault(
         database.pool.clone(),
         data_dir,
@@ -205,7 +215,9 @@ pub async fn run(
         fakes.paypal.set_webhook_url(url);
     }
     let webhooks = paypal_webhooks::router(services.store.clone(), services.paypal.clone());
-    let app = router(services, metrics).merge(webhooks);
+    let app = router(services, metrics)
+        .merge(webhooks)
+        .merge(autopilot.routes());
     // Tests and scripts read the address from this line.
     println!("listening on http://{address}");
     tracing::info!(%address, "serving /graphql, /healthz and /metrics");
@@ -217,6 +229,7 @@ pub async fn run(
     .await
     .context("serving")?;
     projections.stop().await;
+    autopilot.stop().await;
     tracing::info!("shut down");
     drop(fakes);
     database.close().await

@@ -32,13 +32,13 @@ async fn replay_builds_every_read_model_from_the_log_and_status_shows_no_lag() {
     );
     let report = dropledger(&db.url(), &["replay"]);
     assert!(
-        report.contains("rebuilt ledger, commerce, audit"),
+        report.contains("rebuilt ledger, commerce, audit, autopilot"),
         "{report}"
     );
 
     let after = dropledger(&db.url(), &["status"]);
     let lines: Vec<&str> = after.lines().collect();
-    assert_eq!(lines.len(), 3, "{after}");
+    assert_eq!(lines.len(), 4, "{after}");
     for line in lines {
         assert!(
             line.contains("lag        0") && line.ends_with("RUNNING"),

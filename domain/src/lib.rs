@@ -13,6 +13,7 @@
 //! | `sale-<uuid>` | [`Sale`] | [`SaleEvent`] |
 //! | `payout-<uuid>` | [`Payout`] | [`PayoutEvent`] |
 //! | `platform-config` | [`PlatformConfig`] | [`PlatformEvent`] |
+//! | `autopilot` | [`Autopilot`] | [`AutopilotEvent`] |
 //!
 //! Facts that touch two streams are decided by one function returning the
 //! events of both, to be appended atomically: [`capture_payment`],
@@ -25,6 +26,7 @@
 //! is described in `LEDGER.md`.
 
 mod aggregate;
+mod autopilot;
 mod capital;
 mod codec;
 mod email;
@@ -42,6 +44,13 @@ mod testkit;
 mod user;
 
 pub use aggregate::{Aggregate, DomainEvent, ErrorCode};
+pub use autopilot::{
+    quote, score_candidates, Autopilot, AutopilotCommand, AutopilotError, AutopilotEvent,
+    AutopilotSettings, Candidate, CycleId, CycleTrigger, Decision, FeeRule, Markup, MarkupRule,
+    Opportunity, PriceRounding, PublishedListing, Quote, RunningCycle, CANDIDATES_MAX,
+    CYCLE_LEASE_SECONDS, INTERVAL_SECONDS_MAX, INTERVAL_SECONDS_MIN, LISTINGS_PER_CYCLE_MAX,
+    MARKUP_PERCENT_MAX,
+};
 pub use capital::{
     CapitalCommand, CapitalError, CapitalEvent, CaptureStatus, HoldPurpose, WorkingCapital,
 };

@@ -24,6 +24,8 @@ pub enum StreamKind {
     Payout(PayoutId),
     /// `platform-config`
     PlatformConfig,
+    /// `autopilot`: the autopilot's configuration and cycles.
+    Autopilot,
 }
 
 /// The text is not a stream id of this domain.
@@ -37,6 +39,9 @@ impl StreamKind {
         let unknown = || UnknownStream(stream_id.to_owned());
         if stream_id == "platform-config" {
             return Ok(StreamKind::PlatformConfig);
+        }
+        if stream_id == "autopilot" {
+            return Ok(StreamKind::Autopilot);
         }
         let (prefix, rest) = stream_id.split_once('-').ok_or_else(unknown)?;
         let kind = match prefix {
@@ -67,6 +72,7 @@ impl StreamKind {
             StreamKind::Sale(id) => id.stream_id(),
             StreamKind::Payout(id) => id.stream_id(),
             StreamKind::PlatformConfig => "platform-config".to_owned(),
+            StreamKind::Autopilot => "autopilot".to_owned(),
         }
     }
 }
@@ -92,6 +98,7 @@ mod tests {
             StreamKind::Sale(SaleId::from_uuid(uuid(4))),
             StreamKind::Payout(payout_id(5)),
             StreamKind::PlatformConfig,
+            StreamKind::Autopilot,
         ] {
             assert_eq!(StreamKind::parse(&kind.stream_id()), Ok(kind));
         }

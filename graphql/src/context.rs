@@ -56,6 +56,8 @@ pub struct Services {
     pub credentials: Option<Arc<CredentialVault<PgCredentialStore>>>,
     /// The supplier app, for `connectAliExpress` and its callback.
     pub supplier: Option<SupplierConnection>,
+    /// Runs autopilot cycles (`runAutopilotCycle`); `None`: no autopilot.
+    pub autopilot: Option<Arc<dyn crate::AutopilotRunner>>,
 }
 
 impl Services {
@@ -78,6 +80,7 @@ impl Services {
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             credentials: None,
             supplier: None,
+            autopilot: None,
         }
     }
 
@@ -91,6 +94,12 @@ impl Services {
     /// These services with the supplier app users connect to.
     pub fn with_supplier(mut self, supplier: SupplierConnection) -> Self {
         self.supplier = Some(supplier);
+        self
+    }
+
+    /// These services with `runner` running `runAutopilotCycle`.
+    pub fn with_autopilot(mut self, runner: Arc<dyn crate::AutopilotRunner>) -> Self {
+        self.autopilot = Some(runner);
         self
     }
 }

@@ -15,6 +15,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod autopilot;
 mod books;
 mod catalog;
 mod checkout;
@@ -39,6 +40,9 @@ mod users;
 
 pub use accounts::Accounts;
 pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
+pub use autopilot::{
+    AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus, OPPORTUNITIES_PAGE_MAX,
+};
 pub use books::PLATFORM_CURRENCY;
 pub use consistency::CONSISTENT_AFTER_TIMEOUT_MS;
 pub use context::{

@@ -2,6 +2,7 @@
 
 use async_graphql::{MergedObject, Schema};
 
+use crate::autopilot::{AutopilotMutation, AutopilotQuery};
 use crate::catalog::CatalogMutation;
 use crate::checkout::{CheckoutMutation, OrderQuery};
 use crate::context::Services;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     EventQuery,
     ReadModelQuery,
     CredentialQuery,
+    AutopilotQuery,
 );
 
 /// Every mutation.
@@ -41,6 +43,7 @@ pub struct MutationRoot(
     CredentialMutation,
     PayoutMethodMutation,
     RefundMutation,
+    AutopilotMutation,
 );
 
 /// The API's schema.

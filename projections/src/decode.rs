@@ -64,7 +64,7 @@ fn decode(event: &RecordedEvent) -> Result<Known, String> {
         StreamKind::Product(id) => Known::Product(id, typed(event)?),
         StreamKind::Sale(id) => Known::Sale(id, typed(event)?),
         StreamKind::Payout(id) => Known::Payout(id, typed(event)?),
-        StreamKind::User(_) | StreamKind::PlatformConfig => Known::Unused,
+        StreamKind::User(_) | StreamKind::PlatformConfig | StreamKind::Autopilot => Known::Unused,
     })
 }
 

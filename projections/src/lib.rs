@@ -1,6 +1,6 @@
 //! Read models of dropledger, built from the event log and rebuildable at any time.
 //!
-//! Three projections follow the log, each in a PostgreSQL schema of its own
+//! Four projections follow the log, each in a PostgreSQL schema of its own
 //! with a checkpoint in `projection_checkpoint`:
 //!
 //! | projection | tables | serves |
@@ -8,6 +8,7 @@
 //! | `ledger` | `account_balance`, `ledger_line`, `ledger_hold`, `ledger_recorded` | accounts, balances (now and as of a position, effective or recorded time), trial balance, general ledger, working capital |
 //! | `commerce` | `product`, `shop_order`, `sale`, `payout` | products, orders, sales, payouts |
 //! | `audit` | `audit_record` | the audit trail |
+//! | `autopilot` | `autopilot_config`, `autopilot_cycle`, `autopilot_opportunity`, `autopilot_seller_candidate` | the autopilot's configuration, cycles, opportunities and default seller |
 //!
 //! - [`Runner`] applies the log to one projection in batches, writing rows
 //!   and checkpoint in one transaction, and only while it holds the
@@ -20,6 +21,7 @@
 //!   way other crates read these tables.
 
 mod audit;
+mod autopilot;
 mod commerce;
 mod consistency;
 mod copy;
@@ -33,6 +35,10 @@ mod rebuild;
 mod runner;
 mod status;
 
+pub use autopilot::{
+    autopilot_overview, default_seller, opportunities_page, AutopilotConfigView, AutopilotOverview,
+    CycleStatus, CycleView, OpportunityView,
+};
 pub use consistency::{projections_with_runner, wait_until_applied, ConsistencyError};
 pub use error::{ProjectionError, QueryError};
 pub use page::{Cursor, Page, PAGE_SIZE_MAX};

@@ -3,7 +3,7 @@
 use sqlx::PgConnection;
 
 use crate::decode::Decoded;
-use crate::{audit, commerce, ledger};
+use crate::{audit, autopilot, commerce, ledger};
 
 /// A read model that follows the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15,6 +15,8 @@ pub enum Projection {
     Commerce,
     /// Every event's metadata.
     Audit,
+    /// The autopilot's configuration, cycles and opportunities.
+    Autopilot,
 }
 
 /// What a rebuild keeps between batches of one projection.
@@ -44,7 +46,12 @@ impl From<sqlx::Error> for ApplyError {
 
 impl Projection {
     /// Every projection, in the order a rebuild builds them.
-    pub const ALL: [Projection; 3] = [Projection::Ledger, Projection::Commerce, Projection::Audit];
+    pub const ALL: [Projection; 4] = [
+        Projection::Ledger,
+        Projection::Commerce,
+        Projection::Audit,
+        Projection::Autopilot,
+    ];
 
     /// The projection's name, as in the status and `--projection NAME`.
     pub fn name(self) -> &'static str {
@@ -52,6 +59,7 @@ impl Projection {
             Projection::Ledger => "ledger",
             Projection::Commerce => "commerce",
             Projection::Audit => "audit",
+            Projection::Autopilot => "autopilot",
         }
     }
 
@@ -66,6 +74,7 @@ impl Projection {
             Projection::Ledger => "projection_ledger",
             Projection::Commerce => "projection_commerce",
             Projection::Audit => "projection_audit",
+            Projection::Autopilot => "projection_autopilot",
         }
     }
 
@@ -86,6 +95,12 @@ impl Projection {
                 ("payout", "payout_id"),
             ],
             Projection::Audit => &[("audit_record", "position")],
+            Projection::Autopilot => &[
+                ("autopilot_config", "id"),
+                ("autopilot_cycle", "cycle_id"),
+                ("autopilot_opportunity", "seq"),
+                ("autopilot_seller_candidate", "user_id"),
+            ],
         }
     }
 
@@ -97,6 +112,7 @@ impl Projection {
                 Projection::Ledger => 1,
                 Projection::Commerce => 2,
                 Projection::Audit => 3,
+                Projection::Autopilot => 4,
             }
     }
 
@@ -132,6 +148,7 @@ impl Projection {
                 commerce::apply(connection, schema, events, cache).await
             }
             Projection::Audit => audit::apply(connection, schema, events).await,
+            Projection::Autopilot => autopilot::apply(connection, schema, events).await,
         }
     }
 
@@ -145,7 +162,7 @@ impl Projection {
         match self {
             Projection::Ledger => ledger::flush(connection, schema, &mut cache.ledger).await,
             Projection::Commerce => commerce::flush(connection, schema, &mut cache.commerce).await,
-            Projection::Audit => Ok(()),
+            Projection::Audit | Projection::Autopilot => Ok(()),
         }
     }
 }

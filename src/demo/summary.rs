@@ -129,6 +129,9 @@ impl Report {
             StreamKind::PlatformConfig => {
                 book::<PlatformEvent>(books, recorded)?;
             }
+            StreamKind::Autopilot => {
+                book::<dropledger_domain::AutopilotEvent>(books, recorded)?;
+            }
         }
         Ok(())
     }

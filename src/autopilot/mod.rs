@@ -1,0 +1,168 @@
+//! The autopilot in the server: a cycle runner (discovery → scoring →
+//! products published for the seller, see [`cycle`]), the schedule that runs
+//! it while enabled ([`schedule`]), the `INTERNAL_RUN_SECRET`-protected HTTP
+//! trigger ([`trigger`]) and the `autopilot` projection's runner.
+//!
+//! Sandbox mode (the default) discovers from the local trend feed and
+//! quotes from the fake AliExpress; production mode discovers with the
+//! AliExpress text search and needs `ALIEXPRESS_APP_KEY` and
+//! `ALIEXPRESS_APP_SECRET`.
+
+mod cycle;
+mod schedule;
+mod supplier;
+mod trigger;
+
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use dropledger_domain::{Currency, FeeRule, Money, Percentage};
+use dropledger_eventstore::EventStore;
+use dropledger_graphql::AutopilotRunner;
+use dropledger_integrations::{
+    AliExpressClient, AliExpressConfig, FakeAliExpress, LocalTrendFeed, SecretString,
+};
+use dropledger_projections::{Projection, Runner, RunnerOptions};
+use tokio::sync::{watch, Mutex};
+use tokio::task::JoinHandle;
+
+use cycle::CycleRunner;
+use supplier::{Supplier, SupplierSession, TrendChoice};
+
+/// The currency the autopilot lists in.
+pub const LISTING_CURRENCY: Currency = Currency::Usd;
+/// PayPal's standard fee on a sale (3.49 % + 0.49 USD): only used to
+/// estimate an opportunity's margin.
+const PAYMENT_FEE_PERCENT: &str = "3.49";
+const PAYMENT_FEE_FIXED: &str = "0.49";
+/// Pause before the autopilot projection's runner is started again after it stopped.
+const PROJECTION_RESTART_SECONDS: u64 = 5;
+
+/// The running autopilot of a server.
+pub struct AutopilotService {
+    runner: Arc<CycleRunner>,
+    secret: Option<SecretString>,
+    shutdown: watch::Sender<bool>,
+    schedule: JoinHandle<()>,
+    projection: JoinHandle<()>,
+    /// A fake AliExpress this service started itself (sandbox mode when the
+    /// server has none); it stops when dropped.
+    _fake: Option<FakeAliExpress>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+/// Starts the autopilot: its schedule and its projection. `fake` is the
+/// server's fake AliExpress, if it started one.
+pub async fn start(
+    store: &EventStore,
+    production: bool,
+    fake: Option<&FakeAliExpress>,
+) -> anyhow::Result<AutopilotService> {
+    let secret = env("INTERNAL_RUN_SECRET").map(SecretString::from);
+    if secret.is_none() {
+        if production {
+            bail!("production mode needs INTERNAL_RUN_SECRET (the autopilot's internal trigger)");
+        }
+        tracing::warn!("INTERNAL_RUN_SECRET is not set: POST /internal/autopilot/run is off");
+    }
+    let mut own_fake = None;
+    let supplier = if production {
+        let (Some(key), Some(app_secret)) =
+            (env("ALIEXPRESS_APP_KEY"), env("ALIEXPRESS_APP_SECRET"))
+        else {
+            bail!("production mode needs ALIEXPRESS_APP_KEY and ALIEXPRESS_APP_SECRET for the autopilot");
+        };
+        let client =
+            AliExpressClient::new(AliExpressConfig::new(key, SecretString::from(app_secret)));
+        // The seller's OAuth token is not wired into the autopilot yet:
+        // production cycles fail with this reason rather than pretend.
+        Supplier::new(
+            TrendChoice::AliExpress,
+            Arc::new(client),
+            SupplierSession::Missing(
+                "the seller's AliExpress token is not available to the autopilot yet".to_owned(),
+            ),
+            LISTING_CURRENCY,
+        )
+    } else {
+        let fake = match fake {
+            Some(fake) => fake,
+            None => own_fake.insert(
+                FakeAliExpress::start()
+                    .await
+                    .context("starting the fake AliExpress")?,
+            ),
+        };
+        let client = AliExpressClient::new(fake.client_config());
+        let token = client
+            .create_token(&fake.issue_code())
+            .await
+            .context("connecting the autopilot to the fake AliExpress")?;
+        tracing::warn!(
+            aliexpress = fake.base_url(),
+            "sandbox mode: the autopilot discovers from the local trend feed and quotes from a fake AliExpress"
+        );
+        Supplier::new(
+            TrendChoice::Local(LocalTrendFeed::sample()),
+            Arc::new(client),
+            SupplierSession::Token(Mutex::new(token)),
+            LISTING_CURRENCY,
+        )
+    };
+    let fee = FeeRule {
+        percent: Percentage::parse(PAYMENT_FEE_PERCENT)?,
+        fixed: Money::parse(PAYMENT_FEE_FIXED, LISTING_CURRENCY.code())?,
+    };
+    let runner = Arc::new(CycleRunner::new(store.clone(), supplier, fee));
+    let (shutdown, watching) = watch::channel(false);
+    let schedule = tokio::spawn(schedule::run(runner.clone(), watching));
+    // Harmless beside another runner of the same projection: the advisory
+    // lock lets one apply the log and keeps the other on standby.
+    let projection_runner = Runner::new(
+        store.clone(),
+        Projection::Autopilot,
+        RunnerOptions::default(),
+    );
+    let projection = tokio::spawn(async move {
+        // A lost connection should not end the read model until a restart;
+        // an event it cannot apply is tried again (and logged) each time.
+        loop {
+            if let Err(error) = projection_runner.run().await {
+                tracing::error!(%error, "the autopilot projection stopped; restarting it in {PROJECTION_RESTART_SECONDS} s");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(PROJECTION_RESTART_SECONDS)).await;
+        }
+    });
+    Ok(AutopilotService {
+        runner,
+        secret,
+        shutdown,
+        schedule,
+        projection,
+        _fake: own_fake,
+    })
+}
+
+impl AutopilotService {
+    /// What `runAutopilotCycle` runs.
+    pub fn runner(&self) -> Arc<dyn AutopilotRunner> {
+        self.runner.clone()
+    }
+
+    /// The internal trigger's route.
+    pub fn routes(&self) -> axum::Router {
+        trigger::routes(self.runner.clone(), self.secret.clone())
+    }
+
+    /// Stops the schedule (after the cycle in flight) and the projection.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.schedule.await;
+        self.projection.abort();
+    }
+}
