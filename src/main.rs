@@ -1,11 +1,17 @@
 //! The `dropledger` binary: command-line entry point and wiring.
 
+mod automation;
 mod cli;
 mod demo;
 mod encryption_key;
+mod fulfilment;
 mod local_database;
+mod payout;
+mod providers;
 mod replay;
+mod sale;
 mod serve;
+mod settlement;
 mod verify;
 
 use std::process::ExitCode;

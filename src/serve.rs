@@ -14,9 +14,7 @@ use dropledger_eventstore::EventStore;
 use dropledger_graphql::{
     router, CheckoutUrls, Services, TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
 };
-use dropledger_integrations::{
-    EncryptionKey, FakeProviders, PayPalClient, PayPalConfig, PayPalEnvironment, SecretString,
-};
+use dropledger_integrations::{EncryptionKey, PayPalEnvironment};
 use metrics_exporter_prometheus::PrometheusBuilder;
 
 use crate::local_database::LocalDatabase;
@@ -27,7 +25,6 @@ struct Environment {
     production: bool,
     jwt_secret: Option<String>,
     encryption_key: Option<String>,
-    paypal_environment: Option<String>,
     paypal_client_id: Option<String>,
     paypal_client_secret: Option<String>,
     auth_requests_per_minute: Option<String>,
@@ -52,7 +49,6 @@ impl Environment {
             production,
             jwt_secret: var("JWT_SECRET"),
             encryption_key: var("ENCRYPTION_KEY"),
-            paypal_environment,
             paypal_client_id: var("PAYPAL_CLIENT_ID"),
             paypal_client_secret: var("PAYPAL_CLIENT_SECRET"),
             auth_requests_per_minute: var("AUTH_REQUESTS_PER_MINUTE"),
@@ -110,46 +106,9 @@ pub async fn run(
     };
     let database = LocalDatabase::open(database_url, data_dir).await?;
     let store = EventStore::new(database.pool.clone());
-    // Kept alive while serving: the fakes stop when dropped.
-    let mut fakes = None;
-    let paypal = match (
-        &environment.paypal_client_id,
-        &environment.paypal_client_secret,
-    ) {
-        (Some(client_id), Some(secret)) => {
-            let paypal_environment = environment
-                .paypal_environment
-                .as_deref()
-                .map(|value| {
-                    PayPalEnvironment::parse(value)
-                        .context("PAYPAL_ENVIRONMENT is sandbox or production")
-                })
-                .transpose()?
-                .unwrap_or(PayPalEnvironment::Sandbox);
-            PayPalClient::new(PayPalConfig::new(
-                paypal_environment,
-                client_id.clone(),
-                SecretString::from(secret.clone()),
-            ))
-        }
-        _ => {
-            let started = FakeProviders::start(dropledger_integrations::Money::new(
-                "USD",
-                rust_decimal::Decimal::ZERO,
-            ))
-            .await
-            .context("starting the fake providers")?;
-            let warning = format!(
-                "WARNING: no PayPal credentials: payments are SIMULATED by a local fake PayPal at {}; no real money moves",
-                started.paypal.base_url()
-            );
-            tracing::warn!("{warning}");
-            eprintln!("{warning}");
-            let client = PayPalClient::new(started.paypal.client_config());
-            fakes = Some(started);
-            client
-        }
-    };
+    // The same clients serve the API and the process managers; fakes
+    // started here are kept alive while serving (they stop when dropped).
+    let providers = crate::providers::Providers::from_environment(environment.production).await?;
     let auth_requests_per_minute = match &environment.auth_requests_per_minute {
         Some(value) => value
             .parse()
@@ -165,8 +124,8 @@ pub async fn run(
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
     let services = Services::new(
-        store,
-        Arc::new(paypal),
+        store.clone(),
+        providers.paypal.clone(),
         tokens,
         CheckoutUrls {
             return_url: format!("{public_url}/checkout/return"),
@@ -174,10 +133,12 @@ pub async fn run(
         },
         auth_requests_per_minute,
     );
-    let services = services.with_credentials(Arc::new(crate::encryption_key::credential_vault(
+    let vault = Arc::new(crate::encryption_key::credential_vault(
         database.pool.clone(),
         data_dir,
-    )?));
+    )?);
+    let services = services.with_credentials(vault.clone());
+    let managers = crate::automation::start(&store, &providers, vault);
     let app = router(services, metrics);
     // Tests and scripts read the address from this line.
     println!("listening on http://{address}");
@@ -189,8 +150,9 @@ pub async fn run(
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving")?;
+    managers.stop().await;
     tracing::info!("shut down");
-    drop(fakes);
+    drop(providers);
     database.close().await
 }
 

@@ -19,6 +19,7 @@ mod checkout;
 mod context;
 mod errors;
 mod events;
+mod fulfilment;
 mod http;
 mod money;
 mod platform;

@@ -28,6 +28,7 @@ pub struct MutationRoot(
     PlatformMutation,
     CatalogMutation,
     CheckoutMutation,
+    crate::fulfilment::FulfilmentMutation,
 );
 
 /// The API's schema.

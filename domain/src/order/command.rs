@@ -44,6 +44,12 @@ pub enum OrderCommand {
         /// When.
         flagged_at: DateTime<Utc>,
     },
+    /// Someone asks for a FAILED purchase to be tried again
+    /// (`retryFulfilment`); the order goes back to PAID for fulfilment.
+    RequestRetry {
+        /// When.
+        requested_at: DateTime<Utc>,
+    },
     /// The sale of this order was recorded (only once per order).
     RecordSale {
         /// The sale.

@@ -104,6 +104,15 @@ pub enum OrderEvent {
         /// When.
         flagged_at: DateTime<Utc>,
     },
+    /// A retry of the failed purchase was asked for; the order is PAID
+    /// again and fulfilment starts over.
+    #[serde(rename = "OrderRetryRequested")]
+    OrderRetryRequested {
+        /// The failure being retried.
+        previous_reason: FailureReason,
+        /// When.
+        requested_at: DateTime<Utc>,
+    },
     /// The order's sale was recorded.
     #[serde(rename = "OrderSaleRecorded")]
     OrderSaleRecorded {
@@ -126,6 +135,7 @@ impl DomainEvent for OrderEvent {
             OrderEvent::OrderFailed { .. } => "OrderFailed",
             OrderEvent::OrderRefunded { .. } => "OrderRefunded",
             OrderEvent::OrderFlaggedForReview { .. } => "OrderFlaggedForReview",
+            OrderEvent::OrderRetryRequested { .. } => "OrderRetryRequested",
             OrderEvent::OrderSaleRecorded { .. } => "OrderSaleRecorded",
         }
     }

@@ -133,6 +133,11 @@ impl Order {
         self.placed.as_ref().map(|placed| placed.product_id)
     }
 
+    /// Units ordered.
+    pub fn quantity(&self) -> Option<u32> {
+        self.placed.as_ref().map(|placed| placed.quantity)
+    }
+
     /// Price × quantity.
     pub fn total(&self) -> Option<Money> {
         self.placed.as_ref().map(Placed::total)
@@ -245,6 +250,13 @@ impl Aggregate for Order {
                 self.expect_status("flag", &[OrderStatus::Purchased])?;
                 OrderEvent::OrderFlaggedForReview { reason, flagged_at }
             }
+            OrderCommand::RequestRetry { requested_at } => {
+                let placed = self.expect_status("retry the purchase of", &[OrderStatus::Failed])?;
+                OrderEvent::OrderRetryRequested {
+                    previous_reason: placed.failure.expect("a FAILED order has a failure reason"),
+                    requested_at,
+                }
+            }
             OrderCommand::RecordSale {
                 sale_id,
                 recorded_at,
@@ -305,6 +317,10 @@ impl Aggregate for Order {
             }
             OrderEvent::OrderFlaggedForReview { reason, .. } => {
                 placed.review = Some(*reason);
+            }
+            OrderEvent::OrderRetryRequested { .. } => {
+                placed.status = OrderStatus::Paid;
+                placed.failure = None;
             }
             OrderEvent::OrderSaleRecorded { sale_id, .. } => {
                 placed.sale_id = Some(*sale_id);
