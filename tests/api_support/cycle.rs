@@ -60,6 +60,11 @@ impl Fakes {
                 self.aliexpress.base_url().to_owned(),
             ),
             ("PROVIDER_ATTEMPT_TIMEOUT_MS".into(), "1000".into()),
+            // Fixed, so that tokens outlive a restart.
+            (
+                "JWT_SECRET".into(),
+                "a-test-secret-that-is-long-enough-for-hs256-0123456789".into(),
+            ),
         ]
     }
 }
@@ -84,11 +89,14 @@ pub struct Shop {
 }
 
 impl App {
-    /// Kills the server (SIGKILL: no shutdown, nothing flushed) and starts
-    /// it again on the same database and fakes.
-    pub async fn restart(&mut self, fakes: &Fakes) {
+    /// Kills the server: SIGKILL, no shutdown, nothing flushed.
+    pub async fn kill(&mut self) {
         self.server.start_kill().unwrap();
         self.server.wait().await.unwrap();
+    }
+
+    /// Starts the server again on the same database and fakes.
+    pub async fn start_again(&mut self, fakes: &Fakes) {
         let env = fakes.env();
         let (server, address) = start_server(&self.db.url(), &borrowed(&env)).await;
         self.server = server;
