@@ -149,12 +149,15 @@ async fn a_server_killed_between_buying_and_recording_buys_once_after_restart() 
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    app.restart(&fakes).await;
+    app.kill().await;
     assert_eq!(
         app.count("OrderPurchased").await,
         0,
         "killed before recording"
     );
+    assert_eq!(fakes.aliexpress.order_count(), 1);
+
+    app.start_again(&fakes).await;
 
     let order = app
         .wait_for_order(&shop.seller, &order_id, &["PURCHASED", "FAILED"])
