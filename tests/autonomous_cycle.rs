@@ -314,10 +314,11 @@ async fn supplier_stock_and_outages_fail_orders_with_their_reason_and_free_the_c
     assert_eq!(order["failureReason"], "FAILED_OUT_OF_STOCK", "{order}");
     assert_eq!(app.count("HoldVoided").await, 1);
 
-    // The supplier does not answer in time, attempt after attempt.
+    // The supplier does not answer in time (the server gives up after
+    // 1 s), attempt after attempt.
     fakes.aliexpress.inject_times(
         FakeOperation::AliExpressProduct,
-        Fault::ServerError(503),
+        Fault::Delay(Duration::from_secs(2)),
         1_000,
     );
     let unreachable = app.buy(&shop).await;
@@ -338,4 +339,43 @@ async fn supplier_stock_and_outages_fail_orders_with_their_reason_and_free_the_c
         "{history:?}"
     );
     app.rebuild_and_check_books().await;
+}
+
+#[tokio::test]
+async fn a_second_server_stands_by_and_takes_over_the_managers_when_the_first_dies() {
+    let fakes = Fakes::start(false, "0.00").await;
+    let mut app = spawn_on(&fakes).await;
+    let shop = app.shop("100.00", "15.10", "39.99").await;
+    let env = fakes.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (standby, standby_address) = api_support::start_server(&app.db.url(), &env).await;
+    let first = app.buy(&shop).await;
+    app.wait_for_order(&shop.seller, &first, &["PURCHASED"])
+        .await;
+    // One lock per manager (fulfilment, sale, payout, settlement): the
+    // first server holds them, the standby only asks.
+    assert_eq!(advisory_locks(&app).await, 4);
+
+    app.kill().await;
+    app.server = standby;
+    app.address = standby_address;
+    let second = app.buy(&shop).await;
+
+    let order = app
+        .wait_for_order(&shop.seller, &second, &["PURCHASED", "FAILED"])
+        .await;
+    assert_eq!(order["status"], "PURCHASED", "{order}");
+    assert_eq!(advisory_locks(&app).await, 4);
+    assert_eq!(fakes.aliexpress.order_count(), 2);
+    assert_eq!(app.count("OrderPurchased").await, 2);
+}
+
+async fn advisory_locks(app: &api_support::App) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap()
 }
