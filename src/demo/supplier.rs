@@ -17,6 +17,7 @@ fn wanted(listing: &Listing, checkout: &CheckedOut) -> anyhow::Result<Wanted> {
         sku_id: Some(listing.sku_id.clone()),
         quantity: checkout.quantity,
         reserved: listing.landed_cost.checked_mul(checkout.quantity)?,
+        resuming: false,
     })
 }
 

@@ -100,6 +100,15 @@ impl Fulfilment {
             tracing::error!(error = %format!("{error:#}"), "reading the order's product");
             SupplierError::Answer("no product for the order")
         })?;
+        if self.mode == Mode::Production {
+            // See `sandbox_address`: PayPal's order details as our client
+            // reads them carry no buyer address yet, and production never
+            // ships to a made-up one. Refused before any capital is held.
+            tracing::error!(
+                "production fulfilment needs the buyer's shipping address, which is not read yet"
+            );
+            return Err(SupplierError::Refused(FailureReason::SupplierRejected));
+        }
         let seller = order.seller().expect("a paid order has a seller");
         let session = self.session(seller.as_uuid()).await?;
         let offer = check_offer(&self.supplier, &session, &wanted).await?;
@@ -123,10 +132,6 @@ impl Fulfilment {
                 );
                 return Ok(());
             }
-        }
-        if self.mode == Mode::Production {
-            // See `sandbox_address`: no buyer address to ship to yet.
-            return Err(SupplierError::Refused(FailureReason::SupplierRejected));
         }
         let out_order_id = order.id().expect("a paid order has an id").to_string();
         let (supplier_order_id, cost) = buy(
@@ -177,6 +182,7 @@ impl Fulfilment {
             sku_id: None,
             quantity: order.quantity().context("no quantity")?,
             reserved: order.supplier_cost_quoted().context("no supplier cost")?,
+            resuming: order.status() == Some(OrderStatus::Purchasing),
         })
     }
 

@@ -24,6 +24,10 @@ pub struct Wanted {
     pub quantity: u32,
     /// What the order reserved for all units, shipping included.
     pub reserved: Money,
+    /// The purchase may already be placed (resuming after a crash): our
+    /// own order took the stock, so stock is not checked; the supplier's
+    /// `out_order_id` dedupe answers with the order already placed.
+    pub resuming: bool,
 }
 
 /// The variant the supplier will sell, at today's landed cost.
@@ -105,7 +109,7 @@ pub async fn check_offer(
         )
         .await?;
     let in_stock = product.skus.iter().filter(|sku| {
-        sku.stock >= u64::from(wanted.quantity)
+        (wanted.resuming || sku.stock >= u64::from(wanted.quantity))
             && wanted.sku_id.as_ref().is_none_or(|id| *id == sku.sku_id)
     });
     // The cheapest variant in stock; ties go to the first listed, so a
