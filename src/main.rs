@@ -12,6 +12,7 @@ mod replay;
 mod sale;
 mod serve;
 mod settlement;
+mod tracking;
 mod verify;
 
 use std::process::ExitCode;

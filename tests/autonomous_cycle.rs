@@ -85,6 +85,27 @@ async fn one_order_runs_from_capture_to_purchase_sale_and_both_payouts_sent_to_t
     assert_eq!(capital.real_balance.amount(), cents("100.00"));
     assert_eq!(capital.committed.amount(), cents("0"));
     assert_eq!(capital.free.amount(), cents("100.00"));
+
+    // The supplier ships: the tracking reaches PayPal and the order.
+    let supplier_order_id = order["supplierOrderId"].as_str().unwrap();
+    assert!(fakes.aliexpress.ship(supplier_order_id, "LP00123456789CN"));
+    app.wait_for_events("the order shipped", |events| {
+        events.iter().any(|(_, kind)| kind == "OrderShipped")
+    })
+    .await;
+    let provider_order_id: String = sqlx::query_scalar(
+        "SELECT payload->>'provider_order_id' FROM event WHERE event_type = 'OrderCreated'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let trackers = fakes.paypal.trackers(&provider_order_id);
+    assert_eq!(trackers.len(), 1, "{trackers:?}");
+    assert_eq!(
+        trackers[0]["tracking_number"], "LP00123456789CN",
+        "{trackers:?}"
+    );
+    assert_eq!(app.count("OrderShipped").await, 1);
 }
 
 #[tokio::test]
@@ -358,9 +379,9 @@ async fn a_second_server_stands_by_and_takes_over_the_managers_when_the_first_di
     let first = app.buy(&shop).await;
     app.wait_for_order(&shop.seller, &first, &["PURCHASED"])
         .await;
-    // One lock per manager (fulfilment, sale, payout, settlement): the
-    // first server holds them, the standby only asks.
-    assert_eq!(advisory_locks(&app).await, 4);
+    // One lock per manager (fulfilment, sale, payout; the settlement and
+    // tracking pollers): the first server holds them, the standby only asks.
+    assert_eq!(advisory_locks(&app).await, 5);
 
     app.kill().await;
     app.server = standby;
@@ -371,7 +392,7 @@ async fn a_second_server_stands_by_and_takes_over_the_managers_when_the_first_di
         .wait_for_order(&shop.seller, &second, &["PURCHASED", "FAILED"])
         .await;
     assert_eq!(order["status"], "PURCHASED", "{order}");
-    assert_eq!(advisory_locks(&app).await, 4);
+    assert_eq!(advisory_locks(&app).await, 5);
     assert_eq!(fakes.aliexpress.order_count(), 2);
     assert_eq!(app.count("OrderPurchased").await, 2);
 }
@@ -380,7 +401,7 @@ async fn a_second_server_stands_by_and_takes_over_the_managers_when_the_first_di
 async fn advisory_locks(app: &api_support::App) -> i64 {
     sqlx::query_scalar(
         "SELECT count(*) FROM pg_locks l \
-         JOIN unnest(ARRAY['fulfilment', 'sale', 'payout', 'settlement']) AS m(name) \
+         JOIN unnest(ARRAY['fulfilment', 'sale', 'payout', 'settlement', 'tracking']) AS m(name) \
            ON l.objid::bigint = (hashtext('dropledger-process:' || m.name)::bigint & 4294967295) \
          WHERE l.locktype = 'advisory' AND l.granted \
            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",

@@ -4,7 +4,7 @@
 //! whose ids derive from the triggering event ([`commands`]).
 //!
 //! [`start`] runs every manager of `serve`: fulfilment, sale, payout and
-//! the settlement poller; [`Managers::stop`] stops them on shutdown.
+//! the settlement and tracking pollers; [`Managers::stop`] stops them on shutdown.
 
 pub mod checkpoint;
 pub mod commands;
@@ -22,6 +22,7 @@ use crate::fulfilment::Fulfilment;
 use crate::payout::Payouts;
 use crate::providers::Providers;
 use crate::sale::Sales;
+use crate::tracking::Tracking;
 
 /// How long shutdown waits for a step in flight before abandoning it (its
 /// checkpoint was not moved, so the next start does it again).
@@ -40,6 +41,13 @@ pub fn start(
     vault: Arc<CredentialVault<PgCredentialStore>>,
 ) -> Managers {
     let (shutdown, watching) = watch::channel(false);
+    let tracking = Arc::new(Tracking {
+        store: store.clone(),
+        paypal: providers.paypal.clone(),
+        supplier: providers.supplier.clone(),
+        vault: vault.clone(),
+        mode: providers.mode,
+    });
     let fulfilment = Fulfilment {
         store: store.clone(),
         supplier: providers.supplier.clone(),
@@ -70,10 +78,20 @@ pub fn start(
                 let paypal = paypal.clone();
                 async move { crate::settlement::poll(&store, &paypal).await }
             },
+            watching.clone(),
+        )),
+        tokio::spawn(runner::run_periodic(
+            store.clone(),
+            "tracking",
+            Duration::from_millis(crate::tracking::TRACKING_POLL_INTERVAL_MS),
+            move || {
+                let tracking = tracking.clone();
+                async move { tracking.poll().await }
+            },
             watching,
         )),
     ];
-    tracing::info!("process managers started: fulfilment, sale, payout, settlement");
+    tracing::info!("process managers started: fulfilment, sale, payout, settlement, tracking");
     Managers { shutdown, tasks }
 }
 

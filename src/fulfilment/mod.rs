@@ -159,6 +159,18 @@ impl Fulfilment {
         .await
         .map_err(store_failure)?;
         tracing::info!(%supplier_order_id, %cost, quoted = %offer.landed_cost, "order PURCHASED");
+        // The tracking poller asks the supplier until it ships.
+        crate::automation::checkpoint::park(
+            self.store.pool(),
+            crate::tracking::AWAITING_TRACKING,
+            &out_order_id,
+            "PURCHASED: awaiting the supplier's tracking",
+        )
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "parking the order for tracking");
+            SupplierError::Answer("a step the store could not record")
+        })?;
         Ok(())
     }
 

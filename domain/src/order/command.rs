@@ -50,6 +50,15 @@ pub enum OrderCommand {
         /// When.
         requested_at: DateTime<Utc>,
     },
+    /// The supplier shipped the goods (from its tracking); once per order.
+    RecordShipment {
+        /// The carrier's tracking number.
+        tracking_number: String,
+        /// The carrier's name as the supplier gives it.
+        carrier: String,
+        /// When we learnt it.
+        recorded_at: DateTime<Utc>,
+    },
     /// The sale of this order was recorded (only once per order).
     RecordSale {
         /// The sale.

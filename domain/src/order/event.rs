@@ -113,6 +113,16 @@ pub enum OrderEvent {
         /// When.
         requested_at: DateTime<Utc>,
     },
+    /// The supplier shipped the goods; the tracking was given to PayPal.
+    #[serde(rename = "OrderShipped")]
+    OrderShipped {
+        /// The carrier's tracking number.
+        tracking_number: String,
+        /// The carrier's name as the supplier gives it.
+        carrier: String,
+        /// When we learnt it.
+        recorded_at: DateTime<Utc>,
+    },
     /// The order's sale was recorded.
     #[serde(rename = "OrderSaleRecorded")]
     OrderSaleRecorded {
@@ -136,6 +146,7 @@ impl DomainEvent for OrderEvent {
             OrderEvent::OrderRefunded { .. } => "OrderRefunded",
             OrderEvent::OrderFlaggedForReview { .. } => "OrderFlaggedForReview",
             OrderEvent::OrderRetryRequested { .. } => "OrderRetryRequested",
+            OrderEvent::OrderShipped { .. } => "OrderShipped",
             OrderEvent::OrderSaleRecorded { .. } => "OrderSaleRecorded",
         }
     }

@@ -431,3 +431,24 @@ fn only_a_failed_purchase_can_be_retried() {
         assert_eq!(refused.code(), "INVALID_STATE");
     }
 }
+
+#[test]
+fn a_purchased_order_records_its_shipment_once() {
+    let order = purchased();
+    let ship = |number: &str| OrderCommand::RecordShipment {
+        tracking_number: number.to_owned(),
+        carrier: "Cainiao".to_owned(),
+        recorded_at: at(6),
+    };
+    let events = order.decide(ship("LP001")).unwrap();
+    let shipped = order.replay(&events);
+    assert_eq!(shipped.tracking_number(), Some("LP001"));
+    assert!(matches!(
+        shipped.decide(ship("LP002")),
+        Err(OrderError::InvalidTransition { .. })
+    ));
+    assert!(matches!(
+        paid("100").0.decide(ship("LP001")),
+        Err(OrderError::InvalidTransition { .. })
+    ));
+}

@@ -211,6 +211,9 @@ pub(super) fn order(
             view.review_reason = Some(*reason);
             view.updated_at = *flagged_at;
         }
+        OrderEvent::OrderShipped { recorded_at, .. } => {
+            view.updated_at = *recorded_at;
+        }
         OrderEvent::OrderRetryRequested { requested_at, .. } => {
             view.status = OrderStatus::Paid;
             view.failure_reason = None;
