@@ -1,14 +1,21 @@
 //! The `dropledger` binary: command-line entry point and wiring.
 
+mod automation;
 mod autopilot;
 mod cli;
 mod demo;
 mod encryption_key;
+mod fulfilment;
 mod local_database;
+mod payout;
 mod paypal_webhooks;
 mod projection_workers;
+mod providers;
 mod replay;
+mod sale;
 mod serve;
+mod settlement;
+mod tracking;
 mod verify;
 
 use std::process::ExitCode;

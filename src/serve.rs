@@ -14,10 +14,7 @@ use dropledger_eventstore::EventStore;
 use dropledger_graphql::{
     router, CheckoutUrls, Services, SupplierConnection, TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
 };
-use dropledger_integrations::{
-    AliExpressClient, AliExpressConfig, EncryptionKey, FakeProviders, PayPalClient, PayPalConfig,
-    PayPalEnvironment, SecretString,
-};
+use dropledger_integrations::{EncryptionKey, PayPalEnvironment};
 use metrics_exporter_prometheus::PrometheusBuilder;
 
 use crate::local_database::LocalDatabase;
@@ -29,14 +26,10 @@ struct Environment {
     production: bool,
     jwt_secret: Option<String>,
     encryption_key: Option<String>,
-    paypal_environment: Option<String>,
     paypal_client_id: Option<String>,
     paypal_client_secret: Option<String>,
     auth_requests_per_minute: Option<String>,
     public_url: Option<String>,
-    paypal_webhook_id: Option<String>,
-    aliexpress_app_key: Option<String>,
-    aliexpress_app_secret: Option<String>,
     internal_run_secret: Option<String>,
 }
 
@@ -58,14 +51,10 @@ impl Environment {
             production,
             jwt_secret: var("JWT_SECRET"),
             encryption_key: var("ENCRYPTION_KEY"),
-            paypal_environment,
             paypal_client_id: var("PAYPAL_CLIENT_ID"),
             paypal_client_secret: var("PAYPAL_CLIENT_SECRET"),
             auth_requests_per_minute: var("AUTH_REQUESTS_PER_MINUTE"),
             public_url: var("PUBLIC_URL"),
-            paypal_webhook_id: var("PAYPAL_WEBHOOK_ID"),
-            aliexpress_app_key: var("ALIEXPRESS_APP_KEY"),
-            aliexpress_app_secret: var("ALIEXPRESS_APP_SECRET"),
             internal_run_secret: var("INTERNAL_RUN_SECRET"),
         }
     }
@@ -122,57 +111,13 @@ pub async fn run(
     let database = LocalDatabase::open(database_url, data_dir).await?;
     let store = EventStore::new(database.pool.clone());
     let projections = crate::projection_workers::start(&store).await;
-    // Kept alive while serving: the fakes stop when dropped.
-    let mut fakes = None;
-    let paypal = match (
-        &environment.paypal_client_id,
-        &environment.paypal_client_secret,
-    ) {
-        (Some(client_id), Some(secret)) => {
-            let paypal_environment = environment
-                .paypal_environment
-                .as_deref()
-                .map(|value| {
-                    PayPalEnvironment::parse(value)
-                        .context("PAYPAL_ENVIRONMENT is sandbox or production")
-                })
-                .transpose()?
-                .unwrap_or(PayPalEnvironment::Sandbox);
-            let mut config = PayPalConfig::new(
-                paypal_environment,
-                client_id.clone(),
-                SecretString::from(secret.clone()),
-            );
-            match &environment.paypal_webhook_id {
-                Some(webhook_id) => config = config.with_webhook_id(webhook_id.clone()),
-                None => tracing::warn!(
-                    "PAYPAL_WEBHOOK_ID is not set: PayPal webhooks are refused; pending captures settle by polling only"
-                ),
-            }
-            PayPalClient::new(config)
-        }
-        _ => {
-            let started = FakeProviders::start(dropledger_integrations::Money::new(
-                "USD",
-                rust_decimal::Decimal::ZERO,
-            ))
-            .await
-            .context("starting the fake providers")?;
-            let warning = format!(
-                "WARNING: no PayPal credentials: payments are SIMULATED by a local fake PayPal at {}; no real money moves",
-                started.paypal.base_url()
-            );
-            tracing::warn!("{warning}");
-            eprintln!("{warning}");
-            let client = PayPalClient::new(started.paypal.client_config());
-            fakes = Some(started);
-            client
-        }
-    };
+    // The same clients serve the API and the process managers; fakes
+    // started here are kept alive while serving (they stop when dropped).
+    let providers = crate::providers::Providers::from_environment(environment.production).await?;
     let autopilot = crate::autopilot::start(
         &store,
         environment.production,
-        fakes.as_ref().map(|fakes| &fakes.aliexpress),
+        providers.fakes.as_ref().map(|fakes| &fakes.aliexpress),
     )
     .await?;
     let auth_requests_per_minute = match &environment.auth_requests_per_minute {
@@ -190,8 +135,8 @@ pub async fn run(
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
     let services = Services::new(
-        store,
-        Arc::new(paypal),
+        store.clone(),
+        providers.paypal.clone(),
         tokens,
         CheckoutUrls {
             return_url: format!("{public_url}/checkout/return"),
@@ -200,21 +145,26 @@ pub async fn run(
         auth_requests_per_minute,
     )
     .with_autopilot(autopilot.runner());
-    let services = services.with_credentials(Arc::new(crate::encryption_key::credential_vault(
+    let vault = Arc::new(crate::encryption_key::credential_vault(
         database.pool.clone(),
         data_dir,
-    )?));
-    let services = match supplier_app(&environment, fakes.as_ref(), &public_url) {
-        Some(supplier) => services.with_supplier(supplier),
-        None => services,
-    };
-    if let Some(fakes) = &fakes {
+    )?);
+    let services = services
+        .with_credentials(vault.clone())
+        .with_supplier(SupplierConnection {
+            client: providers.supplier.clone(),
+            environment: providers.mode.as_str().to_owned(),
+            callback_url: format!("{public_url}/oauth/aliexpress/callback"),
+        });
+    if let Some(fakes) = &providers.fakes {
         // The fake PayPal delivers its webhooks where a real account would
         // be configured to: to this server.
-        let url = format!("{public_url}/webhooks/paypal");
-        fakes.paypal.set_webhook_url(url);
+        fakes
+            .paypal
+            .set_webhook_url(format!("{public_url}/webhooks/paypal"));
     }
-    let webhooks = paypal_webhooks::router(services.store.clone(), services.paypal.clone());
+    let managers = crate::automation::start(&store, &providers, vault);
+    let webhooks = paypal_webhooks::router(store.clone(), providers.paypal.clone());
     let app = router(services, metrics)
         .merge(webhooks)
         .merge(autopilot.routes());
@@ -228,42 +178,12 @@ pub async fn run(
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving")?;
-    projections.stop().await;
+    managers.stop().await;
     autopilot.stop().await;
+    projections.stop().await;
     tracing::info!("shut down");
-    drop(fakes);
+    drop(providers);
     database.close().await
-}
-
-/// The AliExpress app users connect their accounts to: the local fake's, or
-/// the one of `ALIEXPRESS_APP_KEY` and `ALIEXPRESS_APP_SECRET`; none when
-/// neither is there.
-fn supplier_app(
-    environment: &Environment,
-    fakes: Option<&FakeProviders>,
-    public_url: &str,
-) -> Option<SupplierConnection> {
-    let config = match (
-        &environment.aliexpress_app_key,
-        &environment.aliexpress_app_secret,
-        fakes,
-    ) {
-        (Some(key), Some(secret), _) => {
-            AliExpressConfig::new(key.clone(), SecretString::from(secret.clone()))
-        }
-        (_, _, Some(fakes)) => fakes.aliexpress.client_config(),
-        _ => return None,
-    };
-    Some(SupplierConnection {
-        client: Arc::new(AliExpressClient::new(config)),
-        environment: if environment.production {
-            "production"
-        } else {
-            "sandbox"
-        }
-        .to_owned(),
-        callback_url: format!("{public_url}/oauth/aliexpress/callback"),
-    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -73,6 +73,8 @@ const TABLE: &[Entry] = &[
     entry("query", "auditTrail", "{ auditTrail(first: 1) { edges { cursor } } }", BOOKKEEPERS),
     entry("query", "projections", "{ projections { name } }", BOOKKEEPERS),
     entry("query", "apiCredentials", "{ apiCredentials { provider } }", SIGNED_IN),
+    entry("query", "autopilot", "{ autopilot { cycles { id } } }", BOOKKEEPERS),
+    entry("query", "opportunities", "{ opportunities(first: 1) { edges { cursor } } }", BOOKKEEPERS),
     // Mutations.
     entry("mutation", "register", r#"mutation { register(input: {email: "{UNIQUE}@example.com", password: "correct horse", paypalPayoutEmail: "{UNIQUE}@example.com"}) { userErrors { code } } }"#, EVERYONE),
     entry("mutation", "login", r#"mutation { login(input: {email: "user@example.com", password: "correct horse"}) { userErrors { code } } }"#, EVERYONE),
@@ -86,6 +88,9 @@ const TABLE: &[Entry] = &[
     entry("mutation", "saveApiCredential", r#"mutation { saveApiCredential(input: {provider: "paypal", environment: "sandbox", values: [{name: "client_id", value: "x"}]}) { userErrors { code } } }"#, SELLERS),
     entry("mutation", "connectAliExpress", r#"mutation { connectAliExpress(environment: "sandbox") { userErrors { code } } }"#, SELLERS),
     entry("mutation", "setPayoutMethod", r#"mutation { setPayoutMethod(input: {method: PAYPAL, destination: "{UNIQUE}@example.com"}) { userErrors { code } } }"#, SELLERS),
+    entry("mutation", "retryFulfilment", r#"mutation { retryFulfilment(orderId: "{NONE}") { userErrors { code } } }"#, SELLERS),
+    entry("mutation", "setAutopilot", r#"mutation { setAutopilot(input: {enabled: false, intervalSeconds: 3600, marginThreshold: "20", markupPct: "50", maxListingsPerCycle: 3}) { userErrors { code } } }"#, ADMIN_ONLY),
+    entry("mutation", "runAutopilotCycle", r#"mutation { runAutopilotCycle { userErrors { code } } }"#, ADMIN_ONLY),
     entry("mutation", "refundOrder", r#"mutation { refundOrder(input: {orderId: "{NONE}", amount: {amount: "1.00", currency: "USD"}, reason: "test"}) { userErrors { code } } }"#, SELLERS),
 ];
 

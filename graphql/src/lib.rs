@@ -24,6 +24,7 @@ mod context;
 mod credentials;
 mod errors;
 mod events;
+mod fulfilment;
 mod http;
 mod loaders;
 mod money;

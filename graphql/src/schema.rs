@@ -44,6 +44,7 @@ pub struct MutationRoot(
     PayoutMethodMutation,
     RefundMutation,
     AutopilotMutation,
+    crate::fulfilment::FulfilmentMutation,
 );
 
 /// The API's schema.

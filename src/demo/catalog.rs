@@ -17,10 +17,7 @@ use uuid::Uuid;
 use super::setup::People;
 use super::{domain_money, progress, Demo, CURRENCY};
 
-/// Where the buyers are.
-pub const SHIP_TO_COUNTRY: &str = "US";
-/// The delivery method every purchase uses.
-pub const DELIVERY_METHOD: &str = "CAINIAO_STANDARD";
+pub use crate::fulfilment::supplier::{DELIVERY_METHOD, SHIP_TO_COUNTRY};
 /// Price = landed cost (supplier price + shipping) × this, rounded up to
 /// the dollar and ending in .99.
 const MARKUP: Decimal = Decimal::from_parts(25, 0, 0, false, 1);
@@ -45,8 +42,6 @@ pub struct Listing {
     pub sku_attr: String,
     /// Our price of one unit.
     pub price: Money,
-    /// Shipping of one parcel.
-    pub shipping: Money,
     /// Supplier price plus shipping of one unit: what is reserved per unit.
     pub landed_cost: Money,
 }
@@ -57,24 +52,8 @@ pub async fn connect_supplier(
     fakes: &FakeProviders,
     client: &AliExpressClient,
 ) -> anyhow::Result<SecretString> {
-    let state = Uuid::new_v4().to_string();
-    let url = client.authorize_url("http://127.0.0.1/oauth/aliexpress/callback", &state);
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let response = browser.get(&url).send().await?;
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|value| value.to_str().ok())
-        .context("the AliExpress authorise page did not redirect to the callback")?;
-    let callback = reqwest::Url::parse(location)?;
-    let code = callback
-        .query_pairs()
-        .find(|(key, _)| key == "code")
-        .map(|(_, code)| code.into_owned())
-        .context("the AliExpress callback carries no code")?;
-    let token = client.create_token(&code).await?;
+    // The same OAuth flow serve's fulfilment uses for sandbox sellers.
+    let token = crate::fulfilment::tokens::connect(client).await?;
     progress(
         "supplier",
         format!(
@@ -156,7 +135,6 @@ async fn quote(demo: &Demo, supplier_product_id: &str) -> anyhow::Result<Listing
         sku_id: sku.sku_id.clone(),
         sku_attr: sku.sku_attr.clone(),
         price: Money::new(price, CURRENCY)?,
-        shipping,
         landed_cost,
     })
 }

@@ -4,11 +4,10 @@
 use anyhow::Context;
 use chrono::Utc;
 use dropledger_domain::{
-    confirm_purchase, fail_purchase, start_purchase, Aggregate, ConfirmPurchase, EntryId,
-    FailPurchase, FailureReason, HoldId, Order, OrderDecision, OrderError, OrderStatus,
-    StartPurchase, SupplierOrderId, WorkingCapital,
+    confirm_purchase, fail_purchase, start_purchase, ConfirmPurchase, EntryId, FailPurchase,
+    FailureReason, HoldId, Order, OrderDecision, OrderError, OrderStatus, StartPurchase,
+    SupplierOrderId, WorkingCapital,
 };
-use dropledger_eventstore::{CommandError, Loaded};
 use dropledger_integrations::{FakeOperation, Fault};
 use uuid::Uuid;
 
@@ -16,6 +15,7 @@ use super::catalog::Listing;
 use super::checkout::CheckedOut;
 use super::supplier::{buy, check_supplier, failure_reason};
 use super::{progress, Demo, SYSTEM_ACTOR};
+use crate::automation::commands::decide_order;
 
 /// The checkout (by position) whose product the supplier sells out of
 /// before fulfilment: the stock check fails it before any capital is held.
@@ -173,21 +173,6 @@ where
 {
     let stream = Order::stream_id(checkout.order_id);
     let metadata = demo.metadata(checkout.correlation_id, SYSTEM_ACTOR);
-    let (status, _) = demo
-        .store
-        .execute(|| async {
-            let order: Loaded<Order> = demo.store.load(&stream, Order::default()).await?;
-            let capital = demo.capital().await?;
-            let decision = decide(&order.state, &capital.state).map_err(CommandError::Refused)?;
-            let status = order.state.clone().replay(&decision.order).status();
-            Ok((
-                vec![
-                    order.append(&decision.order, &metadata),
-                    capital.append(&decision.capital, &metadata),
-                ],
-                status,
-            ))
-        })
-        .await?;
-    status.context("the order does not exist")
+    // The same atomic order-and-capital append the fulfilment manager uses.
+    Ok(decide_order(&demo.store, &stream, &metadata, decide).await?)
 }

@@ -4,12 +4,11 @@
 use anyhow::{bail, Context};
 use chrono::Utc;
 use dropledger_domain::{
-    confirm_payout, fail_payout, reserve_payout, Aggregate, ConfirmPayout, EntryId, FailPayout,
-    FeeAllowance, HoldId, Money, Payee, Payout, PayoutDecision, PayoutDestination,
-    PayoutEnvironment, PayoutError, PayoutFailureReason, PayoutStatus, PlatformConfig,
-    ProviderPayoutId, ReservePayout, User, WorkingCapital,
+    confirm_payout, fail_payout, reserve_payout, ConfirmPayout, EntryId, FailPayout, FeeAllowance,
+    HoldId, Money, Payee, Payout, PayoutDecision, PayoutDestination, PayoutEnvironment,
+    PayoutError, PayoutFailureReason, PayoutStatus, PlatformConfig, ProviderPayoutId,
+    ReservePayout, User, WorkingCapital,
 };
-use dropledger_eventstore::{CommandError, Loaded};
 use dropledger_integrations::{PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus};
 use uuid::Uuid;
 
@@ -213,21 +212,6 @@ where
 {
     let stream = Payout::stream_id(owed.payout_id);
     let metadata = demo.metadata(owed.correlation_id, SYSTEM_ACTOR);
-    let (status, _) = demo
-        .store
-        .execute(|| async {
-            let payout: Loaded<Payout> = demo.store.load(&stream, Payout::default()).await?;
-            let capital = demo.capital().await?;
-            let decision = decide(&payout.state, &capital.state).map_err(CommandError::Refused)?;
-            let status = payout.state.clone().replay(&decision.payout).status();
-            Ok((
-                vec![
-                    payout.append(&decision.payout, &metadata),
-                    capital.append(&decision.capital, &metadata),
-                ],
-                status,
-            ))
-        })
-        .await?;
-    status.context("the payout does not exist")
+    // The same atomic payout-and-capital append the payout manager uses.
+    Ok(crate::automation::commands::decide_payout(&demo.store, &stream, &metadata, decide).await?)
 }

@@ -22,10 +22,21 @@ pub struct App {
 /// Starts the server; `env` adds environment variables.
 pub async fn spawn_app_with(env: &[(&str, &str)]) -> App {
     let db = TestDatabase::new().await;
+    let (server, address) = start_server(&db.url(), env).await;
+    App {
+        address,
+        db,
+        http: reqwest::Client::new(),
+        server,
+    }
+}
+
+/// Starts `dropledger serve` on `database_url`; the process and its address.
+pub async fn start_server(database_url: &str, env: &[(&str, &str)]) -> (Child, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dropledger"));
     command
         .arg("serve")
-        .env("DATABASE_URL", db.url())
+        .env("DATABASE_URL", database_url)
         .env("LISTEN_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .env_remove("JWT_SECRET")
@@ -53,12 +64,7 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> App {
     })
     .await
     .expect("the server listens within a minute");
-    App {
-        address,
-        db,
-        http: reqwest::Client::new(),
-        server,
-    }
+    (server, address)
 }
 
 /// Starts the server with default settings.

@@ -30,6 +30,14 @@ pub struct WorkingCapital {
 }
 
 impl WorkingCapital {
+    /// Captures PayPal still holds (PENDING), with their orders: what the
+    /// settlement poller asks PayPal about.
+    pub fn pending_captures(&self) -> impl Iterator<Item = (&CaptureId, &OrderId)> {
+        self.pending_captures
+            .iter()
+            .map(|(capture_id, (order_id, _))| (capture_id, order_id))
+    }
+
     /// The stream id of the working capital in `currency`, e.g. `capital-USD`.
     pub fn stream_id(currency: Currency) -> String {
         crate::stream::StreamKind::Capital(currency).stream_id()

@@ -44,6 +44,21 @@ pub enum OrderCommand {
         /// When.
         flagged_at: DateTime<Utc>,
     },
+    /// Someone asks for a FAILED purchase to be tried again
+    /// (`retryFulfilment`); the order goes back to PAID for fulfilment.
+    RequestRetry {
+        /// When.
+        requested_at: DateTime<Utc>,
+    },
+    /// The supplier shipped the goods (from its tracking); once per order.
+    RecordShipment {
+        /// The carrier's tracking number.
+        tracking_number: String,
+        /// The carrier's name as the supplier gives it.
+        carrier: String,
+        /// When we learnt it.
+        recorded_at: DateTime<Utc>,
+    },
     /// The sale of this order was recorded (only once per order).
     RecordSale {
         /// The sale.

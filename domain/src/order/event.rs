@@ -104,6 +104,25 @@ pub enum OrderEvent {
         /// When.
         flagged_at: DateTime<Utc>,
     },
+    /// A retry of the failed purchase was asked for; the order is PAID
+    /// again and fulfilment starts over.
+    #[serde(rename = "OrderRetryRequested")]
+    OrderRetryRequested {
+        /// The failure being retried.
+        previous_reason: FailureReason,
+        /// When.
+        requested_at: DateTime<Utc>,
+    },
+    /// The supplier shipped the goods; the tracking was given to PayPal.
+    #[serde(rename = "OrderShipped")]
+    OrderShipped {
+        /// The carrier's tracking number.
+        tracking_number: String,
+        /// The carrier's name as the supplier gives it.
+        carrier: String,
+        /// When we learnt it.
+        recorded_at: DateTime<Utc>,
+    },
     /// The order's sale was recorded.
     #[serde(rename = "OrderSaleRecorded")]
     OrderSaleRecorded {
@@ -126,6 +145,8 @@ impl DomainEvent for OrderEvent {
             OrderEvent::OrderFailed { .. } => "OrderFailed",
             OrderEvent::OrderRefunded { .. } => "OrderRefunded",
             OrderEvent::OrderFlaggedForReview { .. } => "OrderFlaggedForReview",
+            OrderEvent::OrderRetryRequested { .. } => "OrderRetryRequested",
+            OrderEvent::OrderShipped { .. } => "OrderShipped",
             OrderEvent::OrderSaleRecorded { .. } => "OrderSaleRecorded",
         }
     }

@@ -6,7 +6,10 @@ use super::event::OrderEvent;
 use super::status::{FailureReason, OrderStatus, ReviewReason};
 use super::QUANTITY_MAX;
 use crate::aggregate::Aggregate;
-use crate::ids::{CaptureId, EntryId, HoldId, OrderId, ProductId, SaleId, SupplierOrderId, UserId};
+use crate::ids::{
+    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, SaleId, SupplierOrderId,
+    UserId,
+};
 use crate::money::Money;
 use crate::sale::SaleTerms;
 
@@ -33,6 +36,8 @@ pub(super) struct Placed {
     pub(super) failure: Option<FailureReason>,
     pub(super) review: Option<ReviewReason>,
     pub(super) sale_id: Option<SaleId>,
+    pub(super) provider_order_id: ProviderOrderId,
+    pub(super) tracking_number: Option<String>,
 }
 
 /// The payment as captured, for the sale and for a refund.
@@ -53,6 +58,7 @@ impl Placed {
             quantity,
             unit_price,
             unit_supplier_cost,
+            provider_order_id,
             ..
         } = event
         else {
@@ -74,6 +80,8 @@ impl Placed {
             failure: None,
             review: None,
             sale_id: None,
+            provider_order_id: provider_order_id.clone(),
+            tracking_number: None,
         })
     }
 
@@ -131,6 +139,28 @@ impl Order {
     /// The product ordered.
     pub fn product_id(&self) -> Option<ProductId> {
         self.placed.as_ref().map(|placed| placed.product_id)
+    }
+
+    /// PayPal's checkout order id.
+    pub fn provider_order_id(&self) -> Option<&ProviderOrderId> {
+        self.placed.as_ref().map(|placed| &placed.provider_order_id)
+    }
+
+    /// PayPal's capture id, once paid.
+    pub fn capture_id(&self) -> Option<&CaptureId> {
+        self.capture().map(|capture| &capture.capture_id)
+    }
+
+    /// The carrier's tracking number, once shipped.
+    pub fn tracking_number(&self) -> Option<&str> {
+        self.placed
+            .as_ref()
+            .and_then(|placed| placed.tracking_number.as_deref())
+    }
+
+    /// Units ordered.
+    pub fn quantity(&self) -> Option<u32> {
+        self.placed.as_ref().map(|placed| placed.quantity)
     }
 
     /// Price × quantity.
@@ -194,11 +224,6 @@ impl Order {
         })
     }
 
-    /// PayPal's id of the captured payment, once paid: what a refund names.
-    pub fn capture_id(&self) -> Option<&CaptureId> {
-        self.capture().map(|capture| &capture.capture_id)
-    }
-
     /// The captured payment, once paid.
     pub(crate) fn capture(&self) -> Option<&Capture> {
         self.placed
@@ -249,6 +274,32 @@ impl Aggregate for Order {
             OrderCommand::FlagForReview { reason, flagged_at } => {
                 self.expect_status("flag", &[OrderStatus::Purchased])?;
                 OrderEvent::OrderFlaggedForReview { reason, flagged_at }
+            }
+            OrderCommand::RequestRetry { requested_at } => {
+                let placed = self.expect_status("retry the purchase of", &[OrderStatus::Failed])?;
+                OrderEvent::OrderRetryRequested {
+                    previous_reason: placed.failure.expect("a FAILED order has a failure reason"),
+                    requested_at,
+                }
+            }
+            OrderCommand::RecordShipment {
+                tracking_number,
+                carrier,
+                recorded_at,
+            } => {
+                let placed =
+                    self.expect_status("record the shipment of", &[OrderStatus::Purchased])?;
+                if placed.tracking_number.is_some() {
+                    return Err(OrderError::InvalidTransition {
+                        action: "record a second shipment of",
+                        status: placed.status,
+                    });
+                }
+                OrderEvent::OrderShipped {
+                    tracking_number,
+                    carrier,
+                    recorded_at,
+                }
             }
             OrderCommand::RecordSale {
                 sale_id,
@@ -310,6 +361,15 @@ impl Aggregate for Order {
             }
             OrderEvent::OrderFlaggedForReview { reason, .. } => {
                 placed.review = Some(*reason);
+            }
+            OrderEvent::OrderRetryRequested { .. } => {
+                placed.status = OrderStatus::Paid;
+                placed.failure = None;
+            }
+            OrderEvent::OrderShipped {
+                tracking_number, ..
+            } => {
+                placed.tracking_number = Some(tracking_number.clone());
             }
             OrderEvent::OrderSaleRecorded { sale_id, .. } => {
                 placed.sale_id = Some(*sale_id);

@@ -387,3 +387,68 @@ fn a_purchase_in_another_currency_than_the_capital_is_refused_by_capital() {
         }))
     );
 }
+
+#[test]
+fn a_retry_of_a_failed_purchase_makes_the_order_paid_again_and_a_new_purchase_can_start() {
+    let (order, capital) = purchasing();
+    let decision = fail_purchase(&order, &capital, fail(FailureReason::SupplierRejected)).unwrap();
+    let (order, capital) = apply(order, capital, &decision);
+    assert_eq!(
+        order.failure_reason(),
+        Some(FailureReason::SupplierRejected)
+    );
+
+    let events = order
+        .decide(OrderCommand::RequestRetry {
+            requested_at: at(5),
+        })
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![OrderEvent::OrderRetryRequested {
+            previous_reason: FailureReason::SupplierRejected,
+            requested_at: at(5),
+        }]
+    );
+    let order = order.replay(&events);
+    assert_eq!(order.status(), Some(OrderStatus::Paid));
+    assert_eq!(order.failure_reason(), None);
+    assert!(start_purchase(&order, &capital, start()).is_ok());
+}
+
+#[test]
+fn only_a_failed_purchase_can_be_retried() {
+    for order in [paid("100").0, purchasing().0, purchased()] {
+        let refused = order
+            .decide(OrderCommand::RequestRetry {
+                requested_at: at(5),
+            })
+            .unwrap_err();
+        assert!(
+            matches!(refused, OrderError::InvalidTransition { .. }),
+            "{refused:?}"
+        );
+        assert_eq!(refused.code(), "INVALID_STATE");
+    }
+}
+
+#[test]
+fn a_purchased_order_records_its_shipment_once() {
+    let order = purchased();
+    let ship = |number: &str| OrderCommand::RecordShipment {
+        tracking_number: number.to_owned(),
+        carrier: "Cainiao".to_owned(),
+        recorded_at: at(6),
+    };
+    let events = order.decide(ship("LP001")).unwrap();
+    let shipped = order.replay(&events);
+    assert_eq!(shipped.tracking_number(), Some("LP001"));
+    assert!(matches!(
+        shipped.decide(ship("LP002")),
+        Err(OrderError::InvalidTransition { .. })
+    ));
+    assert!(matches!(
+        paid("100").0.decide(ship("LP001")),
+        Err(OrderError::InvalidTransition { .. })
+    ));
+}

@@ -211,6 +211,14 @@ pub(super) fn order(
             view.review_reason = Some(*reason);
             view.updated_at = *flagged_at;
         }
+        OrderEvent::OrderShipped { recorded_at, .. } => {
+            view.updated_at = *recorded_at;
+        }
+        OrderEvent::OrderRetryRequested { requested_at, .. } => {
+            view.status = OrderStatus::Paid;
+            view.failure_reason = None;
+            view.updated_at = *requested_at;
+        }
         OrderEvent::OrderSaleRecorded {
             sale_id,
             recorded_at,

@@ -1,0 +1,113 @@
+//! The machinery shared by the process managers: a durable checkpoint per
+//! manager ([`checkpoint`]), one running instance per manager (advisory
+//! lock, others stand by) with bounded retries ([`runner`]), and commands
+//! whose ids derive from the triggering event ([`commands`]).
+//!
+//! [`start`] runs every manager of `serve`: fulfilment, sale, payout and
+//! the settlement and tracking pollers; [`Managers::stop`] stops them on shutdown.
+
+pub mod checkpoint;
+pub mod commands;
+pub mod runner;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dropledger_eventstore::EventStore;
+use dropledger_integrations::{CredentialVault, PgCredentialStore};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::fulfilment::Fulfilment;
+use crate::payout::Payouts;
+use crate::providers::Providers;
+use crate::sale::Sales;
+use crate::tracking::Tracking;
+
+/// How long shutdown waits for a step in flight before abandoning it (its
+/// checkpoint was not moved, so the next start does it again).
+const STOP_WAIT_MS: u64 = 10_000;
+
+/// The running managers.
+pub struct Managers {
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts every process manager on `store` with the shared provider clients.
+pub fn start(
+    store: &EventStore,
+    providers: &Providers,
+    vault: Arc<CredentialVault<PgCredentialStore>>,
+) -> Managers {
+    let (shutdown, watching) = watch::channel(false);
+    let tracking = Arc::new(Tracking {
+        store: store.clone(),
+        paypal: providers.paypal.clone(),
+        supplier: providers.supplier.clone(),
+        vault: vault.clone(),
+        mode: providers.mode,
+    });
+    let fulfilment = Fulfilment {
+        store: store.clone(),
+        supplier: providers.supplier.clone(),
+        vault,
+        mode: providers.mode,
+    };
+    let sales = Sales {
+        store: store.clone(),
+    };
+    let payouts = Payouts {
+        store: store.clone(),
+        paypal: providers.paypal.clone(),
+        payoneer: providers.payoneer.clone(),
+        mode: providers.mode,
+    };
+    let settlement_store = store.clone();
+    let paypal = providers.paypal.clone();
+    let tasks = vec![
+        tokio::spawn(runner::run(store.clone(), fulfilment, watching.clone())),
+        tokio::spawn(runner::run(store.clone(), sales, watching.clone())),
+        tokio::spawn(runner::run(store.clone(), payouts, watching.clone())),
+        tokio::spawn(runner::run_periodic(
+            store.clone(),
+            "settlement",
+            Duration::from_millis(crate::settlement::SETTLEMENT_POLL_INTERVAL_MS),
+            move || {
+                let store = settlement_store.clone();
+                let paypal = paypal.clone();
+                async move { crate::settlement::poll(&store, &paypal).await }
+            },
+            watching.clone(),
+        )),
+        tokio::spawn(runner::run_periodic(
+            store.clone(),
+            "tracking",
+            Duration::from_millis(crate::tracking::TRACKING_POLL_INTERVAL_MS),
+            move || {
+                let tracking = tracking.clone();
+                async move { tracking.poll().await }
+            },
+            watching,
+        )),
+    ];
+    tracing::info!("process managers started: fulfilment, sale, payout, settlement, tracking");
+    Managers { shutdown, tasks }
+}
+
+impl Managers {
+    /// Asks every manager to stop after its step in flight, and waits (bounded).
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_millis(STOP_WAIT_MS), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+        tracing::info!("process managers stopped");
+    }
+}

@@ -1,0 +1,99 @@
+//! Sales: when an order is PURCHASED, record its sale — price split into
+//! supplier cost, fees, commission and net profit, with the two payouts it
+//! owes — or, when the profit guard refuses it, flag the order for review.
+
+use chrono::Utc;
+use dropledger_domain::{
+    record_sale, EntryId, Order, OrderStatus, Payout, PayoutId, PlatformConfig, RecordOrderSale,
+    Sale, SaleId, StreamKind,
+};
+use dropledger_eventstore::{CommandError, EventStore, LoggedEvent};
+
+use crate::automation::commands::{derived_id, metadata};
+use crate::automation::runner::Reaction;
+
+/// The actor on the events the sale manager records.
+const ACTOR: &str = "system:sale";
+
+/// The sale manager.
+pub struct Sales {
+    /// The event store.
+    pub store: EventStore,
+}
+
+impl Reaction for Sales {
+    fn name(&self) -> &'static str {
+        "sale"
+    }
+
+    fn wants(&self, event: &LoggedEvent) -> bool {
+        event.event.event_type == "OrderPurchased"
+    }
+
+    async fn react(&self, event: &LoggedEvent) -> anyhow::Result<()> {
+        let Ok(StreamKind::Order(order_id)) = StreamKind::parse(&event.event.stream_id) else {
+            anyhow::bail!("{} is not an order stream", event.event.stream_id);
+        };
+        let config = self
+            .store
+            .load::<_, std::convert::Infallible>(
+                &PlatformConfig::stream_id(),
+                PlatformConfig::default(),
+            )
+            .await?;
+        let commission_rate = config.state.commission_rate()?;
+        // Ids derive from the order, so the sale and its payouts exist once
+        // whatever reacts to the purchase, however often.
+        let namespace = order_id.as_uuid();
+        let command = RecordOrderSale {
+            sale_id: SaleId::from_uuid(uuid::Uuid::new_v5(&namespace, b"sale")),
+            commission_rate,
+            entry_id: EntryId::from_uuid(derived_id(event, "sale-entry")),
+            admin_payout_id: PayoutId::from_uuid(uuid::Uuid::new_v5(&namespace, b"payout:admin")),
+            seller_payout_id: PayoutId::from_uuid(uuid::Uuid::new_v5(&namespace, b"payout:seller")),
+            effective_at: Utc::now(),
+        };
+        let order_stream = Order::stream_id(order_id);
+        let sale_stream = Sale::stream_id(command.sale_id);
+        let metadata = metadata(event, ACTOR, "record-sale");
+        let store = &self.store;
+        let (refused, _) = store
+            .execute(|| async {
+                let order = store.load(&order_stream, Order::default()).await?;
+                // Done before: sold, or flagged by the profit guard.
+                if order.state.status() != Some(OrderStatus::Purchased)
+                    || order.state.sale_id().is_some()
+                    || order.state.review_reason().is_some()
+                {
+                    return Ok((Vec::new(), None));
+                }
+                let sale = store.load(&sale_stream, Sale::default()).await?;
+                let decision = record_sale(&order.state, &sale.state, command.clone())
+                    .map_err(CommandError::Refused)?;
+                let mut appends = vec![
+                    order.append(&decision.order, &metadata),
+                    sale.append(&decision.sale, &metadata),
+                ];
+                for (payout_id, events) in &decision.payouts {
+                    let payout = store
+                        .load(&Payout::stream_id(*payout_id), Payout::default())
+                        .await?;
+                    appends.push(payout.append(events, &metadata));
+                }
+                Ok((appends, decision.refused.map(|refusal| refusal.to_string())))
+            })
+            .await
+            .map_err(|error| anyhow::anyhow!("recording the sale of order {order_id}: {error}"))?;
+        if let Some(refusal) = refused {
+            tracing::warn!(%order_id, %refusal, "the profit guard refused the sale: order flagged for review");
+        }
+        Ok(())
+    }
+
+    async fn give_up(&self, event: &LoggedEvent, error: &anyhow::Error) -> anyhow::Result<()> {
+        // Nothing to decide on the order: the failure stays visible in
+        // `process_checkpoint.last_error` (and the order PURCHASED unsold).
+        tracing::error!(stream = %event.event.stream_id, error = %format!("{error:#}"), "the sale could not be recorded");
+        Ok(())
+    }
+}

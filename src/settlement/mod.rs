@@ -1,0 +1,100 @@
+//! Settlement by polling: captures PayPal left PENDING are asked about and,
+//! once COMPLETED, their cash is recorded as available — the same domain
+//! command (`CompleteCapture`) the PayPal webhook uses. Idempotent on the
+//! capture id: the entry id derives from it, and a capture no longer pending
+//! (completed by the webhook or an earlier poll) is refused by the domain
+//! and simply skipped.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use dropledger_domain::{
+    Aggregate, CapitalCommand, CapitalError, CaptureId, Currency, EntryId, WorkingCapital,
+};
+use dropledger_eventstore::{CommandError, EventStore, Metadata};
+use dropledger_integrations::{CaptureStatus, PayPalClient};
+use uuid::Uuid;
+
+/// How often pending captures are asked about.
+pub const SETTLEMENT_POLL_INTERVAL_MS: u64 = 1_000;
+/// Namespace of the cash entries that complete captures.
+const CAPTURE_ENTRY_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a0e_93b4_4d71_a5e8_0c7d_31f2_9b64);
+/// The currencies whose working capital is settled.
+const CURRENCIES: [Currency; 1] = [Currency::Usd];
+
+/// The entry id that completes `capture_id`, whoever records it.
+pub fn completion_entry_id(capture_id: &CaptureId) -> EntryId {
+    EntryId::from_uuid(Uuid::new_v5(
+        &CAPTURE_ENTRY_NAMESPACE,
+        capture_id.as_str().as_bytes(),
+    ))
+}
+
+/// One poll: every pending capture PayPal now reports COMPLETED is recorded.
+pub async fn poll(store: &EventStore, paypal: &Arc<PayPalClient>) -> anyhow::Result<()> {
+    for currency in CURRENCIES {
+        let stream = WorkingCapital::stream_id(currency);
+        let capital = store
+            .load::<_, std::convert::Infallible>(&stream, WorkingCapital::new(currency))
+            .await?;
+        let pending: Vec<(CaptureId, Uuid)> = capital
+            .state
+            .pending_captures()
+            .map(|(capture_id, order_id)| (capture_id.clone(), order_id.as_uuid()))
+            .collect();
+        for (capture_id, order_id) in pending {
+            let capture = paypal.capture(capture_id.as_str()).await?;
+            if capture.status != CaptureStatus::Completed {
+                continue;
+            }
+            complete(store, currency, &capture_id, order_id).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn complete(
+    store: &EventStore,
+    currency: Currency,
+    capture_id: &CaptureId,
+    order_id: Uuid,
+) -> anyhow::Result<()> {
+    let entry_id = completion_entry_id(capture_id);
+    let stream = WorkingCapital::stream_id(currency);
+    let metadata = Metadata {
+        // The order's flow: its events share the order id as correlation.
+        correlation_id: order_id,
+        causation_id: None,
+        actor: "system:settlement".to_owned(),
+        command_id: Some(entry_id.as_uuid()),
+    };
+    let outcome = store
+        .execute(|| async {
+            let capital = store.load(&stream, WorkingCapital::new(currency)).await?;
+            let events = capital
+                .state
+                .decide(CapitalCommand::CompleteCapture {
+                    entry_id,
+                    capture_id: capture_id.clone(),
+                    effective_at: Utc::now(),
+                })
+                .map_err(CommandError::Refused)?;
+            Ok((vec![capital.append(&events, &metadata)], ()))
+        })
+        .await;
+    match outcome {
+        Ok(_) => {
+            tracing::info!(
+                capture_id = capture_id.as_str(),
+                "capture COMPLETED: cash available"
+            );
+            Ok(())
+        }
+        // Completed meanwhile (the webhook got there first).
+        Err(CommandError::Refused(CapitalError::UnknownCapture(_))) => Ok(()),
+        Err(error) => Err(anyhow::anyhow!(
+            "completing capture {}: {error}",
+            capture_id.as_str()
+        )),
+    }
+}

@@ -1,0 +1,136 @@
+//! Tracking by polling: for each purchased order the supplier has not yet
+//! shipped (parked by fulfilment), ask the supplier for its tracking; once
+//! there is a number, give it to PayPal for the capture (our defence against
+//! "item not received" disputes) and record `OrderShipped`. Idempotent: the
+//! PayPal request id and the command id derive from the order and number,
+//! and an order already shipped is not shipped again.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use dropledger_domain::{Aggregate, Order, OrderCommand, OrderId};
+use dropledger_eventstore::{CommandError, EventStore, Metadata};
+use dropledger_integrations::{
+    AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore, TrackingInfo,
+};
+use uuid::Uuid;
+
+use crate::automation::checkpoint;
+use crate::fulfilment::tokens;
+use crate::providers::Mode;
+
+/// The parked-work name of orders awaiting their tracking.
+pub const AWAITING_TRACKING: &str = "tracking";
+/// How often the supplier is asked.
+pub const TRACKING_POLL_INTERVAL_MS: u64 = 2_000;
+/// Orders asked about per poll (oldest first): a bound on one poll's work.
+const ORDERS_PER_POLL_MAX: usize = 100;
+
+/// What the tracking poller needs.
+pub struct Tracking {
+    /// The event store.
+    pub store: EventStore,
+    /// PayPal, for the tracking upload.
+    pub paypal: Arc<PayPalClient>,
+    /// AliExpress, for the tracking.
+    pub supplier: Arc<AliExpressClient>,
+    /// Sellers' supplier tokens.
+    pub vault: Arc<CredentialVault<PgCredentialStore>>,
+    /// Sandbox or production.
+    pub mode: Mode,
+}
+
+impl Tracking {
+    /// One poll over the orders awaiting tracking.
+    pub async fn poll(&self) -> anyhow::Result<()> {
+        let pool = self.store.pool();
+        let keys = checkpoint::parked(pool, AWAITING_TRACKING).await?;
+        for key in keys.into_iter().take(ORDERS_PER_POLL_MAX) {
+            let order_id: OrderId = key.parse()?;
+            if let Err(error) = self.track(order_id).await {
+                tracing::warn!(%order_id, error = %format!("{error:#}"), "tracking not recorded yet");
+            }
+        }
+        Ok(())
+    }
+
+    async fn track(&self, order_id: OrderId) -> anyhow::Result<()> {
+        let pool = self.store.pool();
+        let key = order_id.to_string();
+        let stream = Order::stream_id(order_id);
+        let order = self
+            .store
+            .load::<_, std::convert::Infallible>(&stream, Order::default())
+            .await?
+            .state;
+        let (Some(supplier_order_id), Some(seller), Some(capture_id), Some(provider_order_id)) = (
+            order.supplier_order_id(),
+            order.seller(),
+            order.capture_id(),
+            order.provider_order_id(),
+        ) else {
+            // Not purchased (refunded, say): nothing to track.
+            return Ok(checkpoint::unpark(pool, AWAITING_TRACKING, &key).await?);
+        };
+        if order.tracking_number().is_some() {
+            return Ok(checkpoint::unpark(pool, AWAITING_TRACKING, &key).await?);
+        }
+        let Some(session) =
+            tokens::session(&self.supplier, &self.vault, self.mode, seller.as_uuid()).await?
+        else {
+            anyhow::bail!("the seller has no supplier token");
+        };
+        let shipments = self
+            .supplier
+            .tracking(&session, supplier_order_id.as_str())
+            .await?;
+        let Some(shipment) = shipments
+            .into_iter()
+            .find(|shipment| !shipment.tracking_number.is_empty())
+        else {
+            return Ok(());
+        };
+        let number = shipment.tracking_number;
+        self.paypal
+            .add_tracking(
+                provider_order_id.as_str(),
+                &TrackingInfo {
+                    capture_id: capture_id.as_str().to_owned(),
+                    tracking_number: number.clone(),
+                    carrier: "OTHER".to_owned(),
+                    carrier_name_other: Some(shipment.carrier_name.clone()),
+                    notify_payer: true,
+                },
+                &format!("track-{order_id}-{number}"),
+            )
+            .await?;
+        let metadata = Metadata {
+            correlation_id: order_id.as_uuid(),
+            causation_id: None,
+            actor: "system:tracking".to_owned(),
+            command_id: Some(Uuid::new_v5(&order_id.as_uuid(), number.as_bytes())),
+        };
+        let store = &self.store;
+        let outcome = store
+            .execute(|| async {
+                let order = store.load(&stream, Order::default()).await?;
+                let events = order
+                    .state
+                    .decide(OrderCommand::RecordShipment {
+                        tracking_number: number.clone(),
+                        carrier: shipment.carrier_name.clone(),
+                        recorded_at: Utc::now(),
+                    })
+                    .map_err(CommandError::Refused)?;
+                Ok((vec![order.append(&events, &metadata)], ()))
+            })
+            .await;
+        match outcome {
+            Ok(_) | Err(CommandError::Refused(_)) => {
+                tracing::info!(%order_id, tracking_number = %number, "order shipped; tracking given to PayPal");
+                Ok(checkpoint::unpark(pool, AWAITING_TRACKING, &key).await?)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
