@@ -73,7 +73,9 @@ async fn a_checkout_approved_at_paypal_and_captured_makes_the_order_paid() {
     let response = app
         .graphql(Some(&seller), read, json!({ "id": order_id }))
         .await;
-    assert_eq!(response["data"]["order"]["status"], "PAID", "{response}");
+    // Fulfilment starts on its own once the order is PAID, so the status
+    // may already have moved on; the buyer is recorded either way.
+    assert!(response["data"]["order"]["buyer"].is_string(), "{response}");
     let stranger = app
         .user_with_role(&admin, "stranger@example.com", "USER")
         .await;
@@ -85,8 +87,17 @@ async fn a_checkout_approved_at_paypal_and_captured_makes_the_order_paid() {
         "{response}"
     );
 
-    // Capturing again records nothing more.
-    let before = app.event_count().await;
+    // Capturing again records no second payment (fulfilment may meanwhile
+    // record its own events, so count the payment's).
+    let payments = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM event WHERE event_type IN ('OrderPaid', 'PaymentReceived')",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+    };
+    assert_eq!(payments().await, 2);
     let response = app
         .graphql(
             Some(&buyer),
@@ -94,11 +105,11 @@ async fn a_checkout_approved_at_paypal_and_captured_makes_the_order_paid() {
             json!({ "input": { "orderId": order_id } }),
         )
         .await;
-    assert_eq!(
-        response["data"]["captureCheckout"]["order"]["status"], "PAID",
+    assert!(
+        response["data"]["captureCheckout"]["order"]["buyer"].is_string(),
         "{response}"
     );
-    assert_eq!(app.event_count().await, before);
+    assert_eq!(payments().await, 2);
 }
 
 #[tokio::test]
@@ -288,6 +299,15 @@ async fn the_log_reads_as_a_connection_in_commit_order() {
     let app = spawn_app().await;
     let (admin, _) = app.register("admin@example.com").await;
     app.register("user@example.com").await;
+    // An event gets its position once every older transaction on the
+    // server has ended: wait for both registrations to be in the log.
+    let status = app
+        .db
+        .store()
+        .wait_for_log(std::time::Duration::from_secs(30))
+        .await
+        .expect("the log status reads");
+    assert!(status.waiting_for.is_none(), "{status:?}");
     let query = "query($after: String) { events(first: 1, after: $after) { edges { cursor node { position eventType } } pageInfo { hasNextPage endCursor } } }";
     let page = app.graphql(Some(&admin), query, json!({})).await;
     let events = &page["data"]["events"];

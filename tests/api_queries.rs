@@ -180,7 +180,9 @@ async fn each_role_sees_the_products_and_orders_api_md_lets_it_see() {
     }
     let response = app.graphql(Some(&buyer), orders, json!({})).await;
     let node = &response["data"]["orders"]["edges"][0]["node"];
-    assert_eq!(node["status"], "PAID");
+    // Paid, then fulfilment takes it on by itself (and, with no capital
+    // here, fails it): any state after CREATED is the read model following.
+    assert_ne!(node["status"], "CREATED", "{response}");
     assert_eq!(node["ownerUser"]["email"], "seller@example.com");
     assert_eq!(node["buyerUser"]["email"], "buyer@example.com");
     assert_eq!(node["history"][0]["eventType"], "OrderCreated");
@@ -475,7 +477,7 @@ async fn healthz_reports_every_projection_running_and_metrics_export_their_lag()
             p["name"].as_str().unwrap()
         })
         .collect();
-    assert_eq!(names, ["ledger", "commerce", "audit"]);
+    assert_eq!(names, ["ledger", "commerce", "audit", "autopilot"]);
     // Fields of one query resolve concurrently: wait first, then ask.
     app.graphql(
         Some(&admin),

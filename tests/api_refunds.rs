@@ -1,48 +1,34 @@
 //! `refundOrder` end to end: the buyer's payment goes back at (fake) PayPal
 //! and a correcting entry takes it out of cash; who may refund, how much,
 //! and that a repeated refund changes nothing.
+//!
+//! The orders refunded here are ones fulfilment failed: each product
+//! reserves less than the supplier's landed cost (15.10), so the fulfilment
+//! manager fails it as SUPPLIER_PRICE_ROSE before holding any capital, and
+//! the order stays refundable.
 
 mod api_support;
+#[path = "api_support/cycle.rs"]
+mod cycle;
 
-use api_support::{spawn_app, App};
+use api_support::App;
+use cycle::{spawn_on, Fakes, Shop};
 use serde_json::{json, Value};
 
 const REFUND: &str = "mutation($input: RefundOrderInput!) { refundOrder(input: $input) { order { status } providerRefundId userErrors { code message field } } }";
 
-/// A PAID order of `seller`'s product, bought by `buyer`; its id.
-async fn paid_order(app: &App, seller: &str, buyer: &str) -> String {
-    let product = app.published_product(seller).await;
-    let response = app
-        .graphql(
-            None,
-            "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl userErrors { code } } }",
-            json!({ "input": { "productId": product, "quantity": 1 } }),
-        )
-        .await;
-    let checkout = &response["data"]["createCheckout"];
-    let order_id = checkout["orderId"].as_str().unwrap().to_owned();
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let approval = browser
-        .get(checkout["approveUrl"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert!(approval.status().is_redirection());
-    let response = app
-        .graphql(
-            Some(buyer),
-            "mutation($input: CaptureCheckoutInput!) { captureCheckout(input: $input) { order { status } userErrors { code message } } }",
-            json!({ "input": { "orderId": order_id } }),
-        )
+/// A shop whose one order fulfilment fails; the order id, once FAILED.
+async fn failed_order(app: &App, owner_capital: &str) -> (Shop, String) {
+    let shop = app.shop(owner_capital, "10.00", "29.99").await;
+    let order_id = app.buy(&shop).await;
+    let order = app
+        .wait_for_order(&shop.seller, &order_id, &["FAILED"])
         .await;
     assert_eq!(
-        response["data"]["captureCheckout"]["order"]["status"], "PAID",
-        "{response}"
+        order["failureReason"], "FAILED_SUPPLIER_PRICE_ROSE",
+        "{order}"
     );
-    order_id
+    (shop, order_id)
 }
 
 fn refund(order_id: &str, amount: &str) -> Value {
@@ -63,32 +49,15 @@ async fn event_types(app: &App, stream: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn the_seller_refunds_a_paid_order_in_full_once_and_the_books_follow() {
-    let app = spawn_app().await;
-    let (admin, _) = app.register("admin@example.com").await;
-    let seller = app
-        .user_with_role(&admin, "seller@example.com", "USER")
-        .await;
-    let buyer = app
-        .user_with_role(&admin, "buyer@example.com", "USER")
-        .await;
+async fn the_seller_refunds_a_failed_order_in_full_once_and_the_books_follow() {
+    let fakes = Fakes::start(false, "100.00").await;
+    let app = spawn_on(&fakes).await;
     // PayPal keeps its fee on a refund here, so the refund takes more cash
     // out than the capture brought in: the owner's capital covers it.
-    let contributed = app
-        .graphql(
-            Some(&admin),
-            "mutation { recordCapitalContribution(input: {amount: {amount: \"10.00\", currency: \"USD\"}, reference: \"float\"}) { userErrors { code } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        contributed["data"]["recordCapitalContribution"]["userErrors"],
-        json!([])
-    );
-    let order_id = paid_order(&app, &seller, &buyer).await;
+    let (shop, order_id) = failed_order(&app, "10.00").await;
 
     let stranger = app
-        .user_with_role(&admin, "stranger@example.com", "USER")
+        .user_with_role(&shop.admin, "stranger@example.com", "USER")
         .await;
     let denied = app
         .graphql(Some(&stranger), REFUND, refund(&order_id, "29.99"))
@@ -98,7 +67,7 @@ async fn the_seller_refunds_a_paid_order_in_full_once_and_the_books_follow() {
         "{denied}"
     );
     let partial = app
-        .graphql(Some(&seller), REFUND, refund(&order_id, "10.00"))
+        .graphql(Some(&shop.seller), REFUND, refund(&order_id, "10.00"))
         .await;
     assert_eq!(
         partial["data"]["refundOrder"]["userErrors"][0]["field"], "input.amount",
@@ -106,7 +75,7 @@ async fn the_seller_refunds_a_paid_order_in_full_once_and_the_books_follow() {
     );
 
     let response = app
-        .graphql(Some(&seller), REFUND, refund(&order_id, "29.99"))
+        .graphql(Some(&shop.seller), REFUND, refund(&order_id, "29.99"))
         .await;
     let payload = &response["data"]["refundOrder"];
     assert_eq!(payload["userErrors"], json!([]), "{response}");
@@ -130,7 +99,7 @@ async fn the_seller_refunds_a_paid_order_in_full_once_and_the_books_follow() {
     // A second refund of the same order is refused and records nothing.
     let events_before = app.event_count().await;
     let again = app
-        .graphql(Some(&seller), REFUND, refund(&order_id, "29.99"))
+        .graphql(Some(&shop.seller), REFUND, refund(&order_id, "29.99"))
         .await;
     assert_ne!(
         again["data"]["refundOrder"]["userErrors"],
@@ -142,19 +111,13 @@ async fn the_seller_refunds_a_paid_order_in_full_once_and_the_books_follow() {
 
 #[tokio::test]
 async fn a_refund_the_cash_cannot_cover_is_refused_before_paypal_is_asked() {
-    let app = spawn_app().await;
-    let (admin, _) = app.register("admin@example.com").await;
-    let seller = app
-        .user_with_role(&admin, "seller@example.com", "USER")
-        .await;
-    let buyer = app
-        .user_with_role(&admin, "buyer@example.com", "USER")
-        .await;
-    // No owner capital: the capture's net is below the price to give back.
-    let order_id = paid_order(&app, &seller, &buyer).await;
+    let fakes = Fakes::start(false, "100.00").await;
+    let app = spawn_on(&fakes).await;
+    // 1.00 of capital: with the capture's net, less than the price to give back.
+    let (shop, order_id) = failed_order(&app, "1.00").await;
 
     let response = app
-        .graphql(Some(&admin), REFUND, refund(&order_id, "29.99"))
+        .graphql(Some(&shop.admin), REFUND, refund(&order_id, "29.99"))
         .await;
     let payload = &response["data"]["refundOrder"];
     assert_eq!(

@@ -1,7 +1,8 @@
 //! The autopilot in the server: a cycle runner (discovery → scoring →
 //! products published for the seller, see [`cycle`]), the schedule that runs
 //! it while enabled ([`schedule`]), the `INTERNAL_RUN_SECRET`-protected HTTP
-//! trigger ([`trigger`]) and the `autopilot` projection's runner.
+//! trigger ([`trigger`]). Its read model, the `autopilot` projection, is
+//! run with the others by `projection_workers`.
 //!
 //! Sandbox mode (the default) discovers from the local trend feed and
 //! quotes from the fake AliExpress; production mode discovers with the
@@ -22,7 +23,6 @@ use dropledger_graphql::AutopilotRunner;
 use dropledger_integrations::{
     AliExpressClient, AliExpressConfig, FakeAliExpress, LocalTrendFeed, SecretString,
 };
-use dropledger_projections::{Projection, Runner, RunnerOptions};
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
@@ -35,8 +35,6 @@ pub const LISTING_CURRENCY: Currency = Currency::Usd;
 /// estimate an opportunity's margin.
 const PAYMENT_FEE_PERCENT: &str = "3.49";
 const PAYMENT_FEE_FIXED: &str = "0.49";
-/// Pause before the autopilot projection's runner is started again after it stopped.
-const PROJECTION_RESTART_SECONDS: u64 = 5;
 
 /// The running autopilot of a server.
 pub struct AutopilotService {
@@ -44,7 +42,6 @@ pub struct AutopilotService {
     secret: Option<SecretString>,
     shutdown: watch::Sender<bool>,
     schedule: JoinHandle<()>,
-    projection: JoinHandle<()>,
     /// A fake AliExpress this service started itself (sandbox mode when the
     /// server has none); it stops when dropped.
     _fake: Option<FakeAliExpress>,
@@ -56,7 +53,7 @@ fn env(name: &str) -> Option<String> {
         .filter(|value| !value.trim().is_empty())
 }
 
-/// Starts the autopilot: its schedule and its projection. `fake` is the
+/// Starts the autopilot's schedule. `fake` is the
 /// server's fake AliExpress, if it started one.
 pub async fn start(
     store: &EventStore,
@@ -121,29 +118,11 @@ pub async fn start(
     let runner = Arc::new(CycleRunner::new(store.clone(), supplier, fee));
     let (shutdown, watching) = watch::channel(false);
     let schedule = tokio::spawn(schedule::run(runner.clone(), watching));
-    // Harmless beside another runner of the same projection: the advisory
-    // lock lets one apply the log and keeps the other on standby.
-    let projection_runner = Runner::new(
-        store.clone(),
-        Projection::Autopilot,
-        RunnerOptions::default(),
-    );
-    let projection = tokio::spawn(async move {
-        // A lost connection should not end the read model until a restart;
-        // an event it cannot apply is tried again (and logged) each time.
-        loop {
-            if let Err(error) = projection_runner.run().await {
-                tracing::error!(%error, "the autopilot projection stopped; restarting it in {PROJECTION_RESTART_SECONDS} s");
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(PROJECTION_RESTART_SECONDS)).await;
-        }
-    });
     Ok(AutopilotService {
         runner,
         secret,
         shutdown,
         schedule,
-        projection,
         _fake: own_fake,
     })
 }
@@ -159,10 +138,9 @@ impl AutopilotService {
         trigger::routes(self.runner.clone(), self.secret.clone())
     }
 
-    /// Stops the schedule (after the cycle in flight) and the projection.
+    /// Stops the schedule (after the cycle in flight).
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.schedule.await;
-        self.projection.abort();
     }
 }

@@ -3,6 +3,9 @@
 //! supplier orders), a server pointed at them, and helpers that drive an
 //! order from checkout to capture and read the books back.
 
+// Each test binary uses the helpers it needs.
+#![allow(dead_code)]
+
 use std::time::Duration;
 
 use dropledger_domain::{decode_event, Aggregate, CapitalEvent, Currency, WorkingCapital};
