@@ -8,21 +8,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use dropledger_domain::{
-    Aggregate, CapitalCommand, CapitalError, CaptureId, Currency, EntryId, WorkingCapital,
-};
-use dropledger_eventstore::{CommandError, EventStore, Metadata};
+use dropledger_domain::{CaptureId, Currency};
+use dropledger_eventstore::EventStore;
 use dropledger_integrations::{
     paypal_webhook_router, PayPalClient, PayPalWebhookEvent, PayPalWebhookReceiver,
     PgWebhookDedupe, WebhookSink,
 };
-use uuid::Uuid;
+
+use crate::settlement;
 
 /// The event that settles a pending capture.
 pub const CAPTURE_COMPLETED: &str = "PAYMENT.CAPTURE.COMPLETED";
-/// Namespace of the ids derived from a capture id, so that the webhook and
-/// any retry of it record one completion.
-const SETTLEMENT_NAMESPACE: Uuid = Uuid::from_u128(0x91c4_5f0e_7d2a_4b63_a8e1_0c5b_3f7d_6e24);
 /// Who is recorded as acting.
 const ACTOR: &str = "system:paypal-webhook";
 
@@ -61,65 +57,30 @@ impl WebhookSink for CaptureSettlement {
             .and_then(|time| DateTime::parse_from_rfc3339(time).ok())
             .map_or_else(Utc::now, |time| time.with_timezone(&Utc));
         // An error makes PayPal deliver the event again later.
-        complete_capture(&self.store, &capture_id, currency, effective_at)
-            .await
-            .map_err(|error| error.to_string())
-    }
-}
-
-/// Records that PayPal completed `capture_id`. A capture that is not pending
-/// — already completed, or not recorded yet — records nothing: the first
-/// is done, and the settlement poller completes the second once the capture
-/// is recorded.
-pub async fn complete_capture(
-    store: &EventStore,
-    capture_id: &CaptureId,
-    currency: Currency,
-    effective_at: DateTime<Utc>,
-) -> Result<(), CommandError<CapitalError>> {
-    let key = capture_id.to_string();
-    let command_id = Uuid::new_v5(&SETTLEMENT_NAMESPACE, key.as_bytes());
-    let command = CapitalCommand::CompleteCapture {
-        entry_id: EntryId::from_uuid(command_id),
-        capture_id: capture_id.clone(),
-        effective_at,
-    };
-    let metadata = Metadata {
-        correlation_id: command_id,
-        causation_id: None,
-        actor: ACTOR.to_owned(),
-        command_id: Some(command_id),
-    };
-    let stream = WorkingCapital::stream_id(currency);
-    let outcome = store
-        .execute(|| async {
-            let capital = store.load(&stream, WorkingCapital::new(currency)).await?;
-            let events = capital
-                .state
-                .decide(command.clone())
-                .map_err(CommandError::Refused)?;
-            Ok((vec![capital.append(&events, &metadata)], ()))
-        })
-        .await;
-    match outcome {
-        Ok(_) => {
-            tracing::info!(capture_id = %key, "capture completed: its cash is available");
-            Ok(())
-        }
-        Err(CommandError::Refused(CapitalError::UnknownCapture(_))) => {
-            tracing::info!(capture_id = %key, "capture not pending here: nothing to settle");
-            Ok(())
-        }
-        Err(error) => Err(error),
+        let correlation_id = settlement::completion_entry_id(&capture_id).as_uuid();
+        settlement::complete_capture(
+            &self.store,
+            currency,
+            &capture_id,
+            effective_at,
+            correlation_id,
+            ACTOR,
+        )
+        .await
+        .map_err(|error| error.to_string())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dropledger_domain::{CaptureStatus, Money, OrderId};
-    use dropledger_eventstore::TestDatabase;
+    use dropledger_domain::{
+        Aggregate, CapitalCommand, CapitalError, CaptureStatus, EntryId, Money, OrderId,
+        WorkingCapital,
+    };
+    use dropledger_eventstore::{CommandError, Metadata, TestDatabase};
     use serde_json::json;
+    use uuid::Uuid;
 
     fn usd(amount: &str) -> Money {
         Money::parse(amount, "USD").unwrap()

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use dropledger_domain::{
     Aggregate, CapitalCommand, CapitalError, CaptureId, Currency, EntryId, WorkingCapital,
 };
@@ -47,25 +47,42 @@ pub async fn poll(store: &EventStore, paypal: &Arc<PayPalClient>) -> anyhow::Res
             if capture.status != CaptureStatus::Completed {
                 continue;
             }
-            complete(store, currency, &capture_id, order_id).await?;
+            // The order's flow: its events share the order id as correlation.
+            complete_capture(
+                store,
+                currency,
+                &capture_id,
+                Utc::now(),
+                order_id,
+                "system:settlement",
+            )
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!("completing capture {}: {error}", capture_id.as_str())
+            })?;
         }
     }
     Ok(())
 }
 
-async fn complete(
+/// Records that PayPal completed `capture_id`, as `actor` in the flow
+/// `correlation_id`. A capture that is not pending — completed already (by
+/// the webhook or an earlier poll), or not recorded yet — records nothing:
+/// the poll finds the second kind once it is recorded.
+pub async fn complete_capture(
     store: &EventStore,
     currency: Currency,
     capture_id: &CaptureId,
-    order_id: Uuid,
-) -> anyhow::Result<()> {
+    effective_at: DateTime<Utc>,
+    correlation_id: Uuid,
+    actor: &str,
+) -> Result<(), CommandError<CapitalError>> {
     let entry_id = completion_entry_id(capture_id);
     let stream = WorkingCapital::stream_id(currency);
     let metadata = Metadata {
-        // The order's flow: its events share the order id as correlation.
-        correlation_id: order_id,
+        correlation_id,
         causation_id: None,
-        actor: "system:settlement".to_owned(),
+        actor: actor.to_owned(),
         command_id: Some(entry_id.as_uuid()),
     };
     let outcome = store
@@ -76,7 +93,7 @@ async fn complete(
                 .decide(CapitalCommand::CompleteCapture {
                     entry_id,
                     capture_id: capture_id.clone(),
-                    effective_at: Utc::now(),
+                    effective_at,
                 })
                 .map_err(CommandError::Refused)?;
             Ok((vec![capital.append(&events, &metadata)], ()))
@@ -86,15 +103,15 @@ async fn complete(
         Ok(_) => {
             tracing::info!(
                 capture_id = capture_id.as_str(),
+                %actor,
                 "capture COMPLETED: cash available"
             );
             Ok(())
         }
-        // Completed meanwhile (the webhook got there first).
-        Err(CommandError::Refused(CapitalError::UnknownCapture(_))) => Ok(()),
-        Err(error) => Err(anyhow::anyhow!(
-            "completing capture {}: {error}",
-            capture_id.as_str()
-        )),
+        Err(CommandError::Refused(CapitalError::UnknownCapture(_))) => {
+            tracing::info!(capture_id = capture_id.as_str(), %actor, "capture not pending here: nothing to settle");
+            Ok(())
+        }
+        Err(error) => Err(error),
     }
 }
