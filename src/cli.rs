@@ -37,10 +37,20 @@ pub enum Command {
     /// Recompute the event log's hash chain; exit non-zero naming the first
     /// event whose stored bytes changed.
     Verify,
-    /// Run the whole business cycle once on local defaults: fake providers,
-    /// a fresh `dropledger_demo` database (or `DATABASE_URL` as given), and
-    /// a summary of orders, money, the trial balance and the hash chain.
-    Demo,
+    /// Run the whole business on local defaults: a fresh `dropledger_demo`
+    /// database (or `DATABASE_URL` as given), fake providers and the server,
+    /// driven through its GraphQL API until every order is PURCHASED or
+    /// FAILED and every payout settled; print a summary of orders, money,
+    /// the trial balance and the hash chain, then keep serving (GraphiQL)
+    /// until Ctrl-C.
+    Demo {
+        /// Address the demo's server listens on (any free port when taken).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Stop after the summary instead of serving until Ctrl-C.
+        #[arg(long)]
+        exit: bool,
+    },
     /// Rebuild read models from the first event into shadow tables and swap
     /// them in atomically; readers keep the old ones until then.
     Replay {

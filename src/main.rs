@@ -14,6 +14,7 @@ mod providers;
 mod replay;
 mod sale;
 mod serve;
+mod server;
 mod settlement;
 mod tracking;
 mod verify;
@@ -33,7 +34,7 @@ async fn main() -> ExitCode {
     // The demo prints its own progress; every provider call logged at info
     // level would bury it, so it logs warnings only unless RUST_LOG says otherwise.
     let default_filter = match cli.command {
-        Command::Demo => "warn",
+        Command::Demo { .. } => "warn",
         _ => "info,sqlx=warn",
     };
     tracing_subscriber::fmt()
@@ -72,8 +73,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(2)
             })
         }
-        Command::Demo => {
-            let sound = demo::run(database_url, &cli.data_dir).await?;
+        Command::Demo { listen, exit } => {
+            let options = demo::DemoOptions { listen, exit };
+            let sound = demo::run(database_url, &cli.data_dir, options).await?;
             // Exit non-zero when the books do not balance or the chain broke.
             Ok(if sound {
                 ExitCode::SUCCESS

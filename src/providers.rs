@@ -52,8 +52,7 @@ pub struct Providers {
     pub supplier: Arc<AliExpressClient>,
     /// Payoneer, when configured.
     pub payoneer: Option<Arc<PayoneerClient>>,
-    /// Local fakes started here: held, not read — dropping them stops them.
-    #[allow(dead_code)]
+    /// Local fakes this process started: dropping them stops them.
     pub fakes: Option<FakeProviders>,
 }
 
@@ -110,6 +109,21 @@ impl Providers {
             payoneer: payoneer.map(Arc::new),
             fakes,
         })
+    }
+}
+
+impl Providers {
+    /// Clients for fakes the caller started (the demo, which stages the
+    /// fakes' stock and faults): sandbox mode, nothing read from the
+    /// environment.
+    pub fn simulated(fakes: FakeProviders) -> Providers {
+        Providers {
+            mode: Mode::Sandbox,
+            paypal: Arc::new(PayPalClient::new(fakes.paypal.client_config())),
+            supplier: Arc::new(AliExpressClient::new(fakes.aliexpress.client_config())),
+            payoneer: None,
+            fakes: Some(fakes),
+        }
     }
 }
 

@@ -7,18 +7,14 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use dropledger_eventstore::EventStore;
-use dropledger_graphql::{
-    router, CheckoutUrls, Services, SupplierConnection, TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
-};
+use dropledger_graphql::{TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT};
 use dropledger_integrations::{EncryptionKey, PayPalEnvironment};
-use metrics_exporter_prometheus::PrometheusBuilder;
 
 use crate::local_database::LocalDatabase;
-use crate::paypal_webhooks;
+use crate::providers::Providers;
+use crate::server::{self, ServerSettings};
 
 /// What `serve` reads from its environment.
 #[derive(Debug, Default)]
@@ -98,9 +94,6 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let environment = Environment::read();
     environment.check_production()?;
-    let metrics = PrometheusBuilder::new()
-        .install_recorder()
-        .context("installing the metrics recorder")?;
     let tokens = match &environment.jwt_secret {
         Some(secret) => TokenKeys::from_secret(secret.as_bytes()).map_err(anyhow::Error::msg)?,
         None => {
@@ -108,86 +101,37 @@ pub async fn run(
             TokenKeys::generate()
         }
     };
-    let database = LocalDatabase::open(database_url, data_dir).await?;
-    let store = EventStore::new(database.pool.clone());
-    let projections = crate::projection_workers::start(&store).await;
-    // The same clients serve the API and the process managers; fakes
-    // started here are kept alive while serving (they stop when dropped).
-    let providers = crate::providers::Providers::from_environment(environment.production).await?;
-    let autopilot = crate::autopilot::start(
-        &store,
-        environment.production,
-        providers.fakes.as_ref().map(|fakes| &fakes.aliexpress),
-    )
-    .await?;
     let auth_requests_per_minute = match &environment.auth_requests_per_minute {
         Some(value) => value
             .parse()
             .context("AUTH_REQUESTS_PER_MINUTE is a whole number")?,
         None => AUTH_REQUESTS_PER_MINUTE_DEFAULT,
     };
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
-    let address = listener.local_addr()?;
-    let public_url = environment
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{address}"));
-    let services = Services::new(
-        store.clone(),
-        providers.paypal.clone(),
-        tokens,
-        CheckoutUrls {
-            return_url: format!("{public_url}/checkout/return"),
-            cancel_url: format!("{public_url}/checkout/cancel"),
-        },
-        auth_requests_per_minute,
-    )
-    .with_autopilot(autopilot.runner());
-    let vault = Arc::new(crate::encryption_key::credential_vault(
-        database.pool.clone(),
+    let database = LocalDatabase::open(database_url, data_dir).await?;
+    // The same clients serve the API and the process managers.
+    let providers = Providers::from_environment(environment.production).await?;
+    let server = server::start(
+        &database.pool,
         data_dir,
-    )?);
-    let services = services
-        .with_credentials(vault.clone())
-        .with_supplier(SupplierConnection {
-            client: providers.supplier.clone(),
-            environment: providers.mode.as_str().to_owned(),
-            callback_url: format!("{public_url}/oauth/aliexpress/callback"),
-        });
-    if let Some(fakes) = &providers.fakes {
-        // The fake PayPal delivers its webhooks where a real account would
-        // be configured to: to this server.
-        fakes
-            .paypal
-            .set_webhook_url(format!("{public_url}/webhooks/paypal"));
-    }
-    let managers = crate::automation::start(&store, &providers, vault);
-    let webhooks = paypal_webhooks::router(store.clone(), providers.paypal.clone());
-    let app = router(services, metrics)
-        .merge(webhooks)
-        .merge(autopilot.routes());
-    // Tests and scripts read the address from this line.
-    println!("listening on http://{address}");
-    tracing::info!(%address, "serving /graphql, /healthz and /metrics");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        listen,
+        providers,
+        ServerSettings {
+            production: environment.production,
+            tokens,
+            auth_requests_per_minute,
+            public_url: environment.public_url.clone(),
+        },
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")?;
-    managers.stop().await;
-    autopilot.stop().await;
-    projections.stop().await;
-    tracing::info!("shut down");
-    drop(providers);
-    database.close().await
+    .await?;
+    // Tests and scripts read the address from this line.
+    println!("listening on http://{}", server.address());
+    let served = server.run_until(shutdown_signal()).await;
+    database.close().await?;
+    served
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -206,5 +150,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutdown signal received: finishing in-flight requests");
 }

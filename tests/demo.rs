@@ -1,6 +1,7 @@
-//! `dropledger demo` end to end: the built binary runs the whole cycle on a
-//! test database against the fake providers; its summary is checked, and
-//! the database is checked again independently with SQL.
+//! `dropledger demo` end to end: the built binary starts its server on a
+//! test database and the fake providers, drives the whole cycle through
+//! GraphQL, and prints a summary; the summary is checked, and the database
+//! is checked again independently with SQL.
 
 use std::process::Output;
 
@@ -18,7 +19,7 @@ const FAILED: usize = 2;
 async fn run_demo(db: &TestDatabase, capture_status: Option<&str>) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"));
     command
-        .arg("demo")
+        .args(["demo", "--exit", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", db.url())
         .env("RUST_LOG", "warn")
         .env_remove("DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS");
@@ -75,6 +76,9 @@ fn summary_states_the_scenario(stdout: &str, db: &TestDatabase) {
         "difference 0.00 USD (balanced)".to_owned(),
         "hash chain intact".to_owned(),
         "SIMULATED".to_owned(),
+        "[autopilot ] cycle found".to_owned(),
+        "the seller connected their AliExpress account".to_owned(),
+        "GraphiQL: http://127.0.0.1:".to_owned(),
     ] {
         assert!(stdout.contains(&fact), "missing {fact:?} in:\n{stdout}");
     }
@@ -170,4 +174,59 @@ async fn with_pending_captures_the_demo_completes_them_and_still_balances() {
         ORDERS as i64
     );
     assert!(stdout.contains("cash pending:   0.00 USD"), "{stdout}");
+}
+
+/// Without `--exit` the demo keeps its server up after the summary, for
+/// GraphiQL, and stops cleanly on Ctrl-C.
+#[tokio::test]
+async fn the_demo_keeps_serving_after_its_summary_until_interrupted() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let db = TestDatabase::new().await;
+    let mut demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"))
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "warn")
+        .env_remove("DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary runs");
+    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
+    let mut graphql_url = None;
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(180), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("GraphiQL: ") {
+                graphql_url = Some(url.to_owned());
+            }
+            if line.starts_with("serving until Ctrl-C") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(waited, Ok(true), "the demo never said it keeps serving");
+    let graphql_url = graphql_url.expect("the GraphiQL URL is printed");
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(&graphql_url)
+        .json(&serde_json::json!({ "query": "{ products(first: 10) { edges { node { status } } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let products = answer["data"]["products"]["edges"].as_array().unwrap();
+    assert!(!products.is_empty(), "{answer}");
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &demo.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), demo.wait())
+        .await
+        .expect("the demo stops within 30 s of Ctrl-C")
+        .unwrap();
+    assert!(status.success(), "{status}");
 }

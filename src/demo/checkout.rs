@@ -1,261 +1,173 @@
-//! Customer checkouts: a PayPal order, our order, the buyer's approval, the
-//! capture, and the payment recorded against working capital.
+//! Customer checkouts, as a storefront drives them: a checkout started
+//! anonymously, approved at PayPal in the customer's browser, captured by
+//! the signed-in customer. From the capture on nothing is the demo's doing:
+//! the server's fulfilment buys from the supplier against working capital,
+//! and the demo only watches each order until it is PURCHASED or FAILED.
+//! Two checkouts meet a supplier in trouble, staged at the fake.
+
+use std::time::Duration;
 
 use anyhow::{bail, Context};
-use chrono::Utc;
-use dropledger_domain::{
-    capture_payment, Aggregate, CapitalCommand, CaptureId, CapturePayment, CaptureStatus, EntryId,
-    Order, OrderCommand, OrderId, Product, ProviderOrderId, WorkingCapital,
-};
-use dropledger_eventstore::CommandError;
-use dropledger_integrations::{Capture, CheckoutItem, CheckoutOrder};
-use uuid::Uuid;
+use dropledger_integrations::{FakeAliExpress, FakeOperation, Fault};
+use serde_json::{json, Value};
 
+use super::api::{text, Api};
 use super::catalog::Listing;
+use super::progress;
 use super::setup::People;
-use super::{domain_money, progress, wire_money, Demo, CURRENCY, SYSTEM_ACTOR};
 
-/// The checkouts the customer makes: (listing index, quantity).
-const CHECKOUTS: [(usize, u32); 6] = [(0, 1), (1, 2), (2, 1), (3, 1), (0, 2), (2, 1)];
-/// Where PayPal sends the buyer back after approving.
-const RETURN_URL: &str = "http://127.0.0.1/demo/checkout/return";
-const CANCEL_URL: &str = "http://127.0.0.1/demo/checkout/cancel";
+/// The checkouts: (listing, quantity). `LAST` is the last listing, the one
+/// the supplier runs out of; it is bought nowhere else.
+const CHECKOUTS: [(Pick, u32); 6] = [
+    (Pick::Nth(0), 1),
+    (Pick::Nth(1), 2),
+    (Pick::Nth(2), 1),
+    (Pick::Last, 1),
+    (Pick::Last, 1),
+    (Pick::Nth(0), 2),
+];
+/// The checkout whose purchase the supplier refuses after our stock check
+/// (capital was already held: the hold is voided).
+const REFUSED_AT_PURCHASE: usize = 3;
+/// The checkout whose item is sold out before fulfilment checks stock.
+const SOLD_OUT_BEFORE_CHECK: usize = 4;
+/// How long an order may take from capture to PURCHASED or FAILED.
+const FULFILMENT_WAIT_MS: u64 = 60_000;
+/// Between two looks at an order.
+const POLL_INTERVAL_MS: u64 = 100;
 
-/// A paid order.
-#[derive(Debug, Clone)]
-pub struct CheckedOut {
-    /// Our order.
-    pub order_id: OrderId,
-    /// Shared by every event of this order's flow.
-    pub correlation_id: Uuid,
-    /// Index into the listings.
-    pub listing: usize,
-    /// Units bought.
-    pub quantity: u32,
-    /// PayPal's capture id.
-    pub capture_id: String,
-    /// PayPal left the capture PENDING.
-    pub pending: bool,
+/// Which listing a checkout buys.
+#[derive(Debug, Clone, Copy)]
+enum Pick {
+    Nth(usize),
+    Last,
 }
 
-/// Places, approves and captures every checkout of [`CHECKOUTS`].
-pub async fn place_orders(
-    demo: &Demo,
+/// Places every checkout of [`CHECKOUTS`] in turn, each watched until its
+/// fulfilment ends, so that the staged supplier trouble meets the order it
+/// is meant for; how many were PURCHASED.
+pub async fn place_all(
+    api: &Api,
     people: &People,
     listings: &[Listing],
-) -> anyhow::Result<Vec<CheckedOut>> {
-    let mut paid = Vec::new();
-    for (listing, quantity) in CHECKOUTS {
-        let listing_ref = listings.get(listing).context("no such listing")?;
-        paid.push(check_out(demo, people, listing, listing_ref, quantity).await?);
+    supplier: &FakeAliExpress,
+) -> anyhow::Result<usize> {
+    if listings.len() < 2 {
+        bail!(
+            "the scenario needs two listings; the autopilot listed {}",
+            listings.len()
+        );
     }
-    Ok(paid)
+    let mut purchased = 0;
+    for (number, (pick, quantity)) in CHECKOUTS.into_iter().enumerate() {
+        let listing = match pick {
+            Pick::Nth(index) => &listings[index % (listings.len() - 1)],
+            Pick::Last => &listings[listings.len() - 1],
+        };
+        let order_id = check_out(api, listing, quantity, number).await?;
+        stage_supplier_trouble(supplier, number, listing);
+        capture(api, people, &order_id).await?;
+        let order = wait_for_fulfilment(api, people, &order_id).await?;
+        let outcome = if order["status"] == "PURCHASED" {
+            purchased += 1;
+            format!(
+                "PURCHASED, supplier order {}",
+                text(&order, "supplierOrderId")?
+            )
+        } else {
+            format!("FAILED: {}", text(&order, "failureReason")?)
+        };
+        progress("fulfilment", format!("order {}: {outcome}", number + 1));
+    }
+    Ok(purchased)
 }
 
+/// Starts the checkout and approves it at PayPal; our order id.
 async fn check_out(
-    demo: &Demo,
-    people: &People,
-    index: usize,
+    api: &Api,
     listing: &Listing,
     quantity: u32,
-) -> anyhow::Result<CheckedOut> {
-    let order_id = OrderId::from_uuid(Uuid::new_v4());
-    let correlation_id = Uuid::new_v4();
-    let checkout = CheckoutOrder {
-        reference_id: order_id.to_string(),
-        custom_id: Some(Order::stream_id(order_id)),
-        invoice_id: None,
-        currency: CURRENCY.code().to_owned(),
-        items: vec![CheckoutItem {
-            name: listing.title.clone(),
-            sku: Some(listing.supplier_product_id.clone()),
-            unit_amount: wire_money(listing.price),
-            quantity,
-        }],
-        shipping: None,
-        return_url: RETURN_URL.to_owned(),
-        cancel_url: CANCEL_URL.to_owned(),
-        brand_name: Some("dropledger demo".to_owned()),
-    };
-    // Our order id is the request id: a retried call creates one PayPal order.
-    let created = demo
-        .paypal
-        .create_order(&checkout, &format!("create-{order_id}"))
+    number: usize,
+) -> anyhow::Result<String> {
+    let payload = api
+        .mutate(
+            None,
+            "createCheckout",
+            "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl userErrors { code message } } }",
+            json!({ "input": {
+                "productId": listing.product_id,
+                "quantity": quantity,
+                "idempotencyKey": format!("demo-checkout-{number}"),
+            } }),
+        )
         .await?;
-    create_order(
-        demo,
-        order_id,
-        correlation_id,
-        listing,
-        quantity,
-        &created.id,
-    )
-    .await?;
-    approve(&created.approve_url).await?;
-    let capture = demo
-        .paypal
-        .capture_order(&created.id, &format!("capture-{order_id}"))
-        .await?;
-    let pending = record_capture(demo, people, order_id, correlation_id, &capture).await?;
+    // The customer's browser: PayPal's approval page sends them back to
+    // the storefront's return URL.
+    api.follow(text(&payload, "approveUrl")?).await?;
     progress(
         "checkout",
         format!(
-            "order {order_id}: {quantity} × \"{}\" paid {} ({}, PayPal order {})",
-            listing.title,
-            capture.gross,
-            if pending { "PENDING" } else { "COMPLETED" },
-            created.id
+            "order {}: {quantity} × \"{}\" approved at PayPal",
+            number + 1,
+            listing.title
         ),
     );
-    Ok(CheckedOut {
-        order_id,
-        correlation_id,
-        listing: index,
-        quantity,
-        capture_id: capture.id,
-        pending,
-    })
+    Ok(text(&payload, "orderId")?.to_owned())
 }
 
-/// Anyone may start a checkout: the order takes the published product's terms.
-async fn create_order(
-    demo: &Demo,
-    order_id: OrderId,
-    correlation_id: Uuid,
-    listing: &Listing,
-    quantity: u32,
-    paypal_order_id: &str,
-) -> anyhow::Result<()> {
-    let product_stream = Product::stream_id(listing.product_id);
-    let order_stream = Order::stream_id(order_id);
-    let provider_order_id = ProviderOrderId::parse(paypal_order_id)?;
-    let metadata = demo.metadata(correlation_id, SYSTEM_ACTOR);
-    demo.store
-        .execute(|| async {
-            let product = demo.store.load(&product_stream, Product::default()).await?;
-            let terms = product
-                .state
-                .checkout_terms()
-                .map_err(|error| CommandError::Refused(anyhow::Error::from(error)))?;
-            let order = demo.store.load(&order_stream, Order::default()).await?;
-            let events = order
-                .state
-                .decide(OrderCommand::CreateOrder {
-                    order_id,
-                    terms,
-                    quantity,
-                    provider_order_id: provider_order_id.clone(),
-                    created_at: Utc::now(),
-                })
-                .map_err(|error| CommandError::Refused(anyhow::Error::from(error)))?;
-            Ok((vec![order.append(&events, &metadata)], ()))
-        })
-        .await
-        .map_err(command_error)?;
-    Ok(())
-}
-
-/// The buyer approves by opening the approve URL; PayPal redirects back.
-async fn approve(approve_url: &str) -> anyhow::Result<()> {
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let response = browser.get(approve_url).send().await?;
-    if !response.status().is_redirection() {
-        bail!("approving at PayPal answered {}", response.status());
-    }
-    Ok(())
-}
-
-/// The signed-in buyer's capture makes the order PAID and receives the
-/// money as pending or available cash, as PayPal reports it.
-async fn record_capture(
-    demo: &Demo,
-    people: &People,
-    order_id: OrderId,
-    correlation_id: Uuid,
-    capture: &Capture,
-) -> anyhow::Result<bool> {
-    let status = match capture.status {
-        dropledger_integrations::CaptureStatus::Completed => CaptureStatus::Completed,
-        dropledger_integrations::CaptureStatus::Pending => CaptureStatus::Pending,
-        ref other => bail!("PayPal capture {} is {other:?}: not paid", capture.id),
-    };
-    let fee = capture
-        .paypal_fee
-        .as_ref()
-        .context("PayPal reported no fee for the capture")?;
-    let command = CapturePayment {
-        buyer: people.buyer,
-        capture_id: CaptureId::parse(&capture.id)?,
-        amount: domain_money(&capture.gross)?,
-        fee: domain_money(fee)?,
-        status,
-        entry_id: EntryId::from_uuid(Uuid::new_v4()),
-        captured_at: Utc::now(),
-    };
-    let order_stream = Order::stream_id(order_id);
-    let metadata = demo.metadata(correlation_id, &people.buyer.to_string());
-    demo.store
-        .execute(|| async {
-            let order = demo.store.load(&order_stream, Order::default()).await?;
-            let capital = demo.capital().await?;
-            let decision = capture_payment(&order.state, &capital.state, command.clone())
-                .map_err(CommandError::Refused)?;
-            Ok((
-                vec![
-                    order.append(&decision.order, &metadata),
-                    capital.append(&decision.capital, &metadata),
-                ],
-                (),
-            ))
-        })
-        .await?;
-    Ok(status == CaptureStatus::Pending)
-}
-
-/// PayPal completes held captures later; the demo asks the fake to do it
-/// now and records the cash as available once PayPal reports COMPLETED.
-pub async fn complete_pending_captures(
-    demo: &Demo,
-    checkouts: &[CheckedOut],
-) -> anyhow::Result<()> {
-    for checkout in checkouts.iter().filter(|c| c.pending) {
-        demo.fakes
-            .paypal
-            .complete_capture(&checkout.capture_id)
-            .await
-            .map_err(anyhow::Error::msg)?;
-        let capture = demo.paypal.capture(&checkout.capture_id).await?;
-        if capture.status != dropledger_integrations::CaptureStatus::Completed {
-            bail!("capture {} is still {:?}", capture.id, capture.status);
-        }
-        demo.decide(
-            &WorkingCapital::stream_id(CURRENCY),
-            WorkingCapital::new(CURRENCY),
-            CapitalCommand::CompleteCapture {
-                entry_id: EntryId::from_uuid(Uuid::new_v4()),
-                capture_id: CaptureId::parse(&capture.id)?,
-                effective_at: Utc::now(),
-            },
-            &demo.metadata(checkout.correlation_id, SYSTEM_ACTOR),
+/// The signed-in customer captures the approved payment.
+async fn capture(api: &Api, people: &People, order_id: &str) -> anyhow::Result<()> {
+    let payload = api
+        .mutate(
+            Some(&people.buyer.token),
+            "captureCheckout",
+            "mutation($input: CaptureCheckoutInput!) { captureCheckout(input: $input) { order { status } userErrors { code message } } }",
+            json!({ "input": { "orderId": order_id } }),
         )
         .await?;
-        progress(
-            "settle",
-            format!(
-                "order {}: capture {} COMPLETED",
-                checkout.order_id, capture.id
-            ),
-        );
-    }
+    let status = text(&payload["order"], "status")?;
+    progress("payment", format!("captured: the order is {status}"));
     Ok(())
 }
 
-/// A command error whose refusal is already an `anyhow::Error`.
-fn command_error(error: CommandError<anyhow::Error>) -> anyhow::Error {
-    match error {
-        CommandError::Refused(refusal) => refusal,
-        other => anyhow::anyhow!("{other}"),
+/// Makes the fake supplier misbehave for two chosen checkouts, so the
+/// summary shows both ways a purchase fails.
+fn stage_supplier_trouble(supplier: &FakeAliExpress, number: usize, listing: &Listing) {
+    if number == REFUSED_AT_PURCHASE {
+        supplier.inject_times(FakeOperation::AliExpressPlaceOrder, Fault::OutOfStock, 1);
+        progress(
+            "scenario",
+            "the supplier will refuse the next purchase: stock gone after our check",
+        );
+    }
+    if number == SOLD_OUT_BEFORE_CHECK {
+        supplier.set_product_stock(&listing.supplier_product_id, 0);
+        progress(
+            "scenario",
+            format!("the supplier sells out of \"{}\"", listing.title),
+        );
+    }
+}
+
+/// Polls the order until fulfilment has ended.
+async fn wait_for_fulfilment(api: &Api, people: &People, order_id: &str) -> anyhow::Result<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(FULFILMENT_WAIT_MS);
+    loop {
+        let data = api
+            .run(
+                Some(&people.admin.token),
+                "query($id: ID!) { order(id: $id) { status failureReason supplierOrderId } }",
+                json!({ "id": order_id }),
+            )
+            .await?;
+        let order = data["order"].clone();
+        if matches!(order["status"].as_str(), Some("PURCHASED" | "FAILED")) {
+            return Ok(order);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(anyhow::anyhow!("order {order_id} is still {}", order["status"]))
+                .context("fulfilment did not finish within a minute; `dropledger status` shows whether the server is following the log");
+        }
+        tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
     }
 }

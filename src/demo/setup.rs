@@ -1,105 +1,122 @@
-//! The platform before any sale: its configuration, its people, and the
-//! owner's working capital.
+//! The platform before any sale, set up through the API as its people
+//! would: the first user (the admin) configures the commission and funds
+//! working capital; a seller connects their AliExpress account; a customer
+//! signs up.
 
-use chrono::Utc;
-use dropledger_domain::{
-    CapitalCommand, EmailAddress, EntryId, PayoutDestination, Percentage, PlatformCommand,
-    PlatformConfig, Reference, Role, User, UserCommand, UserId, WorkingCapital,
-};
-use rust_decimal::Decimal;
-use uuid::Uuid;
+use serde_json::json;
 
-use super::{money, progress, Demo, CURRENCY, OWNER_CAPITAL, SYSTEM_ACTOR};
+use super::api::{text, Api};
+use super::{progress, CURRENCY, OWNER_CAPITAL};
 
 /// The platform's commission on each sale's gross profit, in percent.
-const COMMISSION_PERCENT: i64 = 20;
-/// Where the admin's commission is paid.
-const ADMIN_EMAIL: &str = "admin@dropledger.test";
+const COMMISSION_PERCENT: &str = "20";
+/// The admin: registered first, so ADMIN; commission is paid here.
+pub const ADMIN_EMAIL: &str = "admin@dropledger.test";
 /// The seller who owns the listings and earns their net profit.
-const SELLER_EMAIL: &str = "seller@dropledger.test";
+pub const SELLER_EMAIL: &str = "seller@dropledger.test";
 /// The signed-in customer who captures the checkouts.
-const BUYER_EMAIL: &str = "buyer@dropledger.test";
+pub const BUYER_EMAIL: &str = "buyer@dropledger.test";
+/// Every demo user's password, printed with the GraphiQL URL.
+pub const PASSWORD: &str = "demo-password";
 
-/// The people who act in the demo after setup.
-#[derive(Debug, Clone)]
-pub struct People {
-    /// The seller.
-    pub seller: UserId,
-    /// The customer.
-    pub buyer: UserId,
+/// A signed-in user.
+pub struct Person {
+    /// Their user id.
+    pub id: String,
+    /// Their bearer token.
+    pub token: String,
 }
 
-/// Records the platform configuration, the admin, seller and buyer, and the
-/// owner's capital contribution.
-pub async fn record(demo: &Demo) -> anyhow::Result<People> {
-    let flow = Uuid::new_v4();
-    let commission_rate = Percentage::new(Decimal::from(COMMISSION_PERCENT))?;
-    let admin_email = EmailAddress::parse(ADMIN_EMAIL)?;
-    demo.decide(
-        &PlatformConfig::stream_id(),
-        PlatformConfig::default(),
-        PlatformCommand::Configure {
-            commission_rate,
-            admin_paypal_email: admin_email.clone(),
-            configured_at: Utc::now(),
-        },
-        &demo.metadata(flow, SYSTEM_ACTOR),
+/// The people who act in the demo.
+pub struct People {
+    /// The admin.
+    pub admin: Person,
+    /// The seller.
+    pub seller: Person,
+    /// The customer.
+    pub buyer: Person,
+}
+
+/// Registers the people, configures the platform, funds working capital
+/// and connects the seller's supplier account.
+pub async fn run(api: &Api) -> anyhow::Result<People> {
+    let admin = register(api, ADMIN_EMAIL).await?;
+    api.mutate(
+        Some(&admin.token),
+        "setPlatformConfig",
+        "mutation($input: SetPlatformConfigInput!) { setPlatformConfig(input: $input) { userErrors { code message } } }",
+        json!({ "input": { "commissionPct": COMMISSION_PERCENT, "adminPaypalEmail": ADMIN_EMAIL } }),
     )
     .await?;
+    progress(
+        "setup",
+        format!("platform configured: commission {COMMISSION_PERCENT} %, admin payouts to {ADMIN_EMAIL}"),
+    );
+    let seller = register(api, SELLER_EMAIL).await?;
+    let buyer = register(api, BUYER_EMAIL).await?;
+    // The key makes a repeated run of this step record the money once.
+    api.mutate(
+        Some(&admin.token),
+        "recordCapitalContribution",
+        "mutation($input: RecordCapitalContributionInput!) { recordCapitalContribution(input: $input) { userErrors { code message } } }",
+        json!({ "input": {
+            "amount": { "amount": OWNER_CAPITAL, "currency": CURRENCY },
+            "reference": "owner transfer (demo)",
+            "idempotencyKey": "demo-owner-capital",
+        } }),
+    )
+    .await?;
+    progress(
+        "setup",
+        format!("owner contributed {OWNER_CAPITAL} {CURRENCY} of working capital"),
+    );
+    connect_supplier(api, &seller).await?;
+    Ok(People {
+        admin,
+        seller,
+        buyer,
+    })
+}
+
+/// Signs up with the sign-in e-mail as the PayPal payout e-mail.
+async fn register(api: &Api, email: &str) -> anyhow::Result<Person> {
+    let payload = api
+        .mutate(
+            None,
+            "register",
+            "mutation($input: RegisterInput!) { register(input: $input) { token user { id role } userErrors { code message } } }",
+            json!({ "input": { "email": email, "password": PASSWORD, "paypalPayoutEmail": email } }),
+        )
+        .await?;
+    let user = &payload["user"];
     progress(
         "setup",
         format!(
-            "platform configured: commission {commission_rate}, admin payouts to {admin_email}"
+            "registered {} {email} ({})",
+            text(user, "role")?,
+            text(user, "id")?
         ),
     );
-    let admin = register(demo, flow, ADMIN_EMAIL, Role::Admin).await?;
-    let seller = register(demo, flow, SELLER_EMAIL, Role::User).await?;
-    let buyer = register(demo, flow, BUYER_EMAIL, Role::User).await?;
-    contribute_capital(demo, flow, admin).await?;
-    Ok(People { seller, buyer })
+    Ok(Person {
+        id: text(user, "id")?.to_owned(),
+        token: text(&payload, "token")?.to_owned(),
+    })
 }
 
-/// Registers a user whose PayPal payout e-mail is their sign-in e-mail.
-async fn register(demo: &Demo, flow: Uuid, email: &str, role: Role) -> anyhow::Result<UserId> {
-    let user_id = UserId::from_uuid(Uuid::new_v4());
-    let email = EmailAddress::parse(email)?;
-    demo.decide(
-        &User::stream_id(user_id),
-        User::default(),
-        UserCommand::RegisterUser {
-            user_id,
-            email: email.clone(),
-            role,
-            payout_destination: Some(PayoutDestination::Paypal {
-                email: email.clone(),
-            }),
-            registered_at: Utc::now(),
-        },
-        &demo.metadata(flow, SYSTEM_ACTOR),
-    )
-    .await?;
-    progress("setup", format!("registered {role:?} {email} ({user_id})"));
-    Ok(user_id)
-}
-
-/// The admin records the owner's transfer into the PayPal balance.
-async fn contribute_capital(demo: &Demo, flow: Uuid, admin: UserId) -> anyhow::Result<()> {
-    let amount = money(OWNER_CAPITAL)?;
-    demo.decide(
-        &WorkingCapital::stream_id(CURRENCY),
-        WorkingCapital::new(CURRENCY),
-        CapitalCommand::ContributeCapital {
-            entry_id: EntryId::from_uuid(Uuid::new_v4()),
-            amount,
-            reference: Reference::parse("owner transfer (demo)")?,
-            effective_at: Utc::now(),
-        },
-        &demo.metadata(flow, &admin.to_string()),
-    )
-    .await?;
-    progress(
-        "setup",
-        format!("owner contributed {amount} of working capital"),
-    );
+/// The seller's supplier OAuth, as their browser does it: our authorise
+/// URL → AliExpress's consent (the fake grants it) → our callback, which
+/// seals the token pair fulfilment buys with.
+async fn connect_supplier(api: &Api, seller: &Person) -> anyhow::Result<()> {
+    let payload = api
+        .mutate(
+            Some(&seller.token),
+            "connectAliExpress",
+            "mutation { connectAliExpress(environment: \"sandbox\") { authorizeUrl userErrors { code message } } }",
+            json!({}),
+        )
+        .await?;
+    let callback = api.follow(text(&payload, "authorizeUrl")?).await?;
+    api.visit(&callback).await?;
+    progress("supplier", "the seller connected their AliExpress account");
     Ok(())
 }

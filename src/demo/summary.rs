@@ -7,14 +7,15 @@ use std::fmt;
 
 use anyhow::Context;
 use dropledger_domain::{
-    decode_event, Account, Aggregate, Balances, CapitalEvent, DomainEvent, FailureReason,
+    decode_event, Account, Aggregate, Balances, CapitalEvent, Currency, DomainEvent, FailureReason,
     HoldPurpose, Money, Order, OrderEvent, OrderId, OrderStatus, Payout, PayoutEvent, PayoutId,
     PayoutStatus, PlatformEvent, ProductEvent, SaleEvent, StreamKind, TrialBalance, UserEvent,
     WorkingCapital,
 };
 use dropledger_eventstore::{ChainReport, EventStore, RecordedEvent, READ_EVENTS_MAX};
 
-use super::CURRENCY;
+/// The demo's one currency.
+const CURRENCY: Currency = Currency::Usd;
 
 /// How long the summary waits for the log to take in every event of the run.
 const LOG_WAIT: std::time::Duration = std::time::Duration::from_secs(120);

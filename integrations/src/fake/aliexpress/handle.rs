@@ -94,6 +94,18 @@ impl FakeAliExpress {
         }
     }
 
+    /// Sets the stock of every SKU of a product; `false` if unknown.
+    pub fn set_product_stock(&self, product_id: &str, stock: u64) -> bool {
+        let mut state = self.shared.state();
+        let Some(product) = state.products.get_mut(product_id) else {
+            return false;
+        };
+        for sku in &mut product.skus {
+            sku.stock = stock;
+        }
+        true
+    }
+
     /// Ships a supplier order with a tracking number.
     pub fn ship(&self, order_id: &str, tracking_number: &str) -> bool {
         let mut state = self.shared.state();

@@ -124,6 +124,17 @@ impl FakePayPal {
             .map(|c| c.status.clone())
     }
 
+    /// The ids of the captures still PENDING, in no particular order.
+    pub fn pending_captures(&self) -> Vec<String> {
+        self.shared
+            .state()
+            .captures
+            .iter()
+            .filter(|(_, capture)| capture.status == "PENDING")
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// How many captures exist (idempotency tests count them).
     pub fn capture_count(&self) -> usize {
         self.shared.state().captures.len()

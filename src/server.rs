@@ -1,0 +1,201 @@
+//! The running server: the GraphQL API over HTTP, the projection runners,
+//! the process managers and the autopilot's schedule, started together on
+//! one database and one set of provider clients, and stopped together.
+//!
+//! `dropledger serve` starts it from the environment and stops it on a
+//! signal; `dropledger demo` starts it on the fakes it stages and drives it
+//! through its own API.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use dropledger_eventstore::EventStore;
+use dropledger_graphql::{router, CheckoutUrls, Services, SupplierConnection, TokenKeys};
+use dropledger_integrations::FakeProviders;
+use metrics_exporter_prometheus::PrometheusBuilder;
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::automation::Managers;
+use crate::autopilot::AutopilotService;
+use crate::paypal_webhooks;
+use crate::projection_workers::ProjectionWorkers;
+use crate::providers::Providers;
+
+/// What a server is started with, beside its database and providers.
+pub struct ServerSettings {
+    /// Real money: the autopilot refuses to simulate anything.
+    pub production: bool,
+    /// Signs and checks the API's bearer tokens.
+    pub tokens: TokenKeys,
+    /// Sign-up and sign-in attempts per client address and minute.
+    pub auth_requests_per_minute: u32,
+    /// Where browsers and providers reach this server; the listening
+    /// address when not given.
+    pub public_url: Option<String>,
+}
+
+/// A server that is serving.
+pub struct RunningServer {
+    address: SocketAddr,
+    public_url: String,
+    shutdown: oneshot::Sender<()>,
+    serving: JoinHandle<std::io::Result<()>>,
+    workers: Workers,
+}
+
+/// What runs beside the HTTP server, stopped after it.
+struct Workers {
+    projections: ProjectionWorkers,
+    managers: Managers,
+    autopilot: AutopilotService,
+    /// Held so that fakes started for this server live as long as it.
+    providers: Providers,
+}
+
+impl Workers {
+    /// Each stops after its current step.
+    async fn stop(self) {
+        self.managers.stop().await;
+        self.autopilot.stop().await;
+        self.projections.stop().await;
+        drop(self.providers);
+        tracing::info!("shut down");
+    }
+}
+
+/// Binds `listen` and starts everything that follows the log; returns once
+/// the API accepts requests.
+pub async fn start(
+    pool: &PgPool,
+    data_dir: &Path,
+    listen: SocketAddr,
+    providers: Providers,
+    settings: ServerSettings,
+) -> anyhow::Result<RunningServer> {
+    let metrics = PrometheusBuilder::new()
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    let store = EventStore::new(pool.clone());
+    let projections = crate::projection_workers::start(&store).await;
+    let autopilot = crate::autopilot::start(
+        &store,
+        settings.production,
+        providers.fakes.as_ref().map(|fakes| &fakes.aliexpress),
+    )
+    .await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let address = listener.local_addr()?;
+    let public_url = settings
+        .public_url
+        .unwrap_or_else(|| format!("http://{address}"));
+    let vault = Arc::new(crate::encryption_key::credential_vault(
+        pool.clone(),
+        data_dir,
+    )?);
+    let services = Services::new(
+        store.clone(),
+        providers.paypal.clone(),
+        settings.tokens,
+        CheckoutUrls {
+            return_url: format!("{public_url}/checkout/return"),
+            cancel_url: format!("{public_url}/checkout/cancel"),
+        },
+        settings.auth_requests_per_minute,
+    )
+    .with_autopilot(autopilot.runner())
+    .with_credentials(vault.clone())
+    .with_supplier(SupplierConnection {
+        client: providers.supplier.clone(),
+        environment: providers.mode.as_str().to_owned(),
+        callback_url: format!("{public_url}/oauth/aliexpress/callback"),
+    });
+    if let Some(fakes) = &providers.fakes {
+        // The fake PayPal delivers its webhooks where a real account would
+        // be configured to: to this server.
+        fakes
+            .paypal
+            .set_webhook_url(format!("{public_url}/webhooks/paypal"));
+    }
+    let managers = crate::automation::start(&store, &providers, vault);
+    let app = router(services, metrics)
+        .merge(paypal_webhooks::router(store, providers.paypal.clone()))
+        .merge(autopilot.routes());
+    let (shutdown, stopping) = oneshot::channel::<()>();
+    let serving = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopping.await;
+        })
+        .await
+    });
+    tracing::info!(%address, "serving /graphql, /healthz and /metrics");
+    Ok(RunningServer {
+        address,
+        public_url,
+        shutdown,
+        serving,
+        workers: Workers {
+            projections,
+            managers,
+            autopilot,
+            providers,
+        },
+    })
+}
+
+impl RunningServer {
+    /// The address it listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Where the API is, for browsers (GraphiQL) and clients.
+    pub fn graphql_url(&self) -> String {
+        format!("{}/graphql", self.public_url)
+    }
+
+    /// The local fake providers, when the server runs on them.
+    pub fn fakes(&self) -> Option<&FakeProviders> {
+        self.workers.providers.fakes.as_ref()
+    }
+
+    /// Serves until `signal` resolves (or serving fails), then lets
+    /// in-flight requests finish and stops the process managers, the
+    /// autopilot and the projection runners.
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let RunningServer {
+            shutdown,
+            mut serving,
+            workers,
+            ..
+        } = self;
+        let served = tokio::select! {
+            () = signal => {
+                tracing::info!("stopping: finishing in-flight requests");
+                let _ = shutdown.send(());
+                (&mut serving).await
+            }
+            // Serving ended without being asked to: stop the rest, say why.
+            ended = &mut serving => ended,
+        };
+        workers.stop().await;
+        served.context("the HTTP server task")?.context("serving")
+    }
+
+    /// Stops now (see [`RunningServer::run_until`]).
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.run_until(std::future::ready(())).await
+    }
+}
