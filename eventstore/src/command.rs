@@ -21,6 +21,10 @@ use crate::{
 
 /// Attempts a command gets when other writers keep moving its streams.
 pub const COMMAND_ATTEMPTS_MAX: u32 = 8;
+/// The longest pause before deciding again after a conflict. Each pause is
+/// random up to 2^attempt ms (capped here), so that writers that collided
+/// do not collide again in lockstep.
+const RETRY_PAUSE_MS_MAX: u64 = 64;
 
 /// Events read per request when loading a stream.
 const LOAD_BATCH_EVENTS: usize = 1_000;
@@ -75,13 +79,34 @@ impl<A: Aggregate> Loaded<A> {
             0 => ExpectedVersion::NoStream,
             version => ExpectedVersion::Exact(version),
         };
+        self.append_expecting(expected, &self.version.to_string(), events, metadata)
+    }
+
+    /// The append of `events` whatever the stream's version by then: for
+    /// events that commute with every other append to the stream, because
+    /// no decision taken on it can be invalidated by them — money coming
+    /// in, say, which only ever makes a later hold more affordable. Another
+    /// stream of the same command must guard against doing it twice (a
+    /// capture's order stream does). A hot stream then serialises only the
+    /// decisions that need it.
+    pub fn append_commuting(&self, events: &[A::Event], metadata: &Metadata) -> StreamAppend {
+        self.append_expecting(ExpectedVersion::Any, "any", events, metadata)
+    }
+
+    fn append_expecting(
+        &self,
+        expected: ExpectedVersion,
+        version_name: &str,
+        events: &[A::Event],
+        metadata: &Metadata,
+    ) -> StreamAppend {
         let command_id = metadata.command_id.unwrap_or_else(Uuid::new_v4);
         let events = events
             .iter()
             .enumerate()
             .map(|(index, event)| {
                 let encoded = encode_event(event);
-                let name = format!("{}:{}:{index}", self.stream_id, self.version);
+                let name = format!("{}:{version_name}:{index}", self.stream_id);
                 NewEvent {
                     event_id: Uuid::new_v5(&command_id, name.as_bytes()),
                     event_type: encoded.event_type.to_owned(),
@@ -222,9 +247,18 @@ impl EventStore {
                         return Err(CommandError::Contended { attempts, stream });
                     }
                     tracing::debug!(%stream, attempts, "version conflict; deciding again");
+                    tokio::time::sleep(retry_pause(attempts)).await;
                 }
                 Err(other) => return Err(CommandError::Append(other)),
             }
         }
     }
+}
+
+/// A random pause before attempt `attempts + 1`; the randomness is a v4
+/// UUID's, which the store already draws for command ids.
+fn retry_pause(attempts: u32) -> std::time::Duration {
+    let ceiling = (1_u64 << attempts.min(16)).min(RETRY_PAUSE_MS_MAX);
+    let random = Uuid::new_v4().as_u128() as u64;
+    std::time::Duration::from_micros(random % (ceiling * 1_000))
 }

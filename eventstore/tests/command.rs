@@ -61,8 +61,8 @@ async fn contribute(store: &EventStore, amount: &str) {
         .unwrap();
 }
 
-/// An order created and paid with a PENDING capture: its money is not free.
-async fn paid_order(store: &EventStore, supplier_cost: &str) -> OrderId {
+/// An order created, not yet paid.
+async fn created_order(store: &EventStore, supplier_cost: &str) -> OrderId {
     let order_id = OrderId::from_uuid(Uuid::new_v4());
     let stream = Order::stream_id(order_id);
     store
@@ -87,6 +87,26 @@ async fn paid_order(store: &EventStore, supplier_cost: &str) -> OrderId {
         })
         .await
         .unwrap();
+    order_id
+}
+
+/// A PENDING capture of 50.00 (fee 1.75) for the order.
+fn pending_capture() -> CapturePayment {
+    CapturePayment {
+        buyer: UserId::from_uuid(Uuid::new_v4()),
+        capture_id: CaptureId::parse(&format!("CAP-{}", Uuid::new_v4())).unwrap(),
+        amount: usd("50.00"),
+        fee: usd("1.75"),
+        status: CaptureStatus::Pending,
+        entry_id: EntryId::from_uuid(Uuid::new_v4()),
+        captured_at: now(),
+    }
+}
+
+/// An order created and paid with a PENDING capture: its money is not free.
+async fn paid_order(store: &EventStore, supplier_cost: &str) -> OrderId {
+    let order_id = created_order(store, supplier_cost).await;
+    let stream = Order::stream_id(order_id);
     store
         .execute(|| async {
             let order = store.load(&stream, Order::default()).await?;
@@ -96,20 +116,8 @@ async fn paid_order(store: &EventStore, supplier_cost: &str) -> OrderId {
                     WorkingCapital::new(Currency::parse("USD").unwrap()),
                 )
                 .await?;
-            let decision = capture_payment(
-                &order.state,
-                &capital.state,
-                CapturePayment {
-                    buyer: UserId::from_uuid(Uuid::new_v4()),
-                    capture_id: CaptureId::parse(&format!("CAP-{}", Uuid::new_v4())).unwrap(),
-                    amount: usd("50.00"),
-                    fee: usd("1.75"),
-                    status: CaptureStatus::Pending,
-                    entry_id: EntryId::from_uuid(Uuid::new_v4()),
-                    captured_at: now(),
-                },
-            )
-            .map_err(CommandError::Refused)?;
+            let decision = capture_payment(&order.state, &capital.state, pending_capture())
+                .map_err(CommandError::Refused)?;
             let metadata = metadata();
             Ok((
                 vec![
@@ -242,4 +250,65 @@ async fn a_command_that_always_conflicts_gives_up_after_the_bounded_attempts() {
         })
     ));
     assert_eq!(attempts, COMMAND_ATTEMPTS_MAX);
+}
+
+/// Captures of different orders all credit the same capital stream; as
+/// commuting appends they never conflict there (each order's own stream
+/// still guards against recording a capture twice), where exact-version
+/// appends would make the captures retry one another.
+#[tokio::test]
+async fn concurrent_captures_credit_working_capital_without_conflicting() {
+    const CAPTURES: usize = 16;
+    let db = TestDatabase::new().await;
+    let store = db.store();
+    let mut orders = Vec::new();
+    for _ in 0..CAPTURES {
+        orders.push(created_order(&store, "20.00").await);
+    }
+    let attempts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    let captures = orders.iter().map(|order_id| {
+        let (store, attempts) = (store.clone(), attempts.clone());
+        let stream = Order::stream_id(*order_id);
+        let command = pending_capture();
+        let metadata = metadata();
+        async move {
+            store
+                .execute(|| async {
+                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let order = store.load(&stream, Order::default()).await?;
+                    let capital = store
+                        .load(
+                            &capital_stream(),
+                            WorkingCapital::new(Currency::parse("USD").unwrap()),
+                        )
+                        .await?;
+                    let decision = capture_payment(&order.state, &capital.state, command.clone())
+                        .map_err(CommandError::Refused)?;
+                    Ok((
+                        vec![
+                            order.append(&decision.order, &metadata),
+                            capital.append_commuting(&decision.capital, &metadata),
+                        ],
+                        (),
+                    ))
+                })
+                .await
+        }
+    });
+    let outcomes = futures::future::join_all(captures).await;
+
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), CAPTURES);
+    let capital = store
+        .load::<_, std::convert::Infallible>(
+            &capital_stream(),
+            WorkingCapital::new(Currency::parse("USD").unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(capital.version, CAPTURES as u64);
+    // 16 × (50.00 − 1.75) pending, none of it free.
+    assert_eq!(capital.state.pending(), usd("772.00"));
+    assert_eq!(capital.state.free(), usd("0.00"));
 }

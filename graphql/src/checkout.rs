@@ -416,10 +416,13 @@ impl CheckoutMutation {
                     .await?;
                 let decision = capture_payment(&order.state, &capital.state, command.clone())
                     .map_err(CommandError::Refused)?;
+                // Every capture of the currency lands on its capital stream;
+                // cash coming in commutes with holds and other captures, and
+                // the order's own stream keeps it from being recorded twice.
                 Ok((
                     vec![
                         order.append(&decision.order, &metadata),
-                        capital.append(&decision.capital, &metadata),
+                        capital.append_commuting(&decision.capital, &metadata),
                     ],
                     (),
                 ))
