@@ -34,6 +34,23 @@ async fn one_order_runs_from_capture_to_purchase_sale_and_both_payouts_sent_to_t
     assert_eq!(order["status"], "PURCHASED", "{order}");
     assert!(order["supplierOrderId"].is_string(), "{order}");
     assert_eq!(fakes.aliexpress.order_count(), 1);
+    // Shipped where the buyer told PayPal (the fake buyer's address on file).
+    let ship_to = fakes
+        .aliexpress
+        .ship_to(order["supplierOrderId"].as_str().unwrap())
+        .unwrap();
+    for (field, value) in [
+        ("contact_person", "Ada Lovelace"),
+        ("address", "1 Analytical Way"),
+        ("city", "Portland"),
+        ("province", "OR"),
+        ("zip", "97201"),
+        ("country", "US"),
+        ("phone_country", "1"),
+        ("mobile_no", "5035550100"),
+    ] {
+        assert_eq!(ship_to[field], value, "{field} in {ship_to}");
+    }
     app.wait_for_events("both payouts SENT", |events| {
         events
             .iter()
@@ -364,6 +381,31 @@ async fn supplier_stock_and_outages_fail_orders_with_their_reason_and_free_the_c
         history.last().copied(),
         Some(cents("214.30")),
         "{history:?}"
+    );
+    app.rebuild_and_check_books().await;
+}
+
+#[tokio::test]
+async fn a_buyer_without_a_shipping_address_at_paypal_fails_the_order_before_any_capital_is_held() {
+    let fakes = Fakes::start(false, "0.00").await;
+    fakes.paypal.set_buyers_without_address(true);
+    let app = spawn_on(&fakes).await;
+    let shop = app.shop("100.00", "15.10", "39.99").await;
+
+    let order_id = app.buy(&shop).await;
+
+    let order = app
+        .wait_for_order(&shop.seller, &order_id, &["PURCHASED", "FAILED"])
+        .await;
+    assert_eq!(
+        order["failureReason"], "FAILED_NO_SHIPPING_ADDRESS",
+        "{order}"
+    );
+    assert_eq!(fakes.aliexpress.order_count(), 0);
+    assert_eq!(app.count("HoldPlaced").await, 0);
+    assert_eq!(
+        app.free_capital_history().await.last().copied(),
+        Some(cents("138.10"))
     );
     app.rebuild_and_check_books().await;
 }

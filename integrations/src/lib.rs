@@ -61,12 +61,13 @@ pub use money::{Money, MoneyParseError};
 pub use payoneer::{PayoneerClient, PayoneerConfig, PayoneerError};
 pub use payout::{PayoutError, PayoutProvider, PayoutReceipt, PayoutRequest, PayoutState};
 pub use paypal::{
-    paypal_webhook_router, Balances, Capture, CaptureStatus, ChannelWebhookSink, CheckoutItem,
-    CheckoutOrder, CreatedOrder, CurrencyBalance, InMemoryWebhookDedupe, OrderDetails,
-    PayPalClient, PayPalConfig, PayPalEnvironment, PayPalError, PayPalErrorBody, PayPalErrorDetail,
-    PayPalWebhookEvent, PayPalWebhookReceiver, PayoutBatch, PayoutBatchItem, PayoutBatchRequest,
-    PayoutItem, PayoutItemStatus, Refund, TrackingInfo, WebhookDedupe, WebhookHeaders, WebhookSink,
-    WebhookVerifier, WEBHOOK_BODY_BYTES_MAX,
+    paypal_webhook_router, Balances, BuyerPhone, BuyerShipping, Capture, CaptureStatus,
+    ChannelWebhookSink, CheckoutItem, CheckoutOrder, CreatedOrder, CurrencyBalance,
+    InMemoryWebhookDedupe, OrderDetails, PayPalClient, PayPalConfig, PayPalEnvironment,
+    PayPalError, PayPalErrorBody, PayPalErrorDetail, PayPalWebhookEvent, PayPalWebhookReceiver,
+    PayoutBatch, PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus, Refund,
+    TrackingInfo, WebhookDedupe, WebhookHeaders, WebhookSink, WebhookVerifier,
+    WEBHOOK_BODY_BYTES_MAX,
 };
 pub use postgres::{PgCredentialStore, PgWebhookDedupe, StoredCredential};
 pub use resilience::{

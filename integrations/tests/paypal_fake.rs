@@ -85,6 +85,20 @@ async fn a_checkout_is_created_approved_through_its_url_and_captured_with_fee_an
     let order = client.order(&order_id).await.unwrap();
     assert_eq!(order.status, "COMPLETED");
     assert_eq!(order.captures[0].id, capture.id);
+    // The buyer's address on file, chosen at approval.
+    let shipping = order.shipping.expect("the buyer's address");
+    assert_eq!(
+        (
+            shipping.full_name.as_str(),
+            shipping.city.as_str(),
+            shipping.country_code.as_str()
+        ),
+        ("Ada Lovelace", "Portland", "US")
+    );
+    assert_eq!(
+        shipping.phone.expect("the payer's phone").national_number,
+        "5035550100"
+    );
     assert_eq!(client.capture(&capture.id).await.unwrap().net, capture.net);
 }
 
@@ -576,4 +590,17 @@ async fn the_fake_providers_start_together_on_local_ports() {
         balances.balances[0].available,
         Money::new("USD", dec!(100.00))
     );
+}
+
+#[tokio::test]
+async fn a_buyer_without_an_address_on_file_leaves_the_order_without_shipping() {
+    let fake = FakePayPal::builder().start().await.unwrap();
+    fake.set_buyers_without_address(true);
+    let client = PayPalClient::new(fake.client_config());
+    let order_id = approved_order(&fake, &client, "o-no-address").await;
+
+    let order = client.order(&order_id).await.unwrap();
+
+    assert_eq!(order.status, "APPROVED");
+    assert_eq!(order.shipping, None);
 }

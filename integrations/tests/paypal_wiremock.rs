@@ -392,3 +392,71 @@ async fn an_answer_larger_than_the_limit_is_refused_not_buffered() {
 
     assert!(matches!(error, PayPalError::Decode(_)), "{error:?}");
 }
+
+/// P3 with PayPal's documented shipping block: the address the supplier
+/// ships to, the phone from `shipping.phone_number` before the payer's.
+#[tokio::test]
+async fn an_orders_shipping_address_and_phone_are_read_from_its_details() {
+    let server = server_with_token(1).await;
+    let details = |shipping: Value| {
+        json!({
+            "id": "5O190127TN364715T",
+            "status": "APPROVED",
+            "payer": {
+                "email_address": "customer@example.com",
+                "phone": {"phone_type": "MOBILE", "phone_number": {"national_number": "4085550101"}}
+            },
+            "purchase_units": [{"reference_id": "default", "shipping": shipping}]
+        })
+    };
+    let full = json!({
+        "name": {"full_name": "John Doe"},
+        "phone_number": {"country_code": "1", "national_number": "4085550199"},
+        "address": {
+            "address_line_1": "2211 N First Street",
+            "address_line_2": "Building 17",
+            "admin_area_2": "San Jose",
+            "admin_area_1": "CA",
+            "postal_code": "95131",
+            "country_code": "US"
+        }
+    });
+    Mock::given(method("GET"))
+        .and(path("/v2/checkout/orders/5O190127TN364715T"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(details(full)))
+        .mount(&server)
+        .await;
+    // No street: nothing a supplier could ship to.
+    let without_street = json!({
+        "name": {"full_name": "John Doe"},
+        "address": {"admin_area_2": "San Jose", "country_code": "US"}
+    });
+    let mut partial = details(without_street);
+    partial["id"] = json!("8AB12345CD678901E");
+    Mock::given(method("GET"))
+        .and(path("/v2/checkout/orders/8AB12345CD678901E"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(partial))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+
+    let shipping = client
+        .order("5O190127TN364715T")
+        .await
+        .unwrap()
+        .shipping
+        .expect("a complete address");
+    assert_eq!(shipping.full_name, "John Doe");
+    assert_eq!(shipping.address_line_1, "2211 N First Street");
+    assert_eq!(shipping.address_line_2.as_deref(), Some("Building 17"));
+    assert_eq!(shipping.city, "San Jose");
+    assert_eq!(shipping.state.as_deref(), Some("CA"));
+    assert_eq!(shipping.postal_code.as_deref(), Some("95131"));
+    assert_eq!(shipping.country_code, "US");
+    let phone = shipping.phone.expect("a phone");
+    assert_eq!(phone.country_code.as_deref(), Some("1"));
+    assert_eq!(phone.national_number, "4085550199");
+
+    let partial = client.order("8AB12345CD678901E").await.unwrap();
+    assert_eq!(partial.shipping, None);
+}

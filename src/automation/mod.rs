@@ -51,6 +51,7 @@ pub fn start(
     let fulfilment = Fulfilment {
         store: store.clone(),
         supplier: providers.supplier.clone(),
+        paypal: providers.paypal.clone(),
         vault,
         mode: providers.mode,
     };

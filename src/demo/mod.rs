@@ -84,14 +84,18 @@ async fn run_on(
     let server = start_server(database, data_dir, options.listen, fakes).await?;
     println!("server listening on http://{}", server.address());
     let api = Api::new(server.graphql_url())?;
-    let admin_token = match drive(&api, &server).await {
-        Ok(token) => token,
+    let driven = async {
+        let admin_token = drive(&api, &server).await?;
+        let report = summary::compute(&EventStore::new(database.pool.clone())).await?;
+        anyhow::Ok((admin_token, report))
+    };
+    let (admin_token, report) = match driven.await {
+        Ok(driven) => driven,
         Err(error) => {
             server.stop().await?;
             return Err(error);
         }
     };
-    let report = summary::compute(&EventStore::new(database.pool.clone())).await?;
     println!("{report}");
     println!("\nGraphiQL: {}", server.graphql_url());
     println!(

@@ -1,11 +1,13 @@
 //! Fulfilment: when an order is PAID (captured, or a retry was asked for),
-//! check the supplier's price and stock, reserve working capital, buy with
-//! the seller's AliExpress token, and record PURCHASED or FAILED.
+//! check the supplier's price and stock, read the buyer's shipping address
+//! from PayPal, reserve working capital, buy with the seller's AliExpress
+//! token, and record PURCHASED or FAILED.
 //!
 //! Each step is idempotent: the hold id and command ids derive from the
 //! triggering event, and the supplier order is keyed by `out_order_id` =
 //! our order id, so a crash between buying and recording buys once.
 
+mod shipping;
 pub mod supplier;
 pub mod tokens;
 
@@ -19,12 +21,15 @@ use dropledger_domain::{
     SupplierOrderId,
 };
 use dropledger_eventstore::{EventStore, LoggedEvent};
-use dropledger_integrations::{AliExpressClient, CredentialVault, PgCredentialStore, SecretString};
+use dropledger_integrations::{
+    AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore, SecretString,
+};
 
 use crate::automation::commands::{decide_order, derived_id, metadata};
 use crate::automation::runner::Reaction;
 use crate::providers::Mode;
-use supplier::{buy, check_offer, sandbox_address, SupplierError, Wanted};
+use shipping::buyer_address;
+use supplier::{buy, check_offer, SupplierError, Wanted};
 
 /// The actor on the events fulfilment records.
 const ACTOR: &str = "system:fulfilment";
@@ -35,6 +40,8 @@ pub struct Fulfilment {
     pub store: EventStore,
     /// AliExpress.
     pub supplier: Arc<AliExpressClient>,
+    /// PayPal: where each buyer wants their goods.
+    pub paypal: Arc<PayPalClient>,
     /// Sellers' sealed supplier tokens.
     pub vault: Arc<CredentialVault<PgCredentialStore>>,
     /// Sandbox or production.
@@ -100,18 +107,11 @@ impl Fulfilment {
             tracing::error!(error = %format!("{error:#}"), "reading the order's product");
             SupplierError::Answer("no product for the order")
         })?;
-        if self.mode == Mode::Production {
-            // See `sandbox_address`: PayPal's order details as our client
-            // reads them carry no buyer address yet, and production never
-            // ships to a made-up one. Refused before any capital is held.
-            tracing::error!(
-                "production fulfilment needs the buyer's shipping address, which is not read yet"
-            );
-            return Err(SupplierError::Refused(FailureReason::SupplierRejected));
-        }
         let seller = order.seller().expect("a paid order has a seller");
         let session = self.session(seller.as_uuid()).await?;
         let offer = check_offer(&self.supplier, &session, &wanted).await?;
+        // Nowhere to ship is found out before any capital is held.
+        let address = buyer_address(&self.paypal, order).await?;
         if order.status() == Some(OrderStatus::Paid) {
             let command = StartPurchase {
                 hold_id: HoldId::from_uuid(derived_id(event, "hold")),
@@ -140,7 +140,7 @@ impl Fulfilment {
             &out_order_id,
             &wanted,
             &offer,
-            sandbox_address(),
+            address,
         )
         .await?;
         let command = ConfirmPurchase {

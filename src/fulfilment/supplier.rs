@@ -1,11 +1,11 @@
 //! The supplier's side of fulfilment: its current stock and price, the
 //! purchase itself (idempotent on `out_order_id`), and what its refusals
-//! mean for the order. `dropledger demo` and the fulfilment manager share it.
+//! mean for the order.
 
 use dropledger_domain::{Currency, FailureReason, Money};
 use dropledger_integrations::{
-    AliExpressClient, AliExpressError, AliExpressErrorKind, FreightQuery, OrderLine, PlaceOrder,
-    ProductQuery, SecretString, ShippingAddress,
+    AliExpressClient, AliExpressError, AliExpressErrorKind, FreightQuery, OrderLine, PayPalError,
+    PlaceOrder, ProductQuery, SecretString, ShippingAddress,
 };
 
 /// Where the buyers are.
@@ -51,6 +51,9 @@ pub enum SupplierError {
     /// The supplier's answer lacked something we need.
     #[error("the supplier's answer had {0}")]
     Answer(&'static str),
+    /// PayPal could not tell us where the buyer wants the goods.
+    #[error("reading the buyer's shipping address from PayPal: {0}")]
+    BuyerAddress(PayPalError),
 }
 
 impl SupplierError {
@@ -65,6 +68,7 @@ impl SupplierError {
             ),
             SupplierError::Answer(_) => true,
             SupplierError::Refused(_) => false,
+            SupplierError::BuyerAddress(error) => super::shipping::is_transient(error),
         }
     }
 
@@ -73,6 +77,7 @@ impl SupplierError {
         let error = match self {
             SupplierError::Refused(reason) => return *reason,
             SupplierError::Answer(_) => return FailureReason::SupplierUnavailable,
+            SupplierError::BuyerAddress(_) => return FailureReason::NoShippingAddress,
             SupplierError::Supplier(error) => error,
         };
         match error.kind() {
@@ -199,21 +204,4 @@ fn domain_money(
         return Err(SupplierError::Answer("a price in another currency"));
     }
     Money::new(amount.value, currency).map_err(|_| SupplierError::Answer("an invalid amount"))
-}
-
-/// The sandbox's test customer. PayPal's order details as our client reads
-/// them carry no shipping address yet, so production refuses to buy rather
-/// than ship to a made-up one.
-pub fn sandbox_address() -> ShippingAddress {
-    ShippingAddress {
-        contact_person: "Ada Lovelace".to_owned(),
-        address: "1 Analytical Way".to_owned(),
-        address2: None,
-        city: "Portland".to_owned(),
-        province: "Oregon".to_owned(),
-        country: SHIP_TO_COUNTRY.to_owned(),
-        zip: "97201".to_owned(),
-        phone_country: "1".to_owned(),
-        mobile_no: "5035550100".to_owned(),
-    }
 }

@@ -53,6 +53,9 @@ pub enum FailureReason {
     SupplierUnavailable,
     /// The seller has not connected their supplier account.
     SupplierNotConnected,
+    /// PayPal holds no complete shipping address (with a phone number, which
+    /// the supplier requires) for the buyer: there is nowhere to ship to.
+    NoShippingAddress,
 }
 
 impl FailureReason {
@@ -65,6 +68,7 @@ impl FailureReason {
             FailureReason::SupplierRejected => "FAILED_SUPPLIER_REJECTED",
             FailureReason::SupplierUnavailable => "FAILED_SUPPLIER_UNAVAILABLE",
             FailureReason::SupplierNotConnected => "FAILED_SUPPLIER_NOT_CONNECTED",
+            FailureReason::NoShippingAddress => "FAILED_NO_SHIPPING_ADDRESS",
         }
     }
 }

@@ -11,7 +11,10 @@ mod webhook;
 
 pub use client::{PayPalClient, PayPalConfig, PayPalEnvironment};
 pub use error::{PayPalError, PayPalErrorBody, PayPalErrorDetail};
-pub use orders::{Capture, CaptureStatus, CheckoutItem, CheckoutOrder, CreatedOrder, OrderDetails};
+pub use orders::{
+    BuyerPhone, BuyerShipping, Capture, CaptureStatus, CheckoutItem, CheckoutOrder, CreatedOrder,
+    OrderDetails,
+};
 pub use payouts::{
     Balances, CurrencyBalance, PayoutBatch, PayoutBatchItem, PayoutBatchRequest, PayoutItem,
     PayoutItemStatus,

@@ -191,6 +191,72 @@ pub struct OrderDetails {
     pub payer_email: Option<String>,
     /// Captures so far.
     pub captures: Vec<Capture>,
+    /// Where the buyer asked PayPal to ship (`purchase_units[0].shipping`),
+    /// once approved; `None` when PayPal holds no complete address.
+    pub shipping: Option<BuyerShipping>,
+}
+
+/// The buyer's shipping details as PayPal holds them: where the supplier
+/// sends the goods. Read when needed, never stored by us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuyerShipping {
+    /// `shipping.name.full_name`.
+    pub full_name: String,
+    /// `address.address_line_1`.
+    pub address_line_1: String,
+    /// `address.address_line_2`.
+    pub address_line_2: Option<String>,
+    /// `address.admin_area_2`: city or town.
+    pub city: String,
+    /// `address.admin_area_1`: state or province, where the country has them.
+    pub state: Option<String>,
+    /// `address.postal_code`, where the country has them.
+    pub postal_code: Option<String>,
+    /// `address.country_code`: ISO 3166-1 alpha-2.
+    pub country_code: String,
+    /// `shipping.phone_number`, else the payer's phone.
+    pub phone: Option<BuyerPhone>,
+}
+
+/// A phone number as PayPal splits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuyerPhone {
+    /// The country calling code without "+", when PayPal gave it.
+    pub country_code: Option<String>,
+    /// The national number.
+    pub national_number: String,
+}
+
+/// The shipping details of an order answer, when complete enough to ship to.
+fn shipping_of(body: &Value) -> Option<BuyerShipping> {
+    let shipping = body.pointer("/purchase_units/0/shipping")?;
+    let text = |value: Option<&Value>| {
+        value
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    };
+    let address = shipping.get("address")?;
+    let phone = shipping
+        .get("phone_number")
+        .or_else(|| body.pointer("/payer/phone/phone_number"))
+        .and_then(|phone| {
+            Some(BuyerPhone {
+                country_code: text(phone.get("country_code")),
+                national_number: text(phone.get("national_number"))?,
+            })
+        });
+    Some(BuyerShipping {
+        full_name: text(shipping.pointer("/name/full_name"))?,
+        address_line_1: text(address.get("address_line_1"))?,
+        address_line_2: text(address.get("address_line_2")),
+        city: text(address.get("admin_area_2"))?,
+        state: text(address.get("admin_area_1")),
+        postal_code: text(address.get("postal_code")),
+        country_code: text(address.get("country_code"))?,
+        phone,
+    })
 }
 
 pub(crate) fn money(value: &Value) -> Option<Money> {
@@ -294,6 +360,7 @@ impl PayPalClient {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             captures: captures_of(&body, false)?,
+            shipping: shipping_of(&body),
         })
     }
 

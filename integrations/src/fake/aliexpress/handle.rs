@@ -118,6 +118,15 @@ impl FakeAliExpress {
         true
     }
 
+    /// The `logistics_address` a supplier order was placed with, as sent.
+    pub fn ship_to(&self, order_id: &str) -> Option<serde_json::Value> {
+        self.shared
+            .state()
+            .orders
+            .get(order_id)
+            .map(|order| order.ship_to.clone())
+    }
+
     /// How many supplier orders exist (idempotency tests count them).
     pub fn order_count(&self) -> usize {
         self.shared.state().orders.len()

@@ -89,7 +89,7 @@ pub(super) fn place_order(
         }
         _ => {}
     }
-    let address = &request["logistics_address"];
+    let address = request["logistics_address"].clone();
     let required = [
         "contact_person",
         "address",
@@ -100,7 +100,7 @@ pub(super) fn place_order(
     ];
     if required
         .iter()
-        .any(|key| text(address, key).trim().is_empty())
+        .any(|key| text(&address, key).trim().is_empty())
     {
         return Ok(business_error(
             "B_DROPSHIPPER_DELIVERY_ADDRESS_VALIDATE_FAIL",
@@ -170,6 +170,7 @@ pub(super) fn place_order(
             logistics_status: "NO_LOGISTICS".to_owned(),
             amount,
             tracking_number: None,
+            ship_to: address,
         },
     );
     state

@@ -47,6 +47,8 @@ pub(super) struct FakeSupplierOrder {
     pub logistics_status: String,
     pub amount: Decimal,
     pub tracking_number: Option<String>,
+    /// The `logistics_address` the order was placed with.
+    pub ship_to: serde_json::Value,
 }
 
 #[derive(Debug, Default)]

@@ -106,6 +106,12 @@ impl FakePayPal {
         orders::approve_order(&self.shared, order_id).is_some()
     }
 
+    /// Whether buyers approve without a shipping address on file (PayPal
+    /// then reports none for their orders).
+    pub fn set_buyers_without_address(&self, without: bool) {
+        self.shared.state().buyers_without_address = without;
+    }
+
     /// An order's status.
     pub fn order_status(&self, order_id: &str) -> Option<String> {
         self.shared

@@ -208,6 +208,8 @@ pub(super) struct State {
     pub item_batch: HashMap<String, String>,
     pub webhooks_sent: Vec<(String, u16)>,
     pub tokens_refused: usize,
+    /// Buyers approve without giving PayPal a shipping address.
+    pub buyers_without_address: bool,
 }
 
 pub(super) struct Shared {

@@ -154,9 +154,28 @@ pub(super) fn order_json(shared: &Shared, order: &FakeOrder) -> Value {
         ));
     }
     if order.status != "PAYER_ACTION_REQUIRED" && order.status != "CREATED" {
-        body["payer"] = json!({"email_address": "buyer@example.com", "payer_id": "FAKEPAYER1"});
+        body["payer"] = json!({
+            "email_address": "buyer@example.com",
+            "payer_id": "FAKEPAYER1",
+            "phone": {"phone_type": "MOBILE", "phone_number": {"national_number": "5035550100"}},
+        });
     }
     body
+}
+
+/// The fake buyer's address on file, as `purchase_units[].shipping`.
+fn fake_buyer_shipping() -> Value {
+    json!({
+        "type": "SHIPPING",
+        "name": {"full_name": "Ada Lovelace"},
+        "address": {
+            "address_line_1": "1 Analytical Way",
+            "admin_area_2": "Portland",
+            "admin_area_1": "OR",
+            "postal_code": "97201",
+            "country_code": "US",
+        },
+    })
 }
 
 pub(super) fn capture_json(capture: &FakeCapture) -> Value {
@@ -275,9 +294,14 @@ pub(super) async fn get_order(
 /// Marks an order APPROVED as the buyer's approval does; the return URL.
 pub(super) fn approve_order(shared: &Shared, order_id: &str) -> Option<Option<String>> {
     let mut state = shared.state();
+    let without_address = state.buyers_without_address;
     let order = state.orders.get_mut(order_id)?;
     if matches!(order.status.as_str(), "PAYER_ACTION_REQUIRED" | "CREATED") {
         order.status = "APPROVED".to_owned();
+        // With `GET_FROM_FILE` the buyer picks one of their PayPal addresses.
+        if order.purchase_unit.get("shipping").is_none() && !without_address {
+            order.purchase_unit["shipping"] = fake_buyer_shipping();
+        }
     }
     Some(order.return_url.clone())
 }
