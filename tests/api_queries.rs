@@ -570,13 +570,16 @@ async fn a_stopped_server_leaves_its_projections_checkpointed_and_unlocked() {
     );
 }
 
+/// The password `dropledger demo` gives its people.
+const DEMO_PASSWORD: &str = "demo-password";
+
 #[tokio::test]
 async fn sales_and_payouts_show_a_user_only_their_own_and_bookkeepers_all() {
     // The demo records a whole business (sales and payouts included) into
     // its own database; the server then serves that database.
     let business = dropledger_eventstore::TestDatabase::new().await;
     let demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"))
-        .arg("demo")
+        .args(["demo", "--exit", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", business.url())
         .env("RUST_LOG", "warn")
         .env_remove("DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS")
@@ -589,8 +592,11 @@ async fn sales_and_payouts_show_a_user_only_their_own_and_bookkeepers_all() {
         String::from_utf8_lossy(&demo.stderr)
     );
     let app = api_support::spawn_app_with(&[("DATABASE_URL", &business.url())]).await;
-    // The demo signed nobody up for the API: the first sign-up is ADMIN.
-    let (admin, _) = app.register("admin@example.com").await;
+    // The demo signed its people up through the API, its admin first.
+    let admin = app.login("admin@dropledger.test", DEMO_PASSWORD).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let accountant = app
         .user_with_role(&admin, "accountant@example.com", "ACCOUNTANT")
         .await;
@@ -628,18 +634,9 @@ async fn sales_and_payouts_show_a_user_only_their_own_and_bookkeepers_all() {
         "{all_payouts}"
     );
 
-    // Sign the demo's seller in: a sign-up's credentials moved onto their user id.
-    let (_, placeholder) = app.register("seller@example.com").await;
-    sqlx::query("UPDATE account SET user_id = $1 WHERE user_id = $2")
-        .bind(uuid::Uuid::parse_str(&seller).unwrap())
-        .bind(uuid::Uuid::parse_str(&placeholder).unwrap())
-        .execute(business.pool())
-        .await
-        .unwrap();
-    let seller_token = app.login("seller@example.com", "correct horse").await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let signed_in = app.login("seller@dropledger.test", DEMO_PASSWORD).await;
+    assert_eq!(signed_in["user"]["id"], seller.as_str(), "{signed_in}");
+    let seller_token = signed_in["token"].as_str().unwrap().to_owned();
     let own_sales = app.graphql(Some(&seller_token), sales, json!({})).await;
     let own: Vec<_> = own_sales["data"]["sales"]["edges"]
         .as_array()

@@ -23,7 +23,7 @@ fn dropledger(database_url: &str, args: &[&str]) -> String {
 #[tokio::test]
 async fn replay_builds_every_read_model_from_the_log_and_status_shows_no_lag() {
     let db = TestDatabase::new().await;
-    dropledger(&db.url(), &["demo"]);
+    dropledger(&db.url(), &["demo", "--exit", "--listen", "127.0.0.1:0"]);
 
     let before = dropledger(&db.url(), &["status"]);
     assert!(
