@@ -11,6 +11,7 @@ mod payout;
 mod paypal_webhooks;
 mod projection_workers;
 mod providers;
+mod reconciliation;
 mod replay;
 mod sale;
 mod serve;

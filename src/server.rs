@@ -76,6 +76,7 @@ pub async fn start(
     providers: Providers,
     settings: ServerSettings,
 ) -> anyhow::Result<RunningServer> {
+    let reconciliation_interval = crate::reconciliation::interval_from_environment()?;
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .context("installing the metrics recorder")?;
@@ -122,7 +123,8 @@ pub async fn start(
             .paypal
             .set_webhook_url(format!("{public_url}/webhooks/paypal"));
     }
-    let managers = crate::automation::start(&store, &providers, vault);
+    let managers =
+        crate::automation::start(&store, &providers, vault, reconciliation_interval);
     let app = router(services, metrics)
         .merge(paypal_webhooks::router(store, providers.paypal.clone()))
         .merge(autopilot.routes());

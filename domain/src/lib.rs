@@ -14,12 +14,14 @@
 //! | `payout-<uuid>` | [`Payout`] | [`PayoutEvent`] |
 //! | `platform-config` | [`PlatformConfig`] | [`PlatformEvent`] |
 //! | `autopilot` | [`Autopilot`] | [`AutopilotEvent`] |
+//! | `reconciliation-<provider>-<CURRENCY>` | [`CashReconciliation`] | [`ReconciliationEvent`] |
 //!
 //! Facts that touch two streams are decided by one function returning the
 //! events of both, to be appended atomically: [`capture_payment`],
 //! [`start_purchase`], [`confirm_purchase`], [`fail_purchase`],
 //! [`refund_payment`], [`record_sale`], [`reserve_payout`], [`confirm_payout`], [`fail_payout`].
-//! [`StreamKind`] parses a stream id back to its aggregate; [`encode_event`]
+//! [`StreamKind`] parses a stream id back to its aggregate (reconciliation
+//! streams: [`ReconciliationStream`]); [`encode_event`]
 //! and [`decode_event`] map events to and from the store's `event_type`,
 //! `schema_version` and `payload` columns, re-checking every invariant on
 //! the way back. The ledger — accounts and postings of every money event —
@@ -37,6 +39,7 @@ mod order;
 mod payout;
 mod platform;
 mod product;
+mod reconciliation;
 mod sale;
 mod stream;
 #[cfg(test)]
@@ -81,6 +84,10 @@ pub use platform::{PlatformCommand, PlatformConfig, PlatformError, PlatformEvent
 pub use product::{
     CheckoutTerms, Product, ProductCommand, ProductError, ProductEvent, ProductOrigin,
     ProductStatus, ProductTitle,
+};
+pub use reconciliation::{
+    CashDifference, CashProvider, CashReconciliation, LedgerCash, ProviderCashBalance,
+    ReconciliationCommand, ReconciliationError, ReconciliationEvent, ReconciliationStream,
 };
 pub use sale::{
     record_sale, RecordOrderSale, RecordSale, Sale, SaleBreakdown, SaleCommand, SaleDecision,

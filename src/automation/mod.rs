@@ -3,8 +3,9 @@
 //! lock, others stand by) with bounded retries ([`runner`]), and commands
 //! whose ids derive from the triggering event ([`commands`]).
 //!
-//! [`start`] runs every manager of `serve`: fulfilment, sale, payout and
-//! the settlement and tracking pollers; [`Managers::stop`] stops them on shutdown.
+//! [`start`] runs every manager of `serve`: fulfilment, sale, payout, the
+//! settlement and tracking pollers and the cash reconciliation;
+//! [`Managers::stop`] stops them on shutdown.
 
 pub mod checkpoint;
 pub mod commands;
@@ -21,6 +22,7 @@ use tokio::task::JoinHandle;
 use crate::fulfilment::Fulfilment;
 use crate::payout::Payouts;
 use crate::providers::Providers;
+use crate::reconciliation::Reconciliation;
 use crate::sale::Sales;
 use crate::tracking::Tracking;
 
@@ -34,11 +36,13 @@ pub struct Managers {
     tasks: Vec<JoinHandle<()>>,
 }
 
-/// Starts every process manager on `store` with the shared provider clients.
+/// Starts every process manager on `store` with the shared provider
+/// clients; the cash reconciliation runs every `reconciliation_interval`.
 pub fn start(
     store: &EventStore,
     providers: &Providers,
     vault: Arc<CredentialVault<PgCredentialStore>>,
+    reconciliation_interval: Duration,
 ) -> Managers {
     let (shutdown, watching) = watch::channel(false);
     let tracking = Arc::new(Tracking {
@@ -66,6 +70,10 @@ pub fn start(
     };
     let settlement_store = store.clone();
     let paypal = providers.paypal.clone();
+    let reconciliation = Reconciliation {
+        store: store.clone(),
+        paypal: providers.paypal.clone(),
+    };
     let tasks = vec![
         tokio::spawn(runner::run(store.clone(), fulfilment, watching.clone())),
         tokio::spawn(runner::run(store.clone(), sales, watching.clone())),
@@ -89,11 +97,44 @@ pub fn start(
                 let tracking = tracking.clone();
                 async move { tracking.poll().await }
             },
+            watching.clone(),
+        )),
+        tokio::spawn(reconciliation_schedule(
+            store.clone(),
+            reconciliation,
+            reconciliation_interval,
             watching,
         )),
     ];
-    tracing::info!("process managers started: fulfilment, sale, payout, settlement, tracking");
+    tracing::info!(
+        "process managers started: fulfilment, sale, payout, settlement, tracking, reconciliation"
+    );
     Managers { shutdown, tasks }
+}
+
+/// The cash reconciliation every `interval`, the first one interval after
+/// start: a server that restarts often does not ask PayPal's reporting API
+/// each time.
+async fn reconciliation_schedule(
+    store: EventStore,
+    reconciliation: Reconciliation,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    if runner::sleep_or_shutdown(interval, &mut shutdown).await {
+        return;
+    }
+    runner::run_periodic(
+        store,
+        crate::reconciliation::MANAGER_NAME,
+        interval,
+        move || {
+            let reconciliation = reconciliation.clone();
+            async move { reconciliation.run().await }
+        },
+        shutdown,
+    )
+    .await;
 }
 
 impl Managers {

@@ -188,6 +188,24 @@ impl FakePayPal {
             .available = balance.value;
     }
 
+    /// Sets the withheld balance (available funds stay), e.g. funds PayPal
+    /// holds for review that no capture explains.
+    pub fn set_withheld_balance(&self, balance: Money) {
+        self.shared
+            .state()
+            .balances
+            .entry(balance.currency.clone())
+            .or_default()
+            .withheld = balance.value;
+    }
+
+    /// Fixes the reporting balance's `as_of_time` (PayPal's reporting lags:
+    /// the same snapshot is served for a while); `None` goes back to the
+    /// moment of each request.
+    pub fn set_balance_as_of(&self, as_of_time: Option<chrono::DateTime<chrono::Utc>>) {
+        self.shared.state().balance_as_of = as_of_time;
+    }
+
     /// Webhooks delivered so far: event type and the receiver's status.
     pub fn webhooks_sent(&self) -> Vec<(String, u16)> {
         self.shared.state().webhooks_sent.clone()

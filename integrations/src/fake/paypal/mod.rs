@@ -210,6 +210,9 @@ pub(super) struct State {
     pub tokens_refused: usize,
     /// Buyers approve without giving PayPal a shipping address.
     pub buyers_without_address: bool,
+    /// The reporting balance's `as_of_time` when a test fixes it (PayPal's
+    /// reporting lags); `None`: the moment of the request.
+    pub balance_as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub(super) struct Shared {

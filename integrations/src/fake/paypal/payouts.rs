@@ -32,8 +32,14 @@ pub(super) async fn balances(
     if let Err(response) = shared.fault_before(FakeOperation::PayPalBalance).await {
         return response;
     }
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let state = shared.state();
+    // The fake's balance is live, so its figures are as of this moment; to
+    // the millisecond, so that a ledger read as of that time counts
+    // everything the fake already counts. A test may fix the time instead.
+    let now = state
+        .balance_as_of
+        .unwrap_or_else(chrono::Utc::now)
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut currencies: Vec<_> = state.balances.iter().collect();
     currencies.sort_by(|a, b| a.0.cmp(b.0));
     let entries: Vec<Value> = currencies
