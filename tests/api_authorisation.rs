@@ -75,6 +75,7 @@ const TABLE: &[Entry] = &[
     entry("query", "apiCredentials", "{ apiCredentials { provider } }", SIGNED_IN),
     entry("query", "autopilot", "{ autopilot { cycles { id } } }", BOOKKEEPERS),
     entry("query", "opportunities", "{ opportunities(first: 1) { edges { cursor } } }", BOOKKEEPERS),
+    entry("query", "reconciliations", "{ reconciliations(first: 1) { edges { cursor } } }", BOOKKEEPERS),
     // Mutations.
     entry("mutation", "register", r#"mutation { register(input: {email: "{UNIQUE}@example.com", password: "correct horse", paypalPayoutEmail: "{UNIQUE}@example.com"}) { userErrors { code } } }"#, EVERYONE),
     entry("mutation", "login", r#"mutation { login(input: {email: "user@example.com", password: "correct horse"}) { userErrors { code } } }"#, EVERYONE),

@@ -126,6 +126,46 @@ async fn serve_reconciles_paypal_cash_on_its_schedule_and_records_a_difference_f
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // And page through them, newest first, read from the ledger read model.
+    let accountant = app
+        .user_with_role(&admin, "accountant@example.com", "ACCOUNTANT")
+        .await;
+    let response = app
+        .graphql(
+            Some(&accountant),
+            "{ reconciliations(first: 200) { edges { node { provider currency outcome asOfTime correlationId reported { available { amount } } difference { total { amount currency } available { amount } pending { amount } } } } } }",
+            json!({}),
+        )
+        .await;
+    let nodes: Vec<&Value> = response["data"]["reconciliations"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{response}"))
+        .iter()
+        .map(|edge| &edge["node"])
+        .collect();
+    let newest_difference = nodes
+        .iter()
+        .find(|node| node["outcome"] == "DIFFERENCE")
+        .unwrap_or_else(|| panic!("no DIFFERENCE in {response}"));
+    assert_eq!(newest_difference["provider"], "PAYPAL");
+    assert_eq!(newest_difference["currency"], "USD");
+    assert_eq!(
+        newest_difference["difference"],
+        json!({
+            "total": {"amount": "-1.25", "currency": "USD"},
+            "available": {"amount": "-1.25"},
+            "pending": {"amount": "0.00"},
+        })
+    );
+    assert!(nodes.iter().any(|node| node["outcome"] == "MATCHED"));
+    let times: Vec<&str> = nodes
+        .iter()
+        .map(|node| node["asOfTime"].as_str().unwrap())
+        .collect();
+    let mut newest_first = times.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, newest_first, "not newest first");
+
     let metrics = app
         .http
         .get(format!("{}/metrics", app.address))

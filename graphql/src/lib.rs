@@ -33,6 +33,7 @@ mod paging;
 mod payout_method;
 mod platform;
 mod read_models;
+mod reconciliation;
 mod refunds;
 mod sales;
 mod schema;

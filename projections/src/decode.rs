@@ -14,8 +14,8 @@ pub(crate) enum Known {
     Product(ProductId, ProductEvent),
     Sale(SaleId, SaleEvent),
     Payout(PayoutId, PayoutEvent),
-    /// An event of a domain stream no read model uses (users, platform
-    /// config, cash reconciliations).
+    Reconciliation(ReconciliationEvent),
+    /// An event of a domain stream no read model uses (users, platform config).
     Unused,
     /// An event of a stream that is not the domain's (another component's);
     /// only the audit trail records it.
@@ -57,11 +57,10 @@ pub(crate) fn decode_all(events: Vec<LoggedEvent>) -> Vec<Decoded> {
 /// straight from the stored text without an intermediate JSON value.
 fn decode(event: &RecordedEvent) -> Result<Known, String> {
     let Ok(kind) = StreamKind::parse(&event.stream_id) else {
-        // Cash reconciliations are the domain's too: checked on the way
-        // back like every domain event, though no read model uses them yet.
+        // Cash reconciliations are the domain's too, with a stream kind of
+        // their own (`reconciliation-<provider>-<CURRENCY>`).
         if ReconciliationStream::parse(&event.stream_id).is_ok() {
-            typed::<ReconciliationEvent>(event)?;
-            return Ok(Known::Unused);
+            return Ok(Known::Reconciliation(typed(event)?));
         }
         return Ok(Known::Foreign);
     };

@@ -5,7 +5,7 @@
 //!
 //! | projection | tables | serves |
 //! |---|---|---|
-//! | `ledger` | `account_balance`, `ledger_line`, `ledger_hold`, `ledger_recorded` | accounts, balances (now and as of a position, effective or recorded time), trial balance, general ledger, working capital |
+//! | `ledger` | `account_balance`, `ledger_line`, `ledger_hold`, `ledger_recorded`, `cash_reconciliation` | accounts, balances (now and as of a position, effective or recorded time), trial balance, general ledger, working capital, cash reconciliations |
 //! | `commerce` | `product`, `shop_order`, `sale`, `payout` | products, orders, sales, payouts |
 //! | `audit` | `audit_record` | the audit trail |
 //! | `autopilot` | `autopilot_config`, `autopilot_cycle`, `autopilot_opportunity`, `autopilot_seller_candidate` | the autopilot's configuration, cycles, opportunities and default seller |
@@ -32,6 +32,7 @@ mod page;
 mod projection;
 mod query;
 mod rebuild;
+mod reconciliation;
 mod runner;
 mod status;
 
@@ -52,6 +53,7 @@ pub use query::ledger::{
     account_balances, balance_at, general_ledger, trial_balance, working_capital, AccountView,
     AsOf, BalanceView, GeneralLedgerLine, WorkingCapitalView,
 };
+pub use query::reconciliation::{reconciliations_page, ReconciliationView};
 pub use rebuild::{rebuild, rebuild_in_batches, RebuildPhase, RebuildProgress, RebuildReport};
 pub use runner::{Runner, RunnerOptions, RUNNER_BATCH_EVENTS_MAX};
 pub use status::{projection_status, ProjectionState, ProjectionStatus};

@@ -3,13 +3,13 @@
 use sqlx::PgConnection;
 
 use crate::decode::Decoded;
-use crate::{audit, autopilot, commerce, ledger};
+use crate::{audit, autopilot, commerce, ledger, reconciliation};
 
 /// A read model that follows the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Projection {
-    /// Account balances, ledger lines with running balances, holds, and
-    /// the last line position per recorded time.
+    /// Account balances, ledger lines with running balances, holds, the
+    /// last line position per recorded time, and cash reconciliations.
     Ledger,
     /// Products, orders, sales and payouts.
     Commerce,
@@ -87,6 +87,7 @@ impl Projection {
                 ("ledger_line", "account, currency, position"),
                 ("ledger_hold", "hold_id"),
                 ("ledger_recorded", "recorded_at"),
+                ("cash_reconciliation", "position"),
             ],
             Projection::Commerce => &[
                 ("product", "product_id"),
@@ -141,7 +142,8 @@ impl Projection {
         match self {
             Projection::Ledger => {
                 let cache = cache.map(|cache| &mut cache.ledger);
-                ledger::apply(connection, schema, events, cache).await
+                ledger::apply(connection, schema, events, cache).await?;
+                reconciliation::apply(connection, schema, events).await
             }
             Projection::Commerce => {
                 let cache = cache.map(|cache| &mut cache.commerce);

@@ -110,7 +110,14 @@ impl Reconciliation {
         )
         .await?;
         let difference = CashDifference::between(&reported, &ledger)?;
-        report(stream, &reported, &ledger, &difference, &outcome);
+        report(
+            stream,
+            &reported,
+            &ledger,
+            &difference,
+            &outcome,
+            correlation_id,
+        );
         Ok(outcome)
     }
 
@@ -253,6 +260,7 @@ fn report(
     ledger: &LedgerCash,
     difference: &CashDifference,
     outcome: &Outcome,
+    correlation_id: Uuid,
 ) {
     let labels = [
         ("provider", stream.provider.slug()),
@@ -273,7 +281,10 @@ fn report(
         ),
         Outcome::Recorded(ReconciliationEvent::CashDifferenceFound { .. }) => {
             metrics::counter!("dropledger_reconciliation_differences_total", &labels).increment(1);
+            // The correlation id again, for logs filtered to warnings (the
+            // span is at info level): it finds the event in `auditTrail`.
             tracing::warn!(
+                %correlation_id,
                 %as_of_time,
                 difference_total = %difference.total,
                 difference_available = %difference.available,

@@ -146,7 +146,9 @@ pub(crate) async fn apply(
                 changed.payouts.push(id.as_uuid());
                 payout(&mut touched.payouts, *id, e, position)
             }
-            Known::Capital(..) | Known::Unused | Known::Foreign => Ok(()),
+            Known::Capital(..) | Known::Reconciliation(..) | Known::Unused | Known::Foreign => {
+                Ok(())
+            }
         };
         outcome.map_err(|reason| ApplyError::Event { index, reason })?;
     }

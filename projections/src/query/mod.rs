@@ -3,3 +3,4 @@
 pub(crate) mod audit;
 pub(crate) mod commerce;
 pub(crate) mod ledger;
+pub(crate) mod reconciliation;
