@@ -133,7 +133,7 @@ async fn serve_reconciles_paypal_cash_on_its_schedule_and_records_a_difference_f
     let response = app
         .graphql(
             Some(&accountant),
-            "{ reconciliations(first: 200) { edges { node { provider currency outcome asOfTime correlationId reported { available { amount } } difference { total { amount currency } available { amount } pending { amount } } } } } }",
+            "{ reconciliations(first: 20) { edges { node { provider currency outcome asOfTime correlationId reported { available { amount } } difference { total { amount currency } available { amount } pending { amount } } } } } }",
             json!({}),
         )
         .await;
