@@ -242,6 +242,21 @@ async fn the_same_provider_snapshot_is_recorded_once() {
 }
 
 #[tokio::test]
+async fn a_snapshot_older_than_one_reconciled_records_nothing() {
+    let books = Books::open().await;
+    books.contribute("100.00", minutes_ago(60)).await;
+    books.paypal_reports("100.00", "0.00", minutes_ago(20));
+    books.job.reconcile(Currency::Usd).await.unwrap();
+
+    // A stale cache at PayPal serves an older snapshot.
+    books.paypal_reports("90.00", "0.00", minutes_ago(40));
+    let outcome = books.job.reconcile(Currency::Usd).await.unwrap();
+
+    assert_eq!(outcome, Outcome::Stale);
+    assert_eq!(books.recorded().await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_provider_error_records_nothing_and_the_next_run_tries_again() {
     let books = Books::open().await;
     books.contribute("100.00", minutes_ago(60)).await;
