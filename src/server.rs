@@ -123,8 +123,7 @@ pub async fn start(
             .paypal
             .set_webhook_url(format!("{public_url}/webhooks/paypal"));
     }
-    let managers =
-        crate::automation::start(&store, &providers, vault, reconciliation_interval);
+    let managers = crate::automation::start(&store, &providers, vault, reconciliation_interval);
     let app = router(services, metrics)
         .merge(paypal_webhooks::router(store, providers.paypal.clone()))
         .merge(autopilot.routes());
