@@ -105,11 +105,23 @@ pub(crate) async fn load_order(
     services: &Services,
     order_id: OrderId,
 ) -> async_graphql::Result<LoadedOrder> {
-    let recorded = services
+    load_order_as_of(services, order_id, u64::MAX).await
+}
+
+/// The order as it was once its stream reached `version`: what a
+/// subscriber is shown for the event at that version, however far the
+/// order has moved on since.
+pub(crate) async fn load_order_as_of(
+    services: &Services,
+    order_id: OrderId,
+    version: u64,
+) -> async_graphql::Result<LoadedOrder> {
+    let mut recorded = services
         .store
         .read_stream(&OrderState::stream_id(order_id), 1, READ_EVENTS_MAX)
         .await
         .map_err(|error| internal(&error))?;
+    recorded.retain(|event| event.stream_version <= version);
     let mut state = OrderState::default();
     let mut provider_order_id = None;
     for event in &recorded {

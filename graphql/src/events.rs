@@ -7,7 +7,7 @@ use dropledger_eventstore::{LoggedEvent, RecordedEvent, SubscriptionOptions};
 use futures::Stream;
 
 use crate::auth::Role;
-use crate::checkout::{load_order, view, OrderView};
+use crate::checkout::{load_order, load_order_as_of, view, OrderView};
 use crate::context::parts;
 use crate::errors::{internal, top_level};
 
@@ -171,8 +171,9 @@ impl SubscriptionRoot {
         ))
     }
 
-    /// The order each time its state changes, from now on: its seller, its
-    /// buyer, ADMIN and ACCOUNTANT.
+    /// The order after each change of its state, from now on, each message
+    /// showing it as that change left it: its seller, its buyer, ADMIN and
+    /// ACCOUNTANT.
     async fn order_updated(
         &self,
         ctx: &Context<'_>,
@@ -228,8 +229,10 @@ impl SubscriptionRoot {
                                 if event.event.stream_id == stream_id
                                     && event.event.stream_version > seen_version =>
                             {
-                                let order =
-                                    load_order(&services, order_id).await.and_then(|loaded| {
+                                let version = event.event.stream_version;
+                                let order = load_order_as_of(&services, order_id, version)
+                                    .await
+                                    .and_then(|loaded| {
                                         view(loaded).ok_or_else(|| internal(&"the order vanished"))
                                     });
                                 return Some((order, subscription));
