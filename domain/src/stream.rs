@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::ids::{OrderId, PayoutId, ProductId, SaleId, UserId};
 use crate::money::Currency;
+use crate::reconciliation::ReconciliationStream;
 
 /// The aggregate a stream id names. `stream_id()` and [`StreamKind::parse`]
 /// are inverse: projections route events by it, and the store may use the
@@ -26,6 +27,9 @@ pub enum StreamKind {
     PlatformConfig,
     /// `autopilot`: the autopilot's configuration and cycles.
     Autopilot,
+    /// `reconciliation-<provider>-<CURRENCY>`: one provider account's cash
+    /// checked against the ledger.
+    Reconciliation(ReconciliationStream),
 }
 
 /// The text is not a stream id of this domain.
@@ -42,6 +46,9 @@ impl StreamKind {
         }
         if stream_id == "autopilot" {
             return Ok(StreamKind::Autopilot);
+        }
+        if let Ok(stream) = ReconciliationStream::parse(stream_id) {
+            return Ok(StreamKind::Reconciliation(stream));
         }
         let (prefix, rest) = stream_id.split_once('-').ok_or_else(unknown)?;
         let kind = match prefix {
@@ -73,6 +80,7 @@ impl StreamKind {
             StreamKind::Payout(id) => id.stream_id(),
             StreamKind::PlatformConfig => "platform-config".to_owned(),
             StreamKind::Autopilot => "autopilot".to_owned(),
+            StreamKind::Reconciliation(stream) => stream.stream_id(),
         }
     }
 }
@@ -99,6 +107,10 @@ mod tests {
             StreamKind::Payout(payout_id(5)),
             StreamKind::PlatformConfig,
             StreamKind::Autopilot,
+            StreamKind::Reconciliation(ReconciliationStream::new(
+                crate::reconciliation::CashProvider::PayPal,
+                Currency::Usd,
+            )),
         ] {
             assert_eq!(StreamKind::parse(&kind.stream_id()), Ok(kind));
         }

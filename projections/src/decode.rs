@@ -2,7 +2,7 @@
 
 use dropledger_domain::{
     CapitalEvent, DomainEvent, OrderEvent, OrderId, PayoutEvent, PayoutId, ProductEvent, ProductId,
-    ReconciliationEvent, ReconciliationStream, SaleEvent, SaleId, StreamKind,
+    ReconciliationEvent, SaleEvent, SaleId, StreamKind,
 };
 use dropledger_eventstore::{LoggedEvent, RecordedEvent};
 
@@ -57,11 +57,6 @@ pub(crate) fn decode_all(events: Vec<LoggedEvent>) -> Vec<Decoded> {
 /// straight from the stored text without an intermediate JSON value.
 fn decode(event: &RecordedEvent) -> Result<Known, String> {
     let Ok(kind) = StreamKind::parse(&event.stream_id) else {
-        // Cash reconciliations are the domain's too, with a stream kind of
-        // their own (`reconciliation-<provider>-<CURRENCY>`).
-        if ReconciliationStream::parse(&event.stream_id).is_ok() {
-            return Ok(Known::Reconciliation(typed(event)?));
-        }
         return Ok(Known::Foreign);
     };
     Ok(match kind {
@@ -70,6 +65,7 @@ fn decode(event: &RecordedEvent) -> Result<Known, String> {
         StreamKind::Product(id) => Known::Product(id, typed(event)?),
         StreamKind::Sale(id) => Known::Sale(id, typed(event)?),
         StreamKind::Payout(id) => Known::Payout(id, typed(event)?),
+        StreamKind::Reconciliation(_) => Known::Reconciliation(typed(event)?),
         StreamKind::User(_) | StreamKind::PlatformConfig | StreamKind::Autopilot => Known::Unused,
     })
 }

@@ -133,6 +133,9 @@ impl Report {
             StreamKind::Autopilot => {
                 book::<dropledger_domain::AutopilotEvent>(books, recorded)?;
             }
+            StreamKind::Reconciliation(_) => {
+                book::<dropledger_domain::ReconciliationEvent>(books, recorded)?;
+            }
         }
         Ok(())
     }
