@@ -22,7 +22,7 @@ pub enum Projection {
 /// What a rebuild keeps between batches of one projection.
 #[derive(Default)]
 pub(crate) struct Cache {
-    pub(crate) ledger: ledger::LedgerFold,
+    ledger: ledger::LedgerCache,
     commerce: commerce::Touched,
 }
 
@@ -139,13 +139,10 @@ impl Projection {
         cache: Option<&mut Cache>,
     ) -> Result<(), ApplyError> {
         match self {
-            Projection::Ledger => match cache {
-                Some(cache) => {
-                    let rows = cache.ledger.fold(events)?;
-                    Ok(rows.write(connection, schema).await?)
-                }
-                None => ledger::apply(connection, schema, events).await,
-            },
+            Projection::Ledger => {
+                let cache = cache.map(|cache| &mut cache.ledger);
+                ledger::apply(connection, schema, events, cache).await
+            }
             Projection::Commerce => {
                 let cache = cache.map(|cache| &mut cache.commerce);
                 commerce::apply(connection, schema, events, cache).await
