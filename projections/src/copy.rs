@@ -54,6 +54,14 @@ impl CopyRows {
         self.field(&value.to_be_bytes());
     }
 
+    /// A `bigint` value or NULL.
+    pub(crate) fn optional_int8(&mut self, value: Option<i64>) {
+        match value {
+            Some(value) => self.int8(value),
+            None => self.null(),
+        }
+    }
+
     /// A `uuid` value.
     pub(crate) fn uuid(&mut self, value: Uuid) {
         self.field(value.as_bytes());
@@ -77,6 +85,15 @@ impl CopyRows {
     pub(crate) fn time(&mut self, value: DateTime<Utc>) {
         let micros = value.timestamp() * 1_000_000
             + (i64::from(value.timestamp_subsec_nanos()) + 500) / 1_000
+            - POSTGRES_EPOCH_MICROS;
+        self.int8(micros);
+    }
+
+    /// A `timestamptz` value truncated to the microsecond, as sqlx encodes
+    /// a bound time: for a column the runner writes with bound parameters,
+    /// so that a rebuild writes the same value.
+    pub(crate) fn time_truncated(&mut self, value: DateTime<Utc>) {
+        let micros = value.timestamp() * 1_000_000 + i64::from(value.timestamp_subsec_micros())
             - POSTGRES_EPOCH_MICROS;
         self.int8(micros);
     }

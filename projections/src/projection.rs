@@ -22,7 +22,7 @@ pub enum Projection {
 /// What a rebuild keeps between batches of one projection.
 #[derive(Default)]
 pub(crate) struct Cache {
-    ledger: ledger::LedgerCache,
+    pub(crate) ledger: ledger::LedgerFold,
     commerce: commerce::Touched,
 }
 
@@ -139,10 +139,13 @@ impl Projection {
         cache: Option<&mut Cache>,
     ) -> Result<(), ApplyError> {
         match self {
-            Projection::Ledger => {
-                let cache = cache.map(|cache| &mut cache.ledger);
-                ledger::apply(connection, schema, events, cache).await
-            }
+            Projection::Ledger => match cache {
+                Some(cache) => {
+                    let rows = cache.ledger.fold(events)?;
+                    Ok(rows.write(connection, schema).await?)
+                }
+                None => ledger::apply(connection, schema, events).await,
+            },
             Projection::Commerce => {
                 let cache = cache.map(|cache| &mut cache.commerce);
                 commerce::apply(connection, schema, events, cache).await
