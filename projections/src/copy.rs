@@ -32,6 +32,12 @@ impl CopyRows {
         }
     }
 
+    /// The rows so far.
+    #[cfg(test)]
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
     /// Starts a row; its values follow in column order.
     pub(crate) fn row(&mut self) {
         self.bytes.extend_from_slice(&self.columns.to_be_bytes());

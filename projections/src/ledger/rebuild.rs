@@ -36,8 +36,9 @@ const FLUSH_HOLDS_MAX: usize = 5_000;
 const HOLD_COLUMNS: i16 = 12;
 
 /// A rebuild's books, kept between batches.
-#[derive(Default)]
 pub(crate) struct LedgerFold {
+    /// Holds kept in memory at most (`HOLDS_KEPT_MAX`).
+    holds_kept_max: usize,
     balances: HashMap<AccountKey, (Totals, i64)>,
     holds: HashMap<Uuid, HoldRow>,
     /// Closed holds written and no longer kept.
@@ -46,6 +47,19 @@ pub(crate) struct LedgerFold {
     unwritten: Vec<Uuid>,
     /// The greatest line position of each recorded time not written yet.
     recorded: BTreeMap<DateTime<Utc>, i64>,
+}
+
+impl Default for LedgerFold {
+    fn default() -> LedgerFold {
+        LedgerFold {
+            holds_kept_max: HOLDS_KEPT_MAX,
+            balances: HashMap::new(),
+            holds: HashMap::new(),
+            closed_long_ago: HashSet::new(),
+            unwritten: Vec::new(),
+            recorded: BTreeMap::new(),
+        }
+    }
 }
 
 /// What one folded batch writes.
@@ -82,7 +96,7 @@ impl LedgerFold {
             recorded: BTreeMap::new(),
         };
         encode_lines(&mut rows.lines, &lines);
-        if self.holds.len() > HOLDS_KEPT_MAX {
+        if self.holds.len() > self.holds_kept_max {
             self.let_closed_holds_go(&mut rows.holds);
         }
         if self.recorded.len() > RECORDED_KEPT_MAX {
@@ -187,4 +201,113 @@ async fn copy_holds(
         ),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use dropledger_domain::{
+        Account, CapitalEvent, Currency, Hold, HoldId, HoldPurpose, Money, OrderId,
+    };
+    use dropledger_eventstore::{LoggedEvent, Metadata, RecordedEvent};
+
+    use crate::decode::Known;
+
+    fn hold(id: u128) -> Hold {
+        Hold::new(
+            HoldId::from_uuid(Uuid::from_u128(id)),
+            Account::CashAvailable,
+            Account::GoodsInTransit,
+            Money::from_minor_units(1_250, Currency::parse("USD").unwrap()).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn event(position: u64, known: CapitalEvent) -> Decoded {
+        let event_type = match &known {
+            CapitalEvent::HoldPlaced { .. } => "HoldPlaced",
+            _ => "HoldVoided",
+        };
+        Decoded {
+            logged: LoggedEvent {
+                position,
+                event: RecordedEvent {
+                    event_id: Uuid::from_u128(u128::from(position)),
+                    stream_id: "capital-USD".into(),
+                    stream_version: position,
+                    event_type: event_type.into(),
+                    schema_version: 1,
+                    payload: serde_json::value::RawValue::from_string("{}".into()).unwrap(),
+                    metadata: Metadata {
+                        correlation_id: Uuid::from_u128(1),
+                        causation_id: None,
+                        actor: "system:test".into(),
+                        command_id: None,
+                    },
+                    recorded_at: Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap(),
+                },
+            },
+            known: Ok(Known::Capital(known)),
+        }
+    }
+
+    fn placed(position: u64, id: u128) -> Decoded {
+        let purpose = HoldPurpose::Purchase {
+            order_id: OrderId::from_uuid(Uuid::from_u128(id)),
+        };
+        event(
+            position,
+            CapitalEvent::HoldPlaced {
+                purpose,
+                hold: hold(id),
+            },
+        )
+    }
+
+    fn voided(position: u64, id: u128) -> Decoded {
+        let purpose = HoldPurpose::Purchase {
+            order_id: OrderId::from_uuid(Uuid::from_u128(id)),
+        };
+        event(
+            position,
+            CapitalEvent::HoldVoided {
+                purpose,
+                hold: hold(id),
+                voided_at: Utc.with_ymd_and_hms(2026, 11, 26, 2, 1, 0).unwrap(),
+            },
+        )
+    }
+
+    fn refusal(result: Result<LedgerRows, ApplyError>) -> String {
+        match result {
+            Err(ApplyError::Event { reason, .. }) => reason,
+            Err(ApplyError::Database(error)) => panic!("a database error: {error}"),
+            Ok(_) => panic!("the batch was applied"),
+        }
+    }
+
+    #[test]
+    fn a_closed_hold_let_go_for_memory_is_written_and_still_cannot_be_placed_or_closed_again() {
+        let mut books = LedgerFold {
+            holds_kept_max: 1,
+            ..LedgerFold::default()
+        };
+        let rows = books
+            .fold(&[placed(1, 7), placed(2, 8), voided(3, 7)])
+            .unwrap();
+        assert_eq!(rows.holds.rows(), 1, "the voided hold is written");
+        assert_eq!(books.holds.len(), 1, "only the open hold is kept");
+        assert_eq!(
+            refusal(books.fold(&[placed(4, 7)])),
+            format!("hold {} is placed twice", Uuid::from_u128(7))
+        );
+        assert_eq!(
+            refusal(books.fold(&[voided(4, 7)])),
+            format!("hold {} is voided but not open", Uuid::from_u128(7))
+        );
+        // The open hold is kept and still closes.
+        assert_eq!(books.fold(&[voided(4, 8)]).unwrap().holds.rows(), 0);
+    }
 }
