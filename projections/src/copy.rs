@@ -32,6 +32,12 @@ impl CopyRows {
         }
     }
 
+    /// The rows so far.
+    #[cfg(test)]
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
     /// Starts a row; its values follow in column order.
     pub(crate) fn row(&mut self) {
         self.bytes.extend_from_slice(&self.columns.to_be_bytes());
@@ -52,6 +58,14 @@ impl CopyRows {
     /// A `bigint` value.
     pub(crate) fn int8(&mut self, value: i64) {
         self.field(&value.to_be_bytes());
+    }
+
+    /// A `bigint` value or NULL.
+    pub(crate) fn optional_int8(&mut self, value: Option<i64>) {
+        match value {
+            Some(value) => self.int8(value),
+            None => self.null(),
+        }
     }
 
     /// A `uuid` value.
@@ -77,6 +91,15 @@ impl CopyRows {
     pub(crate) fn time(&mut self, value: DateTime<Utc>) {
         let micros = value.timestamp() * 1_000_000
             + (i64::from(value.timestamp_subsec_nanos()) + 500) / 1_000
+            - POSTGRES_EPOCH_MICROS;
+        self.int8(micros);
+    }
+
+    /// A `timestamptz` value truncated to the microsecond, as sqlx encodes
+    /// a bound time: for a column the runner writes with bound parameters,
+    /// so that a rebuild writes the same value.
+    pub(crate) fn time_truncated(&mut self, value: DateTime<Utc>) {
+        let micros = value.timestamp() * 1_000_000 + i64::from(value.timestamp_subsec_micros())
             - POSTGRES_EPOCH_MICROS;
         self.int8(micros);
     }

@@ -22,7 +22,7 @@ pub enum Projection {
 /// What a rebuild keeps between batches of one projection.
 #[derive(Default)]
 pub(crate) struct Cache {
-    ledger: ledger::LedgerCache,
+    pub(crate) ledger: ledger::LedgerFold,
     commerce: commerce::Touched,
 }
 
@@ -141,8 +141,10 @@ impl Projection {
     ) -> Result<(), ApplyError> {
         match self {
             Projection::Ledger => {
-                let cache = cache.map(|cache| &mut cache.ledger);
-                ledger::apply(connection, schema, events, cache).await?;
+                match cache {
+                    Some(cache) => cache.ledger.fold(events)?.write(connection, schema).await?,
+                    None => ledger::apply(connection, schema, events).await?,
+                }
                 reconciliation::apply(connection, schema, events).await
             }
             Projection::Commerce => {

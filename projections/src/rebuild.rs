@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::decode::{decode_all, Decoded};
+use crate::ledger::LedgerRows;
 use crate::projection::{ApplyError, Cache};
 use crate::{Projection, ProjectionError};
 
@@ -38,6 +39,9 @@ const READ_AHEAD_BATCHES: usize = 4;
 /// Batches a writer's queue holds: how far a quicker projection can run
 /// ahead of a slower one.
 const WRITE_AHEAD_BATCHES: usize = 4;
+
+/// Ledger batches folded ahead of the one being copied.
+const FOLD_AHEAD_BATCHES: usize = 2;
 
 /// Rounds of catching up inside the swap transaction before giving up the
 /// attempt (the log grows faster than the rebuild applies it).
@@ -488,26 +492,26 @@ enum Done {
 async fn write_shadow(
     mut worker: Worker,
     projection: Projection,
-    mut batches: mpsc::Receiver<Arc<Vec<Decoded>>>,
+    batches: mpsc::Receiver<Arc<Vec<Decoded>>>,
     (writer, done, failed): (usize, mpsc::UnboundedSender<Done>, Arc<AtomicBool>),
     then_index: bool,
 ) -> (Worker, Result<(), ProjectionError>) {
     let written = async {
-        while let Some(batch) = batches.recv().await {
-            if let Err(error) = load_batch(&mut worker, projection, &batch).await {
-                failed.store(true, Ordering::SeqCst);
-                return Err(error);
-            }
-            let _ = done.send(Done::Batch {
-                writer,
-                position: batch.last().map_or(0, Decoded::position),
-                events: batch.len() as u64,
-            });
+        let loaded = match projection {
+            Projection::Ledger => load_ledger(&mut worker, batches, (writer, &done)).await,
+            _ => load_batches(&mut worker, projection, batches, (writer, &done)).await,
+        };
+        if let Err(error) = loaded {
+            failed.store(true, Ordering::SeqCst);
+            return Err(error);
         }
         if failed.load(Ordering::SeqCst) {
             return Ok(());
         }
         let mut transaction = worker.connection.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *transaction)
+            .await?;
         projection
             .flush_cached(&mut transaction, &shadow(projection), &mut worker.cache)
             .await?;
@@ -520,6 +524,88 @@ async fn write_shadow(
     }
     .await;
     (worker, written)
+}
+
+/// Applies the batches of `batches` to a projection's shadow, one
+/// transaction each.
+async fn load_batches(
+    worker: &mut Worker,
+    projection: Projection,
+    mut batches: mpsc::Receiver<Arc<Vec<Decoded>>>,
+    (writer, done): (usize, &mpsc::UnboundedSender<Done>),
+) -> Result<(), ProjectionError> {
+    while let Some(batch) = batches.recv().await {
+        load_batch(worker, projection, &batch).await?;
+        let _ = done.send(Done::Batch {
+            writer,
+            position: batch.last().map_or(0, Decoded::position),
+            events: batch.len() as u64,
+        });
+    }
+    Ok(())
+}
+
+/// Applies the batches of `batches` to the ledger's shadow: each is folded
+/// into the books in memory on a task of its own while the batch before is
+/// being copied, so that the rebuild's longest chain of work (fold, copy,
+/// fold, copy) becomes two that overlap.
+async fn load_ledger(
+    worker: &mut Worker,
+    mut batches: mpsc::Receiver<Arc<Vec<Decoded>>>,
+    (writer, done): (usize, &mpsc::UnboundedSender<Done>),
+) -> Result<(), ProjectionError> {
+    let mut books = std::mem::take(&mut worker.cache.ledger);
+    let (folded_sender, mut folded) =
+        mpsc::channel::<(LedgerRows, Arc<Vec<Decoded>>)>(FOLD_AHEAD_BATCHES);
+    let folding = tokio::spawn(async move {
+        while let Some(batch) = batches.recv().await {
+            let rows = match books.fold(&batch) {
+                Ok(rows) => rows,
+                Err(error) => {
+                    return (books, event_failure(Projection::Ledger, &batch, Err(error)));
+                }
+            };
+            if folded_sender.send((rows, batch)).await.is_err() {
+                break;
+            }
+        }
+        (books, Ok(()))
+    });
+    let schema = shadow(Projection::Ledger);
+    while let Some((rows, batch)) = folded.recv().await {
+        let copied = copy_folded(&mut worker.connection, &schema, rows, &batch).await;
+        if let Err(error) = event_failure(Projection::Ledger, &batch, copied) {
+            // The books are lost with the shadow, which is not swapped in.
+            folding.abort();
+            return Err(error);
+        }
+        let _ = done.send(Done::Batch {
+            writer,
+            position: batch.last().map_or(0, Decoded::position),
+            events: batch.len() as u64,
+        });
+    }
+    let (books, folded) = joined(folding.await);
+    worker.cache.ledger = books;
+    folded
+}
+
+/// One folded ledger batch into the shadow, with the batch's cash
+/// reconciliations (the ledger's other table), in a transaction of its own
+/// committed without waiting for the disk (as [`load_batch`]).
+async fn copy_folded(
+    connection: &mut PgConnection,
+    schema: &str,
+    rows: LedgerRows,
+    batch: &[Decoded],
+) -> Result<(), ApplyError> {
+    let mut transaction = connection.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *transaction)
+        .await?;
+    rows.write(&mut transaction, schema).await?;
+    crate::reconciliation::apply(&mut transaction, schema, batch).await?;
+    Ok(transaction.commit().await?)
 }
 
 /// The value of a finished task; a task that panicked panics here too.

@@ -19,6 +19,10 @@ use crate::copy::CopyRows;
 use crate::decode::{Decoded, Known};
 use crate::projection::ApplyError;
 
+mod rebuild;
+
+pub(crate) use rebuild::{flush, LedgerFold, LedgerRows};
+
 /// Posted and pending debits and credits: the four totals of an account.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Totals {
@@ -65,6 +69,8 @@ struct HoldRow {
     status: &'static str,
     placed_position: i64,
     closed_position: Option<i64>,
+    /// Whether the shadow table has a row for it (a rebuild's cache knows).
+    written: bool,
 }
 
 /// What one event does to the books, before it is checked against the holds.
@@ -129,49 +135,12 @@ fn purpose_columns(purpose: &HoldPurpose) -> (&'static str, Option<Uuid>, Option
     }
 }
 
-/// Balances and holds kept between batches by a rebuild (the only writer
-/// of its shadow tables): a batch reads back only what this lacks, and
-/// holds are written once, by [`flush`], rather than placed in one batch
-/// and updated in the one that closes them.
-#[derive(Default)]
-pub(crate) struct LedgerCache {
-    balances: HashMap<AccountKey, (Totals, i64)>,
-    holds: HashMap<Uuid, HoldRow>,
-    /// Holds placed or closed since they were last written.
-    unwritten: Vec<Uuid>,
-    /// Whether the cache was dropped for size: until then it holds every
-    /// balance and hold of the shadow, and a batch reads nothing back.
-    dropped: bool,
-}
+/// The effects of a batch's events, up to and including its first
+/// undecodable event (an error at its index), with the accounts and holds
+/// they touch.
+type Effects<'a> = Vec<(usize, Result<Effect<'a>, String>)>;
 
-/// Holds written per statement when a rebuild's cache is flushed.
-const FLUSH_HOLDS_MAX: usize = 5_000;
-
-/// Writes the holds a rebuild's cache holds unwritten.
-pub(crate) async fn flush(
-    connection: &mut PgConnection,
-    schema: &str,
-    cache: &mut LedgerCache,
-) -> Result<(), sqlx::Error> {
-    let mut unwritten = std::mem::take(&mut cache.unwritten);
-    unwritten.sort_unstable();
-    unwritten.dedup();
-    for ids in unwritten.chunks(FLUSH_HOLDS_MAX) {
-        write_holds(connection, schema, &cache.holds, ids, &[]).await?;
-    }
-    Ok(())
-}
-
-/// Holds kept at most in a rebuild's cache; past it, the cache starts afresh.
-const CACHE_HOLDS_MAX: usize = 500_000;
-
-pub(crate) async fn apply(
-    connection: &mut PgConnection,
-    schema: &str,
-    events: &[Decoded],
-    cache: Option<&mut LedgerCache>,
-) -> Result<(), ApplyError> {
-    // Which accounts and holds the batch touches, up to its first undecodable event.
+fn effects(events: &[Decoded]) -> (Effects<'_>, Vec<String>, Vec<Uuid>) {
     let mut effects = Vec::new();
     let mut accounts: Vec<String> = Vec::new();
     let mut hold_ids: Vec<Uuid> = Vec::new();
@@ -201,41 +170,29 @@ pub(crate) async fn apply(
     }
     accounts.sort();
     accounts.dedup();
-
-    let mut local = LedgerCache::default();
-    let deferred = cache.is_some();
-    let state = match cache {
-        Some(cache) => {
-            if cache.holds.len() > CACHE_HOLDS_MAX {
-                flush(connection, schema, cache).await?;
-                *cache = LedgerCache {
-                    dropped: true,
-                    ..LedgerCache::default()
-                };
-            }
-            cache
-        }
-        None => &mut local,
-    };
-    if deferred && !state.dropped {
-        // The cache has everything the shadow has.
-        accounts.clear();
-        hold_ids.clear();
-    }
-    let cached: HashSet<&str> = state.balances.keys().map(|(a, _)| a.as_str()).collect();
-    accounts.retain(|account| !cached.contains(account.as_str()));
-    drop(cached);
-    hold_ids.retain(|id| !state.holds.contains_key(id));
     hold_ids.sort();
     hold_ids.dedup();
-    state
-        .balances
-        .extend(load_balances(connection, schema, &accounts).await?);
-    state
-        .holds
-        .extend(load_holds(connection, schema, &hold_ids).await?);
-    let (balances, holds) = (&mut state.balances, &mut state.holds);
-    let (mut placed, mut closed) = (Vec::new(), Vec::new());
+    (effects, accounts, hold_ids)
+}
+
+/// The books a fold reads and moves on: balances and holds by id, and the
+/// holds closed long ago that are no longer kept (a rebuild's; empty otherwise).
+struct Books<'a> {
+    balances: &'a mut HashMap<AccountKey, (Totals, i64)>,
+    holds: &'a mut HashMap<Uuid, HoldRow>,
+    closed_long_ago: &'a HashSet<Uuid>,
+    /// Holds placed and holds closed by the batch.
+    placed: Vec<Uuid>,
+    closed: Vec<Uuid>,
+}
+
+/// Applies a batch's effects to the books in memory and returns its lines;
+/// a hold placed twice, or closed when it is not open, fails the event.
+fn fold(
+    events: &[Decoded],
+    effects: Effects<'_>,
+    books: &mut Books<'_>,
+) -> Result<Vec<Line>, ApplyError> {
     let mut lines: Vec<Line> = Vec::new();
     for (index, effect) in effects {
         let effect = effect.map_err(|reason| ApplyError::Event { index, reason })?;
@@ -246,16 +203,16 @@ pub(crate) async fn apply(
             HoldChange::None => {}
             HoldChange::Place(purpose, hold) => {
                 let id = hold.id().as_uuid();
-                if holds.contains_key(&id) {
+                if books.holds.contains_key(&id) || books.closed_long_ago.contains(&id) {
                     return Err(ApplyError::Event {
                         index,
                         reason: format!("hold {id} is placed twice"),
                     });
                 }
                 pend(&mut changes, hold, Decimal::ONE);
-                placed.push(id);
+                books.placed.push(id);
                 let (purpose, order_id, payout_id) = purpose_columns(purpose);
-                holds.insert(
+                books.holds.insert(
                     id,
                     HoldRow {
                         purpose,
@@ -269,12 +226,13 @@ pub(crate) async fn apply(
                         status: "OPEN",
                         placed_position: position,
                         closed_position: None,
+                        written: false,
                     },
                 );
             }
             HoldChange::Close(hold, status) => {
                 let id = hold.id().as_uuid();
-                let open = holds.get_mut(&id).filter(|row| row.status == "OPEN");
+                let open = books.holds.get_mut(&id).filter(|row| row.status == "OPEN");
                 let Some(row) = open else {
                     return Err(ApplyError::Event {
                         index,
@@ -283,7 +241,7 @@ pub(crate) async fn apply(
                 };
                 row.status = status;
                 row.closed_position = Some(position);
-                closed.push(id);
+                books.closed.push(id);
                 pend(&mut changes, hold, Decimal::NEGATIVE_ONE);
             }
         }
@@ -299,7 +257,7 @@ pub(crate) async fn apply(
         }
         let entry_id = effect.entry.map(|entry| entry.id().as_uuid());
         for (key, (change, hold_id)) in changes {
-            let running = balances.entry(key.clone()).or_default();
+            let running = books.balances.entry(key.clone()).or_default();
             running.0.add(&change);
             running.1 = position;
             lines.push(Line {
@@ -315,15 +273,36 @@ pub(crate) async fn apply(
             });
         }
     }
-    write_lines(connection, schema, &lines).await?;
-    write_recorded(connection, schema, &lines).await?;
-    write_balances(connection, schema, balances).await?;
-    if deferred {
-        state.unwritten.extend(placed);
-        state.unwritten.extend(closed);
-    } else {
-        write_holds(connection, schema, holds, &placed, &closed).await?;
-    }
+    Ok(lines)
+}
+
+/// Applies a batch to the ledger tables in `schema`: reads back the
+/// balances and holds it touches, folds it, and writes lines, balances and
+/// holds.
+pub(crate) async fn apply(
+    connection: &mut PgConnection,
+    schema: &str,
+    events: &[Decoded],
+) -> Result<(), ApplyError> {
+    let (effects, accounts, hold_ids) = effects(events);
+    let mut balances = load_balances(connection, schema, &accounts).await?;
+    let mut holds = load_holds(connection, schema, &hold_ids).await?;
+    let none = HashSet::new();
+    let mut books = Books {
+        balances: &mut balances,
+        holds: &mut holds,
+        closed_long_ago: &none,
+        placed: Vec::new(),
+        closed: Vec::new(),
+    };
+    let lines = fold(events, effects, &mut books)?;
+    let (placed, closed) = (books.placed, books.closed);
+    let mut rows = CopyRows::new(LINE_COLUMNS);
+    encode_lines(&mut rows, &lines);
+    copy_lines(connection, schema, rows).await?;
+    write_recorded(connection, schema, &last_recorded(&lines)).await?;
+    write_balances(connection, schema, &balances).await?;
+    write_holds(connection, schema, &holds, &placed, &closed).await?;
     Ok(())
 }
 
@@ -422,18 +401,17 @@ async fn load_holds(
                 },
                 placed_position: row.get(10),
                 closed_position: row.get(11),
+                written: true,
             },
         );
     }
     Ok(holds)
 }
 
-async fn write_lines(
-    connection: &mut PgConnection,
-    schema: &str,
-    lines: &[Line],
-) -> Result<(), sqlx::Error> {
-    let mut rows = CopyRows::new(16);
+/// Columns of a `ledger_line` row.
+const LINE_COLUMNS: i16 = 16;
+
+fn encode_lines(rows: &mut CopyRows, lines: &[Line]) {
     for line in lines {
         rows.row();
         rows.text(&line.key.0);
@@ -457,6 +435,13 @@ async fn write_lines(
             rows.numeric(amount);
         }
     }
+}
+
+async fn copy_lines(
+    connection: &mut PgConnection,
+    schema: &str,
+    rows: CopyRows,
+) -> Result<(), sqlx::Error> {
     rows.copy_into(
         connection,
         &format!(
@@ -469,17 +454,22 @@ async fn write_lines(
     .await
 }
 
-/// Moves each recorded time's greatest line position up to the batch's.
-async fn write_recorded(
-    connection: &mut PgConnection,
-    schema: &str,
-    lines: &[Line],
-) -> Result<(), sqlx::Error> {
+/// Each recorded time of `lines` with its greatest line position.
+fn last_recorded(lines: &[Line]) -> BTreeMap<DateTime<Utc>, i64> {
     let mut last: BTreeMap<DateTime<Utc>, i64> = BTreeMap::new();
     for line in lines {
         let position = last.entry(line.recorded_at).or_insert(line.position);
         *position = (*position).max(line.position);
     }
+    last
+}
+
+/// Moves each recorded time's greatest line position up to the batch's.
+async fn write_recorded(
+    connection: &mut PgConnection,
+    schema: &str,
+    last: &BTreeMap<DateTime<Utc>, i64>,
+) -> Result<(), sqlx::Error> {
     if last.is_empty() {
         return Ok(());
     }
