@@ -529,12 +529,25 @@ async fn a_stopped_server_leaves_its_projections_checkpointed_and_unlocked() {
     let mut app = spawn_app().await;
     let (admin, _) = app.register("admin@example.com").await;
     let written = contribute(&app, &admin, "10.00").await;
-    app.graphql(
-        Some(&admin),
-        "query($after: Int) { auditTrail(consistentAfter: $after) { edges { cursor } } workingCapital(consistentAfter: $after) { asOfPosition } }",
-        json!({ "after": written }),
-    )
-    .await;
+    // Every read model applies the write (or passes over it) before the stop.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let response = app
+            .graphql(Some(&admin), "{ projections { name position } }", json!({}))
+            .await;
+        let projections = response["data"]["projections"].as_array().cloned();
+        let caught_up = projections.as_ref().is_some_and(|all| {
+            !all.is_empty() && all.iter().all(|p| p["position"].as_i64() >= Some(written))
+        });
+        if caught_up {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the read models never reached {written}: {response}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let pid = app.server.id().expect("the server runs").to_string();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])
