@@ -9,6 +9,7 @@
 
 pub mod checkpoint;
 pub mod commands;
+mod in_flight;
 pub mod runner;
 
 use std::sync::Arc;

@@ -1,7 +1,8 @@
 //! The loop every process manager runs: take the manager's advisory lock
 //! (a second instance waits as a standby), follow the log from the durable
-//! checkpoint, react to each event with bounded, backed-off retries, record
-//! what still fails, and only then move the checkpoint.
+//! checkpoint, react to each event with bounded, backed-off retries (to
+//! several at once where the manager allows, one partition at a time),
+//! record what still fails, and only then move the checkpoint past it.
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,7 +12,10 @@ use sqlx::Connection;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use futures::stream::{FuturesUnordered, StreamExt};
+
 use super::checkpoint;
+use super::in_flight::InFlight;
 
 /// Attempts of one step before it is given up and recorded.
 pub const STEP_ATTEMPTS_MAX: u32 = 4;
@@ -31,6 +35,17 @@ pub trait Reaction: Send + Sync + 'static {
 
     /// Whether `event` concerns this manager (cheap: by type and stream).
     fn wants(&self, event: &LoggedEvent) -> bool;
+
+    /// How many events it may react to at once, each of another partition.
+    fn concurrency(&self) -> usize {
+        1
+    }
+
+    /// Events of one partition are reacted to one after the other, in log
+    /// order: by default, the events of one stream.
+    fn partition(&self, event: &LoggedEvent) -> String {
+        event.event.stream_id.clone()
+    }
 
     /// Reacts to `event`. Must be idempotent: it may run again for the same
     /// event after a crash or a failed attempt.
@@ -102,12 +117,40 @@ async fn follow<R: Reaction>(
         "process manager following the log"
     );
     let mut subscription = store.subscribe(saved, SubscriptionOptions::default());
+    let concurrency = reaction.concurrency().max(1);
+    let mut in_flight = InFlight::default();
+    let mut reactions: FuturesUnordered<Reacting<'_>> = FuturesUnordered::new();
+    // The position of the last event handed out (or passed over).
+    let mut read = saved;
     loop {
         let event = tokio::select! {
             _ = shutdown.changed() => break,
-            event = subscription.next() => event?,
+            Some((position, partition, outcome)) = reactions.next(), if in_flight.len() > 0 => {
+                outcome?;
+                in_flight.finish(position, &partition);
+                saved = save_if_moved(pool, name, in_flight.safe_checkpoint(read), saved).await?;
+                continue;
+            }
+            event = subscription.next(), if in_flight.len() < concurrency => event?,
         };
+        read = event.position;
+        // The lock's connection is checked now and then: losing it means
+        // another instance may take over, so this one must stop.
+        if event.position % 64 == 0 {
+            sqlx::query("SELECT 1").execute(&mut lock).await?;
+        }
         if reaction.wants(&event) {
+            let partition = reaction.partition(&event);
+            // The partition's previous event first: one order, one step at a time.
+            while in_flight.is_busy(&partition) {
+                let (position, finished, outcome) = reactions
+                    .next()
+                    .await
+                    .expect("a busy partition has a reaction under way");
+                outcome?;
+                in_flight.finish(position, &finished);
+            }
+            in_flight.start(event.position, partition.clone());
             let span = tracing::info_span!(
                 "react",
                 manager = name,
@@ -115,24 +158,45 @@ async fn follow<R: Reaction>(
                 event_type = %event.event.event_type,
                 correlation_id = %event.event.metadata.correlation_id,
             );
-            react_or_give_up(reaction, &event, pool, shutdown)
-                .instrument(span)
-                .await?;
-            checkpoint::save(pool, name, event.position).await?;
-            saved = event.position;
-        } else if event.position - saved >= SKIPPED_EVENTS_PER_SAVE {
-            checkpoint::save(pool, name, event.position).await?;
-            saved = event.position;
-        }
-        // The lock's connection is checked now and then: losing it means
-        // another instance may take over, so this one must stop.
-        if event.position % 64 == 0 {
-            sqlx::query("SELECT 1").execute(&mut lock).await?;
+            let mut own_shutdown = shutdown.clone();
+            reactions.push(Box::pin(
+                async move {
+                    let outcome = react_or_give_up(reaction, &event, pool, &mut own_shutdown).await;
+                    (event.position, partition, outcome)
+                }
+                .instrument(span),
+            ));
+        } else if in_flight.len() == 0 && event.position - saved >= SKIPPED_EVENTS_PER_SAVE {
+            saved = save_if_moved(pool, name, event.position, saved).await?;
         }
     }
-    checkpoint::save(pool, name, subscription.position()).await?;
+    // Stopping: the steps under way finish first (each is one bounded step).
+    while let Some((position, partition, outcome)) = reactions.next().await {
+        outcome?;
+        in_flight.finish(position, &partition);
+    }
+    save_if_moved(pool, name, in_flight.safe_checkpoint(read), saved).await?;
     let _ = lock.close().await;
     Ok(())
+}
+
+/// One reaction under way: it ends with the event's position, its
+/// partition and how the step went.
+type Reacting<'a> =
+    std::pin::Pin<Box<dyn Future<Output = (u64, String, anyhow::Result<()>)> + Send + 'a>>;
+
+/// Saves the checkpoint when it moved; the checkpoint now saved.
+async fn save_if_moved(
+    pool: &sqlx::PgPool,
+    name: &str,
+    safe: u64,
+    saved: u64,
+) -> anyhow::Result<u64> {
+    if safe > saved {
+        checkpoint::save(pool, name, safe).await?;
+        return Ok(safe);
+    }
+    Ok(saved)
 }
 
 /// Tries the step with backoff; when every attempt fails, records the

@@ -48,9 +48,18 @@ pub struct Fulfilment {
     pub mode: Mode,
 }
 
+/// Orders fulfilled at once. Each step mostly waits on the supplier and
+/// PayPal; the holds still serialise on the capital stream, so several
+/// orders never spend the same money.
+const FULFILMENT_CONCURRENCY: usize = 8;
+
 impl Reaction for Fulfilment {
     fn name(&self) -> &'static str {
         "fulfilment"
+    }
+
+    fn concurrency(&self) -> usize {
+        FULFILMENT_CONCURRENCY
     }
 
     fn wants(&self, event: &LoggedEvent) -> bool {
