@@ -26,12 +26,25 @@ pub fn metadata(event: &LoggedEvent, actor: &str, step: &str) -> Metadata {
     }
 }
 
+/// How a decision's working-capital events go onto the capital stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapitalAppend {
+    /// Expecting the version the decision saw: for a decision the capital's
+    /// state may forbid (placing a hold checks free capital).
+    Checked,
+    /// Whatever the version by then: for closing the order's own hold,
+    /// which no other append to the stream can make wrong; the order's
+    /// stream keeps it from happening twice.
+    Commuting,
+}
+
 /// Decides a fact about an order and its currency's working capital and
 /// appends both streams atomically; the order's status after it.
 pub async fn decide_order<F>(
     store: &EventStore,
     order_stream: &str,
     metadata: &Metadata,
+    capital_append: CapitalAppend,
     decide: F,
 ) -> Result<OrderStatus, CommandError<OrderError>>
 where
@@ -53,11 +66,12 @@ where
                 .await?;
             let decision = decide(&order.state, &capital.state).map_err(CommandError::Refused)?;
             let status = order.state.clone().replay(&decision.order).status();
+            let capital_events = match capital_append {
+                CapitalAppend::Checked => capital.append(&decision.capital, metadata),
+                CapitalAppend::Commuting => capital.append_commuting(&decision.capital, metadata),
+            };
             Ok((
-                vec![
-                    order.append(&decision.order, metadata),
-                    capital.append(&decision.capital, metadata),
-                ],
+                vec![order.append(&decision.order, metadata), capital_events],
                 status,
             ))
         })

@@ -25,7 +25,7 @@ use dropledger_integrations::{
     AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore, SecretString,
 };
 
-use crate::automation::commands::{decide_order, derived_id, metadata};
+use crate::automation::commands::{decide_order, derived_id, metadata, CapitalAppend};
 use crate::automation::runner::Reaction;
 use crate::providers::Mode;
 use shipping::buyer_address;
@@ -130,6 +130,7 @@ impl Fulfilment {
                 &self.store,
                 stream,
                 &metadata(event, ACTOR, "start"),
+                CapitalAppend::Checked,
                 |order, capital| start_purchase(order, capital, command.clone()),
             )
             .await
@@ -163,6 +164,7 @@ impl Fulfilment {
             &self.store,
             stream,
             &metadata(event, ACTOR, "confirm"),
+            CapitalAppend::Commuting,
             |order, capital| confirm_purchase(order, capital, command.clone()),
         )
         .await
@@ -240,6 +242,7 @@ impl Fulfilment {
             &self.store,
             stream,
             &metadata(event, ACTOR, "fail"),
+            CapitalAppend::Commuting,
             |order, capital| fail_purchase(order, capital, command.clone()),
         )
         .await;
