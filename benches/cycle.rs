@@ -10,7 +10,8 @@
 //!
 //! Each level gets its own database, fakes and `dropledger serve` (the
 //! release build of the binary). A client loops: `createCheckout` → the
-//! buyer approves at the fake PayPal → `captureCheckout` (timed); from
+//! buyer approves at the fake PayPal → `captureCheckout` (timed; the test
+//! helpers of `tests/api_support/cycle.rs`, which stop at any refusal); from
 //! there the server's fulfilment buys at the fake AliExpress on its own.
 //! Capture → PURCHASED is read from the log: the first capture's recorded
 //! time to the last purchase's. "raw" replays exactly the transactions the
@@ -28,9 +29,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use api_support::App;
 use chrono::{DateTime, Utc};
-use cycle::{Fakes, Shop, LAMP};
+use cycle::{Fakes, LAMP};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 use sqlx::PgPool;
 
 /// (concurrent clients, orders) of a full run.
@@ -97,8 +97,7 @@ async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
     let app = api_support::spawn_app_with(&env).await;
     let shop = app.shop("1000000.00", "15.10", "39.99").await;
     for _ in 0..WARM_UP_ORDERS {
-        let order_id = check_out(&app, &shop).await?;
-        capture(&app, &shop, &order_id).await?;
+        app.buy(&shop).await;
     }
     wait_for_purchases(&app, WARM_UP_ORDERS, None).await?;
     let window_start: i64 = sqlx::query_scalar("SELECT coalesce(max(append_id), 0) FROM event")
@@ -115,9 +114,9 @@ async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(share);
             for _ in 0..share {
-                let order_id = check_out(&app, &shop).await?;
+                let order_id = app.check_out(&shop).await;
                 let started = Instant::now();
-                capture(&app, &shop, &order_id).await?;
+                app.capture(&shop, &order_id).await;
                 latencies.push(started.elapsed());
                 bar.inc(1);
             }
@@ -144,47 +143,6 @@ async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
         purchase_p50_ms: millis(percentile(&timing.per_order, 50)),
         purchase_p99_ms: millis(percentile(&timing.per_order, 99)),
     })
-}
-
-/// An approved checkout of one lamp; the order id.
-async fn check_out(app: &App, shop: &Shop) -> anyhow::Result<String> {
-    let response = app
-        .graphql(
-            None,
-            "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl userErrors { code message } } }",
-            json!({ "input": { "productId": shop.product, "quantity": 1 } }),
-        )
-        .await;
-    let checkout = &response["data"]["createCheckout"];
-    let (Some(order_id), Some(approve_url)) = (
-        checkout["orderId"].as_str(),
-        checkout["approveUrl"].as_str(),
-    ) else {
-        bail!("createCheckout failed: {response}");
-    };
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let approval = browser.get(approve_url).send().await?;
-    if !approval.status().is_redirection() {
-        bail!("approval answered {}", approval.status());
-    }
-    Ok(order_id.to_owned())
-}
-
-/// The buyer captures the approved payment.
-async fn capture(app: &App, shop: &Shop, order_id: &str) -> anyhow::Result<()> {
-    let response = app
-        .graphql(
-            Some(&shop.buyer),
-            "mutation($input: CaptureCheckoutInput!) { captureCheckout(input: $input) { order { status } userErrors { code message } } }",
-            json!({ "input": { "orderId": order_id } }),
-        )
-        .await;
-    if response["data"]["captureCheckout"]["order"]["status"] != "PAID" {
-        bail!("captureCheckout failed: {response}");
-    }
-    Ok(())
 }
 
 /// Waits until the log holds `total` purchases (and no failed order).

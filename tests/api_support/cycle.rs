@@ -180,6 +180,13 @@ impl App {
 
     /// Checkout → approval at PayPal → capture by the buyer; the order id.
     pub async fn buy(&self, shop: &Shop) -> String {
+        let order_id = self.check_out(shop).await;
+        self.capture(shop, &order_id).await;
+        order_id
+    }
+
+    /// A checkout of one unit, approved at PayPal; the order id.
+    pub async fn check_out(&self, shop: &Shop) -> String {
         let response = self
             .graphql(
                 None,
@@ -200,6 +207,11 @@ impl App {
             .await
             .unwrap();
         assert!(approval.status().is_redirection(), "{}", approval.status());
+        order_id
+    }
+
+    /// The buyer captures the approved checkout of `order_id`.
+    pub async fn capture(&self, shop: &Shop, order_id: &str) {
         let response = self
             .graphql(
                 Some(&shop.buyer),
@@ -212,7 +224,6 @@ impl App {
             json!([]),
             "{response}"
         );
-        order_id
     }
 
     /// The order as `token` reads it.
