@@ -187,6 +187,7 @@ async fn the_demo_keeps_serving_after_its_summary_until_interrupted() {
         .args(["demo", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", db.url())
         .env("RUST_LOG", "warn")
+        .env("RECONCILIATION_INTERVAL_SECS", "1")
         .env_remove("DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS")
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -219,6 +220,34 @@ async fn the_demo_keeps_serving_after_its_summary_until_interrupted() {
         .unwrap();
     let products = answer["data"]["products"]["edges"].as_array().unwrap();
     assert!(!products.is_empty(), "{answer}");
+    // Once the business has settled, the reconciliation job finds PayPal's
+    // balance equal to the ledger's cash: the fake PayPal paid the supplier's
+    // orders, as the ledger did. (Runs during the business may catch a step
+    // half-recorded, so only one after the summary counts.)
+    let settled: i64 = sqlx::query_scalar("SELECT max(append_id) FROM event")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let outcome = loop {
+        let outcome: Option<String> = sqlx::query_scalar(
+            "SELECT event_type FROM event WHERE stream_id = 'reconciliation-paypal-USD' \
+             AND append_id > $1 ORDER BY append_id LIMIT 1",
+        )
+        .bind(settled)
+        .fetch_optional(db.pool())
+        .await
+        .unwrap();
+        if let Some(outcome) = outcome {
+            break outcome;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no reconciliation ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(outcome, "CashReconciled");
     let interrupted = std::process::Command::new("kill")
         .args(["-INT", &demo.id().unwrap().to_string()])
         .status()

@@ -54,7 +54,7 @@ pub use credentials::{
 };
 pub use fake::{
     FakeAliExpress, FakeAliExpressBuilder, FakeOperation, FakePayPal, FakePayPalBuilder,
-    FakePayoneer, FakeProviders, Fault, FAKE_PAYPAL_CAPTURE_STATUS_ENV,
+    FakePayPalWallet, FakePayoneer, FakeProviders, Fault, FAKE_PAYPAL_CAPTURE_STATUS_ENV,
 };
 pub use http::RESPONSE_BYTES_MAX;
 pub use money::{Money, MoneyParseError};

@@ -14,7 +14,7 @@ mod paypal;
 pub use aliexpress::{FakeAliExpress, FakeAliExpressBuilder};
 pub use faults::{FakeOperation, Fault};
 pub use payoneer::FakePayoneer;
-pub use paypal::{FakePayPal, FakePayPalBuilder, FAKE_PAYPAL_CAPTURE_STATUS_ENV};
+pub use paypal::{FakePayPal, FakePayPalBuilder, FakePayPalWallet, FAKE_PAYPAL_CAPTURE_STATUS_ENV};
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -63,6 +63,8 @@ impl FakeProviders {
             .start()
             .await?;
         let aliexpress = FakeAliExpress::start().await?;
+        // Our ledger pays supplier purchases from PayPal cash: so does the fake.
+        aliexpress.pay_purchases_from(paypal.wallet());
         let payoneer = FakePayoneer::start(rust_decimal::Decimal::ZERO).await?;
         tracing::warn!(
             paypal = paypal.base_url(),

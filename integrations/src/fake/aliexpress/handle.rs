@@ -82,6 +82,12 @@ impl FakeAliExpress {
         self.shared.state().access_tokens.clear();
     }
 
+    /// Pays every new supplier order from `wallet` (a fake PayPal's), so
+    /// that the fake PayPal's balance moves as the ledger's cash does.
+    pub fn pay_purchases_from(&self, wallet: crate::fake::FakePayPalWallet) {
+        *self.shared.wallet.lock().expect("wallet lock") = Some(wallet);
+    }
+
     /// Sets a SKU's stock.
     pub fn set_stock(&self, product_id: &str, sku_id: &str, stock: u64) {
         let mut state = self.shared.state();

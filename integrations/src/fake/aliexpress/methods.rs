@@ -176,6 +176,11 @@ pub(super) fn place_order(
     state
         .by_out_order_id
         .insert(out_order_id, vec![order_id.clone()]);
+    drop(state);
+    // A new order (not a repeat of one) is paid for, in the fake's USD.
+    if let Some(wallet) = shared.wallet.lock().expect("wallet lock").as_ref() {
+        wallet.pay(&crate::money::Money::new("USD", amount));
+    }
     Ok(json!({"result": {"is_success": true, "order_list": {"number": [order_id]}}}))
 }
 

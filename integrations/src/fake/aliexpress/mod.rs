@@ -68,6 +68,8 @@ pub(super) struct Shared {
     pub token_ttl: Duration,
     pub state: Mutex<State_>,
     pub faults: Faults,
+    /// Where purchases are paid from, when linked to a fake PayPal.
+    pub wallet: Mutex<Option<crate::fake::paypal::FakePayPalWallet>>,
 }
 
 impl Shared {
@@ -120,6 +122,7 @@ impl FakeAliExpressBuilder {
                 ..State_::default()
             }),
             faults: Faults::default(),
+            wallet: Mutex::new(None),
         });
         let router = Router::new()
             .route("/oauth/authorize", get(authorize))

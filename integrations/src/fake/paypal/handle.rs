@@ -166,6 +166,14 @@ impl FakePayPal {
             .unwrap_or_default()
     }
 
+    /// A handle on this account's balance, for a fake supplier that is paid
+    /// from it (as our ledger pays purchases from PayPal cash).
+    pub fn wallet(&self) -> FakePayPalWallet {
+        FakePayPalWallet {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// The available balance in `currency`.
     pub fn available_balance(&self, currency: &str) -> Money {
         let available = self
@@ -223,5 +231,30 @@ impl FakePayPal {
         let event = captures::complete_pending_capture(&self.shared, capture_id)?;
         webhooks::deliver(&self.shared, event).await;
         Ok(())
+    }
+}
+
+/// Pays from a fake PayPal account's available balance.
+#[derive(Clone)]
+pub struct FakePayPalWallet {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for FakePayPalWallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakePayPalWallet").finish_non_exhaustive()
+    }
+}
+
+impl FakePayPalWallet {
+    /// Takes `amount` out of the available balance (it may go negative, as
+    /// a real account's would not: the fake records, it does not refuse).
+    pub fn pay(&self, amount: &Money) {
+        self.shared
+            .state()
+            .balances
+            .entry(amount.currency.clone())
+            .or_default()
+            .available -= amount.value;
     }
 }

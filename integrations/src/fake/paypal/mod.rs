@@ -7,7 +7,7 @@ mod orders;
 mod payouts;
 mod webhooks;
 
-pub use handle::FakePayPal;
+pub use handle::{FakePayPal, FakePayPalWallet};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
