@@ -33,9 +33,10 @@ use local_database::LocalDatabase;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own progress; every provider call logged at info
-    // level would bury it, so it logs warnings only unless RUST_LOG says otherwise.
+    // level would bury it, so it logs warnings only unless RUST_LOG says
+    // otherwise — and not the failed orders it staged and reports itself.
     let default_filter = match cli.command {
-        Command::Demo { .. } => "warn",
+        Command::Demo { .. } => "warn,dropledger::fulfilment=error",
         _ => "info,sqlx=warn",
     };
     tracing_subscriber::fmt()
