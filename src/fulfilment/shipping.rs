@@ -4,7 +4,9 @@
 //! place for it.
 
 use dropledger_domain::{FailureReason, Order};
-use dropledger_integrations::{BuyerShipping, PayPalClient, PayPalError, ShippingAddress};
+use dropledger_integrations::{
+    BuyerShipping, PayPalClient, PayPalError, ProviderFault, ShippingAddress,
+};
 
 use super::supplier::SupplierError;
 
@@ -66,16 +68,10 @@ fn supplier_address(shipping: BuyerShipping) -> Option<ShippingAddress> {
     })
 }
 
-/// Whether reading the address again later may succeed.
+/// Whether reading the address again later may succeed: what the client
+/// itself would retry, or a breaker that is open now and may not be then.
 pub fn is_transient(error: &PayPalError) -> bool {
-    matches!(
-        error,
-        PayPalError::RateLimited(_)
-            | PayPalError::Unavailable(_)
-            | PayPalError::Timeout { .. }
-            | PayPalError::Transport(_)
-            | PayPalError::CircuitOpen
-    )
+    error.is_retryable() || matches!(error, PayPalError::CircuitOpen)
 }
 
 #[cfg(test)]
