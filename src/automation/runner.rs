@@ -125,9 +125,8 @@ async fn follow<R: Reaction>(
     loop {
         let event = tokio::select! {
             _ = shutdown.changed() => break,
-            Some((position, partition, outcome)) = reactions.next(), if in_flight.len() > 0 => {
-                outcome?;
-                in_flight.finish(position, &partition);
+            Some(finished) = reactions.next(), if in_flight.len() > 0 => {
+                in_flight.finish_reaction(finished)?;
                 saved = save_if_moved(pool, name, in_flight.safe_checkpoint(read), saved).await?;
                 continue;
             }
@@ -143,12 +142,8 @@ async fn follow<R: Reaction>(
             let partition = reaction.partition(&event);
             // The partition's previous event first: one order, one step at a time.
             while in_flight.is_busy(&partition) {
-                let (position, finished, outcome) = reactions
-                    .next()
-                    .await
-                    .expect("a busy partition has a reaction under way");
-                outcome?;
-                in_flight.finish(position, &finished);
+                let finished = reactions.next().await;
+                in_flight.finish_reaction(finished.expect("a busy partition has a reaction"))?;
             }
             in_flight.start(event.position, partition.clone());
             let span = tracing::info_span!(
@@ -171,9 +166,8 @@ async fn follow<R: Reaction>(
         }
     }
     // Stopping: the steps under way finish first (each is one bounded step).
-    while let Some((position, partition, outcome)) = reactions.next().await {
-        outcome?;
-        in_flight.finish(position, &partition);
+    while let Some(finished) = reactions.next().await {
+        in_flight.finish_reaction(finished)?;
     }
     save_if_moved(pool, name, in_flight.safe_checkpoint(read), saved).await?;
     let _ = lock.close().await;
@@ -182,8 +176,21 @@ async fn follow<R: Reaction>(
 
 /// One reaction under way: it ends with the event's position, its
 /// partition and how the step went.
-type Reacting<'a> =
-    std::pin::Pin<Box<dyn Future<Output = (u64, String, anyhow::Result<()>)> + Send + 'a>>;
+type Reacting<'a> = std::pin::Pin<Box<dyn Future<Output = Finished> + Send + 'a>>;
+
+/// A reaction's end: the event's position, its partition, the step's outcome.
+type Finished = (u64, String, anyhow::Result<()>);
+
+impl InFlight {
+    /// Takes a finished reaction off the books; its error, if the step
+    /// could not even record its failure (the follower then restarts from
+    /// the checkpoint, which has not moved past it).
+    fn finish_reaction(&mut self, (position, partition, outcome): Finished) -> anyhow::Result<()> {
+        outcome?;
+        self.finish(position, &partition);
+        Ok(())
+    }
+}
 
 /// Saves the checkpoint when it moved; the checkpoint now saved.
 async fn save_if_moved(
