@@ -332,13 +332,7 @@ async fn health_metrics_graphiql_and_correlation_ids_are_served() {
         .await
         .unwrap();
     assert!(graphiql.text().await.unwrap().contains("graphiql"));
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap();
-    let text = metrics.text().await.unwrap();
+    let text = app.metrics().await;
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("http_request_duration_seconds"), "{text}");
     assert!(

@@ -502,15 +502,7 @@ async fn healthz_reports_every_projection_running_and_metrics_export_their_lag()
     );
     // The gauges are refreshed every second.
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for name in ["ledger", "commerce", "audit"] {
         assert!(
             metrics.contains(&format!(

@@ -166,15 +166,7 @@ async fn serve_reconciles_paypal_cash_on_its_schedule_and_records_a_difference_f
     newest_first.sort_by(|a, b| b.cmp(a));
     assert_eq!(times, newest_first, "not newest first");
 
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let gauge = metrics
         .lines()
         .find(|line| line.starts_with("dropledger_reconciliation_difference{"))

@@ -135,6 +135,18 @@ impl App {
         response["data"]["login"].clone()
     }
 
+    /// The Prometheus text at `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .expect("the server answers")
+            .text()
+            .await
+            .expect("a text answer")
+    }
+
     /// How many events the log holds.
     pub async fn event_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM event")
