@@ -1,23 +1,17 @@
 //! The `dropledger` binary: command-line entry point and wiring.
 
-mod automation;
 mod autopilot;
 mod cli;
 mod demo;
 mod encryption_key;
-mod fulfilment;
 mod local_database;
-mod payout;
+mod managers;
 mod paypal_webhooks;
 mod projection_workers;
 mod providers;
-mod reconciliation;
 mod replay;
-mod sale;
 mod serve;
 mod server;
-mod settlement;
-mod tracking;
 mod verify;
 
 use std::process::ExitCode;
@@ -36,7 +30,7 @@ async fn main() -> ExitCode {
     // level would bury it, so it logs warnings only unless RUST_LOG says
     // otherwise — and not the failed orders it staged and reports itself.
     let default_filter = match cli.command {
-        Command::Demo { .. } => "warn,dropledger::fulfilment=error",
+        Command::Demo { .. } => "warn,dropledger_workflows::fulfilment=error",
         _ => "info,sqlx=warn",
     };
     tracing_subscriber::fmt()

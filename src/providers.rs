@@ -11,6 +11,7 @@ use dropledger_integrations::{
     AliExpressClient, AliExpressConfig, CallPolicy, FakeProviders, Money, PayPalClient,
     PayPalConfig, PayPalEnvironment, PayoneerClient, PayoneerConfig, SecretString,
 };
+use dropledger_workflows::Mode;
 
 /// Sandbox-only: where PayPal is (a fake in a test's process).
 pub const PAYPAL_BASE_URL_ENV: &str = "PAYPAL_BASE_URL";
@@ -21,26 +22,6 @@ pub const ALIEXPRESS_BASE_URL_ENV: &str = "ALIEXPRESS_BASE_URL";
 pub const PAYONEER_BASE_URL_ENV: &str = "PAYONEER_BASE_URL";
 /// Sandbox-only: the per-attempt timeout of every provider call, in ms.
 pub const PROVIDER_ATTEMPT_TIMEOUT_MS_ENV: &str = "PROVIDER_ATTEMPT_TIMEOUT_MS";
-
-/// Whether supplier tokens and payouts are for real.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Test accounts or local fakes: a seller without a supplier token is
-    /// connected through the (fake) OAuth flow on the spot.
-    Sandbox,
-    /// Real money: nothing is simulated.
-    Production,
-}
-
-impl Mode {
-    /// The credential vault's environment name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Sandbox => "sandbox",
-            Mode::Production => "production",
-        }
-    }
-}
 
 /// The clients, and the fakes they talk to when this process started them.
 pub struct Providers {

@@ -19,8 +19,8 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::automation::Managers;
 use crate::autopilot::AutopilotService;
+use crate::managers::Managers;
 use crate::paypal_webhooks;
 use crate::projection_workers::ProjectionWorkers;
 use crate::providers::Providers;
@@ -76,7 +76,8 @@ pub async fn start(
     providers: Providers,
     settings: ServerSettings,
 ) -> anyhow::Result<RunningServer> {
-    let reconciliation_interval = crate::reconciliation::interval_from_environment()?;
+    let reconciliation_interval =
+        dropledger_workflows::reconciliation::interval_from_environment()?;
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .context("installing the metrics recorder")?;
@@ -123,7 +124,7 @@ pub async fn start(
             .paypal
             .set_webhook_url(format!("{public_url}/webhooks/paypal"));
     }
-    let managers = crate::automation::start(&store, &providers, vault, reconciliation_interval);
+    let managers = crate::managers::start(&store, &providers, vault, reconciliation_interval);
     let app = router(services, metrics)
         .merge(paypal_webhooks::router(store, providers.paypal.clone()))
         .merge(autopilot.routes());

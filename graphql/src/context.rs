@@ -10,21 +10,14 @@ use dropledger_integrations::{AliExpressClient, CredentialVault, PayPalClient, P
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
+pub use dropledger_workflows::payment::CheckoutUrls;
+
 use crate::accounts::Accounts;
 use crate::auth::{Claims, Role, TokenKeys};
 use crate::errors::UserError;
 
 /// Sign-in and registration attempts one client address may make per minute.
 pub const AUTH_REQUESTS_PER_MINUTE_DEFAULT: u32 = 20;
-
-/// Where PayPal sends the buyer after approving or cancelling a checkout.
-#[derive(Debug, Clone)]
-pub struct CheckoutUrls {
-    /// After approval.
-    pub return_url: String,
-    /// After cancelling.
-    pub cancel_url: String,
-}
 
 /// The AliExpress app users connect their supplier accounts to.
 #[derive(Clone)]
@@ -57,7 +50,7 @@ pub struct Services {
     /// The supplier app, for `connectAliExpress` and its callback.
     pub supplier: Option<SupplierConnection>,
     /// Runs autopilot cycles (`runAutopilotCycle`); `None`: no autopilot.
-    pub autopilot: Option<Arc<dyn crate::AutopilotRunner>>,
+    pub autopilot: Option<Arc<dyn dropledger_workflows::autopilot::AutopilotRunner>>,
 }
 
 impl Services {
@@ -98,7 +91,10 @@ impl Services {
     }
 
     /// These services with `runner` running `runAutopilotCycle`.
-    pub fn with_autopilot(mut self, runner: Arc<dyn crate::AutopilotRunner>) -> Self {
+    pub fn with_autopilot(
+        mut self,
+        runner: Arc<dyn dropledger_workflows::autopilot::AutopilotRunner>,
+    ) -> Self {
         self.autopilot = Some(runner);
         self
     }

@@ -42,9 +42,7 @@ mod users;
 
 pub use accounts::Accounts;
 pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
-pub use autopilot::{
-    AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus, OPPORTUNITIES_PAGE_MAX,
-};
+pub use autopilot::OPPORTUNITIES_PAGE_MAX;
 pub use books::PLATFORM_CURRENCY;
 pub use consistency::CONSISTENT_AFTER_TIMEOUT_MS;
 pub use context::{

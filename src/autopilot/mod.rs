@@ -9,9 +9,6 @@
 //! AliExpress text search and needs `ALIEXPRESS_APP_KEY` and
 //! `ALIEXPRESS_APP_SECRET`.
 
-mod cycle;
-mod schedule;
-mod supplier;
 mod trigger;
 
 use std::sync::Arc;
@@ -19,15 +16,14 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use dropledger_domain::{Currency, FeeRule, Money, Percentage};
 use dropledger_eventstore::EventStore;
-use dropledger_graphql::AutopilotRunner;
 use dropledger_integrations::{
     AliExpressClient, AliExpressConfig, FakeAliExpress, LocalTrendFeed, SecretString,
 };
+use dropledger_workflows::autopilot::{
+    run_schedule, AutopilotRunner, CycleRunner, Supplier, SupplierSession, TrendChoice,
+};
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
-
-use cycle::CycleRunner;
-use supplier::{Supplier, SupplierSession, TrendChoice};
 
 /// The currency the autopilot lists in.
 pub const LISTING_CURRENCY: Currency = Currency::Usd;
@@ -117,7 +113,7 @@ pub async fn start(
     };
     let runner = Arc::new(CycleRunner::new(store.clone(), supplier, fee));
     let (shutdown, watching) = watch::channel(false);
-    let schedule = tokio::spawn(schedule::run(runner.clone(), watching));
+    let schedule = tokio::spawn(run_schedule(runner.clone(), watching));
     Ok(AutopilotService {
         runner,
         secret,
