@@ -2,6 +2,7 @@
 
 mod autopilot;
 mod cli;
+mod config;
 mod demo;
 mod encryption_key;
 mod local_database;
@@ -69,8 +70,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(2)
             })
         }
-        Command::Demo { listen, exit } => {
-            let options = demo::DemoOptions { listen, exit };
+        Command::Demo {
+            listen,
+            exit,
+            settings,
+        } => {
+            let options = demo::DemoOptions {
+                listen,
+                exit,
+                settings: settings.parse()?,
+            };
             let sound = demo::run(database_url, &cli.data_dir, options).await?;
             // Exit non-zero when the books do not balance or the chain broke.
             Ok(if sound {
@@ -97,8 +106,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { listen } => {
-            serve::run(database_url, &cli.data_dir, listen).await?;
+        Command::Serve { listen, settings } => {
+            // Checked before anything else happens: a misconfigured server
+            // never opens its database, let alone listens.
+            let settings = settings.parse()?;
+            serve::run(database_url, &cli.data_dir, listen, settings).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Db { action } => match action {

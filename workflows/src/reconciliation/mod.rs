@@ -12,11 +12,8 @@
 //! and the command id derives from the snapshot. A provider error records
 //! nothing; the next run asks again.
 
-mod interval;
 #[cfg(test)]
 mod tests;
-
-pub use interval::interval_from_environment;
 
 use std::sync::Arc;
 use std::time::Duration;
