@@ -146,6 +146,13 @@ async fn each_role_sees_the_products_and_orders_api_md_lets_it_see() {
     let anonymous = view(None).await;
     assert_eq!(node_ids(&anonymous, "products"), vec![published.clone()]);
     assert!(anonymous["data"]["products"]["edges"][0]["node"]["supplierCost"].is_null());
+    // The storefront shows who sells, never their e-mail.
+    assert!(
+        anonymous["data"]["products"]["edges"][0]["node"]["ownerUser"].is_null(),
+        "{anonymous}"
+    );
+    assert!(!anonymous["data"].to_string().contains('@'), "{anonymous}");
+    assert_eq!(error(&anonymous).0, "UNAUTHENTICATED", "{anonymous}");
     let own = view(Some(seller.clone())).await;
     assert_eq!(
         node_ids(&own, "products"),
@@ -162,12 +169,14 @@ async fn each_role_sees_the_products_and_orders_api_md_lets_it_see() {
     let other = view(Some(stranger.clone())).await;
     assert_eq!(node_ids(&other, "products"), vec![published.clone()]);
     assert!(other["data"]["products"]["edges"][0]["node"]["supplierCost"].is_null());
+    assert!(!other["data"].to_string().contains('@'), "{other}");
+    assert_eq!(error(&other).0, "FORBIDDEN", "{other}");
     assert_eq!(
         node_ids(&view(Some(admin.clone())).await, "products").len(),
         2
     );
 
-    let orders = "{ orders(first: 10) { edges { node { id status ownerUser { email } buyerUser { email } history { eventType } } } } }";
+    let orders = "{ orders(first: 10) { edges { node { id status sellerProfile { displayName } buyerUser { email } history { eventType } } } } }";
     for (token, expected) in [
         (&seller, vec![order_id.clone()]),
         (&buyer, vec![order_id.clone()]),
@@ -183,7 +192,11 @@ async fn each_role_sees_the_products_and_orders_api_md_lets_it_see() {
     // Paid, then fulfilment takes it on by itself (and, with no capital
     // here, fails it): any state after CREATED is the read model following.
     assert_ne!(node["status"], "CREATED", "{response}");
-    assert_eq!(node["ownerUser"]["email"], "seller@example.com");
+    // The buyer sees their own account and the seller's public profile.
+    assert!(
+        node["sellerProfile"]["displayName"].is_string(),
+        "{response}"
+    );
     assert_eq!(node["buyerUser"]["email"], "buyer@example.com");
     assert_eq!(node["history"][0]["eventType"], "OrderCreated");
     let response = app.graphql(None, orders, json!({})).await;

@@ -154,16 +154,20 @@ impl From<PayoutView> for Payout {
 
 #[ComplexObject]
 impl Payout {
-    /// The seller paid, as a user; null for the admin's commission.
+    /// The seller paid, as a user; null for the admin's commission. Its
+    /// e-mail, role and payout details resolve only for that seller, ADMIN
+    /// and ACCOUNTANT.
     async fn recipient_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.recipient_user_id else {
             return Ok(None);
         };
-        loaders(ctx)
+        let (_, request) = parts(ctx);
+        Ok(loaders(ctx)
             .users
             .load_one(user_id)
             .await
-            .map_err(|error| internal(&error))
+            .map_err(|error| internal(&error))?
+            .map(|user| user.for_caller(&request)))
     }
 }
 

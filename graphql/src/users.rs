@@ -13,33 +13,54 @@ use crate::auth::{hash_password, verify_password, Role};
 use crate::consistency::position_of;
 use crate::context::count_appends;
 use crate::context::{parts, RequestContext, Services};
-use crate::errors::{command_failure, internal, UserError};
+use crate::errors::{command_failure, internal, top_level, UserError};
 use crate::payout_method::PayoutMethod;
+use crate::profile::{account_access, display_name};
 
 /// Shortest password accepted, in characters.
 const PASSWORD_CHARS_MIN: usize = 8;
 /// Longest password accepted: argon2's cost grows with it.
 const PASSWORD_CHARS_MAX: usize = 128;
 
-/// A user of the platform.
-#[derive(Debug, Clone, SimpleObject)]
+/// A user's account. Its id and display name are public; the rest
+/// (e-mail, role, payout details) is personal and resolves only for the
+/// user themselves, ADMIN and ACCOUNTANT (see `profile::account_access`):
+/// anyone else gets `UNAUTHENTICATED` or `FORBIDDEN` on those fields.
+#[derive(Debug, Clone)]
 pub struct User {
-    /// The user id.
-    pub id: ID,
-    /// Sign-in e-mail.
-    pub email: String,
-    /// What they may do.
-    pub role: Role,
-    /// Where their profit goes at PayPal, if that is their payout method.
-    pub paypal_payout_email: Option<String>,
-    /// How their profit is paid, once they said.
-    pub payout_method: Option<PayoutMethod>,
+    id: UserId,
+    email: String,
+    role: Role,
+    paypal_payout_email: Option<String>,
+    payout_method: Option<PayoutMethod>,
+    /// Why the caller may not read the personal fields; `None`: they may.
+    denial: Option<UserError>,
 }
 
 impl User {
-    pub(crate) fn of(state: &UserState) -> Option<Self> {
+    /// The account of `state` as the caller of `request` may see it.
+    pub(crate) fn shown_to(state: &UserState, request: &RequestContext) -> Option<Self> {
+        let user = Self::of(state)?;
+        let denial = account_access(request, user.id).err();
+        Some(Self { denial, ..user })
+    }
+
+    /// The account of `state` for the user themselves, who just proved who
+    /// they are (`register`, `login`): every field.
+    pub(crate) fn shown_to_themselves(state: &UserState) -> Option<Self> {
+        Self::of(state)
+    }
+
+    /// This account as the caller of `request` may see it.
+    pub(crate) fn for_caller(self, request: &RequestContext) -> Self {
+        let denial = account_access(request, self.id).err();
+        Self { denial, ..self }
+    }
+
+    /// Every field, readable: callers narrow it with [`User::for_caller`].
+    fn of(state: &UserState) -> Option<Self> {
         Some(Self {
-            id: ID(state.id()?.to_string()),
+            id: state.id()?,
             email: state.email()?.as_str().to_owned(),
             role: state.role()?.into(),
             paypal_payout_email: match state.payout_destination() {
@@ -47,7 +68,60 @@ impl User {
                 _ => None,
             },
             payout_method: state.payout_destination().map(PayoutMethod::of),
+            denial: None,
         })
+    }
+
+    /// The loaded account with nobody allowed to read its personal fields
+    /// yet: the loader's result, narrowed per caller by [`User::for_caller`].
+    pub(crate) fn loaded(state: &UserState) -> Option<Self> {
+        let user = Self::of(state)?;
+        Some(Self {
+            denial: Some(UserError::forbidden()),
+            ..user
+        })
+    }
+
+    fn personal<T: Clone>(&self, value: &T) -> async_graphql::Result<T> {
+        match &self.denial {
+            None => Ok(value.clone()),
+            Some(denial) => Err(top_level(denial.clone())),
+        }
+    }
+}
+
+#[Object]
+impl User {
+    /// The user id.
+    async fn id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    /// The name shown to other users.
+    async fn display_name(&self) -> String {
+        display_name(self.id)
+    }
+
+    /// Sign-in e-mail. Personal: the user, ADMIN and ACCOUNTANT.
+    async fn email(&self) -> async_graphql::Result<String> {
+        self.personal(&self.email)
+    }
+
+    /// What they may do. Personal: the user, ADMIN and ACCOUNTANT.
+    async fn role(&self) -> async_graphql::Result<Role> {
+        self.personal(&self.role)
+    }
+
+    /// Where their profit goes at PayPal, if that is their payout method.
+    /// Personal: the user, ADMIN and ACCOUNTANT.
+    async fn paypal_payout_email(&self) -> async_graphql::Result<Option<String>> {
+        self.personal(&self.paypal_payout_email)
+    }
+
+    /// How their profit is paid, once they said. Personal: the user, ADMIN
+    /// and ACCOUNTANT.
+    async fn payout_method(&self) -> async_graphql::Result<Option<PayoutMethod>> {
+        self.personal(&self.payout_method)
     }
 }
 
@@ -185,7 +259,7 @@ impl UserMutation {
         match outcome {
             Ok((state, appends)) => Ok(AuthPayload {
                 token: Some(services.tokens.issue(user_id.as_uuid(), role)),
-                user: User::of(&state),
+                user: User::shown_to_themselves(&state),
                 position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
@@ -271,7 +345,7 @@ impl UserMutation {
         };
         match decide_on_user(services, &request, target, command).await {
             Ok((state, appends)) => Ok(SetUserRolePayload {
-                user: User::of(&state),
+                user: User::shown_to(&state, &request),
                 position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
@@ -336,11 +410,12 @@ fn rate_limit(services: &Services, request: &RequestContext) -> Result<(), UserE
     })
 }
 
+/// The account of `user_id` for the user themselves (`me`, `login`).
 async fn load_user(services: &Services, user_id: UserId) -> async_graphql::Result<Option<User>> {
     let loaded = services
         .store
         .load::<_, std::convert::Infallible>(&UserState::stream_id(user_id), UserState::default())
         .await
         .map_err(|error| internal(&error))?;
-    Ok(User::of(&loaded.state))
+    Ok(User::shown_to_themselves(&loaded.state))
 }
