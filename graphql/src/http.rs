@@ -3,11 +3,11 @@
 //! metrics, tracing and a body size limit.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
-use async_graphql::Data;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::context::{RequestContext, Services};
 use crate::schema::{build_schema, ApiSchema};
 use crate::supplier_oauth;
+use crate::websocket::{self, SocketLimits, WEBSOCKET_MESSAGE_BYTES_MAX};
 use dropledger_domain::{User, UserId};
 
 /// Header carrying the flow's correlation id, in and out.
@@ -35,6 +36,7 @@ struct AppState {
     schema: ApiSchema,
     services: Services,
     metrics: PrometheusHandle,
+    sockets: Arc<SocketLimits>,
 }
 
 /// The correlation id of a request, from [`CORRELATION_ID_HEADER`] or new.
@@ -47,6 +49,7 @@ pub fn router(services: Services, metrics: PrometheusHandle) -> Router {
         schema: build_schema(services.clone()),
         services,
         metrics,
+        sockets: Arc::new(SocketLimits::default()),
     };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -99,7 +102,10 @@ async fn correlate_and_measure(mut request: Request, next: Next) -> Response {
 /// The claims of a valid bearer token, with the role the user has now: a
 /// role changed by `setUserRole` applies from the next request, not from
 /// the token's expiry. A token of a user the store does not know is anonymous.
-async fn bearer_claims(services: &Services, value: Option<&str>) -> Option<crate::Claims> {
+pub(crate) async fn bearer_claims(
+    services: &Services,
+    value: Option<&str>,
+) -> Option<crate::Claims> {
     let token = value?.trim().strip_prefix("Bearer ")?;
     let mut claims = services.tokens.verify(token.trim())?;
     let user = UserId::from_uuid(claims.sub);
@@ -143,18 +149,14 @@ async fn graphql_post(
 
 /// GraphiQL in a browser, or a WebSocket for subscriptions
 /// (`graphql-transport-ws`; the token goes in the connection_init payload
-/// as `{"Authorization": "Bearer …"}`).
+/// as `{"Authorization": "Bearer …"}`; see `websocket.rs` for its checks).
 async fn graphql_get(
     State(state): State<AppState>,
-    Extension(correlation): Extension<CorrelationId>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    protocol: Result<
-        GraphQLProtocol,
-        <GraphQLProtocol as axum::extract::FromRequestParts<AppState>>::Rejection,
-    >,
+    headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
-    let (Ok(protocol), Ok(upgrade)) = (protocol, upgrade) else {
+    let (Some(protocol), Ok(upgrade)) = (websocket::protocol(&headers), upgrade) else {
         return Html(
             GraphiQLSource::build()
                 .endpoint("/graphql")
@@ -163,27 +165,21 @@ async fn graphql_get(
         )
         .into_response();
     };
+    let slot = match state.sockets.acquire(peer.ip()) {
+        Ok(slot) => slot,
+        Err(refusal) => {
+            metrics::counter!("dropledger_websockets_refused_total").increment(1);
+            return (StatusCode::TOO_MANY_REQUESTS, refusal.to_string()).into_response();
+        }
+    };
     let schema = state.schema.clone();
     let services = state.services.clone();
     upgrade
+        .max_message_size(WEBSOCKET_MESSAGE_BYTES_MAX)
+        .max_frame_size(WEBSOCKET_MESSAGE_BYTES_MAX)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload: serde_json::Value| async move {
-                    let services = services;
-                    let authorization = payload
-                        .get("Authorization")
-                        .or_else(|| payload.get("authorization"))
-                        .and_then(|value| value.as_str());
-                    let mut data = Data::default();
-                    data.insert(RequestContext {
-                        claims: bearer_claims(&services, authorization).await,
-                        correlation_id: correlation.0,
-                        client_ip: Some(peer.ip()),
-                    });
-                    Ok(data)
-                })
-                .serve()
+            websocket::serve(socket, schema, services, protocol, peer.ip(), slot)
         })
 }
 

@@ -41,6 +41,7 @@ mod sales;
 mod schema;
 mod supplier_oauth;
 mod users;
+mod websocket;
 
 pub use accounts::Accounts;
 pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
@@ -58,4 +59,8 @@ pub use paging::{PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
 pub use schema::{
     build_schema, sdl, ApiSchema, MutationRoot, QueryRoot, SubscriptionRoot, QUERY_COMPLEXITY_MAX,
     QUERY_DEPTH_MAX,
+};
+pub use websocket::{
+    SocketRefusal, CLOSE_TOKEN_EXPIRED, WEBSOCKETS_MAX, WEBSOCKETS_PER_CLIENT_MAX,
+    WEBSOCKET_MESSAGE_BYTES_MAX,
 };
