@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use dropledger_eventstore::EventStore;
-use dropledger_graphql::{router, CheckoutUrls, Services, SupplierConnection, TokenKeys};
+use dropledger_graphql::{
+    router, ApiPolicy, CheckoutUrls, Services, SupplierConnection, TokenKeys,
+};
 use dropledger_integrations::FakeProviders;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use sqlx::PgPool;
@@ -67,6 +69,20 @@ impl Workers {
     }
 }
 
+/// The variable that turns GraphiQL and introspection on in production.
+const GRAPHIQL_ENV: &str = "DROPLEDGER_GRAPHIQL";
+
+/// Whether the operator asked for GraphiQL and introspection in production
+/// (`DROPLEDGER_GRAPHIQL=on`; `off` or unset: no). Read here rather than
+/// in `serve` so that the demo, which starts this server, follows it too.
+fn schema_explorer_requested() -> anyhow::Result<bool> {
+    match std::env::var(GRAPHIQL_ENV).ok().as_deref().map(str::trim) {
+        None | Some("") | Some("off") => Ok(false),
+        Some("on") => Ok(true),
+        Some(other) => anyhow::bail!("{GRAPHIQL_ENV} is `on` or `off`, not `{other}`"),
+    }
+}
+
 /// Binds `listen` and starts everything that follows the log; returns once
 /// the API accepts requests.
 pub async fn start(
@@ -109,6 +125,10 @@ pub async fn start(
         },
         settings.auth_requests_per_minute,
     )
+    .with_policy(ApiPolicy::for_mode(
+        settings.production,
+        schema_explorer_requested()?,
+    ))
     .with_autopilot(autopilot.runner())
     .with_credentials(vault.clone())
     .with_supplier(SupplierConnection {

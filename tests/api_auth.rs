@@ -478,3 +478,136 @@ async fn too_complex_a_query_is_refused_before_it_runs() {
     let response = app.graphql(Some(&admin), &query, json!({})).await;
     assert!(response["errors"].is_null(), "{response}");
 }
+
+#[tokio::test]
+async fn graphql_posts_are_accepted_only_as_json() {
+    let app = spawn_app().await;
+    let body = json!({ "query": "{ me { id } }" }).to_string();
+    for (content_type, expected) in [
+        (Some("text/plain"), 415),
+        (Some("text/plain; charset=utf-8"), 415),
+        (Some("application/x-www-form-urlencoded"), 415),
+        (Some("multipart/form-data; boundary=x"), 415),
+        (None, 415),
+        (Some("application/json"), 200),
+        (Some("application/json; charset=utf-8"), 200),
+        (Some("Application/JSON"), 200),
+    ] {
+        let mut request = app
+            .http
+            .post(format!("{}/graphql", app.address))
+            .body(body.clone());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), expected, "{content_type:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_demoted_and_one_of_two_can() {
+    let app = spawn_app().await;
+    let (admin, admin_id) = app.register("admin@example.com").await;
+    let (_, second_id) = app.register("second@example.com").await;
+    let set_role = "mutation($id: ID!, $role: Role!) { setUserRole(userId: $id, role: $role) { user { role } userErrors { code message field } } }";
+    // (who is changed, to what, the refusal code if any), in order.
+    for (target, role, refusal) in [
+        (&admin_id, "USER", Some("LAST_ADMIN")),
+        (&admin_id, "ACCOUNTANT", Some("LAST_ADMIN")),
+        (&second_id, "ADMIN", None),
+        (&admin_id, "USER", None),
+    ] {
+        let token = if refusal.is_none() && target == &admin_id {
+            // The second ADMIN demotes the first.
+            app.login("second@example.com", "correct horse").await["token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        } else {
+            admin.clone()
+        };
+        let response = app
+            .graphql(
+                Some(&token),
+                set_role,
+                json!({ "id": target, "role": role }),
+            )
+            .await;
+        let payload = &response["data"]["setUserRole"];
+        match refusal {
+            Some(code) => {
+                assert_eq!(payload["userErrors"][0]["code"], code, "{response}");
+                assert!(
+                    payload["userErrors"][0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("grant ADMIN to someone else first"),
+                    "{response}"
+                );
+            }
+            None => assert_eq!(payload["user"]["role"], role, "{response}"),
+        }
+    }
+    // Now the second is the last ADMIN, and keeps it.
+    let second = app.login("second@example.com", "correct horse").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = app
+        .graphql(
+            Some(&second),
+            set_role,
+            json!({ "id": second_id, "role": "USER" }),
+        )
+        .await;
+    assert_eq!(
+        response["data"]["setUserRole"]["userErrors"][0]["code"], "LAST_ADMIN",
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn in_production_registering_never_makes_an_admin_and_the_first_comes_from_the_command_line()
+{
+    let app = api_support::spawn_production_app(&[]).await;
+    let (first, _) = app.register("early-bird@example.com").await;
+    let response = app
+        .graphql(Some(&first), "{ me { role } }", json!({}))
+        .await;
+    assert_eq!(response["data"]["me"]["role"], "USER", "{response}");
+
+    let create = |email: &'static str, stdin: &'static str| {
+        let url = app.db.url();
+        async move {
+            api_support::run_command(
+                &url,
+                &["admin", "create", "--email", email, "--password-stdin"],
+                stdin,
+            )
+            .await
+        }
+    };
+    let (ok, _, stderr) = create("owner@example.com", "short\n").await;
+    assert!(!ok && stderr.contains("8 to 128 characters"), "{stderr}");
+    let (ok, _, stderr) = create("early-bird@example.com", "correct horse battery\n").await;
+    assert!(
+        !ok && stderr.contains("an account with this e-mail exists"),
+        "{stderr}"
+    );
+    let (ok, stdout, stderr) = create("owner@example.com", "correct horse battery\n").await;
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("created ADMIN owner@example.com"),
+        "{stdout}"
+    );
+    let payload = app
+        .login("owner@example.com", "correct horse battery")
+        .await;
+    assert_eq!(payload["user"]["role"], "ADMIN", "{payload}");
+    let (ok, _, stderr) = create("another@example.com", "correct horse battery\n").await;
+    assert!(
+        !ok && stderr.contains("an ADMIN exists already"),
+        "{stderr}"
+    );
+}

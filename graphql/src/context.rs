@@ -37,6 +37,40 @@ pub struct SupplierConnection {
     pub callback_url: String,
 }
 
+/// How open the API is. Production mode closes what only helps on a
+/// machine of one's own: the first sign-up does not become ADMIN, and
+/// GraphiQL and introspection are off unless the operator asks for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiPolicy {
+    /// The first user to register becomes ADMIN (local and sandbox runs).
+    pub first_user_becomes_admin: bool,
+    /// GraphiQL at `GET /graphql` and schema introspection.
+    pub schema_explorer: bool,
+}
+
+impl ApiPolicy {
+    /// Local and sandbox runs: the first user becomes ADMIN, GraphiQL and
+    /// introspection are on.
+    pub const LOCAL: ApiPolicy = ApiPolicy {
+        first_user_becomes_admin: true,
+        schema_explorer: true,
+    };
+
+    /// The policy of a server in `production` (or not); `schema_explorer`:
+    /// whether the operator asked for GraphiQL and introspection in
+    /// production (`DROPLEDGER_GRAPHIQL=on`).
+    pub fn for_mode(production: bool, schema_explorer: bool) -> Self {
+        if production {
+            Self {
+                first_user_becomes_admin: false,
+                schema_explorer,
+            }
+        } else {
+            Self::LOCAL
+        }
+    }
+}
+
 /// Everything the resolvers use, shared by every request.
 #[derive(Clone)]
 pub struct Services {
@@ -58,6 +92,8 @@ pub struct Services {
     pub supplier: Option<SupplierConnection>,
     /// Runs autopilot cycles (`runAutopilotCycle`); `None`: no autopilot.
     pub autopilot: Option<Arc<dyn crate::AutopilotRunner>>,
+    /// How open the API is; [`ApiPolicy::LOCAL`] unless set.
+    pub policy: ApiPolicy,
 }
 
 impl Services {
@@ -81,7 +117,14 @@ impl Services {
             credentials: None,
             supplier: None,
             autopilot: None,
+            policy: ApiPolicy::LOCAL,
         }
+    }
+
+    /// These services under `policy` (production: see [`ApiPolicy::for_mode`]).
+    pub fn with_policy(mut self, policy: ApiPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// These services with a credential vault, for the mutations that store

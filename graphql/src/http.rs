@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, MatchedPath, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -125,26 +126,53 @@ pub(crate) async fn bearer_claims(
     }
 }
 
+/// Whether `headers` declare a JSON body (`application/json`, any
+/// parameters). GraphQL over HTTP is JSON only: async-graphql would also
+/// read `text/plain` and form bodies, which a page of any other site can
+/// make a browser send (with the user's cookies, without a CORS
+/// preflight); a JSON content type always needs the preflight.
+fn declares_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"))
+}
+
 async fn graphql_post(
     State(state): State<AppState>,
     Extension(correlation): Extension<CorrelationId>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    let authorization = headers
+    request: Request,
+) -> Response {
+    if !declares_json(request.headers()) {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send GraphQL requests as a JSON body with Content-Type: application/json",
+        )
+            .into_response();
+    }
+    let authorization = request
+        .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let graphql = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await {
+        Ok(graphql) => graphql,
+        Err(rejection) => return rejection.into_response(),
+    };
     let context = RequestContext {
-        claims: bearer_claims(&state.services, authorization).await,
+        claims: bearer_claims(&state.services, authorization.as_deref()).await,
         correlation_id: correlation.0,
         client_ip: Some(peer.ip()),
     };
-    state
-        .schema
-        .execute(request.into_inner().data(context))
-        .await
-        .into()
+    GraphQLResponse::from(
+        state
+            .schema
+            .execute(graphql.into_inner().data(context))
+            .await,
+    )
+    .into_response()
 }
 
 /// GraphiQL in a browser, or a WebSocket for subscriptions
@@ -157,6 +185,14 @@ async fn graphql_get(
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let (Some(protocol), Ok(upgrade)) = (websocket::protocol(&headers), upgrade) else {
+        if !state.services.policy.schema_explorer {
+            return (
+                StatusCode::NOT_FOUND,
+                "GraphiQL is off in production; POST GraphQL as JSON here, or start the \
+                 server with DROPLEDGER_GRAPHIQL=on to serve GraphiQL and introspection",
+            )
+                .into_response();
+        }
         return Html(
             GraphiQLSource::build()
                 .endpoint("/graphql")

@@ -13,6 +13,7 @@
 //! [`router`] (the HTTP surface).
 
 mod accounts;
+mod admins;
 mod audit;
 mod auth;
 mod autopilot;
@@ -44,6 +45,7 @@ mod users;
 mod websocket;
 
 pub use accounts::Accounts;
+pub use admins::{create_admin, CreateAdminError};
 pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
 pub use autopilot::{
     AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus, OPPORTUNITIES_PAGE_MAX,
@@ -51,7 +53,8 @@ pub use autopilot::{
 pub use books::PLATFORM_CURRENCY;
 pub use consistency::CONSISTENT_AFTER_TIMEOUT_MS;
 pub use context::{
-    CheckoutUrls, RequestContext, Services, SupplierConnection, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
+    ApiPolicy, CheckoutUrls, RequestContext, Services, SupplierConnection,
+    AUTH_REQUESTS_PER_MINUTE_DEFAULT,
 };
 pub use errors::UserError;
 pub use http::{router, CORRELATION_ID_HEADER, REQUEST_BODY_BYTES_MAX};

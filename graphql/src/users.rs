@@ -9,6 +9,7 @@ use dropledger_eventstore::{AppendResult, CommandError};
 use uuid::Uuid;
 
 use crate::accounts::AccountError;
+use crate::admins::{other_admin_exists, AdminChangeLock};
 use crate::auth::{hash_password, verify_password, Role};
 use crate::consistency::position_of;
 use crate::context::count_appends;
@@ -18,9 +19,9 @@ use crate::payout_method::PayoutMethod;
 use crate::profile::{account_access, display_name};
 
 /// Shortest password accepted, in characters.
-const PASSWORD_CHARS_MIN: usize = 8;
+pub(crate) const PASSWORD_CHARS_MIN: usize = 8;
 /// Longest password accepted: argon2's cost grows with it.
-const PASSWORD_CHARS_MAX: usize = 128;
+pub(crate) const PASSWORD_CHARS_MAX: usize = 128;
 
 /// A user's account. Its id and display name are public; the rest
 /// (e-mail, role, payout details) is personal and resolves only for the
@@ -204,8 +205,9 @@ pub struct UserMutation;
 
 #[Object]
 impl UserMutation {
-    /// Creates a USER — the first user ever registered becomes ADMIN — and
-    /// signs them in.
+    /// Creates a USER and signs them in. Outside production the first user
+    /// ever registered becomes ADMIN; in production never (the first ADMIN
+    /// is created with `dropledger admin create`).
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -220,7 +222,7 @@ impl UserMutation {
                 .map_err(|error| UserError::invalid("input.email", error))?;
             let payout = EmailAddress::parse(&input.paypal_payout_email)
                 .map_err(|error| UserError::invalid("input.paypalPayoutEmail", error))?;
-            check_password(&input.password)?;
+            check_password_length(&input.password)?;
             Ok::<_, UserError>((email, payout))
         })();
         let (email, payout) = match parsed {
@@ -247,7 +249,13 @@ impl UserMutation {
             }
             Err(AccountError::Database(error)) => return Err(internal(&error)),
         };
-        let role = if first { Role::Admin } else { Role::User };
+        // Only outside production does the first sign-up take the platform;
+        // in production the first ADMIN comes from `dropledger admin create`.
+        let role = if first && services.policy.first_user_becomes_admin {
+            Role::Admin
+        } else {
+            Role::User
+        };
         let command = UserCommand::RegisterUser {
             user_id,
             email,
@@ -321,7 +329,8 @@ impl UserMutation {
         })
     }
 
-    /// Grants a user a role. ADMIN only.
+    /// Grants a user a role. ADMIN only; the last ADMIN keeps ADMIN
+    /// (`LAST_ADMIN`).
     async fn set_user_role(
         &self,
         ctx: &Context<'_>,
@@ -343,7 +352,39 @@ impl UserMutation {
             role: role.into(),
             changed_at: Utc::now(),
         };
-        match decide_on_user(services, &request, target, command).await {
+        // Whether this leaves an ADMIN is checked and the change made
+        // while no other change of who is ADMIN runs.
+        let lock = AdminChangeLock::acquire(services.store.pool())
+            .await
+            .map_err(|error| internal(&error))?;
+        if role != Role::Admin {
+            let current = services
+                .store
+                .load::<_, std::convert::Infallible>(
+                    &UserState::stream_id(target),
+                    UserState::default(),
+                )
+                .await
+                .map_err(|error| internal(&error))?;
+            let demotes_admin = current.state.role() == Some(dropledger_domain::Role::Admin);
+            if demotes_admin
+                && !other_admin_exists(&services.store, &services.accounts, Some(target))
+                    .await
+                    .map_err(|error| internal(&error))?
+            {
+                lock.release().await.map_err(|error| internal(&error))?;
+                return Ok(refused(UserError {
+                    code: "LAST_ADMIN".to_owned(),
+                    message: "this user is the last ADMIN and the platform needs one: grant ADMIN \
+                              to someone else first, then change this user's role"
+                        .to_owned(),
+                    field: Some("role".to_owned()),
+                }));
+            }
+        }
+        let outcome = decide_on_user(services, &request, target, command).await;
+        lock.release().await.map_err(|error| internal(&error))?;
+        match outcome {
             Ok((state, appends)) => Ok(SetUserRolePayload {
                 user: User::shown_to(&state, &request),
                 position: position_of(services, &appends).await?,
@@ -385,7 +426,8 @@ fn unknown_account_hash() -> &'static str {
     HASH.get_or_init(|| hash_password(&Uuid::new_v4().to_string()))
 }
 
-fn check_password(password: &str) -> Result<(), UserError> {
+/// `INVALID_INPUT` unless `password` has an accepted length.
+pub(crate) fn check_password_length(password: &str) -> Result<(), UserError> {
     let count = password.chars().count();
     if !(PASSWORD_CHARS_MIN..=PASSWORD_CHARS_MAX).contains(&count) {
         return Err(UserError::invalid(
