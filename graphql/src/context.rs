@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::accounts::Accounts;
 use crate::auth::{Claims, Role, TokenKeys};
 use crate::errors::UserError;
+use crate::slots::ClientSlots;
 
 /// Sign-in and registration attempts one client address may make per minute.
 pub const AUTH_REQUESTS_PER_MINUTE_DEFAULT: u32 = 20;
@@ -94,6 +95,8 @@ pub struct Services {
     pub autopilot: Option<Arc<dyn crate::AutopilotRunner>>,
     /// How open the API is; [`ApiPolicy::LOCAL`] unless set.
     pub policy: ApiPolicy,
+    /// Places of queries waiting for `consistentAfter`.
+    pub(crate) consistency_waiters: Arc<ClientSlots>,
 }
 
 impl Services {
@@ -118,6 +121,7 @@ impl Services {
             supplier: None,
             autopilot: None,
             policy: ApiPolicy::LOCAL,
+            consistency_waiters: crate::consistency::waiter_slots(),
         }
     }
 

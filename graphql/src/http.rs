@@ -23,8 +23,9 @@ use uuid::Uuid;
 
 use crate::context::{RequestContext, Services};
 use crate::schema::{build_schema, ApiSchema};
+use crate::slots::ClientSlots;
 use crate::supplier_oauth;
-use crate::websocket::{self, SocketLimits, WEBSOCKET_MESSAGE_BYTES_MAX};
+use crate::websocket::{self, WEBSOCKET_MESSAGE_BYTES_MAX};
 use dropledger_domain::{User, UserId};
 
 /// Header carrying the flow's correlation id, in and out.
@@ -37,7 +38,7 @@ struct AppState {
     schema: ApiSchema,
     services: Services,
     metrics: PrometheusHandle,
-    sockets: Arc<SocketLimits>,
+    sockets: Arc<ClientSlots>,
 }
 
 /// The correlation id of a request, from [`CORRELATION_ID_HEADER`] or new.
@@ -50,7 +51,7 @@ pub fn router(services: Services, metrics: PrometheusHandle) -> Router {
         schema: build_schema(services.clone()),
         services,
         metrics,
-        sockets: Arc::new(SocketLimits::default()),
+        sockets: websocket::socket_limits(),
     };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -201,7 +202,7 @@ async fn graphql_get(
         )
         .into_response();
     };
-    let slot = match state.sockets.acquire(peer.ip()) {
+    let slot = match websocket::acquire_socket(&state.sockets, peer.ip()) {
         Ok(slot) => slot,
         Err(refusal) => {
             metrics::counter!("dropledger_websockets_refused_total").increment(1);

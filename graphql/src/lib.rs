@@ -40,6 +40,7 @@ mod reconciliation;
 mod refunds;
 mod sales;
 mod schema;
+mod slots;
 mod supplier_oauth;
 mod users;
 mod websocket;
@@ -51,7 +52,10 @@ pub use autopilot::{
     AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus, OPPORTUNITIES_PAGE_MAX,
 };
 pub use books::PLATFORM_CURRENCY;
-pub use consistency::CONSISTENT_AFTER_TIMEOUT_MS;
+pub use consistency::{
+    CONSISTENT_AFTER_TIMEOUT_MS, CONSISTENT_AFTER_WAITERS_MAX,
+    CONSISTENT_AFTER_WAITERS_PER_CLIENT_MAX,
+};
 pub use context::{
     ApiPolicy, CheckoutUrls, RequestContext, Services, SupplierConnection,
     AUTH_REQUESTS_PER_MINUTE_DEFAULT,

@@ -235,7 +235,13 @@ impl StorefrontQuery {
                 filter.status = Some(DomainStatus::Published);
             }
         }
-        wait_for_read_models(services, &[Projection::Commerce], consistent_after).await?;
+        wait_for_read_models(
+            services,
+            &request,
+            &[Projection::Commerce],
+            consistent_after,
+        )
+        .await?;
         let rows = products_page(services.store.pool(), &filter, page.first, page.after)
             .await
             .map_err(|error| internal(&error))?;
@@ -263,7 +269,13 @@ impl StorefrontQuery {
             status: status.map(Into::into),
             party: (claims.role == Role::User).then(|| UserId::from_uuid(claims.sub)),
         };
-        wait_for_read_models(services, &[Projection::Commerce], consistent_after).await?;
+        wait_for_read_models(
+            services,
+            &request,
+            &[Projection::Commerce],
+            consistent_after,
+        )
+        .await?;
         let rows = orders_page(services.store.pool(), &filter, page.first, page.after)
             .await
             .map_err(|error| internal(&error))?;

@@ -198,7 +198,13 @@ impl SalesQuery {
         let filter = SaleFilter {
             seller: is_user.then_some(caller),
         };
-        wait_for_read_models(services, &[Projection::Commerce], consistent_after).await?;
+        wait_for_read_models(
+            services,
+            &request,
+            &[Projection::Commerce],
+            consistent_after,
+        )
+        .await?;
         let rows = sales_page(services.store.pool(), &filter, page.first, page.after)
             .await
             .map_err(|error| internal(&error))?;
@@ -234,7 +240,13 @@ impl SalesQuery {
             }),
             payee: is_user.then_some(caller),
         };
-        wait_for_read_models(services, &[Projection::Commerce], consistent_after).await?;
+        wait_for_read_models(
+            services,
+            &request,
+            &[Projection::Commerce],
+            consistent_after,
+        )
+        .await?;
         let rows = payouts_page(services.store.pool(), &filter, page.first, page.after)
             .await
             .map_err(|error| internal(&error))?;

@@ -11,10 +11,9 @@
 //! only a few sockets open.
 
 use std::any::TypeId;
-use std::collections::HashMap;
 use std::future::{pending, ready};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::WebSocketProtocols;
@@ -24,12 +23,13 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::http::{header, HeaderMap};
 use futures::stream::BoxStream;
 use futures::{SinkExt, StreamExt};
-use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::context::{RequestContext, Services};
 use crate::http::{bearer_claims, REQUEST_BODY_BYTES_MAX};
 use crate::schema::ApiSchema;
+use crate::slots::{ClientSlots, Slot, SlotRefusal};
 use crate::Claims;
 
 /// Largest WebSocket message (and frame) accepted: as large as an HTTP body.
@@ -57,66 +57,21 @@ pub enum SocketRefusal {
 }
 
 /// The open sockets per client address, and of all clients.
-#[derive(Debug)]
-pub(crate) struct SocketLimits {
-    per_client: Mutex<HashMap<IpAddr, usize>>,
-    total: Arc<Semaphore>,
+pub(crate) fn socket_limits() -> Arc<ClientSlots> {
+    ClientSlots::new(WEBSOCKETS_PER_CLIENT_MAX, WEBSOCKETS_MAX)
 }
 
-impl Default for SocketLimits {
-    fn default() -> Self {
-        Self {
-            per_client: Mutex::new(HashMap::new()),
-            total: Arc::new(Semaphore::new(WEBSOCKETS_MAX)),
-        }
-    }
-}
-
-impl SocketLimits {
-    /// A place for one more socket of `client`, held until dropped.
-    pub(crate) fn acquire(self: &Arc<Self>, client: IpAddr) -> Result<SocketSlot, SocketRefusal> {
-        let permit = self
-            .total
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| SocketRefusal::ServerBusy)?;
-        let mut per_client = self.per_client.lock().unwrap_or_else(|e| e.into_inner());
-        let open = per_client.entry(client).or_default();
-        if *open >= WEBSOCKETS_PER_CLIENT_MAX {
-            return Err(SocketRefusal::ClientBusy);
-        }
-        *open += 1;
-        Ok(SocketSlot {
-            limits: self.clone(),
-            client,
-            _permit: permit,
-        })
-    }
-}
-
-/// One open socket's place in [`SocketLimits`]; freed when dropped.
-pub(crate) struct SocketSlot {
-    limits: Arc<SocketLimits>,
+/// A place for one more socket of `client`.
+pub(crate) fn acquire_socket(
+    limits: &Arc<ClientSlots>,
     client: IpAddr,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl Drop for SocketSlot {
-    fn drop(&mut self) {
-        let mut per_client = self
-            .limits
-            .per_client
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(open) = per_client.get_mut(&self.client) {
-            *open = open.saturating_sub(1);
-            // Forget addresses with nothing open: the map stays as small as
-            // the number of clients connected now.
-            if *open == 0 {
-                per_client.remove(&self.client);
-            }
-        }
-    }
+) -> Result<Slot, SocketRefusal> {
+    limits
+        .acquire(Some(client))
+        .map_err(|refusal| match refusal {
+            SlotRefusal::ClientBusy => SocketRefusal::ClientBusy,
+            SlotRefusal::ServerBusy => SocketRefusal::ServerBusy,
+        })
 }
 
 /// What `connection_init` said, kept for every operation to check again.
@@ -253,7 +208,7 @@ pub(crate) async fn serve(
     services: Services,
     protocol: WebSocketProtocols,
     client_ip: IpAddr,
-    slot: SocketSlot,
+    slot: Slot,
 ) {
     let _slot = slot;
     let (expiry_sender, expiry) = oneshot::channel::<Duration>();
@@ -364,22 +319,5 @@ mod tests {
             }
             assert_eq!(is_subscription(&request), expected, "{query} {name:?}");
         }
-    }
-
-    #[test]
-    fn a_client_gets_a_limited_number_of_sockets_and_its_slots_come_back() {
-        let limits = Arc::new(SocketLimits::default());
-        let client: IpAddr = "192.0.2.1".parse().unwrap();
-        let slots: Vec<_> = (0..WEBSOCKETS_PER_CLIENT_MAX)
-            .map(|_| limits.acquire(client).unwrap())
-            .collect();
-        assert_eq!(
-            limits.acquire(client).err(),
-            Some(SocketRefusal::ClientBusy)
-        );
-        assert!(limits.acquire("192.0.2.2".parse().unwrap()).is_ok());
-        drop(slots);
-        assert!(limits.acquire(client).is_ok());
-        assert!(limits.per_client.lock().unwrap().is_empty());
     }
 }
