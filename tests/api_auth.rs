@@ -611,3 +611,30 @@ async fn in_production_registering_never_makes_an_admin_and_the_first_comes_from
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn metrics_label_requests_by_known_methods_only() {
+    let app = spawn_app().await;
+    for method in ["FOOBAR", "X-RANDOM-1", "PATCH"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        app.http
+            .request(method, format!("{}/healthz", app.address))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = app.metrics().await;
+    let methods: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("http_requests_total{"))
+        .filter_map(|line| line.split("method=\"").nth(1)?.split('"').next())
+        .collect();
+    for (label, present) in [
+        ("OTHER", true),
+        ("PATCH", true),
+        ("FOOBAR", false),
+        ("X-RANDOM-1", false),
+    ] {
+        assert_eq!(methods.contains(label), present, "{label}: {methods:?}");
+    }
+}
