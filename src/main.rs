@@ -60,7 +60,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Migrate => {
             let database = LocalDatabase::open(database_url, &cli.data_dir).await?;
-            println!("database migrated: {}", database.url());
+            println!("database migrated: {}", database.url_for_display());
             database.close().await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -638,3 +638,50 @@ async fn metrics_label_requests_by_known_methods_only() {
         assert_eq!(methods.contains(label), present, "{label}: {methods:?}");
     }
 }
+
+#[tokio::test]
+async fn migrate_reports_the_database_without_its_password() {
+    let db = dropledger_eventstore::TestDatabase::new().await;
+    // The test server trusts local connections, so any password signs in.
+    let url = db.url();
+    let with_password = url.replacen("://postgres@", "://postgres:s3cret-pass@", 1);
+    assert_ne!(
+        with_password, url,
+        "the test URL names the postgres user: {url}"
+    );
+    let (ok, stdout, stderr) = api_support::run_command(&with_password, &["migrate"], "").await;
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("database migrated"), "{stdout}");
+    assert!(
+        !stdout.contains("s3cret-pass") && !stderr.contains("s3cret-pass"),
+        "{stdout}{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn graphiql_and_introspection_are_off_in_production_unless_asked_for() {
+    let introspection = "{ __schema { queryType { name } } }";
+    for (graphiql, served) in [(None, false), (Some("off"), false), (Some("on"), true)] {
+        let env: Vec<(&str, &str)> = graphiql
+            .map(|value| vec![("DROPLEDGER_GRAPHIQL", value)])
+            .unwrap_or_default();
+        let app = api_support::spawn_production_app(&env).await;
+        let page = app
+            .http
+            .get(format!("{}/graphql", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status().is_success(), served, "{graphiql:?}");
+        let response = app.graphql(None, introspection, json!({})).await;
+        assert_eq!(
+            response["data"]["__schema"]["queryType"]["name"] == "Query",
+            served,
+            "{graphiql:?}: {response}"
+        );
+    }
+    // Locally both stay on.
+    let app = spawn_app().await;
+    let response = app.graphql(None, introspection, json!({})).await;
+    assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
+}
