@@ -685,3 +685,39 @@ async fn graphiql_and_introspection_are_off_in_production_unless_asked_for() {
     let response = app.graphql(None, introspection, json!({})).await;
     assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
 }
+
+#[tokio::test]
+async fn sign_in_attempts_at_one_account_are_limited_and_other_accounts_are_not_held_back() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    app.register("bob@example.com").await;
+    let per_account = dropledger_graphql::LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE as usize;
+    let mut codes = Vec::new();
+    for _ in 0..=per_account {
+        let payload = app.login("ana@example.com", "wrong horse").await;
+        codes.push(
+            payload["userErrors"][0]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let mut expected = vec!["UNAUTHENTICATED".to_owned(); per_account];
+    expected.push("RATE_LIMITED".to_owned());
+    assert_eq!(codes, expected);
+    // The right password does not get past the limit either.
+    let payload = app.login("ANA@example.com", "correct horse").await;
+    assert_eq!(
+        payload["userErrors"][0]["code"], "RATE_LIMITED",
+        "{payload}"
+    );
+    assert!(
+        payload["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("for this account"),
+        "{payload}"
+    );
+    let payload = app.login("bob@example.com", "correct horse").await;
+    assert_eq!(payload["userErrors"], json!([]), "{payload}");
+}

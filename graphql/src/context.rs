@@ -1,17 +1,16 @@
 //! What the schema is given once (services) and per request (context).
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use async_graphql::Context;
 use dropledger_eventstore::{AppendResult, EventStore, Metadata};
 use dropledger_integrations::{AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
 use crate::accounts::Accounts;
 use crate::auth::{Claims, Role, TokenKeys};
+use crate::auth_limits::AuthLimits;
 use crate::errors::UserError;
 use crate::slots::ClientSlots;
 
@@ -85,8 +84,9 @@ pub struct Services {
     pub tokens: TokenKeys,
     /// Return and cancel URLs of checkouts.
     pub checkout_urls: CheckoutUrls,
-    /// Per-address limit on `login` and `register`.
-    pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Limits on `login` and `register`: per address, per account, in all,
+    /// and on concurrent password hashing.
+    pub auth_limits: Arc<AuthLimits>,
     /// Users' sealed provider credentials (supplier tokens, API keys).
     pub credentials: Option<Arc<CredentialVault<PgCredentialStore>>>,
     /// The supplier app, for `connectAliExpress` and its callback.
@@ -109,14 +109,13 @@ impl Services {
         checkout_urls: CheckoutUrls,
         auth_requests_per_minute: u32,
     ) -> Self {
-        let per_minute = NonZeroU32::new(auth_requests_per_minute).unwrap_or(NonZeroU32::MIN);
         Self {
             accounts: Accounts::new(store.pool().clone()),
             store,
             paypal,
             tokens,
             checkout_urls,
-            auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            auth_limits: Arc::new(AuthLimits::with_per_client(auth_requests_per_minute)),
             credentials: None,
             supplier: None,
             autopilot: None,

@@ -16,6 +16,7 @@ mod accounts;
 mod admins;
 mod audit;
 mod auth;
+mod auth_limits;
 mod autopilot;
 mod books;
 mod catalog;
@@ -48,6 +49,9 @@ mod websocket;
 pub use accounts::Accounts;
 pub use admins::{create_admin, CreateAdminError};
 pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
+pub use auth_limits::{
+    AuthLimits, AuthRefusal, AUTH_REQUESTS_PER_MINUTE_GLOBAL, LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE,
+};
 pub use autopilot::{
     AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus, OPPORTUNITIES_PAGE_MAX,
 };

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::accounts::AccountError;
 use crate::admins::{other_admin_exists, AdminChangeLock};
 use crate::auth::{hash_password, verify_password, Role};
+use crate::auth_limits::AuthRefusal;
 use crate::consistency::position_of;
 use crate::context::count_appends;
 use crate::context::{parts, RequestContext, Services};
@@ -214,7 +215,7 @@ impl UserMutation {
         input: RegisterInput,
     ) -> async_graphql::Result<AuthPayload> {
         let (services, request) = parts(ctx);
-        if let Err(error) = rate_limit(services, &request) {
+        if let Err(error) = rate_limit(services, &request, None) {
             return Ok(AuthPayload::refused(error));
         }
         let parsed = (|| {
@@ -229,10 +230,15 @@ impl UserMutation {
             Ok(parsed) => parsed,
             Err(error) => return Ok(AuthPayload::refused(error)),
         };
+        let place = match services.auth_limits.hashing_place().await {
+            Ok(place) => place,
+            Err(refusal) => return Ok(AuthPayload::refused(rate_limited(refusal))),
+        };
         let password = input.password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
             .map_err(|error| internal(&error))?;
+        drop(place);
         let user_id = UserId::from_uuid(Uuid::new_v4());
         let first = match services
             .accounts
@@ -288,7 +294,7 @@ impl UserMutation {
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
         let (services, request) = parts(ctx);
-        if let Err(error) = rate_limit(services, &request) {
+        if let Err(error) = rate_limit(services, &request, Some(&input.email)) {
             return Ok(AuthPayload::refused(error));
         }
         let wrong = || {
@@ -311,10 +317,15 @@ impl UserMutation {
             Some((user_id, hash)) => (Some(user_id), hash),
             None => (None, unknown_account_hash().to_owned()),
         };
+        let place = match services.auth_limits.hashing_place().await {
+            Ok(place) => place,
+            Err(refusal) => return Ok(AuthPayload::refused(rate_limited(refusal))),
+        };
         let password = input.password.clone();
         let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
             .await
             .map_err(|error| internal(&error))?;
+        drop(place);
         let (true, Some(user_id)) = (matches, user_id) else {
             return Ok(wrong());
         };
@@ -438,18 +449,23 @@ pub(crate) fn check_password_length(password: &str) -> Result<(), UserError> {
     Ok(())
 }
 
-/// `RATE_LIMITED` when the client's address made too many attempts.
-fn rate_limit(services: &Services, request: &RequestContext) -> Result<(), UserError> {
-    let Some(ip) = request.client_ip else {
-        return Ok(());
-    };
-    services.auth_limiter.check_key(&ip).map_err(|_| {
-        metrics::counter!("dropledger_auth_rate_limited_total").increment(1);
-        UserError::new(
-            "RATE_LIMITED",
-            "too many attempts from your address; wait a minute",
-        )
-    })
+/// `RATE_LIMITED` when the client's address (or IPv6 /64), the account
+/// signed in to (`account`), or the whole server saw too many attempts.
+fn rate_limit(
+    services: &Services,
+    request: &RequestContext,
+    account: Option<&str>,
+) -> Result<(), UserError> {
+    services
+        .auth_limits
+        .check(request.client_ip, account)
+        .map_err(rate_limited)
+}
+
+/// A refusal by the sign-in limits, counted.
+fn rate_limited(refusal: AuthRefusal) -> UserError {
+    metrics::counter!("dropledger_auth_rate_limited_total").increment(1);
+    UserError::new("RATE_LIMITED", refusal.to_string())
 }
 
 /// The account of `user_id` for the user themselves (`me`, `login`).
