@@ -83,6 +83,27 @@ fn schema_explorer_requested() -> anyhow::Result<bool> {
     }
 }
 
+/// The variable listing the reverse proxies whose `X-Forwarded-For` names
+/// the client (comma-separated addresses).
+const TRUSTED_PROXIES_ENV: &str = "TRUSTED_PROXIES";
+
+/// The reverse proxies in front of this server (`TRUSTED_PROXIES`); none
+/// when unset, and then `X-Forwarded-For` is ignored.
+fn trusted_proxies() -> anyhow::Result<Vec<std::net::IpAddr>> {
+    let Ok(list) = std::env::var(TRUSTED_PROXIES_ENV) else {
+        return Ok(Vec::new());
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry.parse().with_context(|| {
+                format!("{TRUSTED_PROXIES_ENV}: `{entry}` is not an IP address (list the proxies' addresses, comma-separated)")
+            })
+        })
+        .collect()
+}
+
 /// Binds `listen` and starts everything that follows the log; returns once
 /// the API accepts requests.
 pub async fn start(
@@ -129,6 +150,7 @@ pub async fn start(
         settings.production,
         schema_explorer_requested()?,
     ))
+    .with_trusted_proxies(trusted_proxies()?)
     .with_autopilot(autopilot.runner())
     .with_credentials(vault.clone())
     .with_supplier(SupplierConnection {

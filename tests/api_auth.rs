@@ -721,3 +721,54 @@ async fn sign_in_attempts_at_one_account_are_limited_and_other_accounts_are_not_
     let payload = app.login("bob@example.com", "correct horse").await;
     assert_eq!(payload["userErrors"], json!([]), "{payload}");
 }
+
+#[tokio::test]
+async fn x_forwarded_for_names_the_client_only_behind_a_trusted_proxy() {
+    let login = json!({ "query": "mutation { login(input: {email: \"nobody@example.com\", password: \"whatever1\"}) { userErrors { code } } }" });
+    // (trusted proxies, then the forwarded address of each attempt and the
+    // code of the last).
+    for (trusted, forwarded, last) in [
+        // Behind a trusted proxy each forwarded client has its own allowance.
+        (
+            Some("127.0.0.1"),
+            ["203.0.113.1", "203.0.113.1", "203.0.113.2"],
+            "UNAUTHENTICATED",
+        ),
+        (
+            Some("127.0.0.1"),
+            ["203.0.113.1", "203.0.113.1", "203.0.113.1"],
+            "RATE_LIMITED",
+        ),
+        // Without, the header is anyone's to write and counts for nothing.
+        (
+            None,
+            ["203.0.113.1", "203.0.113.1", "203.0.113.2"],
+            "RATE_LIMITED",
+        ),
+    ] {
+        let mut env = vec![("AUTH_REQUESTS_PER_MINUTE", "2")];
+        if let Some(trusted) = trusted {
+            env.push(("TRUSTED_PROXIES", trusted));
+        }
+        let app = spawn_app_with(&env).await;
+        let mut code = String::new();
+        for address in forwarded {
+            let response: serde_json::Value = app
+                .http
+                .post(format!("{}/graphql", app.address))
+                .header("x-forwarded-for", address)
+                .json(&login)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            code = response["data"]["login"]["userErrors"][0]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        }
+        assert_eq!(code, last, "{trusted:?} {forwarded:?}");
+    }
+}

@@ -97,6 +97,9 @@ pub struct Services {
     pub policy: ApiPolicy,
     /// Places of queries waiting for `consistentAfter`.
     pub(crate) consistency_waiters: Arc<ClientSlots>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; from
+    /// anyone else the header is ignored (anyone can send it).
+    pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 impl Services {
@@ -121,7 +124,15 @@ impl Services {
             autopilot: None,
             policy: ApiPolicy::LOCAL,
             consistency_waiters: crate::consistency::waiter_slots(),
+            trusted_proxies: Arc::from(Vec::new()),
         }
+    }
+
+    /// These services behind `proxies`: requests from them are counted
+    /// against the client their `X-Forwarded-For` names.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> Self {
+        self.trusted_proxies = Arc::from(proxies);
+        self
     }
 
     /// These services under `policy` (production: see [`ApiPolicy::for_mode`]).

@@ -2,7 +2,7 @@
 //! subscriptions), `/healthz`, `/metrics`, with correlation ids, request
 //! metrics, tracing and a body size limit.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,6 +30,8 @@ use dropledger_domain::{User, UserId};
 
 /// Header carrying the flow's correlation id, in and out.
 pub const CORRELATION_ID_HEADER: &str = "x-correlation-id";
+/// Header in which trusted reverse proxies name the client.
+const FORWARDED_FOR_HEADER: &str = "x-forwarded-for";
 /// Largest request body accepted.
 pub const REQUEST_BODY_BYTES_MAX: usize = 256 * 1024;
 
@@ -148,6 +150,31 @@ pub(crate) async fn bearer_claims(
     }
 }
 
+/// The client of a request from `peer`: `peer` itself, unless it is one
+/// of `trusted` proxies, in which case the right-most address of
+/// `X-Forwarded-For` that is not a trusted proxy (left of it, the client
+/// could have written anything).
+pub(crate) fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all(FORWARDED_FOR_HEADER)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    for hop in hops.into_iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(hop) if trusted.contains(&hop) => continue,
+            Ok(hop) => return hop,
+            // A hop no proxy of ours would write: count the proxy itself.
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
 /// Whether `headers` declare a JSON body (`application/json`, any
 /// parameters). GraphQL over HTTP is JSON only: async-graphql would also
 /// read `text/plain` and form bodies, which a page of any other site can
@@ -174,6 +201,11 @@ async fn graphql_post(
         )
             .into_response();
     }
+    let client = client_address(
+        peer.ip(),
+        request.headers(),
+        &state.services.trusted_proxies,
+    );
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -186,7 +218,7 @@ async fn graphql_post(
     let context = RequestContext {
         claims: bearer_claims(&state.services, authorization.as_deref()).await,
         correlation_id: correlation.0,
-        client_ip: Some(peer.ip()),
+        client_ip: Some(client),
     };
     GraphQLResponse::from(
         state
@@ -223,7 +255,8 @@ async fn graphql_get(
         )
         .into_response();
     };
-    let slot = match websocket::acquire_socket(&state.sockets, peer.ip()) {
+    let client = client_address(peer.ip(), &headers, &state.services.trusted_proxies);
+    let slot = match websocket::acquire_socket(&state.sockets, client) {
         Ok(slot) => slot,
         Err(refusal) => {
             metrics::counter!("dropledger_websockets_refused_total").increment(1);
@@ -237,7 +270,7 @@ async fn graphql_get(
         .max_frame_size(WEBSOCKET_MESSAGE_BYTES_MAX)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            websocket::serve(socket, schema, services, protocol, peer.ip(), slot)
+            websocket::serve(socket, schema, services, protocol, client, slot)
         })
 }
 
@@ -280,4 +313,47 @@ async fn render_metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client_and_only_right_of_what_the_client_wrote() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let inner: IpAddr = "10.0.0.2".parse().unwrap();
+        let client: IpAddr = "203.0.113.9".parse().unwrap();
+        for (peer, forwarded, trusted, expected) in [
+            (client, Some("198.51.100.1"), vec![proxy], client),
+            (proxy, Some("203.0.113.9"), vec![proxy], client),
+            (
+                proxy,
+                Some("198.51.100.1, 203.0.113.9"),
+                vec![proxy],
+                client,
+            ),
+            (
+                proxy,
+                Some("203.0.113.9, 10.0.0.2"),
+                vec![proxy, inner],
+                client,
+            ),
+            (proxy, None, vec![proxy], proxy),
+            (proxy, Some("not an address"), vec![proxy], proxy),
+            (proxy, Some("203.0.113.9, junk"), vec![proxy], proxy),
+            (proxy, Some("junk, 203.0.113.9"), vec![proxy], client),
+            (proxy, Some("203.0.113.9"), vec![], proxy),
+        ] {
+            let mut headers = HeaderMap::new();
+            if let Some(value) = forwarded {
+                headers.insert(FORWARDED_FOR_HEADER, HeaderValue::from_static(value));
+            }
+            assert_eq!(
+                client_address(peer, &headers, &trusted),
+                expected,
+                "{peer} {forwarded:?} {trusted:?}"
+            );
+        }
+    }
 }
