@@ -177,7 +177,9 @@ mod tests {
     fn each_limit_refuses_on_its_own_key() {
         // (per client, per account, global), then attempts and the outcome of the last.
         type Attempt = (Option<IpAddr>, Option<&'static str>);
-        let cases: [((u32, u32, u32), Vec<Attempt>, Result<(), AuthRefusal>); 5] = [
+        type Quotas = (u32, u32, u32);
+        type Case = (Quotas, Vec<Attempt>, Result<(), AuthRefusal>);
+        let cases: [Case; 5] = [
             // Two addresses of one /64 share its allowance.
             (
                 (2, 100, 100),
