@@ -74,6 +74,12 @@ pub enum Command {
         #[command(flatten)]
         settings: ServerSettingsInput,
     },
+    /// Manage the platform's ADMINs from the server's side.
+    Admin {
+        /// What to do.
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Manage the private PostgreSQL cluster under the data folder.
     Db {
         /// What to do with it.
@@ -90,4 +96,24 @@ pub enum DbAction {
     Url,
     /// Stop the private cluster if it is running.
     Stop,
+}
+
+/// What to do about ADMINs.
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Create the platform's first ADMIN (in production, registering never
+    /// makes one). Refused when an ADMIN exists: they grant roles with the
+    /// `setUserRole` mutation.
+    Create {
+        /// The ADMIN's sign-in e-mail.
+        #[arg(long)]
+        email: String,
+        /// Where the platform's commission is paid at PayPal (default: --email).
+        #[arg(long)]
+        paypal_payout_email: Option<String>,
+        /// Read the password from the first line of standard input (never
+        /// from the command line, where other users of the machine see it).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }

@@ -82,6 +82,18 @@ impl LocalDatabase {
         self.options.to_url_lossy().to_string()
     }
 
+    /// The database's URL with any password masked, for logs and reports
+    /// (what `migrate` prints): `db url` is the one place that prints the
+    /// password, because its output is meant to be used as `DATABASE_URL`.
+    pub fn url_for_display(&self) -> String {
+        let mut url = self.options.to_url_lossy();
+        if url.password().is_some() {
+            // Only URLs that cannot have a password refuse one.
+            let _ = url.set_password(Some("********"));
+        }
+        url.to_string()
+    }
+
     /// Closes the pool and stops the private cluster if this process started it.
     pub async fn close(self) -> anyhow::Result<()> {
         self.pool.close().await;

@@ -1,5 +1,6 @@
 //! The `dropledger` binary: command-line entry point and wiring.
 
+mod admin;
 mod autopilot;
 mod cli;
 mod config;
@@ -21,7 +22,7 @@ use clap::Parser;
 use dropledger_eventstore::EventStore;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Command, DbAction};
+use cli::{AdminAction, Cli, Command, DbAction};
 use local_database::LocalDatabase;
 
 #[tokio::main]
@@ -54,7 +55,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Migrate => {
             let database = LocalDatabase::open(database_url, &cli.data_dir).await?;
-            println!("database migrated: {}", database.url());
+            println!("database migrated: {}", database.url_for_display());
             database.close().await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -113,6 +114,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve::run(database_url, &cli.data_dir, listen, settings).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Admin { action } => match action {
+            AdminAction::Create {
+                email,
+                paypal_payout_email,
+                password_stdin: _,
+            } => {
+                admin::create(
+                    database_url,
+                    &cli.data_dir,
+                    &email,
+                    paypal_payout_email.as_deref(),
+                    std::io::stdin().lock(),
+                )
+                .await?;
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Db { action } => match action {
             DbAction::Url => {
                 let database = LocalDatabase::open(database_url, &cli.data_dir).await?;

@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use dropledger_eventstore::EventStore;
-use dropledger_graphql::{router, CheckoutUrls, Services, SupplierConnection, TokenKeys};
+use dropledger_graphql::{
+    router, ApiPolicy, CheckoutUrls, Services, SupplierConnection, TokenKeys,
+};
 use dropledger_integrations::FakeProviders;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use sqlx::PgPool;
@@ -102,6 +104,11 @@ pub async fn start(
         },
         settings.auth_requests_per_minute.get(),
     )
+    .with_policy(ApiPolicy::for_mode(
+        settings.production,
+        settings.schema_explorer,
+    ))
+    .with_trusted_proxies(settings.trusted_proxies)
     .with_autopilot(autopilot.runner())
     .with_credentials(vault.clone())
     .with_supplier(SupplierConnection {

@@ -478,3 +478,297 @@ async fn too_complex_a_query_is_refused_before_it_runs() {
     let response = app.graphql(Some(&admin), &query, json!({})).await;
     assert!(response["errors"].is_null(), "{response}");
 }
+
+#[tokio::test]
+async fn graphql_posts_are_accepted_only_as_json() {
+    let app = spawn_app().await;
+    let body = json!({ "query": "{ me { id } }" }).to_string();
+    for (content_type, expected) in [
+        (Some("text/plain"), 415),
+        (Some("text/plain; charset=utf-8"), 415),
+        (Some("application/x-www-form-urlencoded"), 415),
+        (Some("multipart/form-data; boundary=x"), 415),
+        (None, 415),
+        (Some("application/json"), 200),
+        (Some("application/json; charset=utf-8"), 200),
+        (Some("Application/JSON"), 200),
+    ] {
+        let mut request = app
+            .http
+            .post(format!("{}/graphql", app.address))
+            .body(body.clone());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), expected, "{content_type:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_demoted_and_one_of_two_can() {
+    let app = spawn_app().await;
+    let (admin, admin_id) = app.register("admin@example.com").await;
+    let (_, second_id) = app.register("second@example.com").await;
+    let set_role = "mutation($id: ID!, $role: Role!) { setUserRole(userId: $id, role: $role) { user { role } userErrors { code message field } } }";
+    // (who is changed, to what, the refusal code if any), in order.
+    for (target, role, refusal) in [
+        (&admin_id, "USER", Some("LAST_ADMIN")),
+        (&admin_id, "ACCOUNTANT", Some("LAST_ADMIN")),
+        (&second_id, "ADMIN", None),
+        (&admin_id, "USER", None),
+    ] {
+        let token = if refusal.is_none() && target == &admin_id {
+            // The second ADMIN demotes the first.
+            app.login("second@example.com", "correct horse").await["token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        } else {
+            admin.clone()
+        };
+        let response = app
+            .graphql(
+                Some(&token),
+                set_role,
+                json!({ "id": target, "role": role }),
+            )
+            .await;
+        let payload = &response["data"]["setUserRole"];
+        match refusal {
+            Some(code) => {
+                assert_eq!(payload["userErrors"][0]["code"], code, "{response}");
+                assert!(
+                    payload["userErrors"][0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("grant ADMIN to someone else first"),
+                    "{response}"
+                );
+            }
+            None => assert_eq!(payload["user"]["role"], role, "{response}"),
+        }
+    }
+    // Now the second is the last ADMIN, and keeps it.
+    let second = app.login("second@example.com", "correct horse").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = app
+        .graphql(
+            Some(&second),
+            set_role,
+            json!({ "id": second_id, "role": "USER" }),
+        )
+        .await;
+    assert_eq!(
+        response["data"]["setUserRole"]["userErrors"][0]["code"], "LAST_ADMIN",
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn in_production_registering_never_makes_an_admin_and_the_first_comes_from_the_command_line()
+{
+    let app = api_support::spawn_production_app(&[]).await;
+    let (first, _) = app.register("early-bird@example.com").await;
+    let response = app
+        .graphql(Some(&first), "{ me { role } }", json!({}))
+        .await;
+    assert_eq!(response["data"]["me"]["role"], "USER", "{response}");
+
+    let create = |email: &'static str, stdin: &'static str| {
+        let url = app.db.url();
+        async move {
+            api_support::run_command(
+                &url,
+                &["admin", "create", "--email", email, "--password-stdin"],
+                stdin,
+            )
+            .await
+        }
+    };
+    let (ok, _, stderr) = create("owner@example.com", "short\n").await;
+    assert!(!ok && stderr.contains("8 to 128 characters"), "{stderr}");
+    let (ok, _, stderr) = create("early-bird@example.com", "correct horse battery\n").await;
+    assert!(
+        !ok && stderr.contains("an account with this e-mail exists"),
+        "{stderr}"
+    );
+    let (ok, stdout, stderr) = create("owner@example.com", "correct horse battery\n").await;
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("created ADMIN owner@example.com"),
+        "{stdout}"
+    );
+    let payload = app
+        .login("owner@example.com", "correct horse battery")
+        .await;
+    assert_eq!(payload["user"]["role"], "ADMIN", "{payload}");
+    let (ok, _, stderr) = create("another@example.com", "correct horse battery\n").await;
+    assert!(
+        !ok && stderr.contains("an ADMIN exists already"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_label_requests_by_known_methods_only() {
+    let app = spawn_app().await;
+    for method in ["FOOBAR", "X-RANDOM-1", "PATCH"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        app.http
+            .request(method, format!("{}/healthz", app.address))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = app.metrics().await;
+    let methods: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("http_requests_total{"))
+        .filter_map(|line| line.split("method=\"").nth(1)?.split('"').next())
+        .collect();
+    for (label, present) in [
+        ("OTHER", true),
+        ("PATCH", true),
+        ("FOOBAR", false),
+        ("X-RANDOM-1", false),
+    ] {
+        assert_eq!(methods.contains(label), present, "{label}: {methods:?}");
+    }
+}
+
+#[tokio::test]
+async fn migrate_reports_the_database_without_its_password() {
+    let db = dropledger_eventstore::TestDatabase::new().await;
+    // The test server trusts local connections, so any password signs in.
+    let url = db.url();
+    let with_password = url.replacen("://postgres@", "://postgres:s3cret-pass@", 1);
+    assert_ne!(
+        with_password, url,
+        "the test URL names the postgres user: {url}"
+    );
+    let (ok, stdout, stderr) = api_support::run_command(&with_password, &["migrate"], "").await;
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("database migrated"), "{stdout}");
+    assert!(
+        !stdout.contains("s3cret-pass") && !stderr.contains("s3cret-pass"),
+        "{stdout}{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn graphiql_and_introspection_are_off_in_production_unless_asked_for() {
+    let introspection = "{ __schema { queryType { name } } }";
+    for (graphiql, served) in [(None, false), (Some("off"), false), (Some("on"), true)] {
+        let env: Vec<(&str, &str)> = graphiql
+            .map(|value| vec![("DROPLEDGER_GRAPHIQL", value)])
+            .unwrap_or_default();
+        let app = api_support::spawn_production_app(&env).await;
+        let page = app
+            .http
+            .get(format!("{}/graphql", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status().is_success(), served, "{graphiql:?}");
+        let response = app.graphql(None, introspection, json!({})).await;
+        assert_eq!(
+            response["data"]["__schema"]["queryType"]["name"] == "Query",
+            served,
+            "{graphiql:?}: {response}"
+        );
+    }
+    // Locally both stay on.
+    let app = spawn_app().await;
+    let response = app.graphql(None, introspection, json!({})).await;
+    assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
+}
+
+#[tokio::test]
+async fn sign_in_attempts_at_one_account_are_limited_and_other_accounts_are_not_held_back() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    app.register("bob@example.com").await;
+    let per_account = dropledger_graphql::LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE as usize;
+    let mut codes = Vec::new();
+    for _ in 0..=per_account {
+        let payload = app.login("ana@example.com", "wrong horse").await;
+        codes.push(
+            payload["userErrors"][0]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let mut expected = vec!["UNAUTHENTICATED".to_owned(); per_account];
+    expected.push("RATE_LIMITED".to_owned());
+    assert_eq!(codes, expected);
+    // The right password does not get past the limit either.
+    let payload = app.login("ANA@example.com", "correct horse").await;
+    assert_eq!(
+        payload["userErrors"][0]["code"], "RATE_LIMITED",
+        "{payload}"
+    );
+    assert!(
+        payload["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("for this account"),
+        "{payload}"
+    );
+    let payload = app.login("bob@example.com", "correct horse").await;
+    assert_eq!(payload["userErrors"], json!([]), "{payload}");
+}
+
+#[tokio::test]
+async fn x_forwarded_for_names_the_client_only_behind_a_trusted_proxy() {
+    let login = json!({ "query": "mutation { login(input: {email: \"nobody@example.com\", password: \"whatever1\"}) { userErrors { code } } }" });
+    // (trusted proxies, then the forwarded address of each attempt and the
+    // code of the last).
+    for (trusted, forwarded, last) in [
+        // Behind a trusted proxy each forwarded client has its own allowance.
+        (
+            Some("127.0.0.1"),
+            ["203.0.113.1", "203.0.113.1", "203.0.113.2"],
+            "UNAUTHENTICATED",
+        ),
+        (
+            Some("127.0.0.1"),
+            ["203.0.113.1", "203.0.113.1", "203.0.113.1"],
+            "RATE_LIMITED",
+        ),
+        // Without, the header is anyone's to write and counts for nothing.
+        (
+            None,
+            ["203.0.113.1", "203.0.113.1", "203.0.113.2"],
+            "RATE_LIMITED",
+        ),
+    ] {
+        let mut env = vec![("AUTH_REQUESTS_PER_MINUTE", "2")];
+        if let Some(trusted) = trusted {
+            env.push(("TRUSTED_PROXIES", trusted));
+        }
+        let app = spawn_app_with(&env).await;
+        let mut code = String::new();
+        for address in forwarded {
+            let response: serde_json::Value = app
+                .http
+                .post(format!("{}/graphql", app.address))
+                .header("x-forwarded-for", address)
+                .json(&login)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            code = response["data"]["login"]["userErrors"][0]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        }
+        assert_eq!(code, last, "{trusted:?} {forwarded:?}");
+    }
+}

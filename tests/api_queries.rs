@@ -146,6 +146,13 @@ async fn each_role_sees_the_products_and_orders_api_md_lets_it_see() {
     let anonymous = view(None).await;
     assert_eq!(node_ids(&anonymous, "products"), vec![published.clone()]);
     assert!(anonymous["data"]["products"]["edges"][0]["node"]["supplierCost"].is_null());
+    // The storefront shows who sells, never their e-mail.
+    assert!(
+        anonymous["data"]["products"]["edges"][0]["node"]["ownerUser"].is_null(),
+        "{anonymous}"
+    );
+    assert!(!anonymous["data"].to_string().contains('@'), "{anonymous}");
+    assert_eq!(error(&anonymous).0, "UNAUTHENTICATED", "{anonymous}");
     let own = view(Some(seller.clone())).await;
     assert_eq!(
         node_ids(&own, "products"),
@@ -162,12 +169,14 @@ async fn each_role_sees_the_products_and_orders_api_md_lets_it_see() {
     let other = view(Some(stranger.clone())).await;
     assert_eq!(node_ids(&other, "products"), vec![published.clone()]);
     assert!(other["data"]["products"]["edges"][0]["node"]["supplierCost"].is_null());
+    assert!(!other["data"].to_string().contains('@'), "{other}");
+    assert_eq!(error(&other).0, "FORBIDDEN", "{other}");
     assert_eq!(
         node_ids(&view(Some(admin.clone())).await, "products").len(),
         2
     );
 
-    let orders = "{ orders(first: 10) { edges { node { id status ownerUser { email } buyerUser { email } history { eventType } } } } }";
+    let orders = "{ orders(first: 10) { edges { node { id status sellerProfile { displayName } buyerUser { email } history { eventType } } } } }";
     for (token, expected) in [
         (&seller, vec![order_id.clone()]),
         (&buyer, vec![order_id.clone()]),
@@ -183,7 +192,11 @@ async fn each_role_sees_the_products_and_orders_api_md_lets_it_see() {
     // Paid, then fulfilment takes it on by itself (and, with no capital
     // here, fails it): any state after CREATED is the read model following.
     assert_ne!(node["status"], "CREATED", "{response}");
-    assert_eq!(node["ownerUser"]["email"], "seller@example.com");
+    // The buyer sees their own account and the seller's public profile.
+    assert!(
+        node["sellerProfile"]["displayName"].is_string(),
+        "{response}"
+    );
     assert_eq!(node["buyerUser"]["email"], "buyer@example.com");
     assert_eq!(node["history"][0]["eventType"], "OrderCreated");
     let response = app.graphql(None, orders, json!({})).await;
@@ -410,7 +423,7 @@ async fn a_query_with_consistent_after_sees_the_write_that_returned_the_position
             "round {round}: {response}"
         );
     }
-    // A position no write has reached yet is waited for, boundedly.
+    // A position beyond the log's end is refused at once, not waited for.
     let started = std::time::Instant::now();
     let response = app
         .graphql(
@@ -421,15 +434,68 @@ async fn a_query_with_consistent_after_sees_the_write_that_returned_the_position
         .await;
     assert_eq!(
         error(&response),
-        (
-            "CONSISTENCY_TIMEOUT".to_owned(),
-            "consistentAfter".to_owned()
-        ),
+        ("INVALID_INPUT".to_owned(), "consistentAfter".to_owned()),
         "{response}"
     );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn queries_waiting_for_consistent_after_are_capped_per_client_and_bounded_in_time() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    // Hold the read models' checkpoints: their runners cannot commit. (A
+    // table lock takes no transaction id, so the log's sequencer, which
+    // waits for older transactions, is not held back by it.)
+    let mut blocker = app.db.pool().begin().await.unwrap();
+    sqlx::query("LOCK TABLE projection_checkpoint IN EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let (_, written) = draft_product(&app, &admin, "Lamp").await;
+    let aliases: Vec<String> = (0..10)
+        .map(|i| {
+            format!("a{i}: products(first: 1, consistentAfter: {written}) {{ edges {{ cursor }} }}")
+        })
+        .collect();
+    let query = format!("{{ {} }}", aliases.join(" "));
+    let started = std::time::Instant::now();
+    let response = app.graphql(None, &query, json!({})).await;
     let waited = started.elapsed();
+    let mut codes: Vec<&str> = response["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{response}"))
+        .iter()
+        .map(|error| error["extensions"]["code"].as_str().unwrap())
+        .collect();
+    codes.sort();
+    let per_client = dropledger_graphql::CONSISTENT_AFTER_WAITERS_PER_CLIENT_MAX;
+    let mut expected = vec!["CONSISTENCY_TIMEOUT"; per_client];
+    expected.extend(vec!["RATE_LIMITED"; 10 - per_client]);
+    assert_eq!(codes, expected, "{response}");
     assert!(waited >= std::time::Duration::from_secs(4), "{waited:?}");
     assert!(waited < std::time::Duration::from_secs(15), "{waited:?}");
+
+    // Once the read model may move, the same position is reached at once.
+    blocker.rollback().await.unwrap();
+    let started = std::time::Instant::now();
+    let response = app
+        .graphql(
+            None,
+            &format!("{{ products(consistentAfter: {written}) {{ edges {{ cursor }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(response["errors"].is_null(), "{response}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

@@ -74,4 +74,11 @@ impl Accounts {
             .fetch_optional(&self.pool)
             .await
     }
+
+    /// Every account's user id, oldest sign-up first.
+    pub(crate) async fn user_ids(&self) -> Result<Vec<Uuid>, sqlx::Error> {
+        sqlx::query_scalar("SELECT user_id FROM account ORDER BY created_at, user_id")
+            .fetch_all(&self.pool)
+            .await
+    }
 }

@@ -189,7 +189,7 @@ impl AuditQuery {
         require(&request, &AUDITORS)?;
         let page = page_request(first, after.as_deref())?;
         let filter = filter.unwrap_or_default().parse().map_err(top_level)?;
-        wait_for_read_models(services, &[Projection::Audit], consistent_after).await?;
+        wait_for_read_models(services, &request, &[Projection::Audit], consistent_after).await?;
         let rows = audit_trail(services.store.pool(), &filter, page.first, page.after)
             .await
             .map_err(|error| internal(&error))?;

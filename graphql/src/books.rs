@@ -182,7 +182,7 @@ impl BooksQuery {
         let (services, request) = parts(ctx);
         require(&request, &BOOKKEEPERS)?;
         let currency = self::currency(currency.as_deref())?;
-        wait_for_read_models(services, &[Projection::Ledger], consistent_after).await?;
+        wait_for_read_models(services, &request, &[Projection::Ledger], consistent_after).await?;
         let view = working_capital(services.store.pool(), currency)
             .await
             .map_err(|error| internal(&error))?;
@@ -207,7 +207,7 @@ impl BooksQuery {
         let (services, request) = parts(ctx);
         require(&request, &BOOKKEEPERS)?;
         let currency = self::currency(currency.as_deref())?;
-        wait_for_read_models(services, &[Projection::Ledger], consistent_after).await?;
+        wait_for_read_models(services, &request, &[Projection::Ledger], consistent_after).await?;
         let accounts = account_balances(services.store.pool(), currency)
             .await
             .map_err(|error| internal(&error))?;
@@ -237,7 +237,7 @@ impl BooksQuery {
         })?;
         let currency = self::currency(currency.as_deref())?;
         let moment = moment(as_of, as_of_position)?;
-        wait_for_read_models(services, &[Projection::Ledger], consistent_after).await?;
+        wait_for_read_models(services, &request, &[Projection::Ledger], consistent_after).await?;
         let view = balance_at(services.store.pool(), account, currency, moment)
             .await
             .map_err(|error| internal(&error))?;
@@ -264,7 +264,7 @@ impl BooksQuery {
         require(&request, &BOOKKEEPERS)?;
         let currency = self::currency(currency.as_deref())?;
         let moment = moment(as_of, as_of_position)?;
-        wait_for_read_models(services, &[Projection::Ledger], consistent_after).await?;
+        wait_for_read_models(services, &request, &[Projection::Ledger], consistent_after).await?;
         let balance = trial_balance(services.store.pool(), currency, moment)
             .await
             .map_err(|error| internal(&error))?;

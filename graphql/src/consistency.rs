@@ -4,13 +4,15 @@
 //! [`CONSISTENT_AFTER_TIMEOUT_MS`], and then answers; past that it fails with
 //! `CONSISTENCY_TIMEOUT` (try again) — never with stale data.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use dropledger_eventstore::AppendResult;
 use dropledger_projections::{wait_until_applied, ConsistencyError, Projection};
 
-use crate::context::Services;
+use crate::context::{RequestContext, Services};
 use crate::errors::{internal, top_level, UserError};
+use crate::slots::{ClientSlots, SlotRefusal};
 
 /// The longest a query waits for `consistentAfter`.
 pub const CONSISTENT_AFTER_TIMEOUT_MS: u64 = 5_000;
@@ -19,9 +21,30 @@ pub const CONSISTENT_AFTER_TIMEOUT_MS: u64 = 5_000;
 /// server, since transaction ids are server-wide — can delay them.
 const POSITION_TIMEOUT_MS: u64 = CONSISTENT_AFTER_TIMEOUT_MS;
 
+/// Queries one client address may have waiting for the read models at once.
+pub const CONSISTENT_AFTER_WAITERS_PER_CLIENT_MAX: usize = 4;
+/// Queries all clients may have waiting for the read models at once: each
+/// looks at the checkpoints now and then, so they are kept well below the
+/// connection pool's size times the wait.
+pub const CONSISTENT_AFTER_WAITERS_MAX: usize = 64;
+
+/// The places of waiting queries, per client address and in all.
+pub(crate) fn waiter_slots() -> Arc<ClientSlots> {
+    ClientSlots::new(
+        CONSISTENT_AFTER_WAITERS_PER_CLIENT_MAX,
+        CONSISTENT_AFTER_WAITERS_MAX,
+    )
+}
+
 /// Waits until `projections` have applied `consistent_after` (if given).
+/// A position beyond the log's head is refused at once (`INVALID_INPUT`):
+/// nothing could make the read models reach it within the wait. When the
+/// read models are there already, the query answers without waiting;
+/// otherwise it waits only if its client and the server have a waiting
+/// place free (`RATE_LIMITED` otherwise), woken when a runner commits.
 pub(crate) async fn wait_for_read_models(
     services: &Services,
+    request: &RequestContext,
     projections: &[Projection],
     consistent_after: Option<i64>,
 ) -> async_graphql::Result<()> {
@@ -34,14 +57,61 @@ pub(crate) async fn wait_for_read_models(
             "must be a log position (0 or more), as a mutation's `position` returned it",
         )));
     };
-    match wait_until_applied(
-        services.store.pool(),
-        projections,
-        position,
-        Duration::from_millis(CONSISTENT_AFTER_TIMEOUT_MS),
+    let head = services
+        .store
+        .log_status()
+        .await
+        .map_err(|error| internal(&error))?
+        .head;
+    if position > head {
+        return Err(top_level(UserError::invalid(
+            "consistentAfter",
+            format!(
+                "position {position} is beyond the end of the log ({head}); pass the `position` \
+                 a mutation returned"
+            ),
+        )));
+    }
+    let pool = services.store.pool();
+    // Already there: no waiting place needed.
+    match wait_until_applied(pool, projections, position, Duration::ZERO).await {
+        Err(ConsistencyError::Timeout { .. }) => {}
+        done => return consistency_outcome(done),
+    }
+    let _place = services
+        .consistency_waiters
+        .acquire(request.client_ip)
+        .map_err(|refusal| {
+            metrics::counter!("dropledger_consistency_waits_refused_total").increment(1);
+            let message = match refusal {
+                SlotRefusal::ClientBusy => format!(
+                    "your address has {CONSISTENT_AFTER_WAITERS_PER_CLIENT_MAX} queries waiting \
+                     for `consistentAfter` already; send one at a time and retry this shortly"
+                ),
+                SlotRefusal::ServerBusy => {
+                    "too many queries are waiting for `consistentAfter`; retry shortly".to_owned()
+                }
+            };
+            top_level(UserError {
+                code: "RATE_LIMITED".to_owned(),
+                message,
+                field: Some("consistentAfter".to_owned()),
+            })
+        })?;
+    consistency_outcome(
+        wait_until_applied(
+            pool,
+            projections,
+            position,
+            Duration::from_millis(CONSISTENT_AFTER_TIMEOUT_MS),
+        )
+        .await,
     )
-    .await
-    {
+}
+
+/// A wait's outcome as the API says it.
+fn consistency_outcome(outcome: Result<(), ConsistencyError>) -> async_graphql::Result<()> {
+    match outcome {
         Ok(()) => Ok(()),
         Err(error @ ConsistencyError::Timeout { .. }) => {
             metrics::counter!("dropledger_consistency_timeouts_total").increment(1);

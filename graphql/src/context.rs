@@ -1,20 +1,20 @@
 //! What the schema is given once (services) and per request (context).
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use async_graphql::Context;
 use dropledger_eventstore::{AppendResult, EventStore, Metadata};
 use dropledger_integrations::{AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
 pub use dropledger_workflows::payment::CheckoutUrls;
 
 use crate::accounts::Accounts;
 use crate::auth::{Claims, Role, TokenKeys};
+use crate::auth_limits::AuthLimits;
 use crate::errors::UserError;
+use crate::slots::ClientSlots;
 
 /// Sign-in and registration attempts one client address may make per minute.
 pub const AUTH_REQUESTS_PER_MINUTE_DEFAULT: u32 = 20;
@@ -30,6 +30,40 @@ pub struct SupplierConnection {
     pub callback_url: String,
 }
 
+/// How open the API is. Production mode closes what only helps on a
+/// machine of one's own: the first sign-up does not become ADMIN, and
+/// GraphiQL and introspection are off unless the operator asks for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiPolicy {
+    /// The first user to register becomes ADMIN (local and sandbox runs).
+    pub first_user_becomes_admin: bool,
+    /// GraphiQL at `GET /graphql` and schema introspection.
+    pub schema_explorer: bool,
+}
+
+impl ApiPolicy {
+    /// Local and sandbox runs: the first user becomes ADMIN, GraphiQL and
+    /// introspection are on.
+    pub const LOCAL: ApiPolicy = ApiPolicy {
+        first_user_becomes_admin: true,
+        schema_explorer: true,
+    };
+
+    /// The policy of a server in `production` (or not); `schema_explorer`:
+    /// whether the operator asked for GraphiQL and introspection in
+    /// production (`DROPLEDGER_GRAPHIQL=on`).
+    pub fn for_mode(production: bool, schema_explorer: bool) -> Self {
+        if production {
+            Self {
+                first_user_becomes_admin: false,
+                schema_explorer,
+            }
+        } else {
+            Self::LOCAL
+        }
+    }
+}
+
 /// Everything the resolvers use, shared by every request.
 #[derive(Clone)]
 pub struct Services {
@@ -43,14 +77,22 @@ pub struct Services {
     pub tokens: TokenKeys,
     /// Return and cancel URLs of checkouts.
     pub checkout_urls: CheckoutUrls,
-    /// Per-address limit on `login` and `register`.
-    pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Limits on `login` and `register`: per address, per account, in all,
+    /// and on concurrent password hashing.
+    pub auth_limits: Arc<AuthLimits>,
     /// Users' sealed provider credentials (supplier tokens, API keys).
     pub credentials: Option<Arc<CredentialVault<PgCredentialStore>>>,
     /// The supplier app, for `connectAliExpress` and its callback.
     pub supplier: Option<SupplierConnection>,
     /// Runs autopilot cycles (`runAutopilotCycle`); `None`: no autopilot.
     pub autopilot: Option<Arc<dyn dropledger_workflows::autopilot::AutopilotRunner>>,
+    /// How open the API is; [`ApiPolicy::LOCAL`] unless set.
+    pub policy: ApiPolicy,
+    /// Places of queries waiting for `consistentAfter`.
+    pub(crate) consistency_waiters: Arc<ClientSlots>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; from
+    /// anyone else the header is ignored (anyone can send it).
+    pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 impl Services {
@@ -63,18 +105,33 @@ impl Services {
         checkout_urls: CheckoutUrls,
         auth_requests_per_minute: u32,
     ) -> Self {
-        let per_minute = NonZeroU32::new(auth_requests_per_minute).unwrap_or(NonZeroU32::MIN);
         Self {
             accounts: Accounts::new(store.pool().clone()),
             store,
             paypal,
             tokens,
             checkout_urls,
-            auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            auth_limits: Arc::new(AuthLimits::with_per_client(auth_requests_per_minute)),
             credentials: None,
             supplier: None,
             autopilot: None,
+            policy: ApiPolicy::LOCAL,
+            consistency_waiters: crate::consistency::waiter_slots(),
+            trusted_proxies: Arc::from(Vec::new()),
         }
+    }
+
+    /// These services behind `proxies`: requests from them are counted
+    /// against the client their `X-Forwarded-For` names.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> Self {
+        self.trusted_proxies = Arc::from(proxies);
+        self
+    }
+
+    /// These services under `policy` (production: see [`ApiPolicy::for_mode`]).
+    pub fn with_policy(mut self, policy: ApiPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// These services with a credential vault, for the mutations that store

@@ -2,15 +2,16 @@
 //! subscriptions), `/healthz`, `/metrics`, with correlation ids, request
 //! metrics, tracing and a body size limit.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
-use async_graphql::Data;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::rejection::GraphQLRejection;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, FromRequest, MatchedPath, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -22,11 +23,15 @@ use uuid::Uuid;
 
 use crate::context::{RequestContext, Services};
 use crate::schema::{build_schema, ApiSchema};
+use crate::slots::ClientSlots;
 use crate::supplier_oauth;
+use crate::websocket::{self, WEBSOCKET_MESSAGE_BYTES_MAX};
 use dropledger_domain::{User, UserId};
 
 /// Header carrying the flow's correlation id, in and out.
 pub const CORRELATION_ID_HEADER: &str = "x-correlation-id";
+/// Header in which trusted reverse proxies name the client.
+const FORWARDED_FOR_HEADER: &str = "x-forwarded-for";
 /// Largest request body accepted.
 pub const REQUEST_BODY_BYTES_MAX: usize = 256 * 1024;
 
@@ -35,6 +40,7 @@ struct AppState {
     schema: ApiSchema,
     services: Services,
     metrics: PrometheusHandle,
+    sockets: Arc<ClientSlots>,
 }
 
 /// The correlation id of a request, from [`CORRELATION_ID_HEADER`] or new.
@@ -47,6 +53,7 @@ pub fn router(services: Services, metrics: PrometheusHandle) -> Router {
         schema: build_schema(services.clone()),
         services,
         metrics,
+        sockets: websocket::socket_limits(),
     };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -66,6 +73,27 @@ pub fn router(services: Services, metrics: PrometheusHandle) -> Router {
         .with_state(state)
 }
 
+/// The `method` label of a request's metrics: one of the methods HTTP
+/// defines, or `OTHER`. A client may send any token as the method, and each
+/// distinct label value would be a new time series kept for ever.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("OTHER", Method::as_str)
+}
+
 /// Reads or makes the correlation id, echoes it, and counts and times the request.
 async fn correlate_and_measure(mut request: Request, next: Next) -> Response {
     let correlation_id = request
@@ -82,11 +110,11 @@ async fn correlate_and_measure(mut request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let started = Instant::now();
     let mut response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "path" => path.clone(), "status" => status)
+    metrics::counter!("http_requests_total", "method" => method, "path" => path.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "path" => path)
         .record(started.elapsed().as_secs_f64());
@@ -99,7 +127,10 @@ async fn correlate_and_measure(mut request: Request, next: Next) -> Response {
 /// The claims of a valid bearer token, with the role the user has now: a
 /// role changed by `setUserRole` applies from the next request, not from
 /// the token's expiry. A token of a user the store does not know is anonymous.
-async fn bearer_claims(services: &Services, value: Option<&str>) -> Option<crate::Claims> {
+pub(crate) async fn bearer_claims(
+    services: &Services,
+    value: Option<&str>,
+) -> Option<crate::Claims> {
     let token = value?.trim().strip_prefix("Bearer ")?;
     let mut claims = services.tokens.verify(token.trim())?;
     let user = UserId::from_uuid(claims.sub);
@@ -119,42 +150,103 @@ async fn bearer_claims(services: &Services, value: Option<&str>) -> Option<crate
     }
 }
 
+/// The client of a request from `peer`: `peer` itself, unless it is one
+/// of `trusted` proxies, in which case the right-most address of
+/// `X-Forwarded-For` that is not a trusted proxy (left of it, the client
+/// could have written anything).
+pub(crate) fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all(FORWARDED_FOR_HEADER)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    for hop in hops.into_iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(hop) if trusted.contains(&hop) => continue,
+            Ok(hop) => return hop,
+            // A hop no proxy of ours would write: count the proxy itself.
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
+/// Whether `headers` declare a JSON body (`application/json`, any
+/// parameters). GraphQL over HTTP is JSON only: async-graphql would also
+/// read `text/plain` and form bodies, which a page of any other site can
+/// make a browser send (with the user's cookies, without a CORS
+/// preflight); a JSON content type always needs the preflight.
+fn declares_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"))
+}
+
 async fn graphql_post(
     State(state): State<AppState>,
     Extension(correlation): Extension<CorrelationId>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    let authorization = headers
+    request: Request,
+) -> Response {
+    if !declares_json(request.headers()) {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send GraphQL requests as a JSON body with Content-Type: application/json",
+        )
+            .into_response();
+    }
+    let client = client_address(
+        peer.ip(),
+        request.headers(),
+        &state.services.trusted_proxies,
+    );
+    let authorization = request
+        .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    let context = RequestContext {
-        claims: bearer_claims(&state.services, authorization).await,
-        correlation_id: correlation.0,
-        client_ip: Some(peer.ip()),
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let graphql = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await {
+        Ok(graphql) => graphql,
+        Err(rejection) => return rejection.into_response(),
     };
-    state
-        .schema
-        .execute(request.into_inner().data(context))
-        .await
-        .into()
+    let context = RequestContext {
+        claims: bearer_claims(&state.services, authorization.as_deref()).await,
+        correlation_id: correlation.0,
+        client_ip: Some(client),
+    };
+    GraphQLResponse::from(
+        state
+            .schema
+            .execute(graphql.into_inner().data(context))
+            .await,
+    )
+    .into_response()
 }
 
 /// GraphiQL in a browser, or a WebSocket for subscriptions
 /// (`graphql-transport-ws`; the token goes in the connection_init payload
-/// as `{"Authorization": "Bearer …"}`).
+/// as `{"Authorization": "Bearer …"}`; see `websocket.rs` for its checks).
 async fn graphql_get(
     State(state): State<AppState>,
-    Extension(correlation): Extension<CorrelationId>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    protocol: Result<
-        GraphQLProtocol,
-        <GraphQLProtocol as axum::extract::FromRequestParts<AppState>>::Rejection,
-    >,
+    headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
-    let (Ok(protocol), Ok(upgrade)) = (protocol, upgrade) else {
+    let (Some(protocol), Ok(upgrade)) = (websocket::protocol(&headers), upgrade) else {
+        if !state.services.policy.schema_explorer {
+            return (
+                StatusCode::NOT_FOUND,
+                "GraphiQL is off in production; POST GraphQL as JSON here, or start the \
+                 server with DROPLEDGER_GRAPHIQL=on to serve GraphiQL and introspection",
+            )
+                .into_response();
+        }
         return Html(
             GraphiQLSource::build()
                 .endpoint("/graphql")
@@ -163,27 +255,22 @@ async fn graphql_get(
         )
         .into_response();
     };
+    let client = client_address(peer.ip(), &headers, &state.services.trusted_proxies);
+    let slot = match websocket::acquire_socket(&state.sockets, client) {
+        Ok(slot) => slot,
+        Err(refusal) => {
+            metrics::counter!("dropledger_websockets_refused_total").increment(1);
+            return (StatusCode::TOO_MANY_REQUESTS, refusal.to_string()).into_response();
+        }
+    };
     let schema = state.schema.clone();
     let services = state.services.clone();
     upgrade
+        .max_message_size(WEBSOCKET_MESSAGE_BYTES_MAX)
+        .max_frame_size(WEBSOCKET_MESSAGE_BYTES_MAX)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload: serde_json::Value| async move {
-                    let services = services;
-                    let authorization = payload
-                        .get("Authorization")
-                        .or_else(|| payload.get("authorization"))
-                        .and_then(|value| value.as_str());
-                    let mut data = Data::default();
-                    data.insert(RequestContext {
-                        claims: bearer_claims(&services, authorization).await,
-                        correlation_id: correlation.0,
-                        client_ip: Some(peer.ip()),
-                    });
-                    Ok(data)
-                })
-                .serve()
+            websocket::serve(socket, schema, services, protocol, client, slot)
         })
 }
 
@@ -226,4 +313,47 @@ async fn render_metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client_and_only_right_of_what_the_client_wrote() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let inner: IpAddr = "10.0.0.2".parse().unwrap();
+        let client: IpAddr = "203.0.113.9".parse().unwrap();
+        for (peer, forwarded, trusted, expected) in [
+            (client, Some("198.51.100.1"), vec![proxy], client),
+            (proxy, Some("203.0.113.9"), vec![proxy], client),
+            (
+                proxy,
+                Some("198.51.100.1, 203.0.113.9"),
+                vec![proxy],
+                client,
+            ),
+            (
+                proxy,
+                Some("203.0.113.9, 10.0.0.2"),
+                vec![proxy, inner],
+                client,
+            ),
+            (proxy, None, vec![proxy], proxy),
+            (proxy, Some("not an address"), vec![proxy], proxy),
+            (proxy, Some("203.0.113.9, junk"), vec![proxy], proxy),
+            (proxy, Some("junk, 203.0.113.9"), vec![proxy], client),
+            (proxy, Some("203.0.113.9"), vec![], proxy),
+        ] {
+            let mut headers = HeaderMap::new();
+            if let Some(value) = forwarded {
+                headers.insert(FORWARDED_FOR_HEADER, HeaderValue::from_static(value));
+            }
+            assert_eq!(
+                client_address(peer, &headers, &trusted),
+                expected,
+                "{peer} {forwarded:?} {trusted:?}"
+            );
+        }
+    }
 }

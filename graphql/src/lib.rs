@@ -13,8 +13,10 @@
 //! [`router`] (the HTTP surface).
 
 mod accounts;
+mod admins;
 mod audit;
 mod auth;
+mod auth_limits;
 mod autopilot;
 mod books;
 mod catalog;
@@ -25,6 +27,7 @@ mod credentials;
 mod errors;
 mod events;
 mod fulfilment;
+mod history;
 mod http;
 mod loaders;
 mod money;
@@ -32,21 +35,32 @@ mod orders;
 mod paging;
 mod payout_method;
 mod platform;
+mod profile;
 mod read_models;
 mod reconciliation;
 mod refunds;
 mod sales;
 mod schema;
+mod slots;
 mod supplier_oauth;
 mod users;
+mod websocket;
 
 pub use accounts::Accounts;
+pub use admins::{create_admin, CreateAdminError};
 pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
+pub use auth_limits::{
+    AuthLimits, AuthRefusal, AUTH_REQUESTS_PER_MINUTE_GLOBAL, LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE,
+};
 pub use autopilot::OPPORTUNITIES_PAGE_MAX;
 pub use books::PLATFORM_CURRENCY;
-pub use consistency::CONSISTENT_AFTER_TIMEOUT_MS;
+pub use consistency::{
+    CONSISTENT_AFTER_TIMEOUT_MS, CONSISTENT_AFTER_WAITERS_MAX,
+    CONSISTENT_AFTER_WAITERS_PER_CLIENT_MAX,
+};
 pub use context::{
-    CheckoutUrls, RequestContext, Services, SupplierConnection, AUTH_REQUESTS_PER_MINUTE_DEFAULT,
+    ApiPolicy, CheckoutUrls, RequestContext, Services, SupplierConnection,
+    AUTH_REQUESTS_PER_MINUTE_DEFAULT,
 };
 pub use errors::UserError;
 pub use http::{router, CORRELATION_ID_HEADER, REQUEST_BODY_BYTES_MAX};
@@ -54,4 +68,8 @@ pub use paging::{PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
 pub use schema::{
     build_schema, sdl, ApiSchema, MutationRoot, QueryRoot, SubscriptionRoot, QUERY_COMPLEXITY_MAX,
     QUERY_DEPTH_MAX,
+};
+pub use websocket::{
+    SocketRefusal, CLOSE_TOKEN_EXPIRED, WEBSOCKETS_MAX, WEBSOCKETS_PER_CLIENT_MAX,
+    WEBSOCKET_MESSAGE_BYTES_MAX,
 };

@@ -39,7 +39,7 @@ impl Loader<UserId> for UserLoader {
                 )
                 .await
                 .map_err(|error| Arc::new(error.to_string()))?;
-            Ok::<_, LoadError>((*user_id, User::of(&loaded.state)))
+            Ok::<_, LoadError>((*user_id, User::loaded(&loaded.state)))
         });
         Ok(try_join_all(loads)
             .await?

@@ -18,8 +18,10 @@ use crate::consistency::wait_for_read_models;
 use crate::context::parts;
 use crate::errors::{internal, top_level, UserError};
 use crate::events::Event;
+use crate::history::buyer_view;
 use crate::loaders::loaders;
 use crate::paging::{connection, page_request, ReadConnection};
+use crate::profile::Profile;
 use crate::users::User;
 
 /// An order's status, as a filter.
@@ -96,20 +98,36 @@ pub(crate) fn order(row: OrderRow) -> OrderView {
     }
 }
 
+/// The account of user `id`, its personal fields narrowed to what the
+/// caller may see (see `profile::account_access`).
 async fn user(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<User>> {
     let Ok(user_id) = id.parse::<UserId>() else {
         return Ok(None);
     };
-    loaders(ctx)
+    let (_, request) = parts(ctx);
+    Ok(loaders(ctx)
         .users
         .load_one(user_id)
         .await
-        .map_err(|error| internal(&error))
+        .map_err(|error| internal(&error))?
+        .map(|user| user.for_caller(&request)))
+}
+
+/// The public profile of user `id`.
+fn profile(id: &ID) -> Option<Profile> {
+    id.parse::<UserId>().ok().map(Profile::of)
 }
 
 #[ComplexObject]
 impl Product {
-    /// The owning seller (read with the other rows' owners in one batch).
+    /// The seller, as anyone may see them: id and display name.
+    async fn seller(&self) -> Option<Profile> {
+        profile(&self.owner)
+    }
+
+    /// The owning seller's account (read with the other rows' owners in
+    /// one batch). Its e-mail, role and payout details resolve only for
+    /// the seller, ADMIN and ACCOUNTANT; others ask for `seller`.
     async fn owner_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         user(ctx, &self.owner).await
     }
@@ -117,28 +135,57 @@ impl Product {
 
 #[ComplexObject]
 impl OrderView {
-    /// Every event of the order, oldest first.
+    /// Every event of the order, oldest first. The seller, ADMIN and
+    /// ACCOUNTANT see the events as recorded; anyone else (the buyer) sees
+    /// the buyer's view: no supplier cost, fees, capital or margins (see
+    /// `history::buyer_view`).
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Event>> {
-        if !self.history.is_empty() {
-            return Ok(self.history.clone());
-        }
         let Ok(order_id) = self.id.parse::<OrderId>() else {
             return Ok(Vec::new());
         };
-        Ok(loaders(ctx)
-            .histories
-            .load_one(order_id)
-            .await
-            .map_err(|error| internal(&error))?
-            .unwrap_or_default())
+        let events = if self.history.is_empty() {
+            loaders(ctx)
+                .histories
+                .load_one(order_id)
+                .await
+                .map_err(|error| internal(&error))?
+                .unwrap_or_default()
+        } else {
+            self.history.clone()
+        };
+        let (_, request) = parts(ctx);
+        let sees_everything = request.claims.as_ref().is_some_and(|claims| {
+            matches!(claims.role, Role::Admin | Role::Accountant)
+                || self.owner.parse::<UserId>().ok() == Some(UserId::from_uuid(claims.sub))
+        });
+        Ok(if sees_everything {
+            events
+        } else {
+            buyer_view(events)
+        })
     }
 
-    /// The seller (the product's owner), as a user.
+    /// The seller, as the buyer and anyone else who may read the order
+    /// sees them: id and display name.
+    async fn seller_profile(&self) -> Option<Profile> {
+        profile(&self.owner)
+    }
+
+    /// The buyer, once captured, as the seller sees them: id and display name.
+    async fn buyer_profile(&self) -> Option<Profile> {
+        self.buyer.as_ref().and_then(profile)
+    }
+
+    /// The seller's account. Its e-mail, role and payout details resolve
+    /// only for the seller, ADMIN and ACCOUNTANT; the buyer asks for
+    /// `sellerProfile`.
     async fn owner_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         user(ctx, &self.owner).await
     }
 
-    /// The buyer, as a user, once captured.
+    /// The buyer's account, once captured. Its e-mail, role and payout
+    /// details resolve only for the buyer, ADMIN and ACCOUNTANT; the seller
+    /// asks for `buyerProfile`.
     async fn buyer_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         match &self.buyer {
             Some(buyer) => user(ctx, buyer).await,
@@ -188,7 +235,13 @@ impl StorefrontQuery {
                 filter.status = Some(DomainStatus::Published);
             }
         }
-        wait_for_read_models(services, &[Projection::Commerce], consistent_after).await?;
+        wait_for_read_models(
+            services,
+            &request,
+            &[Projection::Commerce],
+            consistent_after,
+        )
+        .await?;
         let rows = products_page(services.store.pool(), &filter, page.first, page.after)
             .await
             .map_err(|error| internal(&error))?;
@@ -216,7 +269,13 @@ impl StorefrontQuery {
             status: status.map(Into::into),
             party: (claims.role == Role::User).then(|| UserId::from_uuid(claims.sub)),
         };
-        wait_for_read_models(services, &[Projection::Commerce], consistent_after).await?;
+        wait_for_read_models(
+            services,
+            &request,
+            &[Projection::Commerce],
+            consistent_after,
+        )
+        .await?;
         let rows = orders_page(services.store.pool(), &filter, page.first, page.after)
             .await
             .map_err(|error| internal(&error))?;

@@ -89,7 +89,7 @@ impl PayoutMethodMutation {
         let outcome = decide_on_user(services, &request, user_id, command).await;
         match outcome {
             Ok((state, appends)) => Ok(SetPayoutMethodPayload {
-                user: User::of(&state),
+                user: User::shown_to(&state, &request),
                 position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),

@@ -158,7 +158,7 @@ impl ReconciliationQuery {
         let (services, request) = parts(ctx);
         require(&request, &BOOKKEEPERS)?;
         let page = page_request(first, after.as_deref())?;
-        wait_for_read_models(services, &[Projection::Ledger], consistent_after).await?;
+        wait_for_read_models(services, &request, &[Projection::Ledger], consistent_after).await?;
         let rows = reconciliations_page(services.store.pool(), page.first, page.after)
             .await
             .map_err(|error| internal(&error))?;

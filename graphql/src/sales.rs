@@ -154,16 +154,20 @@ impl From<PayoutView> for Payout {
 
 #[ComplexObject]
 impl Payout {
-    /// The seller paid, as a user; null for the admin's commission.
+    /// The seller paid, as a user; null for the admin's commission. Its
+    /// e-mail, role and payout details resolve only for that seller, ADMIN
+    /// and ACCOUNTANT.
     async fn recipient_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(user_id) = self.recipient_user_id else {
             return Ok(None);
         };
-        loaders(ctx)
+        let (_, request) = parts(ctx);
+        Ok(loaders(ctx)
             .users
             .load_one(user_id)
             .await
-            .map_err(|error| internal(&error))
+            .map_err(|error| internal(&error))?
+            .map(|user| user.for_caller(&request)))
     }
 }
 
@@ -194,7 +198,13 @@ impl SalesQuery {
         let filter = SaleFilter {
             seller: is_user.then_some(caller),
         };
-        wait_for_read_models(services, &[Projection::Commerce], consistent_after).await?;
+        wait_for_read_models(
+            services,
+            &request,
+            &[Projection::Commerce],
+            consistent_after,
+        )
+        .await?;
         let rows = sales_page(services.store.pool(), &filter, page.first, page.after)
             .await
             .map_err(|error| internal(&error))?;
@@ -230,7 +240,13 @@ impl SalesQuery {
             }),
             payee: is_user.then_some(caller),
         };
-        wait_for_read_models(services, &[Projection::Commerce], consistent_after).await?;
+        wait_for_read_models(
+            services,
+            &request,
+            &[Projection::Commerce],
+            consistent_after,
+        )
+        .await?;
         let rows = payouts_page(services.store.pool(), &filter, page.first, page.after)
             .await
             .map_err(|error| internal(&error))?;

@@ -51,8 +51,11 @@ pub struct MutationRoot(
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema over `services`, with depth and complexity limits.
+/// Introspection only when the services' policy allows it (production:
+/// only when asked for).
 pub fn build_schema(services: Services) -> ApiSchema {
-    Schema::build(
+    let explorer = services.policy.schema_explorer;
+    let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
@@ -60,8 +63,12 @@ pub fn build_schema(services: Services) -> ApiSchema {
     .data(crate::loaders::Loaders::new(&services))
     .data(services)
     .limit_depth(QUERY_DEPTH_MAX)
-    .limit_complexity(QUERY_COMPLEXITY_MAX)
-    .finish()
+    .limit_complexity(QUERY_COMPLEXITY_MAX);
+    if explorer {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The schema's SDL, as checked in at `graphql/schema.graphql`.

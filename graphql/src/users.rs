@@ -9,37 +9,60 @@ use dropledger_eventstore::{AppendResult, CommandError};
 use uuid::Uuid;
 
 use crate::accounts::AccountError;
+use crate::admins::{other_admin_exists, AdminChangeLock};
 use crate::auth::{hash_password, verify_password, Role};
+use crate::auth_limits::AuthRefusal;
 use crate::consistency::position_of;
 use crate::context::count_appends;
 use crate::context::{parts, RequestContext, Services};
-use crate::errors::{command_failure, internal, UserError};
+use crate::errors::{command_failure, internal, top_level, UserError};
 use crate::payout_method::PayoutMethod;
+use crate::profile::{account_access, display_name};
 
 /// Shortest password accepted, in characters.
-const PASSWORD_CHARS_MIN: usize = 8;
+pub(crate) const PASSWORD_CHARS_MIN: usize = 8;
 /// Longest password accepted: argon2's cost grows with it.
-const PASSWORD_CHARS_MAX: usize = 128;
+pub(crate) const PASSWORD_CHARS_MAX: usize = 128;
 
-/// A user of the platform.
-#[derive(Debug, Clone, SimpleObject)]
+/// A user's account. Its id and display name are public; the rest
+/// (e-mail, role, payout details) is personal and resolves only for the
+/// user themselves, ADMIN and ACCOUNTANT (see `profile::account_access`):
+/// anyone else gets `UNAUTHENTICATED` or `FORBIDDEN` on those fields.
+#[derive(Debug, Clone)]
 pub struct User {
-    /// The user id.
-    pub id: ID,
-    /// Sign-in e-mail.
-    pub email: String,
-    /// What they may do.
-    pub role: Role,
-    /// Where their profit goes at PayPal, if that is their payout method.
-    pub paypal_payout_email: Option<String>,
-    /// How their profit is paid, once they said.
-    pub payout_method: Option<PayoutMethod>,
+    id: UserId,
+    email: String,
+    role: Role,
+    paypal_payout_email: Option<String>,
+    payout_method: Option<PayoutMethod>,
+    /// Why the caller may not read the personal fields; `None`: they may.
+    denial: Option<UserError>,
 }
 
 impl User {
-    pub(crate) fn of(state: &UserState) -> Option<Self> {
+    /// The account of `state` as the caller of `request` may see it.
+    pub(crate) fn shown_to(state: &UserState, request: &RequestContext) -> Option<Self> {
+        let user = Self::of(state)?;
+        let denial = account_access(request, user.id).err();
+        Some(Self { denial, ..user })
+    }
+
+    /// The account of `state` for the user themselves, who just proved who
+    /// they are (`register`, `login`): every field.
+    pub(crate) fn shown_to_themselves(state: &UserState) -> Option<Self> {
+        Self::of(state)
+    }
+
+    /// This account as the caller of `request` may see it.
+    pub(crate) fn for_caller(self, request: &RequestContext) -> Self {
+        let denial = account_access(request, self.id).err();
+        Self { denial, ..self }
+    }
+
+    /// Every field, readable: callers narrow it with [`User::for_caller`].
+    fn of(state: &UserState) -> Option<Self> {
         Some(Self {
-            id: ID(state.id()?.to_string()),
+            id: state.id()?,
             email: state.email()?.as_str().to_owned(),
             role: state.role()?.into(),
             paypal_payout_email: match state.payout_destination() {
@@ -47,7 +70,60 @@ impl User {
                 _ => None,
             },
             payout_method: state.payout_destination().map(PayoutMethod::of),
+            denial: None,
         })
+    }
+
+    /// The loaded account with nobody allowed to read its personal fields
+    /// yet: the loader's result, narrowed per caller by [`User::for_caller`].
+    pub(crate) fn loaded(state: &UserState) -> Option<Self> {
+        let user = Self::of(state)?;
+        Some(Self {
+            denial: Some(UserError::forbidden()),
+            ..user
+        })
+    }
+
+    fn personal<T: Clone>(&self, value: &T) -> async_graphql::Result<T> {
+        match &self.denial {
+            None => Ok(value.clone()),
+            Some(denial) => Err(top_level(denial.clone())),
+        }
+    }
+}
+
+#[Object]
+impl User {
+    /// The user id.
+    async fn id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    /// The name shown to other users.
+    async fn display_name(&self) -> String {
+        display_name(self.id)
+    }
+
+    /// Sign-in e-mail. Personal: the user, ADMIN and ACCOUNTANT.
+    async fn email(&self) -> async_graphql::Result<String> {
+        self.personal(&self.email)
+    }
+
+    /// What they may do. Personal: the user, ADMIN and ACCOUNTANT.
+    async fn role(&self) -> async_graphql::Result<Role> {
+        self.personal(&self.role)
+    }
+
+    /// Where their profit goes at PayPal, if that is their payout method.
+    /// Personal: the user, ADMIN and ACCOUNTANT.
+    async fn paypal_payout_email(&self) -> async_graphql::Result<Option<String>> {
+        self.personal(&self.paypal_payout_email)
+    }
+
+    /// How their profit is paid, once they said. Personal: the user, ADMIN
+    /// and ACCOUNTANT.
+    async fn payout_method(&self) -> async_graphql::Result<Option<PayoutMethod>> {
+        self.personal(&self.payout_method)
     }
 }
 
@@ -130,15 +206,16 @@ pub struct UserMutation;
 
 #[Object]
 impl UserMutation {
-    /// Creates a USER — the first user ever registered becomes ADMIN — and
-    /// signs them in.
+    /// Creates a USER and signs them in. Outside production the first user
+    /// ever registered becomes ADMIN; in production never (the first ADMIN
+    /// is created with `dropledger admin create`).
     async fn register(
         &self,
         ctx: &Context<'_>,
         input: RegisterInput,
     ) -> async_graphql::Result<AuthPayload> {
         let (services, request) = parts(ctx);
-        if let Err(error) = rate_limit(services, &request) {
+        if let Err(error) = rate_limit(services, &request, None) {
             return Ok(AuthPayload::refused(error));
         }
         let parsed = (|| {
@@ -146,17 +223,22 @@ impl UserMutation {
                 .map_err(|error| UserError::invalid("input.email", error))?;
             let payout = EmailAddress::parse(&input.paypal_payout_email)
                 .map_err(|error| UserError::invalid("input.paypalPayoutEmail", error))?;
-            check_password(&input.password)?;
+            check_password_length(&input.password)?;
             Ok::<_, UserError>((email, payout))
         })();
         let (email, payout) = match parsed {
             Ok(parsed) => parsed,
             Err(error) => return Ok(AuthPayload::refused(error)),
         };
+        let place = match services.auth_limits.hashing_place().await {
+            Ok(place) => place,
+            Err(refusal) => return Ok(AuthPayload::refused(rate_limited(refusal))),
+        };
         let password = input.password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
             .map_err(|error| internal(&error))?;
+        drop(place);
         let user_id = UserId::from_uuid(Uuid::new_v4());
         let first = match services
             .accounts
@@ -173,7 +255,13 @@ impl UserMutation {
             }
             Err(AccountError::Database(error)) => return Err(internal(&error)),
         };
-        let role = if first { Role::Admin } else { Role::User };
+        // Only outside production does the first sign-up take the platform;
+        // in production the first ADMIN comes from `dropledger admin create`.
+        let role = if first && services.policy.first_user_becomes_admin {
+            Role::Admin
+        } else {
+            Role::User
+        };
         let command = UserCommand::RegisterUser {
             user_id,
             email,
@@ -185,7 +273,7 @@ impl UserMutation {
         match outcome {
             Ok((state, appends)) => Ok(AuthPayload {
                 token: Some(services.tokens.issue(user_id.as_uuid(), role)),
-                user: User::of(&state),
+                user: User::shown_to_themselves(&state),
                 position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
@@ -206,7 +294,7 @@ impl UserMutation {
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
         let (services, request) = parts(ctx);
-        if let Err(error) = rate_limit(services, &request) {
+        if let Err(error) = rate_limit(services, &request, Some(&input.email)) {
             return Ok(AuthPayload::refused(error));
         }
         let wrong = || {
@@ -229,10 +317,15 @@ impl UserMutation {
             Some((user_id, hash)) => (Some(user_id), hash),
             None => (None, unknown_account_hash().to_owned()),
         };
+        let place = match services.auth_limits.hashing_place().await {
+            Ok(place) => place,
+            Err(refusal) => return Ok(AuthPayload::refused(rate_limited(refusal))),
+        };
         let password = input.password.clone();
         let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
             .await
             .map_err(|error| internal(&error))?;
+        drop(place);
         let (true, Some(user_id)) = (matches, user_id) else {
             return Ok(wrong());
         };
@@ -247,7 +340,8 @@ impl UserMutation {
         })
     }
 
-    /// Grants a user a role. ADMIN only.
+    /// Grants a user a role. ADMIN only; the last ADMIN keeps ADMIN
+    /// (`LAST_ADMIN`).
     async fn set_user_role(
         &self,
         ctx: &Context<'_>,
@@ -269,9 +363,41 @@ impl UserMutation {
             role: role.into(),
             changed_at: Utc::now(),
         };
-        match decide_on_user(services, &request, target, command).await {
+        // Whether this leaves an ADMIN is checked and the change made
+        // while no other change of who is ADMIN runs.
+        let lock = AdminChangeLock::acquire(services.store.pool())
+            .await
+            .map_err(|error| internal(&error))?;
+        if role != Role::Admin {
+            let current = services
+                .store
+                .load::<_, std::convert::Infallible>(
+                    &UserState::stream_id(target),
+                    UserState::default(),
+                )
+                .await
+                .map_err(|error| internal(&error))?;
+            let demotes_admin = current.state.role() == Some(dropledger_domain::Role::Admin);
+            if demotes_admin
+                && !other_admin_exists(&services.store, &services.accounts, Some(target))
+                    .await
+                    .map_err(|error| internal(&error))?
+            {
+                lock.release().await.map_err(|error| internal(&error))?;
+                return Ok(refused(UserError {
+                    code: "LAST_ADMIN".to_owned(),
+                    message: "this user is the last ADMIN and the platform needs one: grant ADMIN \
+                              to someone else first, then change this user's role"
+                        .to_owned(),
+                    field: Some("role".to_owned()),
+                }));
+            }
+        }
+        let outcome = decide_on_user(services, &request, target, command).await;
+        lock.release().await.map_err(|error| internal(&error))?;
+        match outcome {
             Ok((state, appends)) => Ok(SetUserRolePayload {
-                user: User::of(&state),
+                user: User::shown_to(&state, &request),
                 position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),
             }),
@@ -311,7 +437,8 @@ fn unknown_account_hash() -> &'static str {
     HASH.get_or_init(|| hash_password(&Uuid::new_v4().to_string()))
 }
 
-fn check_password(password: &str) -> Result<(), UserError> {
+/// `INVALID_INPUT` unless `password` has an accepted length.
+pub(crate) fn check_password_length(password: &str) -> Result<(), UserError> {
     let count = password.chars().count();
     if !(PASSWORD_CHARS_MIN..=PASSWORD_CHARS_MAX).contains(&count) {
         return Err(UserError::invalid(
@@ -322,25 +449,31 @@ fn check_password(password: &str) -> Result<(), UserError> {
     Ok(())
 }
 
-/// `RATE_LIMITED` when the client's address made too many attempts.
-fn rate_limit(services: &Services, request: &RequestContext) -> Result<(), UserError> {
-    let Some(ip) = request.client_ip else {
-        return Ok(());
-    };
-    services.auth_limiter.check_key(&ip).map_err(|_| {
-        metrics::counter!("dropledger_auth_rate_limited_total").increment(1);
-        UserError::new(
-            "RATE_LIMITED",
-            "too many attempts from your address; wait a minute",
-        )
-    })
+/// `RATE_LIMITED` when the client's address (or IPv6 /64), the account
+/// signed in to (`account`), or the whole server saw too many attempts.
+fn rate_limit(
+    services: &Services,
+    request: &RequestContext,
+    account: Option<&str>,
+) -> Result<(), UserError> {
+    services
+        .auth_limits
+        .check(request.client_ip, account)
+        .map_err(rate_limited)
 }
 
+/// A refusal by the sign-in limits, counted.
+fn rate_limited(refusal: AuthRefusal) -> UserError {
+    metrics::counter!("dropledger_auth_rate_limited_total").increment(1);
+    UserError::new("RATE_LIMITED", refusal.to_string())
+}
+
+/// The account of `user_id` for the user themselves (`me`, `login`).
 async fn load_user(services: &Services, user_id: UserId) -> async_graphql::Result<Option<User>> {
     let loaded = services
         .store
         .load::<_, std::convert::Infallible>(&UserState::stream_id(user_id), UserState::default())
         .await
         .map_err(|error| internal(&error))?;
-    Ok(User::of(&loaded.state))
+    Ok(User::shown_to_themselves(&loaded.state))
 }

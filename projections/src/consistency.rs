@@ -4,11 +4,25 @@
 use std::time::{Duration, Instant};
 
 use sqlx::{PgPool, Row};
+use tokio::sync::Notify;
 
 use crate::{Projection, QueryError};
 
-/// How often [`wait_until_applied`] looks at the checkpoints again.
-const CONSISTENCY_POLL_MS: u64 = 10;
+/// The first pause of [`wait_until_applied`] before it looks at the
+/// checkpoints again; each pause doubles, up to [`CONSISTENCY_POLL_MAX_MS`].
+const CONSISTENCY_POLL_FIRST_MS: u64 = 10;
+/// The longest pause between two looks at the checkpoints. A runner in this
+/// process wakes waiters as soon as it commits (see [`checkpoint_moved`]);
+/// the pause only matters for runners in other processes.
+const CONSISTENCY_POLL_MAX_MS: u64 = 250;
+
+/// Woken whenever a runner of this process commits a batch.
+static CHECKPOINT_MOVED: Notify = Notify::const_new();
+
+/// Wakes every [`wait_until_applied`] of this process: a checkpoint moved.
+pub(crate) fn checkpoint_moved() {
+    CHECKPOINT_MOVED.notify_waiters();
+}
 
 /// Why a projection did not reach a position in time.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +69,13 @@ pub async fn wait_until_applied(
 ) -> Result<(), ConsistencyError> {
     let started = Instant::now();
     let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+    let mut pause = Duration::from_millis(CONSISTENCY_POLL_FIRST_MS);
     loop {
+        // Registered before the look, so that a commit between the look
+        // and the wait still wakes us.
+        let moved = CHECKPOINT_MOVED.notified();
+        tokio::pin!(moved);
+        moved.as_mut().enable();
         let rows = sqlx::query(
             "SELECT name, position, status, failed_position FROM projection_checkpoint \
              WHERE name = ANY($1)",
@@ -96,7 +116,13 @@ pub async fn wait_until_applied(
                 waited_ms: started.elapsed().as_millis() as u64,
             });
         }
-        tokio::time::sleep(Duration::from_millis(CONSISTENCY_POLL_MS)).await;
+        let left = timeout.saturating_sub(started.elapsed());
+        tokio::select! {
+            () = moved => {}
+            () = tokio::time::sleep(pause.min(left)) => {
+                pause = (pause * 2).min(Duration::from_millis(CONSISTENCY_POLL_MAX_MS));
+            }
+        }
     }
 }
 

@@ -189,6 +189,7 @@ impl Runner {
         match commit_batch(connection, self.projection, &events).await? {
             Committed::Applied(count) => {
                 self.applied.fetch_add(count, Ordering::Relaxed);
+                crate::consistency::checkpoint_moved();
                 Ok(Outcome::Applied)
             }
             Committed::Moved(checkpoint) => Ok(Outcome::Moved(checkpoint)),

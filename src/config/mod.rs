@@ -6,6 +6,7 @@
 //! operator fixes a deployment in one go. Nothing else reads the
 //! environment.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -95,6 +96,14 @@ pub struct ServerSettingsInput {
     /// Sign-up and sign-in attempts per client address and minute.
     #[arg(long, env = "AUTH_REQUESTS_PER_MINUTE", value_name = "COUNT")]
     pub auth_requests_per_minute: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (comma-separated addresses); from anyone else the header is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", value_name = "ADDRESSES")]
+    pub trusted_proxies: Option<String>,
+    /// `on`: GraphiQL and introspection in production too (`off` by
+    /// default there; always on outside production).
+    #[arg(long = "graphiql", env = "DROPLEDGER_GRAPHIQL", value_name = "on|off")]
+    pub graphiql: Option<String>,
     /// How often PayPal's balance is reconciled with the ledger, in seconds
     /// (1 to 86400; default 900).
     #[arg(long, env = "RECONCILIATION_INTERVAL_SECS", value_name = "SECONDS")]
@@ -125,6 +134,10 @@ pub struct ServerSettings {
     pub auth_requests_per_minute: NonZeroU32,
     /// How often cash is reconciled.
     pub reconciliation_interval: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// GraphiQL and introspection asked for in production.
+    pub schema_explorer: bool,
 }
 
 /// The provider accounts and how they are called.
@@ -236,6 +249,8 @@ impl ServerSettingsInput {
             &mut given.provider_attempt_timeout_ms,
             &mut given.auth_requests_per_minute,
             &mut given.reconciliation_interval_secs,
+            &mut given.trusted_proxies,
+            &mut given.graphiql,
         ] {
             if text.as_deref() == Some("") {
                 *text = None;
@@ -328,6 +343,30 @@ impl ServerSettingsInput {
                 Duration::from_secs(RECONCILIATION_INTERVAL_SECS_DEFAULT),
                 Duration::from_secs,
             );
+        let trusted_proxies = problems
+            .parse("TRUSTED_PROXIES", self.trusted_proxies.as_deref(), |list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|entry| !entry.is_empty())
+                    .map(|entry| {
+                        entry.parse::<IpAddr>().map_err(|_| {
+                            format!("`{entry}` is not an IP address (list the proxies' addresses, comma-separated)")
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let schema_explorer = problems
+            .parse(
+                "DROPLEDGER_GRAPHIQL",
+                self.graphiql.as_deref(),
+                |value| match value {
+                    "on" => Ok(true),
+                    "off" => Ok(false),
+                    _ => Err("must be on or off".to_owned()),
+                },
+            )
+            .unwrap_or(false);
         if production {
             self.check_production(&mut problems, paypal_environment);
         }
@@ -343,6 +382,8 @@ impl ServerSettingsInput {
             providers,
             auth_requests_per_minute,
             reconciliation_interval,
+            trusted_proxies,
+            schema_explorer,
         })
     }
 

@@ -83,6 +83,17 @@ fn the_reconciliation_interval_defaults_to_fifteen_minutes_within_its_limits() {
 }
 
 #[test]
+fn trusted_proxies_and_graphiql_are_parsed_strictly() {
+    let settings = parse(&["--trusted-proxies", "10.0.0.1, ::1", "--graphiql", "on"]).unwrap();
+    assert_eq!(settings.trusted_proxies.len(), 2);
+    assert!(settings.schema_explorer);
+    let error = parse(&["--trusted-proxies", "proxy.example", "--graphiql", "yes"]).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("TRUSTED_PROXIES"), "{text}");
+    assert!(text.contains("DROPLEDGER_GRAPHIQL"), "{text}");
+}
+
+#[test]
 fn a_mode_with_a_stray_newline_is_refused_not_taken_for_sandbox() {
     let error = parse(&["--autopilot-mode", "production\n"]).unwrap_err();
     assert!(error.to_string().contains("AUTOPILOT_MODE"), "{error}");

@@ -72,6 +72,60 @@ pub async fn spawn_app() -> App {
     spawn_app_with(&[]).await
 }
 
+/// The environment of a production server: every secret it demands set,
+/// provider credentials that no test ever uses against the real providers.
+pub const PRODUCTION_ENV: &[(&str, &str)] = &[
+    ("AUTOPILOT_MODE", "production"),
+    ("PAYPAL_ENVIRONMENT", "production"),
+    (
+        "JWT_SECRET",
+        "a-test-secret-that-is-long-enough-for-hs256-0123456789",
+    ),
+    (
+        "ENCRYPTION_KEY",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    ),
+    ("PAYPAL_CLIENT_ID", "test-client"),
+    ("PAYPAL_CLIENT_SECRET", "test-secret"),
+    ("ALIEXPRESS_APP_KEY", "test-app"),
+    ("ALIEXPRESS_APP_SECRET", "test-app-secret"),
+    (
+        "INTERNAL_RUN_SECRET",
+        "a-test-internal-run-secret-of-32-bytes-or-more",
+    ),
+];
+
+/// Starts the server in production mode, with `env` added.
+pub async fn spawn_production_app(env: &[(&str, &str)]) -> App {
+    let mut all = PRODUCTION_ENV.to_vec();
+    all.extend_from_slice(env);
+    spawn_app_with(&all).await
+}
+
+/// Runs the `dropledger` binary with `args` on `database_url`, `stdin`
+/// piped in; its exit success, stdout and stderr.
+pub async fn run_command(database_url: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dropledger"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let output = child.wait_with_output().await.unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 impl App {
     /// Runs a GraphQL operation, with a bearer token if given; the whole response.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
