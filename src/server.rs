@@ -126,7 +126,10 @@ pub async fn start(
     let managers = crate::automation::start(&store, &providers, vault, reconciliation_interval);
     let app = router(services, metrics)
         .merge(paypal_webhooks::router(store, providers.paypal.clone()))
-        .merge(autopilot.routes());
+        .merge(autopilot.routes())
+        // The storefront and the dashboard: explicit paths of their own, so
+        // none of the routes above can be shadowed by them.
+        .merge(dropledger_web::router());
     let (shutdown, stopping) = oneshot::channel::<()>();
     let serving = tokio::spawn(async move {
         axum::serve(
@@ -138,7 +141,7 @@ pub async fn start(
         })
         .await
     });
-    tracing::info!(%address, "serving /graphql, /healthz and /metrics");
+    tracing::info!(%address, "serving the web app at /, /graphql, /healthz and /metrics");
     Ok(RunningServer {
         address,
         public_url,
