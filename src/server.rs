@@ -162,6 +162,12 @@ impl RunningServer {
         self.address
     }
 
+    /// Where browsers reach the server: the storefront is at this URL, the
+    /// dashboard at `/dashboard`.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     /// Where the API is, for browsers (GraphiQL) and clients.
     pub fn graphql_url(&self) -> String {
         format!("{}/graphql", self.public_url)

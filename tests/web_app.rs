@@ -131,6 +131,36 @@ async fn the_app_is_served_with_a_strict_policy_and_never_shadows_the_api() {
 }
 
 #[tokio::test]
+async fn a_cross_site_post_that_needs_no_preflight_is_refused_before_it_runs() {
+    let app = api_support::spawn_app().await;
+    let mutation = json!({ "query": "mutation { register(input: {email: \"csrf@example.com\", password: \"correct horse\", paypalPayoutEmail: \"csrf@example.com\"}) { token } }" })
+        .to_string();
+    // What a form or a no-cors fetch on another site can send.
+    for content_type in [
+        Some("text/plain"),
+        Some("text/plain;charset=UTF-8"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut request = app
+            .http
+            .post(format!("{}/graphql", app.address))
+            .header("origin", "https://evil.example")
+            .body(mutation.clone());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 415, "{content_type:?}");
+    }
+    let login = app.login("csrf@example.com", "correct horse").await;
+    assert_eq!(login["token"], serde_json::Value::Null, "{login}");
+    // JSON, as the web app sends it, still works.
+    app.register("csrf@example.com").await;
+}
+
+#[tokio::test]
 async fn a_customer_buys_at_paypal_signs_in_on_the_way_back_and_watches_the_order_become_purchased()
 {
     let fakes = Fakes::start(false, "0.00").await;

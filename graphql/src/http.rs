@@ -10,6 +10,7 @@ use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
+use axum::handler::Handler;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -49,7 +50,10 @@ pub fn router(services: Services, metrics: PrometheusHandle) -> Router {
         metrics,
     };
     Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route(
+            "/graphql",
+            get(graphql_get).post(graphql_post.layer(middleware::from_fn(require_json))),
+        )
         .route("/oauth/aliexpress/callback", get(aliexpress_callback))
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
@@ -117,6 +121,37 @@ async fn bearer_claims(services: &Services, value: Option<&str>) -> Option<crate
             None
         }
     }
+}
+
+/// Refuses a POST whose body is not declared JSON (415), before anything
+/// reads it.
+///
+/// A page on another site can make a browser POST here without asking
+/// first (no CORS preflight) only with a "simple" content type —
+/// `text/plain`, a form encoding, or none — and async-graphql would parse
+/// such a body as JSON all the same. Requiring `application/json` makes
+/// every cross-site request a preflighted one, which this server never
+/// approves; the web app and every client send JSON anyway.
+async fn require_json(request: Request, next: Next) -> Response {
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|essence| {
+            let essence = essence.trim();
+            essence.eq_ignore_ascii_case("application/json")
+                || essence.eq_ignore_ascii_case("application/graphql-response+json")
+        })
+        .unwrap_or(false);
+    if json {
+        return next.run(request).await;
+    }
+    let body = serde_json::json!({ "errors": [{
+        "message": "send the request as application/json",
+        "extensions": { "code": "UNSUPPORTED_MEDIA_TYPE" },
+    }] });
+    (StatusCode::UNSUPPORTED_MEDIA_TYPE, axum::Json(body)).into_response()
 }
 
 async fn graphql_post(

@@ -152,6 +152,67 @@ mod tests {
         }
     }
 
+    /// The modules a file imports statically (`import … from "x"`), as
+    /// paths under `static/`; dynamic `import()`s load later, on demand.
+    fn static_imports(path: &str) -> Vec<String> {
+        let source = std::str::from_utf8(file(path).unwrap()).unwrap();
+        let directory = path.rsplit_once('/').map(|(dir, _)| dir).unwrap_or("");
+        let mut found = Vec::new();
+        // Type-only imports live in JSDoc comments: skip comment lines.
+        let code = source.lines().filter(|line| {
+            let line = line.trim_start();
+            !(line.starts_with("/*") || line.starts_with('*') || line.starts_with("//"))
+        });
+        for piece in code.flat_map(|line| line.split("from").skip(1)) {
+            let piece = piece.trim_start();
+            let Some(quote) = piece.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            let Some(target) = piece[1..].split(quote).next() else {
+                continue;
+            };
+            if !target.starts_with('.') {
+                continue;
+            }
+            let mut parts: Vec<&str> = directory.split('/').filter(|p| !p.is_empty()).collect();
+            for part in target.split('/') {
+                match part {
+                    "." => {}
+                    ".." => {
+                        parts.pop();
+                    }
+                    part => parts.push(part),
+                }
+            }
+            found.push(parts.join("/"));
+        }
+        found
+    }
+
+    #[test]
+    fn the_first_page_loads_under_150_kb_of_javascript() {
+        // Counted uncompressed, which bounds the compressed size too.
+        const FIRST_PAGE_JS_BYTES_MAX: usize = 150 * 1024;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut queue = vec!["app/main.js".to_owned()];
+        while let Some(path) = queue.pop() {
+            if seen.insert(path.clone()) {
+                assert!(file(&path).is_some(), "{path} is imported but not embedded");
+                queue.extend(static_imports(&path));
+            }
+        }
+        assert!(seen.contains("vendor/preact.mjs"), "{seen:?}");
+        assert!(
+            !seen.iter().any(|path| path.starts_with("app/dashboard/")),
+            "the dashboard is loaded on demand only: {seen:?}"
+        );
+        let total: usize = seen.iter().map(|path| file(path).unwrap().len()).sum();
+        assert!(
+            total < FIRST_PAGE_JS_BYTES_MAX,
+            "{total} bytes of JavaScript on the first page: {seen:?}"
+        );
+    }
+
     #[test]
     fn the_page_has_no_inline_script() {
         let page = index_html();
