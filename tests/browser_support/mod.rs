@@ -366,10 +366,13 @@ impl Browser {
     /// Clears the input matching `css` and types `value` into it.
     pub async fn fill(&self, css: &str, value: &str) {
         let element = self.find(css).await;
-        self.command(
-            reqwest::Method::POST,
-            &format!("element/{}/clear", element.id),
-            json!({}),
+        // WebDriver's own "clear" fires no `input` event, so a Preact
+        // input would put its old value back on the next render: empty it
+        // as typing would, then type.
+        self.execute(
+            "const input = arguments[0]; input.value = ''; \
+             input.dispatchEvent(new Event('input', { bubbles: true }));",
+            json!([{ ELEMENT_KEY: element.id }]),
         )
         .await;
         self.command(
@@ -380,10 +383,11 @@ impl Browser {
         .await;
     }
 
-    /// Chooses the option with value `value` of the `<select>` matching `css`.
-    pub async fn select(&self, css: &str, value: &str) {
-        let option = self.find(&format!("{css} option[value=\"{value}\"]")).await;
-        self.click(&option).await;
+    /// Chooses the option whose text contains `label` in the `<select>`
+    /// matching `css`, as a person picks it (Preact sets an option's value
+    /// as a property, so there is no attribute to select it by).
+    pub async fn select(&self, css: &str, label: &str) {
+        self.click_text(&format!("{css} option"), label).await;
     }
 
     /// Runs `script` in the page (for what a person sees but WebDriver
@@ -408,6 +412,7 @@ impl Browser {
         if let Some(directory) = std::env::var_os("DROPLEDGER_WEB_SCREENSHOTS") {
             let directory = PathBuf::from(directory);
             std::fs::create_dir_all(&directory).expect("the screenshot directory");
+            self.execute("window.scrollTo(0, 0)", json!([])).await;
             self.screenshot_to(&directory, name).await;
         }
     }

@@ -116,6 +116,13 @@ pub(crate) async fn asset(
     respond(&request, content_type(&path), cache, body)
 }
 
+/// `/favicon.ico`, which browsers ask for on pages that name no icon (the
+/// server's own small pages): the app's SVG icon, revalidated like the page.
+pub(crate) async fn favicon(request: HeaderMap) -> Response {
+    let body = file("favicon.svg").expect("static/favicon.svg is embedded");
+    respond(&request, "image/svg+xml", CACHE_REVALIDATE, body)
+}
+
 /// The media type of an embedded file, by its extension.
 fn content_type(path: &str) -> &'static str {
     match path.rsplit_once('.').map(|(_, extension)| extension) {

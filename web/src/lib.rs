@@ -45,5 +45,6 @@ pub fn router() -> Router {
     }
     router
         .route("/assets/{version}/{*path}", get(assets::asset))
+        .route("/favicon.ico", get(assets::favicon))
         .layer(axum::middleware::map_response(headers::secure))
 }
