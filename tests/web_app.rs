@@ -171,9 +171,23 @@ async fn a_customer_buys_at_paypal_signs_in_on_the_way_back_and_watches_the_orde
     Browser::start("customer")
         .await
         .journey(|browser| async move {
+            // On a phone: one column, nothing wider than the screen.
+            browser.resize(390, 844).await;
             browser.goto(&format!("{}/", app.address)).await;
+            browser.find_with_text(".card a", "LED desk lamp").await;
+            assert!(
+                !browser.overflows_sideways().await,
+                "the storefront scrolls sideways on a phone"
+            );
+            browser.resize(1280, 900).await;
             browser.click_text(".card a", "LED desk lamp").await;
             browser.find_with_text("h1", "LED desk lamp").await;
+            // The new page's heading has the focus: a screen reader says where the user is.
+            assert!(
+                browser.focused().await.starts_with("H1 LED desk lamp"),
+                "{}",
+                browser.focused().await
+            );
             browser.wait_for_text("$39.99").await;
             browser.fill("#field-quantity", "1").await;
             browser.click_text("button", "Buy with PayPal").await;
@@ -199,12 +213,12 @@ async fn a_customer_buys_at_paypal_signs_in_on_the_way_back_and_watches_the_orde
             browser
                 .find_with_text(".live", "Updates as it happens")
                 .await;
+            // The server's fulfilment first (its own pace), then the page,
+            // loaded before and never reloaded, must show it.
+            app.wait_for_order(&shop.seller, &order_id, &["PURCHASED"])
+                .await;
             browser
-                .find_with_text_within(
-                    ".order-status",
-                    "Ordered from the supplier",
-                    FULFILMENT_WAIT_MS,
-                )
+                .find_with_text(".order-status", "Ordered from the supplier")
                 .await;
             let order = app.order(&shop.seller, &order_id).await;
             assert_eq!(order["status"], "PURCHASED", "{order}");
@@ -231,6 +245,13 @@ async fn a_customer_buys_at_paypal_signs_in_on_the_way_back_and_watches_the_orde
                 .find_with_text_within(".tracking", "LP00123456789CN", FULFILMENT_WAIT_MS)
                 .await;
             browser.find_with_text(".order-status", "Shipped").await;
+            let live = browser.find(".live").await;
+            let pushed: u32 = browser
+                .attribute(&live, "data-pushed")
+                .await
+                .and_then(|count| count.parse().ok())
+                .unwrap_or(0);
+            assert!(pushed > 0, "no change came through the subscription");
             browser.screenshot_for_readme("order-page").await;
 
             // A reload keeps the session (sessionStorage), and the token is
@@ -632,4 +653,43 @@ async fn a_user_is_refused_the_admin_and_accountant_pages() {
         response["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{response}"
     );
+}
+
+#[tokio::test]
+async fn a_request_the_server_never_answers_says_so_and_offers_to_try_again() {
+    let mut app = api_support::spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let product = app.published_product(&admin).await;
+    let address = app.address.clone();
+    let app = &mut app;
+
+    Browser::start("network")
+        .await
+        .journey(|browser| async move {
+            browser.goto(&format!("{address}/products/{product}")).await;
+            browser.find_with_text("button", "Buy with PayPal").await;
+            app.kill().await;
+            browser.click_text("button", "Buy with PayPal").await;
+            browser
+                .find_with_text("[role=alert]", "The server could not be reached")
+                .await;
+            browser
+                .find_with_text("[role=alert] button", "Try again")
+                .await;
+            assert!(browser
+                .url()
+                .await
+                .ends_with(&format!("/products/{product}")));
+            // The failed request is the console's only error.
+            let errors = browser.console_errors().await;
+            assert!(
+                !errors.is_empty()
+                    && errors
+                        .iter()
+                        .all(|error| error.contains("ERR_CONNECTION_REFUSED")),
+                "{errors:?}"
+            );
+            browser
+        })
+        .await;
 }

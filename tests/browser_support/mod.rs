@@ -30,8 +30,16 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How to get the browser on Debian/Ubuntu (what `.ci/run` does).
 pub const INSTALL_COMMAND: &str = "sudo apt-get install -y chromium chromium-driver";
 
+/// Browsers running at once among this binary's tests. Each journey runs
+/// a Chromium beside its own server; on a 2-core machine more at once only
+/// makes each slower, until waits written for a person's pace time out.
+const BROWSERS_AT_ONCE: usize = 2;
+static BROWSERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(BROWSERS_AT_ONCE);
+
 /// A chromedriver process and one browser session in it.
 pub struct Browser {
+    /// This browser's turn among [`BROWSERS_AT_ONCE`]; kept outside the journey too.
+    turn: Option<tokio::sync::SemaphorePermit<'static>>,
     /// Kept outside the journey (see [`Browser::journey`]).
     driver: Option<Child>,
     http: reqwest::Client,
@@ -49,7 +57,7 @@ pub struct Element {
 
 fn find_program(name: &str, candidates: &[&str]) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(name.to_uppercase().replace('-', "_")) {
-        return Some(PathBuf::from(path));
+        return Some(PathBuf::from(path)).filter(|path| path.is_file());
     }
     let on_path = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
@@ -75,6 +83,10 @@ impl Browser {
     /// install them when they are missing (`CHROMEDRIVER` and `CHROMIUM`
     /// name other binaries).
     pub async fn start(journey: &str) -> Browser {
+        let turn = BROWSERS
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let driver_path = find_program("chromedriver", &["/usr/bin/chromedriver"])
             .unwrap_or_else(|| {
                 panic!(
@@ -148,6 +160,7 @@ impl Browser {
                 .unwrap_or_else(|| panic!("no browser session: {response}"))
                 .to_owned();
             return Browser {
+                turn: Some(turn),
                 driver: Some(driver),
                 http,
                 session,
@@ -173,6 +186,7 @@ impl Browser {
         // its browser, and chromedriver must outlive that to be asked for
         // the screenshot.
         let _driver = self.driver.take();
+        let _turn = self.turn.take();
         let session = self.session.clone();
         let base = self.base.clone();
         let http = self.http.clone();
@@ -388,6 +402,39 @@ impl Browser {
     /// as a property, so there is no attribute to select it by).
     pub async fn select(&self, css: &str, label: &str) {
         self.click_text(&format!("{css} option"), label).await;
+    }
+
+    /// Resizes the browser's window, e.g. to a phone's 390 × 844.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.command(
+            reqwest::Method::POST,
+            "window/rect",
+            json!({ "width": width, "height": height }),
+        )
+        .await;
+    }
+
+    /// Whether the page is wider than the window (a phone would scroll
+    /// sideways): what "readable on a phone" must avoid.
+    pub async fn overflows_sideways(&self) -> bool {
+        self.execute(
+            "return document.documentElement.scrollWidth > document.documentElement.clientWidth",
+            json!([]),
+        )
+        .await
+            == Value::Bool(true)
+    }
+
+    /// The tag and text of the element that has the keyboard focus.
+    pub async fn focused(&self) -> String {
+        self.execute(
+            "const e = document.activeElement; return e ? e.tagName + ' ' + e.textContent : ''",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
     }
 
     /// Runs `script` in the page (for what a person sees but WebDriver

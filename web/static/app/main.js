@@ -1,16 +1,18 @@
 // The app's entry: the frame (header, navigation, who is signed in) and the
 // view each path shows. The dashboard is loaded when first visited, so the
 // storefront's first page loads only what it shows.
+/** @import * as T from '../../types/graphql' */
+/** @import { Operation } from './graphql.js' */
 import { render } from '../vendor/preact.mjs';
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { html } from './html.js';
 import { Link, location_, match, navigate } from './router.js';
-import { session, signOut } from './session.js';
+import { session, signIn, signOut } from './session.js';
 import { useStore } from './store.js';
 import { AuthPage } from './auth.js';
 import { Catalogue, CheckoutCancel, CheckoutReturn, ProductPage } from './storefront.js';
 import { OrderPage } from './order.js';
-import { ErrorNotice, Loading, Page } from './ui.js';
+import { ErrorNotice, Loading, Page, request } from './ui.js';
 
 /** @typedef {(params: Record<string, string>) => any} View */
 
@@ -89,6 +91,26 @@ function App() {
     <main id="main">
       ${view ?? html`<${Page} title="Not found"><p>There is no such page. <${Link} href="/">Go to the shop</${Link}>.</p></${Page}>`}
     </main>`;
+}
+
+/** @type {Operation<T.WhoAmIQuery, T.WhoAmIQueryVariables>} */
+const WHO_AM_I = /* GraphQL */ `
+  query WhoAmI { me { id email role } }`;
+
+// A session from an earlier visit may hold a token the server no longer
+// takes (expired, or signed with a secret since replaced) or an old role:
+// ask once who it is, and forget it when nobody.
+if (session.value) {
+  request(WHO_AM_I, {}).then(
+    ({ me }) => {
+      const current = session.value;
+      if (!me) signOut();
+      else if (current && (me.role !== current.user.role || me.email !== current.user.email)) signIn({ token: current.token, user: me });
+    },
+    () => {
+      // Offline or failing: keep the session; the next request will say.
+    },
+  );
 }
 
 const root = document.getElementById('app');

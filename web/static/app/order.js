@@ -14,6 +14,11 @@ import { ErrorNotice, failureInWords, formatTime, Loading, MoneyText, Page, requ
 
 /** How often to read the order while the subscription is down. */
 const POLL_INTERVAL_MS = 3_000;
+/**
+ * How often to read it while the subscription is up: a safety net, so a
+ * message lost between server and page costs seconds, not the page's truth.
+ */
+const POLL_LIVE_INTERVAL_MS = 10_000;
 
 /** @type {Operation<T.OrderPageQuery, T.OrderPageQueryVariables>} */
 const ORDER_PAGE = /* GraphQL */ `
@@ -56,6 +61,9 @@ export function OrderPage({ id }) {
   const [error, setError] = useState(/** @type {unknown} */ (null));
   const [live, setLive] = useState(/** @type {'connecting' | 'live' | 'down'} */ ('connecting'));
   const [attempt, setAttempt] = useState(0);
+  // Messages the subscription pushed: shown to tests, which tell a live
+  // update from a poll by it.
+  const [pushed, setPushed] = useState(0);
 
   useEffect(() => {
     if (!signedIn) return undefined;
@@ -74,12 +82,19 @@ export function OrderPage({ id }) {
     /** @type {ReturnType<typeof setInterval> | undefined} */
     let poll;
     const stop = subscribe(ORDER_LIVE, { id }, {
-      next: (data) => setOrder(data.orderUpdated),
+      next: (data) => {
+        setOrder(data.orderUpdated);
+        setPushed((count) => count + 1);
+      },
       state: (state) => {
         setLive(state);
         clearInterval(poll);
-        if (state === 'down') poll = setInterval(read, POLL_INTERVAL_MS);
-        else read();
+        if (state === 'down') {
+          poll = setInterval(read, POLL_INTERVAL_MS);
+        } else {
+          read();
+          poll = setInterval(read, POLL_LIVE_INTERVAL_MS);
+        }
       },
       error: (failure) => setError(failure),
     });
@@ -115,7 +130,7 @@ export function OrderPage({ id }) {
       <p class="order-status" aria-live="polite">
         <span class="visually-hidden">Status: </span><${StatusBadge} status=${status} />
       </p>
-      <p class="live" data-live=${live}>
+      <p class="live" data-live=${live} data-pushed=${pushed}>
         ${live === 'live' ? 'Updates as it happens.' : live === 'down' ? 'Reconnecting; checking every few seconds meanwhile.' : 'Connecting…'}
       </p>
       ${error ? html`<${ErrorNotice} error=${error} retry=${() => setAttempt(attempt + 1)} />` : null}

@@ -5,7 +5,7 @@
 import { useState } from '../vendor/hooks.mjs';
 import { html } from './html.js';
 import { Link, location_, navigate } from './router.js';
-import { session } from './session.js';
+import { session, signOut } from './session.js';
 import { useStore } from './store.js';
 import { AuthForm } from './auth.js';
 import { ErrorNotice, Field, FormErrors, Loaded, Loading, MoneyText, Page, request, useAction, useLoad } from './ui.js';
@@ -236,6 +236,12 @@ function Capture({ orderId }) {
   const [errors, setErrors] = useState(/** @type {import('./ui.js').UserError[]} */ ([]));
   const state = useLoad(async () => {
     const { captureCheckout } = await request(CAPTURE_CHECKOUT, { input: { orderId } });
+    // A token that expired since sign-in reads as anonymous: sign in again
+    // (the checkout page then shows the form) rather than show the refusal.
+    if (captureCheckout.userErrors.some((error) => error.code === 'UNAUTHENTICATED')) {
+      signOut();
+      return captureCheckout;
+    }
     setErrors(captureCheckout.userErrors);
     if (captureCheckout.order) navigate(`/orders/${captureCheckout.order.id}`, { replace: true });
     return captureCheckout;
