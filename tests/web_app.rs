@@ -592,6 +592,16 @@ async fn an_accountant_reads_a_balanced_trial_balance_and_the_audit_trail_of_one
             open_section(&browser, "Accounts", "Accounts").await;
             browser.find_with_text("td", "cash:paypal:available").await;
 
+            open_section(&browser, "General ledger", "General ledger").await;
+            browser
+                .find_with_text(".ledger-account", "cash:paypal:available")
+                .await;
+            browser.fill("#field-ledgerAccount", "equity").await;
+            browser.find_with_text(".ledger-account", "equity").await;
+            for line in browser.find_all(".ledger-account").await {
+                assert!(browser.text(&line).await.contains("equity"));
+            }
+
             open_section(&browser, "Audit trail", "Audit trail").await;
             browser.fill("#field-orderId", &order).await;
             browser.click_text("button", "Search").await;

@@ -21,8 +21,9 @@ use futures::FutureExt as _;
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 
-/// How long a wait for an element or a text lasts by default.
-pub const WAIT_MS: u64 = 15_000;
+/// How long a wait for an element or a text lasts by default: a person's
+/// patience, doubled for a loaded 2-core CI machine.
+pub const WAIT_MS: u64 = 30_000;
 /// Between two looks while waiting.
 const POLL_MS: u64 = 100;
 /// The W3C name of an element reference in WebDriver's JSON.

@@ -3,7 +3,7 @@
 // and the audit trail, searchable and exported as CSV.
 /** @import * as T from '../../../types/graphql' */
 /** @import { Operation } from '../graphql.js' */
-import { useState } from '../../vendor/hooks.mjs';
+import { useEffect, useState } from '../../vendor/hooks.mjs';
 import { html } from '../html.js';
 import { compare, decimal } from '../money.js';
 import { Link } from '../router.js';
@@ -114,6 +114,95 @@ export function Accounts() {
             <dt>Available</dt><dd><${MoneyText} money=${balance.available} /></dd>
           </dl>`
         : null}
+    </${Page}>`;
+}
+
+/** @type {Operation<T.LedgerEventsQuery, T.LedgerEventsQueryVariables>} */
+const LEDGER_EVENTS = /* GraphQL */ `
+  query LedgerEvents($after: String, $first: Int) {
+    events(after: $after, first: $first) {
+      edges { node { position eventType streamId recordedAt payload } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }`;
+
+/** Events per page of the general ledger. */
+const LEDGER_PAGE_SIZE = 100;
+
+/** @typedef {{ position: number | null, eventType: string, recordedAt: string, effectiveAt: string, account: string, side: string, money: import('../money.js').Money }} LedgerLine */
+
+/**
+ * The journal entries in an event's payload: every object with a
+ * `postings` list, each posting `{ account, side, amount: Money }` (the
+ * domain's wire form), wherever the event keeps it.
+ * @param {unknown} payload
+ * @returns {{ effectiveAt: string, postings: { account: string, side: string, amount: import('../money.js').Money }[] }[]}
+ */
+function entriesIn(payload) {
+  /** @type {{ effectiveAt: string, postings: any[] }[]} */
+  const found = [];
+  /** @param {unknown} value */
+  const walk = (value) => {
+    if (Array.isArray(value)) {
+      value.forEach(walk);
+    } else if (value && typeof value === 'object') {
+      const object = /** @type {Record<string, unknown>} */ (value);
+      if (Array.isArray(object.postings)) {
+        found.push({ effectiveAt: String(object.effective_at ?? ''), postings: object.postings });
+      }
+      Object.values(object).forEach(walk);
+    }
+  };
+  walk(payload);
+  return found.map((entry) => ({
+    effectiveAt: entry.effectiveAt,
+    postings: entry.postings.filter(
+      (posting) => posting && typeof posting.account === 'string' && typeof posting.side === 'string' && posting.amount && typeof posting.amount.amount === 'string',
+    ),
+  }));
+}
+
+/** `/dashboard/books/ledger`: every posting of every journal entry, in log order. */
+export function GeneralLedger() {
+  const [account, setAccount] = useState('');
+  const [lines, setLines] = useState(/** @type {LedgerLine[]} */ ([]));
+  const [cursor, setCursor] = useState(/** @type {string | null | undefined} */ (undefined));
+  const load = useAction(async () => {
+    const { events } = await request(LEDGER_EVENTS, { first: LEDGER_PAGE_SIZE, after: cursor ?? null });
+    /** @type {LedgerLine[]} */
+    const found = [];
+    for (const { node } of events.edges) {
+      for (const entry of entriesIn(node.payload)) {
+        for (const posting of entry.postings) {
+          found.push({ position: node.position, eventType: node.eventType, recordedAt: node.recordedAt, effectiveAt: entry.effectiveAt, account: posting.account, side: posting.side, money: posting.amount });
+        }
+      }
+    }
+    setLines((previous) => [...previous, ...found]);
+    setCursor(events.pageInfo.hasNextPage ? events.pageInfo.endCursor : null);
+  });
+  useEffect(() => {
+    load.run();
+  }, []);
+  const shown = account ? lines.filter((line) => line.account.includes(account)) : lines;
+  return html`
+    <${Page} title="General ledger">
+      <form class="form" onSubmit=${(/** @type {Event} */ event) => event.preventDefault()}>
+        <${Field} name="ledgerAccount" label="Only accounts containing" required=${false} value=${account} onInput=${setAccount}
+          hint="e.g. cash:paypal:available" />
+      </form>
+      ${load.failure ? html`<${ErrorNotice} error=${load.failure} retry=${() => load.run()} />` : null}
+      <${Table} caption="Postings, in log order" rows=${shown} rowKey=${(/** @type {LedgerLine} */ row) => `${row.position}/${row.account}/${row.side}/${row.money.amount}`}
+        empty=${load.busy ? 'Loading…' : 'No postings.'}
+        columns=${[
+          { label: 'Position', number: true, cell: (/** @type {LedgerLine} */ row) => row.position },
+          { label: 'Effective', cell: (/** @type {LedgerLine} */ row) => formatTime(row.effectiveAt || row.recordedAt) },
+          { label: 'Event', cell: (/** @type {LedgerLine} */ row) => row.eventType },
+          { label: 'Account', cell: (/** @type {LedgerLine} */ row) => html`<code class="ledger-account">${row.account}</code>` },
+          { label: 'Debit', number: true, cell: (/** @type {LedgerLine} */ row) => (row.side === 'DEBIT' ? html`<${MoneyText} money=${row.money} />` : '') },
+          { label: 'Credit', number: true, cell: (/** @type {LedgerLine} */ row) => (row.side === 'CREDIT' ? html`<${MoneyText} money=${row.money} />` : '') },
+        ]} />
+      ${cursor ? html`<button type="button" onClick=${() => load.run()} disabled=${load.busy}>Load more</button>` : null}
     </${Page}>`;
 }
 

@@ -8,7 +8,7 @@ import { useStore } from '../store.js';
 import { Page } from '../ui.js';
 import { Account, Orders, Payouts, Products, Sales } from './seller.js';
 import { Autopilot, Capital, Projections, Settings, Users } from './admin.js';
-import { AuditTrail, Accounts, Reconciliations, TrialBalance } from './books.js';
+import { AuditTrail, Accounts, GeneralLedger, Reconciliations, TrialBalance } from './books.js';
 
 /** @typedef {'ADMIN' | 'USER' | 'ACCOUNTANT'} Role */
 /** @typedef {{ path: string, title: string, group: string, roles: Role[], view: () => any }} Section */
@@ -27,6 +27,7 @@ const SECTIONS = [
   { path: 'admin/projections', title: 'Read models', group: 'Platform', roles: ['ADMIN', 'ACCOUNTANT'], view: Projections },
   { path: 'books/trial-balance', title: 'Trial balance', group: 'Books', roles: ['ACCOUNTANT', 'ADMIN'], view: TrialBalance },
   { path: 'books/accounts', title: 'Accounts', group: 'Books', roles: ['ACCOUNTANT', 'ADMIN'], view: Accounts },
+  { path: 'books/ledger', title: 'General ledger', group: 'Books', roles: ['ACCOUNTANT', 'ADMIN'], view: GeneralLedger },
   { path: 'books/reconciliations', title: 'Reconciliations', group: 'Books', roles: ['ACCOUNTANT', 'ADMIN'], view: Reconciliations },
   { path: 'books/audit', title: 'Audit trail', group: 'Books', roles: ['ACCOUNTANT', 'ADMIN'], view: AuditTrail },
 ];

@@ -23,11 +23,35 @@ const SUMMARY_PAGES_MAX = 40;
 
 /** @type {Operation<T.MyProductsQuery, T.MyProductsQueryVariables>} */
 const MY_PRODUCTS = /* GraphQL */ `
-  query MyProducts($first: Int, $consistentAfter: Int) {
-    products(first: $first, consistentAfter: $consistentAfter) {
+  query MyProducts($first: Int, $after: String, $consistentAfter: Int) {
+    products(first: $first, after: $after, consistentAfter: $consistentAfter) {
       edges { node { id title supplierProductId supplierCost { amount currency } price { amount currency } status owner } }
+      pageInfo { hasNextPage endCursor }
     }
   }`;
+
+/** @typedef {T.MyProductsQuery['products']['edges'][number]['node']} ProductRow */
+
+/**
+ * The caller's products. A USER's `products` are their own and everyone's
+ * published ones, mixed: read every page (up to a bound) and keep theirs.
+ * @param {string} owner
+ * @param {number | null} consistentAfter
+ * @returns {Promise<ProductRow[]>}
+ */
+async function productsOf(owner, consistentAfter) {
+  /** @type {ProductRow[]} */
+  const rows = [];
+  /** @type {string | null | undefined} */
+  let after;
+  for (let page = 0; page < SUMMARY_PAGES_MAX; page += 1) {
+    const { products } = await request(MY_PRODUCTS, { first: PAGE_SIZE, after, consistentAfter });
+    rows.push(...products.edges.map((edge) => edge.node).filter((product) => product.owner === owner));
+    if (!products.pageInfo.hasNextPage) break;
+    after = products.pageInfo.endCursor;
+  }
+  return rows;
+}
 
 /** @type {Operation<T.CreateProductMutation, T.CreateProductMutationVariables>} */
 const CREATE_PRODUCT = /* GraphQL */ `
@@ -45,7 +69,7 @@ const PUBLISH_PRODUCT = /* GraphQL */ `
 export function Products() {
   const me = useStore(session);
   const [position, setPosition] = useState(/** @type {number | null} */ (null));
-  const state = useLoad(() => request(MY_PRODUCTS, { first: PAGE_SIZE, consistentAfter: position }), [position]);
+  const state = useLoad(() => productsOf(me?.user.id ?? '', position), [position]);
   const [form, setForm] = useState({ title: '', supplierProductId: '', supplierCost: '', price: '' });
   const [errors, setErrors] = useState(/** @type {import('../ui.js').UserError[]} */ ([]));
   const [idempotencyKey, setKey] = useState(() => crypto.randomUUID());
@@ -84,12 +108,10 @@ export function Products() {
     event.preventDefault();
     create.run();
   };
-  const mine = (/** @type {T.MyProductsQuery} */ data) =>
-    data.products.edges.map((edge) => edge.node).filter((product) => product.owner === me?.user.id);
   return html`
     <${Page} title="My products">
-      <${Loaded} state=${state} render=${(/** @type {T.MyProductsQuery} */ data) => html`
-        <${Table} caption="My products" rows=${mine(data)} rowKey=${(/** @type {any} */ row) => row.id}
+      <${Loaded} state=${state} render=${(/** @type {ProductRow[]} */ rows) => html`
+        <${Table} caption="My products" rows=${rows} rowKey=${(/** @type {ProductRow} */ row) => row.id}
           empty="You have no products yet: create one below."
           columns=${[
             { label: 'Title', cell: (/** @type {any} */ row) => row.title },
