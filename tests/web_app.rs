@@ -511,7 +511,10 @@ async fn an_admin_sets_the_platform_funds_it_runs_the_autopilot_and_retries_a_fa
             browser.find_with_text("td", "ran out of stock").await;
             browser.click_text("button", "Retry fulfilment").await;
             browser.find_with_text(".notice.ok", "started again").await;
-            refresh_until(&browser, "Ordered from the supplier").await;
+            // No Refresh: the page follows the log (the `events` subscription).
+            browser
+                .find_with_text("td", "Ordered from the supplier")
+                .await;
 
             open_section(&browser, "Users and roles", "Users and roles").await;
             let choose = browser

@@ -11,7 +11,7 @@ import { session } from '../session.js';
 import { useStore } from '../store.js';
 import { ErrorNotice, Field, FormErrors, Loaded, MoneyText, Page, StatusBadge, failureInWords, formatTime, request, useAction, useLoad } from '../ui.js';
 import { BarChart, CountChart } from './charts.js';
-import { Done, Refresh, ShortId, Table } from './common.js';
+import { Done, Refresh, ShortId, Table, useLiveReload } from './common.js';
 
 /**
  * Rows per page of a dashboard list: the API allows 200, but a page's
@@ -205,6 +205,7 @@ export function Orders() {
   // A refund asks twice: the first press turns the button into a confirmation.
   const [confirming, setConfirming] = useState(/** @type {string | null} */ (null));
   const state = useLoad(() => allOrders(position), [position]);
+  useLiveReload(setPosition, admin || me?.user.role === 'ACCOUNTANT');
   const refund = useAction(async (/** @type {OrderRow} */ order) => {
     if (confirming !== order.id) {
       setConfirming(order.id);
@@ -228,6 +229,7 @@ export function Orders() {
     (order.status === 'PAID' || order.status === 'FAILED') && (admin || order.owner === me?.user.id);
   return html`
     <${Page} title=${admin ? 'All orders' : 'My orders'} actions=${html`<${Refresh} onClick=${state.reload} busy=${state.loading} />`}>
+      ${admin || me?.user.role === 'ACCOUNTANT' ? html`<p class="live">Updates as orders change.</p>` : null}
       ${message ? html`<${Done}><p>${message}</p></${Done}>` : null}
       ${refund.failure ? html`<${ErrorNotice} error=${refund.failure} />` : null}
       ${retry.failure ? html`<${ErrorNotice} error=${retry.failure} />` : null}
