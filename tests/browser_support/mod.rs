@@ -147,19 +147,29 @@ impl Browser {
                 },
                 "goog:loggingPrefs": { "browser": "ALL" },
             } } });
-            let response: Value = http
+            let response = match http
                 .post(format!("{base}/session"))
                 .json(&capabilities)
                 .send()
                 .await
-                .expect("chromedriver answers")
-                .json()
-                .await
-                .expect("JSON from chromedriver");
-            let session = response["value"]["sessionId"]
-                .as_str()
-                .unwrap_or_else(|| panic!("no browser session: {response}"))
-                .to_owned();
+            {
+                Ok(response) => response.json::<Value>().await.ok(),
+                Err(_) => None,
+            };
+            let Some(session) = response
+                .as_ref()
+                .and_then(|response| response["value"]["sessionId"].as_str())
+                .map(str::to_owned)
+            else {
+                // Shut chromedriver down rather than kill it, so that a
+                // browser it was starting does not outlive the test.
+                let _ = http.get(format!("{base}/shutdown")).send().await;
+                Driver(driver).stop().await;
+                panic!(
+                    "no browser session ({response:?}); chromedriver's log: {}",
+                    artifacts.join("chromedriver.log").display()
+                );
+            };
             return Browser {
                 turn: Some(turn),
                 driver: Some(driver),
@@ -186,7 +196,7 @@ impl Browser {
         // Held here, not in the journey's future: a failing journey drops
         // its browser, and chromedriver must outlive that to be asked for
         // the screenshot.
-        let _driver = self.driver.take();
+        let driver = self.driver.take().map(Driver);
         let _turn = self.turn.take();
         let session = self.session.clone();
         let base = self.base.clone();
@@ -213,6 +223,9 @@ impl Browser {
                     artifacts.display()
                 );
                 orphan.close().await;
+                if let Some(driver) = driver {
+                    driver.stop().await;
+                }
                 std::panic::resume_unwind(panic);
             }
         };
@@ -220,13 +233,16 @@ impl Browser {
         if !errors.is_empty() {
             browser.detached().save_artifacts(&browser.artifacts).await;
         }
+        browser.detached().close().await;
+        if let Some(driver) = driver {
+            driver.stop().await;
+        }
         assert!(
             errors.is_empty(),
             "the browser console logged errors (saved in {}):\n{}",
             browser.artifacts.display(),
             errors.join("\n")
         );
-        browser.detached().close().await;
     }
 
     fn detached(&self) -> Detached {
@@ -477,6 +493,16 @@ impl Browser {
     }
 }
 
+/// chromedriver's process, given time to finish its shutdown (asked for by
+/// [`Detached::close`]) before it is killed.
+struct Driver(Child);
+
+impl Driver {
+    async fn stop(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.0.wait()).await;
+    }
+}
+
 /// The session's address, usable after the journey gave up the browser.
 struct Detached {
     http: reqwest::Client,
@@ -556,10 +582,18 @@ impl Detached {
         let _ = std::fs::write(directory.join("console.log"), console.join("\n"));
     }
 
+    /// Quits the browser, then asks chromedriver to shut down, which
+    /// removes the browser's profile directory (a killed chromedriver
+    /// leaves it in /tmp).
     async fn close(&self) {
         let _ = self
             .http
             .delete(format!("{}/session/{}", self.base, self.session))
+            .send()
+            .await;
+        let _ = self
+            .http
+            .get(format!("{}/shutdown", self.base))
             .send()
             .await;
     }
