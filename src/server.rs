@@ -127,7 +127,10 @@ pub async fn start(
         crate::managers::start(&store, &providers, vault, settings.reconciliation_interval);
     let app = router(services, metrics)
         .merge(paypal_webhooks::router(store, providers.paypal.clone()))
-        .merge(autopilot.routes());
+        .merge(autopilot.routes())
+        // The storefront and the dashboard: explicit paths of their own, so
+        // none of the routes above can be shadowed by them.
+        .merge(dropledger_web::router());
     let (shutdown, stopping) = oneshot::channel::<()>();
     let serving = tokio::spawn(async move {
         axum::serve(
@@ -139,7 +142,7 @@ pub async fn start(
         })
         .await
     });
-    tracing::info!(%address, "serving /graphql, /healthz and /metrics");
+    tracing::info!(%address, "serving the web app at /, /graphql, /healthz and /metrics");
     Ok(RunningServer {
         address,
         public_url,
@@ -158,6 +161,12 @@ impl RunningServer {
     /// The address it listens on.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where browsers reach the server: the storefront is at this URL, the
+    /// dashboard at `/dashboard`.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// Where the API is, for browsers (GraphiQL) and clients.

@@ -79,6 +79,8 @@ fn summary_states_the_scenario(stdout: &str, db: &TestDatabase) {
         "[autopilot ] cycle found".to_owned(),
         "the seller connected their AliExpress account".to_owned(),
         "GraphiQL: http://127.0.0.1:".to_owned(),
+        "Storefront: http://127.0.0.1:".to_owned(),
+        "Dashboard: http://127.0.0.1:".to_owned(),
     ] {
         assert!(stdout.contains(&fact), "missing {fact:?} in:\n{stdout}");
     }

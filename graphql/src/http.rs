@@ -56,7 +56,10 @@ pub fn router(services: Services, metrics: PrometheusHandle) -> Router {
         sockets: websocket::socket_limits(),
     };
     Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route(
+            "/graphql",
+            get(graphql_get).post(graphql_post),
+        )
         .route("/oauth/aliexpress/callback", get(aliexpress_callback))
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))

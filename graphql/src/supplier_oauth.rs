@@ -64,8 +64,11 @@ pub(crate) async fn callback(services: &Services, parameters: CallbackParameters
     let page = |status: StatusCode, message: &str| {
         (
             status,
+            // The web app's dashboard started the flow in this tab: a link
+            // takes the seller back to where their connections are listed.
             Html(format!(
-                "<!doctype html><title>AliExpress</title><p>{message}</p>"
+                "<!doctype html><title>AliExpress</title><p>{message}</p>\
+                 <p><a href=\"/dashboard/account\">Back to your dashboard</a></p>"
             )),
         )
             .into_response()
@@ -130,8 +133,5 @@ pub(crate) async fn callback(services: &Services, parameters: CallbackParameters
         );
     }
     tracing::info!(provider = "aliexpress", %user_id, %environment, "supplier account connected");
-    page(
-        StatusCode::OK,
-        "Your AliExpress account is connected. You can close this window.",
-    )
+    page(StatusCode::OK, "Your AliExpress account is connected.")
 }

@@ -106,7 +106,18 @@ async fn run_on(
         }
     };
     println!("{report}");
-    println!("\nGraphiQL: {}", server.graphql_url());
+    // The browser signs in by itself with nobody: the people's sign-ins are
+    // printed, not put in a URL.
+    println!("\nStorefront: {}/", server.public_url());
+    println!("Dashboard: {}/dashboard", server.public_url());
+    println!(
+        "  sign in as {} (admin), {} (seller) or {} (customer), password \"{}\"",
+        setup::ADMIN_EMAIL,
+        setup::SELLER_EMAIL,
+        setup::BUYER_EMAIL,
+        setup::PASSWORD
+    );
+    println!("GraphiQL: {}", server.graphql_url());
     println!(
         "  sign in with login(input: {{email: \"{}\", password: \"{}\"}}), or send the admin's token:",
         setup::ADMIN_EMAIL,

@@ -1,0 +1,104 @@
+// What the dashboard's sections share: tables, a refresh button, notices,
+// and live reloading from the event log.
+/** @import * as T from '../../../types/graphql' */
+/** @import { Operation } from '../graphql.js' */
+import { useEffect, useRef } from '../../vendor/hooks.mjs';
+import { html } from '../html.js';
+import { request, subscribe } from '../graphql.js';
+
+/** @type {Operation<T.LogHeadQuery, T.LogHeadQueryVariables>} */
+const LOG_HEAD = /* GraphQL */ `
+  query LogHead { projections { position lag } }`;
+
+/** @type {Operation<T.LogEventsSubscription, T.LogEventsSubscriptionVariables>} */
+const LOG_EVENTS = /* GraphQL */ `
+  subscription LogEvents($afterPosition: Int!) { events(afterPosition: $afterPosition) { position } }`;
+
+/** How long a burst of events is awaited before one reload. */
+const LIVE_RELOAD_DELAY_MS = 400;
+
+/**
+ * Calls `reload(position)` after new events commit, at most once per
+ * burst, with the last event's position (to pass as `consistentAfter`, so
+ * the reload sees it). The `events` subscription is ADMIN's and
+ * ACCOUNTANT's only: for others (`enabled` false) the page keeps its
+ * Refresh button alone.
+ * @param {(position: number) => void} reload
+ * @param {boolean} enabled
+ */
+export function useLiveReload(reload, enabled) {
+  const latest = useRef(reload);
+  latest.current = reload;
+  useEffect(() => {
+    if (!enabled) return undefined;
+    let stopped = false;
+    let stop = () => {};
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
+    request(LOG_HEAD, {}).then(
+      ({ projections }) => {
+        if (stopped) return;
+        const head = Math.max(0, ...projections.map((projection) => projection.position + projection.lag));
+        stop = subscribe(LOG_EVENTS, { afterPosition: head }, {
+          next: ({ events }) => {
+            clearTimeout(timer);
+            timer = setTimeout(() => latest.current(events.position ?? head), LIVE_RELOAD_DELAY_MS);
+          },
+        });
+      },
+      () => {
+        // Without the head there is nothing to follow from: Refresh still works.
+      },
+    );
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      stop();
+    };
+  }, [enabled]);
+}
+
+/**
+ * @template R
+ * @typedef {{ label: string, cell: (row: R) => any, number?: boolean }} Column
+ */
+
+/**
+ * A table that scrolls sideways on a phone instead of squeezing.
+ * @template R
+ * @param {{ caption: string, columns: Column<R>[], rows: R[], empty?: string, rowKey: (row: R) => string, footer?: any }} props
+ */
+export function Table({ caption, columns, rows, empty = 'Nothing yet.', rowKey, footer }) {
+  if (!rows.length) return html`<p class="empty">${empty}</p>`;
+  return html`
+    <div class="table-wrap" role="region" aria-label=${caption} tabindex="0">
+      <table>
+        <caption>${caption}</caption>
+        <thead><tr>${columns.map((column) => html`<th scope="col" class=${column.number ? 'number' : ''}>${column.label}</th>`)}</tr></thead>
+        <tbody>
+          ${rows.map((row) => html`
+            <tr key=${rowKey(row)}>${columns.map((column) => html`<td class=${column.number ? 'number' : ''}>${column.cell(row)}</td>`)}</tr>`)}
+        </tbody>
+        ${footer ? html`<tfoot>${footer}</tfoot>` : null}
+      </table>
+    </div>`;
+}
+
+/** @param {{ onClick: () => void, busy?: boolean }} props */
+export function Refresh({ onClick, busy = false }) {
+  return html`<button type="button" onClick=${onClick} disabled=${busy}>Refresh</button>`;
+}
+
+/** @param {{ children?: any }} props */
+export function Done({ children }) {
+  return html`<div class="notice ok" role="status">${children}</div>`;
+}
+
+/**
+ * Short form of an id for tables (the full id is in the title).
+ * @param {{ id: string | null | undefined }} props
+ */
+export function ShortId({ id }) {
+  if (!id) return '—';
+  return html`<code title=${id}>${id.slice(0, 8)}</code>`;
+}

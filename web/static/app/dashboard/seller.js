@@ -1,0 +1,451 @@
+// The seller's sections: products, orders (with refunds, and for an admin
+// every order with retry), sales with the money breakdown, payouts, and the
+// account (payout method, AliExpress connection, stored credentials).
+/** @import * as T from '../../../types/graphql' */
+/** @import { Operation } from '../graphql.js' */
+import { useState } from '../../vendor/hooks.mjs';
+import { html } from '../html.js';
+import { add, decimal, isAmount, toAmount } from '../money.js';
+import { Link } from '../router.js';
+import { session } from '../session.js';
+import { useStore } from '../store.js';
+import { ErrorNotice, Field, FormErrors, Loaded, MoneyText, Page, StatusBadge, failureInWords, formatTime, request, useAction, useLoad } from '../ui.js';
+import { BarChart, CountChart } from './charts.js';
+import { Done, Refresh, ShortId, Table, useLiveReload } from './common.js';
+
+/**
+ * Rows per page of a dashboard list: the API allows 200, but a page's
+ * complexity (rows × fields) must stay under its limit of 2,000.
+ */
+const PAGE_SIZE = 50;
+/** Pages read for a whole-history summary (charts, the funnel). */
+const SUMMARY_PAGES_MAX = 40;
+
+/** @type {Operation<T.MyProductsQuery, T.MyProductsQueryVariables>} */
+const MY_PRODUCTS = /* GraphQL */ `
+  query MyProducts($first: Int, $after: String, $consistentAfter: Int) {
+    products(first: $first, after: $after, consistentAfter: $consistentAfter) {
+      edges { node { id title supplierProductId supplierCost { amount currency } price { amount currency } status owner } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }`;
+
+/** @typedef {T.MyProductsQuery['products']['edges'][number]['node']} ProductRow */
+
+/**
+ * The caller's products. A USER's `products` are their own and everyone's
+ * published ones, mixed: read every page (up to a bound) and keep theirs.
+ * @param {string} owner
+ * @param {number | null} consistentAfter
+ * @returns {Promise<ProductRow[]>}
+ */
+async function productsOf(owner, consistentAfter) {
+  /** @type {ProductRow[]} */
+  const rows = [];
+  /** @type {string | null | undefined} */
+  let after;
+  for (let page = 0; page < SUMMARY_PAGES_MAX; page += 1) {
+    const { products } = await request(MY_PRODUCTS, { first: PAGE_SIZE, after, consistentAfter });
+    rows.push(...products.edges.map((edge) => edge.node).filter((product) => product.owner === owner));
+    if (!products.pageInfo.hasNextPage) break;
+    after = products.pageInfo.endCursor;
+  }
+  return rows;
+}
+
+/** @type {Operation<T.CreateProductMutation, T.CreateProductMutationVariables>} */
+const CREATE_PRODUCT = /* GraphQL */ `
+  mutation CreateProduct($input: CreateProductInput!) {
+    createProduct(input: $input) { product { id status } position userErrors { code message field } }
+  }`;
+
+/** @type {Operation<T.PublishProductMutation, T.PublishProductMutationVariables>} */
+const PUBLISH_PRODUCT = /* GraphQL */ `
+  mutation PublishProduct($id: ID!) {
+    publishProduct(id: $id) { product { id status } position userErrors { code message field } }
+  }`;
+
+/** `/dashboard/products`: the caller's products; create and publish. */
+export function Products() {
+  const me = useStore(session);
+  const [position, setPosition] = useState(/** @type {number | null} */ (null));
+  const state = useLoad(() => productsOf(me?.user.id ?? '', position), [position]);
+  const [form, setForm] = useState({ title: '', supplierProductId: '', supplierCost: '', price: '' });
+  const [errors, setErrors] = useState(/** @type {import('../ui.js').UserError[]} */ ([]));
+  const [idempotencyKey, setKey] = useState(() => crypto.randomUUID());
+  /** @param {keyof typeof form} name */
+  const set = (name) => (/** @type {string} */ value) => setForm({ ...form, [name]: value });
+  const create = useAction(async () => {
+    /** @type {import('../ui.js').UserError[]} */
+    const local = [];
+    if (!isAmount(form.supplierCost)) local.push({ code: 'INVALID_INPUT', message: 'An amount such as 12.50.', field: 'supplierCost' });
+    if (!isAmount(form.price)) local.push({ code: 'INVALID_INPUT', message: 'An amount such as 29.99.', field: 'price' });
+    setErrors(local);
+    if (local.length) return;
+    const { createProduct } = await request(CREATE_PRODUCT, {
+      input: {
+        title: form.title,
+        supplierProductId: form.supplierProductId,
+        supplierCost: { amount: form.supplierCost.trim(), currency: 'USD' },
+        price: { amount: form.price.trim(), currency: 'USD' },
+        idempotencyKey,
+      },
+    });
+    setErrors(createProduct.userErrors);
+    if (createProduct.product) {
+      setForm({ title: '', supplierProductId: '', supplierCost: '', price: '' });
+      setKey(crypto.randomUUID());
+      setPosition(createProduct.position);
+    }
+  });
+  const publish = useAction(async (/** @type {string} */ id) => {
+    const { publishProduct } = await request(PUBLISH_PRODUCT, { id });
+    if (publishProduct.userErrors.length) throw new Error(publishProduct.userErrors[0].message);
+    setPosition(publishProduct.position);
+  });
+  /** @param {Event} event */
+  const submit = (event) => {
+    event.preventDefault();
+    create.run();
+  };
+  return html`
+    <${Page} title="My products">
+      <${Loaded} state=${state} render=${(/** @type {ProductRow[]} */ rows) => html`
+        <${Table} caption="My products" rows=${rows} rowKey=${(/** @type {ProductRow} */ row) => row.id}
+          empty="You have no products yet: create one below."
+          columns=${[
+            { label: 'Title', cell: (/** @type {any} */ row) => row.title },
+            { label: 'Supplier product', cell: (/** @type {any} */ row) => html`<code>${row.supplierProductId}</code>` },
+            { label: 'Cost', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.supplierCost} />` },
+            { label: 'Price', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.price} />` },
+            { label: 'Status', cell: (/** @type {any} */ row) => html`<${StatusBadge} status=${row.status} />` },
+            {
+              label: 'Action',
+              cell: (/** @type {any} */ row) =>
+                row.status === 'PUBLISHED'
+                  ? html`<${Link} href=${`/products/${row.id}`}>In the shop</${Link}>`
+                  : html`<button type="button" onClick=${() => publish.run(row.id)} disabled=${publish.busy}
+                      aria-label=${`Publish ${row.title}`}>Publish</button>`,
+            },
+          ]} />`} />
+      ${publish.failure ? html`<${ErrorNotice} error=${publish.failure} />` : null}
+      <h2>New product</h2>
+      <form class="form" onSubmit=${submit} novalidate>
+        <${Field} name="title" label="Title" value=${form.title} onInput=${set('title')} errors=${errors} />
+        <${Field} name="supplierProductId" label="AliExpress product id" value=${form.supplierProductId} onInput=${set('supplierProductId')} errors=${errors} />
+        <${Field} name="supplierCost" label="Supplier cost (USD)" inputmode="decimal" value=${form.supplierCost} onInput=${set('supplierCost')} errors=${errors} />
+        <${Field} name="price" label="Price (USD)" inputmode="decimal" value=${form.price} onInput=${set('price')} errors=${errors}
+          hint="Above the supplier cost." />
+        <${FormErrors} errors=${errors} fields=${['title', 'supplierProductId', 'supplierCost', 'price']} />
+        ${create.failure ? html`<${ErrorNotice} error=${create.failure} retry=${() => create.run()} />` : null}
+        <button type="submit" class="primary" disabled=${create.busy}>Create product</button>
+      </form>
+      <p class="hint">Unpublishing and changing a price are not offered yet: the API has no command for them.</p>
+    </${Page}>`;
+}
+
+/** @type {Operation<T.DashboardOrdersQuery, T.DashboardOrdersQueryVariables>} */
+const ORDERS = /* GraphQL */ `
+  query DashboardOrders($first: Int, $after: String, $consistentAfter: Int) {
+    orders(first: $first, after: $after, consistentAfter: $consistentAfter) {
+      edges { node { id status failureReason price { amount currency } supplierOrderId owner buyer buyerProfile { displayName } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }`;
+
+/** @type {Operation<T.RefundOrderMutation, T.RefundOrderMutationVariables>} */
+const REFUND_ORDER = /* GraphQL */ `
+  mutation RefundOrder($input: RefundOrderInput!) {
+    refundOrder(input: $input) { order { id status } providerRefundId position userErrors { code message field } }
+  }`;
+
+/** @type {Operation<T.RetryFulfilmentMutation, T.RetryFulfilmentMutationVariables>} */
+const RETRY_FULFILMENT = /* GraphQL */ `
+  mutation RetryFulfilment($orderId: ID!) {
+    retryFulfilment(orderId: $orderId) { order { id status } userErrors { code message field } }
+  }`;
+
+/** @typedef {T.DashboardOrdersQuery['orders']['edges'][number]['node']} OrderRow */
+
+/**
+ * Every order the caller may see, page after page (up to a bound).
+ * @param {number | null} consistentAfter
+ * @returns {Promise<OrderRow[]>}
+ */
+export async function allOrders(consistentAfter = null) {
+  /** @type {OrderRow[]} */
+  const rows = [];
+  /** @type {string | null | undefined} */
+  let after;
+  for (let page = 0; page < SUMMARY_PAGES_MAX; page += 1) {
+    const { orders } = await request(ORDERS, { first: PAGE_SIZE, after, consistentAfter });
+    rows.push(...orders.edges.map((edge) => edge.node));
+    if (!orders.pageInfo.hasNextPage) break;
+    after = orders.pageInfo.endCursor;
+  }
+  return rows;
+}
+
+/** The order funnel's stages, in order. */
+const FUNNEL = [
+  ['CREATED', 'Checkout started'],
+  ['PAID', 'Paid'],
+  ['PURCHASING', 'Buying'],
+  ['PURCHASED', 'Purchased'],
+  ['FAILED', 'Failed'],
+  ['REFUNDED', 'Refunded'],
+];
+
+/** `/dashboard/orders`: orders the caller sells or bought (ADMIN: all). */
+export function Orders() {
+  const me = useStore(session);
+  const admin = me?.user.role === 'ADMIN';
+  const [position, setPosition] = useState(/** @type {number | null} */ (null));
+  const [message, setMessage] = useState('');
+  // A refund asks twice: the first press turns the button into a confirmation.
+  const [confirming, setConfirming] = useState(/** @type {string | null} */ (null));
+  const state = useLoad(() => allOrders(position), [position]);
+  useLiveReload(setPosition, admin || me?.user.role === 'ACCOUNTANT');
+  const refund = useAction(async (/** @type {OrderRow} */ order) => {
+    if (confirming !== order.id) {
+      setConfirming(order.id);
+      return;
+    }
+    setConfirming(null);
+    const { refundOrder } = await request(REFUND_ORDER, {
+      input: { orderId: order.id, amount: { amount: order.price.amount, currency: order.price.currency }, reason: 'Refunded by the seller' },
+    });
+    if (refundOrder.userErrors.length) throw new Error(refundOrder.userErrors.map((error) => error.message).join(' '));
+    setMessage(`Order ${order.id.slice(0, 8)} refunded.`);
+    setPosition(refundOrder.position);
+  });
+  const retry = useAction(async (/** @type {OrderRow} */ order) => {
+    const { retryFulfilment } = await request(RETRY_FULFILMENT, { orderId: order.id });
+    if (retryFulfilment.userErrors.length) throw new Error(retryFulfilment.userErrors.map((error) => error.message).join(' '));
+    setMessage(`Fulfilment of order ${order.id.slice(0, 8)} started again.`);
+    state.reload();
+  });
+  const refundable = (/** @type {OrderRow} */ order) =>
+    (order.status === 'PAID' || order.status === 'FAILED') && (admin || order.owner === me?.user.id);
+  return html`
+    <${Page} title=${admin ? 'All orders' : 'My orders'} actions=${html`<${Refresh} onClick=${state.reload} busy=${state.loading} />`}>
+      ${admin || me?.user.role === 'ACCOUNTANT' ? html`<p class="live">Updates as orders change.</p>` : null}
+      ${message ? html`<${Done}><p>${message}</p></${Done}>` : null}
+      ${refund.failure ? html`<${ErrorNotice} error=${refund.failure} />` : null}
+      ${retry.failure ? html`<${ErrorNotice} error=${retry.failure} />` : null}
+      <${Loaded} state=${state} render=${(/** @type {OrderRow[]} */ rows) => html`
+        <${CountChart} title="The order funnel" rows=${FUNNEL.map(([status, label]) => ({ label, count: rows.filter((row) => row.status === status).length }))} />
+        <${Table} caption="Orders" rows=${[...rows].reverse()} rowKey=${(/** @type {OrderRow} */ row) => row.id}
+          columns=${[
+            { label: 'Order', cell: (/** @type {OrderRow} */ row) => html`<${Link} href=${`/orders/${row.id}`}><${ShortId} id=${row.id} /></${Link}>` },
+            { label: 'Status', cell: (/** @type {OrderRow} */ row) => html`<${StatusBadge} status=${row.status} />${row.status === 'FAILED' ? html`<br /><small>${failureInWords(row.failureReason)}</small>` : null}` },
+            { label: 'Price', number: true, cell: (/** @type {OrderRow} */ row) => html`<${MoneyText} money=${row.price} />` },
+            { label: 'Role', cell: (/** @type {OrderRow} */ row) => (row.owner === me?.user.id ? 'Sold' : row.buyer === me?.user.id ? 'Bought' : 'Other seller') },
+            { label: 'Buyer', cell: (/** @type {OrderRow} */ row) => row.buyerProfile?.displayName ?? '—' },
+            {
+              label: 'Action',
+              cell: (/** @type {OrderRow} */ row) => html`
+                ${refundable(row)
+                  ? html`<button type="button" class=${confirming === row.id ? 'primary' : ''} onClick=${() => refund.run(row)} disabled=${refund.busy}>
+                      ${confirming === row.id ? html`Confirm refund of <${MoneyText} money=${row.price} />` : 'Refund'}</button>`
+                  : null}
+                ${row.status === 'FAILED' && (admin || row.owner === me?.user.id)
+                  ? html` <button type="button" onClick=${() => retry.run(row)} disabled=${retry.busy} aria-label=${`Retry fulfilment of order ${row.id.slice(0, 8)}`}>Retry fulfilment</button>`
+                  : null}`,
+            },
+          ]} />`} />
+    </${Page}>`;
+}
+
+/** @type {Operation<T.DashboardSalesQuery, T.DashboardSalesQueryVariables>} */
+const SALES = /* GraphQL */ `
+  query DashboardSales($first: Int, $after: String) {
+    sales(first: $first, after: $after) {
+      edges { node { id orderId salePrice { amount currency } supplierCost { amount currency } grossProfit { amount currency }
+        commissionRate commission { amount currency } fees { amount currency } netProfit { amount currency } recordedAt } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }`;
+
+/** @typedef {T.DashboardSalesQuery['sales']['edges'][number]['node']} SaleRow */
+
+/** @returns {Promise<SaleRow[]>} */
+async function allSales() {
+  /** @type {SaleRow[]} */
+  const rows = [];
+  /** @type {string | null | undefined} */
+  let after;
+  for (let page = 0; page < SUMMARY_PAGES_MAX; page += 1) {
+    const { sales } = await request(SALES, { first: PAGE_SIZE, after });
+    rows.push(...sales.edges.map((edge) => edge.node));
+    if (!sales.pageInfo.hasNextPage) break;
+    after = sales.pageInfo.endCursor;
+  }
+  return rows;
+}
+
+/**
+ * Revenue and net profit per day (UTC), summed exactly.
+ * @param {SaleRow[]} sales
+ */
+export function perDay(sales) {
+  /** @type {Map<string, [import('../money.js').Decimal, import('../money.js').Decimal]>} */
+  const days = new Map();
+  for (const sale of sales) {
+    const day = sale.recordedAt.slice(0, 10);
+    const [revenue, profit] = days.get(day) ?? [decimal('0'), decimal('0')];
+    days.set(day, [add(revenue, decimal(sale.salePrice.amount)), add(profit, decimal(sale.netProfit.amount))]);
+  }
+  return [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, [revenue, profit]]) => ({
+    label: day.slice(5),
+    values: [toAmount(revenue), toAmount(profit)],
+  }));
+}
+
+/** `/dashboard/sales`: recorded sales with every amount. */
+export function Sales() {
+  const state = useLoad(allSales, []);
+  /** @param {keyof SaleRow} field */
+  const money = (field) => (/** @type {SaleRow} */ row) => html`<${MoneyText} money=${/** @type {any} */ (row[field])} />`;
+  return html`
+    <${Page} title="Sales" actions=${html`<${Refresh} onClick=${state.reload} busy=${state.loading} />`}>
+      <${Loaded} state=${state} render=${(/** @type {SaleRow[]} */ rows) => html`
+        <${BarChart} title="Revenue and net profit per day" series=${['Revenue', 'Net profit']} groups=${perDay(rows)}
+          currency=${rows[0]?.salePrice.currency ?? 'USD'} />
+        <${Table} caption="Sales and where the money went" rows=${[...rows].reverse()} rowKey=${(/** @type {SaleRow} */ row) => row.id}
+          empty="No sales yet."
+          columns=${[
+            { label: 'Order', cell: (/** @type {SaleRow} */ row) => html`<${Link} href=${`/orders/${row.orderId}`}><${ShortId} id=${row.orderId} /></${Link}>` },
+            { label: 'Recorded', cell: (/** @type {SaleRow} */ row) => formatTime(row.recordedAt) },
+            { label: 'Sale price', number: true, cell: money('salePrice') },
+            { label: 'Supplier cost', number: true, cell: money('supplierCost') },
+            { label: 'Gross profit', number: true, cell: money('grossProfit') },
+            { label: 'Commission', number: true, cell: (/** @type {SaleRow} */ row) => html`<${MoneyText} money=${row.commission} /> <small>(${row.commissionRate} %)</small>` },
+            { label: 'Fees', number: true, cell: money('fees') },
+            { label: 'Net profit', number: true, cell: money('netProfit') },
+          ]} />`} />
+    </${Page}>`;
+}
+
+/** @type {Operation<T.DashboardPayoutsQuery, T.DashboardPayoutsQueryVariables>} */
+const PAYOUTS = /* GraphQL */ `
+  query DashboardPayouts($first: Int) {
+    payouts(first: $first) {
+      edges { node { id saleId recipient amount { amount currency } status providerPayoutId fee { amount currency } requestedAt recipientUser { email } } }
+    }
+  }`;
+
+/** @typedef {T.DashboardPayoutsQuery['payouts']['edges'][number]['node']} PayoutRow */
+
+/** `/dashboard/payouts`: payouts and their states. */
+export function Payouts() {
+  const state = useLoad(() => request(PAYOUTS, { first: PAGE_SIZE }), []);
+  return html`
+    <${Page} title="Payouts" actions=${html`<${Refresh} onClick=${state.reload} busy=${state.loading} />`}>
+      <${Loaded} state=${state} render=${(/** @type {T.DashboardPayoutsQuery} */ data) => html`
+        <${Table} caption="Payouts" rows=${data.payouts.edges.map((edge) => edge.node).reverse()} rowKey=${(/** @type {PayoutRow} */ row) => row.id}
+          empty="No payouts yet: they follow each sale."
+          columns=${[
+            { label: 'Requested', cell: (/** @type {PayoutRow} */ row) => formatTime(row.requestedAt) },
+            { label: 'To', cell: (/** @type {PayoutRow} */ row) => (row.recipient === 'ADMIN' ? 'Platform commission' : row.recipientUser?.email ?? row.recipient) },
+            { label: 'Amount', number: true, cell: (/** @type {PayoutRow} */ row) => html`<${MoneyText} money=${row.amount} />` },
+            { label: 'Fee', number: true, cell: (/** @type {PayoutRow} */ row) => html`<${MoneyText} money=${row.fee} />` },
+            { label: 'Status', cell: (/** @type {PayoutRow} */ row) => html`<${StatusBadge} status=${row.status} />` },
+            { label: 'Provider id', cell: (/** @type {PayoutRow} */ row) => (row.providerPayoutId ? html`<code>${row.providerPayoutId}</code>` : '—') },
+          ]} />`} />
+    </${Page}>`;
+}
+
+/** @type {Operation<T.AccountQuery, T.AccountQueryVariables>} */
+const ACCOUNT = /* GraphQL */ `
+  query Account {
+    me { id email role paypalPayoutEmail payoutMethod }
+    apiCredentials { provider environment names updatedAt expiresAt }
+  }`;
+
+/** @type {Operation<T.SetPayoutMethodMutation, T.SetPayoutMethodMutationVariables>} */
+const SET_PAYOUT_METHOD = /* GraphQL */ `
+  mutation SetPayoutMethod($input: SetPayoutMethodInput!) {
+    setPayoutMethod(input: $input) { user { id payoutMethod paypalPayoutEmail } position userErrors { code message field } }
+  }`;
+
+/** @type {Operation<T.ConnectAliExpressMutation, T.ConnectAliExpressMutationVariables>} */
+const CONNECT_ALIEXPRESS = /* GraphQL */ `
+  mutation ConnectAliExpress($environment: String!) {
+    connectAliExpress(environment: $environment) { authorizeUrl userErrors { code message field } }
+  }`;
+
+/** `/dashboard/account`: payout method, supplier connection, stored credentials. */
+export function Account() {
+  const state = useLoad(() => request(ACCOUNT, {}), []);
+  const [method, setMethod] = useState(/** @type {'PAYPAL' | 'PAYONEER'} */ ('PAYPAL'));
+  const [destination, setDestination] = useState('');
+  const [errors, setErrors] = useState(/** @type {import('../ui.js').UserError[]} */ ([]));
+  const [saved, setSaved] = useState(false);
+  const [environment, setEnvironment] = useState('sandbox');
+  const save = useAction(async () => {
+    setSaved(false);
+    const { setPayoutMethod } = await request(SET_PAYOUT_METHOD, { input: { method, destination } });
+    setErrors(setPayoutMethod.userErrors);
+    if (setPayoutMethod.user) {
+      setSaved(true);
+      state.reload();
+    }
+  });
+  const connect = useAction(async () => {
+    const { connectAliExpress } = await request(CONNECT_ALIEXPRESS, { environment });
+    if (connectAliExpress.userErrors.length) throw new Error(connectAliExpress.userErrors.map((error) => error.message).join(' '));
+    if (connectAliExpress.authorizeUrl) {
+      const target = new URL(connectAliExpress.authorizeUrl);
+      if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new Error('AliExpress gave an address that is not a web page');
+      location.assign(target.href);
+    }
+  });
+  return html`
+    <${Page} title="Account">
+      <${Loaded} state=${state} render=${(/** @type {T.AccountQuery} */ data) => html`
+        <dl class="facts">
+          <dt>E-mail</dt><dd>${data.me?.email}</dd>
+          <dt>Role</dt><dd>${data.me?.role}</dd>
+          <dt>Payouts</dt><dd class="payout-method">${data.me?.payoutMethod ?? 'PAYPAL'} ${data.me?.paypalPayoutEmail ? `to ${data.me.paypalPayoutEmail}` : ''}</dd>
+        </dl>
+        <h2>Connections and stored credentials</h2>
+        <${Table} caption="Stored credentials (names only: values are never shown)" rows=${data.apiCredentials}
+          rowKey=${(/** @type {any} */ row) => `${row.provider}/${row.environment}`}
+          empty="Nothing connected yet."
+          columns=${[
+            { label: 'Provider', cell: (/** @type {any} */ row) => row.provider },
+            { label: 'Environment', cell: (/** @type {any} */ row) => row.environment },
+            { label: 'Names', cell: (/** @type {any} */ row) => row.names.join(', ') },
+            { label: 'Saved', cell: (/** @type {any} */ row) => formatTime(row.updatedAt) },
+            { label: 'Expires', cell: (/** @type {any} */ row) => formatTime(row.expiresAt) },
+          ]} />`} />
+      <form class="form" onSubmit=${(/** @type {Event} */ event) => { event.preventDefault(); connect.run(); }}>
+        <div class="field">
+          <label for="field-environment">AliExpress environment</label>
+          <select id="field-environment" value=${environment} onChange=${(/** @type {Event} */ event) => setEnvironment(/** @type {HTMLSelectElement} */ (event.currentTarget).value)}>
+            <option value="sandbox">sandbox</option>
+            <option value="production">production</option>
+          </select>
+        </div>
+        ${connect.failure ? html`<${ErrorNotice} error=${connect.failure} retry=${() => connect.run()} />` : null}
+        <button type="submit" disabled=${connect.busy}>Connect AliExpress</button>
+        <p class="hint">You sign in at AliExpress and come back here; the token is stored sealed and never shown.</p>
+      </form>
+      <h2>Payout method</h2>
+      <form class="form" onSubmit=${(/** @type {Event} */ event) => { event.preventDefault(); save.run(); }} novalidate>
+        <div class="field">
+          <label for="field-method">Method</label>
+          <select id="field-method" value=${method} onChange=${(/** @type {Event} */ event) => setMethod(/** @type {any} */ (/** @type {HTMLSelectElement} */ (event.currentTarget).value))}>
+            <option value="PAYPAL">PayPal</option>
+            <option value="PAYONEER">Payoneer</option>
+          </select>
+        </div>
+        <${Field} name="destination" label=${method === 'PAYPAL' ? 'PayPal e-mail' : 'Payoneer payee id'} value=${destination} onInput=${setDestination} errors=${errors} />
+        <${FormErrors} errors=${errors} fields=${['destination', 'method']} />
+        ${save.failure ? html`<${ErrorNotice} error=${save.failure} retry=${() => save.run()} />` : null}
+        ${saved ? html`<${Done}><p>Payout method saved.</p></${Done}>` : null}
+        <button type="submit" class="primary" disabled=${save.busy}>Save payout method</button>
+      </form>
+    </${Page}>`;
+}

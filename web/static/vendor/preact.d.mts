@@ -1,0 +1,2 @@
+// The types of the vendored preact.mjs: the package's own.
+export * from 'preact';
