@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::config::ServerSettingsInput;
+
 /// dropledger: an autonomous dropshipping business on an event-sourced,
 /// double-entry ledger.
 #[derive(Debug, Parser)]
@@ -50,6 +52,9 @@ pub enum Command {
         /// Stop after the summary instead of serving until Ctrl-C.
         #[arg(long)]
         exit: bool,
+        /// The server's settings (its providers are always the local fakes).
+        #[command(flatten)]
+        settings: ServerSettingsInput,
     },
     /// Rebuild read models from the first event into shadow tables and swap
     /// them in atomically; readers keep the old ones until then.
@@ -65,6 +70,9 @@ pub enum Command {
         /// Address to listen on (port 0: any free port, printed on start).
         #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// Everything else the server is configured with.
+        #[command(flatten)]
+        settings: ServerSettingsInput,
     },
     /// Manage the platform's ADMINs from the server's side.
     Admin {

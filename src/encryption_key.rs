@@ -18,18 +18,15 @@ const LOCAL_KEY_FILE: &str = "local-encryption.key";
 /// The key id of a generated local key.
 const LOCAL_KEY_ID: &str = "local";
 
-/// The credential vault over the `credential` table, sealing with
-/// `ENCRYPTION_KEY` or, when it is unset, with this machine's local key.
+/// The credential vault over the `credential` table, sealing with `key`
+/// (`ENCRYPTION_KEY`) or, when there is none, with this machine's local key.
 pub fn credential_vault(
     pool: PgPool,
     data_dir: &Path,
+    key: Option<EncryptionKey>,
 ) -> anyhow::Result<CredentialVault<PgCredentialStore>> {
-    let key = match std::env::var(ENCRYPTION_KEY_ENV)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-    {
-        Some(value) => EncryptionKey::parse(&value)
-            .map_err(|error| anyhow::anyhow!("{ENCRYPTION_KEY_ENV}: {error}"))?,
+    let key = match key {
+        Some(key) => key,
         None => local_key(data_dir)?,
     };
     Ok(CredentialVault::new(

@@ -1,24 +1,19 @@
 //! The `dropledger` binary: command-line entry point and wiring.
 
 mod admin;
-mod automation;
 mod autopilot;
 mod cli;
+mod config;
 mod demo;
 mod encryption_key;
-mod fulfilment;
 mod local_database;
-mod payout;
+mod managers;
 mod paypal_webhooks;
 mod projection_workers;
 mod providers;
-mod reconciliation;
 mod replay;
-mod sale;
 mod serve;
 mod server;
-mod settlement;
-mod tracking;
 mod verify;
 
 use std::process::ExitCode;
@@ -37,7 +32,7 @@ async fn main() -> ExitCode {
     // level would bury it, so it logs warnings only unless RUST_LOG says
     // otherwise — and not the failed orders it staged and reports itself.
     let default_filter = match cli.command {
-        Command::Demo { .. } => "warn,dropledger::fulfilment=error",
+        Command::Demo { .. } => "warn,dropledger_workflows::fulfilment=error",
         _ => "info,sqlx=warn",
     };
     tracing_subscriber::fmt()
@@ -76,8 +71,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(2)
             })
         }
-        Command::Demo { listen, exit } => {
-            let options = demo::DemoOptions { listen, exit };
+        Command::Demo {
+            listen,
+            exit,
+            settings,
+        } => {
+            let options = demo::DemoOptions {
+                listen,
+                exit,
+                settings: settings.parse()?,
+            };
             let sound = demo::run(database_url, &cli.data_dir, options).await?;
             // Exit non-zero when the books do not balance or the chain broke.
             Ok(if sound {
@@ -104,8 +107,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { listen } => {
-            serve::run(database_url, &cli.data_dir, listen).await?;
+        Command::Serve { listen, settings } => {
+            // Checked before anything else happens: a misconfigured server
+            // never opens its database, let alone listens.
+            let settings = settings.parse()?;
+            serve::run(database_url, &cli.data_dir, listen, settings).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { action } => match action {

@@ -15,7 +15,7 @@ use dropledger_integrations::{
     PgWebhookDedupe, WebhookSink,
 };
 
-use crate::settlement;
+use dropledger_workflows::settlement;
 
 /// The event that settles a pending capture.
 pub const CAPTURE_COMPLETED: &str = "PAYMENT.CAPTURE.COMPLETED";

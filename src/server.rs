@@ -21,24 +21,12 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::automation::Managers;
 use crate::autopilot::AutopilotService;
+use crate::config::ServerSettings;
+use crate::managers::Managers;
 use crate::paypal_webhooks;
 use crate::projection_workers::ProjectionWorkers;
 use crate::providers::Providers;
-
-/// What a server is started with, beside its database and providers.
-pub struct ServerSettings {
-    /// Real money: the autopilot refuses to simulate anything.
-    pub production: bool,
-    /// Signs and checks the API's bearer tokens.
-    pub tokens: TokenKeys,
-    /// Sign-up and sign-in attempts per client address and minute.
-    pub auth_requests_per_minute: u32,
-    /// Where browsers and providers reach this server; the listening
-    /// address when not given.
-    pub public_url: Option<String>,
-}
 
 /// A server that is serving.
 pub struct RunningServer {
@@ -113,7 +101,6 @@ pub async fn start(
     providers: Providers,
     settings: ServerSettings,
 ) -> anyhow::Result<RunningServer> {
-    let reconciliation_interval = crate::reconciliation::interval_from_environment()?;
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .context("installing the metrics recorder")?;
@@ -121,7 +108,7 @@ pub async fn start(
     let projections = crate::projection_workers::start(&store).await;
     let autopilot = crate::autopilot::start(
         &store,
-        settings.production,
+        &settings,
         providers.fakes.as_ref().map(|fakes| &fakes.aliexpress),
     )
     .await?;
@@ -129,22 +116,28 @@ pub async fn start(
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
-    let public_url = settings
-        .public_url
-        .unwrap_or_else(|| format!("http://{address}"));
+    let public_url = match &settings.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None => format!("http://{address}"),
+    };
     let vault = Arc::new(crate::encryption_key::credential_vault(
         pool.clone(),
         data_dir,
+        settings.encryption_key,
     )?);
+    let tokens = settings.tokens.unwrap_or_else(|| {
+        tracing::warn!("JWT_SECRET is not set: using a random secret; tokens stop working when the server restarts");
+        TokenKeys::generate()
+    });
     let services = Services::new(
         store.clone(),
         providers.paypal.clone(),
-        settings.tokens,
+        tokens,
         CheckoutUrls {
             return_url: format!("{public_url}/checkout/return"),
             cancel_url: format!("{public_url}/checkout/cancel"),
         },
-        settings.auth_requests_per_minute,
+        settings.auth_requests_per_minute.get(),
     )
     .with_policy(ApiPolicy::for_mode(
         settings.production,
@@ -165,7 +158,8 @@ pub async fn start(
             .paypal
             .set_webhook_url(format!("{public_url}/webhooks/paypal"));
     }
-    let managers = crate::automation::start(&store, &providers, vault, reconciliation_interval);
+    let managers =
+        crate::managers::start(&store, &providers, vault, settings.reconciliation_interval);
     let app = router(services, metrics)
         .merge(paypal_webhooks::router(store, providers.paypal.clone()))
         .merge(autopilot.routes());

@@ -55,7 +55,8 @@ pub use autopilot::{
     MARKUP_PERCENT_MAX,
 };
 pub use capital::{
-    CapitalCommand, CapitalError, CapitalEvent, CaptureStatus, HoldPurpose, WorkingCapital,
+    CapitalCommand, CapitalError, CapitalEvent, CapitalEventType, CaptureStatus, HoldPurpose,
+    WorkingCapital,
 };
 pub use codec::{decode_event, encode_event, DecodeError, EncodedEvent};
 pub use email::{EmailAddress, InvalidEmail};
@@ -72,13 +73,13 @@ pub use money::{Currency, Money, MoneyError, Percentage, PercentageError, Unknow
 pub use order::{
     capture_payment, confirm_purchase, fail_purchase, refund_payment, start_purchase,
     CapturePayment, ConfirmPurchase, FailPurchase, FailureReason, Order, OrderCommand,
-    OrderDecision, OrderError, OrderEvent, OrderStatus, RefundPayment, ReviewReason, StartPurchase,
-    QUANTITY_MAX,
+    OrderDecision, OrderError, OrderEvent, OrderEventType, OrderStatus, RefundPayment,
+    ReviewReason, StartPurchase, QUANTITY_MAX,
 };
 pub use payout::{
     confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, FeeAllowance, Payee,
     Payout, PayoutCommand, PayoutDecision, PayoutDestination, PayoutEnvironment, PayoutError,
-    PayoutEvent, PayoutFailureReason, PayoutStatus, ReservePayout,
+    PayoutEvent, PayoutEventType, PayoutFailureReason, PayoutStatus, ReservePayout,
 };
 pub use platform::{PlatformCommand, PlatformConfig, PlatformError, PlatformEvent};
 pub use product::{

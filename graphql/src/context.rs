@@ -8,6 +8,8 @@ use dropledger_eventstore::{AppendResult, EventStore, Metadata};
 use dropledger_integrations::{AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore};
 use uuid::Uuid;
 
+pub use dropledger_workflows::payment::CheckoutUrls;
+
 use crate::accounts::Accounts;
 use crate::auth::{Claims, Role, TokenKeys};
 use crate::auth_limits::AuthLimits;
@@ -16,15 +18,6 @@ use crate::slots::ClientSlots;
 
 /// Sign-in and registration attempts one client address may make per minute.
 pub const AUTH_REQUESTS_PER_MINUTE_DEFAULT: u32 = 20;
-
-/// Where PayPal sends the buyer after approving or cancelling a checkout.
-#[derive(Debug, Clone)]
-pub struct CheckoutUrls {
-    /// After approval.
-    pub return_url: String,
-    /// After cancelling.
-    pub cancel_url: String,
-}
 
 /// The AliExpress app users connect their supplier accounts to.
 #[derive(Clone)]
@@ -92,7 +85,7 @@ pub struct Services {
     /// The supplier app, for `connectAliExpress` and its callback.
     pub supplier: Option<SupplierConnection>,
     /// Runs autopilot cycles (`runAutopilotCycle`); `None`: no autopilot.
-    pub autopilot: Option<Arc<dyn crate::AutopilotRunner>>,
+    pub autopilot: Option<Arc<dyn dropledger_workflows::autopilot::AutopilotRunner>>,
     /// How open the API is; [`ApiPolicy::LOCAL`] unless set.
     pub policy: ApiPolicy,
     /// Places of queries waiting for `consistentAfter`.
@@ -155,7 +148,10 @@ impl Services {
     }
 
     /// These services with `runner` running `runAutopilotCycle`.
-    pub fn with_autopilot(mut self, runner: Arc<dyn crate::AutopilotRunner>) -> Self {
+    pub fn with_autopilot(
+        mut self,
+        runner: Arc<dyn dropledger_workflows::autopilot::AutopilotRunner>,
+    ) -> Self {
         self.autopilot = Some(runner);
         self
     }

@@ -7,7 +7,7 @@ use dropledger_eventstore::{LoggedEvent, RecordedEvent, SubscriptionOptions};
 use futures::Stream;
 
 use crate::auth::Role;
-use crate::checkout::{load_order, load_order_as_of, view, OrderView};
+use crate::checkout::{load_order, view, OrderView};
 use crate::context::parts;
 use crate::errors::{internal, top_level};
 
@@ -230,11 +230,16 @@ impl SubscriptionRoot {
                                     && event.event.stream_version > seen_version =>
                             {
                                 let version = event.event.stream_version;
-                                let order = load_order_as_of(&services, order_id, version)
-                                    .await
-                                    .and_then(|loaded| {
-                                        view(loaded).ok_or_else(|| internal(&"the order vanished"))
-                                    });
+                                let order = dropledger_workflows::load_order_as_of(
+                                    &services.store,
+                                    order_id,
+                                    version,
+                                )
+                                .await
+                                .map_err(|error| internal(&error))
+                                .and_then(|loaded| {
+                                    view(loaded).ok_or_else(|| internal(&"the order vanished"))
+                                });
                                 return Some((order, subscription));
                             }
                             Ok(_) => continue,

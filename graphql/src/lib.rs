@@ -52,9 +52,7 @@ pub use auth::{Claims, Role, TokenKeys, TOKEN_LIFETIME_SECONDS};
 pub use auth_limits::{
     AuthLimits, AuthRefusal, AUTH_REQUESTS_PER_MINUTE_GLOBAL, LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE,
 };
-pub use autopilot::{
-    AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus, OPPORTUNITIES_PAGE_MAX,
-};
+pub use autopilot::OPPORTUNITIES_PAGE_MAX;
 pub use books::PLATFORM_CURRENCY;
 pub use consistency::{
     CONSISTENT_AFTER_TIMEOUT_MS, CONSISTENT_AFTER_WAITERS_MAX,

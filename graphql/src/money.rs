@@ -106,15 +106,3 @@ impl MoneyInput {
         Ok(money)
     }
 }
-
-/// A provider's amount as domain money; refuses unknown currencies and
-/// amounts finer than the currency's minor unit.
-pub(crate) fn domain_money(amount: &dropledger_integrations::Money) -> Result<DomainMoney, String> {
-    let currency = Currency::parse(&amount.currency).map_err(|error| error.to_string())?;
-    DomainMoney::new(amount.value, currency).map_err(|error| error.to_string())
-}
-
-/// Domain money as a provider's wire amount.
-pub(crate) fn wire_money(amount: DomainMoney) -> dropledger_integrations::Money {
-    dropledger_integrations::Money::new(amount.currency().code(), amount.amount())
-}

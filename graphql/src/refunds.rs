@@ -1,25 +1,17 @@
-//! `refundOrder`: the buyer's money back at PayPal, and the correcting
-//! entry in the ledger.
-//!
-//! Only the full price of an order that was never fulfilled (PAID or
-//! FAILED) is refunded: refunding a sold order would also have to reverse
-//! the sale and claw back payouts, which the ledger does not model yet.
+//! `refundOrder`: the workflow `dropledger_workflows::payment::refund_order`
+//! for the order's seller or an ADMIN.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use chrono::Utc;
-use dropledger_domain::{
-    refund_payment, EntryId, Money as DomainMoney, Order as OrderState, OrderError, OrderId,
-    ProviderRefundId, RefundPayment, UserId, WorkingCapital,
-};
-use dropledger_eventstore::CommandError;
+use dropledger_domain::{OrderId, UserId};
+use dropledger_workflows::payment::{self, RefundRequest, Refunder};
 use uuid::Uuid;
 
 use crate::auth::Role;
-use crate::checkout::{load_order, view, OrderView};
+use crate::checkout::{load_order, payment_failure, view, OrderView};
 use crate::consistency::position_of;
-use crate::context::{count_appends, parts, Services};
-use crate::errors::{command_failure, internal, refused, UserError};
-use crate::money::{domain_money, wire_money, MoneyInput};
+use crate::context::{count_appends, parts};
+use crate::errors::UserError;
+use crate::money::MoneyInput;
 
 /// Longest refund reason, in characters (PayPal's `note_to_payer` limit).
 const REASON_CHARS_MAX: usize = 255;
@@ -89,129 +81,35 @@ impl RefundMutation {
                 format!("must have 1 to {REASON_CHARS_MAX} characters"),
             )));
         }
-        let loaded = load_order(services, order_id).await?;
-        let order = &loaded.state;
-        let Some(total) = order.total() else {
-            return Ok(refused_with(refused(&OrderError::NotFound)));
-        };
-        if claims.role != Role::Admin && order.seller() != Some(UserId::from_uuid(claims.sub)) {
-            return Ok(refused_with(UserError::forbidden()));
-        }
-        if amount != total {
-            return Ok(refused_with(UserError::invalid(
-                "input.amount",
-                format!("only full refunds are supported: refund {total}"),
-            )));
-        }
-        // Ask the domain first, with no fee returned (the case that takes
-        // most cash out), so that a refusal never follows a refund at PayPal.
-        let rehearsal = RefundPayment {
-            refund_id: ProviderRefundId::parse("rehearsal").map_err(|error| internal(&error))?,
-            amount,
-            fee_returned: DomainMoney::zero(amount.currency()),
-            entry_id: EntryId::from_uuid(Uuid::nil()),
-            refunded_at: Utc::now(),
-        };
-        let capital = load_capital(services, amount.currency()).await?;
-        if let Err(error) = refund_payment(order, &capital, rehearsal) {
-            return Ok(refused_with(refused(&error)));
-        }
-        let capture_id = order
-            .capture_id()
-            .ok_or_else(|| internal(&"a refundable order has a capture"))?
-            .to_string();
-        // One refund per order at PayPal, however often this is retried.
-        let refund = match services
-            .paypal
-            .refund_capture(
-                &capture_id,
-                Some(&wire_money(amount)),
-                Some(reason),
-                &format!("refund-{order_id}"),
-            )
-            .await
-        {
-            Ok(refund) => refund,
-            Err(error) => {
-                tracing::warn!(%error, %order_id, "PayPal refused the refund");
-                return Ok(refused_with(UserError::new(
-                    "REFUND_FAILED",
-                    "PayPal did not refund the payment; nothing was recorded. Try again later.",
-                )));
-            }
-        };
-        let fee_returned = match &refund.paypal_fee {
-            Some(fee) => domain_money(fee).map_err(|error| internal(&error))?,
-            None => DomainMoney::zero(amount.currency()),
-        };
-        let command = RefundPayment {
-            refund_id: ProviderRefundId::parse(&refund.id).map_err(|error| internal(&error))?,
-            amount,
-            fee_returned,
-            // One refund, one entry: a retried request records it once.
-            entry_id: EntryId::from_uuid(Uuid::new_v5(&order_id.as_uuid(), refund.id.as_bytes())),
-            refunded_at: Utc::now(),
+        let by = if claims.role == Role::Admin {
+            Refunder::Admin
+        } else {
+            Refunder::Seller(UserId::from_uuid(claims.sub))
         };
         let metadata = request.metadata(Uuid::new_v5(&order_id.as_uuid(), b"refund"));
-        let order_stream = OrderState::stream_id(order_id);
-        let capital_stream = WorkingCapital::stream_id(amount.currency());
-        let outcome = services
-            .store
-            .execute(|| async {
-                let order = services
-                    .store
-                    .load(&order_stream, OrderState::default())
-                    .await?;
-                if order.state.status() == Some(dropledger_domain::OrderStatus::Refunded) {
-                    // Recorded by an earlier attempt.
-                    return Ok((Vec::new(), ()));
-                }
-                let capital = services
-                    .store
-                    .load(&capital_stream, WorkingCapital::new(amount.currency()))
-                    .await?;
-                let decision = refund_payment(&order.state, &capital.state, command.clone())
-                    .map_err(CommandError::Refused)?;
-                Ok((
-                    vec![
-                        order.append(&decision.order, &metadata),
-                        capital.append(&decision.capital, &metadata),
-                    ],
-                    (),
-                ))
-            })
-            .await
-            .map(count_appends);
-        let appends = match outcome {
-            Ok(((), appends)) => appends,
-            Err(error) => {
-                // PayPal refunded but the books refused: the same request again
-                // finds PayPal's refund (same request id) and records it.
-                tracing::error!(%order_id, refund_id = %refund.id, "refunded at PayPal but not recorded");
-                return Ok(refused_with(command_failure(error)?));
-            }
+        let refunded = payment::refund_order(
+            &services.store,
+            &services.paypal,
+            RefundRequest {
+                order_id,
+                amount,
+                reason: reason.to_owned(),
+                by,
+            },
+            &metadata,
+        )
+        .await;
+        let refund = match refunded {
+            Ok(refund) => refund,
+            Err(error) => return Ok(refused_with(payment_failure(error)?)),
         };
+        let appends = count_appends(((), refund.appends)).1;
         metrics::counter!("dropledger_orders_refunded_total").increment(1);
         Ok(RefundOrderPayload {
             order: view(load_order(services, order_id).await?),
-            provider_refund_id: Some(refund.id),
+            provider_refund_id: Some(refund.provider_refund_id),
             position: position_of(services, &appends).await?,
             user_errors: Vec::new(),
         })
     }
-}
-
-async fn load_capital(
-    services: &Services,
-    currency: dropledger_domain::Currency,
-) -> async_graphql::Result<WorkingCapital> {
-    Ok(services
-        .store
-        .load::<_, std::convert::Infallible>(
-            &WorkingCapital::stream_id(currency),
-            WorkingCapital::new(currency),
-        )
-        .await
-        .map_err(|error| internal(&error))?
-        .state)
 }

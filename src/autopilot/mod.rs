@@ -9,9 +9,6 @@
 //! AliExpress text search and needs `ALIEXPRESS_APP_KEY` and
 //! `ALIEXPRESS_APP_SECRET`.
 
-mod cycle;
-mod schedule;
-mod supplier;
 mod trigger;
 
 use std::sync::Arc;
@@ -19,15 +16,16 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use dropledger_domain::{Currency, FeeRule, Money, Percentage};
 use dropledger_eventstore::EventStore;
-use dropledger_graphql::AutopilotRunner;
 use dropledger_integrations::{
     AliExpressClient, AliExpressConfig, FakeAliExpress, LocalTrendFeed, SecretString,
+};
+use dropledger_workflows::autopilot::{
+    run_schedule, AutopilotRunner, CycleRunner, Supplier, SupplierSession, TrendChoice,
 };
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
-use cycle::CycleRunner;
-use supplier::{Supplier, SupplierSession, TrendChoice};
+use crate::config::ServerSettings;
 
 /// The currency the autopilot lists in.
 pub const LISTING_CURRENCY: Currency = Currency::Usd;
@@ -47,35 +45,29 @@ pub struct AutopilotService {
     _fake: Option<FakeAliExpress>,
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-}
-
-/// Starts the autopilot's schedule. `fake` is the
-/// server's fake AliExpress, if it started one.
+/// Starts the autopilot's schedule with the server's `settings`. `fake` is
+/// the server's fake AliExpress, if it started one.
 pub async fn start(
     store: &EventStore,
-    production: bool,
+    settings: &ServerSettings,
     fake: Option<&FakeAliExpress>,
 ) -> anyhow::Result<AutopilotService> {
-    let secret = env("INTERNAL_RUN_SECRET").map(SecretString::from);
+    let secret = settings.internal_run_secret.clone();
     if secret.is_none() {
-        if production {
+        if settings.production {
             bail!("production mode needs INTERNAL_RUN_SECRET (the autopilot's internal trigger)");
         }
         tracing::warn!("INTERNAL_RUN_SECRET is not set: POST /internal/autopilot/run is off");
     }
     let mut own_fake = None;
-    let supplier = if production {
-        let (Some(key), Some(app_secret)) =
-            (env("ALIEXPRESS_APP_KEY"), env("ALIEXPRESS_APP_SECRET"))
-        else {
+    let supplier = if settings.production {
+        let Some(account) = &settings.providers.aliexpress else {
             bail!("production mode needs ALIEXPRESS_APP_KEY and ALIEXPRESS_APP_SECRET for the autopilot");
         };
-        let client =
-            AliExpressClient::new(AliExpressConfig::new(key, SecretString::from(app_secret)));
+        let client = AliExpressClient::new(AliExpressConfig::new(
+            account.app_key.clone(),
+            account.app_secret.clone(),
+        ));
         // The seller's OAuth token is not wired into the autopilot yet:
         // production cycles fail with this reason rather than pretend.
         Supplier::new(
@@ -117,7 +109,7 @@ pub async fn start(
     };
     let runner = Arc::new(CycleRunner::new(store.clone(), supplier, fee));
     let (shutdown, watching) = watch::channel(false);
-    let schedule = tokio::spawn(schedule::run(runner.clone(), watching));
+    let schedule = tokio::spawn(run_schedule(runner.clone(), watching));
     Ok(AutopilotService {
         runner,
         secret,

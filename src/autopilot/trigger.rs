@@ -9,14 +9,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use dropledger_domain::{CycleTrigger, Decision, ErrorCode};
-use dropledger_graphql::{AutopilotRunError, CycleReport, CycleStatus, CORRELATION_ID_HEADER};
+use dropledger_graphql::CORRELATION_ID_HEADER;
 use dropledger_integrations::{ExposeSecret, SecretString};
+use dropledger_workflows::autopilot::{AutopilotRunError, CycleReport, CycleRunner, CycleStatus};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
-
-use super::cycle::CycleRunner;
 
 /// The trigger's path.
 pub const RUN_PATH: &str = "/internal/autopilot/run";

@@ -21,12 +21,13 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use dropledger_eventstore::EventStore;
-use dropledger_graphql::{TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT};
+use dropledger_graphql::TokenKeys;
 use dropledger_integrations::{FakeProviders, Money, FAKE_PAYPAL_CAPTURE_STATUS_ENV};
 
+use crate::config::ServerSettings;
 use crate::local_database::LocalDatabase;
 use crate::providers::Providers;
-use crate::server::{self, RunningServer, ServerSettings};
+use crate::server::{self, RunningServer};
 use api::Api;
 
 /// The database the demo records into when no URL is given. It is dropped
@@ -39,12 +40,15 @@ const CURRENCY: &str = "USD";
 const OWNER_CAPITAL: &str = "500.00";
 
 /// How the demo runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct DemoOptions {
     /// Where the server listens; any free port when this one is taken.
     pub listen: SocketAddr,
     /// Stop after the summary instead of serving until Ctrl-C.
     pub exit: bool,
+    /// The server's settings; its providers are the demo's fakes whatever
+    /// they say, so production mode is refused.
+    pub settings: ServerSettings,
 }
 
 /// Runs the demo and prints its summary; the result says whether the books
@@ -54,6 +58,11 @@ pub async fn run(
     data_dir: &Path,
     options: DemoOptions,
 ) -> anyhow::Result<bool> {
+    if options.settings.production {
+        anyhow::bail!(
+            "the demo runs on local fake providers only: unset AUTOPILOT_MODE and PAYPAL_ENVIRONMENT"
+        );
+    }
     let database = LocalDatabase::open_fresh(database_url, data_dir, DEMO_DATABASE).await?;
     println!(
         "dropledger demo: recording into database {}",
@@ -81,7 +90,7 @@ async fn run_on(
     {
         println!("the fake PayPal leaves captures PENDING until the demo completes them");
     }
-    let server = start_server(database, data_dir, options.listen, fakes).await?;
+    let server = start_server(database, data_dir, options.listen, fakes, options.settings).await?;
     println!("server listening on http://{}", server.address());
     let api = Api::new(server.graphql_url())?;
     let driven = async {
@@ -120,6 +129,7 @@ async fn start_server(
     data_dir: &Path,
     listen: SocketAddr,
     fakes: FakeProviders,
+    mut settings: ServerSettings,
 ) -> anyhow::Result<RunningServer> {
     let listen = if std::net::TcpListener::bind(listen).is_ok() {
         listen
@@ -133,10 +143,10 @@ async fn start_server(
         listen,
         Providers::simulated(fakes),
         ServerSettings {
-            production: false,
-            tokens: TokenKeys::generate(),
-            auth_requests_per_minute: AUTH_REQUESTS_PER_MINUTE_DEFAULT,
-            public_url: None,
+            // The demo signs its own people in; a secret of its own is
+            // as good as any.
+            tokens: Some(settings.tokens.take().unwrap_or_else(TokenKeys::generate)),
+            ..settings
         },
     )
     .await

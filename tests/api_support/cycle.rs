@@ -240,7 +240,19 @@ impl App {
 
     /// Waits (up to 30 s) until the order's status is one of `statuses`.
     pub async fn wait_for_order(&self, token: &str, order_id: &str, statuses: &[&str]) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        self.wait_for_order_within(token, order_id, statuses, Duration::from_secs(30))
+            .await
+    }
+
+    /// Waits (up to `limit`) until the order's status is one of `statuses`.
+    pub async fn wait_for_order_within(
+        &self,
+        token: &str,
+        order_id: &str,
+        statuses: &[&str],
+        limit: Duration,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + limit;
         loop {
             let order = self.order(token, order_id).await;
             if statuses.iter().any(|status| order["status"] == *status) {

@@ -76,6 +76,7 @@ pub async fn spawn_app() -> App {
 /// provider credentials that no test ever uses against the real providers.
 pub const PRODUCTION_ENV: &[(&str, &str)] = &[
     ("AUTOPILOT_MODE", "production"),
+    ("PAYPAL_ENVIRONMENT", "production"),
     (
         "JWT_SECRET",
         "a-test-secret-that-is-long-enough-for-hs256-0123456789",
@@ -88,7 +89,10 @@ pub const PRODUCTION_ENV: &[(&str, &str)] = &[
     ("PAYPAL_CLIENT_SECRET", "test-secret"),
     ("ALIEXPRESS_APP_KEY", "test-app"),
     ("ALIEXPRESS_APP_SECRET", "test-app-secret"),
-    ("INTERNAL_RUN_SECRET", "test-internal-run-secret"),
+    (
+        "INTERNAL_RUN_SECRET",
+        "a-test-internal-run-secret-of-32-bytes-or-more",
+    ),
 ];
 
 /// Starts the server in production mode, with `env` added.

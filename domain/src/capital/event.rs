@@ -11,8 +11,13 @@ use crate::money::Money;
 
 /// Something that happened to the platform's cash. Every variant moves money
 /// and carries its postings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "type")]
+#[strum_discriminants(
+    name(CapitalEventType),
+    doc = "The type of a working-capital event, without its data: what readers of the log route on (its text is the stored `event_type`).",
+    derive(strum::EnumString, strum::IntoStaticStr)
+)]
 pub enum CapitalEvent {
     /// The owner contributed working capital.
     #[serde(rename = "CapitalContributed")]
@@ -100,15 +105,7 @@ impl DomainEvent for CapitalEvent {
     const SCHEMA_VERSION: i32 = 1;
 
     fn event_type(&self) -> &'static str {
-        match self {
-            CapitalEvent::CapitalContributed { .. } => "CapitalContributed",
-            CapitalEvent::PaymentReceived { .. } => "PaymentReceived",
-            CapitalEvent::CaptureCompleted { .. } => "CaptureCompleted",
-            CapitalEvent::PaymentRefunded { .. } => "PaymentRefunded",
-            CapitalEvent::HoldPlaced { .. } => "HoldPlaced",
-            CapitalEvent::HoldPosted { .. } => "HoldPosted",
-            CapitalEvent::HoldVoided { .. } => "HoldVoided",
-        }
+        CapitalEventType::from(self).into()
     }
 
     fn ledger_effect(&self) -> Option<LedgerEffect<'_>> {

@@ -11,5 +11,5 @@ mod tests;
 
 pub use command::{CapitalCommand, CaptureStatus, HoldPurpose};
 pub use error::CapitalError;
-pub use event::CapitalEvent;
+pub use event::{CapitalEvent, CapitalEventType};
 pub use state::WorkingCapital;

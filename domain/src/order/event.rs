@@ -14,8 +14,13 @@ use crate::money::Money;
 
 /// Something that happened to an order. Order events carry no postings: the
 /// cash side of each fact is a working-capital event appended with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "type")]
+#[strum_discriminants(
+    name(OrderEventType),
+    doc = "The type of an order event, without its data: what readers of the log route on (its text is the stored `event_type`).",
+    derive(strum::EnumString, strum::IntoStaticStr)
+)]
 pub enum OrderEvent {
     /// A checkout was started for a published product.
     #[serde(rename = "OrderCreated")]
@@ -137,17 +142,6 @@ impl DomainEvent for OrderEvent {
     const SCHEMA_VERSION: i32 = 1;
 
     fn event_type(&self) -> &'static str {
-        match self {
-            OrderEvent::OrderCreated { .. } => "OrderCreated",
-            OrderEvent::OrderPaid { .. } => "OrderPaid",
-            OrderEvent::OrderPurchaseStarted { .. } => "OrderPurchaseStarted",
-            OrderEvent::OrderPurchased { .. } => "OrderPurchased",
-            OrderEvent::OrderFailed { .. } => "OrderFailed",
-            OrderEvent::OrderRefunded { .. } => "OrderRefunded",
-            OrderEvent::OrderFlaggedForReview { .. } => "OrderFlaggedForReview",
-            OrderEvent::OrderRetryRequested { .. } => "OrderRetryRequested",
-            OrderEvent::OrderShipped { .. } => "OrderShipped",
-            OrderEvent::OrderSaleRecorded { .. } => "OrderSaleRecorded",
-        }
+        OrderEventType::from(self).into()
     }
 }

@@ -15,7 +15,7 @@ use crate::aggregate::Aggregate;
 use crate::capital::{CapitalCommand, CapitalError, CapitalEvent, HoldPurpose, WorkingCapital};
 
 /// Events to append to an order stream and a working-capital stream together.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderDecision {
     /// For `order-<uuid>`.
     pub order: Vec<OrderEvent>,

@@ -14,7 +14,7 @@ pub use command::{
     CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, RefundPayment, StartPurchase,
 };
 pub use error::OrderError;
-pub use event::OrderEvent;
+pub use event::{OrderEvent, OrderEventType};
 pub use fulfilment::{
     capture_payment, confirm_purchase, fail_purchase, refund_payment, start_purchase, OrderDecision,
 };

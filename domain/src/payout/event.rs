@@ -12,8 +12,13 @@ use crate::money::Money;
 
 /// Something that happened to a payout. Cash moves in the working-capital
 /// events appended with these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "type")]
+#[strum_discriminants(
+    name(PayoutEventType),
+    doc = "The type of a payout event, without its data: what readers of the log route on (its text is the stored `event_type`).",
+    derive(strum::EnumString, strum::IntoStaticStr)
+)]
 pub enum PayoutEvent {
     /// A sale created a payout owed to a payee.
     #[serde(rename = "PayoutRequested")]
@@ -77,12 +82,6 @@ impl DomainEvent for PayoutEvent {
     const SCHEMA_VERSION: i32 = 1;
 
     fn event_type(&self) -> &'static str {
-        match self {
-            PayoutEvent::PayoutRequested { .. } => "PayoutRequested",
-            PayoutEvent::PayoutReserved { .. } => "PayoutReserved",
-            PayoutEvent::PayoutSkippedInsufficientFunds { .. } => "PayoutSkippedInsufficientFunds",
-            PayoutEvent::PayoutSent { .. } => "PayoutSent",
-            PayoutEvent::PayoutFailed { .. } => "PayoutFailed",
-        }
+        PayoutEventType::from(self).into()
     }
 }

@@ -13,7 +13,7 @@ mod types;
 pub use command::{ConfirmPayout, FailPayout, FeeAllowance, PayoutCommand, ReservePayout};
 pub use dispatch::{confirm_payout, fail_payout, reserve_payout, PayoutDecision};
 pub use error::PayoutError;
-pub use event::PayoutEvent;
+pub use event::{PayoutEvent, PayoutEventType};
 pub use payee::Payee;
 pub use state::Payout;
 pub use types::{PayoutDestination, PayoutEnvironment, PayoutFailureReason, PayoutStatus};

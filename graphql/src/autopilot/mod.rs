@@ -2,7 +2,6 @@
 //! (ADMIN), and the `autopilot` and `opportunities` queries (ADMIN and
 //! ACCOUNTANT), read from the `autopilot` projection.
 
-mod runner;
 mod types;
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
@@ -21,7 +20,7 @@ use crate::catalog::check_idempotency_key;
 use crate::context::{count_appends, parts};
 use crate::errors::{command_failure, internal, refused, top_level, UserError};
 use crate::money::Decimal;
-pub use runner::{AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus};
+use dropledger_workflows::autopilot::AutopilotRunError;
 use types::{AutopilotConfig, AutopilotCycle, Opportunity, PriceRounding};
 
 /// Namespace of cycle ids derived from idempotency keys of `runAutopilotCycle`.

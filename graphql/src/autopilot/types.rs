@@ -8,8 +8,30 @@ use dropledger_domain::{
 };
 use dropledger_projections::{AutopilotConfigView, CycleView, OpportunityView};
 
-use super::runner::{CycleReport, CycleStatus};
 use crate::money::{Decimal, Money};
+use dropledger_workflows::autopilot::CycleReport;
+
+/// How a cycle ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum CycleStatus {
+    /// Still running (only in the read model).
+    Running,
+    /// Ended normally.
+    Finished,
+    /// Ended with an error, or abandoned by a process that died.
+    Failed,
+}
+
+impl From<dropledger_workflows::autopilot::CycleStatus> for CycleStatus {
+    fn from(status: dropledger_workflows::autopilot::CycleStatus) -> Self {
+        use dropledger_workflows::autopilot::CycleStatus as Ended;
+        match status {
+            Ended::Running => CycleStatus::Running,
+            Ended::Finished => CycleStatus::Finished,
+            Ended::Failed => CycleStatus::Failed,
+        }
+    }
+}
 
 /// How a marked-up price is rounded (always up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -148,11 +170,7 @@ impl From<CycleView> for AutopilotCycle {
             trigger: kind,
             triggered_by,
             seller_id: id(view.seller),
-            status: match view.status {
-                dropledger_projections::CycleStatus::Running => CycleStatus::Running,
-                dropledger_projections::CycleStatus::Finished => CycleStatus::Finished,
-                dropledger_projections::CycleStatus::Failed => CycleStatus::Failed,
-            },
+            status: view.status.into(),
             started_at: Some(view.started_at.to_rfc3339()),
             ended_at: view.ended_at.map(|t| t.to_rfc3339()),
             source: view.source,
@@ -172,7 +190,7 @@ impl From<&CycleReport> for AutopilotCycle {
             trigger: kind,
             triggered_by,
             seller_id: id(report.seller),
-            status: report.status,
+            status: report.status.into(),
             started_at: None,
             ended_at: None,
             source: report.source.clone(),

@@ -15,9 +15,11 @@ use dropledger_integrations::{
 };
 use uuid::Uuid;
 
-use crate::automation::checkpoint;
+use crate::current::current;
+use crate::error::PollError;
+use crate::follow::checkpoint;
 use crate::fulfilment::tokens;
-use crate::providers::Mode;
+use crate::Mode;
 
 /// The parked-work name of orders awaiting their tracking.
 pub const AWAITING_TRACKING: &str = "tracking";
@@ -42,27 +44,26 @@ pub struct Tracking {
 
 impl Tracking {
     /// One poll over the orders awaiting tracking.
-    pub async fn poll(&self) -> anyhow::Result<()> {
+    pub async fn poll(&self) -> Result<(), PollError> {
         let pool = self.store.pool();
         let keys = checkpoint::parked(pool, AWAITING_TRACKING).await?;
         for key in keys.into_iter().take(ORDERS_PER_POLL_MAX) {
-            let order_id: OrderId = key.parse()?;
+            let Ok(order_id) = key.parse::<OrderId>() else {
+                tracing::error!(%key, "an order awaiting tracking with an unusable id");
+                continue;
+            };
             if let Err(error) = self.track(order_id).await {
-                tracing::warn!(%order_id, error = %format!("{error:#}"), "tracking not recorded yet");
+                tracing::warn!(%order_id, %error, "tracking not recorded yet");
             }
         }
         Ok(())
     }
 
-    async fn track(&self, order_id: OrderId) -> anyhow::Result<()> {
+    async fn track(&self, order_id: OrderId) -> Result<(), PollError> {
         let pool = self.store.pool();
         let key = order_id.to_string();
         let stream = Order::stream_id(order_id);
-        let order = self
-            .store
-            .load::<_, std::convert::Infallible>(&stream, Order::default())
-            .await?
-            .state;
+        let order = current(&self.store, &stream, Order::default()).await?;
         let (Some(supplier_order_id), Some(seller), Some(capture_id), Some(provider_order_id)) = (
             order.supplier_order_id(),
             order.seller(),
@@ -75,15 +76,18 @@ impl Tracking {
         if order.tracking_number().is_some() {
             return Ok(checkpoint::unpark(pool, AWAITING_TRACKING, &key).await?);
         }
-        let Some(session) =
-            tokens::session(&self.supplier, &self.vault, self.mode, seller.as_uuid()).await?
-        else {
-            anyhow::bail!("the seller has no supplier token");
-        };
+        let session = tokens::session(&self.supplier, &self.vault, self.mode, seller.as_uuid())
+            .await
+            .map_err(|error| match error {
+                tokens::TokenError::Vault(error) => PollError::Store(error.into()),
+                other => PollError::supplier(other),
+            })?
+            .ok_or_else(|| PollError::supplier("the seller has no supplier token"))?;
         let shipments = self
             .supplier
             .tracking(&session, supplier_order_id.as_str())
-            .await?;
+            .await
+            .map_err(PollError::supplier)?;
         let Some(shipment) = shipments
             .into_iter()
             .find(|shipment| !shipment.tracking_number.is_empty())
@@ -103,7 +107,8 @@ impl Tracking {
                 },
                 &format!("track-{order_id}-{number}"),
             )
-            .await?;
+            .await
+            .map_err(PollError::paypal)?;
         let metadata = Metadata {
             correlation_id: order_id.as_uuid(),
             causation_id: None,

@@ -13,8 +13,8 @@ use dropledger_integrations::{
     PayoutRequest, PayoutState,
 };
 
-use super::{provider_rejected, Payouts, ACTOR};
-use crate::automation::commands::{decide_payout, derived_id, metadata};
+use super::{provider_rejected, PayoutStepError, Payouts, ACTOR};
+use crate::command::{decide_payout, derived_id, metadata};
 
 /// Reads of an item's status before the step is left to a later retry.
 const STATUS_POLLS_MAX: u32 = 10;
@@ -25,15 +25,20 @@ const STATUS_POLL_INTERVAL_MS: u64 = 300;
 pub enum SendError {
     /// The provider refused or returned it: record FAILED.
     Refused(PayoutFailureReason),
-    /// Not final yet, or the provider could not be reached: try again later
-    /// with the same reference.
-    Retry(anyhow::Error),
+    /// Not final yet, the provider could not be reached, or the store
+    /// failed: try again later with the same reference.
+    Retry(PayoutStepError),
 }
 
-impl From<anyhow::Error> for SendError {
-    fn from(error: anyhow::Error) -> Self {
-        SendError::Retry(error)
+impl<E: Into<PayoutStepError>> From<E> for SendError {
+    fn from(error: E) -> Self {
+        SendError::Retry(error.into())
     }
+}
+
+/// Not final yet, or not reached: asked again later.
+fn pending(what: impl std::fmt::Display) -> SendError {
+    SendError::Retry(PayoutStepError::Pending(what.to_string()))
 }
 
 /// Sends (idempotently) and waits, bounded, for a final status; SENT is
@@ -51,9 +56,9 @@ pub async fn send(
         PayoutDestination::Paypal { email } => {
             let item = paypal(payouts, &reference, email.as_str(), wire).await?;
             let fee = match &item.fee {
-                Some(fee) => {
-                    Money::new(fee.value, amount.currency()).map_err(anyhow::Error::from)?
-                }
+                Some(fee) => Money::new(fee.value, amount.currency()).map_err(|error| {
+                    PayoutStepError::Incomplete(format!("PayPal's payout fee: {error}"))
+                })?,
                 None => Money::zero(amount.currency()),
             };
             (item.payout_item_id, fee)
@@ -71,7 +76,7 @@ pub async fn send(
             };
             let receipt = match client.send_payout(&request).await {
                 Ok(receipt) => receipt,
-                Err(error) if error.is_retryable() => return Err(SendError::Retry(error.into())),
+                Err(error) if error.is_retryable() => return Err(pending(error)),
                 Err(error) => {
                     tracing::warn!(%error, "Payoneer refused the payout");
                     return Err(SendError::Refused(provider_rejected()));
@@ -86,7 +91,7 @@ pub async fn send(
                 state = client
                     .payout_state(&receipt.provider_payout_id)
                     .await
-                    .map_err(anyhow::Error::from)?;
+                    .map_err(pending)?;
             }
             match state {
                 PayoutState::Paid => (receipt.provider_payout_id, Money::zero(amount.currency())),
@@ -94,17 +99,14 @@ pub async fn send(
                     return Err(SendError::Refused(PayoutFailureReason::Returned))
                 }
                 PayoutState::Failed(_) => return Err(SendError::Refused(provider_rejected())),
-                other => {
-                    return Err(SendError::Retry(anyhow::anyhow!(
-                        "Payoneer payout still {other:?}"
-                    )))
-                }
+                other => return Err(pending(format!("Payoneer payout still {other:?}"))),
             }
         }
     };
     let command = ConfirmPayout {
-        provider_payout_id: ProviderPayoutId::parse(&provider_payout_id)
-            .map_err(anyhow::Error::from)?,
+        provider_payout_id: ProviderPayoutId::parse(&provider_payout_id).map_err(|error| {
+            PayoutStepError::Incomplete(format!("the provider's payout id: {error}"))
+        })?,
         entry_id: EntryId::from_uuid(derived_id(event, &format!("sent:{payout_id}"))),
         fee,
         fee_entry_id: EntryId::from_uuid(derived_id(event, &format!("fee:{payout_id}"))),
@@ -116,8 +118,7 @@ pub async fn send(
         &metadata(event, ACTOR, &format!("confirm:{payout_id}")),
         |payout, capital| confirm_payout(payout, capital, command.clone()),
     )
-    .await
-    .map_err(|error| anyhow::anyhow!("confirming payout {payout_id}: {error}"))?;
+    .await?;
     tracing::info!(%payout_id, %amount, %fee, "payout SENT");
     Ok(())
 }
@@ -149,7 +150,7 @@ async fn paypal(
             let error = dropledger_integrations::PayoutError::PayPal(error);
             if error.is_retryable() || error.is_insufficient_funds() {
                 // PayPal's balance lags the ledger (see PROVIDERS.md): try later.
-                return Err(SendError::Retry(error.into()));
+                return Err(pending(error));
             }
             tracing::warn!(%error, "PayPal refused the payout");
             return Err(SendError::Refused(provider_rejected()));
@@ -159,11 +160,9 @@ async fn paypal(
         let read = client
             .payout_batch(&batch.payout_batch_id)
             .await
-            .map_err(anyhow::Error::from)?;
+            .map_err(pending)?;
         let Some(item) = read.items.into_iter().next() else {
-            return Err(SendError::Retry(anyhow::anyhow!(
-                "PayPal's payout batch has no item"
-            )));
+            return Err(pending("PayPal's payout batch has no item"));
         };
         match item.transaction_status {
             PayoutItemStatus::Success => return Ok(item),
@@ -179,7 +178,7 @@ async fn paypal(
                 tokio::time::sleep(Duration::from_millis(STATUS_POLL_INTERVAL_MS)).await;
             }
             other => {
-                return Err(SendError::Retry(anyhow::anyhow!(
+                return Err(pending(format!(
                     "PayPal payout item {} still {other:?}",
                     item.payout_item_id
                 )))

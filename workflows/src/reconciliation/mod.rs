@@ -12,16 +12,12 @@
 //! and the command id derives from the snapshot. A provider error records
 //! nothing; the next run asks again.
 
-mod interval;
 #[cfg(test)]
 mod tests;
-
-pub use interval::interval_from_environment;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use dropledger_domain::{
     Account, Aggregate, CashDifference, CashProvider, CashReconciliation, Currency, LedgerCash,
@@ -34,6 +30,8 @@ use dropledger_projections::{balance_at, wait_until_applied, AsOf, Projection};
 use rust_decimal::prelude::ToPrimitive;
 use tracing::Instrument;
 use uuid::Uuid;
+
+use crate::error::PollError;
 
 /// The process manager's name: its advisory lock and its log lines.
 pub const MANAGER_NAME: &str = "reconciliation";
@@ -71,7 +69,7 @@ pub struct Reconciliation {
 
 impl Reconciliation {
     /// One run: every currency, each in its own correlation.
-    pub async fn run(&self) -> anyhow::Result<()> {
+    pub async fn run(&self) -> Result<(), PollError> {
         for currency in CURRENCIES {
             self.reconcile(currency).await?;
         }
@@ -79,7 +77,7 @@ impl Reconciliation {
     }
 
     /// Reconciles the PayPal balance in `currency` once.
-    pub async fn reconcile(&self, currency: Currency) -> anyhow::Result<Outcome> {
+    pub async fn reconcile(&self, currency: Currency) -> Result<Outcome, PollError> {
         let correlation_id = Uuid::new_v4();
         let span = tracing::info_span!(
             "reconciliation",
@@ -96,7 +94,7 @@ impl Reconciliation {
         &self,
         currency: Currency,
         correlation_id: Uuid,
-    ) -> anyhow::Result<Outcome> {
+    ) -> Result<Outcome, PollError> {
         let reported = self.reported(currency).await?;
         let ledger = self.ledger_cash(currency, reported.as_of_time).await?;
         let stream = ReconciliationStream::new(CashProvider::PayPal, currency);
@@ -109,7 +107,8 @@ impl Reconciliation {
             correlation_id,
         )
         .await?;
-        let difference = CashDifference::between(&reported, &ledger)?;
+        let difference = CashDifference::between(&reported, &ledger)
+            .map_err(|error| PollError::Unusable(format!("the cash difference: {error}")))?;
         report(
             stream,
             &reported,
@@ -123,27 +122,34 @@ impl Reconciliation {
 
     /// PayPal's reporting balance in `currency` (P10). A currency PayPal
     /// does not list is one it holds nothing of.
-    async fn reported(&self, currency: Currency) -> anyhow::Result<ProviderCashBalance> {
+    async fn reported(&self, currency: Currency) -> Result<ProviderCashBalance, PollError> {
         let balances = self
             .paypal
             .balances(currency.code())
             .await
-            .context("asking PayPal for its balance")?;
-        let as_of = balances
-            .as_of_time
-            .as_deref()
-            .context("PayPal's balance has no as_of_time: nothing to compare it with")?;
+            .map_err(PollError::paypal)?;
+        let as_of = balances.as_of_time.as_deref().ok_or_else(|| {
+            PollError::Unusable(
+                "PayPal's balance has no as_of_time: nothing to compare it with".to_owned(),
+            )
+        })?;
         let as_of_time = DateTime::parse_from_rfc3339(as_of)
-            .with_context(|| format!("PayPal's as_of_time {as_of:?} is not an RFC 3339 time"))?
+            .map_err(|_| {
+                PollError::Unusable(format!(
+                    "PayPal's as_of_time {as_of:?} is not an RFC 3339 time"
+                ))
+            })?
             .with_timezone(&Utc);
-        let money = |wire: &dropledger_integrations::Money| -> anyhow::Result<Money> {
-            anyhow::ensure!(
-                wire.currency == currency.code(),
-                "PayPal reported {wire} in the {} balance",
-                currency.code()
-            );
-            Money::new(wire.value, currency)
-                .with_context(|| format!("PayPal's amount {wire} is not valid money"))
+        let money = |wire: &dropledger_integrations::Money| -> Result<Money, PollError> {
+            if wire.currency != currency.code() {
+                return Err(PollError::Unusable(format!(
+                    "PayPal reported {wire} in the {} balance",
+                    currency.code()
+                )));
+            }
+            Money::new(wire.value, currency).map_err(|_| {
+                PollError::Unusable(format!("PayPal's amount {wire} is not valid money"))
+            })
         };
         match balances
             .balances
@@ -172,11 +178,14 @@ impl Reconciliation {
         &self,
         currency: Currency,
         as_of_time: DateTime<Utc>,
-    ) -> anyhow::Result<LedgerCash> {
+    ) -> Result<LedgerCash, PollError> {
         let log = self
             .store
             .wait_for_log(Duration::from_millis(LOG_WAIT_MS))
             .await?;
+        let read_model = |error: &dyn std::fmt::Display| {
+            PollError::Unusable(format!("the ledger read model: {error}"))
+        };
         let pool = self.store.pool();
         wait_until_applied(
             pool,
@@ -185,10 +194,14 @@ impl Reconciliation {
             Duration::from_millis(LEDGER_CATCH_UP_TIMEOUT_MS),
         )
         .await
-        .context("waiting for the ledger read model")?;
+        .map_err(|error| read_model(&error))?;
         let as_of = AsOf::EffectiveAt(as_of_time);
-        let available = balance_at(pool, Account::CashAvailable, currency, as_of).await?;
-        let pending = balance_at(pool, Account::CashPending, currency, as_of).await?;
+        let available = balance_at(pool, Account::CashAvailable, currency, as_of)
+            .await
+            .map_err(|error| read_model(&error))?;
+        let pending = balance_at(pool, Account::CashPending, currency, as_of)
+            .await
+            .map_err(|error| read_model(&error))?;
         Ok(LedgerCash {
             available: available.posted,
             pending: pending.posted,

@@ -1,16 +1,9 @@
-//! The machinery shared by the process managers: a durable checkpoint per
-//! manager ([`checkpoint`]), one running instance per manager (advisory
-//! lock, others stand by) with bounded retries ([`runner`]), and commands
-//! whose ids derive from the triggering event ([`commands`]).
+//! The process managers of `serve`, each a workflow of
+//! `dropledger-workflows` followed by `dropledger_workflows::follow`.
 //!
 //! [`start`] runs every manager of `serve`: fulfilment, sale, payout, the
 //! settlement and tracking pollers and the cash reconciliation;
 //! [`Managers::stop`] stops them on shutdown.
-
-pub mod checkpoint;
-pub mod commands;
-mod in_flight;
-pub mod runner;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,12 +13,12 @@ use dropledger_integrations::{CredentialVault, PgCredentialStore};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::fulfilment::Fulfilment;
-use crate::payout::Payouts;
+use dropledger_workflows::follow as runner;
+use dropledger_workflows::{
+    settlement, Fulfilment, Payouts, Reconciliation, Sales, Tracking, TRACKING_POLL_INTERVAL_MS,
+};
+
 use crate::providers::Providers;
-use crate::reconciliation::Reconciliation;
-use crate::sale::Sales;
-use crate::tracking::Tracking;
 
 /// How long shutdown waits for a step in flight before abandoning it (its
 /// checkpoint was not moved, so the next start does it again).
@@ -82,18 +75,18 @@ pub fn start(
         tokio::spawn(runner::run_periodic(
             store.clone(),
             "settlement",
-            Duration::from_millis(crate::settlement::SETTLEMENT_POLL_INTERVAL_MS),
+            Duration::from_millis(settlement::SETTLEMENT_POLL_INTERVAL_MS),
             move || {
                 let store = settlement_store.clone();
                 let paypal = paypal.clone();
-                async move { crate::settlement::poll(&store, &paypal).await }
+                async move { settlement::poll(&store, &paypal).await }
             },
             watching.clone(),
         )),
         tokio::spawn(runner::run_periodic(
             store.clone(),
             "tracking",
-            Duration::from_millis(crate::tracking::TRACKING_POLL_INTERVAL_MS),
+            Duration::from_millis(TRACKING_POLL_INTERVAL_MS),
             move || {
                 let tracking = tracking.clone();
                 async move { tracking.poll().await }
@@ -127,7 +120,7 @@ async fn reconciliation_schedule(
     }
     runner::run_periodic(
         store,
-        crate::reconciliation::MANAGER_NAME,
+        dropledger_workflows::reconciliation::MANAGER_NAME,
         interval,
         move || {
             let reconciliation = reconciliation.clone();

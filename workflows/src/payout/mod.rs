@@ -13,20 +13,21 @@ mod send;
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use chrono::Utc;
 use dropledger_domain::{
-    fail_payout, reserve_payout, FailPayout, FeeAllowance, HoldId, Money, Payee, Payout,
-    PayoutDestination, PayoutEnvironment, PayoutFailureReason, PayoutId, PayoutStatus,
-    PlatformConfig, StreamKind, User,
+    fail_payout, reserve_payout, CapitalEventType, FailPayout, FeeAllowance, HoldId, Money, Payee,
+    Payout, PayoutDestination, PayoutEnvironment, PayoutEventType, PayoutFailureReason, PayoutId,
+    PayoutStatus, PlatformConfig, StreamKind, User,
 };
-use dropledger_eventstore::{EventStore, LoggedEvent};
+use dropledger_eventstore::{CommandError, EventStore, LoggedEvent};
 use dropledger_integrations::{PayPalClient, PayoneerClient};
 
-use crate::automation::checkpoint;
-use crate::automation::commands::{decide_payout, derived_id, metadata};
-use crate::automation::runner::Reaction;
-use crate::providers::Mode;
+use crate::command::{decide_payout, derived_id, metadata};
+use crate::current::current;
+use crate::error::{split_refusal, StoreFault};
+use crate::follow::checkpoint;
+use crate::follow::{event_type, Reaction, Retry, StepError};
+use crate::Mode;
 
 /// The actor on the events the payout manager records.
 const ACTOR: &str = "system:payout";
@@ -37,12 +38,12 @@ const NAME: &str = "payout";
 const PAYOUT_FEE_ALLOWANCE: &str = "0.25";
 /// Capital events after which skipped payouts may fit: cash arrived or
 /// holds were released.
-const CASH_EVENTS: [&str; 5] = [
-    "CapitalContributed",
-    "PaymentReceived",
-    "CaptureCompleted",
-    "HoldVoided",
-    "HoldPosted",
+const CASH_EVENTS: [CapitalEventType; 5] = [
+    CapitalEventType::CapitalContributed,
+    CapitalEventType::PaymentReceived,
+    CapitalEventType::CaptureCompleted,
+    CapitalEventType::HoldVoided,
+    CapitalEventType::HoldPosted,
 ];
 
 /// The payout manager.
@@ -57,24 +58,69 @@ pub struct Payouts {
     pub mode: Mode,
 }
 
+/// Why a payout step did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum PayoutStepError {
+    /// Ours: the store failed. Retried until it passes.
+    #[error(transparent)]
+    Store(#[from] StoreFault),
+    /// The provider's answer is not final, or it could not be reached:
+    /// asked again (same reference, so never paid twice), then left
+    /// PENDING for a person.
+    #[error("{0}")]
+    Pending(String),
+    /// The payout or its records lack what they always have: a bug or
+    /// damaged data, left for a person.
+    #[error("{0}")]
+    Incomplete(String),
+}
+
+impl StepError for PayoutStepError {
+    fn retry(&self) -> Retry {
+        match self {
+            PayoutStepError::Store(_) => Retry::UntilDone,
+            PayoutStepError::Pending(_) | PayoutStepError::Incomplete(_) => Retry::Bounded,
+        }
+    }
+}
+
+impl From<CommandError<dropledger_domain::PayoutError>> for PayoutStepError {
+    fn from(error: CommandError<dropledger_domain::PayoutError>) -> Self {
+        match split_refusal(error) {
+            Ok(refusal) => PayoutStepError::Incomplete(format!("the domain refused: {refusal}")),
+            Err(fault) => PayoutStepError::Store(fault),
+        }
+    }
+}
+
+impl From<sqlx::Error> for PayoutStepError {
+    fn from(error: sqlx::Error) -> Self {
+        PayoutStepError::Store(StoreFault::Database(error))
+    }
+}
+
 impl Reaction for Payouts {
+    type Error = PayoutStepError;
+
     fn name(&self) -> &'static str {
         NAME
     }
 
     fn wants(&self, event: &LoggedEvent) -> bool {
-        let event_type = event.event.event_type.as_str();
-        event_type == "PayoutRequested" || CASH_EVENTS.contains(&event_type)
+        event_type(event) == Some(PayoutEventType::PayoutRequested)
+            || event_type(event).is_some_and(|kind| CASH_EVENTS.contains(&kind))
     }
 
-    async fn react(&self, event: &LoggedEvent) -> anyhow::Result<()> {
+    async fn react(&self, event: &LoggedEvent) -> Result<(), PayoutStepError> {
         if let Ok(StreamKind::Payout(payout_id)) = StreamKind::parse(&event.event.stream_id) {
             return self.pay(event, payout_id).await;
         }
         // Cash arrived: try the parked payouts, oldest first, until one
         // still does not fit.
         for key in checkpoint::parked(self.store.pool(), NAME).await? {
-            let payout_id: PayoutId = key.parse().context("a parked payout id")?;
+            let payout_id: PayoutId = key
+                .parse()
+                .map_err(|_| PayoutStepError::Incomplete(format!("a parked payout id {key:?}")))?;
             self.pay(event, payout_id).await?;
             let payout = self.load(payout_id).await?;
             if payout.status() == Some(PayoutStatus::SkippedInsufficientFunds) {
@@ -84,25 +130,30 @@ impl Reaction for Payouts {
         Ok(())
     }
 
-    async fn give_up(&self, event: &LoggedEvent, error: &anyhow::Error) -> anyhow::Result<()> {
+    async fn give_up(
+        &self,
+        event: &LoggedEvent,
+        error: &PayoutStepError,
+    ) -> Result<(), PayoutStepError> {
         // A payout in flight that PayPal keeps refusing fails (holds voided);
         // one whose answer never came stays PENDING, visible, for a person.
-        tracing::error!(stream = %event.event.stream_id, error = %format!("{error:#}"), "payout step gave up");
+        tracing::error!(stream = %event.event.stream_id, %error, "payout step gave up");
         Ok(())
     }
 }
 
 impl Payouts {
-    async fn load(&self, payout_id: PayoutId) -> anyhow::Result<Payout> {
-        Ok(self
-            .store
-            .load::<_, std::convert::Infallible>(&Payout::stream_id(payout_id), Payout::default())
-            .await?
-            .state)
+    async fn load(&self, payout_id: PayoutId) -> Result<Payout, StoreFault> {
+        current(
+            &self.store,
+            &Payout::stream_id(payout_id),
+            Payout::default(),
+        )
+        .await
     }
 
     /// Reserve (or skip), send, poll, record — resuming where the payout is.
-    async fn pay(&self, event: &LoggedEvent, payout_id: PayoutId) -> anyhow::Result<()> {
+    async fn pay(&self, event: &LoggedEvent, payout_id: PayoutId) -> Result<(), PayoutStepError> {
         let pool = self.store.pool();
         let key = payout_id.to_string();
         let stream = Payout::stream_id(payout_id);
@@ -110,7 +161,9 @@ impl Payouts {
         let (Some(status), Some(payee), Some(amount)) =
             (payout.status(), payout.payee(), payout.amount())
         else {
-            anyhow::bail!("payout {payout_id} was never requested");
+            return Err(PayoutStepError::Incomplete(format!(
+                "payout {payout_id} was never requested"
+            )));
         };
         if status == PayoutStatus::Sent || status == PayoutStatus::Failed {
             return Ok(checkpoint::unpark(pool, NAME, &key).await?);
@@ -122,7 +175,9 @@ impl Payouts {
                 hold_id: HoldId::from_uuid(derived_id(event, &format!("{step}:hold"))),
                 fee_allowance: Some(FeeAllowance {
                     hold_id: HoldId::from_uuid(derived_id(event, &format!("{step}:fee"))),
-                    amount: Money::parse(PAYOUT_FEE_ALLOWANCE, amount.currency().code())?,
+                    amount: Money::parse(PAYOUT_FEE_ALLOWANCE, amount.currency().code()).map_err(
+                        |error| PayoutStepError::Incomplete(format!("the fee allowance: {error}")),
+                    )?,
                 }),
                 destination: destination.clone(),
                 environment: match self.mode {
@@ -137,8 +192,7 @@ impl Payouts {
                 &metadata(event, ACTOR, &step),
                 |payout, capital| reserve_payout(payout, capital, command.clone()),
             )
-            .await
-            .map_err(|error| anyhow::anyhow!("reserving payout {payout_id}: {error}"))?;
+            .await?;
             match status {
                 PayoutStatus::SkippedInsufficientFunds => {
                     tracing::warn!(%payout_id, %amount, "PAYOUT_SKIPPED_INSUFFICIENT_FUNDS: parked until cash arrives");
@@ -154,7 +208,9 @@ impl Payouts {
                 _ => {}
             }
         }
-        let destination = destination.context("a reserved payout has a destination")?;
+        let destination = destination.ok_or_else(|| {
+            PayoutStepError::Incomplete(format!("reserved payout {payout_id} has no destination"))
+        })?;
         let outcome = send::send(self, event, payout_id, &destination, amount).await;
         match outcome {
             Ok(()) => {}
@@ -169,8 +225,7 @@ impl Payouts {
                     &metadata(event, ACTOR, &format!("fail:{payout_id}")),
                     |payout, capital| fail_payout(payout, capital, command.clone()),
                 )
-                .await
-                .map_err(|error| anyhow::anyhow!("failing payout {payout_id}: {error}"))?;
+                .await?;
                 tracing::warn!(%payout_id, ?reason, "payout FAILED; holds voided");
             }
             Err(send::SendError::Retry(error)) => return Err(error),
@@ -180,18 +235,16 @@ impl Payouts {
 
     /// Where a payee is paid: the platform's admin e-mail, or the user's
     /// own payout destination; `None` when there is none.
-    async fn destination(&self, payee: Payee) -> anyhow::Result<Option<PayoutDestination>> {
+    async fn destination(&self, payee: Payee) -> Result<Option<PayoutDestination>, StoreFault> {
         match payee {
             Payee::Admin => {
-                let config = self
-                    .store
-                    .load::<_, std::convert::Infallible>(
-                        &PlatformConfig::stream_id(),
-                        PlatformConfig::default(),
-                    )
-                    .await?;
+                let config = current(
+                    &self.store,
+                    &PlatformConfig::stream_id(),
+                    PlatformConfig::default(),
+                )
+                .await?;
                 Ok(config
-                    .state
                     .admin_paypal_email()
                     .ok()
                     .map(|email| PayoutDestination::Paypal {
@@ -199,11 +252,8 @@ impl Payouts {
                     }))
             }
             Payee::User { user_id } => {
-                let user = self
-                    .store
-                    .load::<_, std::convert::Infallible>(&User::stream_id(user_id), User::default())
-                    .await?;
-                Ok(user.state.payout_destination().cloned())
+                let user = current(&self.store, &User::stream_id(user_id), User::default()).await?;
+                Ok(user.payout_destination().cloned())
             }
         }
     }

@@ -4,13 +4,15 @@
 
 use chrono::Utc;
 use dropledger_domain::{
-    record_sale, EntryId, Order, OrderStatus, Payout, PayoutId, PlatformConfig, RecordOrderSale,
-    Sale, SaleId, StreamKind,
+    record_sale, EntryId, Order, OrderEventType, OrderStatus, Payout, PayoutId, PlatformConfig,
+    RecordOrderSale, Sale, SaleId, StreamKind,
 };
 use dropledger_eventstore::{CommandError, EventStore, LoggedEvent};
 
-use crate::automation::commands::{derived_id, metadata};
-use crate::automation::runner::Reaction;
+use crate::command::{derived_id, metadata};
+use crate::current::current;
+use crate::error::{split_refusal, StoreFault};
+use crate::follow::{event_type, Reaction, Retry, StepError};
 
 /// The actor on the events the sale manager records.
 const ACTOR: &str = "system:sale";
@@ -21,27 +23,55 @@ pub struct Sales {
     pub store: EventStore,
 }
 
+/// Why a sale was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum SaleError {
+    /// Ours: the store failed. Retried until it passes.
+    #[error(transparent)]
+    Store(#[from] StoreFault),
+    /// The platform's configuration or the order does not allow it (no
+    /// commission set, a refusal): left for a person, the order PURCHASED
+    /// and unsold.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl StepError for SaleError {
+    fn retry(&self) -> Retry {
+        match self {
+            SaleError::Store(_) => Retry::UntilDone,
+            SaleError::Refused(_) => Retry::Bounded,
+        }
+    }
+}
+
 impl Reaction for Sales {
+    type Error = SaleError;
+
     fn name(&self) -> &'static str {
         "sale"
     }
 
     fn wants(&self, event: &LoggedEvent) -> bool {
-        event.event.event_type == "OrderPurchased"
+        event_type(event) == Some(OrderEventType::OrderPurchased)
     }
 
-    async fn react(&self, event: &LoggedEvent) -> anyhow::Result<()> {
+    async fn react(&self, event: &LoggedEvent) -> Result<(), SaleError> {
         let Ok(StreamKind::Order(order_id)) = StreamKind::parse(&event.event.stream_id) else {
-            anyhow::bail!("{} is not an order stream", event.event.stream_id);
+            return Err(SaleError::Refused(format!(
+                "{} is not an order stream",
+                event.event.stream_id
+            )));
         };
-        let config = self
-            .store
-            .load::<_, std::convert::Infallible>(
-                &PlatformConfig::stream_id(),
-                PlatformConfig::default(),
-            )
-            .await?;
-        let commission_rate = config.state.commission_rate()?;
+        let config = current(
+            &self.store,
+            &PlatformConfig::stream_id(),
+            PlatformConfig::default(),
+        )
+        .await?;
+        let commission_rate = config
+            .commission_rate()
+            .map_err(|error| SaleError::Refused(error.to_string()))?;
         // Ids derive from the order, so the sale and its payouts exist once
         // whatever reacts to the purchase, however often.
         let namespace = order_id.as_uuid();
@@ -83,17 +113,22 @@ impl Reaction for Sales {
                 Ok((appends, decision.refused.map(|refusal| refusal.to_string())))
             })
             .await
-            .map_err(|error| anyhow::anyhow!("recording the sale of order {order_id}: {error}"))?;
+            .map_err(|error| match split_refusal(error) {
+                Ok(refusal) => {
+                    SaleError::Refused(format!("the sale of order {order_id}: {refusal}"))
+                }
+                Err(fault) => SaleError::Store(fault),
+            })?;
         if let Some(refusal) = refused {
             tracing::warn!(%order_id, %refusal, "the profit guard refused the sale: order flagged for review");
         }
         Ok(())
     }
 
-    async fn give_up(&self, event: &LoggedEvent, error: &anyhow::Error) -> anyhow::Result<()> {
+    async fn give_up(&self, event: &LoggedEvent, error: &SaleError) -> Result<(), SaleError> {
         // Nothing to decide on the order: the failure stays visible in
         // `process_checkpoint.last_error` (and the order PURCHASED unsold).
-        tracing::error!(stream = %event.event.stream_id, error = %format!("{error:#}"), "the sale could not be recorded");
+        tracing::error!(stream = %event.event.stream_id, %error, "the sale could not be recorded");
         Ok(())
     }
 }

@@ -15,6 +15,9 @@ use dropledger_eventstore::{CommandError, EventStore, Metadata};
 use dropledger_integrations::{CaptureStatus, PayPalClient};
 use uuid::Uuid;
 
+use crate::current::current;
+use crate::error::PollError;
+
 /// How often pending captures are asked about.
 pub const SETTLEMENT_POLL_INTERVAL_MS: u64 = 1_000;
 /// Namespace of the cash entries that complete captures.
@@ -31,19 +34,19 @@ pub fn completion_entry_id(capture_id: &CaptureId) -> EntryId {
 }
 
 /// One poll: every pending capture PayPal now reports COMPLETED is recorded.
-pub async fn poll(store: &EventStore, paypal: &Arc<PayPalClient>) -> anyhow::Result<()> {
+pub async fn poll(store: &EventStore, paypal: &Arc<PayPalClient>) -> Result<(), PollError> {
     for currency in CURRENCIES {
         let stream = WorkingCapital::stream_id(currency);
-        let capital = store
-            .load::<_, std::convert::Infallible>(&stream, WorkingCapital::new(currency))
-            .await?;
+        let capital = current(store, &stream, WorkingCapital::new(currency)).await?;
         let pending: Vec<(CaptureId, Uuid)> = capital
-            .state
             .pending_captures()
             .map(|(capture_id, order_id)| (capture_id.clone(), order_id.as_uuid()))
             .collect();
         for (capture_id, order_id) in pending {
-            let capture = paypal.capture(capture_id.as_str()).await?;
+            let capture = paypal
+                .capture(capture_id.as_str())
+                .await
+                .map_err(PollError::paypal)?;
             if capture.status != CaptureStatus::Completed {
                 continue;
             }
@@ -56,10 +59,7 @@ pub async fn poll(store: &EventStore, paypal: &Arc<PayPalClient>) -> anyhow::Res
                 order_id,
                 "system:settlement",
             )
-            .await
-            .map_err(|error| {
-                anyhow::anyhow!("completing capture {}: {error}", capture_id.as_str())
-            })?;
+            .await?;
         }
     }
     Ok(())

@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::runner::AutopilotRunError;
 use chrono::Utc;
 use dropledger_domain::{AutopilotError, CycleTrigger};
-use dropledger_graphql::AutopilotRunError;
 use tokio::sync::watch;
 use uuid::Uuid;
 

@@ -1,8 +1,16 @@
 //! The loop every process manager runs: take the manager's advisory lock
 //! (a second instance waits as a standby), follow the log from the durable
-//! checkpoint, react to each event with bounded, backed-off retries (to
-//! several at once where the manager allows, one partition at a time),
-//! record what still fails, and only then move the checkpoint past it.
+//! checkpoint, react to each event with backed-off retries (to several at
+//! once where the manager allows, one partition at a time), record what
+//! still fails, and only then move the checkpoint past it.
+//!
+//! How long a failed step is retried depends on whose fault it is
+//! ([`StepError::retry`]): a provider's fault that may pass is retried
+//! [`STEP_ATTEMPTS_MAX`] times and then given up (the manager records the
+//! outcome, e.g. the order FAILED); our own fault (the database) or an
+//! outcome we do not know yet (a purchase sent whose answer was lost) is
+//! retried for as long as it takes and never given up, so it can never be
+//! recorded as the provider's answer.
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,8 +22,10 @@ use tracing::Instrument;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
-use super::checkpoint;
-use super::in_flight::InFlight;
+pub mod checkpoint;
+mod in_flight;
+
+use in_flight::InFlight;
 
 /// Attempts of one step before it is given up and recorded.
 pub const STEP_ATTEMPTS_MAX: u32 = 4;
@@ -28,8 +38,52 @@ const STANDBY_POLL_MS: u64 = 1_000;
 /// Uninteresting events passed before the position is saved anyway.
 const SKIPPED_EVENTS_PER_SAVE: u64 = 200;
 
+/// The event's type as one of the domain's event-type enums
+/// (`OrderEventType`, `CapitalEventType`, …); `None` for an event of
+/// another kind. What a manager's [`Reaction::wants`] routes on.
+pub fn event_type<T: std::str::FromStr>(event: &LoggedEvent) -> Option<T> {
+    event.event.event_type.parse().ok()
+}
+
+/// How a failed step is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// A fault that may pass, and that may be given up on: retried
+    /// [`STEP_ATTEMPTS_MAX`] times, then [`Reaction::give_up`] records it.
+    Bounded,
+    /// Our own fault, or an outcome not known yet: retried with backoff
+    /// until it succeeds (or the manager stops), never given up.
+    UntilDone,
+}
+
+/// A step's failure, and how it is retried.
+pub trait StepError: std::error::Error + Send + Sync + 'static {
+    /// Bounded for faults that may be given up on; `UntilDone` for ours.
+    fn retry(&self) -> Retry;
+}
+
+/// Why a follower stopped (it is restarted with backoff).
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    /// The database failed (lock, checkpoint, parked work).
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// Reading the log failed.
+    #[error(transparent)]
+    Read(#[from] dropledger_eventstore::ReadError),
+    /// Recording a given-up step failed and shutdown came first.
+    #[error("stopped before the failure of the step at {position} was recorded")]
+    Unrecorded {
+        /// The event's position.
+        position: u64,
+    },
+}
+
 /// What a process manager does with the log.
 pub trait Reaction: Send + Sync + 'static {
+    /// Why a step failed.
+    type Error: StepError;
+
     /// The manager's name: its checkpoint row and its lock.
     fn name(&self) -> &'static str;
 
@@ -49,16 +103,16 @@ pub trait Reaction: Send + Sync + 'static {
 
     /// Reacts to `event`. Must be idempotent: it may run again for the same
     /// event after a crash or a failed attempt.
-    fn react(&self, event: &LoggedEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn react(&self, event: &LoggedEvent) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
-    /// Records, visibly, that reacting to `event` kept failing with `error`
-    /// (e.g. the order FAILED with the reason). Retried until it succeeds:
-    /// an event is never skipped silently.
+    /// Records, visibly, that reacting to `event` kept failing with `error`,
+    /// a [`Retry::Bounded`] one (e.g. the order FAILED with the reason).
+    /// Retried until it succeeds: an event is never skipped silently.
     fn give_up(
         &self,
         event: &LoggedEvent,
-        error: &anyhow::Error,
-    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+        error: &Self::Error,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
 /// Runs `reaction` until `shutdown` turns true.
@@ -71,7 +125,7 @@ pub async fn run<R: Reaction>(store: EventStore, reaction: R, mut shutdown: watc
         match follow(&store, &reaction, &mut shutdown).await {
             Ok(()) => return,
             Err(error) => {
-                tracing::error!(manager = name, error = %format!("{error:#}"), "process manager stopped; restarting");
+                tracing::error!(manager = name, %error, "process manager stopped; restarting");
                 if sleep_or_shutdown(Duration::from_millis(RETRY_BACKOFF_MS_MAX), &mut shutdown)
                     .await
                 {
@@ -87,7 +141,7 @@ async fn follow<R: Reaction>(
     store: &EventStore,
     reaction: &R,
     shutdown: &mut watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> Result<(), FollowError> {
     let name = reaction.name();
     // A connection of its own, closed (and the lock with it) when dropped,
     // never handed back to the pool with the lock still held.
@@ -179,15 +233,29 @@ async fn follow<R: Reaction>(
 type Reacting<'a> = std::pin::Pin<Box<dyn Future<Output = Finished> + Send + 'a>>;
 
 /// A reaction's end: the event's position, its partition, the step's outcome.
-type Finished = (u64, String, anyhow::Result<()>);
+type Finished = (u64, String, Result<StepEnd, FollowError>);
+
+/// How a reaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StepEnd {
+    /// Done, or its failure recorded: the checkpoint may pass it.
+    Done,
+    /// Abandoned at shutdown while retrying a step never given up: the
+    /// checkpoint stays before it, so the next start does it again.
+    Abandoned,
+}
 
 impl InFlight {
     /// Takes a finished reaction off the books; its error, if the step
     /// could not even record its failure (the follower then restarts from
     /// the checkpoint, which has not moved past it).
-    fn finish_reaction(&mut self, (position, partition, outcome): Finished) -> anyhow::Result<()> {
-        outcome?;
-        self.finish(position, &partition);
+    fn finish_reaction(
+        &mut self,
+        (position, partition, outcome): Finished,
+    ) -> Result<(), FollowError> {
+        if outcome? == StepEnd::Done {
+            self.finish(position, &partition);
+        }
         Ok(())
     }
 }
@@ -198,7 +266,7 @@ async fn save_if_moved(
     name: &str,
     safe: u64,
     saved: u64,
-) -> anyhow::Result<u64> {
+) -> Result<u64, FollowError> {
     if safe > saved {
         checkpoint::save(pool, name, safe).await?;
         return Ok(safe);
@@ -206,43 +274,51 @@ async fn save_if_moved(
     Ok(saved)
 }
 
-/// Tries the step with backoff; when every attempt fails, records the
-/// failure (retrying that until it is recorded).
+/// Tries the step with backoff; when every attempt of a bounded fault
+/// fails, records the failure (retrying that until it is recorded). A
+/// fault never given up is retried until the step succeeds or shutdown.
 async fn react_or_give_up<R: Reaction>(
     reaction: &R,
     event: &LoggedEvent,
     pool: &sqlx::PgPool,
     shutdown: &mut watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> Result<StepEnd, FollowError> {
     let name = reaction.name();
     let mut backoff = RETRY_BACKOFF_MS_FIRST;
-    let mut last_error = None;
-    for attempt in 1..=STEP_ATTEMPTS_MAX {
-        match reaction.react(event).await {
-            Ok(()) => return Ok(()),
-            Err(error) => {
-                tracing::warn!(attempt, error = %format!("{error:#}"), "step failed");
-                last_error = Some(error);
-            }
-        }
-        if attempt < STEP_ATTEMPTS_MAX {
-            tokio::time::sleep(Duration::from_millis(backoff)).await;
-            backoff = (backoff * 2).min(RETRY_BACKOFF_MS_MAX);
-        }
-    }
-    let error = last_error.expect("at least one attempt ran");
-    tracing::error!(error = %format!("{error:#}"), "step gave up after {STEP_ATTEMPTS_MAX} attempts; recording the failure");
-    checkpoint::record_error(pool, name, event.position, &format!("{error:#}")).await?;
-    let mut backoff = RETRY_BACKOFF_MS_FIRST;
-    loop {
-        match reaction.give_up(event, &error).await {
-            Ok(()) => return Ok(()),
-            Err(failure) => {
-                tracing::error!(error = %format!("{failure:#}"), "recording the failure failed; retrying");
+    let mut bounded_failures = 0;
+    let error = loop {
+        let error = match reaction.react(event).await {
+            Ok(()) => return Ok(StepEnd::Done),
+            Err(error) => error,
+        };
+        let retry = error.retry();
+        tracing::warn!(?retry, %error, "step failed");
+        if retry == Retry::Bounded {
+            bounded_failures += 1;
+            if bounded_failures >= STEP_ATTEMPTS_MAX {
+                break error;
             }
         }
         if sleep_or_shutdown(Duration::from_millis(backoff), shutdown).await {
-            anyhow::bail!("shut down before the failure was recorded");
+            tracing::info!("stopping: the step is left for the next start");
+            return Ok(StepEnd::Abandoned);
+        }
+        backoff = (backoff * 2).min(RETRY_BACKOFF_MS_MAX);
+    };
+    tracing::error!(%error, "step gave up after {STEP_ATTEMPTS_MAX} attempts; recording the failure");
+    checkpoint::record_error(pool, name, event.position, &error.to_string()).await?;
+    let mut backoff = RETRY_BACKOFF_MS_FIRST;
+    loop {
+        match reaction.give_up(event, &error).await {
+            Ok(()) => return Ok(StepEnd::Done),
+            Err(failure) => {
+                tracing::error!(error = %failure, "recording the failure failed; retrying");
+            }
+        }
+        if sleep_or_shutdown(Duration::from_millis(backoff), shutdown).await {
+            return Err(FollowError::Unrecorded {
+                position: event.position,
+            });
         }
         backoff = (backoff * 2).min(RETRY_BACKOFF_MS_MAX);
     }
@@ -259,7 +335,7 @@ pub async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receive
 /// Runs `tick` every `interval` while holding `name`'s lock (a second
 /// instance stands by), until shutdown. A failed tick is logged and the
 /// next one tries again: pollers are idempotent by construction.
-pub async fn run_periodic<F, Fut>(
+pub async fn run_periodic<F, Fut, E>(
     store: EventStore,
     name: &'static str,
     interval: Duration,
@@ -267,7 +343,8 @@ pub async fn run_periodic<F, Fut>(
     mut shutdown: watch::Receiver<bool>,
 ) where
     F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = anyhow::Result<()>> + Send,
+    Fut: Future<Output = Result<(), E>> + Send,
+    E: std::fmt::Display,
 {
     let key = format!("dropledger-process:{name}");
     'connect: loop {
@@ -301,7 +378,7 @@ pub async fn run_periodic<F, Fut>(
         }
         loop {
             if let Err(error) = tick().await {
-                tracing::warn!(manager = name, error = %format!("{error:#}"), "poll failed; trying again next time");
+                tracing::warn!(manager = name, %error, "poll failed; trying again next time");
             }
             if sleep_or_shutdown(interval, &mut shutdown).await {
                 let _ = lock.close().await;

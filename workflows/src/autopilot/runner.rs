@@ -1,23 +1,15 @@
-//! How the API runs an autopilot cycle: the application (which owns the
-//! provider clients and the trend source) implements [`AutopilotRunner`]
-//! and installs it with `Services::with_autopilot`.
+//! How the API runs an autopilot cycle: [`AutopilotRunner`], implemented
+//! by the [`super::CycleRunner`] the application builds (it owns the
+//! provider clients and the trend source) and hands to the API.
 
 use dropledger_domain::{
     AutopilotError, CycleId, CycleTrigger, Opportunity, PublishedListing, UserId,
 };
 use futures::future::BoxFuture;
-use uuid::Uuid;
 
-/// How a cycle ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
-pub enum CycleStatus {
-    /// Still running (only in the read model).
-    Running,
-    /// Ended normally.
-    Finished,
-    /// Ended with an error, or abandoned by a process that died.
-    Failed,
-}
+/// How a cycle ended (the read model's own states: a report is never `Running`).
+pub use dropledger_projections::CycleStatus;
+use uuid::Uuid;
 
 /// What one cycle did.
 #[derive(Debug, Clone, PartialEq, Eq)]

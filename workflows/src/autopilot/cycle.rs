@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use crate::autopilot::{AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus};
 use chrono::Utc;
 use dropledger_domain::{
     decode_event, Aggregate, Autopilot, AutopilotCommand, AutopilotError, AutopilotEvent, CycleId,
@@ -17,7 +18,6 @@ use dropledger_domain::{
     ProductStatus, PublishedListing, UserId,
 };
 use dropledger_eventstore::{AggregateCache, CommandError, EventStore, Loaded, Metadata};
-use dropledger_graphql::{AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus};
 use futures::future::BoxFuture;
 use tracing::Instrument;
 use uuid::Uuid;

@@ -24,9 +24,10 @@ pub struct Wanted {
     pub quantity: u32,
     /// What the order reserved for all units, shipping included.
     pub reserved: Money,
-    /// The purchase may already be placed (resuming after a crash): our
-    /// own order took the stock, so stock is not checked; the supplier's
-    /// `out_order_id` dedupe answers with the order already placed.
+    /// The purchase may already be placed (resuming after a crash or a lost
+    /// answer): our own order took the stock, so neither stock nor price is
+    /// checked; the supplier's `out_order_id` dedupe answers with the order
+    /// already placed.
     pub resuming: bool,
 }
 
@@ -143,10 +144,13 @@ pub async fn check_offer(
         .checked_mul(wanted.quantity)
         .and_then(|units| units.checked_add(shipping))
         .map_err(|_| SupplierError::Answer("an amount out of range"))?;
-    if landed_cost
-        .checked_cmp(&wanted.reserved)
-        .map_err(|_| SupplierError::Answer("a price in another currency"))?
-        .is_gt()
+    // A purchase that may already be placed is not refused on price: the
+    // supplier's order (found again by `out_order_id`) says what it cost.
+    if !wanted.resuming
+        && landed_cost
+            .checked_cmp(&wanted.reserved)
+            .map_err(|_| SupplierError::Answer("a price in another currency"))?
+            .is_gt()
     {
         return Err(SupplierError::Refused(FailureReason::SupplierPriceRose));
     }

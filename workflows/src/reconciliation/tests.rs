@@ -15,7 +15,6 @@ use dropledger_projections::{Runner, RunnerOptions};
 use rust_decimal::Decimal;
 use tokio::task::JoinHandle;
 
-use super::interval::{parse_interval, RECONCILIATION_INTERVAL_SECS_DEFAULT};
 use super::*;
 
 fn usd(amount: &str) -> Money {
@@ -287,19 +286,4 @@ async fn each_run_records_under_a_correlation_id_of_its_own() {
     assert!(recorded
         .iter()
         .all(|(_, metadata)| metadata.command_id.is_some()));
-}
-
-#[test]
-fn the_interval_defaults_to_fifteen_minutes_and_refuses_values_outside_its_limits() {
-    assert_eq!(
-        parse_interval(None).unwrap(),
-        std::time::Duration::from_secs(RECONCILIATION_INTERVAL_SECS_DEFAULT)
-    );
-    assert_eq!(parse_interval(Some(" ")).unwrap().as_secs(), 900);
-    assert_eq!(parse_interval(Some("60")).unwrap().as_secs(), 60);
-    assert_eq!(parse_interval(Some("86400")).unwrap().as_secs(), 86_400);
-    for bad in ["0", "86401", "-5", "1.5", "often"] {
-        let error = parse_interval(Some(bad)).unwrap_err().to_string();
-        assert!(error.contains("RECONCILIATION_INTERVAL_SECS"), "{error}");
-    }
 }
