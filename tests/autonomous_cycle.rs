@@ -185,14 +185,7 @@ async fn a_server_killed_between_buying_and_recording_buys_once_after_restart() 
     );
 
     let order_id = app.buy(&shop).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while fakes.aliexpress.order_count() == 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the supplier was never asked"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    fakes.wait_until_the_supplier_is_asked().await;
     app.kill().await;
     assert_eq!(
         app.count("OrderPurchased").await,

@@ -32,14 +32,7 @@ async fn a_database_outage_between_purchase_sent_and_recorded_still_ends_purchas
     );
 
     let order_id = app.buy(&shop).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while fakes.aliexpress.order_count() == 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the supplier was never asked"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    fakes.wait_until_the_supplier_is_asked().await;
     // Every connection of the server dropped, and no new one let in.
     let mut admin = app
         .db

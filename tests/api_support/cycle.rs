@@ -42,6 +42,19 @@ impl Fakes {
         Fakes { paypal, aliexpress }
     }
 
+    /// Waits (up to 30 s, checking every 5 ms) until the supplier holds an
+    /// order: the moment a purchase was sent, for faults aimed after it.
+    pub async fn wait_until_the_supplier_is_asked(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while self.aliexpress.order_count() == 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the supplier was never asked"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// The server's environment pointing at these fakes.
     pub fn env(&self) -> Vec<(String, String)> {
         let paypal = self.paypal.client_config();
