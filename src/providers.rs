@@ -7,9 +7,10 @@
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
-    AliExpressClient, AliExpressConfig, CallPolicy, FakeProviders, Money, PayPalClient,
-    PayPalConfig, PayPalEnvironment, PayoneerClient, PayoneerConfig, SecretString,
+    AliExpressClient, AliExpressConfig, CallPolicy, FakeProviders, PayPalClient, PayPalConfig,
+    PayPalEnvironment, PayoneerClient, PayoneerConfig, SecretString,
 };
 use dropledger_workflows::Mode;
 
@@ -73,7 +74,7 @@ impl Providers {
         let needs_fakes = var("PAYPAL_CLIENT_ID").is_none() || var("ALIEXPRESS_APP_KEY").is_none();
         let fakes = if needs_fakes && !production {
             Some(
-                FakeProviders::start(Money::new("USD", rust_decimal::Decimal::ZERO))
+                FakeProviders::start(Money::zero(Currency::Usd))
                     .await
                     .context("starting the fake providers")?,
             )

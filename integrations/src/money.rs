@@ -1,112 +1,174 @@
-//! Money as the providers put it on the wire: a decimal amount and an ISO
-//! currency code, never a float.
+//! Money on the providers' wires. The crate speaks the domain's [`Money`]
+//! and [`Currency`]; only the wire shapes live here, privately: PayPal's
+//! `{"currency_code", "value"}` (orders, captures, refunds, balances) and
+//! `{"currency", "value"}` (payouts), with the value a decimal string at
+//! the currency's decimal places.
+//!
+//! An amount we send is always representable: domain money is kept at its
+//! currency's scale, so its decimal text is the wire value ("12.30" USD,
+//! "1200" JPY, "1.505" BHD). An amount a provider sends is parsed into
+//! domain money or refused with [`UnrepresentableAmount`]; it is never
+//! rounded.
 
-use std::fmt;
-
-use rust_decimal::Decimal;
+use dropledger_domain::{Money, MoneyError};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-/// An amount of money in one currency, as exchanged with a provider.
-///
-/// This is the edge type of the integrations crate; the domain has its own
-/// `Money` and converts at the boundary. The value is a `Decimal` and is
-/// written on the wire as a string with the currency's decimal places
-/// ("12.34"), as PayPal sends it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Money {
-    /// ISO 4217 currency code, upper case ("USD").
-    pub currency: String,
-    /// The amount, exact.
-    pub value: Decimal,
-}
-
-impl Money {
-    /// An amount in `currency` (upper-cased).
-    pub fn new(currency: impl Into<String>, value: Decimal) -> Self {
-        Self {
-            currency: currency.into().to_ascii_uppercase(),
-            value,
-        }
-    }
-
-    /// The amount as a wire string with the currency's decimal places,
-    /// e.g. "12.30" for USD and "1200" for JPY (PayPal rejects other scales).
-    pub fn wire_value(&self) -> String {
-        let places = currency_decimal_places(&self.currency);
-        let rounded = self
-            .value
-            .round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointNearestEven);
-        format!("{:.*}", places as usize, rounded)
-    }
-
-    /// Parses a wire amount ("12.34") in `currency`.
-    pub fn parse(currency: &str, value: &str) -> Result<Self, MoneyParseError> {
-        let parsed = value
-            .trim()
-            .parse::<Decimal>()
-            .map_err(|_| MoneyParseError(value.to_owned()))?;
-        Ok(Self::new(currency, parsed))
-    }
-}
-
-impl fmt::Display for Money {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.wire_value(), self.currency)
-    }
-}
-
-/// A provider sent an amount that is not a decimal number.
+/// A provider sent an amount the ledger cannot hold: an unknown currency,
+/// more decimal places than the currency has, text that is not a decimal,
+/// or an absurd size. Refused, never rounded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a decimal amount: {0:?}")]
-pub struct MoneyParseError(pub String);
+#[error("{value:?} {currency:?} is not an amount the ledger can hold: {reason}")]
+pub struct UnrepresentableAmount {
+    /// The currency code as the provider wrote it.
+    pub currency: String,
+    /// The amount as the provider wrote it.
+    pub value: String,
+    /// Why the domain refused it.
+    pub reason: MoneyError,
+}
 
-/// Decimal places PayPal accepts for a currency: zero for the currencies it
-/// documents as having no minor unit, two otherwise.
-pub(crate) fn currency_decimal_places(currency: &str) -> u32 {
-    match currency {
-        "JPY" | "HUF" | "TWD" => 0,
-        _ => 2,
+/// Parses a provider's amount text in a provider's currency code.
+pub(crate) fn parse_amount(currency: &str, value: &str) -> Result<Money, UnrepresentableAmount> {
+    Money::parse(value, currency).map_err(|reason| UnrepresentableAmount {
+        currency: currency.to_owned(),
+        value: value.to_owned(),
+        reason,
+    })
+}
+
+/// The wire value of an amount we send: its decimal text, which domain
+/// money keeps at the currency's decimal places.
+pub(crate) fn wire_value(money: Money) -> String {
+    money.amount().to_string()
+}
+
+/// PayPal's amount shape for orders, captures, refunds and balances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PayPalAmount {
+    currency_code: String,
+    value: String,
+}
+
+impl PayPalAmount {
+    /// The amount at `value`, `None` when there is none (the field is
+    /// absent or not of this shape).
+    pub(crate) fn read(value: &Value) -> Option<Self> {
+        Self::deserialize(value).ok()
+    }
+
+    /// As domain money, refused when not representable.
+    pub(crate) fn to_money(&self) -> Result<Money, UnrepresentableAmount> {
+        parse_amount(&self.currency_code, &self.value)
+    }
+
+    /// As JSON, for building a request or an answer.
+    pub(crate) fn json(money: Money) -> Value {
+        serde_json::to_value(Self::from(money)).expect("two strings serialise")
     }
 }
 
-/// The PayPal wire shape `{currency_code, value}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct WireAmount {
-    pub currency_code: String,
-    pub value: String,
-}
-
-impl From<&Money> for WireAmount {
-    fn from(money: &Money) -> Self {
+impl From<Money> for PayPalAmount {
+    fn from(money: Money) -> Self {
         Self {
-            currency_code: money.currency.clone(),
-            value: money.wire_value(),
+            currency_code: money.currency().code().to_owned(),
+            value: wire_value(money),
         }
     }
 }
 
-impl TryFrom<&WireAmount> for Money {
-    type Error = MoneyParseError;
-    fn try_from(wire: &WireAmount) -> Result<Self, Self::Error> {
-        Money::parse(&wire.currency_code, &wire.value)
+/// PayPal Payouts' amount shape: `currency` instead of `currency_code`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PayoutAmount {
+    currency: String,
+    value: String,
+}
+
+impl PayoutAmount {
+    /// The amount at `value`, `None` when there is none.
+    pub(crate) fn read(value: &Value) -> Option<Self> {
+        Self::deserialize(value).ok()
+    }
+
+    /// As domain money, refused when not representable.
+    pub(crate) fn to_money(&self) -> Result<Money, UnrepresentableAmount> {
+        parse_amount(&self.currency, &self.value)
+    }
+
+    /// As JSON, for building a request or an answer.
+    pub(crate) fn json(money: Money) -> Value {
+        serde_json::to_value(Self::from(money)).expect("two strings serialise")
+    }
+}
+
+impl From<Money> for PayoutAmount {
+    fn from(money: Money) -> Self {
+        Self {
+            currency: money.currency().code().to_owned(),
+            value: wire_value(money),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rust_decimal_macros::dec;
+    use dropledger_domain::Currency;
+    use serde_json::json;
 
     #[test]
     fn wire_values_carry_the_currency_decimal_places() {
-        assert_eq!(Money::new("usd", dec!(12.3)).wire_value(), "12.30");
-        assert_eq!(Money::new("JPY", dec!(1200)).wire_value(), "1200");
-        assert_eq!(Money::new("EUR", dec!(0.125)).wire_value(), "0.12");
+        let money = |value: &str, currency: &str| Money::parse(value, currency).unwrap();
+        assert_eq!(wire_value(money("12.3", "USD")), "12.30");
+        assert_eq!(wire_value(money("1200", "JPY")), "1200");
+        assert_eq!(wire_value(money("1.5", "BHD")), "1.500");
+        assert_eq!(
+            PayPalAmount::json(money("1.505", "BHD")),
+            json!({"currency_code": "BHD", "value": "1.505"})
+        );
+        assert_eq!(
+            PayoutAmount::json(money("9.87", "EUR")),
+            json!({"currency": "EUR", "value": "9.87"})
+        );
     }
 
     #[test]
-    fn a_wire_amount_that_is_not_a_number_is_refused() {
-        assert!(Money::parse("USD", "12,34").is_err());
-        assert_eq!(Money::parse("USD", "12.34").unwrap().value, dec!(12.34));
+    fn an_amount_finer_than_its_currency_is_refused_not_rounded() {
+        let refused = parse_amount("USD", "1.005").unwrap_err();
+        assert_eq!(refused.value, "1.005");
+        assert!(matches!(
+            refused.reason,
+            MoneyError::TooManyDecimalPlaces {
+                currency: Currency::Usd,
+                places: 2,
+                ..
+            }
+        ));
+        assert!(parse_amount("JPY", "1.5").is_err());
+        assert_eq!(
+            parse_amount("BHD", "1.505").unwrap().to_string(),
+            "1.505 BHD"
+        );
+    }
+
+    #[test]
+    fn an_unknown_currency_or_a_non_number_is_refused() {
+        assert!(matches!(
+            parse_amount("XYZ", "1.00").unwrap_err().reason,
+            MoneyError::UnknownCurrency(_)
+        ));
+        assert!(matches!(
+            parse_amount("USD", "12,34").unwrap_err().reason,
+            MoneyError::NotADecimal(_)
+        ));
+    }
+
+    #[test]
+    fn a_wire_amount_reads_back_exactly() {
+        let wire = json!({"currency_code": "BHD", "value": "1.505"});
+        let money = PayPalAmount::read(&wire).unwrap().to_money().unwrap();
+        assert_eq!(PayPalAmount::json(money), wire);
+        assert!(PayPalAmount::read(&json!({"value": "1.00"})).is_none());
+        assert!(PayoutAmount::read(&json!({"currency_code": "USD", "value": "1.00"})).is_none());
     }
 }

@@ -1,8 +1,8 @@
 //! Payoneer payouts behind the payout trait, against the fake Payoneer.
 
+use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
-    FakeOperation, FakePayoneer, Fault, Money, PayoneerClient, PayoutProvider, PayoutRequest,
-    PayoutState,
+    FakeOperation, FakePayoneer, Fault, PayoneerClient, PayoutProvider, PayoutRequest, PayoutState,
 };
 use rust_decimal_macros::dec;
 
@@ -10,7 +10,7 @@ fn request(reference: &str, value: rust_decimal::Decimal) -> PayoutRequest {
     PayoutRequest {
         reference: reference.to_owned(),
         recipient: "payee-42".to_owned(),
-        amount: Money::new("USD", value),
+        amount: Money::new(value, Currency::Usd).unwrap(),
         note: Some("Net profit".to_owned()),
     }
 }
@@ -76,9 +76,10 @@ async fn a_declined_payoneer_payout_reports_failed() {
 }
 
 mod against_stubs {
+    use dropledger_domain::{Currency, Money};
     use dropledger_integrations::{
-        CallPolicy, Money, PayoneerClient, PayoneerConfig, PayoneerError, PayoutError,
-        PayoutProvider, PayoutRequest, SecretString,
+        CallPolicy, PayoneerClient, PayoneerConfig, PayoneerError, PayoutError, PayoutProvider,
+        PayoutRequest, SecretString,
     };
     use rust_decimal_macros::dec;
     use serde_json::{json, Value};
@@ -133,7 +134,7 @@ mod against_stubs {
             .send_payout(&PayoutRequest {
                 reference: "payout-9".into(),
                 recipient: "payee-42".into(),
-                amount: Money::new("USD", dec!(12.5)),
+                amount: Money::new(dec!(12.5), Currency::Usd).unwrap(),
                 note: Some("Net profit".into()),
             })
             .await
@@ -158,7 +159,7 @@ mod against_stubs {
             .send_payout(&PayoutRequest {
                 reference: "payout-10".into(),
                 recipient: "payee-0".into(),
-                amount: Money::new("USD", dec!(1)),
+                amount: Money::new(dec!(1), Currency::Usd).unwrap(),
                 note: None,
             })
             .await

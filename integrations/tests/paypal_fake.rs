@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
     paypal_webhook_router, CaptureStatus, ChannelWebhookSink, CheckoutItem, CheckoutOrder,
-    FakeOperation, FakePayPal, Fault, InMemoryWebhookDedupe, Money, PayPalClient, PayPalError,
+    FakeOperation, FakePayPal, Fault, InMemoryWebhookDedupe, PayPalClient, PayPalError,
     PayPalWebhookEvent, PayPalWebhookReceiver, PayoutProvider, PayoutRequest, PayoutState,
     TrackingInfo,
 };
@@ -17,14 +18,14 @@ fn checkout(reference: &str, return_url: &str) -> CheckoutOrder {
         reference_id: reference.to_owned(),
         custom_id: Some(format!("order-{reference}")),
         invoice_id: None,
-        currency: "USD".to_owned(),
+        currency: Currency::Usd,
         items: vec![CheckoutItem {
             name: "Adjustable aluminium phone stand".to_owned(),
             sku: Some("1005001000000001".to_owned()),
-            unit_amount: Money::new("USD", dec!(12.50)),
+            unit_amount: Money::new(dec!(12.50), Currency::Usd).unwrap(),
             quantity: 2,
         }],
-        shipping: Some(Money::new("USD", dec!(3.00))),
+        shipping: Some(Money::new(dec!(3.00), Currency::Usd).unwrap()),
         return_url: return_url.to_owned(),
         cancel_url: "http://shop.test/cancel".to_owned(),
         brand_name: Some("dropledger".to_owned()),
@@ -72,15 +73,24 @@ async fn a_checkout_is_created_approved_through_its_url_and_captured_with_fee_an
 
     assert_eq!(capture.status, CaptureStatus::Completed);
     assert!(capture.status.is_paid());
-    assert_eq!(capture.gross, Money::new("USD", dec!(28.00)));
+    assert_eq!(
+        capture.gross,
+        Money::new(dec!(28.00), Currency::Usd).unwrap()
+    );
     // 3.49 % of 28.00 is 0.9772, plus 0.49: 1.47.
-    assert_eq!(capture.paypal_fee, Some(Money::new("USD", dec!(1.47))));
-    assert_eq!(capture.net, Some(Money::new("USD", dec!(26.53))));
+    assert_eq!(
+        capture.paypal_fee,
+        Some(Money::new(dec!(1.47), Currency::Usd).unwrap())
+    );
+    assert_eq!(
+        capture.net,
+        Some(Money::new(dec!(26.53), Currency::Usd).unwrap())
+    );
     assert_eq!(capture.order_id.as_deref(), Some(order_id.as_str()));
     assert!(!capture.replayed);
     assert_eq!(
-        fake.available_balance("USD"),
-        Money::new("USD", dec!(26.53))
+        fake.available_balance(Currency::Usd),
+        Money::new(dec!(26.53), Currency::Usd).unwrap()
     );
     let order = client.order(&order_id).await.unwrap();
     assert_eq!(order.status, "COMPLETED");
@@ -223,11 +233,11 @@ async fn server_errors_beyond_the_attempt_limit_fail_and_open_the_breaker() {
     let client = PayPalClient::new(config);
     fake.inject_times(FakeOperation::PayPalBalance, Fault::ServerError(500), 3);
 
-    let error = client.balances("USD").await.unwrap_err();
+    let error = client.balances(Currency::Usd).await.unwrap_err();
     assert!(matches!(error, PayPalError::Unavailable(_)), "{error:?}");
     assert!(client.guard().breaker().is_open());
 
-    let refused = client.balances("USD").await.unwrap_err();
+    let refused = client.balances(Currency::Usd).await.unwrap_err();
     assert_eq!(refused, PayPalError::CircuitOpen);
 }
 
@@ -255,11 +265,11 @@ async fn a_token_is_refreshed_before_it_expires() {
         .await
         .unwrap();
     let client = PayPalClient::new(fake.client_config());
-    client.balances("USD").await.unwrap();
+    client.balances(Currency::Usd).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     // The cached token is past its life: the client fetches a new one
     // instead of sending a dead one and being refused.
-    client.balances("USD").await.unwrap();
+    client.balances(Currency::Usd).await.unwrap();
     assert_eq!(fake.tokens_refused(), 0);
 }
 
@@ -270,7 +280,7 @@ async fn wrong_client_credentials_are_an_authorisation_error() {
     config.client_secret = "wrong".to_owned().into();
     let client = PayPalClient::new(config);
 
-    let error = client.balances("USD").await.unwrap_err();
+    let error = client.balances(Currency::Usd).await.unwrap_err();
 
     let PayPalError::Unauthorized(body) = error else {
         panic!("expected Unauthorized, got {error:?}");
@@ -310,30 +320,33 @@ async fn refunds_tracking_and_balances_follow_the_capture() {
     let refund = client
         .refund_capture(
             &capture.id,
-            Some(&Money::new("USD", dec!(10.00))),
+            Some(Money::new(dec!(10.00), Currency::Usd).unwrap()),
             Some("Sorry"),
             "refund-o-8",
         )
         .await
         .unwrap();
     assert_eq!(refund.status, "COMPLETED");
-    assert_eq!(refund.net, Some(Money::new("USD", dec!(10.00))));
+    assert_eq!(
+        refund.net,
+        Some(Money::new(dec!(10.00), Currency::Usd).unwrap())
+    );
     assert_eq!(
         fake.capture_status(&capture.id).as_deref(),
         Some("PARTIALLY_REFUNDED")
     );
 
-    let balances = client.balances("USD").await.unwrap();
+    let balances = client.balances(Currency::Usd).await.unwrap();
     assert_eq!(
         balances.balances[0].available,
-        Money::new("USD", dec!(16.53))
+        Money::new(dec!(16.53), Currency::Usd).unwrap()
     );
     assert!(balances.as_of_time.is_some());
 
     let too_much = client
         .refund_capture(
             &capture.id,
-            Some(&Money::new("USD", dec!(100.00))),
+            Some(Money::new(dec!(100.00), Currency::Usd).unwrap()),
             None,
             "refund-o-8-b",
         )
@@ -348,7 +361,7 @@ async fn refunds_tracking_and_balances_follow_the_capture() {
 #[tokio::test]
 async fn a_payout_is_paid_once_per_reference_and_refused_beyond_the_balance() {
     let fake = FakePayPal::builder()
-        .opening_balance(Money::new("USD", dec!(50.00)))
+        .opening_balance(Money::new(dec!(50.00), Currency::Usd).unwrap())
         .start()
         .await
         .unwrap();
@@ -356,7 +369,7 @@ async fn a_payout_is_paid_once_per_reference_and_refused_beyond_the_balance() {
     let request = PayoutRequest {
         reference: "payout-1".to_owned(),
         recipient: "seller@example.com".to_owned(),
-        amount: Money::new("USD", dec!(20.00)),
+        amount: Money::new(dec!(20.00), Currency::Usd).unwrap(),
         note: Some("Your profit".to_owned()),
     };
 
@@ -366,8 +379,8 @@ async fn a_payout_is_paid_once_per_reference_and_refused_beyond_the_balance() {
     assert_eq!(receipt.provider_payout_id, again.provider_payout_id);
     assert_eq!(fake.payout_batch_count(), 1);
     assert_eq!(
-        fake.available_balance("USD"),
-        Money::new("USD", dec!(30.00))
+        fake.available_balance(Currency::Usd),
+        Money::new(dec!(30.00), Currency::Usd).unwrap()
     );
     assert_eq!(
         client
@@ -388,7 +401,7 @@ async fn a_payout_is_paid_once_per_reference_and_refused_beyond_the_balance() {
 
     let too_much = PayoutRequest {
         reference: "payout-2".to_owned(),
-        amount: Money::new("USD", dec!(31.00)),
+        amount: Money::new(dec!(31.00), Currency::Usd).unwrap(),
         ..request
     };
     let error = client.send_payout(&too_much).await.unwrap_err();
@@ -427,8 +440,11 @@ async fn a_pending_capture_completes_on_command_and_its_webhook_is_verified_and_
     assert_eq!(capture.status, CaptureStatus::Pending);
     assert!(capture.status.is_paid(), "held funds still mean paid");
     assert_eq!(capture.pending_reason.as_deref(), Some("PENDING_REVIEW"));
-    let held = client.balances("USD").await.unwrap();
-    assert_eq!(held.balances[0].withheld, Money::new("USD", dec!(26.53)));
+    let held = client.balances(Currency::Usd).await.unwrap();
+    assert_eq!(
+        held.balances[0].withheld,
+        Money::new(dec!(26.53), Currency::Usd).unwrap()
+    );
 
     fake.complete_capture(&capture.id).await.unwrap();
 
@@ -444,8 +460,8 @@ async fn a_pending_capture_completes_on_command_and_its_webhook_is_verified_and_
         CaptureStatus::Completed
     );
     assert_eq!(
-        fake.available_balance("USD"),
-        Money::new("USD", dec!(26.53))
+        fake.available_balance(Currency::Usd),
+        Money::new(dec!(26.53), Currency::Usd).unwrap()
     );
 }
 
@@ -503,7 +519,7 @@ async fn an_order_call_without_a_token_is_refused_by_the_fake() {
 #[tokio::test]
 async fn an_unclaimed_payout_item_can_be_cancelled_and_the_money_returns() {
     let fake = FakePayPal::builder()
-        .opening_balance(Money::new("USD", dec!(40.00)))
+        .opening_balance(Money::new(dec!(40.00), Currency::Usd).unwrap())
         .start()
         .await
         .unwrap();
@@ -512,7 +528,7 @@ async fn an_unclaimed_payout_item_can_be_cancelled_and_the_money_returns() {
         .send_payout(&PayoutRequest {
             reference: "payout-u".to_owned(),
             recipient: "unclaimed@example.com".to_owned(),
-            amount: Money::new("USD", dec!(15.00)),
+            amount: Money::new(dec!(15.00), Currency::Usd).unwrap(),
             note: None,
         })
         .await
@@ -539,8 +555,8 @@ async fn an_unclaimed_payout_item_can_be_cancelled_and_the_money_returns() {
         dropledger_integrations::PayoutItemStatus::Returned
     );
     assert_eq!(
-        fake.available_balance("USD"),
-        Money::new("USD", dec!(40.00))
+        fake.available_balance(Currency::Usd),
+        Money::new(dec!(40.00), Currency::Usd).unwrap()
     );
 }
 
@@ -574,9 +590,11 @@ async fn registering_the_webhook_returns_its_id_and_points_deliveries_at_the_url
 
 #[tokio::test]
 async fn the_fake_providers_start_together_on_local_ports() {
-    let fakes = dropledger_integrations::FakeProviders::start(Money::new("USD", dec!(100.00)))
-        .await
-        .unwrap();
+    let fakes = dropledger_integrations::FakeProviders::start(
+        Money::new(dec!(100.00), Currency::Usd).unwrap(),
+    )
+    .await
+    .unwrap();
     for url in [
         fakes.paypal.base_url(),
         fakes.aliexpress.base_url(),
@@ -585,10 +603,10 @@ async fn the_fake_providers_start_together_on_local_ports() {
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     }
     let client = PayPalClient::new(fakes.paypal.client_config());
-    let balances = client.balances("USD").await.unwrap();
+    let balances = client.balances(Currency::Usd).await.unwrap();
     assert_eq!(
         balances.balances[0].available,
-        Money::new("USD", dec!(100.00))
+        Money::new(dec!(100.00), Currency::Usd).unwrap()
     );
 }
 

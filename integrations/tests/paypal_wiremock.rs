@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
-    CallPolicy, CheckoutItem, CheckoutOrder, Money, PayPalClient, PayPalConfig, PayPalEnvironment,
+    CallPolicy, CheckoutItem, CheckoutOrder, PayPalClient, PayPalConfig, PayPalEnvironment,
     PayPalError, PayoutBatchItem, PayoutBatchRequest, WebhookHeaders,
 };
 use rust_decimal_macros::dec;
@@ -60,14 +61,14 @@ fn checkout() -> CheckoutOrder {
         reference_id: "d9f80740-38f0-11e8-b467-0ed5f89f718b".to_owned(),
         custom_id: None,
         invoice_id: Some("INV-1".to_owned()),
-        currency: "USD".to_owned(),
+        currency: Currency::Usd,
         items: vec![CheckoutItem {
             name: "T-Shirt".to_owned(),
             sku: Some("sku01".to_owned()),
-            unit_amount: Money::new("USD", dec!(45.00)),
+            unit_amount: Money::new(dec!(45.00), Currency::Usd).unwrap(),
             quantity: 2,
         }],
-        shipping: Some(Money::new("USD", dec!(10))),
+        shipping: Some(Money::new(dec!(10), Currency::Usd).unwrap()),
         return_url: "https://example.com/returnUrl".to_owned(),
         cancel_url: "https://example.com/cancelUrl".to_owned(),
         brand_name: Some("EXAMPLE INC".to_owned()),
@@ -165,9 +166,18 @@ async fn the_documented_capture_answer_yields_gross_fee_and_net() {
         .unwrap();
 
     assert_eq!(capture.id, "3C679366HH908993F");
-    assert_eq!(capture.gross, Money::new("USD", dec!(100.00)));
-    assert_eq!(capture.paypal_fee, Some(Money::new("USD", dec!(3.00))));
-    assert_eq!(capture.net, Some(Money::new("USD", dec!(97.00))));
+    assert_eq!(
+        capture.gross,
+        Money::new(dec!(100.00), Currency::Usd).unwrap()
+    );
+    assert_eq!(
+        capture.paypal_fee,
+        Some(Money::new(dec!(3.00), Currency::Usd).unwrap())
+    );
+    assert_eq!(
+        capture.net,
+        Some(Money::new(dec!(97.00), Currency::Usd).unwrap())
+    );
     assert_eq!(capture.order_id.as_deref(), Some("5O190127TN364715T"));
     assert!(!capture.replayed);
 }
@@ -260,7 +270,7 @@ async fn an_answer_slower_than_the_timeout_fails_as_a_timeout_after_bounded_atte
         }),
     );
 
-    let error = client.balances("USD").await.unwrap_err();
+    let error = client.balances(Currency::Usd).await.unwrap_err();
 
     assert_eq!(error, PayPalError::Timeout { after_ms: 200 });
 }
@@ -294,12 +304,18 @@ async fn a_refused_token_is_renewed_once_and_the_call_repeated() {
         .mount(&server)
         .await;
 
-    let balances = client(&server).balances("USD").await.unwrap();
+    let balances = client(&server).balances(Currency::Usd).await.unwrap();
 
     let usd = &balances.balances[0];
     assert!(usd.primary);
-    assert_eq!(usd.available, Money::new("USD", dec!(899000.00)));
-    assert_eq!(usd.withheld, Money::new("USD", dec!(1000.00)));
+    assert_eq!(
+        usd.available,
+        Money::new(dec!(899000.00), Currency::Usd).unwrap()
+    );
+    assert_eq!(
+        usd.withheld,
+        Money::new(dec!(1000.00), Currency::Usd).unwrap()
+    );
     assert_eq!(balances.as_of_time.as_deref(), Some("2021-09-21T00:00:00Z"));
 }
 
@@ -332,7 +348,7 @@ async fn a_payout_batch_uses_its_sender_batch_id_as_request_id_and_payout_amount
             email_subject: "You have a payout!".to_owned(),
             items: vec![PayoutBatchItem {
                 receiver: "receiver@example.com".to_owned(),
-                amount: Money::new("USD", dec!(9.87)),
+                amount: Money::new(dec!(9.87), Currency::Usd).unwrap(),
                 sender_item_id: "201403140001".to_owned(),
                 note: Some("Thanks for your patronage!".to_owned()),
             }],
@@ -388,7 +404,7 @@ async fn an_answer_larger_than_the_limit_is_refused_not_buffered() {
         .mount(&server)
         .await;
 
-    let error = client(&server).balances("USD").await.unwrap_err();
+    let error = client(&server).balances(Currency::Usd).await.unwrap_err();
 
     assert!(matches!(error, PayPalError::Decode(_)), "{error:?}");
 }
