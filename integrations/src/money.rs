@@ -11,6 +11,7 @@
 //! rounded.
 
 use dropledger_domain::{Money, MoneyError};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -43,6 +44,37 @@ pub(crate) fn wire_value(money: Money) -> String {
     money.amount().to_string()
 }
 
+/// A provider's `{currency, value}` pair under whatever names its wire
+/// uses; the behaviour is the same for every shape.
+pub(crate) trait WireAmount: Serialize + DeserializeOwned {
+    /// The shape holding `currency` and `value`.
+    fn from_parts(currency: String, value: String) -> Self;
+
+    /// The currency code and the value text, as written.
+    fn parts(&self) -> (&str, &str);
+
+    /// As domain money, refused when not representable.
+    fn to_money(&self) -> Result<Money, UnrepresentableAmount> {
+        let (currency, value) = self.parts();
+        parse_amount(currency, value)
+    }
+
+    /// As JSON, for building a request or an answer.
+    fn json(money: Money) -> Value {
+        let wire = Self::from_parts(money.currency().code().to_owned(), wire_value(money));
+        serde_json::to_value(wire).expect("two strings serialise")
+    }
+}
+
+/// The amount of shape `A` at `value`: `None` when there is none (absent,
+/// or not of this shape), refused when the ledger cannot hold it.
+pub(crate) fn read_amount<A: WireAmount>(
+    value: Option<&Value>,
+) -> Option<Result<Money, UnrepresentableAmount>> {
+    let amount = A::deserialize(value?).ok()?;
+    Some(amount.to_money())
+}
+
 /// PayPal's amount shape for orders, captures, refunds and balances.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct PayPalAmount {
@@ -50,30 +82,16 @@ pub(crate) struct PayPalAmount {
     value: String,
 }
 
-impl PayPalAmount {
-    /// The amount at `value`, `None` when there is none (the field is
-    /// absent or not of this shape).
-    pub(crate) fn read(value: &Value) -> Option<Self> {
-        Self::deserialize(value).ok()
-    }
-
-    /// As domain money, refused when not representable.
-    pub(crate) fn to_money(&self) -> Result<Money, UnrepresentableAmount> {
-        parse_amount(&self.currency_code, &self.value)
-    }
-
-    /// As JSON, for building a request or an answer.
-    pub(crate) fn json(money: Money) -> Value {
-        serde_json::to_value(Self::from(money)).expect("two strings serialise")
-    }
-}
-
-impl From<Money> for PayPalAmount {
-    fn from(money: Money) -> Self {
+impl WireAmount for PayPalAmount {
+    fn from_parts(currency_code: String, value: String) -> Self {
         Self {
-            currency_code: money.currency().code().to_owned(),
-            value: wire_value(money),
+            currency_code,
+            value,
         }
+    }
+
+    fn parts(&self) -> (&str, &str) {
+        (&self.currency_code, &self.value)
     }
 }
 
@@ -84,29 +102,13 @@ pub(crate) struct PayoutAmount {
     value: String,
 }
 
-impl PayoutAmount {
-    /// The amount at `value`, `None` when there is none.
-    pub(crate) fn read(value: &Value) -> Option<Self> {
-        Self::deserialize(value).ok()
+impl WireAmount for PayoutAmount {
+    fn from_parts(currency: String, value: String) -> Self {
+        Self { currency, value }
     }
 
-    /// As domain money, refused when not representable.
-    pub(crate) fn to_money(&self) -> Result<Money, UnrepresentableAmount> {
-        parse_amount(&self.currency, &self.value)
-    }
-
-    /// As JSON, for building a request or an answer.
-    pub(crate) fn json(money: Money) -> Value {
-        serde_json::to_value(Self::from(money)).expect("two strings serialise")
-    }
-}
-
-impl From<Money> for PayoutAmount {
-    fn from(money: Money) -> Self {
-        Self {
-            currency: money.currency().code().to_owned(),
-            value: wire_value(money),
-        }
+    fn parts(&self) -> (&str, &str) {
+        (&self.currency, &self.value)
     }
 }
 
@@ -166,9 +168,11 @@ mod tests {
     #[test]
     fn a_wire_amount_reads_back_exactly() {
         let wire = json!({"currency_code": "BHD", "value": "1.505"});
-        let money = PayPalAmount::read(&wire).unwrap().to_money().unwrap();
+        let money = read_amount::<PayPalAmount>(Some(&wire)).unwrap().unwrap();
         assert_eq!(PayPalAmount::json(money), wire);
-        assert!(PayPalAmount::read(&json!({"value": "1.00"})).is_none());
-        assert!(PayoutAmount::read(&json!({"currency_code": "USD", "value": "1.00"})).is_none());
+        assert!(read_amount::<PayPalAmount>(Some(&json!({"value": "1.00"}))).is_none());
+        let order_shape = json!({"currency_code": "USD", "value": "1.00"});
+        assert!(read_amount::<PayoutAmount>(Some(&order_shape)).is_none());
+        assert!(read_amount::<PayPalAmount>(None).is_none());
     }
 }

@@ -42,6 +42,27 @@ async fn a_payoneer_payout_is_paid_once_per_reference() {
 }
 
 #[tokio::test]
+async fn fifty_concurrent_payouts_of_a_fresh_client_ask_for_one_token() {
+    let fake = FakePayoneer::start(dec!(100)).await.unwrap();
+    let client = std::sync::Arc::new(PayoneerClient::new(fake.client_config()));
+
+    let payouts = (0..50).map(|n| {
+        let client = client.clone();
+        async move {
+            client
+                .send_payout(&request(&format!("p-{n}"), dec!(1)))
+                .await
+        }
+    });
+    for receipt in futures::future::join_all(payouts).await {
+        receipt.unwrap();
+    }
+
+    assert_eq!(fake.payout_count(), 50);
+    assert_eq!(fake.tokens_issued(), 1);
+}
+
+#[tokio::test]
 async fn a_payoneer_5xx_is_retried_and_insufficient_funds_is_not() {
     let fake = FakePayoneer::start(dec!(10)).await.unwrap();
     let client = PayoneerClient::new(fake.client_config());

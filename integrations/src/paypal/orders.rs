@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::client::PayPalClient;
 use super::error::PayPalError;
-use crate::money::{wire_value, PayPalAmount};
+use crate::money::{read_amount, wire_value, PayPalAmount, WireAmount};
 
 /// Longest item name PayPal accepts.
 const ITEM_NAME_LEN_MAX: usize = 127;
@@ -260,10 +260,7 @@ fn shipping_of(body: &Value) -> Option<BuyerShipping> {
 /// The `{currency_code, value}` amount at `value`: `None` when absent,
 /// refused when PayPal sent one the ledger cannot hold.
 pub(crate) fn amount_at(value: Option<&Value>) -> Result<Option<Money>, PayPalError> {
-    let Some(amount) = value.and_then(PayPalAmount::read) else {
-        return Ok(None);
-    };
-    Ok(Some(amount.to_money()?))
+    Ok(read_amount::<PayPalAmount>(value).transpose()?)
 }
 
 pub(crate) fn parse_capture(value: &Value, replayed: bool) -> Result<Capture, PayPalError> {

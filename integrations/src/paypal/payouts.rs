@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::client::PayPalClient;
 use super::error::PayPalError;
 use super::orders::{amount_at, path_segment};
-use crate::money::{parse_amount, PayoutAmount};
+use crate::money::{parse_amount, read_amount, PayoutAmount, WireAmount};
 
 /// One payment of a payout batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,10 +134,7 @@ pub struct Balances {
 /// Payout amounts are `{currency, value}`, unlike orders: `None` when
 /// absent, refused when PayPal sent one the ledger cannot hold.
 fn payout_amount_at(value: Option<&Value>) -> Result<Option<Money>, PayPalError> {
-    let Some(amount) = value.and_then(PayoutAmount::read) else {
-        return Ok(None);
-    };
-    Ok(Some(amount.to_money()?))
+    Ok(read_amount::<PayoutAmount>(value).transpose()?)
 }
 
 fn parse_item(value: &Value) -> Result<PayoutItem, PayPalError> {

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::client::PayPalClient;
 use super::error::PayPalError;
 use super::orders::{amount_at, path_segment};
-use crate::money::PayPalAmount;
+use crate::money::{PayPalAmount, WireAmount};
 
 /// A refund (P6).
 #[derive(Debug, Clone, PartialEq, Eq)]

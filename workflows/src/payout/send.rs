@@ -9,7 +9,7 @@ use dropledger_domain::{
 };
 use dropledger_eventstore::LoggedEvent;
 use dropledger_integrations::{
-    PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus, PayoutProvider,
+    PayPalError, PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus, PayoutProvider,
     PayoutRequest, PayoutState,
 };
 
@@ -160,10 +160,17 @@ async fn paypal(
         }
     };
     for poll in 0..STATUS_POLLS_MAX {
-        let read = client
-            .payout_batch(&batch.payout_batch_id)
-            .await
-            .map_err(pending)?;
+        let read =
+            client
+                .payout_batch(&batch.payout_batch_id)
+                .await
+                .map_err(|error| match error {
+                    // Not a pending answer: an amount the ledger cannot hold is for a person.
+                    PayPalError::Amount(refused) => SendError::Retry(PayoutStepError::Incomplete(
+                        format!("PayPal's payout item: {refused}"),
+                    )),
+                    other => pending(other),
+                })?;
         let Some(item) = read.items.into_iter().next() else {
             return Err(pending("PayPal's payout batch has no item"));
         };

@@ -5,12 +5,11 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use dropledger_domain::Money;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::orders::{amount_of, begin_write, capture_json, not_found, order_json, remember};
-use dropledger_domain::Money;
-
+use super::orders::{begin_write, capture_json, not_found, order_amount, order_json, remember};
 use super::{issue, reply, wire, FakeCapture, Shared};
 use crate::fake::fake_id;
 use crate::fake::faults::{late, FakeOperation, Fault};
@@ -166,7 +165,7 @@ pub(super) async fn refund(
             );
         }
         let remaining = capture.gross.amount() - capture.refunded;
-        let amount = match amount_of(request.get("amount")) {
+        let amount = match order_amount(request.get("amount")) {
             Ok(amount) => amount.map(|m| m.amount()).unwrap_or(remaining),
             Err(refused) => return refused,
         };

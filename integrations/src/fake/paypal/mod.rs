@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::faults::{FakeOperation, Fault, Faults};
-use crate::money::{PayPalAmount, UnrepresentableAmount};
+use crate::money::{read_amount, PayPalAmount, UnrepresentableAmount, WireAmount};
 
 /// Set to `PENDING` to make the fake leave captures PENDING until
 /// [`FakePayPal::complete_capture`].
@@ -337,9 +337,17 @@ pub(super) fn total_money(currency: Currency, total: Decimal) -> Money {
     Money::new(total, currency).expect("a fake balance stays within the ledger's range")
 }
 
+/// The amount of shape `A` at `value`: `None` when absent, and PayPal's
+/// refusal as the answer when it cannot take the amount.
+pub(super) fn amount_of<A: WireAmount>(value: Option<&Value>) -> Result<Option<Money>, Response> {
+    read_amount::<A>(value)
+        .transpose()
+        .map_err(|refused| amount_refused(&refused))
+}
+
 /// PayPal's refusal of an amount it cannot take (too many decimals for the
 /// currency, a currency it does not support), as it answers it.
-pub(super) fn amount_refused(refused: &UnrepresentableAmount) -> Response {
+fn amount_refused(refused: &UnrepresentableAmount) -> Response {
     let (status, name, issue_name) = match refused.reason {
         MoneyError::TooManyDecimalPlaces { .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -8,12 +8,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
+use dropledger_domain::Money;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use dropledger_domain::Money;
-
-use super::{amount_refused, issue, reply, wire, FakeCapture, FakeOrder, Shared};
+use super::{amount_of, issue, reply, wire, FakeCapture, FakeOrder, Shared};
 use crate::fake::fake_id;
 use crate::fake::faults::{late, FakeOperation};
 use crate::money::PayPalAmount;
@@ -129,17 +128,9 @@ pub(super) async fn token(State(shared): Shared_, headers: HeaderMap, body: Stri
     )
 }
 
-/// The `{currency_code, value}` amount at `value`: `None` when absent, and
-/// PayPal's refusal as the answer when it cannot take the amount.
-pub(super) fn amount_of(value: Option<&Value>) -> Result<Option<Money>, Response> {
-    value
-        .and_then(PayPalAmount::read)
-        .map(|amount| {
-            amount
-                .to_money()
-                .map_err(|refused| amount_refused(&refused))
-        })
-        .transpose()
+/// An amount of orders, captures and refunds: see [`super::amount_of`].
+pub(super) fn order_amount(value: Option<&Value>) -> Result<Option<Money>, Response> {
+    amount_of::<PayPalAmount>(value)
 }
 
 pub(super) fn order_json(shared: &Shared, order: &FakeOrder) -> Value {
@@ -245,7 +236,7 @@ pub(super) async fn create_order(
         );
     }
     let unit = request["purchase_units"][0].clone();
-    let amount = match amount_of(unit.get("amount")) {
+    let amount = match order_amount(unit.get("amount")) {
         Ok(Some(amount)) => amount,
         Ok(None) => {
             return issue(
@@ -267,7 +258,7 @@ pub(super) async fn create_order(
             "handling",
             "discount",
         ]) {
-            match amount_of(breakdown.get(key)) {
+            match order_amount(breakdown.get(key)) {
                 Ok(value) => *part = value.map(|m| m.amount()).unwrap_or_default(),
                 Err(refused) => return refused,
             }

@@ -6,15 +6,14 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use dropledger_domain::{Currency, Money};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use dropledger_domain::{Currency, Money};
-
-use super::{amount_refused, issue, reply, total_money, wire, FakeBatch, Shared};
+use super::{amount_of, issue, reply, total_money, wire, FakeBatch, Shared};
 use crate::fake::fake_id;
 use crate::fake::faults::{late, FakeOperation, Fault};
-use crate::money::PayoutAmount;
+use crate::money::{PayoutAmount, WireAmount};
 
 type Shared_ = State<Arc<Shared>>;
 
@@ -68,17 +67,9 @@ pub(super) async fn balances(
     )
 }
 
-/// The `{currency, value}` amount at `value`: `None` when absent, and
-/// PayPal's refusal as the answer when it cannot take the amount.
+/// A payout amount (`{currency, value}`): see [`super::amount_of`].
 fn payout_amount(value: Option<&Value>) -> Result<Option<Money>, Response> {
-    value
-        .and_then(PayoutAmount::read)
-        .map(|amount| {
-            amount
-                .to_money()
-                .map_err(|refused| amount_refused(&refused))
-        })
-        .transpose()
+    amount_of::<PayoutAmount>(value)
 }
 
 fn batch_json(batch: &FakeBatch) -> Value {
