@@ -302,10 +302,11 @@ async fn a_refused_token_is_renewed_once_and_the_call_repeated() {
 
     let balances = client(&server).balances(Currency::Usd).await.unwrap();
 
-    let usd = &balances.balances[0];
-    assert!(usd.primary);
-    assert_eq!(usd.available, usd(dec!(899000.00)));
-    assert_eq!(usd.withheld, usd(dec!(1000.00)));
+    let dollars = &balances.balances[0];
+    assert!(dollars.primary);
+    assert_eq!(dollars.currency, Currency::Usd);
+    assert_eq!(dollars.available, usd(dec!(899000.00)));
+    assert_eq!(dollars.withheld, usd(dec!(1000.00)));
     assert_eq!(balances.as_of_time.as_deref(), Some("2021-09-21T00:00:00Z"));
 }
 
