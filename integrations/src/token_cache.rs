@@ -78,18 +78,16 @@ mod tests {
     use super::*;
 
     /// A fetch that counts its calls and issues "token-N" living `lifetime`.
-    fn issuer(
+    async fn issuer(
         fetches: &AtomicUsize,
         lifetime: Duration,
-    ) -> impl Future<Output = Result<IssuedToken, &'static str>> + '_ {
-        async move {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            let n = fetches.fetch_add(1, Ordering::SeqCst) + 1;
-            Ok(IssuedToken {
-                value: SecretString::from(format!("token-{n}")),
-                lifetime,
-            })
-        }
+    ) -> Result<IssuedToken, &'static str> {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let n = fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(IssuedToken {
+            value: SecretString::from(format!("token-{n}")),
+            lifetime,
+        })
     }
 
     #[tokio::test(start_paused = true)]
