@@ -7,9 +7,10 @@
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
-    AliExpressClient, AliExpressConfig, CallPolicy, FakeProviders, Money, PayPalClient,
-    PayPalConfig, PayoneerClient, PayoneerConfig,
+    AliExpressClient, AliExpressConfig, CallPolicy, FakeProviders, PayPalClient, PayPalConfig,
+    PayoneerClient, PayoneerConfig,
 };
 use dropledger_workflows::Mode;
 
@@ -48,7 +49,7 @@ impl Providers {
         let needs_fakes = settings.paypal.is_none() || settings.aliexpress.is_none();
         let fakes = if needs_fakes && !production {
             Some(
-                FakeProviders::start(Money::new("USD", rust_decimal::Decimal::ZERO))
+                FakeProviders::start(Money::zero(Currency::Usd))
                     .await
                     .context("starting the fake providers")?,
             )

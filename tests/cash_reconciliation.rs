@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use api_support::spawn_app_with;
 use cycle::Fakes;
-use dropledger_integrations::Money;
-use rust_decimal::Decimal;
+use dropledger_domain::Money;
 use serde_json::{json, Value};
 
 const STREAM: &str = "reconciliation-paypal-USD";
@@ -74,7 +73,7 @@ async fn serve_reconciles_paypal_cash_on_its_schedule_and_records_a_difference_f
     // PayPal takes a fee the ledger does not know of.
     fakes
         .paypal
-        .set_available_balance(Money::new("USD", "98.75".parse::<Decimal>().unwrap()));
+        .set_available_balance(Money::parse("98.75", "USD").unwrap());
     let found = wait_for(&app, "CashDifferenceFound", |events| {
         events.iter().any(|event| {
             event["reported"]["available"]["amount"] == "98.75"

@@ -40,6 +40,7 @@ mod paypal;
 mod postgres;
 mod resilience;
 mod supplier_tokens;
+mod token_cache;
 mod trends;
 
 pub use aliexpress::{
@@ -57,7 +58,7 @@ pub use fake::{
     FakePayPalWallet, FakePayoneer, FakeProviders, Fault, FAKE_PAYPAL_CAPTURE_STATUS_ENV,
 };
 pub use http::RESPONSE_BYTES_MAX;
-pub use money::{Money, MoneyParseError};
+pub use money::UnrepresentableAmount;
 pub use payoneer::{PayoneerClient, PayoneerConfig, PayoneerError};
 pub use payout::{PayoutError, PayoutProvider, PayoutReceipt, PayoutRequest, PayoutState};
 pub use paypal::{

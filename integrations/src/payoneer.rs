@@ -7,14 +7,18 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use dropledger_domain::Money;
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
-use tokio::sync::Mutex;
 
-use crate::money::Money;
+use crate::money::wire_value;
 use crate::payout::{PayoutError, PayoutProvider, PayoutReceipt, PayoutRequest, PayoutState};
 use crate::resilience::{BreakerPolicy, CallPolicy, Guard, Idempotency, ProviderFault};
+use crate::token_cache::{IssuedToken, TokenCache};
+
+/// A token answer without `expires_in` is taken to live this long.
+const TOKEN_LIFETIME_DEFAULT_SECONDS: u64 = 3600;
 
 /// Where Payoneer is and who we are to it.
 #[derive(Debug, Clone)]
@@ -126,7 +130,7 @@ pub struct PayoneerClient {
     http: reqwest::Client,
     config: PayoneerConfig,
     guard: Guard,
-    token: Mutex<Option<(SecretString, Instant)>>,
+    token: TokenCache,
 }
 
 impl std::fmt::Debug for PayoneerClient {
@@ -180,18 +184,16 @@ impl PayoneerClient {
             http,
             config,
             guard,
-            token: Mutex::new(None),
+            token: TokenCache::default(),
         }
     }
 
+    /// The cached token, or a new one (Y1).
     async fn access_token(&self) -> Result<SecretString, PayoneerError> {
-        let mut cached = self.token.lock().await;
-        if let Some((token, refresh_at)) = cached.as_ref() {
-            if Instant::now() < *refresh_at {
-                return Ok(token.clone());
-            }
-        }
-        let started = Instant::now();
+        self.token.token(|| self.request_token()).await
+    }
+
+    async fn request_token(&self) -> Result<IssuedToken, PayoneerError> {
         let response = self
             .http
             .post(format!(
@@ -219,10 +221,14 @@ impl PayoneerClient {
         let token = body["access_token"]
             .as_str()
             .ok_or_else(|| PayoneerError::Decode("token answer without access_token".into()))?;
-        let lifetime = Duration::from_secs(body["expires_in"].as_u64().unwrap_or(3600));
-        let value = SecretString::from(token.to_owned());
-        *cached = Some((value.clone(), started + lifetime - lifetime / 4));
-        Ok(value)
+        Ok(IssuedToken {
+            value: SecretString::from(token.to_owned()),
+            lifetime: Duration::from_secs(
+                body["expires_in"]
+                    .as_u64()
+                    .unwrap_or(TOKEN_LIFETIME_DEFAULT_SECONDS),
+            ),
+        })
     }
 
     async fn call(
@@ -255,7 +261,7 @@ impl PayoneerClient {
                     "provider response"
                 );
                 if status == 401 {
-                    *self.token.lock().await = None;
+                    self.token.forget().await;
                 }
                 if status >= 400 {
                     return Err(rejected(status, &text));
@@ -271,15 +277,15 @@ impl PayoneerClient {
         &self,
         client_reference_id: &str,
         payee_id: &str,
-        amount: &Money,
+        amount: Money,
         description: &str,
     ) -> Result<(), PayoneerError> {
         let path = format!("/v4/programs/{}/masspayouts", self.config.program_id);
         let body = json!({"Payments": [{
             "client_reference_id": client_reference_id,
             "payee_id": payee_id,
-            "amount": amount.wire_value(),
-            "currency": amount.currency,
+            "amount": wire_value(amount),
+            "currency": amount.currency().code(),
             "description": description,
         }]});
         self.call(
@@ -347,7 +353,7 @@ impl PayoutProvider for PayoneerClient {
         self.mass_payout(
             &request.reference,
             &request.recipient,
-            &request.amount,
+            request.amount,
             &description,
         )
         .await?;

@@ -2,8 +2,8 @@
 //! does not care which one pays.
 
 use async_trait::async_trait;
+use dropledger_domain::Money;
 
-use crate::money::Money;
 use crate::payoneer::PayoneerError;
 use crate::paypal::{
     PayPalClient, PayPalError, PayoutBatchItem, PayoutBatchRequest, PayoutItemStatus,
@@ -136,7 +136,7 @@ impl PayoutProvider for PayPalClient {
                 email_subject: "You have a payout".to_owned(),
                 items: vec![PayoutBatchItem {
                     receiver: request.recipient.clone(),
-                    amount: request.amount.clone(),
+                    amount: request.amount,
                     sender_item_id: request.reference.clone(),
                     note: request.note.clone(),
                 }],

@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use rust_decimal::Decimal;
+use dropledger_domain::{Currency, Money};
 use secrecy::SecretString;
 
 use crate::aliexpress::{AliExpressClient, AliExpressError, TextSearch};
-use crate::money::Money;
 
 /// Most products one trend query returns.
 pub const TREND_RESULTS_MAX: usize = 50;
@@ -126,7 +125,8 @@ impl LocalTrendFeed {
         let product = |id: &str, title: &str, cents: i64, orders: u64| TrendingProduct {
             supplier_product_id: id.to_owned(),
             title: title.to_owned(),
-            supplier_price: Money::new("USD", Decimal::new(cents, 2)),
+            supplier_price: Money::from_minor_units(cents, Currency::Usd)
+                .expect("a sample price is whole cents"),
             orders,
             rating: Some("97.1%".to_owned()),
         };

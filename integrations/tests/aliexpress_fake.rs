@@ -3,11 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
     AliExpressClient, AliExpressConfig, AliExpressError, AliExpressErrorKind,
     AliExpressTrendSource, ErrorCategory, FakeAliExpress, FakeOperation, Fault, FreightQuery,
-    Money, OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress, TextSearch,
-    TrendQuery, TrendSource,
+    OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress, TextSearch, TrendQuery,
+    TrendSource,
 };
 use rust_decimal_macros::dec;
 
@@ -127,7 +128,7 @@ async fn a_product_has_a_price_and_a_stock_per_sku() {
         .iter()
         .find(|s| s.sku_attr == PHONE_STAND_BLACK)
         .unwrap();
-    assert_eq!(black.price, Money::new("USD", dec!(3.49)));
+    assert_eq!(black.price, Money::new(dec!(3.49), Currency::Usd).unwrap());
     assert_eq!(black.stock, 7);
 }
 
@@ -149,7 +150,10 @@ async fn freight_options_and_search_hits_are_read() {
         .await
         .unwrap();
     assert_eq!(options[0].code, "CAINIAO_STANDARD");
-    assert_eq!(options[0].fee, Money::new("USD", dec!(2.35)));
+    assert_eq!(
+        options[0].fee,
+        Money::new(dec!(2.35), Currency::Usd).unwrap()
+    );
     assert_eq!(options[0].max_delivery_days, Some(20));
 
     let hits = client
@@ -191,7 +195,10 @@ async fn a_purchase_is_idempotent_on_our_order_id_and_then_tracked() {
     let order = client.order(&session, order_id).await.unwrap();
     assert_eq!(order.order_status, "WAIT_SELLER_SEND_GOODS");
     // Two at 3.49 plus 2.35 shipping.
-    assert_eq!(order.amount, Some(Money::new("USD", dec!(9.33))));
+    assert_eq!(
+        order.amount,
+        Some(Money::new(dec!(9.33), Currency::Usd).unwrap())
+    );
     assert!(client
         .tracking(&session, order_id)
         .await
@@ -334,7 +341,10 @@ async fn the_aliexpress_trend_source_returns_best_sellers_first() {
         .map(|p| p.supplier_product_id.as_str())
         .collect();
     assert_eq!(ids, ["1005001000000001", "1005001000000002"]);
-    assert_eq!(products[0].supplier_price, Money::new("USD", dec!(3.49)));
+    assert_eq!(
+        products[0].supplier_price,
+        Money::new(dec!(3.49), Currency::Usd).unwrap()
+    );
 }
 
 #[tokio::test]

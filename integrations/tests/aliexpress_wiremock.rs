@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
     sign_request, AliExpressClient, AliExpressConfig, AliExpressErrorKind, CallPolicy,
-    ErrorCategory, Money, OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress,
+    ErrorCategory, OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress,
 };
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
@@ -147,7 +148,10 @@ async fn a_business_call_is_signed_without_the_path_and_carries_method_session_a
         .await
         .unwrap();
 
-    assert_eq!(product.skus[0].price, Money::new("EUR", dec!(15.29)));
+    assert_eq!(
+        product.skus[0].price,
+        Money::new(dec!(15.29), Currency::Eur).unwrap()
+    );
     assert_eq!(product.skus[0].stock, 296);
 }
 

@@ -1,8 +1,9 @@
 //! `DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS=PENDING` holds captures. In its own
 //! test binary because it sets a process-wide environment variable.
 
+use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
-    CaptureStatus, CheckoutItem, CheckoutOrder, FakePayPal, Money, PayPalClient,
+    CaptureStatus, CheckoutItem, CheckoutOrder, FakePayPal, PayPalClient,
     FAKE_PAYPAL_CAPTURE_STATUS_ENV,
 };
 use rust_decimal_macros::dec;
@@ -17,11 +18,11 @@ async fn the_environment_variable_makes_the_fake_hold_captures_pending() {
         reference_id: "env-1".into(),
         custom_id: None,
         invoice_id: None,
-        currency: "USD".into(),
+        currency: Currency::Usd,
         items: vec![CheckoutItem {
             name: "Lamp".into(),
             sku: None,
-            unit_amount: Money::new("USD", dec!(10)),
+            unit_amount: Money::new(dec!(10), Currency::Usd).unwrap(),
             quantity: 1,
         }],
         shipping: None,

@@ -1,8 +1,8 @@
 //! Payoneer payouts behind the payout trait, against the fake Payoneer.
 
+use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
-    FakeOperation, FakePayoneer, Fault, Money, PayoneerClient, PayoutProvider, PayoutRequest,
-    PayoutState,
+    FakeOperation, FakePayoneer, Fault, PayoneerClient, PayoutProvider, PayoutRequest, PayoutState,
 };
 use rust_decimal_macros::dec;
 
@@ -10,7 +10,7 @@ fn request(reference: &str, value: rust_decimal::Decimal) -> PayoutRequest {
     PayoutRequest {
         reference: reference.to_owned(),
         recipient: "payee-42".to_owned(),
-        amount: Money::new("USD", value),
+        amount: Money::new(value, Currency::Usd).unwrap(),
         note: Some("Net profit".to_owned()),
     }
 }
@@ -39,6 +39,27 @@ async fn a_payoneer_payout_is_paid_once_per_reference() {
             .unwrap(),
         PayoutState::Paid
     );
+}
+
+#[tokio::test]
+async fn fifty_concurrent_payouts_of_a_fresh_client_ask_for_one_token() {
+    let fake = FakePayoneer::start(dec!(100)).await.unwrap();
+    let client = std::sync::Arc::new(PayoneerClient::new(fake.client_config()));
+
+    let payouts = (0..50).map(|n| {
+        let client = client.clone();
+        async move {
+            client
+                .send_payout(&request(&format!("p-{n}"), dec!(1)))
+                .await
+        }
+    });
+    for receipt in futures::future::join_all(payouts).await {
+        receipt.unwrap();
+    }
+
+    assert_eq!(fake.payout_count(), 50);
+    assert_eq!(fake.tokens_issued(), 1);
 }
 
 #[tokio::test]
@@ -76,9 +97,10 @@ async fn a_declined_payoneer_payout_reports_failed() {
 }
 
 mod against_stubs {
+    use dropledger_domain::{Currency, Money};
     use dropledger_integrations::{
-        CallPolicy, Money, PayoneerClient, PayoneerConfig, PayoneerError, PayoutError,
-        PayoutProvider, PayoutRequest, SecretString,
+        CallPolicy, PayoneerClient, PayoneerConfig, PayoneerError, PayoutError, PayoutProvider,
+        PayoutRequest, SecretString,
     };
     use rust_decimal_macros::dec;
     use serde_json::{json, Value};
@@ -133,7 +155,7 @@ mod against_stubs {
             .send_payout(&PayoutRequest {
                 reference: "payout-9".into(),
                 recipient: "payee-42".into(),
-                amount: Money::new("USD", dec!(12.5)),
+                amount: Money::new(dec!(12.5), Currency::Usd).unwrap(),
                 note: Some("Net profit".into()),
             })
             .await
@@ -158,7 +180,7 @@ mod against_stubs {
             .send_payout(&PayoutRequest {
                 reference: "payout-10".into(),
                 recipient: "payee-0".into(),
-                amount: Money::new("USD", dec!(1)),
+                amount: Money::new(dec!(1), Currency::Usd).unwrap(),
                 note: None,
             })
             .await

@@ -3,28 +3,34 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
-    paypal_webhook_router, CaptureStatus, ChannelWebhookSink, CheckoutItem, CheckoutOrder,
-    FakeOperation, FakePayPal, Fault, InMemoryWebhookDedupe, Money, PayPalClient, PayPalError,
+    paypal_webhook_router, Capture, CaptureStatus, ChannelWebhookSink, CheckoutItem, CheckoutOrder,
+    FakeOperation, FakePayPal, Fault, InMemoryWebhookDedupe, PayPalClient, PayPalError,
     PayPalWebhookEvent, PayPalWebhookReceiver, PayoutProvider, PayoutRequest, PayoutState,
     TrackingInfo,
 };
 use rust_decimal_macros::dec;
 use tokio::sync::mpsc;
 
+/// An amount in US dollars.
+fn usd(value: rust_decimal::Decimal) -> Money {
+    Money::new(value, Currency::Usd).unwrap()
+}
+
 fn checkout(reference: &str, return_url: &str) -> CheckoutOrder {
     CheckoutOrder {
         reference_id: reference.to_owned(),
         custom_id: Some(format!("order-{reference}")),
         invoice_id: None,
-        currency: "USD".to_owned(),
+        currency: Currency::Usd,
         items: vec![CheckoutItem {
             name: "Adjustable aluminium phone stand".to_owned(),
             sku: Some("1005001000000001".to_owned()),
-            unit_amount: Money::new("USD", dec!(12.50)),
+            unit_amount: usd(dec!(12.50)),
             quantity: 2,
         }],
-        shipping: Some(Money::new("USD", dec!(3.00))),
+        shipping: Some(usd(dec!(3.00))),
         return_url: return_url.to_owned(),
         cancel_url: "http://shop.test/cancel".to_owned(),
         brand_name: Some("dropledger".to_owned()),
@@ -72,16 +78,13 @@ async fn a_checkout_is_created_approved_through_its_url_and_captured_with_fee_an
 
     assert_eq!(capture.status, CaptureStatus::Completed);
     assert!(capture.status.is_paid());
-    assert_eq!(capture.gross, Money::new("USD", dec!(28.00)));
+    assert_eq!(capture.gross, usd(dec!(28.00)));
     // 3.49 % of 28.00 is 0.9772, plus 0.49: 1.47.
-    assert_eq!(capture.paypal_fee, Some(Money::new("USD", dec!(1.47))));
-    assert_eq!(capture.net, Some(Money::new("USD", dec!(26.53))));
+    assert_eq!(capture.paypal_fee, Some(usd(dec!(1.47))));
+    assert_eq!(capture.net, Some(usd(dec!(26.53))));
     assert_eq!(capture.order_id.as_deref(), Some(order_id.as_str()));
     assert!(!capture.replayed);
-    assert_eq!(
-        fake.available_balance("USD"),
-        Money::new("USD", dec!(26.53))
-    );
+    assert_eq!(fake.available_balance(Currency::Usd), usd(dec!(26.53)));
     let order = client.order(&order_id).await.unwrap();
     assert_eq!(order.status, "COMPLETED");
     assert_eq!(order.captures[0].id, capture.id);
@@ -223,11 +226,11 @@ async fn server_errors_beyond_the_attempt_limit_fail_and_open_the_breaker() {
     let client = PayPalClient::new(config);
     fake.inject_times(FakeOperation::PayPalBalance, Fault::ServerError(500), 3);
 
-    let error = client.balances("USD").await.unwrap_err();
+    let error = client.balances(Currency::Usd).await.unwrap_err();
     assert!(matches!(error, PayPalError::Unavailable(_)), "{error:?}");
     assert!(client.guard().breaker().is_open());
 
-    let refused = client.balances("USD").await.unwrap_err();
+    let refused = client.balances(Currency::Usd).await.unwrap_err();
     assert_eq!(refused, PayPalError::CircuitOpen);
 }
 
@@ -255,11 +258,11 @@ async fn a_token_is_refreshed_before_it_expires() {
         .await
         .unwrap();
     let client = PayPalClient::new(fake.client_config());
-    client.balances("USD").await.unwrap();
+    client.balances(Currency::Usd).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     // The cached token is past its life: the client fetches a new one
     // instead of sending a dead one and being refused.
-    client.balances("USD").await.unwrap();
+    client.balances(Currency::Usd).await.unwrap();
     assert_eq!(fake.tokens_refused(), 0);
 }
 
@@ -270,7 +273,7 @@ async fn wrong_client_credentials_are_an_authorisation_error() {
     config.client_secret = "wrong".to_owned().into();
     let client = PayPalClient::new(config);
 
-    let error = client.balances("USD").await.unwrap_err();
+    let error = client.balances(Currency::Usd).await.unwrap_err();
 
     let PayPalError::Unauthorized(body) = error else {
         panic!("expected Unauthorized, got {error:?}");
@@ -310,33 +313,25 @@ async fn refunds_tracking_and_balances_follow_the_capture() {
     let refund = client
         .refund_capture(
             &capture.id,
-            Some(&Money::new("USD", dec!(10.00))),
+            Some(usd(dec!(10.00))),
             Some("Sorry"),
             "refund-o-8",
         )
         .await
         .unwrap();
     assert_eq!(refund.status, "COMPLETED");
-    assert_eq!(refund.net, Some(Money::new("USD", dec!(10.00))));
+    assert_eq!(refund.net, Some(usd(dec!(10.00))));
     assert_eq!(
         fake.capture_status(&capture.id).as_deref(),
         Some("PARTIALLY_REFUNDED")
     );
 
-    let balances = client.balances("USD").await.unwrap();
-    assert_eq!(
-        balances.balances[0].available,
-        Money::new("USD", dec!(16.53))
-    );
+    let balances = client.balances(Currency::Usd).await.unwrap();
+    assert_eq!(balances.balances[0].available, usd(dec!(16.53)));
     assert!(balances.as_of_time.is_some());
 
     let too_much = client
-        .refund_capture(
-            &capture.id,
-            Some(&Money::new("USD", dec!(100.00))),
-            None,
-            "refund-o-8-b",
-        )
+        .refund_capture(&capture.id, Some(usd(dec!(100.00))), None, "refund-o-8-b")
         .await
         .unwrap_err();
     assert!(
@@ -348,7 +343,7 @@ async fn refunds_tracking_and_balances_follow_the_capture() {
 #[tokio::test]
 async fn a_payout_is_paid_once_per_reference_and_refused_beyond_the_balance() {
     let fake = FakePayPal::builder()
-        .opening_balance(Money::new("USD", dec!(50.00)))
+        .opening_balance(usd(dec!(50.00)))
         .start()
         .await
         .unwrap();
@@ -356,7 +351,7 @@ async fn a_payout_is_paid_once_per_reference_and_refused_beyond_the_balance() {
     let request = PayoutRequest {
         reference: "payout-1".to_owned(),
         recipient: "seller@example.com".to_owned(),
-        amount: Money::new("USD", dec!(20.00)),
+        amount: usd(dec!(20.00)),
         note: Some("Your profit".to_owned()),
     };
 
@@ -365,10 +360,7 @@ async fn a_payout_is_paid_once_per_reference_and_refused_beyond_the_balance() {
 
     assert_eq!(receipt.provider_payout_id, again.provider_payout_id);
     assert_eq!(fake.payout_batch_count(), 1);
-    assert_eq!(
-        fake.available_balance("USD"),
-        Money::new("USD", dec!(30.00))
-    );
+    assert_eq!(fake.available_balance(Currency::Usd), usd(dec!(30.00)));
     assert_eq!(
         client
             .payout_state(&receipt.provider_payout_id)
@@ -388,7 +380,7 @@ async fn a_payout_is_paid_once_per_reference_and_refused_beyond_the_balance() {
 
     let too_much = PayoutRequest {
         reference: "payout-2".to_owned(),
-        amount: Money::new("USD", dec!(31.00)),
+        amount: usd(dec!(31.00)),
         ..request
     };
     let error = client.send_payout(&too_much).await.unwrap_err();
@@ -427,8 +419,8 @@ async fn a_pending_capture_completes_on_command_and_its_webhook_is_verified_and_
     assert_eq!(capture.status, CaptureStatus::Pending);
     assert!(capture.status.is_paid(), "held funds still mean paid");
     assert_eq!(capture.pending_reason.as_deref(), Some("PENDING_REVIEW"));
-    let held = client.balances("USD").await.unwrap();
-    assert_eq!(held.balances[0].withheld, Money::new("USD", dec!(26.53)));
+    let held = client.balances(Currency::Usd).await.unwrap();
+    assert_eq!(held.balances[0].withheld, usd(dec!(26.53)));
 
     fake.complete_capture(&capture.id).await.unwrap();
 
@@ -443,10 +435,7 @@ async fn a_pending_capture_completes_on_command_and_its_webhook_is_verified_and_
         client.capture(&capture.id).await.unwrap().status,
         CaptureStatus::Completed
     );
-    assert_eq!(
-        fake.available_balance("USD"),
-        Money::new("USD", dec!(26.53))
-    );
+    assert_eq!(fake.available_balance(Currency::Usd), usd(dec!(26.53)));
 }
 
 #[tokio::test]
@@ -503,7 +492,7 @@ async fn an_order_call_without_a_token_is_refused_by_the_fake() {
 #[tokio::test]
 async fn an_unclaimed_payout_item_can_be_cancelled_and_the_money_returns() {
     let fake = FakePayPal::builder()
-        .opening_balance(Money::new("USD", dec!(40.00)))
+        .opening_balance(usd(dec!(40.00)))
         .start()
         .await
         .unwrap();
@@ -512,7 +501,7 @@ async fn an_unclaimed_payout_item_can_be_cancelled_and_the_money_returns() {
         .send_payout(&PayoutRequest {
             reference: "payout-u".to_owned(),
             recipient: "unclaimed@example.com".to_owned(),
-            amount: Money::new("USD", dec!(15.00)),
+            amount: usd(dec!(15.00)),
             note: None,
         })
         .await
@@ -538,10 +527,7 @@ async fn an_unclaimed_payout_item_can_be_cancelled_and_the_money_returns() {
         item.transaction_status,
         dropledger_integrations::PayoutItemStatus::Returned
     );
-    assert_eq!(
-        fake.available_balance("USD"),
-        Money::new("USD", dec!(40.00))
-    );
+    assert_eq!(fake.available_balance(Currency::Usd), usd(dec!(40.00)));
 }
 
 #[tokio::test]
@@ -574,7 +560,7 @@ async fn registering_the_webhook_returns_its_id_and_points_deliveries_at_the_url
 
 #[tokio::test]
 async fn the_fake_providers_start_together_on_local_ports() {
-    let fakes = dropledger_integrations::FakeProviders::start(Money::new("USD", dec!(100.00)))
+    let fakes = dropledger_integrations::FakeProviders::start(usd(dec!(100.00)))
         .await
         .unwrap();
     for url in [
@@ -585,11 +571,8 @@ async fn the_fake_providers_start_together_on_local_ports() {
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     }
     let client = PayPalClient::new(fakes.paypal.client_config());
-    let balances = client.balances("USD").await.unwrap();
-    assert_eq!(
-        balances.balances[0].available,
-        Money::new("USD", dec!(100.00))
-    );
+    let balances = client.balances(Currency::Usd).await.unwrap();
+    assert_eq!(balances.balances[0].available, usd(dec!(100.00)));
 }
 
 #[tokio::test]
@@ -603,4 +586,68 @@ async fn a_buyer_without_an_address_on_file_leaves_the_order_without_shipping() 
 
     assert_eq!(order.status, "APPROVED");
     assert_eq!(order.shipping, None);
+}
+
+/// A checkout of two units at `unit_price`, created, approved by the buyer
+/// and captured at the fake.
+async fn captured_at(fake: &FakePayPal, client: &PayPalClient, unit_price: Money) -> Capture {
+    let mut order = checkout("o-currency", "http://shop.test/return");
+    order.currency = unit_price.currency();
+    order.items[0].unit_amount = unit_price;
+    order.shipping = None;
+    let created = client
+        .create_order(&order, "create-o-currency")
+        .await
+        .unwrap();
+    assert!(fake.approve(&created.id));
+    client
+        .capture_order(&created.id, "capture-o-currency")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn bahraini_dinars_keep_their_three_decimals_through_the_fake() {
+    let fake = FakePayPal::builder().start().await.unwrap();
+    let client = PayPalClient::new(fake.client_config());
+    let bhd = |value| Money::new(value, Currency::Bhd).unwrap();
+
+    let capture = captured_at(&fake, &client, bhd(dec!(1.505))).await;
+
+    assert_eq!(capture.gross, bhd(dec!(3.010)));
+    // 3.49 % of 3.010 is 0.105049, plus 0.49: 0.595 (to the fils, not the cent).
+    assert_eq!(capture.paypal_fee, Some(bhd(dec!(0.595))));
+    assert_eq!(capture.net, Some(bhd(dec!(2.415))));
+    assert_eq!(fake.available_balance(Currency::Bhd), bhd(dec!(2.415)));
+}
+
+#[tokio::test]
+async fn yen_stay_whole_through_the_fake() {
+    let fake = FakePayPal::builder().start().await.unwrap();
+    let client = PayPalClient::new(fake.client_config());
+    let yen = |value| Money::new(value, Currency::Jpy).unwrap();
+
+    let capture = captured_at(&fake, &client, yen(dec!(1200))).await;
+
+    assert_eq!(capture.gross, yen(dec!(2400)));
+    // 3.49 % of 2400 is 83.76, plus 0.49: 84 yen.
+    assert_eq!(capture.paypal_fee, Some(yen(dec!(84))));
+    assert_eq!(capture.net, Some(yen(dec!(2316))));
+}
+
+#[tokio::test]
+async fn fifty_concurrent_calls_of_a_fresh_client_ask_for_one_token() {
+    let fake = FakePayPal::builder().start().await.unwrap();
+    let client = Arc::new(PayPalClient::new(fake.client_config()));
+
+    let calls = (0..50).map(|_| {
+        let client = client.clone();
+        async move { client.balances(Currency::Usd).await }
+    });
+    for answer in futures::future::join_all(calls).await {
+        answer.unwrap();
+    }
+
+    assert_eq!(fake.tokens_issued(), 1);
+    assert_eq!(fake.tokens_refused(), 0);
 }

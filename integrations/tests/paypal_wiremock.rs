@@ -3,14 +3,20 @@
 
 use std::time::Duration;
 
+use dropledger_domain::{Currency, Money, MoneyError, UnknownCurrency};
 use dropledger_integrations::{
-    CallPolicy, CheckoutItem, CheckoutOrder, Money, PayPalClient, PayPalConfig, PayPalEnvironment,
-    PayPalError, PayoutBatchItem, PayoutBatchRequest, WebhookHeaders,
+    CallPolicy, Capture, CheckoutItem, CheckoutOrder, PayPalClient, PayPalConfig,
+    PayPalEnvironment, PayPalError, PayoutBatchItem, PayoutBatchRequest, WebhookHeaders,
 };
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 use wiremock::matchers::{body_string, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// An amount in US dollars.
+fn usd(value: rust_decimal::Decimal) -> Money {
+    Money::new(value, Currency::Usd).unwrap()
+}
 
 const TOKEN: &str = "A21AAFEpH4PsADK7qSS7pSRsgzfENtu-Q1ysgEDVDESseMHBYXVJYE8ovjj68elIDy8nF26AwPhfXTIeWAZHSLIsQkSYz9ifg";
 
@@ -60,14 +66,14 @@ fn checkout() -> CheckoutOrder {
         reference_id: "d9f80740-38f0-11e8-b467-0ed5f89f718b".to_owned(),
         custom_id: None,
         invoice_id: Some("INV-1".to_owned()),
-        currency: "USD".to_owned(),
+        currency: Currency::Usd,
         items: vec![CheckoutItem {
             name: "T-Shirt".to_owned(),
             sku: Some("sku01".to_owned()),
-            unit_amount: Money::new("USD", dec!(45.00)),
+            unit_amount: usd(dec!(45.00)),
             quantity: 2,
         }],
-        shipping: Some(Money::new("USD", dec!(10))),
+        shipping: Some(usd(dec!(10))),
         return_url: "https://example.com/returnUrl".to_owned(),
         cancel_url: "https://example.com/cancelUrl".to_owned(),
         brand_name: Some("EXAMPLE INC".to_owned()),
@@ -165,9 +171,9 @@ async fn the_documented_capture_answer_yields_gross_fee_and_net() {
         .unwrap();
 
     assert_eq!(capture.id, "3C679366HH908993F");
-    assert_eq!(capture.gross, Money::new("USD", dec!(100.00)));
-    assert_eq!(capture.paypal_fee, Some(Money::new("USD", dec!(3.00))));
-    assert_eq!(capture.net, Some(Money::new("USD", dec!(97.00))));
+    assert_eq!(capture.gross, usd(dec!(100.00)));
+    assert_eq!(capture.paypal_fee, Some(usd(dec!(3.00))));
+    assert_eq!(capture.net, Some(usd(dec!(97.00))));
     assert_eq!(capture.order_id.as_deref(), Some("5O190127TN364715T"));
     assert!(!capture.replayed);
 }
@@ -260,7 +266,7 @@ async fn an_answer_slower_than_the_timeout_fails_as_a_timeout_after_bounded_atte
         }),
     );
 
-    let error = client.balances("USD").await.unwrap_err();
+    let error = client.balances(Currency::Usd).await.unwrap_err();
 
     assert_eq!(error, PayPalError::Timeout { after_ms: 200 });
 }
@@ -294,12 +300,13 @@ async fn a_refused_token_is_renewed_once_and_the_call_repeated() {
         .mount(&server)
         .await;
 
-    let balances = client(&server).balances("USD").await.unwrap();
+    let balances = client(&server).balances(Currency::Usd).await.unwrap();
 
-    let usd = &balances.balances[0];
-    assert!(usd.primary);
-    assert_eq!(usd.available, Money::new("USD", dec!(899000.00)));
-    assert_eq!(usd.withheld, Money::new("USD", dec!(1000.00)));
+    let dollars = &balances.balances[0];
+    assert!(dollars.primary);
+    assert_eq!(dollars.currency, Currency::Usd);
+    assert_eq!(dollars.available, usd(dec!(899000.00)));
+    assert_eq!(dollars.withheld, usd(dec!(1000.00)));
     assert_eq!(balances.as_of_time.as_deref(), Some("2021-09-21T00:00:00Z"));
 }
 
@@ -332,7 +339,7 @@ async fn a_payout_batch_uses_its_sender_batch_id_as_request_id_and_payout_amount
             email_subject: "You have a payout!".to_owned(),
             items: vec![PayoutBatchItem {
                 receiver: "receiver@example.com".to_owned(),
-                amount: Money::new("USD", dec!(9.87)),
+                amount: usd(dec!(9.87)),
                 sender_item_id: "201403140001".to_owned(),
                 note: Some("Thanks for your patronage!".to_owned()),
             }],
@@ -388,7 +395,7 @@ async fn an_answer_larger_than_the_limit_is_refused_not_buffered() {
         .mount(&server)
         .await;
 
-    let error = client(&server).balances("USD").await.unwrap_err();
+    let error = client(&server).balances(Currency::Usd).await.unwrap_err();
 
     assert!(matches!(error, PayPalError::Decode(_)), "{error:?}");
 }
@@ -459,4 +466,198 @@ async fn an_orders_shipping_address_and_phone_are_read_from_its_details() {
 
     let partial = client.order("8AB12345CD678901E").await.unwrap();
     assert_eq!(partial.shipping, None);
+}
+
+/// A capture answer whose gross amount is `value` in `currency`.
+fn capture_answer_in(currency: &str, value: &str) -> Value {
+    let mut answer = capture_example();
+    let capture = &mut answer["purchase_units"][0]["payments"]["captures"][0];
+    capture["amount"] = json!({"currency_code": currency, "value": value});
+    capture["seller_receivable_breakdown"]["gross_amount"] =
+        json!({"currency_code": currency, "value": value});
+    answer
+}
+
+async fn capture_answered_with(answer: Value) -> Result<Capture, PayPalError> {
+    let server = server_with_token(1).await;
+    Mock::given(method("POST"))
+        .and(path("/v2/checkout/orders/5O190127TN364715T/capture"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(answer))
+        // Refused, not retried: the answer will not improve.
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server)
+        .capture_order("5O190127TN364715T", "capture-1")
+        .await
+}
+
+#[tokio::test]
+async fn a_capture_amount_finer_than_its_currency_is_refused_not_rounded() {
+    let error = capture_answered_with(capture_answer_in("USD", "1.005"))
+        .await
+        .unwrap_err();
+
+    let PayPalError::Amount(refused) = error else {
+        panic!("expected PayPalError::Amount, got {error:?}");
+    };
+    assert_eq!(
+        (refused.currency.as_str(), refused.value.as_str()),
+        ("USD", "1.005")
+    );
+    assert_eq!(
+        refused.reason,
+        MoneyError::TooManyDecimalPlaces {
+            amount: dec!(1.005),
+            currency: Currency::Usd,
+            places: 2
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_capture_amount_in_an_unknown_currency_is_refused() {
+    let error = capture_answered_with(capture_answer_in("XTS", "100.00"))
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            &error,
+            PayPalError::Amount(refused) if refused.reason == MoneyError::UnknownCurrency(UnknownCurrency("XTS".into()))
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_fee_finer_than_its_currency_is_refused_too() {
+    let mut answer = capture_example();
+    answer["purchase_units"][0]["payments"]["captures"][0]["seller_receivable_breakdown"]
+        ["paypal_fee"] = json!({"currency_code": "USD", "value": "2.999"});
+
+    let error = capture_answered_with(answer).await.unwrap_err();
+
+    assert!(matches!(error, PayPalError::Amount(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_balance_in_an_unknown_currency_is_refused() {
+    let server = server_with_token(1).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/reporting/balances"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "balances": [{"currency": "XTS", "primary": true,
+                "total_balance": {"currency_code": "XTS", "value": "1.00"}}],
+            "as_of_time": "2024-01-01T00:00:00Z"
+        })))
+        .mount(&server)
+        .await;
+
+    let error = client(&server).balances(Currency::Usd).await.unwrap_err();
+
+    assert!(matches!(error, PayPalError::Amount(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn bahraini_dinars_go_out_with_three_decimals_and_come_back_exactly() {
+    let server = server_with_token(1).await;
+    let bhd = |value| Money::new(value, Currency::Bhd).unwrap();
+    Mock::given(method("POST"))
+        .and(path("/v2/payments/captures/3C679366HH908993F/refund"))
+        .and(|request: &Request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            body["amount"] == json!({"currency_code": "BHD", "value": "1.505"})
+        })
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": "1JU08902781691411",
+            "status": "COMPLETED",
+            "seller_payable_breakdown": {
+                "gross_amount": {"currency_code": "BHD", "value": "1.505"},
+                "paypal_fee": {"currency_code": "BHD", "value": "0.045"},
+                "net_amount": {"currency_code": "BHD", "value": "1.460"}
+            }
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let refund = client(&server)
+        .refund_capture(
+            "3C679366HH908993F",
+            Some(bhd(dec!(1.505))),
+            None,
+            "refund-1",
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(refund.gross, Some(bhd(dec!(1.505))));
+    assert_eq!(refund.paypal_fee, Some(bhd(dec!(0.045))));
+    assert_eq!(refund.net, Some(bhd(dec!(1.46))));
+    assert_eq!(refund.net.unwrap().amount().to_string(), "1.460");
+}
+
+#[tokio::test]
+async fn yen_go_out_and_come_back_without_decimals() {
+    let server = server_with_token(1).await;
+    Mock::given(method("POST"))
+        .and(path("/v2/checkout/orders"))
+        .and(|request: &Request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            let amount = &body["purchase_units"][0]["amount"];
+            amount["currency_code"] == "JPY"
+                && amount["value"] == "2400"
+                && amount["breakdown"]["shipping"]["value"] == "0"
+                && body["purchase_units"][0]["items"][0]["unit_amount"]["value"] == "1200"
+        })
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": "5O190127TN364715T",
+            "status": "PAYER_ACTION_REQUIRED",
+            "links": [{"href": "https://www.paypal.com/checkoutnow?token=5O190127TN364715T", "rel": "payer-action", "method": "GET"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut order = checkout();
+    order.currency = Currency::Jpy;
+    order.items[0].unit_amount = Money::new(dec!(1200), Currency::Jpy).unwrap();
+    order.shipping = None;
+
+    client(&server)
+        .create_order(&order, "create-1")
+        .await
+        .unwrap();
+
+    let yen_capture = capture_answered_with(capture_answer_in("JPY", "2400"))
+        .await
+        .unwrap();
+    assert_eq!(
+        yen_capture.gross,
+        Money::new(dec!(2400), Currency::Jpy).unwrap()
+    );
+    let error = capture_answered_with(capture_answer_in("JPY", "2400.50"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, PayPalError::Amount(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_checkout_with_a_line_in_another_currency_is_refused_before_sending() {
+    let server = server_with_token(0).await;
+    let mut order = checkout();
+    order.shipping = Some(Money::new(dec!(10), Currency::Eur).unwrap());
+
+    let error = client(&server)
+        .create_order(&order, "create-1")
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            PayPalError::CheckoutAmounts(MoneyError::CurrencyMismatch { .. })
+        ),
+        "{error:?}"
+    );
 }

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use dropledger_domain::Currency;
 use dropledger_integrations::{
     AliExpressClient, ExposeSecret, FakeAliExpress, FakePayPal, PayPalClient, ProductQuery,
 };
@@ -36,7 +37,7 @@ async fn provider_calls_are_traced_without_secrets_or_tokens() {
     let config = paypal.client_config();
     let client_secret = config.client_secret.expose_secret().to_owned();
     let client = PayPalClient::new(config);
-    client.balances("USD").await.unwrap();
+    client.balances(Currency::Usd).await.unwrap();
     let _ = client.capture_order("NO-SUCH-ORDER", "capture-x").await;
 
     let aliexpress = FakeAliExpress::start().await.unwrap();

@@ -20,9 +20,10 @@ mod summary;
 use std::net::SocketAddr;
 use std::path::Path;
 
+use dropledger_domain::Money;
 use dropledger_eventstore::EventStore;
 use dropledger_graphql::TokenKeys;
-use dropledger_integrations::{FakeProviders, Money, FAKE_PAYPAL_CAPTURE_STATUS_ENV};
+use dropledger_integrations::{FakeProviders, FAKE_PAYPAL_CAPTURE_STATUS_ENV};
 
 use crate::config::ServerSettings;
 use crate::local_database::LocalDatabase;
@@ -78,7 +79,7 @@ async fn run_on(
     data_dir: &Path,
     options: DemoOptions,
 ) -> anyhow::Result<bool> {
-    let opening = Money::new(CURRENCY, OWNER_CAPITAL.parse()?);
+    let opening = Money::parse(OWNER_CAPITAL, CURRENCY)?;
     let fakes = FakeProviders::start(opening).await?;
     println!(
         "WARNING: sandbox mode: payments, supplier purchases and payouts are SIMULATED by local fake providers (PayPal {}, AliExpress {}); no real money moves.",

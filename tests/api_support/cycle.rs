@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use dropledger_domain::{decode_event, Aggregate, CapitalEvent, Currency, WorkingCapital};
+use dropledger_domain::{decode_event, Aggregate, CapitalEvent, Currency, Money, WorkingCapital};
 use dropledger_eventstore::{EventStore, READ_EVENTS_MAX};
-use dropledger_integrations::{ExposeSecret, FakeAliExpress, FakePayPal, Money};
+use dropledger_integrations::{ExposeSecret, FakeAliExpress, FakePayPal};
 use dropledger_projections::{rebuild, trial_balance, AsOf};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -34,7 +34,7 @@ impl Fakes {
     pub async fn start(pending: bool, balance: &str) -> Fakes {
         let paypal = FakePayPal::builder()
             .capture_pending(pending)
-            .opening_balance(Money::new("USD", balance.parse::<Decimal>().unwrap()))
+            .opening_balance(Money::parse(balance, "USD").unwrap())
             .start()
             .await
             .unwrap();

@@ -19,7 +19,6 @@ mod error;
 pub mod follow;
 mod fulfilment;
 mod mode;
-mod money;
 mod order;
 pub mod payment;
 mod payout;

@@ -1,5 +1,6 @@
 //! AliExpress error codes mapped to what the caller should do.
 
+use crate::money::UnrepresentableAmount;
 use crate::resilience::ProviderFault;
 
 /// What a caller does about an error.
@@ -128,6 +129,17 @@ pub enum AliExpressError {
     /// The answer did not have the documented shape.
     #[error("AliExpress answer not understood: {0}")]
     Decode(String),
+    /// The platform answered with an amount the ledger cannot hold (an
+    /// unknown currency, more decimals than the currency has): refused,
+    /// never rounded.
+    #[error("AliExpress answered an amount the ledger cannot hold: {0}")]
+    Amount(UnrepresentableAmount),
+}
+
+impl From<UnrepresentableAmount> for AliExpressError {
+    fn from(refused: UnrepresentableAmount) -> Self {
+        Self::Amount(refused)
+    }
 }
 
 impl AliExpressError {
@@ -140,7 +152,7 @@ impl AliExpressError {
             Self::Timeout { .. } | Self::Transport(_) | Self::CircuitOpen => {
                 ErrorCategory::Retryable
             }
-            Self::Decode(_) => ErrorCategory::Alert,
+            Self::Decode(_) | Self::Amount(_) => ErrorCategory::Alert,
         }
     }
 

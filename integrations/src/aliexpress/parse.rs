@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::error::{AliExpressError, AliExpressErrorKind};
 use super::types::*;
-use crate::money::Money;
+use crate::money::parse_amount;
 
 pub(crate) fn text(value: &Value, key: &str) -> Option<String> {
     match value.get(key)? {
@@ -25,8 +25,10 @@ fn integer(value: &Value, key: &str) -> Option<i64> {
     text(value, key)?.parse().ok()
 }
 
-fn decimal(value: &Value, key: &str) -> Option<Decimal> {
-    text(value, key)?.parse().ok()
+/// The text at `key` when it is a decimal number: amounts are read from
+/// the text, so that nothing is rounded on the way to domain money.
+fn decimal_text(value: &Value, key: &str) -> Option<String> {
+    text(value, key).filter(|text| text.trim().parse::<Decimal>().is_ok())
 }
 
 fn flag(value: &Value, key: &str) -> Option<bool> {
@@ -206,10 +208,15 @@ pub(crate) fn supplier_order(
     inner: &Value,
 ) -> Result<SupplierOrder, AliExpressError> {
     let result = inner.get("result").ok_or_else(|| decode("result"))?;
-    let amount = result.get("order_amount").and_then(|amount| {
-        let currency = text(amount, "currency_code")?;
-        Some(Money::new(currency, decimal(amount, "amount")?))
-    });
+    let amount = match result.get("order_amount").and_then(|amount| {
+        Some((
+            text(amount, "currency_code")?,
+            decimal_text(amount, "amount")?,
+        ))
+    }) {
+        Some((currency, amount)) => Some(parse_amount(&currency, &amount)?),
+        None => None,
+    };
     let tracking_numbers = list(result, "logistics_info_list")
         .into_iter()
         .filter_map(|info| text(info, "logistics_no"))
@@ -255,14 +262,14 @@ pub(crate) fn product(
         .unwrap_or_default();
     let mut skus = Vec::new();
     for sku in list(result, "ae_item_sku_info_dtos") {
-        let price = decimal(sku, "offer_sale_price")
-            .or_else(|| decimal(sku, "sku_price"))
+        let price = decimal_text(sku, "offer_sale_price")
+            .or_else(|| decimal_text(sku, "sku_price"))
             .ok_or_else(|| decode("offer_sale_price"))?;
         let sku_currency = text(sku, "currency_code").unwrap_or_else(|| currency.to_owned());
         skus.push(Sku {
             sku_id: text(sku, "sku_id").ok_or_else(|| decode("sku_id"))?,
             sku_attr: text(sku, "sku_attr").unwrap_or_default(),
-            price: Money::new(sku_currency, price),
+            price: parse_amount(&sku_currency, &price)?,
             stock: integer(sku, "sku_available_stock").unwrap_or(0).max(0) as u64,
         });
     }
@@ -283,12 +290,12 @@ pub(crate) fn delivery_options(
         .map(|option| {
             // `shipping_fee_cent` is, despite its name, a decimal amount in
             // major units in the answers we have seen ("2.35").
-            let fee = decimal(option, "shipping_fee_cent").unwrap_or(Decimal::ZERO);
+            let fee = decimal_text(option, "shipping_fee_cent").unwrap_or_else(|| "0".to_owned());
             let fee_currency =
                 text(option, "shipping_fee_currency").unwrap_or_else(|| currency.to_owned());
             Ok(DeliveryOption {
                 code: text(option, "code").ok_or_else(|| decode("delivery option code"))?,
-                fee: Money::new(fee_currency, fee),
+                fee: parse_amount(&fee_currency, &fee)?,
                 free_shipping: flag(option, "free_shipping").unwrap_or(false),
                 min_delivery_days: integer(option, "min_delivery_days").map(|d| d as u32),
                 max_delivery_days: integer(option, "max_delivery_days").map(|d| d as u32),
@@ -306,7 +313,7 @@ pub(crate) fn search_hits(
         .into_iter()
         .map(|item| {
             let price =
-                decimal(item, "targetSalePrice").ok_or_else(|| decode("targetSalePrice"))?;
+                decimal_text(item, "targetSalePrice").ok_or_else(|| decode("targetSalePrice"))?;
             let hit_currency =
                 text(item, "targetOriginalPriceCurrency").unwrap_or_else(|| currency.to_owned());
             Ok(SearchHit {
@@ -314,7 +321,7 @@ pub(crate) fn search_hits(
                 title: text(item, "title").unwrap_or_default(),
                 orders: integer(item, "orders").unwrap_or(0).max(0) as u64,
                 evaluate_rate: text(item, "evaluateRate"),
-                price: Money::new(hit_currency, price),
+                price: parse_amount(&hit_currency, &price)?,
             })
         })
         .collect()

@@ -1,9 +1,8 @@
 //! What the AliExpress client takes and returns.
 
 use chrono::{DateTime, Utc};
+use dropledger_domain::Money;
 use secrecy::SecretString;
-
-use crate::money::Money;
 
 /// A user's AliExpress OAuth token pair (A2/A3).
 #[derive(Debug, Clone)]

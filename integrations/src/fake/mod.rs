@@ -56,7 +56,7 @@ pub struct FakeProviders {
 impl FakeProviders {
     /// Starts the three fakes on 127.0.0.1 and warns, loudly, that payments
     /// are simulated.
-    pub async fn start(paypal_opening_balance: crate::money::Money) -> std::io::Result<Self> {
+    pub async fn start(paypal_opening_balance: dropledger_domain::Money) -> std::io::Result<Self> {
         let paypal = FakePayPal::builder()
             .capture_status_from_env()
             .opening_balance(paypal_opening_balance)

@@ -278,6 +278,11 @@ impl FakePayoneer {
         self.shared.state.lock().expect("lock").balance
     }
 
+    /// How many access tokens the fake has issued.
+    pub fn tokens_issued(&self) -> usize {
+        self.shared.state.lock().expect("lock").tokens.len()
+    }
+
     /// How many payouts exist.
     pub fn payout_count(&self) -> usize {
         self.shared.state.lock().expect("lock").payouts.len()

@@ -7,10 +7,10 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 use super::error::PayPalError;
 use crate::resilience::{BreakerPolicy, CallPolicy, Guard, Idempotency};
+use crate::token_cache::{IssuedToken, TokenCache};
 
 /// Sandbox or live (`PAYPAL_ENVIRONMENT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,16 +99,6 @@ impl PayPalConfig {
     }
 }
 
-/// The token is refreshed this long before PayPal says it expires (or a
-/// quarter of its life, when that is shorter), so that no call goes out with
-/// a token about to die.
-const TOKEN_REFRESH_MARGIN_MAX: Duration = Duration::from_secs(300);
-
-struct CachedToken {
-    value: SecretString,
-    refresh_at: Instant,
-}
-
 #[derive(Deserialize)]
 struct TokenAnswer {
     access_token: String,
@@ -127,7 +117,7 @@ pub struct PayPalClient {
     pub(crate) http: reqwest::Client,
     pub(crate) config: PayPalConfig,
     pub(crate) guard: Guard,
-    token: Mutex<Option<CachedToken>>,
+    token: TokenCache,
 }
 
 impl std::fmt::Debug for PayPalClient {
@@ -157,7 +147,7 @@ impl PayPalClient {
             http,
             config,
             guard,
-            token: Mutex::new(None),
+            token: TokenCache::default(),
         }
     }
 
@@ -173,16 +163,15 @@ impl PayPalClient {
 
     /// Forgets the cached token; the next call fetches a new one.
     pub async fn forget_token(&self) {
-        *self.token.lock().await = None;
+        self.token.forget().await;
     }
 
+    /// The cached token, or a new one (P1).
     async fn access_token(&self) -> Result<SecretString, PayPalError> {
-        let mut cached = self.token.lock().await;
-        if let Some(token) = cached.as_ref() {
-            if Instant::now() < token.refresh_at {
-                return Ok(token.value.clone());
-            }
-        }
+        self.token.token(|| self.request_token()).await
+    }
+
+    async fn request_token(&self) -> Result<IssuedToken, PayPalError> {
         let started = Instant::now();
         let response = self
             .http
@@ -211,14 +200,10 @@ impl PayPalClient {
         }
         let answer: TokenAnswer =
             serde_json::from_str(&text).map_err(|e| PayPalError::Decode(e.to_string()))?;
-        let lifetime = Duration::from_secs(answer.expires_in);
-        let margin = TOKEN_REFRESH_MARGIN_MAX.min(lifetime / 4);
-        let value = SecretString::from(answer.access_token);
-        *cached = Some(CachedToken {
-            value: value.clone(),
-            refresh_at: started + lifetime - margin,
-        });
-        Ok(value)
+        Ok(IssuedToken {
+            value: SecretString::from(answer.access_token),
+            lifetime: Duration::from_secs(answer.expires_in),
+        })
     }
 
     /// One guarded call: token, request, one re-authentication if PayPal

@@ -7,6 +7,9 @@
 
 use serde::Deserialize;
 
+use dropledger_domain::MoneyError;
+
+use crate::money::UnrepresentableAmount;
 use crate::resilience::ProviderFault;
 
 /// One entry of `details[]`.
@@ -103,6 +106,22 @@ pub enum PayPalError {
     /// The answer did not have the documented shape.
     #[error("PayPal answer not understood: {0}")]
     Decode(String),
+    /// PayPal answered with an amount the ledger cannot hold (an unknown
+    /// currency, more decimals than the currency has): refused, never
+    /// rounded. What PayPal did (a capture, a refund) may still have
+    /// happened; read it again once the cause is understood.
+    #[error("PayPal answered an amount the ledger cannot hold: {0}")]
+    Amount(UnrepresentableAmount),
+    /// A checkout's amounts do not add up to one order amount (lines in
+    /// another currency, a total out of range); nothing was sent.
+    #[error("the checkout's amounts do not add up: {0}")]
+    CheckoutAmounts(MoneyError),
+}
+
+impl From<UnrepresentableAmount> for PayPalError {
+    fn from(refused: UnrepresentableAmount) -> Self {
+        Self::Amount(refused)
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,12 @@
 //! Orders v2 (create, show, capture), captures (show, refund) and tracking.
 
+use dropledger_domain::{Currency, Money, MoneyError};
 use reqwest::Method;
-use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use super::client::PayPalClient;
 use super::error::PayPalError;
-use crate::money::{Money, WireAmount};
+use crate::money::{read_amount, wire_value, PayPalAmount, WireAmount};
 
 /// Longest item name PayPal accepts.
 const ITEM_NAME_LEN_MAX: usize = 127;
@@ -34,7 +34,7 @@ pub struct CheckoutOrder {
     /// Invoice number, unique per PayPal account (`invoice_id`).
     pub invoice_id: Option<String>,
     /// Currency of every amount.
-    pub currency: String,
+    pub currency: Currency,
     /// Lines.
     pub items: Vec<CheckoutItem>,
     /// Shipping charged to the buyer.
@@ -49,41 +49,39 @@ pub struct CheckoutOrder {
 
 impl CheckoutOrder {
     /// Item total plus shipping: the order amount, consistent with the
-    /// breakdown as PayPal requires.
-    pub fn total(&self) -> Money {
-        let items: Decimal = self
-            .items
-            .iter()
-            .map(|item| item.unit_amount.value * Decimal::from(item.quantity))
-            .sum();
-        let shipping = self.shipping.as_ref().map(|s| s.value).unwrap_or_default();
-        Money::new(&self.currency, items + shipping)
+    /// breakdown as PayPal requires. Refused when a line or the shipping is
+    /// in another currency, or the total is out of range.
+    pub fn total(&self) -> Result<Money, MoneyError> {
+        self.item_total()?.checked_add(self.shipping())
     }
 
-    pub(crate) fn to_wire(&self) -> Value {
-        let item_total: Decimal = self
-            .items
+    fn item_total(&self) -> Result<Money, MoneyError> {
+        self.items
             .iter()
-            .map(|item| item.unit_amount.value * Decimal::from(item.quantity))
-            .sum();
-        let shipping = self
-            .shipping
-            .clone()
-            .unwrap_or_else(|| Money::new(&self.currency, Decimal::ZERO));
+            .try_fold(Money::zero(self.currency), |total, item| {
+                total.checked_add(item.unit_amount.checked_mul(item.quantity)?)
+            })
+    }
+
+    fn shipping(&self) -> Money {
+        self.shipping.unwrap_or(Money::zero(self.currency))
+    }
+
+    pub(crate) fn to_wire(&self) -> Result<Value, MoneyError> {
         let mut unit = json!({
             "reference_id": self.reference_id,
             "amount": {
-                "currency_code": self.currency,
-                "value": self.total().wire_value(),
+                "currency_code": self.currency.code(),
+                "value": wire_value(self.total()?),
                 "breakdown": {
-                    "item_total": WireAmount::from(&Money::new(&self.currency, item_total)),
-                    "shipping": WireAmount::from(&shipping),
+                    "item_total": PayPalAmount::json(self.item_total()?),
+                    "shipping": PayPalAmount::json(self.shipping()),
                 },
             },
             "items": self.items.iter().map(|item| json!({
                 "name": item.name.chars().take(ITEM_NAME_LEN_MAX).collect::<String>(),
                 "sku": item.sku,
-                "unit_amount": WireAmount::from(&item.unit_amount),
+                "unit_amount": PayPalAmount::json(item.unit_amount),
                 "quantity": item.quantity.to_string(),
                 "category": "PHYSICAL_GOODS",
             })).collect::<Vec<_>>(),
@@ -94,7 +92,7 @@ impl CheckoutOrder {
         if let Some(invoice_id) = &self.invoice_id {
             unit["invoice_id"] = json!(invoice_id);
         }
-        json!({
+        Ok(json!({
             "intent": "CAPTURE",
             "purchase_units": [unit],
             "payment_source": {"paypal": {"experience_context": {
@@ -104,7 +102,7 @@ impl CheckoutOrder {
                 "user_action": "PAY_NOW",
                 "brand_name": self.brand_name,
             }}},
-        })
+        }))
     }
 }
 
@@ -259,19 +257,19 @@ fn shipping_of(body: &Value) -> Option<BuyerShipping> {
     })
 }
 
-pub(crate) fn money(value: &Value) -> Option<Money> {
-    let currency = value.get("currency_code")?.as_str()?;
-    Money::parse(currency, value.get("value")?.as_str()?).ok()
+/// The `{currency_code, value}` amount at `value`: `None` when absent,
+/// refused when PayPal sent one the ledger cannot hold.
+pub(crate) fn amount_at(value: Option<&Value>) -> Result<Option<Money>, PayPalError> {
+    Ok(read_amount::<PayPalAmount>(value).transpose()?)
 }
 
 pub(crate) fn parse_capture(value: &Value, replayed: bool) -> Result<Capture, PayPalError> {
     let decode = |what: &str| PayPalError::Decode(format!("capture without {what}"));
     let breakdown = value.get("seller_receivable_breakdown");
-    let gross = breakdown
-        .and_then(|b| b.get("gross_amount"))
-        .and_then(money)
-        .or_else(|| value.get("amount").and_then(money))
-        .ok_or_else(|| decode("amount"))?;
+    let gross = match amount_at(breakdown.and_then(|b| b.get("gross_amount")))? {
+        Some(gross) => gross,
+        None => amount_at(value.get("amount"))?.ok_or_else(|| decode("amount"))?,
+    };
     Ok(Capture {
         id: value["id"].as_str().ok_or_else(|| decode("id"))?.to_owned(),
         status: CaptureStatus::parse(value["status"].as_str().ok_or_else(|| decode("status"))?),
@@ -280,8 +278,8 @@ pub(crate) fn parse_capture(value: &Value, replayed: bool) -> Result<Capture, Pa
             .and_then(Value::as_str)
             .map(str::to_owned),
         gross,
-        paypal_fee: breakdown.and_then(|b| b.get("paypal_fee")).and_then(money),
-        net: breakdown.and_then(|b| b.get("net_amount")).and_then(money),
+        paypal_fee: amount_at(breakdown.and_then(|b| b.get("paypal_fee")))?,
+        net: amount_at(breakdown.and_then(|b| b.get("net_amount")))?,
         order_id: value
             .pointer("/supplementary_data/related_ids/order_id")
             .and_then(Value::as_str)
@@ -322,7 +320,7 @@ impl PayPalClient {
                 "orders.create",
                 Method::POST,
                 "/v2/checkout/orders",
-                Some(&order.to_wire()),
+                Some(&order.to_wire().map_err(PayPalError::CheckoutAmounts)?),
                 Some(request_id),
             )
             .await?;

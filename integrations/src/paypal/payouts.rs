@@ -1,12 +1,13 @@
 //! Payouts (P11-P13) and the reporting balance (P10).
 
+use dropledger_domain::{Currency, Money};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::client::PayPalClient;
 use super::error::PayPalError;
-use super::orders::{money, path_segment};
-use crate::money::Money;
+use super::orders::{amount_at, path_segment};
+use crate::money::{parse_amount, read_amount, PayoutAmount, WireAmount};
 
 /// One payment of a payout batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +108,7 @@ pub struct PayoutBatch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrencyBalance {
     /// Currency.
-    pub currency: String,
+    pub currency: Currency,
     /// Whether it is the primary currency.
     pub primary: bool,
     /// `total_balance`.
@@ -130,14 +131,14 @@ pub struct Balances {
     pub last_refresh_time: Option<String>,
 }
 
-/// Payout amounts are `{currency, value}`, unlike orders.
-fn payout_money(value: &Value) -> Option<Money> {
-    let currency = value.get("currency")?.as_str()?;
-    Money::parse(currency, value.get("value")?.as_str()?).ok()
+/// Payout amounts are `{currency, value}`, unlike orders: `None` when
+/// absent, refused when PayPal sent one the ledger cannot hold.
+fn payout_amount_at(value: Option<&Value>) -> Result<Option<Money>, PayPalError> {
+    Ok(read_amount::<PayoutAmount>(value).transpose()?)
 }
 
-fn parse_item(value: &Value) -> PayoutItem {
-    PayoutItem {
+fn parse_item(value: &Value) -> Result<PayoutItem, PayPalError> {
+    Ok(PayoutItem {
         payout_item_id: value["payout_item_id"]
             .as_str()
             .unwrap_or_default()
@@ -150,13 +151,13 @@ fn parse_item(value: &Value) -> PayoutItem {
         transaction_status: PayoutItemStatus::parse(
             value["transaction_status"].as_str().unwrap_or("PENDING"),
         ),
-        amount: value.pointer("/payout_item/amount").and_then(payout_money),
-        fee: value.get("payout_item_fee").and_then(payout_money),
+        amount: payout_amount_at(value.pointer("/payout_item/amount"))?,
+        fee: payout_amount_at(value.get("payout_item_fee"))?,
         error: value
             .pointer("/errors/name")
             .and_then(Value::as_str)
             .map(str::to_owned),
-    }
+    })
 }
 
 impl PayPalClient {
@@ -174,7 +175,7 @@ impl PayPalClient {
             },
             "items": batch.items.iter().map(|item| json!({
                 "recipient_type": "EMAIL",
-                "amount": {"currency": item.amount.currency, "value": item.amount.wire_value()},
+                "amount": PayoutAmount::json(item.amount),
                 "receiver": item.receiver,
                 "sender_item_id": item.sender_item_id,
                 "note": item.note,
@@ -224,7 +225,7 @@ impl PayPalClient {
                 .into_iter()
                 .flatten()
                 .map(parse_item)
-                .collect(),
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -235,7 +236,7 @@ impl PayPalClient {
             .call("payouts.item.get", Method::GET, &path, None, None)
             .await?
             .body;
-        Ok(parse_item(&body))
+        parse_item(&body)
     }
 
     /// Cancels an UNCLAIMED payout item; the money returns to us (P14).
@@ -258,14 +259,14 @@ impl PayPalClient {
             )
             .await?
             .body;
-        Ok(parse_item(&body))
+        parse_item(&body)
     }
 
     /// The account balance in `currency` (P10).
-    pub async fn balances(&self, currency: &str) -> Result<Balances, PayPalError> {
+    pub async fn balances(&self, currency: Currency) -> Result<Balances, PayPalError> {
         let path = format!(
             "/v1/reporting/balances?currency_code={}",
-            path_segment(currency)
+            path_segment(currency.code())
         );
         let body = self
             .call("reporting.balances", Method::GET, &path, None, None)
@@ -273,22 +274,15 @@ impl PayPalClient {
             .body;
         let mut balances = Vec::new();
         for entry in body["balances"].as_array().into_iter().flatten() {
-            let currency = entry["currency"].as_str().unwrap_or_default().to_owned();
-            let zero = || Money::new(&currency, rust_decimal::Decimal::ZERO);
-            let total = entry
-                .get("total_balance")
-                .and_then(money)
-                .unwrap_or_else(zero);
+            let code = entry["currency"].as_str().unwrap_or_default();
+            // A currency the ledger does not know is refused like an amount in it.
+            let currency = parse_amount(code, "0")?.currency();
+            let total = amount_at(entry.get("total_balance"))?.unwrap_or(Money::zero(currency));
             balances.push(CurrencyBalance {
                 primary: entry["primary"].as_bool().unwrap_or(false),
-                available: entry
-                    .get("available_balance")
-                    .and_then(money)
-                    .unwrap_or_else(|| total.clone()),
-                withheld: entry
-                    .get("withheld_balance")
-                    .and_then(money)
-                    .unwrap_or_else(zero),
+                available: amount_at(entry.get("available_balance"))?.unwrap_or(total),
+                withheld: amount_at(entry.get("withheld_balance"))?
+                    .unwrap_or(Money::zero(currency)),
                 total,
                 currency,
             });

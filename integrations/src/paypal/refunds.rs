@@ -1,12 +1,13 @@
 //! Refunds (P6): money back to the buyer, with what leaves our balance.
 
+use dropledger_domain::Money;
 use reqwest::Method;
 use serde_json::json;
 
 use super::client::PayPalClient;
 use super::error::PayPalError;
-use super::orders::{money, path_segment};
-use crate::money::{Money, WireAmount};
+use super::orders::{amount_at, path_segment};
+use crate::money::{PayPalAmount, WireAmount};
 
 /// A refund (P6).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +29,14 @@ impl PayPalClient {
     pub async fn refund_capture(
         &self,
         capture_id: &str,
-        amount: Option<&Money>,
+        amount: Option<Money>,
         note_to_payer: Option<&str>,
         request_id: &str,
     ) -> Result<Refund, PayPalError> {
         let path = format!("/v2/payments/captures/{}/refund", path_segment(capture_id));
         let mut request = json!({});
         if let Some(amount) = amount {
-            request["amount"] = json!(WireAmount::from(amount));
+            request["amount"] = PayPalAmount::json(amount);
         }
         if let Some(note) = note_to_payer {
             request["note_to_payer"] = json!(note);
@@ -57,12 +58,12 @@ impl PayPalClient {
                 .ok_or_else(|| PayPalError::Decode("refund without id".into()))?
                 .to_owned(),
             status: body["status"].as_str().unwrap_or_default().to_owned(),
-            gross: breakdown
-                .and_then(|b| b.get("gross_amount"))
-                .and_then(money)
-                .or_else(|| body.get("amount").and_then(money)),
-            paypal_fee: breakdown.and_then(|b| b.get("paypal_fee")).and_then(money),
-            net: breakdown.and_then(|b| b.get("net_amount")).and_then(money),
+            gross: match amount_at(breakdown.and_then(|b| b.get("gross_amount")))? {
+                Some(gross) => Some(gross),
+                None => amount_at(body.get("amount"))?,
+            },
+            paypal_fee: amount_at(breakdown.and_then(|b| b.get("paypal_fee")))?,
+            net: amount_at(breakdown.and_then(|b| b.get("net_amount")))?,
         })
     }
 }

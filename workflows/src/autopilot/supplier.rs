@@ -187,32 +187,27 @@ impl Supplier {
         let shipping = options
             .iter()
             .find(|option| option.code == PREFERRED_DELIVERY_METHOD)
-            .or_else(|| options.iter().min_by_key(|option| option.fee.value))
+            .or_else(|| options.iter().min_by_key(|option| option.fee.amount()))
             .ok_or_else(|| format!("no delivery to {SHIP_TO_COUNTRY}"))?;
         Ok(Some(Candidate {
             supplier_product_id: SupplierProductId::parse(&product.product_id)
                 .map_err(|error| error.to_string())?,
             title: ProductTitle::parse(&product.title).map_err(|error| error.to_string())?,
-            supplier_cost: money(&price)?,
-            shipping: money(&shipping.fee)?,
+            supplier_cost: price,
+            shipping: shipping.fee,
             stock,
         }))
     }
 }
 
 /// The cheapest variant in stock, else the cheapest at all (stock 0).
-fn cheapest_sku(product: &Product) -> Option<(String, dropledger_integrations::Money, u32)> {
+fn cheapest_sku(product: &Product) -> Option<(String, Money, u32)> {
     let in_stock = product
         .skus
         .iter()
         .filter(|sku| sku.stock > 0)
-        .min_by_key(|sku| sku.price.value);
-    let sku = in_stock.or_else(|| product.skus.iter().min_by_key(|sku| sku.price.value))?;
+        .min_by_key(|sku| sku.price.amount());
+    let sku = in_stock.or_else(|| product.skus.iter().min_by_key(|sku| sku.price.amount()))?;
     let stock = u32::try_from(sku.stock).unwrap_or(u32::MAX);
-    Some((sku.sku_id.clone(), sku.price.clone(), stock))
-}
-
-fn money(amount: &dropledger_integrations::Money) -> Result<Money, String> {
-    let currency = Currency::parse(&amount.currency).map_err(|error| error.to_string())?;
-    Money::new(amount.value, currency).map_err(|error| error.to_string())
+    Some((sku.sku_id.clone(), sku.price, stock))
 }

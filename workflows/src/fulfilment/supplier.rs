@@ -120,7 +120,7 @@ pub async fn check_offer(
     });
     // The cheapest variant in stock; ties go to the first listed, so a
     // repeated check picks the same one.
-    let Some(sku) = in_stock.min_by(|a, b| a.price.value.cmp(&b.price.value)) else {
+    let Some(sku) = in_stock.min_by(|a, b| a.price.amount().cmp(&b.price.amount())) else {
         return Err(SupplierError::Refused(FailureReason::OutOfStock));
     };
     let options = client
@@ -137,10 +137,10 @@ pub async fn check_offer(
         )
         .await?;
     let shipping = match options.iter().find(|option| option.code == DELIVERY_METHOD) {
-        Some(option) => domain_money(&option.fee, currency)?,
+        Some(option) => in_currency(option.fee, currency)?,
         None => return Err(SupplierError::Answer("no CAINIAO_STANDARD delivery")),
     };
-    let landed_cost = domain_money(&sku.price, currency)?
+    let landed_cost = in_currency(sku.price, currency)?
         .checked_mul(wanted.quantity)
         .and_then(|units| units.checked_add(shipping))
         .map_err(|_| SupplierError::Answer("an amount out of range"))?;
@@ -196,16 +196,13 @@ pub async fn buy(
     let amount = order
         .amount
         .ok_or(SupplierError::Answer("no order amount"))?;
-    Ok((supplier_order_id, domain_money(&amount, currency)?))
+    Ok((supplier_order_id, in_currency(amount, currency)?))
 }
 
-/// A supplier amount as domain money in the order's currency.
-fn domain_money(
-    amount: &dropledger_integrations::Money,
-    currency: Currency,
-) -> Result<Money, SupplierError> {
-    if amount.currency != currency.code() {
+/// A supplier amount, refused unless in the order's currency.
+fn in_currency(amount: Money, currency: Currency) -> Result<Money, SupplierError> {
+    if amount.currency() != currency {
         return Err(SupplierError::Answer("a price in another currency"));
     }
-    Money::new(amount.value, currency).map_err(|_| SupplierError::Answer("an invalid amount"))
+    Ok(amount)
 }

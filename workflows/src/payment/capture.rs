@@ -8,12 +8,11 @@ use dropledger_domain::{
     OrderDecision, OrderError, OrderId, UserId,
 };
 use dropledger_eventstore::{AppendResult, EventStore, Metadata};
-use dropledger_integrations::PayPalClient;
+use dropledger_integrations::{PayPalClient, PayPalError};
 use uuid::Uuid;
 
 use super::PaymentError;
 use crate::command::{decide_with_capital, CapitalAppend};
-use crate::money::domain_money;
 use crate::order::load_order;
 
 /// A recorded capture.
@@ -41,20 +40,21 @@ pub async fn capture_checkout(
     let capture = paypal
         .capture_order(provider_order_id.as_str(), &format!("capture-{order_id}"))
         .await
-        .map_err(|error| {
-            tracing::warn!(%error, %order_id, "PayPal refused the capture");
-            PaymentError::NotCaptured
+        .map_err(|error| match error {
+            // PayPal captured, in an amount the ledger cannot hold.
+            PayPalError::Amount(refused) => PaymentError::Unusable(refused.to_string()),
+            error => {
+                tracing::warn!(%error, %order_id, "PayPal refused the capture");
+                PaymentError::NotCaptured
+            }
         })?;
     let status = match capture.status {
         dropledger_integrations::CaptureStatus::Completed => CaptureStatus::Completed,
         dropledger_integrations::CaptureStatus::Pending => CaptureStatus::Pending,
         _ => return Err(PaymentError::Declined),
     };
-    let amount = domain_money(&capture.gross).map_err(PaymentError::Unusable)?;
-    let fee = match &capture.paypal_fee {
-        Some(fee) => domain_money(fee).map_err(PaymentError::Unusable)?,
-        None => Money::zero(amount.currency()),
-    };
+    let amount = capture.gross;
+    let fee = capture.paypal_fee.unwrap_or(Money::zero(amount.currency()));
     let capture_id = CaptureId::parse(&capture.id)
         .map_err(|_| PaymentError::Unusable(format!("an unusable capture id {:?}", capture.id)))?;
     let command = CapturePayment {

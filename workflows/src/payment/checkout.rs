@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use super::PaymentError;
 use crate::current::current;
-use crate::money::wire_money;
 
 /// Namespace of order ids derived from checkout idempotency keys.
 const CHECKOUT_KEY_NAMESPACE: Uuid = Uuid::from_u128(0x2d7a_90c4_1b5e_4f36_8a21_c3e9_7b10_4e02);
@@ -87,7 +86,7 @@ pub async fn create_checkout(
         reference_id: order_id.to_string(),
         custom_id: Some(Order::stream_id(order_id)),
         invoice_id: None,
-        currency: terms.unit_price.currency().code().to_owned(),
+        currency: terms.unit_price.currency(),
         items: vec![CheckoutItem {
             name: product
                 .title()
@@ -96,7 +95,7 @@ pub async fn create_checkout(
             sku: product
                 .supplier_product_id()
                 .map(|id| id.as_str().to_owned()),
-            unit_amount: wire_money(terms.unit_price),
+            unit_amount: terms.unit_price,
             quantity: checkout.quantity,
         }],
         shipping: None,

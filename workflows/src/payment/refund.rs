@@ -10,13 +10,12 @@ use dropledger_domain::{
     RefundPayment, UserId, WorkingCapital,
 };
 use dropledger_eventstore::{AppendResult, EventStore, Metadata};
-use dropledger_integrations::PayPalClient;
+use dropledger_integrations::{PayPalClient, PayPalError};
 use uuid::Uuid;
 
 use super::PaymentError;
 use crate::command::{decide_with_capital, CapitalAppend};
 use crate::current::current;
-use crate::money::{domain_money, wire_money};
 use crate::order::load_order;
 
 /// Who asks for a refund.
@@ -104,19 +103,20 @@ pub async fn refund_order(
     let refund = paypal
         .refund_capture(
             &capture_id,
-            Some(&wire_money(amount)),
+            Some(amount),
             Some(&reason),
             &format!("refund-{order_id}"),
         )
         .await
-        .map_err(|error| {
-            tracing::warn!(%error, %order_id, "PayPal refused the refund");
-            PaymentError::RefundFailed
+        .map_err(|error| match error {
+            // PayPal refunded, in an amount the ledger cannot hold.
+            PayPalError::Amount(refused) => PaymentError::Unusable(refused.to_string()),
+            error => {
+                tracing::warn!(%error, %order_id, "PayPal refused the refund");
+                PaymentError::RefundFailed
+            }
         })?;
-    let fee_returned = match &refund.paypal_fee {
-        Some(fee) => domain_money(fee).map_err(PaymentError::Unusable)?,
-        None => Money::zero(currency),
-    };
+    let fee_returned = refund.paypal_fee.unwrap_or(Money::zero(currency));
     let command = RefundPayment {
         refund_id: ProviderRefundId::parse(&refund.id).map_err(|_| {
             PaymentError::Unusable(format!("an unusable refund id {:?}", refund.id))

@@ -9,7 +9,7 @@ use dropledger_domain::{
 };
 use dropledger_eventstore::LoggedEvent;
 use dropledger_integrations::{
-    PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus, PayoutProvider,
+    PayPalError, PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus, PayoutProvider,
     PayoutRequest, PayoutState,
 };
 
@@ -51,14 +51,17 @@ pub async fn send(
     amount: Money,
 ) -> Result<(), SendError> {
     let reference = payout_id.as_uuid().simple().to_string();
-    let wire = dropledger_integrations::Money::new(amount.currency().code(), amount.amount());
     let (provider_payout_id, fee) = match destination {
         PayoutDestination::Paypal { email } => {
-            let item = paypal(payouts, &reference, email.as_str(), wire).await?;
-            let fee = match &item.fee {
-                Some(fee) => Money::new(fee.value, amount.currency()).map_err(|error| {
-                    PayoutStepError::Incomplete(format!("PayPal's payout fee: {error}"))
-                })?,
+            let item = paypal(payouts, &reference, email.as_str(), amount).await?;
+            let fee = match item.fee {
+                Some(fee) if fee.currency() != amount.currency() => {
+                    return Err(PayoutStepError::Incomplete(format!(
+                        "PayPal's payout fee {fee} is not in the payout's currency"
+                    ))
+                    .into())
+                }
+                Some(fee) => fee,
                 None => Money::zero(amount.currency()),
             };
             (item.payout_item_id, fee)
@@ -71,7 +74,7 @@ pub async fn send(
             let request = PayoutRequest {
                 reference: reference.clone(),
                 recipient: payee_id.as_str().to_owned(),
-                amount: wire,
+                amount,
                 note: Some("dropledger payout".to_owned()),
             };
             let receipt = match client.send_payout(&request).await {
@@ -129,7 +132,7 @@ async fn paypal(
     payouts: &Payouts,
     reference: &str,
     receiver: &str,
-    amount: dropledger_integrations::Money,
+    amount: Money,
 ) -> Result<PayoutItem, SendError> {
     let client = &payouts.paypal;
     let batch = match client
@@ -157,10 +160,17 @@ async fn paypal(
         }
     };
     for poll in 0..STATUS_POLLS_MAX {
-        let read = client
-            .payout_batch(&batch.payout_batch_id)
-            .await
-            .map_err(pending)?;
+        let read =
+            client
+                .payout_batch(&batch.payout_batch_id)
+                .await
+                .map_err(|error| match error {
+                    // Not a pending answer: an amount the ledger cannot hold is for a person.
+                    PayPalError::Amount(refused) => SendError::Retry(PayoutStepError::Incomplete(
+                        format!("PayPal's payout item: {refused}"),
+                    )),
+                    other => pending(other),
+                })?;
         let Some(item) = read.items.into_iter().next() else {
             return Err(pending("PayPal's payout batch has no item"));
         };

@@ -25,7 +25,7 @@ use dropledger_domain::{
     ReconciliationStream,
 };
 use dropledger_eventstore::{CommandError, EventStore, Metadata};
-use dropledger_integrations::PayPalClient;
+use dropledger_integrations::{PayPalClient, PayPalError};
 use dropledger_projections::{balance_at, wait_until_applied, AsOf, Projection};
 use rust_decimal::prelude::ToPrimitive;
 use tracing::Instrument;
@@ -125,9 +125,15 @@ impl Reconciliation {
     async fn reported(&self, currency: Currency) -> Result<ProviderCashBalance, PollError> {
         let balances = self
             .paypal
-            .balances(currency.code())
+            .balances(currency)
             .await
-            .map_err(PollError::paypal)?;
+            .map_err(|error| match error {
+                // PayPal answered; the answer is what we cannot use.
+                PayPalError::Amount(refused) => {
+                    PollError::Unusable(format!("PayPal's balance: {refused}"))
+                }
+                other => PollError::paypal(other),
+            })?;
         let as_of = balances.as_of_time.as_deref().ok_or_else(|| {
             PollError::Unusable(
                 "PayPal's balance has no as_of_time: nothing to compare it with".to_owned(),
@@ -140,27 +146,24 @@ impl Reconciliation {
                 ))
             })?
             .with_timezone(&Utc);
-        let money = |wire: &dropledger_integrations::Money| -> Result<Money, PollError> {
-            if wire.currency != currency.code() {
+        let money = |amount: Money| -> Result<Money, PollError> {
+            if amount.currency() != currency {
                 return Err(PollError::Unusable(format!(
-                    "PayPal reported {wire} in the {} balance",
-                    currency.code()
+                    "PayPal reported {amount} in the {currency} balance"
                 )));
             }
-            Money::new(wire.value, currency).map_err(|_| {
-                PollError::Unusable(format!("PayPal's amount {wire} is not valid money"))
-            })
+            Ok(amount)
         };
         match balances
             .balances
             .iter()
-            .find(|balance| balance.currency == currency.code())
+            .find(|balance| balance.currency == currency)
         {
             Some(balance) => Ok(ProviderCashBalance {
                 as_of_time,
-                total: money(&balance.total)?,
-                available: money(&balance.available)?,
-                withheld: money(&balance.withheld)?,
+                total: money(balance.total)?,
+                available: money(balance.available)?,
+                withheld: money(balance.withheld)?,
             }),
             None => Ok(ProviderCashBalance {
                 as_of_time,

@@ -12,17 +12,12 @@ use dropledger_domain::{
 use dropledger_eventstore::TestDatabase;
 use dropledger_integrations::{FakeOperation, FakePayPal, Fault};
 use dropledger_projections::{Runner, RunnerOptions};
-use rust_decimal::Decimal;
 use tokio::task::JoinHandle;
 
 use super::*;
 
 fn usd(amount: &str) -> Money {
     Money::parse(amount, "USD").unwrap()
-}
-
-fn wire(amount: &str) -> dropledger_integrations::Money {
-    dropledger_integrations::Money::new("USD", amount.parse::<Decimal>().unwrap())
 }
 
 /// A database with the ledger read model following it, a fake PayPal and the job.
@@ -109,8 +104,8 @@ impl Books {
 
     /// PayPal reports `available` and `withheld` as of `as_of_time`.
     fn paypal_reports(&self, available: &str, withheld: &str, as_of_time: DateTime<Utc>) {
-        self.paypal.set_available_balance(wire(available));
-        self.paypal.set_withheld_balance(wire(withheld));
+        self.paypal.set_available_balance(usd(available));
+        self.paypal.set_withheld_balance(usd(withheld));
         self.paypal.set_balance_as_of(Some(as_of_time));
     }
 

@@ -179,7 +179,10 @@ pub(super) fn place_order(
     drop(state);
     // A new order (not a repeat of one) is paid for, in the fake's USD.
     if let Some(wallet) = shared.wallet.lock().expect("wallet lock").as_ref() {
-        wallet.pay(&crate::money::Money::new("USD", amount));
+        wallet.pay(
+            dropledger_domain::Money::new(amount, dropledger_domain::Currency::Usd)
+                .expect("the fake's prices are whole cents"),
+        );
     }
     Ok(json!({"result": {"is_success": true, "order_list": {"number": [order_id]}}}))
 }

@@ -5,21 +5,26 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use dropledger_domain::Money;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::orders::{amount_of, begin_write, capture_json, not_found, order_json, remember};
+use super::orders::{begin_write, capture_json, not_found, order_amount, order_json, remember};
 use super::{issue, reply, wire, FakeCapture, Shared};
 use crate::fake::fake_id;
 use crate::fake::faults::{late, FakeOperation, Fault};
-use crate::money::Money;
+use crate::money::wire_value;
 
 type Shared_ = State<Arc<Shared>>;
 
-fn fee_for(shared: &Shared, gross: &Money) -> Money {
+/// PayPal's fee on `gross`, rounded (half to even) to the currency's minor
+/// unit as PayPal charges it.
+fn fee_for(shared: &Shared, gross: Money) -> Money {
+    let currency = gross.currency();
     let fee =
-        gross.value * shared.config.fee_percent / Decimal::ONE_HUNDRED + shared.config.fee_fixed;
-    Money::new(&gross.currency, fee.round_dp(2))
+        gross.amount() * shared.config.fee_percent / Decimal::ONE_HUNDRED + shared.config.fee_fixed;
+    Money::new(fee.round_dp(currency.minor_units()), currency)
+        .expect("a fee on an amount the ledger holds is one too")
 }
 
 pub(super) async fn capture_order(
@@ -55,17 +60,14 @@ pub(super) async fn capture_order(
         id: fake_id(""),
         order_id: order.id.clone(),
         status: status.to_owned(),
-        fee: fee_for(&shared, &order.amount),
-        gross: order.amount.clone(),
+        fee: fee_for(&shared, order.amount),
+        gross: order.amount,
         refunded: Decimal::ZERO,
     };
     {
         let mut state = shared.state();
-        let net = capture.gross.value - capture.fee.value;
-        let balance = state
-            .balances
-            .entry(capture.gross.currency.clone())
-            .or_default();
+        let net = capture.gross.amount() - capture.fee.amount();
+        let balance = state.balances.entry(capture.gross.currency()).or_default();
         if status == "PENDING" {
             balance.withheld += net;
         } else {
@@ -114,11 +116,8 @@ pub(super) fn complete_pending_capture(shared: &Shared, capture_id: &str) -> Res
     }
     capture.status = "COMPLETED".to_owned();
     let capture = capture.clone();
-    let net = capture.gross.value - capture.fee.value;
-    let balance = state
-        .balances
-        .entry(capture.gross.currency.clone())
-        .or_default();
+    let net = capture.gross.amount() - capture.fee.amount();
+    let balance = state.balances.entry(capture.gross.currency()).or_default();
     balance.withheld -= net;
     balance.available += net;
     Ok(json!({
@@ -128,7 +127,7 @@ pub(super) fn complete_pending_capture(shared: &Shared, capture_id: &str) -> Res
         "resource_type": "capture",
         "resource_version": "2.0",
         "event_type": "PAYMENT.CAPTURE.COMPLETED",
-        "summary": format!("Payment completed for {} {}", capture.gross.wire_value(), capture.gross.currency),
+        "summary": format!("Payment completed for {} {}", wire_value(capture.gross), capture.gross.currency()),
         "resource": capture_json(&capture),
     }))
 }
@@ -165,38 +164,33 @@ pub(super) async fn refund(
                 "The capture cannot be refunded.",
             );
         }
-        let remaining = capture.gross.value - capture.refunded;
-        let amount = request
-            .get("amount")
-            .and_then(amount_of)
-            .map(|m| m.value)
-            .unwrap_or(remaining);
+        let remaining = capture.gross.amount() - capture.refunded;
+        let amount = match order_amount(request.get("amount")) {
+            Ok(amount) => amount.map(|m| m.amount()).unwrap_or(remaining),
+            Err(refused) => return refused,
+        };
         if amount <= Decimal::ZERO || amount > remaining {
             return issue(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", "REFUND_AMOUNT_EXCEEDED", "The refund amount must be less than or equal to the capture amount that has not yet been refunded.");
         }
         capture.refunded += amount;
-        capture.status = if capture.refunded == capture.gross.value {
+        capture.status = if capture.refunded == capture.gross.amount() {
             "REFUNDED"
         } else {
             "PARTIALLY_REFUNDED"
         }
         .to_owned();
-        let currency = capture.gross.currency.clone();
+        let currency = capture.gross.currency();
         // PayPal keeps its fee on refunds: the whole refund leaves the balance.
-        state
-            .balances
-            .entry(currency.clone())
-            .or_default()
-            .available -= amount;
-        let gross = Money::new(&currency, amount);
+        state.balances.entry(currency).or_default().available -= amount;
+        let gross = super::total_money(currency, amount);
         json!({
             "id": fake_id(""),
             "status": "COMPLETED",
-            "amount": wire(&gross),
+            "amount": wire(gross),
             "seller_payable_breakdown": {
-                "gross_amount": wire(&gross),
-                "paypal_fee": wire(&Money::new(&currency, Decimal::ZERO)),
-                "net_amount": wire(&gross),
+                "gross_amount": wire(gross),
+                "paypal_fee": wire(Money::zero(currency)),
+                "net_amount": wire(gross),
             },
         })
     };

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
+use dropledger_domain::{Currency, Money};
 use secrecy::SecretString;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use super::{captures, orders, webhooks, FakePayPalBuilder, Shared};
+use super::{captures, orders, total_money, webhooks, FakePayPalBuilder, Shared};
 use crate::fake::faults::{FakeOperation, Fault};
-use crate::money::Money;
 use crate::paypal::PayPalConfig;
 use crate::resilience::CallPolicy;
 
@@ -151,6 +151,11 @@ impl FakePayPal {
         self.shared.state().tokens_refused
     }
 
+    /// How many access tokens the fake has issued (P1 answers).
+    pub fn tokens_issued(&self) -> usize {
+        self.shared.state().tokens_issued
+    }
+
     /// How many payout batches exist.
     pub fn payout_batch_count(&self) -> usize {
         self.shared.state().batches.len()
@@ -175,15 +180,15 @@ impl FakePayPal {
     }
 
     /// The available balance in `currency`.
-    pub fn available_balance(&self, currency: &str) -> Money {
+    pub fn available_balance(&self, currency: Currency) -> Money {
         let available = self
             .shared
             .state()
             .balances
-            .get(currency)
+            .get(&currency)
             .map(|b| b.available)
             .unwrap_or_default();
-        Money::new(currency, available)
+        total_money(currency, available)
     }
 
     /// Sets the available balance (withheld funds stay).
@@ -191,9 +196,9 @@ impl FakePayPal {
         self.shared
             .state()
             .balances
-            .entry(balance.currency.clone())
+            .entry(balance.currency())
             .or_default()
-            .available = balance.value;
+            .available = balance.amount();
     }
 
     /// Sets the withheld balance (available funds stay), e.g. funds PayPal
@@ -202,9 +207,9 @@ impl FakePayPal {
         self.shared
             .state()
             .balances
-            .entry(balance.currency.clone())
+            .entry(balance.currency())
             .or_default()
-            .withheld = balance.value;
+            .withheld = balance.amount();
     }
 
     /// Fixes the reporting balance's `as_of_time` (PayPal's reporting lags:
@@ -249,12 +254,12 @@ impl std::fmt::Debug for FakePayPalWallet {
 impl FakePayPalWallet {
     /// Takes `amount` out of the available balance (it may go negative, as
     /// a real account's would not: the fake records, it does not refuse).
-    pub fn pay(&self, amount: &Money) {
+    pub fn pay(&self, amount: Money) {
         self.shared
             .state()
             .balances
-            .entry(amount.currency.clone())
+            .entry(amount.currency())
             .or_default()
-            .available -= amount.value;
+            .available -= amount.amount();
     }
 }

@@ -18,13 +18,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
+use dropledger_domain::{Currency, Money, MoneyError};
 use hmac::{Hmac, Mac};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::faults::{FakeOperation, Fault, Faults};
-use crate::money::Money;
+use crate::money::{read_amount, PayPalAmount, UnrepresentableAmount, WireAmount};
 
 /// Set to `PENDING` to make the fake leave captures PENDING until
 /// [`FakePayPal::complete_capture`].
@@ -53,7 +54,7 @@ impl Default for FakePayPalBuilder {
             token_ttl: Duration::from_secs(32_400),
             webhook_url: None,
             webhook_id: "WH-FAKE-0001".to_owned(),
-            opening_balance: Money::new("USD", Decimal::ZERO),
+            opening_balance: Money::zero(Currency::Usd),
             // PayPal's US standard rate: 3.49 % + 0.49.
             fee_percent: Decimal::new(349, 2),
             fee_fixed: Decimal::new(49, 2),
@@ -105,9 +106,9 @@ impl FakePayPalBuilder {
     pub async fn start(self) -> std::io::Result<FakePayPal> {
         let mut balances = HashMap::new();
         balances.insert(
-            self.opening_balance.currency.clone(),
+            self.opening_balance.currency(),
             Balance {
-                available: self.opening_balance.value,
+                available: self.opening_balance.amount(),
                 withheld: Decimal::ZERO,
             },
         );
@@ -202,12 +203,13 @@ pub(super) struct State {
     /// Answers by (operation, PayPal-Request-Id): a repeat gets the first
     /// answer back with 200.
     pub replies: HashMap<(&'static str, String), Value>,
-    pub balances: HashMap<String, Balance>,
+    pub balances: HashMap<Currency, Balance>,
     pub batches: HashMap<String, FakeBatch>,
     pub batch_by_sender_id: HashMap<String, String>,
     pub item_batch: HashMap<String, String>,
     pub webhooks_sent: Vec<(String, u16)>,
     pub tokens_refused: usize,
+    pub tokens_issued: usize,
     /// Buyers approve without giving PayPal a shipping address.
     pub buyers_without_address: bool,
     /// The reporting balance's `as_of_time` when a test fixes it (PayPal's
@@ -323,6 +325,45 @@ pub(super) fn issue(status: StatusCode, name: &str, issue: &str, description: &s
     )
 }
 
-pub(super) fn wire(money: &Money) -> Value {
-    json!({"currency_code": money.currency, "value": money.wire_value()})
+pub(super) fn wire(money: Money) -> Value {
+    PayPalAmount::json(money)
+}
+
+/// A running total of valid amounts (a balance) as money: such a sum keeps
+/// the currency's decimal places.
+pub(super) fn total_money(currency: Currency, total: Decimal) -> Money {
+    let mut total = total;
+    total.rescale(currency.minor_units());
+    Money::new(total, currency).expect("a fake balance stays within the ledger's range")
+}
+
+/// The amount of shape `A` at `value`: `None` when absent, and PayPal's
+/// refusal as the answer when it cannot take the amount.
+pub(super) fn amount_of<A: WireAmount>(value: Option<&Value>) -> Result<Option<Money>, Response> {
+    read_amount::<A>(value)
+        .transpose()
+        .map_err(|refused| amount_refused(&refused))
+}
+
+/// PayPal's refusal of an amount it cannot take (too many decimals for the
+/// currency, a currency it does not support), as it answers it.
+fn amount_refused(refused: &UnrepresentableAmount) -> Response {
+    let (status, name, issue_name) = match refused.reason {
+        MoneyError::TooManyDecimalPlaces { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "UNPROCESSABLE_ENTITY",
+            "DECIMAL_PRECISION",
+        ),
+        MoneyError::UnknownCurrency(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "UNPROCESSABLE_ENTITY",
+            "CURRENCY_NOT_SUPPORTED",
+        ),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "INVALID_PARAMETER_VALUE",
+        ),
+    };
+    issue(status, name, issue_name, &refused.to_string())
 }

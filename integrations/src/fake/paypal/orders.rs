@@ -8,12 +8,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
+use dropledger_domain::Money;
+use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::{issue, reply, wire, FakeCapture, FakeOrder, Shared};
+use super::{amount_of, issue, reply, wire, FakeCapture, FakeOrder, Shared};
 use crate::fake::fake_id;
 use crate::fake::faults::{late, FakeOperation};
-use crate::money::Money;
+use crate::money::PayPalAmount;
 
 type Shared_ = State<Arc<Shared>>;
 
@@ -108,10 +110,11 @@ pub(super) async fn token(State(shared): Shared_, headers: HeaderMap, body: Stri
     }
     let token = format!("A21AA{}", uuid::Uuid::new_v4().simple());
     let ttl = shared.config.token_ttl;
-    shared
-        .state()
-        .tokens
-        .insert(token.clone(), Instant::now() + ttl);
+    {
+        let mut state = shared.state();
+        state.tokens.insert(token.clone(), Instant::now() + ttl);
+        state.tokens_issued += 1;
+    }
     reply(
         StatusCode::OK,
         json!({
@@ -125,8 +128,9 @@ pub(super) async fn token(State(shared): Shared_, headers: HeaderMap, body: Stri
     )
 }
 
-pub(super) fn amount_of(value: &Value) -> Option<Money> {
-    Money::parse(value["currency_code"].as_str()?, value["value"].as_str()?).ok()
+/// An amount of orders, captures and refunds: see [`super::amount_of`].
+pub(super) fn order_amount(value: Option<&Value>) -> Result<Option<Money>, Response> {
+    amount_of::<PayPalAmount>(value)
 }
 
 pub(super) fn order_json(shared: &Shared, order: &FakeOrder) -> Value {
@@ -179,20 +183,20 @@ fn fake_buyer_shipping() -> Value {
 }
 
 pub(super) fn capture_json(capture: &FakeCapture) -> Value {
-    let net = Money::new(
-        &capture.gross.currency,
-        capture.gross.value - capture.fee.value,
-    );
+    let net = capture
+        .gross
+        .checked_sub(capture.fee)
+        .expect("a fee is in its capture's currency");
     let mut body = json!({
         "id": capture.id,
         "status": capture.status,
-        "amount": wire(&capture.gross),
+        "amount": wire(capture.gross),
         "final_capture": true,
         "seller_protection": {"status": "ELIGIBLE"},
         "seller_receivable_breakdown": {
-            "gross_amount": wire(&capture.gross),
-            "paypal_fee": wire(&capture.fee),
-            "net_amount": wire(&net),
+            "gross_amount": wire(capture.gross),
+            "paypal_fee": wire(capture.fee),
+            "net_amount": wire(net),
         },
         "supplementary_data": {"related_ids": {"order_id": capture.order_id}},
     });
@@ -232,26 +236,35 @@ pub(super) async fn create_order(
         );
     }
     let unit = request["purchase_units"][0].clone();
-    let Some(amount) = amount_of(&unit["amount"]) else {
-        return issue(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            "MISSING_REQUIRED_PARAMETER",
-            "purchase_units[0].amount is required.",
-        );
+    let amount = match order_amount(unit.get("amount")) {
+        Ok(Some(amount)) => amount,
+        Ok(None) => {
+            return issue(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "MISSING_REQUIRED_PARAMETER",
+                "purchase_units[0].amount is required.",
+            )
+        }
+        Err(refused) => return refused,
     };
     // PayPal checks that the amount equals the breakdown it was given.
     if let Some(breakdown) = unit["amount"].get("breakdown") {
-        let part = |key: &str| {
-            breakdown
-                .get(key)
-                .and_then(amount_of)
-                .map(|m| m.value)
-                .unwrap_or_default()
-        };
-        let sum = part("item_total") + part("shipping") + part("tax_total") + part("handling")
-            - part("discount");
-        if sum != amount.value {
+        let mut parts = [Decimal::ZERO; 5];
+        for (part, key) in parts.iter_mut().zip([
+            "item_total",
+            "shipping",
+            "tax_total",
+            "handling",
+            "discount",
+        ]) {
+            match order_amount(breakdown.get(key)) {
+                Ok(value) => *part = value.map(|m| m.amount()).unwrap_or_default(),
+                Err(refused) => return refused,
+            }
+        }
+        let [items, shipping, tax, handling, discount] = parts;
+        if items + shipping + tax + handling - discount != amount.amount() {
             return issue(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", "AMOUNT_MISMATCH", "Should equal item_total + tax_total + shipping + handling + insurance - shipping_discount - discount.");
         }
     }

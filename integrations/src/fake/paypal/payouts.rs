@@ -6,13 +6,14 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use dropledger_domain::{Currency, Money};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::{issue, reply, wire, FakeBatch, Shared};
+use super::{amount_of, issue, reply, total_money, wire, FakeBatch, Shared};
 use crate::fake::fake_id;
 use crate::fake::faults::{late, FakeOperation, Fault};
-use crate::money::Money;
+use crate::money::{PayoutAmount, WireAmount};
 
 type Shared_ = State<Arc<Shared>>;
 
@@ -41,22 +42,22 @@ pub(super) async fn balances(
         .unwrap_or_else(chrono::Utc::now)
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut currencies: Vec<_> = state.balances.iter().collect();
-    currencies.sort_by(|a, b| a.0.cmp(b.0));
+    currencies.sort_by_key(|(currency, _)| currency.code());
     let entries: Vec<Value> = currencies
         .into_iter()
         .filter(|(currency, _)| {
             query
                 .currency_code
                 .as_deref()
-                .is_none_or(|wanted| wanted == currency.as_str())
+                .is_none_or(|wanted| wanted == currency.code())
         })
-        .map(|(currency, balance)| {
+        .map(|(&currency, balance)| {
             json!({
-                "currency": currency,
-                "primary": currency == "USD",
-                "total_balance": wire(&Money::new(currency, balance.available + balance.withheld)),
-                "available_balance": wire(&Money::new(currency, balance.available)),
-                "withheld_balance": wire(&Money::new(currency, balance.withheld)),
+                "currency": currency.code(),
+                "primary": currency == Currency::Usd,
+                "total_balance": wire(total_money(currency, balance.available + balance.withheld)),
+                "available_balance": wire(total_money(currency, balance.available)),
+                "withheld_balance": wire(total_money(currency, balance.withheld)),
             })
         })
         .collect();
@@ -66,8 +67,9 @@ pub(super) async fn balances(
     )
 }
 
-fn payout_amount(value: &Value) -> Option<Money> {
-    Money::parse(value["currency"].as_str()?, value["value"].as_str()?).ok()
+/// A payout amount (`{currency, value}`): see [`super::amount_of`].
+fn payout_amount(value: Option<&Value>) -> Result<Option<Money>, Response> {
+    amount_of::<PayoutAmount>(value)
 }
 
 fn batch_json(batch: &FakeBatch) -> Value {
@@ -138,11 +140,9 @@ pub(super) async fn create_batch(
     let items = request["items"].as_array().cloned().unwrap_or_default();
     let mut amounts = Vec::new();
     for item in &items {
-        match (
-            item.get("amount").and_then(payout_amount),
-            item["receiver"].as_str(),
-        ) {
-            (Some(amount), Some(_)) => amounts.push(amount),
+        match (payout_amount(item.get("amount")), item["receiver"].as_str()) {
+            (Err(refused), _) => return refused,
+            (Ok(Some(amount)), Some(_)) => amounts.push(amount),
             _ => {
                 return issue(
                     StatusCode::BAD_REQUEST,
@@ -169,8 +169,8 @@ pub(super) async fn create_batch(
                 json!({"name": "USER_BUSINESS_ERROR", "message": "Batch with given sender_batch_id already exists", "debug_id": super::debug_id(), "details": [{"issue": "SENDER_BATCH_ID_ALREADY_USED"}]}),
             );
         }
-        let currency = amounts[0].currency.clone();
-        let total: Decimal = amounts.iter().map(|m| m.value).sum();
+        let currency = amounts[0].currency();
+        let total: Decimal = amounts.iter().map(|m| m.amount()).sum();
         let available = state
             .balances
             .get(&currency)
@@ -197,19 +197,19 @@ pub(super) async fn create_batch(
             if status != "FAILED" {
                 state
                     .balances
-                    .entry(amount.currency.clone())
+                    .entry(amount.currency())
                     .or_default()
-                    .available -= amount.value;
+                    .available -= amount.amount();
             }
             let mut entry = json!({
                 "payout_item_id": item_id,
                 "transaction_id": fake_id(""),
                 "transaction_status": status,
-                "payout_item_fee": {"currency": amount.currency, "value": "0.00"},
+                "payout_item_fee": PayoutAmount::json(Money::zero(amount.currency())),
                 "payout_batch_id": batch_id,
                 "payout_item": {
                     "recipient_type": "EMAIL",
-                    "amount": {"currency": amount.currency, "value": amount.wire_value()},
+                    "amount": PayoutAmount::json(*amount),
                     "note": item["note"],
                     "receiver": receiver,
                     "sender_item_id": item["sender_item_id"],
@@ -335,11 +335,12 @@ pub(super) async fn cancel_item(
     }
     item["transaction_status"] = json!("RETURNED");
     let answer = item.clone();
-    if let Some(amount) = answer
-        .pointer("/payout_item/amount")
-        .and_then(payout_amount)
-    {
-        state.balances.entry(amount.currency).or_default().available += amount.value;
+    if let Ok(Some(amount)) = payout_amount(answer.pointer("/payout_item/amount")) {
+        state
+            .balances
+            .entry(amount.currency())
+            .or_default()
+            .available += amount.amount();
     }
     reply(StatusCode::OK, answer)
 }
