@@ -71,10 +71,10 @@ pub use ledger::{
 };
 pub use money::{Currency, Money, MoneyError, Percentage, PercentageError, UnknownCurrency};
 pub use order::{
-    capture_payment, confirm_purchase, fail_purchase, refund_payment, start_purchase,
-    CapturePayment, ConfirmPurchase, FailPurchase, FailureReason, Order, OrderCommand,
-    OrderDecision, OrderError, OrderEvent, OrderEventType, OrderStatus, RefundPayment,
-    ReviewReason, StartPurchase, QUANTITY_MAX,
+    capture_payment, clear_payment, confirm_purchase, deny_payment, fail_purchase, refund_payment,
+    start_purchase, CapturePayment, ConfirmPurchase, FailPurchase, FailureReason, Order,
+    OrderCommand, OrderDecision, OrderError, OrderEvent, OrderEventType, OrderStatus,
+    RefundPayment, ReviewReason, SettleCapture, StartPurchase, QUANTITY_MAX,
 };
 pub use payout::{
     confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, FeeAllowance, Payee,

@@ -140,6 +140,70 @@ fn an_order_failed_for_insufficient_funds_is_stored_with_its_reason() {
 }
 
 #[test]
+fn a_cleared_payment_and_a_denied_one_are_stored_with_the_capture() {
+    assert_wire(
+        OrderEvent::OrderPaymentCleared {
+            capture_id: CaptureId::parse("3C679366HH908993F").unwrap(),
+            cleared_at: at(),
+        },
+        "OrderPaymentCleared",
+        json!({
+            "type": "OrderPaymentCleared",
+            "capture_id": "3C679366HH908993F",
+            "cleared_at": "2026-11-25T20:00:00Z"
+        }),
+    );
+    assert_wire(
+        OrderEvent::OrderFailed {
+            reason: FailureReason::PaymentDenied,
+            released_hold: None,
+            failed_at: at(),
+        },
+        "OrderFailed",
+        json!({
+            "type": "OrderFailed",
+            "reason": "PAYMENT_DENIED",
+            "failed_at": "2026-11-25T20:00:00Z"
+        }),
+    );
+    let entry = JournalEntry::new(
+        EntryId::from_uuid(id(12)),
+        at(),
+        vec![
+            Posting::debit(Account::CustomerPrepayments, usd("50")).unwrap(),
+            Posting::credit(Account::CashPending, usd("48.25")).unwrap(),
+            Posting::credit(Account::PrepaidPaymentFees, usd("1.75")).unwrap(),
+        ],
+    )
+    .unwrap();
+    assert_wire(
+        CapitalEvent::CaptureDenied {
+            order_id: OrderId::from_uuid(id(3)),
+            capture_id: CaptureId::parse("3C679366HH908993F").unwrap(),
+            entry,
+        },
+        "CaptureDenied",
+        json!({
+            "type": "CaptureDenied",
+            "order_id": "00000000-0000-0000-0000-000000000003",
+            "capture_id": "3C679366HH908993F",
+            "entry": {
+                "id": "00000000-0000-0000-0000-00000000000c",
+                "effective_at": "2026-11-25T20:00:00Z",
+                "postings": [
+                    {"account": "customer_prepayments", "side": "DEBIT",
+                     "amount": {"amount": "50.00", "currency": "USD"}},
+                    {"account": "cash:paypal:pending", "side": "CREDIT",
+                     "amount": {"amount": "48.25", "currency": "USD"}},
+                    {"account": "prepaid_payment_fees", "side": "CREDIT",
+                     "amount": {"amount": "1.75", "currency": "USD"}}
+                ]
+            }
+        }),
+    );
+}
+
+#[test]
 fn a_skipped_payout_is_stored_with_the_free_capital_it_saw() {
     let event = PayoutEvent::PayoutSkippedInsufficientFunds {
         free: usd("3.10"),

@@ -99,6 +99,19 @@ pub enum CapitalEvent {
         /// When it was voided.
         voided_at: DateTime<Utc>,
     },
+    /// PayPal denied (or failed) a pending capture: the money never became
+    /// the platform's, so the capture's entry is reversed. Pending cash
+    /// only: free capital (available − holds) is unchanged.
+    #[serde(rename = "CaptureDenied")]
+    CaptureDenied {
+        /// The order whose payment it was.
+        order_id: OrderId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// Dr customer prepayments (gross), Cr cash pending (net), Cr
+        /// prepaid fees (fee): the capture's entry, reversed.
+        entry: JournalEntry,
+    },
 }
 
 impl DomainEvent for CapitalEvent {
@@ -113,7 +126,8 @@ impl DomainEvent for CapitalEvent {
             CapitalEvent::CapitalContributed { entry, .. }
             | CapitalEvent::PaymentReceived { entry, .. }
             | CapitalEvent::CaptureCompleted { entry, .. }
-            | CapitalEvent::PaymentRefunded { entry, .. } => LedgerEffect::Entry(entry),
+            | CapitalEvent::PaymentRefunded { entry, .. }
+            | CapitalEvent::CaptureDenied { entry, .. } => LedgerEffect::Entry(entry),
             CapitalEvent::HoldPlaced { hold, .. } => LedgerEffect::HoldPlaced(hold),
             CapitalEvent::HoldPosted { hold, entry, .. } => {
                 LedgerEffect::HoldPosted { hold, entry }

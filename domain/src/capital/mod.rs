@@ -2,6 +2,7 @@
 //! its holds, and every cash movement with its postings.
 
 mod command;
+mod denial;
 mod error;
 mod event;
 mod rules;

@@ -144,6 +144,7 @@ impl Aggregate for WorkingCapital {
             | CapitalEvent::PaymentReceived { entry, .. }
             | CapitalEvent::CaptureCompleted { entry, .. }
             | CapitalEvent::PaymentRefunded { entry, .. }
+            | CapitalEvent::CaptureDenied { entry, .. }
             | CapitalEvent::HoldPosted { entry, .. } => Some(entry),
             CapitalEvent::HoldPlaced { .. } | CapitalEvent::HoldVoided { .. } => None,
         } {
@@ -163,7 +164,8 @@ impl Aggregate for WorkingCapital {
                 self.pending_captures
                     .insert(capture_id.clone(), (*order_id, net));
             }
-            CapitalEvent::CaptureCompleted { capture_id, .. } => {
+            CapitalEvent::CaptureCompleted { capture_id, .. }
+            | CapitalEvent::CaptureDenied { capture_id, .. } => {
                 self.pending_captures.remove(capture_id);
             }
             CapitalEvent::HoldPlaced { purpose, hold } => {

@@ -44,6 +44,17 @@ pub enum OrderCommand {
         /// When.
         flagged_at: DateTime<Utc>,
     },
+    /// PayPal completed the order's pending capture: the order is PAID.
+    ClearPayment {
+        /// When PayPal completed it.
+        cleared_at: DateTime<Utc>,
+    },
+    /// PayPal denied (or failed) the order's pending capture: the order
+    /// FAILS with `PAYMENT_DENIED`, for good.
+    DenyPayment {
+        /// When PayPal denied it.
+        denied_at: DateTime<Utc>,
+    },
     /// Someone asks for a FAILED purchase to be tried again
     /// (`retryFulfilment`); the order goes back to PAID for fulfilment.
     RequestRetry {

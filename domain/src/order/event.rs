@@ -136,6 +136,15 @@ pub enum OrderEvent {
         /// When.
         recorded_at: DateTime<Utc>,
     },
+    /// PayPal completed the pending capture: the money is the platform's
+    /// and fulfilment may start (the cash side is `CaptureCompleted`).
+    #[serde(rename = "OrderPaymentCleared")]
+    OrderPaymentCleared {
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// When PayPal completed it (its `update_time`, or when we learnt it).
+        cleared_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for OrderEvent {

@@ -1,5 +1,6 @@
 //! Orders: checkout, capture, purchase from the supplier, failure, sale.
 
+mod clearance;
 mod command;
 mod error;
 mod event;
@@ -10,6 +11,7 @@ mod status;
 #[cfg(test)]
 mod tests;
 
+pub use clearance::{clear_payment, deny_payment, SettleCapture};
 pub use command::{
     CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, RefundPayment, StartPurchase,
 };

@@ -6,7 +6,7 @@ use super::command::{CapturePayment, ConfirmPurchase, FailPurchase, RefundPaymen
 use super::error::OrderError;
 use super::event::OrderEvent;
 use super::state::{Order, Placed};
-use super::status::OrderStatus;
+use super::status::{FailureReason, OrderStatus};
 use crate::ids::SaleId;
 
 impl Order {
@@ -14,6 +14,7 @@ impl Order {
         // Only money of an order that was never fulfilled goes back this way;
         // refunding a sold order would also reverse the sale and its payouts.
         let placed = self.expect_status("refund", &[OrderStatus::Paid, OrderStatus::Failed])?;
+        self.refuse_if_payment_denied("refund")?;
         let expected = placed.total();
         if command.amount != expected {
             return Err(OrderError::AmountMismatch {
@@ -37,6 +38,47 @@ impl Order {
             refund_id: command.refund_id,
             amount: command.amount,
             refunded_at: command.refunded_at,
+        })
+    }
+
+    /// An order whose payment PayPal denied was never paid: nothing may be
+    /// bought, retried or refunded for it.
+    pub(super) fn refuse_if_payment_denied(&self, action: &'static str) -> Result<(), OrderError> {
+        let placed = self.placed()?;
+        if placed.failure == Some(FailureReason::PaymentDenied) {
+            return Err(OrderError::InvalidTransition {
+                action,
+                status: placed.status,
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn decide_clear(&self, cleared_at: DateTime<Utc>) -> Result<OrderEvent, OrderError> {
+        let placed = self.expect_status(
+            "clear the payment of",
+            &[OrderStatus::AwaitingPaymentClearance],
+        )?;
+        let capture = placed
+            .capture
+            .as_ref()
+            .expect("an order awaiting clearance has a capture");
+        Ok(OrderEvent::OrderPaymentCleared {
+            capture_id: capture.capture_id.clone(),
+            cleared_at,
+        })
+    }
+
+    pub(super) fn decide_deny(&self, denied_at: DateTime<Utc>) -> Result<OrderEvent, OrderError> {
+        self.expect_status(
+            "deny the payment of",
+            &[OrderStatus::AwaitingPaymentClearance],
+        )?;
+        // Nothing was held while the payment was pending.
+        Ok(OrderEvent::OrderFailed {
+            reason: FailureReason::PaymentDenied,
+            released_hold: None,
+            failed_at: denied_at,
         })
     }
 
@@ -93,6 +135,7 @@ impl Order {
             "start the purchase of",
             &[OrderStatus::Paid, OrderStatus::Failed],
         )?;
+        self.refuse_if_payment_denied("start the purchase of")?;
         Ok(OrderEvent::OrderPurchaseStarted {
             hold_id: command.hold_id,
             reserved: placed.supplier_cost_quoted(),
@@ -131,6 +174,8 @@ impl Order {
                 OrderStatus::Failed,
             ],
         )?;
+        // A denied payment is the last word on the order.
+        self.refuse_if_payment_denied("fail the purchase of")?;
         Ok(OrderEvent::OrderFailed {
             reason: command.reason,
             released_hold: placed.open_hold.map(|(hold_id, _)| hold_id),

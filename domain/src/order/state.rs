@@ -6,6 +6,7 @@ use super::event::OrderEvent;
 use super::status::{FailureReason, OrderStatus, ReviewReason};
 use super::QUANTITY_MAX;
 use crate::aggregate::Aggregate;
+use crate::capital::CaptureStatus;
 use crate::ids::{
     CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, SaleId, SupplierOrderId,
     UserId,
@@ -275,8 +276,11 @@ impl Aggregate for Order {
                 self.expect_status("flag", &[OrderStatus::Purchased])?;
                 OrderEvent::OrderFlaggedForReview { reason, flagged_at }
             }
+            OrderCommand::ClearPayment { cleared_at } => self.decide_clear(cleared_at)?,
+            OrderCommand::DenyPayment { denied_at } => self.decide_deny(denied_at)?,
             OrderCommand::RequestRetry { requested_at } => {
                 let placed = self.expect_status("retry the purchase of", &[OrderStatus::Failed])?;
+                self.refuse_if_payment_denied("retry the purchase of")?;
                 OrderEvent::OrderRetryRequested {
                     previous_reason: placed.failure.expect("a FAILED order has a failure reason"),
                     requested_at,
@@ -324,9 +328,14 @@ impl Aggregate for Order {
                 capture_id,
                 fee,
                 entry_id,
+                capture_status,
                 ..
             } => {
-                placed.status = OrderStatus::Paid;
+                // Only a COMPLETED capture is money fulfilment may spend.
+                placed.status = match capture_status {
+                    CaptureStatus::Completed => OrderStatus::Paid,
+                    CaptureStatus::Pending => OrderStatus::AwaitingPaymentClearance,
+                };
                 placed.buyer = Some(*buyer);
                 placed.capture = Some(Capture {
                     capture_id: capture_id.clone(),
@@ -373,6 +382,9 @@ impl Aggregate for Order {
             }
             OrderEvent::OrderSaleRecorded { sale_id, .. } => {
                 placed.sale_id = Some(*sale_id);
+            }
+            OrderEvent::OrderPaymentCleared { .. } => {
+                placed.status = OrderStatus::Paid;
             }
         }
         self

@@ -4,14 +4,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 
-/// Where an order is: CREATED → PAID → PURCHASING → PURCHASED, or FAILED;
-/// a PAID or FAILED order may be REFUNDED.
+/// Where an order is: CREATED → (AWAITING_PAYMENT_CLEARANCE →) PAID →
+/// PURCHASING → PURCHASED, or FAILED; a PAID or FAILED order may be REFUNDED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
     /// A checkout was started at PayPal; nothing paid yet.
     Created,
-    /// The payment was captured.
+    /// The payment was captured but PayPal still holds it (capture status
+    /// PENDING): nothing is bought until it clears (COMPLETED).
+    AwaitingPaymentClearance,
+    /// The payment was captured and is COMPLETED: fulfilment may spend.
     Paid,
     /// Capital is reserved and the supplier is being asked.
     Purchasing,
@@ -28,6 +31,7 @@ impl OrderStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             OrderStatus::Created => "CREATED",
+            OrderStatus::AwaitingPaymentClearance => "AWAITING_PAYMENT_CLEARANCE",
             OrderStatus::Paid => "PAID",
             OrderStatus::Purchasing => "PURCHASING",
             OrderStatus::Purchased => "PURCHASED",
@@ -56,6 +60,10 @@ pub enum FailureReason {
     /// PayPal holds no complete shipping address (with a phone number, which
     /// the supplier requires) for the buyer: there is nowhere to ship to.
     NoShippingAddress,
+    /// PayPal denied (or failed) the pending capture: the customer's money
+    /// never arrived, so nothing is bought and the order cannot be retried
+    /// or refunded.
+    PaymentDenied,
 }
 
 impl FailureReason {
@@ -69,6 +77,7 @@ impl FailureReason {
             FailureReason::SupplierUnavailable => "FAILED_SUPPLIER_UNAVAILABLE",
             FailureReason::SupplierNotConnected => "FAILED_SUPPLIER_NOT_CONNECTED",
             FailureReason::NoShippingAddress => "FAILED_NO_SHIPPING_ADDRESS",
+            FailureReason::PaymentDenied => "FAILED_PAYMENT_DENIED",
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::money::{Currency, Money};
 use crate::product::CheckoutTerms;
 use crate::testkit::*;
 
+mod clearance;
 mod refunds;
 mod sale;
 
@@ -155,14 +156,14 @@ fn capturing_the_payment_makes_the_order_paid_by_the_buyer_and_receives_the_cash
 }
 
 #[test]
-fn a_pending_capture_pays_the_order_but_its_cash_is_not_free() {
+fn a_pending_capture_leaves_the_order_awaiting_clearance_and_its_cash_not_free() {
     let order = created(2);
     let capital = WorkingCapital::new(Currency::Usd);
     let mut command = capture("50");
     command.status = CaptureStatus::Pending;
     let decision = capture_payment(&order, &capital, command).unwrap();
     let (order, capital) = apply(order, capital, &decision);
-    assert_eq!(order.status(), Some(OrderStatus::Paid));
+    assert_eq!(order.status(), Some(OrderStatus::AwaitingPaymentClearance));
     assert_eq!(capital.pending(), usd("48.80"));
     assert_eq!(capital.free(), usd("0"));
 }
@@ -228,12 +229,19 @@ fn starting_a_purchase_reserves_the_supplier_cost_in_the_same_decision() {
 
 #[test]
 fn without_enough_free_capital_the_order_fails_with_insufficient_funds_and_nothing_is_held() {
-    let order = created(2);
-    let capital = WorkingCapital::new(Currency::Usd);
-    let mut command = capture("50");
-    command.status = CaptureStatus::Pending;
-    let decision = capture_payment(&order, &capital, command).unwrap();
-    let (order, capital) = apply(order, capital, &decision);
+    // 48.80 available, 40.00 of it held for another order: 8.80 free < 20.00.
+    let (order, capital) = paid("0");
+    let other = capital
+        .decide(CapitalCommand::PlaceHold {
+            hold_id: hold_id(77),
+            purpose: crate::capital::HoldPurpose::Purchase {
+                order_id: order_id(77),
+            },
+            amount: usd("40"),
+            effective_at: at(1),
+        })
+        .unwrap();
+    let capital = capital.replay(&other);
 
     let decision = start_purchase(&order, &capital, start()).unwrap();
     assert!(decision.capital.is_empty());

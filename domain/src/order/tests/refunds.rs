@@ -110,9 +110,10 @@ fn a_refund_of_a_pending_capture_or_beyond_free_capital_is_refused() {
     let (order, capital) = apply(order, capital, &decision);
     assert_eq!(
         refund_payment(&order, &capital, refund("50", "0")),
-        Err(OrderError::Capital(CapitalError::CaptureNotCompleted(
-            capture_id("CAP-1")
-        )))
+        Err(OrderError::InvalidTransition {
+            action: "refund",
+            status: OrderStatus::AwaitingPaymentClearance
+        })
     );
 
     // Completed, but most of the cash is held for another order's purchase.
