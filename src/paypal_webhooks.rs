@@ -1,7 +1,9 @@
 //! `POST /webhooks/paypal`: PayPal's notifications, verified through PayPal
 //! and deduplicated on their event id by the integrations' receiver. A
-//! PAYMENT.CAPTURE.COMPLETED moves the capture's net amount from pending to
-//! available cash; other event types are acknowledged and logged.
+//! PAYMENT.CAPTURE.COMPLETED of a pending capture makes its order PAID and
+//! its net available cash; a PAYMENT.CAPTURE.DENIED fails the order and
+//! reverses the pending cash (the same `settle_capture` the poller uses);
+//! other event types are acknowledged and logged.
 
 use std::sync::Arc;
 
@@ -15,10 +17,12 @@ use dropledger_integrations::{
     PgWebhookDedupe, WebhookSink,
 };
 
-use dropledger_workflows::settlement;
+use dropledger_workflows::settlement::{self, CaptureOutcome};
 
-/// The event that settles a pending capture.
+/// The event that clears a pending capture.
 pub const CAPTURE_COMPLETED: &str = "PAYMENT.CAPTURE.COMPLETED";
+/// The event that denies a pending capture.
+pub const CAPTURE_DENIED: &str = "PAYMENT.CAPTURE.DENIED";
 /// Who is recorded as acting.
 const ACTOR: &str = "system:paypal-webhook";
 
@@ -39,31 +43,34 @@ struct CaptureSettlement {
 #[async_trait]
 impl WebhookSink for CaptureSettlement {
     async fn accept(&self, event: PayPalWebhookEvent) -> Result<(), String> {
-        if event.event_type != CAPTURE_COMPLETED {
-            tracing::info!(event_id = %event.id, event_type = %event.event_type, "PayPal webhook not acted on");
-            return Ok(());
-        }
+        let outcome = match event.event_type.as_str() {
+            CAPTURE_COMPLETED => CaptureOutcome::Completed,
+            CAPTURE_DENIED => CaptureOutcome::Denied,
+            _ => {
+                tracing::info!(event_id = %event.id, event_type = %event.event_type, "PayPal webhook not acted on");
+                return Ok(());
+            }
+        };
         let resource = &event.resource;
         let capture_id = resource["id"]
             .as_str()
             .and_then(|id| CaptureId::parse(id).ok())
-            .ok_or("a completed capture without an id")?;
+            .ok_or("a capture event without a capture id")?;
         let currency = resource["amount"]["currency_code"]
             .as_str()
             .and_then(|code| Currency::parse(code).ok())
-            .ok_or("a completed capture without a known currency")?;
+            .ok_or("a capture event without a known currency")?;
         let effective_at = resource["update_time"]
             .as_str()
             .and_then(|time| DateTime::parse_from_rfc3339(time).ok())
             .map_or_else(Utc::now, |time| time.with_timezone(&Utc));
         // An error makes PayPal deliver the event again later.
-        let correlation_id = settlement::completion_entry_id(&capture_id).as_uuid();
-        settlement::complete_capture(
+        settlement::settle_capture(
             &self.store,
             currency,
             &capture_id,
+            outcome,
             effective_at,
-            correlation_id,
             ACTOR,
         )
         .await
@@ -75,10 +82,12 @@ impl WebhookSink for CaptureSettlement {
 mod tests {
     use super::*;
     use dropledger_domain::{
-        Aggregate, CapitalCommand, CapitalError, CaptureStatus, EntryId, Money, OrderId,
-        WorkingCapital,
+        capture_payment, Aggregate, CapitalError, CapturePayment, CaptureStatus, CheckoutTerms,
+        EntryId, FailureReason, Money, Order, OrderCommand, OrderError, OrderId, OrderStatus,
+        ProductId, ProviderOrderId, UserId, WorkingCapital,
     };
     use dropledger_eventstore::{CommandError, Metadata, TestDatabase};
+    use dropledger_workflows::command::{decide_with_capital, CapitalAppend};
     use serde_json::json;
     use uuid::Uuid;
 
@@ -86,37 +95,68 @@ mod tests {
         Money::parse(amount, "USD").unwrap()
     }
 
-    /// Working capital with one PENDING capture of 50.00 (fee 2.00).
-    async fn pending_capture(store: &EventStore, capture: &str) {
-        let command = CapitalCommand::ReceivePayment {
-            entry_id: EntryId::from_uuid(Uuid::new_v4()),
-            order_id: OrderId::from_uuid(Uuid::new_v4()),
-            capture_id: CaptureId::parse(capture).unwrap(),
-            gross: usd("50.00"),
-            fee: usd("2.00"),
-            status: CaptureStatus::Pending,
-            effective_at: Utc::now(),
-        };
-        let metadata = Metadata {
+    fn metadata() -> Metadata {
+        Metadata {
             correlation_id: Uuid::new_v4(),
             causation_id: None,
             actor: "test".to_owned(),
             command_id: Some(Uuid::new_v4()),
-        };
-        let stream = WorkingCapital::stream_id(Currency::Usd);
+        }
+    }
+
+    /// An order of 50.00 whose capture (fee 2.00) PayPal left PENDING.
+    async fn pending_capture(store: &EventStore, capture: &str) -> OrderId {
+        let order_id = OrderId::from_uuid(Uuid::new_v4());
+        let stream = Order::stream_id(order_id);
+        let created = Order::default()
+            .decide(OrderCommand::CreateOrder {
+                order_id,
+                terms: CheckoutTerms {
+                    product_id: ProductId::from_uuid(Uuid::new_v4()),
+                    seller: UserId::from_uuid(Uuid::new_v4()),
+                    unit_price: usd("50.00"),
+                    unit_supplier_cost: usd("20.00"),
+                },
+                quantity: 1,
+                provider_order_id: ProviderOrderId::parse("5O190127TN364715T").unwrap(),
+                created_at: Utc::now(),
+            })
+            .unwrap();
+        let metadata = metadata();
         store
             .execute(|| async {
-                let capital = store
-                    .load(&stream, WorkingCapital::new(Currency::Usd))
-                    .await?;
-                let events = capital
-                    .state
-                    .decide(command.clone())
-                    .map_err(CommandError::Refused)?;
-                Ok((vec![capital.append(&events, &metadata)], ()))
+                let order = store.load(&stream, Order::default()).await?;
+                Ok::<_, CommandError<OrderError>>((vec![order.append(&created, &metadata)], ()))
             })
             .await
             .unwrap();
+        let command = CapturePayment {
+            buyer: UserId::from_uuid(Uuid::new_v4()),
+            capture_id: CaptureId::parse(capture).unwrap(),
+            amount: usd("50.00"),
+            fee: usd("2.00"),
+            status: CaptureStatus::Pending,
+            entry_id: EntryId::from_uuid(Uuid::new_v4()),
+            captured_at: Utc::now(),
+        };
+        decide_with_capital(
+            store,
+            &stream,
+            &metadata,
+            CapitalAppend::Commuting,
+            |order: &Order, capital| capture_payment(order, capital, command.clone()),
+        )
+        .await
+        .unwrap();
+        order_id
+    }
+
+    async fn order(store: &EventStore, order_id: OrderId) -> Order {
+        store
+            .load::<_, OrderError>(&Order::stream_id(order_id), Order::default())
+            .await
+            .unwrap()
+            .state
     }
 
     /// The working capital and its stream's version.
@@ -150,7 +190,11 @@ mod tests {
     async fn a_completed_capture_moves_its_net_from_pending_to_available_cash_once() {
         let db = TestDatabase::new().await;
         let store = db.store();
-        pending_capture(&store, "CAP-7").await;
+        let order_id = pending_capture(&store, "CAP-7").await;
+        assert_eq!(
+            order(&store, order_id).await.status(),
+            Some(OrderStatus::AwaitingPaymentClearance)
+        );
         let sink = CaptureSettlement {
             store: store.clone(),
         };
@@ -161,12 +205,47 @@ mod tests {
         let settled = capital(&store).await;
         assert_eq!(settled.0.available(), usd("48.00"));
         assert_eq!(settled.0.pending(), usd("0.00"));
+        assert_eq!(
+            order(&store, order_id).await.status(),
+            Some(OrderStatus::Paid)
+        );
 
         // PayPal may send the same news again under another event id.
         sink.accept(delivery("WH-2", CAPTURE_COMPLETED, "CAP-7"))
             .await
             .unwrap();
         assert_eq!(capital(&store).await, settled);
+    }
+
+    #[tokio::test]
+    async fn a_denied_capture_fails_its_order_and_reverses_the_pending_cash_once() {
+        let db = TestDatabase::new().await;
+        let store = db.store();
+        let order_id = pending_capture(&store, "CAP-9").await;
+        let free_before = capital(&store).await.0.free();
+        let sink = CaptureSettlement {
+            store: store.clone(),
+        };
+
+        let mut denied = delivery("WH-6", CAPTURE_DENIED, "CAP-9");
+        denied.resource["status"] = json!("DECLINED");
+        sink.accept(denied.clone()).await.unwrap();
+        let settled = capital(&store).await;
+        assert_eq!(settled.0.pending(), usd("0.00"));
+        assert_eq!(settled.0.available(), usd("0.00"));
+        assert_eq!(settled.0.free(), free_before);
+        let failed = order(&store, order_id).await;
+        assert_eq!(failed.status(), Some(OrderStatus::Failed));
+        assert_eq!(failed.failure_reason(), Some(FailureReason::PaymentDenied));
+
+        // A redelivery, or a late COMPLETED for the same capture, changes nothing.
+        denied.id = "WH-7".to_owned();
+        sink.accept(denied).await.unwrap();
+        sink.accept(delivery("WH-8", CAPTURE_COMPLETED, "CAP-9"))
+            .await
+            .unwrap();
+        assert_eq!(capital(&store).await, settled);
+        assert_eq!(order(&store, order_id).await, failed);
     }
 
     #[tokio::test]

@@ -29,7 +29,10 @@ use crate::users::User;
 pub enum OrderStatus {
     /// Checkout started; nothing paid yet.
     Created,
-    /// Payment captured.
+    /// Payment captured but PENDING at PayPal: nothing is bought until it
+    /// clears (COMPLETED); if PayPal denies it the order fails.
+    AwaitingPaymentClearance,
+    /// Payment captured and COMPLETED.
     Paid,
     /// Capital reserved; buying from the supplier.
     Purchasing,
@@ -45,6 +48,7 @@ impl From<OrderStatus> for DomainOrderStatus {
     fn from(status: OrderStatus) -> Self {
         match status {
             OrderStatus::Created => DomainOrderStatus::Created,
+            OrderStatus::AwaitingPaymentClearance => DomainOrderStatus::AwaitingPaymentClearance,
             OrderStatus::Paid => DomainOrderStatus::Paid,
             OrderStatus::Purchasing => DomainOrderStatus::Purchasing,
             OrderStatus::Purchased => DomainOrderStatus::Purchased,

@@ -439,6 +439,46 @@ async fn a_pending_capture_completes_on_command_and_its_webhook_is_verified_and_
 }
 
 #[tokio::test]
+async fn a_pending_capture_denied_on_command_reads_declined_loses_its_held_funds_and_sends_denied()
+{
+    let fake = FakePayPal::builder()
+        .capture_pending(true)
+        .start()
+        .await
+        .unwrap();
+    let client = Arc::new(PayPalClient::new(fake.client_config()));
+    let (url, mut events) = serve_receiver(client.clone()).await;
+    fake.set_webhook_url(url);
+    let order_id = approved_order(&fake, &client, "o-10").await;
+    let capture = client
+        .capture_order(&order_id, "capture-o-10")
+        .await
+        .unwrap();
+    assert_eq!(capture.status, CaptureStatus::Pending);
+
+    fake.deny_capture(&capture.id).await.unwrap();
+
+    assert_eq!(
+        fake.webhooks_sent(),
+        vec![("PAYMENT.CAPTURE.DENIED".to_owned(), 200)]
+    );
+    let event = events.recv().await.unwrap();
+    assert_eq!(event.event_type, "PAYMENT.CAPTURE.DENIED");
+    assert_eq!(event.resource["id"], capture.id.as_str());
+    assert_eq!(event.resource["status"], "DECLINED");
+    assert_eq!(
+        client.capture(&capture.id).await.unwrap().status,
+        CaptureStatus::Declined
+    );
+    let balances = client.balances(Currency::Usd).await.unwrap();
+    assert_eq!(balances.balances[0].withheld, usd(dec!(0)));
+    assert_eq!(fake.available_balance(Currency::Usd), usd(dec!(0)));
+    // Settled once: neither completed nor denied again.
+    assert!(fake.complete_capture(&capture.id).await.is_err());
+    assert!(fake.deny_capture(&capture.id).await.is_err());
+}
+
+#[tokio::test]
 async fn a_duplicate_delivery_is_acknowledged_but_handed_on_once_and_a_bad_signature_is_refused() {
     let fake = FakePayPal::builder().start().await.unwrap();
     let client = Arc::new(PayPalClient::new(fake.client_config()));

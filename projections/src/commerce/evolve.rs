@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use dropledger_domain::{
-    OrderEvent, OrderId, OrderStatus, PayoutEvent, PayoutId, PayoutStatus, ProductEvent, ProductId,
-    ProductStatus, SaleEvent, SaleId,
+    CaptureStatus, OrderEvent, OrderId, OrderStatus, PayoutEvent, PayoutId, PayoutStatus,
+    ProductEvent, ProductId, ProductStatus, SaleEvent, SaleId,
 };
 use uuid::Uuid;
 
@@ -162,7 +162,11 @@ pub(super) fn order(
             paid_at,
             ..
         } => {
-            view.status = OrderStatus::Paid;
+            // As the aggregate: a PENDING capture waits for clearance.
+            view.status = match capture_status {
+                CaptureStatus::Completed => OrderStatus::Paid,
+                CaptureStatus::Pending => OrderStatus::AwaitingPaymentClearance,
+            };
             view.buyer = Some(*buyer);
             view.capture_id = Some(capture_id.clone());
             view.capture_status = Some(*capture_status);
@@ -225,6 +229,10 @@ pub(super) fn order(
         } => {
             view.sale_id = Some(*sale_id);
             view.updated_at = *recorded_at;
+        }
+        OrderEvent::OrderPaymentCleared { cleared_at, .. } => {
+            view.status = OrderStatus::Paid;
+            view.updated_at = *cleared_at;
         }
     }
     Ok(())

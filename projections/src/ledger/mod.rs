@@ -92,7 +92,8 @@ fn effect_of(known: &Known) -> Option<Effect<'_>> {
             CapitalEvent::CapitalContributed { entry, .. }
             | CapitalEvent::PaymentReceived { entry, .. }
             | CapitalEvent::CaptureCompleted { entry, .. }
-            | CapitalEvent::PaymentRefunded { entry, .. } => Effect {
+            | CapitalEvent::PaymentRefunded { entry, .. }
+            | CapitalEvent::CaptureDenied { entry, .. } => Effect {
                 entry: Some(entry),
                 hold: HoldChange::None,
                 effective_at: entry.effective_at(),

@@ -20,7 +20,6 @@ pub type Fact = Vec<(String, Vec<NewEvent>)>;
 
 struct InFlightOrder {
     order: Order,
-    pending_capture: Option<CaptureId>,
     correlation: Uuid,
 }
 
@@ -338,7 +337,6 @@ impl Business {
         let fact = vec![self.fact(order_id.stream_id(), &events, &metadata)];
         self.orders.push(InFlightOrder {
             order: Order::default().replay(&events),
-            pending_capture: None,
             correlation,
         });
         fact
@@ -386,27 +384,25 @@ impl Business {
                 };
                 let decision =
                     capture_payment(&self.orders[index].order, &self.capital, command).ok()?;
-                if pending {
-                    self.orders[index].pending_capture = Some(capture_id);
-                }
                 Some(self.order_fact(index, decision, &buyer.as_uuid().to_string()))
             }
-            OrderStatus::Paid | OrderStatus::Failed => {
-                if let Some(capture_id) = self.orders[index].pending_capture.take() {
-                    let entry_id = EntryId::from_uuid(self.id());
-                    let events = self
-                        .capital
-                        .decide(CapitalCommand::CompleteCapture {
-                            entry_id,
-                            capture_id,
-                            effective_at: at,
-                        })
-                        .ok()?;
-                    self.replay_capital(&events);
-                    let correlation = self.orders[index].correlation;
-                    let metadata = self.metadata(correlation, "system:paypal-webhook");
-                    return Some(vec![self.fact("capital-USD".into(), &events, &metadata)]);
+            OrderStatus::AwaitingPaymentClearance => {
+                let command = SettleCapture {
+                    entry_id: EntryId::from_uuid(self.id()),
+                    effective_at: at,
+                };
+                let order = &self.orders[index].order;
+                if self.rng.gen_bool(0.8) {
+                    let decision = clear_payment(order, &self.capital, command).ok()?;
+                    Some(self.order_fact(index, decision, "system:paypal-webhook"))
+                } else {
+                    let decision = deny_payment(order, &self.capital, command).ok()?;
+                    let fact = self.order_fact(index, decision, "system:settlement");
+                    self.orders.swap_remove(index);
+                    Some(fact)
                 }
+            }
+            OrderStatus::Paid | OrderStatus::Failed => {
                 if status == OrderStatus::Failed && self.rng.gen_bool(0.5) {
                     let total = self.orders[index].order.total()?;
                     let command = RefundPayment {

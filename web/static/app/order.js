@@ -140,6 +140,8 @@ export function OrderPage({ id }) {
           ? html`<div class="notice"><p>Your payment was refunded.</p></div>`
           : order.status === 'CREATED'
             ? html`<div class="notice"><p>Waiting for your payment to be confirmed.</p></div>`
+            : order.status === 'AWAITING_PAYMENT_CLEARANCE'
+              ? html`<div class="notice"><p>PayPal is still reviewing your payment. Nothing is bought until it clears; if PayPal declines it, the order is cancelled and no money is taken.</p></div>`
             : html`
               <ol class="steps" aria-label="Progress">
                 ${STEPS.map(([step, words], index) => html`

@@ -183,6 +183,7 @@ export { request };
  */
 export const STATUS_WORDS = {
   CREATED: 'Waiting for payment',
+  AWAITING_PAYMENT_CLEARANCE: 'Waiting for PayPal to clear the payment',
   PAID: 'Paid',
   PURCHASING: 'Buying from the supplier',
   PURCHASED: 'Ordered from the supplier',
@@ -214,6 +215,7 @@ export const FAILURE_WORDS = {
   FAILED_SUPPLIER_UNAVAILABLE: 'The supplier could not be reached.',
   FAILED_SUPPLIER_NOT_CONNECTED: 'The seller has not connected their supplier account yet.',
   FAILED_NO_SHIPPING_ADDRESS: 'PayPal gave no complete shipping address (with a phone number) to ship to.',
+  FAILED_PAYMENT_DENIED: 'PayPal did not clear the payment, so nothing was bought and no money was taken.',
 };
 
 /** @param {string | null | undefined} reason */

@@ -1,4 +1,5 @@
-//! Fulfilment: when an order is PAID (captured, or a retry was asked for),
+//! Fulfilment: when an order is PAID (captured COMPLETED, cleared after
+//! PENDING, or a retry was asked for — an order awaiting clearance waits),
 //! check the supplier's price and stock, read the buyer's shipping address
 //! from PayPal, reserve working capital, buy with the seller's AliExpress
 //! token, and record PURCHASED or FAILED.
@@ -120,7 +121,11 @@ impl Reaction for Fulfilment {
     fn wants(&self, event: &LoggedEvent) -> bool {
         matches!(
             event_type(event),
-            Some(OrderEventType::OrderPaid | OrderEventType::OrderRetryRequested)
+            Some(
+                OrderEventType::OrderPaid
+                    | OrderEventType::OrderPaymentCleared
+                    | OrderEventType::OrderRetryRequested
+            )
         )
     }
 

@@ -104,8 +104,24 @@ pub(super) async fn get_capture(
     }
 }
 
-/// PENDING → COMPLETED; returns the webhook event to deliver.
+/// PENDING → COMPLETED (funds withheld become available); returns the
+/// webhook event to deliver.
 pub(super) fn complete_pending_capture(shared: &Shared, capture_id: &str) -> Result<Value, String> {
+    settle_pending_capture(shared, capture_id, "COMPLETED")
+}
+
+/// PENDING → DECLINED (funds withheld leave the account: the buyer's bank
+/// or PayPal's review refused them); returns the PAYMENT.CAPTURE.DENIED
+/// webhook event to deliver.
+pub(super) fn deny_pending_capture(shared: &Shared, capture_id: &str) -> Result<Value, String> {
+    settle_pending_capture(shared, capture_id, "DECLINED")
+}
+
+fn settle_pending_capture(
+    shared: &Shared,
+    capture_id: &str,
+    outcome: &str,
+) -> Result<Value, String> {
     let mut state = shared.state();
     let capture = state
         .captures
@@ -114,20 +130,26 @@ pub(super) fn complete_pending_capture(shared: &Shared, capture_id: &str) -> Res
     if capture.status != "PENDING" {
         return Err(format!("capture is {}, not PENDING", capture.status));
     }
-    capture.status = "COMPLETED".to_owned();
+    capture.status = outcome.to_owned();
     let capture = capture.clone();
     let net = capture.gross.amount() - capture.fee.amount();
     let balance = state.balances.entry(capture.gross.currency()).or_default();
     balance.withheld -= net;
-    balance.available += net;
+    // PayPal's event names: a DECLINED capture is announced as DENIED.
+    let (event_type, summary) = if outcome == "COMPLETED" {
+        balance.available += net;
+        ("PAYMENT.CAPTURE.COMPLETED", "Payment completed")
+    } else {
+        ("PAYMENT.CAPTURE.DENIED", "Payment denied")
+    };
     Ok(json!({
         "id": format!("WH-{}", fake_id("")),
         "event_version": "1.0",
         "create_time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "resource_type": "capture",
         "resource_version": "2.0",
-        "event_type": "PAYMENT.CAPTURE.COMPLETED",
-        "summary": format!("Payment completed for {} {}", wire_value(capture.gross), capture.gross.currency()),
+        "event_type": event_type,
+        "summary": format!("{summary} for {} {}", wire_value(capture.gross), capture.gross.currency()),
         "resource": capture_json(&capture),
     }))
 }

@@ -237,6 +237,15 @@ impl FakePayPal {
         webhooks::deliver(&self.shared, event).await;
         Ok(())
     }
+
+    /// Denies a PENDING capture (its status becomes DECLINED, as a GET of
+    /// the capture shows): the withheld funds leave the balance and
+    /// PAYMENT.CAPTURE.DENIED is delivered to the webhook URL.
+    pub async fn deny_capture(&self, capture_id: &str) -> Result<(), String> {
+        let event = captures::deny_pending_capture(&self.shared, capture_id)?;
+        webhooks::deliver(&self.shared, event).await;
+        Ok(())
+    }
 }
 
 /// Pays from a fake PayPal account's available balance.

@@ -189,6 +189,7 @@ export async function allOrders(consistentAfter = null) {
 /** The order funnel's stages, in order. */
 const FUNNEL = [
   ['CREATED', 'Checkout started'],
+  ['AWAITING_PAYMENT_CLEARANCE', 'Payment pending'],
   ['PAID', 'Paid'],
   ['PURCHASING', 'Buying'],
   ['PURCHASED', 'Purchased'],
@@ -225,8 +226,10 @@ export function Orders() {
     setMessage(`Fulfilment of order ${order.id.slice(0, 8)} started again.`);
     state.reload();
   });
+  // A payment PayPal denied was never received: nothing to refund or retry.
+  const denied = (/** @type {OrderRow} */ order) => order.failureReason === 'FAILED_PAYMENT_DENIED';
   const refundable = (/** @type {OrderRow} */ order) =>
-    (order.status === 'PAID' || order.status === 'FAILED') && (admin || order.owner === me?.user.id);
+    (order.status === 'PAID' || order.status === 'FAILED') && !denied(order) && (admin || order.owner === me?.user.id);
   return html`
     <${Page} title=${admin ? 'All orders' : 'My orders'} actions=${html`<${Refresh} onClick=${state.reload} busy=${state.loading} />`}>
       ${admin || me?.user.role === 'ACCOUNTANT' ? html`<p class="live">Updates as orders change.</p>` : null}
@@ -249,7 +252,7 @@ export function Orders() {
                   ? html`<button type="button" class=${confirming === row.id ? 'primary' : ''} onClick=${() => refund.run(row)} disabled=${refund.busy}>
                       ${confirming === row.id ? html`Confirm refund of <${MoneyText} money=${row.price} />` : 'Refund'}</button>`
                   : null}
-                ${row.status === 'FAILED' && (admin || row.owner === me?.user.id)
+                ${row.status === 'FAILED' && !denied(row) && (admin || row.owner === me?.user.id)
                   ? html` <button type="button" onClick=${() => retry.run(row)} disabled=${retry.busy} aria-label=${`Retry fulfilment of order ${row.id.slice(0, 8)}`}>Retry fulfilment</button>`
                   : null}`,
             },
