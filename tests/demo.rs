@@ -63,10 +63,11 @@ async fn postings_by_account(pool: &PgPool) -> Vec<(String, String, Decimal)> {
     .unwrap()
 }
 
-fn summary_states_the_scenario(stdout: &str, db: &TestDatabase) {
+/// `denied`: checkouts whose pending capture PayPal denied (PENDING mode).
+fn summary_states_the_scenario(stdout: &str, db: &TestDatabase, denied: usize) {
     for fact in [
         format!("recording into database {}", db.name()),
-        format!("orders: {ORDERS}"),
+        format!("orders: {}", ORDERS + denied),
         format!("PURCHASED: {PURCHASED}"),
         format!("FAILED (FAILED_OUT_OF_STOCK): {FAILED}"),
         format!("supplier orders placed: {PURCHASED}"),
@@ -86,7 +87,7 @@ fn summary_states_the_scenario(stdout: &str, db: &TestDatabase) {
     }
 }
 
-async fn database_agrees(pool: &PgPool, stdout: &str) {
+async fn database_agrees(pool: &PgPool, stdout: &str, denied: usize) {
     let postings = postings_by_account(pool).await;
     let mut per_currency = std::collections::BTreeMap::new();
     for (currency, _, net) in &postings {
@@ -118,7 +119,11 @@ async fn database_agrees(pool: &PgPool, stdout: &str) {
     .unwrap();
     assert!(stdout.contains(&format!("revenue:            {revenue} USD")));
     assert_eq!(count_events(pool, "OrderPurchased").await, PURCHASED as i64);
-    assert_eq!(count_events(pool, "OrderFailed").await, FAILED as i64);
+    assert_eq!(
+        count_events(pool, "OrderFailed").await,
+        (FAILED + denied) as i64
+    );
+    assert_eq!(count_events(pool, "CaptureDenied").await, denied as i64);
     assert_eq!(count_events(pool, "SaleRecorded").await, PURCHASED as i64);
     assert_eq!(count_events(pool, "PayoutSent").await, 2 * PURCHASED as i64);
     let voided = |kind: &'static str| {
@@ -159,18 +164,31 @@ async fn the_demo_runs_the_whole_cycle_on_the_given_database_and_its_books_balan
     let db = TestDatabase::new().await;
     let output = run_demo(&db, None).await;
     let stdout = stdout_of(&output);
-    summary_states_the_scenario(&stdout, &db);
-    database_agrees(db.pool(), &stdout).await;
+    summary_states_the_scenario(&stdout, &db, 0);
+    database_agrees(db.pool(), &stdout, 0).await;
     assert_eq!(count_events(db.pool(), "CaptureCompleted").await, 0);
 }
 
 #[tokio::test]
-async fn with_pending_captures_the_demo_completes_them_and_still_balances() {
+async fn with_pending_captures_orders_wait_then_are_bought_or_denied_and_the_books_balance() {
     let db = TestDatabase::new().await;
     let output = run_demo(&db, Some("PENDING")).await;
     let stdout = stdout_of(&output);
-    summary_states_the_scenario(&stdout, &db);
-    database_agrees(db.pool(), &stdout).await;
+    // Every order waited for clearance; one more checkout's capture was denied.
+    summary_states_the_scenario(&stdout, &db, 1);
+    database_agrees(db.pool(), &stdout, 1).await;
+    assert!(
+        stdout.contains("captured: the order is AWAITING_PAYMENT_CLEARANCE"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FAILED (FAILED_PAYMENT_DENIED): 1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("order 7: FAILED: FAILED_PAYMENT_DENIED"),
+        "{stdout}"
+    );
     assert_eq!(
         count_events(db.pool(), "CaptureCompleted").await,
         ORDERS as i64

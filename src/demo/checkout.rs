@@ -3,12 +3,15 @@
 //! the signed-in customer. From the capture on nothing is the demo's doing:
 //! the server's fulfilment buys from the supplier against working capital,
 //! and the demo only watches each order until it is PURCHASED or FAILED.
-//! Two checkouts meet a supplier in trouble, staged at the fake.
+//! Two checkouts meet a supplier in trouble, staged at the fake. When the
+//! fake PayPal leaves captures PENDING, each order waits for clearance
+//! until the demo, as PayPal, completes its capture; one more checkout is
+//! then placed whose capture PayPal denies.
 
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use dropledger_integrations::{FakeAliExpress, FakeOperation, Fault};
+use dropledger_integrations::{FakeAliExpress, FakeOperation, FakePayPal, FakeProviders, Fault};
 use serde_json::{json, Value};
 
 use super::api::{text, Api};
@@ -50,8 +53,10 @@ pub async fn place_all(
     api: &Api,
     people: &People,
     listings: &[Listing],
-    supplier: &FakeAliExpress,
+    fakes: &FakeProviders,
 ) -> anyhow::Result<usize> {
+    let supplier = &fakes.aliexpress;
+    let pending = super::captures_left_pending();
     if listings.len() < 2 {
         bail!(
             "the scenario needs two listings; the autopilot listed {}",
@@ -67,6 +72,9 @@ pub async fn place_all(
         let order_id = check_out(api, listing, quantity, number).await?;
         stage_supplier_trouble(supplier, number, listing);
         capture(api, people, &order_id).await?;
+        if pending {
+            settle_as_paypal(&fakes.paypal, number, Clearance::Complete).await?;
+        }
         let order = wait_for_fulfilment(api, people, &order_id).await?;
         let outcome = if order["status"] == "PURCHASED" {
             purchased += 1;
@@ -79,7 +87,52 @@ pub async fn place_all(
         };
         progress("fulfilment", format!("order {}: {outcome}", number + 1));
     }
+    if pending {
+        let number = CHECKOUTS.len();
+        let order_id = check_out(api, &listings[0], 1, number).await?;
+        capture(api, people, &order_id).await?;
+        settle_as_paypal(&fakes.paypal, number, Clearance::Deny).await?;
+        let order = wait_for_fulfilment(api, people, &order_id).await?;
+        progress(
+            "fulfilment",
+            format!(
+                "order {}: {}: {}",
+                number + 1,
+                text(&order, "status")?,
+                text(&order, "failureReason")?
+            ),
+        );
+    }
     Ok(purchased)
+}
+
+/// What PayPal does with a PENDING capture.
+#[derive(Debug, Clone, Copy)]
+enum Clearance {
+    Complete,
+    Deny,
+}
+
+/// PayPal settles the one capture it holds PENDING (the checkout just
+/// captured); its webhook tells the server.
+async fn settle_as_paypal(
+    paypal: &FakePayPal,
+    number: usize,
+    clearance: Clearance,
+) -> anyhow::Result<()> {
+    let [capture_id] = paypal.pending_captures().try_into().map_err(|pending| {
+        anyhow::anyhow!("expected one PENDING capture at PayPal, found {pending:?}")
+    })?;
+    let (settled, words) = match clearance {
+        Clearance::Complete => (paypal.complete_capture(&capture_id).await, "COMPLETED"),
+        Clearance::Deny => (paypal.deny_capture(&capture_id).await, "DENIED"),
+    };
+    settled.map_err(|reason| anyhow::anyhow!("settling capture {capture_id}: {reason}"))?;
+    progress(
+        "payment",
+        format!("order {}: PayPal {words} the pending capture", number + 1),
+    );
+    Ok(())
 }
 
 /// Starts the checkout and approves it at PayPal; our order id.

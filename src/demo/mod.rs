@@ -86,10 +86,8 @@ async fn run_on(
         fakes.paypal.base_url(),
         fakes.aliexpress.base_url()
     );
-    if std::env::var(FAKE_PAYPAL_CAPTURE_STATUS_ENV)
-        .is_ok_and(|v| v.eq_ignore_ascii_case("PENDING"))
-    {
-        println!("the fake PayPal leaves captures PENDING until the demo completes them");
+    if captures_left_pending() {
+        println!("the fake PayPal leaves captures PENDING: each order waits until the demo, as PayPal, completes its capture (or denies the last one)");
     }
     let server = start_server(database, data_dir, options.listen, fakes, options.settings).await?;
     println!("server listening on http://{}", server.address());
@@ -171,9 +169,15 @@ async fn drive(api: &Api, server: &RunningServer) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("the demo's server runs on fakes"))?;
     let people = setup::run(api).await?;
     let listings = catalog::run_autopilot(api, &people).await?;
-    let purchased = checkout::place_all(api, &people, &listings, &fakes.aliexpress).await?;
+    let purchased = checkout::place_all(api, &people, &listings, fakes).await?;
     settle::run(api, &people, purchased, &fakes.paypal).await?;
     Ok(people.admin.token)
+}
+
+/// Whether the fake PayPal leaves captures PENDING
+/// (`DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS=PENDING`).
+fn captures_left_pending() -> bool {
+    std::env::var(FAKE_PAYPAL_CAPTURE_STATUS_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("PENDING"))
 }
 
 /// One progress line on standard output.
