@@ -131,3 +131,172 @@ async fn a_refund_the_cash_cannot_cover_is_refused_before_paypal_is_asked() {
         Some("OrderRefunded")
     );
 }
+
+/// The capture of `order_id` as PayPal (the fake) now reports it.
+async fn capture_status_at_paypal(app: &App, fakes: &Fakes, order_id: &str) -> String {
+    let capture_id: String = sqlx::query_scalar(
+        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid' AND stream_id = $1",
+    )
+    .bind(format!("order-{order_id}"))
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    fakes.paypal.capture_status(&capture_id).unwrap()
+}
+
+#[tokio::test]
+async fn a_refund_racing_fulfilment_never_lets_both_win() {
+    // Orders fulfilment can buy at once; the seller asks for a refund of
+    // each right after its capture, some at once and some a little later,
+    // while fulfilment is buying, the last once it has bought. The refund's
+    // intent and the purchase's hold go onto the order's stream with its
+    // expected version: one wins.
+    let fakes = Fakes::start(false, "100.00").await;
+    let app = spawn_on(&fakes).await;
+    let shop = app.shop("100.00", "15.10", "39.99").await;
+    let tries: usize = 8;
+
+    let race = |number: usize| {
+        let (app, shop) = (&app, &shop);
+        async move {
+            let order_id = app.buy(shop).await;
+            if number + 1 == tries {
+                // Surely too late: the purchase is done.
+                app.wait_for_order(&shop.seller, &order_id, &["PURCHASED"])
+                    .await;
+            } else {
+                // Spread over the time fulfilment takes to check and hold.
+                tokio::time::sleep(std::time::Duration::from_millis(40 * number as u64)).await;
+            }
+            let response = app
+                .graphql(Some(&shop.seller), REFUND, refund(&order_id, "39.99"))
+                .await;
+            (order_id, response)
+        }
+    };
+    let raced = futures::future::join_all((0..tries).map(race)).await;
+
+    let (mut refunded, mut purchased) = (0, 0);
+    for (order_id, response) in &raced {
+        let payload = &response["data"]["refundOrder"];
+        let refused = payload["userErrors"] != json!([]);
+        if refused {
+            // The purchase had started: the refund was refused before
+            // PayPal was asked, and the purchase goes through.
+            assert_eq!(
+                payload["userErrors"][0]["code"], "INVALID_STATE",
+                "{response}"
+            );
+            let order = app
+                .wait_for_order(&shop.seller, order_id, &["PURCHASED", "FAILED", "REFUNDED"])
+                .await;
+            assert_eq!(order["status"], "PURCHASED", "{order}");
+            assert_eq!(
+                capture_status_at_paypal(&app, &fakes, order_id).await,
+                "COMPLETED"
+            );
+            purchased += 1;
+        } else {
+            assert_eq!(payload["order"]["status"], "REFUNDED", "{response}");
+            assert_eq!(
+                capture_status_at_paypal(&app, &fakes, order_id).await,
+                "REFUNDED"
+            );
+            refunded += 1;
+        }
+    }
+    assert_eq!(refunded + purchased, tries);
+    assert!(purchased >= 1, "the last refund came after the purchase");
+    // Give fulfilment time to (wrongly) buy a refunded order.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        fakes.aliexpress.order_count(),
+        purchased,
+        "one supplier order per purchased order, none for a refunded one"
+    );
+    for (order_id, _) in &raced {
+        let order = app.order(&shop.seller, order_id).await;
+        assert!(
+            matches!(order["status"].as_str(), Some("PURCHASED" | "REFUNDED")),
+            "{order}"
+        );
+    }
+    assert_eq!(app.count("OrderRefunded").await, refunded);
+    assert_eq!(app.count("OrderPurchased").await, purchased);
+    app.rebuild_and_check_books().await;
+    eprintln!("raced {tries}: {refunded} refunded, {purchased} purchased");
+}
+
+#[tokio::test]
+async fn a_refund_paypal_made_but_we_did_not_record_is_finished_by_asking_again() {
+    use dropledger_domain::{
+        request_refund, Money, Order, OrderId, RefundRequestId, RequestRefund,
+    };
+    use dropledger_eventstore::{EventStore, Metadata};
+    use dropledger_integrations::PayPalClient;
+    use dropledger_workflows::command::{decide_with_capital, CapitalAppend};
+    use dropledger_workflows::payment::paypal_request_id;
+
+    let fakes = Fakes::start(false, "100.00").await;
+    let app = spawn_on(&fakes).await;
+    let (shop, order_id) = failed_order(&app, "40.00").await;
+    // A first attempt that asked PayPal and died before recording: its
+    // intent on the order, and PayPal's refund under the intent's id.
+    let store = EventStore::new(app.db.pool().clone());
+    let request_id = RefundRequestId::from_uuid(uuid::Uuid::new_v4());
+    let command = RequestRefund {
+        request_id,
+        amount: Money::parse("29.99", "USD").unwrap(),
+        requested_at: chrono::Utc::now(),
+    };
+    let metadata = Metadata {
+        correlation_id: uuid::Uuid::new_v4(),
+        causation_id: None,
+        actor: "test:first-attempt".to_owned(),
+        command_id: Some(uuid::Uuid::new_v4()),
+    };
+    let order_uuid: OrderId = order_id.parse().unwrap();
+    decide_with_capital(
+        &store,
+        &Order::stream_id(order_uuid),
+        &metadata,
+        CapitalAppend::Checked,
+        |order: &Order, capital| request_refund(order, capital, command.clone()),
+    )
+    .await
+    .unwrap();
+    let capture_id: String = sqlx::query_scalar(
+        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let paypal = PayPalClient::new(fakes.paypal.client_config());
+    let made = paypal
+        .refund_capture(
+            &capture_id,
+            Some(Money::parse("29.99", "USD").unwrap()),
+            None,
+            &paypal_request_id(request_id),
+        )
+        .await
+        .unwrap();
+    let order = app.order(&shop.seller, &order_id).await;
+    assert_eq!(order["status"], "REFUND_REQUESTED", "{order}");
+
+    // The seller asks again: the same refund is found and recorded once.
+    let response = app
+        .graphql(Some(&shop.seller), REFUND, refund(&order_id, "29.99"))
+        .await;
+    let payload = &response["data"]["refundOrder"];
+    assert_eq!(payload["userErrors"], json!([]), "{response}");
+    assert_eq!(payload["order"]["status"], "REFUNDED");
+    assert_eq!(payload["providerRefundId"], made.id.as_str(), "{response}");
+    assert_eq!(
+        fakes.paypal.capture_status(&capture_id).unwrap(),
+        "REFUNDED"
+    );
+    assert_eq!(app.count("OrderRefunded").await, 1);
+    assert_eq!(app.count("PaymentRefunded").await, 1);
+    app.rebuild_and_check_books().await;
+}

@@ -76,6 +76,11 @@ uuid_id!(
     /// Identifies a journal entry; corrections point at it.
     EntryId, "entry"
 );
+uuid_id!(
+    /// Identifies a refund asked for (its intent, appended before PayPal is
+    /// asked): PayPal's request id for the refund derives from it.
+    RefundRequestId, "refund"
+);
 
 /// Why a provider reference was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

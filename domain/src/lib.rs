@@ -62,8 +62,8 @@ pub use codec::{decode_event, encode_event, DecodeError, EncodedEvent};
 pub use email::{EmailAddress, InvalidEmail};
 pub use ids::{
     CaptureId, EntryId, HoldId, OrderId, PayoutId, ProductId, ProviderOrderId, ProviderPayoutId,
-    ProviderRefundId, Reference, ReferenceError, SaleId, SupplierOrderId, SupplierProductId,
-    UserId, REFERENCE_CHARS_MAX,
+    ProviderRefundId, Reference, ReferenceError, RefundRequestId, SaleId, SupplierOrderId,
+    SupplierProductId, UserId, REFERENCE_CHARS_MAX,
 };
 pub use ledger::{
     Account, AccountBalance, AccountKind, Balances, Hold, JournalEntry, LedgerEffect, LedgerError,
@@ -71,10 +71,11 @@ pub use ledger::{
 };
 pub use money::{Currency, Money, MoneyError, Percentage, PercentageError, UnknownCurrency};
 pub use order::{
-    capture_payment, clear_payment, confirm_purchase, deny_payment, fail_purchase, refund_payment,
-    start_purchase, CapturePayment, ConfirmPurchase, FailPurchase, FailureReason, Order,
-    OrderCommand, OrderDecision, OrderError, OrderEvent, OrderEventType, OrderStatus,
-    RefundPayment, ReviewReason, SettleCapture, StartPurchase, QUANTITY_MAX,
+    capture_payment, clear_payment, confirm_purchase, deny_payment, fail_purchase,
+    fail_refund_request, refund_payment, request_refund, start_purchase, CapturePayment,
+    ConfirmPurchase, FailPurchase, FailureReason, Order, OrderCommand, OrderDecision, OrderError,
+    OrderEvent, OrderEventType, OrderStatus, RefundPayment, RequestRefund, ReviewReason,
+    SettleCapture, StartPurchase, QUANTITY_MAX,
 };
 pub use payout::{
     confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, FeeAllowance, Payee,

@@ -204,6 +204,36 @@ fn a_cleared_payment_and_a_denied_one_are_stored_with_the_capture() {
 }
 
 #[test]
+fn a_refund_intent_and_its_refusal_are_stored_with_the_request_id() {
+    assert_wire(
+        OrderEvent::RefundRequested {
+            request_id: RefundRequestId::from_uuid(id(21)),
+            amount: usd("50"),
+            requested_at: at(),
+        },
+        "RefundRequested",
+        json!({
+            "type": "RefundRequested",
+            "request_id": "00000000-0000-0000-0000-000000000015",
+            "amount": {"amount": "50.00", "currency": "USD"},
+            "requested_at": "2026-11-25T20:00:00Z"
+        }),
+    );
+    assert_wire(
+        OrderEvent::RefundRequestFailed {
+            request_id: RefundRequestId::from_uuid(id(21)),
+            failed_at: at(),
+        },
+        "RefundRequestFailed",
+        json!({
+            "type": "RefundRequestFailed",
+            "request_id": "00000000-0000-0000-0000-000000000015",
+            "failed_at": "2026-11-25T20:00:00Z"
+        }),
+    );
+}
+
+#[test]
 fn a_skipped_payout_is_stored_with_the_free_capital_it_saw() {
     let event = PayoutEvent::PayoutSkippedInsufficientFunds {
         free: usd("3.10"),

@@ -69,7 +69,8 @@ pub struct CaptureCheckoutPayload {
 pub struct OrderView {
     /// The order id.
     pub id: ID,
-    /// `CREATED AWAITING_PAYMENT_CLEARANCE PAID PURCHASING PURCHASED FAILED REFUNDED`.
+    /// `CREATED AWAITING_PAYMENT_CLEARANCE PAID PURCHASING PURCHASED FAILED
+    /// REFUND_REQUESTED REFUNDED`.
     pub status: String,
     /// Why fulfilment failed, if it did.
     pub failure_reason: Option<String>,

@@ -40,6 +40,8 @@ pub enum OrderStatus {
     Purchased,
     /// Fulfilment failed (see `failureReason`).
     Failed,
+    /// A refund was asked for and PayPal is being asked; nothing is bought.
+    RefundRequested,
     /// The payment was refunded.
     Refunded,
 }
@@ -53,6 +55,7 @@ impl From<OrderStatus> for DomainOrderStatus {
             OrderStatus::Purchasing => DomainOrderStatus::Purchasing,
             OrderStatus::Purchased => DomainOrderStatus::Purchased,
             OrderStatus::Failed => DomainOrderStatus::Failed,
+            OrderStatus::RefundRequested => DomainOrderStatus::RefundRequested,
             OrderStatus::Refunded => DomainOrderStatus::Refunded,
         }
     }

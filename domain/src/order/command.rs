@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use super::status::{FailureReason, ReviewReason};
 use crate::capital::CaptureStatus;
 use crate::ids::{
-    CaptureId, EntryId, HoldId, OrderId, ProviderOrderId, ProviderRefundId, SaleId,
-    SupplierOrderId, UserId,
+    CaptureId, EntryId, HoldId, OrderId, ProviderOrderId, ProviderRefundId, RefundRequestId,
+    SaleId, SupplierOrderId, UserId,
 };
 use crate::money::Money;
 use crate::product::CheckoutTerms;
@@ -35,7 +35,22 @@ pub enum OrderCommand {
     ConfirmPurchase(ConfirmPurchase),
     /// Buying failed.
     FailPurchase(FailPurchase),
-    /// The payment of an order that was not fulfilled was refunded in full.
+    /// Ask for a full refund of an order that was not fulfilled (PAID or
+    /// FAILED), before PayPal is asked.
+    RequestRefund {
+        /// The intent's id.
+        request_id: RefundRequestId,
+        /// The amount; must be the order total.
+        amount: Money,
+        /// When.
+        requested_at: DateTime<Utc>,
+    },
+    /// PayPal definitely refused the refund asked for.
+    FailRefundRequest {
+        /// When.
+        failed_at: DateTime<Utc>,
+    },
+    /// The refund asked for was made at PayPal.
     RefundPayment(RefundPayment),
     /// A person must look at the order.
     FlagForReview {

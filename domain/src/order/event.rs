@@ -7,8 +7,8 @@ use super::status::{FailureReason, ReviewReason};
 use crate::aggregate::DomainEvent;
 use crate::capital::CaptureStatus;
 use crate::ids::{
-    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, ProviderRefundId, SaleId,
-    SupplierOrderId, UserId,
+    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, ProviderRefundId,
+    RefundRequestId, SaleId, SupplierOrderId, UserId,
 };
 use crate::money::Money;
 
@@ -144,6 +144,26 @@ pub enum OrderEvent {
         capture_id: CaptureId,
         /// When PayPal completed it (its `update_time`, or when we learnt it).
         cleared_at: DateTime<Utc>,
+    },
+    /// A refund was asked for, before PayPal is asked: from here nothing is
+    /// bought, and PayPal's refund request id derives from `request_id`.
+    #[serde(rename = "RefundRequested")]
+    RefundRequested {
+        /// The intent's id.
+        request_id: RefundRequestId,
+        /// The amount to refund (the order total).
+        amount: Money,
+        /// When.
+        requested_at: DateTime<Utc>,
+    },
+    /// PayPal refused the refund asked for: the order is back where it was
+    /// (PAID or FAILED) and may be refunded again or fulfilled.
+    #[serde(rename = "RefundRequestFailed")]
+    RefundRequestFailed {
+        /// The intent PayPal refused.
+        request_id: RefundRequestId,
+        /// When.
+        failed_at: DateTime<Utc>,
     },
 }
 

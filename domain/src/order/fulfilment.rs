@@ -129,7 +129,7 @@ pub fn fail_purchase(
     })
 }
 
-/// The payment of an unfulfilled (PAID or FAILED) order was refunded in full:
+/// The refund asked for (`request_refund`) was made at PayPal, in full:
 /// the order becomes REFUNDED and a correcting cash entry, pointing at the
 /// capture's, takes the money out of available cash. Refused while the
 /// capture is still pending, or when free capital does not cover it.

@@ -5,6 +5,7 @@ mod command;
 mod error;
 mod event;
 mod fulfilment;
+mod refund;
 mod rules;
 mod state;
 mod status;
@@ -20,6 +21,7 @@ pub use event::{OrderEvent, OrderEventType};
 pub use fulfilment::{
     capture_payment, confirm_purchase, fail_purchase, refund_payment, start_purchase, OrderDecision,
 };
+pub use refund::{fail_refund_request, request_refund, RequestRefund};
 pub use state::Order;
 pub use status::{FailureReason, OrderStatus, ReviewReason};
 

@@ -7,14 +7,40 @@ use super::error::OrderError;
 use super::event::OrderEvent;
 use super::state::{Order, Placed};
 use super::status::{FailureReason, OrderStatus};
-use crate::ids::SaleId;
+use crate::ids::{RefundRequestId, SaleId};
+use crate::money::Money;
 
 impl Order {
-    pub(super) fn decide_refund(&self, command: RefundPayment) -> Result<OrderEvent, OrderError> {
+    pub(super) fn decide_request_refund(
+        &self,
+        request_id: RefundRequestId,
+        amount: Money,
+        requested_at: DateTime<Utc>,
+    ) -> Result<OrderEvent, OrderError> {
         // Only money of an order that was never fulfilled goes back this way;
         // refunding a sold order would also reverse the sale and its payouts.
         let placed = self.expect_status("refund", &[OrderStatus::Paid, OrderStatus::Failed])?;
         self.refuse_if_payment_denied("refund")?;
+        let expected = placed.total();
+        if amount != expected {
+            return Err(OrderError::AmountMismatch {
+                expected,
+                got: amount,
+            });
+        }
+        Ok(OrderEvent::RefundRequested {
+            request_id,
+            amount,
+            requested_at,
+        })
+    }
+
+    pub(super) fn decide_refund(&self, command: RefundPayment) -> Result<OrderEvent, OrderError> {
+        // Only money of an order that was never fulfilled goes back this way;
+        // refunding a sold order would also reverse the sale and its payouts.
+        // The intent (`RefundRequested`) came first, so nothing was bought
+        // meanwhile.
+        let placed = self.expect_status("record the refund of", &[OrderStatus::RefundRequested])?;
         let expected = placed.total();
         if command.amount != expected {
             return Err(OrderError::AmountMismatch {
@@ -26,7 +52,7 @@ impl Order {
             .capture
             .as_ref()
             .map(|capture| capture.fee)
-            .expect("a PAID or FAILED order has a capture");
+            .expect("a refundable order has a capture");
         let returned = command.fee_returned;
         if returned.currency() != fee.currency()
             || returned.is_negative()

@@ -8,8 +8,8 @@ use super::QUANTITY_MAX;
 use crate::aggregate::Aggregate;
 use crate::capital::CaptureStatus;
 use crate::ids::{
-    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, SaleId, SupplierOrderId,
-    UserId,
+    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, RefundRequestId, SaleId,
+    SupplierOrderId, UserId,
 };
 use crate::money::Money;
 use crate::sale::SaleTerms;
@@ -39,6 +39,8 @@ pub(super) struct Placed {
     pub(super) sale_id: Option<SaleId>,
     pub(super) provider_order_id: ProviderOrderId,
     pub(super) tracking_number: Option<String>,
+    /// The refund asked for, with the status the order had before it.
+    pub(super) refund_request: Option<(RefundRequestId, OrderStatus)>,
 }
 
 /// The payment as captured, for the sale and for a refund.
@@ -83,6 +85,7 @@ impl Placed {
             sale_id: None,
             provider_order_id: provider_order_id.clone(),
             tracking_number: None,
+            refund_request: None,
         })
     }
 
@@ -193,6 +196,14 @@ impl Order {
         self.placed.as_ref().and_then(|placed| placed.review)
     }
 
+    /// The refund asked for (its intent), once one was; PayPal's refund
+    /// request id derives from it.
+    pub fn refund_request_id(&self) -> Option<RefundRequestId> {
+        self.placed
+            .as_ref()
+            .and_then(|placed| placed.refund_request.map(|(request_id, _)| request_id))
+    }
+
     /// The recorded sale, if any.
     pub fn sale_id(&self) -> Option<SaleId> {
         self.placed.as_ref().and_then(|placed| placed.sale_id)
@@ -271,6 +282,24 @@ impl Aggregate for Order {
             OrderCommand::StartPurchase(command) => self.decide_start(command)?,
             OrderCommand::ConfirmPurchase(command) => self.decide_confirm(command)?,
             OrderCommand::FailPurchase(command) => self.decide_fail(command)?,
+            OrderCommand::RequestRefund {
+                request_id,
+                amount,
+                requested_at,
+            } => self.decide_request_refund(request_id, amount, requested_at)?,
+            OrderCommand::FailRefundRequest { failed_at } => {
+                let placed = self.expect_status(
+                    "fail the refund request of",
+                    &[OrderStatus::RefundRequested],
+                )?;
+                let (request_id, _) = placed
+                    .refund_request
+                    .expect("a REFUND_REQUESTED order has its request");
+                OrderEvent::RefundRequestFailed {
+                    request_id,
+                    failed_at,
+                }
+            }
             OrderCommand::RefundPayment(command) => self.decide_refund(command)?,
             OrderCommand::FlagForReview { reason, flagged_at } => {
                 self.expect_status("flag", &[OrderStatus::Purchased])?;
@@ -385,6 +414,15 @@ impl Aggregate for Order {
             }
             OrderEvent::OrderPaymentCleared { .. } => {
                 placed.status = OrderStatus::Paid;
+            }
+            OrderEvent::RefundRequested { request_id, .. } => {
+                placed.refund_request = Some((*request_id, placed.status));
+                placed.status = OrderStatus::RefundRequested;
+            }
+            OrderEvent::RefundRequestFailed { .. } => {
+                if let Some((_, before)) = placed.refund_request.take() {
+                    placed.status = before;
+                }
             }
         }
         self

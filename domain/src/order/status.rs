@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::money::Money;
 
 /// Where an order is: CREATED → (AWAITING_PAYMENT_CLEARANCE →) PAID →
-/// PURCHASING → PURCHASED, or FAILED; a PAID or FAILED order may be REFUNDED.
+/// PURCHASING → PURCHASED, or FAILED; a PAID or FAILED order may be
+/// REFUND_REQUESTED, then REFUNDED (or back where it was if PayPal refuses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
@@ -22,6 +23,9 @@ pub enum OrderStatus {
     Purchased,
     /// Fulfilment failed; see the reason. A failed order may be retried.
     Failed,
+    /// A refund of the unfulfilled order was asked for and PayPal is being
+    /// asked: nothing may be bought meanwhile.
+    RefundRequested,
     /// The payment of an unfulfilled order was refunded; nothing more happens.
     Refunded,
 }
@@ -36,6 +40,7 @@ impl OrderStatus {
             OrderStatus::Purchasing => "PURCHASING",
             OrderStatus::Purchased => "PURCHASED",
             OrderStatus::Failed => "FAILED",
+            OrderStatus::RefundRequested => "REFUND_REQUESTED",
             OrderStatus::Refunded => "REFUNDED",
         }
     }

@@ -230,6 +230,19 @@ pub(super) fn order(
             view.sale_id = Some(*sale_id);
             view.updated_at = *recorded_at;
         }
+        OrderEvent::RefundRequested { requested_at, .. } => {
+            view.status = OrderStatus::RefundRequested;
+            view.updated_at = *requested_at;
+        }
+        OrderEvent::RefundRequestFailed { failed_at, .. } => {
+            // Only a PAID or FAILED order may ask for a refund, and only a
+            // FAILED one has a failure reason: that is where it goes back.
+            view.status = match view.failure_reason {
+                Some(_) => OrderStatus::Failed,
+                None => OrderStatus::Paid,
+            };
+            view.updated_at = *failed_at;
+        }
         OrderEvent::OrderPaymentCleared { cleared_at, .. } => {
             view.status = OrderStatus::Paid;
             view.updated_at = *cleared_at;

@@ -404,19 +404,14 @@ impl Business {
             }
             OrderStatus::Paid | OrderStatus::Failed => {
                 if status == OrderStatus::Failed && self.rng.gen_bool(0.5) {
-                    let total = self.orders[index].order.total()?;
-                    let command = RefundPayment {
-                        refund_id: ProviderRefundId::parse(&format!("RF-{}", self.id())).unwrap(),
-                        amount: total,
-                        fee_returned: usd(0),
-                        entry_id: EntryId::from_uuid(self.id()),
-                        refunded_at: at,
+                    let command = RequestRefund {
+                        request_id: RefundRequestId::from_uuid(self.id()),
+                        amount: self.orders[index].order.total()?,
+                        requested_at: at,
                     };
                     let decision =
-                        refund_payment(&self.orders[index].order, &self.capital, command).ok()?;
-                    let fact = self.order_fact(index, decision, "system:refunds");
-                    self.orders.swap_remove(index);
-                    return Some(fact);
+                        request_refund(&self.orders[index].order, &self.capital, command).ok()?;
+                    return Some(self.order_fact(index, decision, "system:refunds"));
                 }
                 let command = StartPurchase {
                     hold_id: HoldId::from_uuid(self.id()),
@@ -475,6 +470,25 @@ impl Business {
                     self.payouts
                         .push((Payout::default().replay(events), flight.correlation));
                 }
+                Some(fact)
+            }
+            OrderStatus::RefundRequested => {
+                if self.rng.gen_bool(0.2) {
+                    let decision = fail_refund_request(&self.orders[index].order, at).ok()?;
+                    return Some(self.order_fact(index, decision, "system:refunds"));
+                }
+                let total = self.orders[index].order.total()?;
+                let command = RefundPayment {
+                    refund_id: ProviderRefundId::parse(&format!("RF-{}", self.id())).unwrap(),
+                    amount: total,
+                    fee_returned: usd(0),
+                    entry_id: EntryId::from_uuid(self.id()),
+                    refunded_at: at,
+                };
+                let decision =
+                    refund_payment(&self.orders[index].order, &self.capital, command).ok()?;
+                let fact = self.order_fact(index, decision, "system:refunds");
+                self.orders.swap_remove(index);
                 Some(fact)
             }
             OrderStatus::Refunded => {

@@ -189,6 +189,7 @@ export const STATUS_WORDS = {
   PURCHASED: 'Ordered from the supplier',
   SHIPPED: 'Shipped',
   FAILED: 'Could not be fulfilled',
+  REFUND_REQUESTED: 'Refund on its way',
   REFUNDED: 'Refunded',
   DRAFT: 'Draft',
   PUBLISHED: 'Published',

@@ -210,7 +210,22 @@ impl Fulfilment {
                 CapitalAppend::Checked,
                 |order, capital| start_purchase(order, capital, command.clone()),
             )
-            .await?;
+            .await;
+            let status = match status {
+                // The order moved on while we checked the offer: a refund
+                // was asked for first, so nothing may be bought.
+                Err(CommandError::Refused(dropledger_domain::OrderError::InvalidTransition {
+                    status,
+                    ..
+                })) => {
+                    tracing::info!(
+                        status = status.as_str(),
+                        "the order left PAID before its purchase started: nothing bought"
+                    );
+                    return Ok(());
+                }
+                status => status?,
+            };
             if status != OrderStatus::Purchasing {
                 tracing::info!(
                     status = status.as_str(),

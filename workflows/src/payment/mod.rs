@@ -10,7 +10,7 @@ mod refund;
 
 pub use capture::{capture_checkout, Captured};
 pub use checkout::{create_checkout, CheckoutUrls, NewCheckout, StartedCheckout};
-pub use refund::{refund_order, RefundRequest, Refunded, Refunder};
+pub use refund::{paypal_request_id, refund_order, RefundRequest, Refunded, Refunder};
 
 use dropledger_domain::{ErrorCode, Money};
 use dropledger_eventstore::CommandError;

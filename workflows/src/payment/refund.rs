@@ -1,13 +1,14 @@
 //! A refund of an order never fulfilled (PAID or FAILED), in full: the
-//! buyer's money back at PayPal, and the correcting entry in the ledger.
+//! intent on the order first, then the buyer's money back at PayPal, then
+//! the correcting entry in the ledger.
 //!
 //! Refunding a sold order would also have to reverse the sale and recover
 //! payouts, which the ledger does not model yet.
 
 use chrono::Utc;
 use dropledger_domain::{
-    refund_payment, EntryId, Money, Order, OrderDecision, OrderId, OrderStatus, ProviderRefundId,
-    RefundPayment, UserId, WorkingCapital,
+    fail_refund_request, refund_payment, request_refund, EntryId, Money, Order, OrderDecision,
+    OrderId, OrderStatus, ProviderRefundId, RefundPayment, RefundRequestId, RequestRefund, UserId,
 };
 use dropledger_eventstore::{AppendResult, EventStore, Metadata};
 use dropledger_integrations::{PayPalClient, PayPalError};
@@ -15,7 +16,6 @@ use uuid::Uuid;
 
 use super::PaymentError;
 use crate::command::{decide_with_capital, CapitalAppend};
-use crate::current::current;
 use crate::order::load_order;
 
 /// Who asks for a refund.
@@ -49,8 +49,14 @@ pub struct Refunded {
     pub appends: Vec<AppendResult>,
 }
 
-/// Refunds an unfulfilled order's payment in full at PayPal and records the
-/// correcting entry. Repeating it for a refunded order changes nothing.
+/// Refunds an unfulfilled order's payment in full: first the intent
+/// (`RefundRequested`, appended with the order's expected version, so that
+/// fulfilment cannot start afterwards and a purchase already started
+/// refuses it), then PayPal under a request id derived from the intent,
+/// then the correcting entry. Running it again for the same order finishes
+/// what an earlier run left: PayPal answers the same request id with the
+/// same refund, which is then recorded once. A refunded order is refused
+/// and nothing changes.
 pub async fn refund_order(
     store: &EventStore,
     paypal: &PayPalClient,
@@ -77,45 +83,37 @@ pub async fn refund_order(
     if amount != total {
         return Err(PaymentError::PartialRefund(total));
     }
-    // Ask the domain first, with no fee returned (the case that takes most
-    // cash out), so that a refusal never follows a refund at PayPal.
-    let rehearsal = RefundPayment {
-        refund_id: ProviderRefundId::parse("rehearsal")
-            .map_err(|error| PaymentError::Unusable(error.to_string()))?,
-        amount,
-        fee_returned: Money::zero(amount.currency()),
-        entry_id: EntryId::from_uuid(Uuid::nil()),
-        refunded_at: Utc::now(),
-    };
-    let currency = amount.currency();
-    let capital = current(
-        store,
-        &WorkingCapital::stream_id(currency),
-        WorkingCapital::new(currency),
-    )
-    .await?;
-    refund_payment(&order, &capital, rehearsal).map_err(|error| PaymentError::refused(&error))?;
+    let request_id = ask_for_refund(store, order_id, amount, metadata).await?;
     let capture_id = order
         .capture_id()
         .ok_or_else(|| PaymentError::Unusable("a refundable order without a capture".to_owned()))?
         .to_string();
-    // One refund per order at PayPal, however often this is retried.
+    // One refund per intent at PayPal, however often this is retried.
     let refund = paypal
         .refund_capture(
             &capture_id,
             Some(amount),
             Some(&reason),
-            &format!("refund-{order_id}"),
+            &paypal_request_id(request_id),
         )
-        .await
-        .map_err(|error| match error {
-            // PayPal refunded, in an amount the ledger cannot hold.
-            PayPalError::Amount(refused) => PaymentError::Unusable(refused.to_string()),
-            error => {
-                tracing::warn!(%error, %order_id, "PayPal refused the refund");
-                PaymentError::RefundFailed
+        .await;
+    let refund = match refund {
+        Ok(refund) => refund,
+        // PayPal refunded, in an amount the ledger cannot hold.
+        Err(PayPalError::Amount(refused)) => {
+            return Err(PaymentError::Unusable(refused.to_string()))
+        }
+        Err(error) => {
+            tracing::warn!(%error, %order_id, "PayPal refused the refund");
+            if refused_for_good(&error) {
+                withdraw_refund_request(store, order_id, metadata).await?;
             }
-        })?;
+            // Otherwise the intent stays: the same command again asks PayPal
+            // again under the same request id.
+            return Err(PaymentError::RefundFailed);
+        }
+    };
+    let currency = amount.currency();
     let fee_returned = refund.paypal_fee.unwrap_or(Money::zero(currency));
     let command = RefundPayment {
         refund_id: ProviderRefundId::parse(&refund.id).map_err(|_| {
@@ -151,4 +149,71 @@ pub async fn refund_order(
         provider_refund_id: refund.id,
         appends,
     })
+}
+
+/// PayPal's request id for the refund of intent `request_id`.
+pub fn paypal_request_id(request_id: RefundRequestId) -> String {
+    format!("refund-{request_id}")
+}
+
+/// Appends the intent to refund, unless an earlier attempt did and PayPal
+/// has not been recorded yet (then its id is reused); the intent's id.
+async fn ask_for_refund(
+    store: &EventStore,
+    order_id: OrderId,
+    amount: Money,
+    metadata: &Metadata,
+) -> Result<RefundRequestId, PaymentError> {
+    let command = RequestRefund {
+        request_id: RefundRequestId::from_uuid(Uuid::new_v4()),
+        amount,
+        requested_at: Utc::now(),
+    };
+    // Checked: the refund must still be covered by free capital when the
+    // intent lands.
+    let (order, _) = decide_with_capital(
+        store,
+        &Order::stream_id(order_id),
+        metadata,
+        CapitalAppend::Checked,
+        |order: &Order, capital| match order.status() {
+            // An earlier attempt asked; this one finishes it.
+            Some(OrderStatus::RefundRequested) => Ok(OrderDecision::default()),
+            _ => request_refund(order, capital, command.clone()),
+        },
+    )
+    .await?;
+    order.refund_request_id().ok_or_else(|| {
+        PaymentError::Unusable("a refund asked for without its request id".to_owned())
+    })
+}
+
+/// Whether PayPal's answer means it will never make this refund (rather
+/// than "not now" or "no answer").
+fn refused_for_good(error: &PayPalError) -> bool {
+    matches!(
+        error,
+        PayPalError::Rejected(_) | PayPalError::NotFound(_) | PayPalError::InsufficientFunds(_)
+    )
+}
+
+/// PayPal refused the refund for good: the order goes back where it was.
+async fn withdraw_refund_request(
+    store: &EventStore,
+    order_id: OrderId,
+    metadata: &Metadata,
+) -> Result<(), PaymentError> {
+    let failed_at = Utc::now();
+    decide_with_capital(
+        store,
+        &Order::stream_id(order_id),
+        metadata,
+        CapitalAppend::Commuting,
+        |order: &Order, _| match order.status() {
+            Some(OrderStatus::RefundRequested) => fail_refund_request(order, failed_at),
+            _ => Ok(OrderDecision::default()),
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -194,6 +194,7 @@ const FUNNEL = [
   ['PURCHASING', 'Buying'],
   ['PURCHASED', 'Purchased'],
   ['FAILED', 'Failed'],
+  ['REFUND_REQUESTED', 'Refunding'],
   ['REFUNDED', 'Refunded'],
 ];
 
