@@ -6,8 +6,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use dropledger_domain::{
     capture_payment, start_purchase, Aggregate, CapitalCommand, CaptureId, CapturePayment,
-    CaptureStatus, CheckoutTerms, Currency, EntryId, HoldId, Money, Order, OrderCommand, OrderId,
-    OrderStatus, ProductId, ProviderOrderId, Reference, StartPurchase, UserId, WorkingCapital,
+    CaptureStatus, CheckoutTerms, Currency, EntryId, HoldId, HoldPurpose, Money, Order,
+    OrderCommand, OrderId, OrderStatus, ProductId, ProviderOrderId, Reference, StartPurchase,
+    UserId, WorkingCapital,
 };
 use dropledger_eventstore::{
     AggregateCache, CommandError, EventStore, Metadata, TestDatabase, COMMAND_ATTEMPTS_MAX,
@@ -103,7 +104,36 @@ fn pending_capture() -> CapturePayment {
     }
 }
 
-/// An order created and paid with a PENDING capture: its money is not free.
+/// Reserves `amount` of working capital for something else: what keeps
+/// the captured money of the orders below from being free.
+async fn hold_back(store: &EventStore, amount: &str) {
+    store
+        .execute(|| async {
+            let capital = store
+                .load(
+                    &capital_stream(),
+                    WorkingCapital::new(Currency::parse("USD").unwrap()),
+                )
+                .await?;
+            let events = capital
+                .state
+                .decide(CapitalCommand::PlaceHold {
+                    hold_id: HoldId::from_uuid(Uuid::new_v4()),
+                    purpose: HoldPurpose::Purchase {
+                        order_id: OrderId::from_uuid(Uuid::new_v4()),
+                    },
+                    amount: usd(amount),
+                    effective_at: now(),
+                })
+                .map_err(CommandError::Refused)?;
+            Ok((vec![capital.append(&events, &metadata())], ()))
+        })
+        .await
+        .unwrap();
+}
+
+/// An order created and paid with a COMPLETED capture (only a completed
+/// capture may be spent on a purchase).
 async fn paid_order(store: &EventStore, supplier_cost: &str) -> OrderId {
     let order_id = created_order(store, supplier_cost).await;
     let stream = Order::stream_id(order_id);
@@ -116,7 +146,11 @@ async fn paid_order(store: &EventStore, supplier_cost: &str) -> OrderId {
                     WorkingCapital::new(Currency::parse("USD").unwrap()),
                 )
                 .await?;
-            let decision = capture_payment(&order.state, &capital.state, pending_capture())
+            let completed = CapturePayment {
+                status: CaptureStatus::Completed,
+                ..pending_capture()
+            };
+            let decision = capture_payment(&order.state, &capital.state, completed)
                 .map_err(CommandError::Refused)?;
             let metadata = metadata();
             Ok((
@@ -141,6 +175,8 @@ async fn concurrent_purchases_never_commit_more_capital_than_there_is() {
     for _ in 0..7 {
         orders.push(paid_order(&store, "30.00").await);
     }
+    // The captures' net (7 × 48.25) is held for something else: 100.00 free.
+    hold_back(&store, "337.75").await;
 
     let cache = AggregateCache::<WorkingCapital>::new();
     let purchases = orders.iter().map(|order_id| {
@@ -206,7 +242,7 @@ async fn concurrent_purchases_never_commit_more_capital_than_there_is() {
         )
         .await
         .unwrap();
-    assert_eq!(capital.state.committed(), usd("90.00"));
+    assert_eq!(capital.state.committed(), usd("427.75"));
     assert_eq!(capital.state.free(), usd("10.00"));
 }
 
