@@ -300,3 +300,57 @@ async fn a_refund_paypal_made_but_we_did_not_record_is_finished_by_asking_again(
     assert_eq!(app.count("PaymentRefunded").await, 1);
     app.rebuild_and_check_books().await;
 }
+
+#[tokio::test]
+async fn a_refund_made_in_paypals_dashboard_arrives_by_webhook_and_is_recorded_once() {
+    let fakes = Fakes::start(false, "100.00").await;
+    let mut env = fakes.env();
+    env.push((
+        "PAYPAL_WEBHOOK_ID".into(),
+        fakes.paypal.webhook_id().to_owned(),
+    ));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = api_support::spawn_app_with(&env).await;
+    fakes
+        .paypal
+        .set_webhook_url(format!("{}/webhooks/paypal", app.address));
+    let (shop, order_id) = failed_order(&app, "10.00").await;
+    let capture_id: String = sqlx::query_scalar(
+        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+
+    fakes
+        .paypal
+        .refund_from_dashboard(&capture_id)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        fakes.paypal.webhooks_sent(),
+        vec![("PAYMENT.CAPTURE.REFUNDED".to_owned(), 200)]
+    );
+    let order = app
+        .wait_for_order(&shop.seller, &order_id, &["REFUNDED"])
+        .await;
+    assert_eq!(order["status"], "REFUNDED", "{order}");
+    let order_events = event_types(&app, &format!("order-{order_id}")).await;
+    assert_eq!(
+        order_events[order_events.len() - 2..],
+        ["RefundRequested".to_owned(), "OrderRefunded".to_owned()],
+        "{order_events:?}"
+    );
+    assert_eq!(app.count("PaymentRefunded").await, 1);
+    // Our own refund of it now is refused: the money went back once.
+    let again = app
+        .graphql(Some(&shop.seller), REFUND, refund(&order_id, "29.99"))
+        .await;
+    assert_eq!(
+        again["data"]["refundOrder"]["userErrors"][0]["code"], "INVALID_STATE",
+        "{again}"
+    );
+    assert_eq!(app.count("PaymentRefunded").await, 1);
+    app.rebuild_and_check_books().await;
+}

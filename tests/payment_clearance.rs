@@ -85,7 +85,7 @@ async fn a_pending_capture_paypal_denies_fails_the_order_with_nothing_bought_or_
     let app = api_support::spawn_app_with(&env).await;
     fakes
         .paypal
-        .set_webhook_url(format!("http://{}/webhooks/paypal", app.address));
+        .set_webhook_url(format!("{}/webhooks/paypal", app.address));
     let shop = app.shop("100.00", "15.10", "39.99").await;
     let order_id = a_waiting_order(&app, &fakes, &shop).await;
     let store = app.rebuild_and_check_books().await;
@@ -100,6 +100,11 @@ async fn a_pending_capture_paypal_denies_fails_the_order_with_nothing_bought_or_
         .await
         .unwrap();
 
+    assert_eq!(
+        fakes.paypal.webhooks_sent(),
+        vec![("PAYMENT.CAPTURE.DENIED".to_owned(), 200)],
+        "the server took PayPal's word"
+    );
     let order = app
         .wait_for_order(&shop.buyer, &order_id, &["FAILED", "PURCHASED"])
         .await;

@@ -1,15 +1,18 @@
 //! The customer's money at PayPal: a checkout started
 //! ([`create_checkout`]), its payment captured into working capital
-//! ([`capture_checkout`]), and refunded ([`refund_order`]). Each calls
+//! ([`capture_checkout`]), and refunded ([`refund_order`], or in PayPal's
+//! dashboard: [`record_outside_refund`]). Each calls
 //! PayPal with a request id derived from our order, so a retried call does
 //! the work once, and records the outcome as one command.
 
 mod capture;
 mod checkout;
+mod outside_refund;
 mod refund;
 
 pub use capture::{capture_checkout, Captured};
 pub use checkout::{create_checkout, CheckoutUrls, NewCheckout, StartedCheckout};
+pub use outside_refund::{record_outside_refund, OutsideRefund};
 pub use refund::{paypal_request_id, refund_order, RefundRequest, Refunded, Refunder};
 
 use dropledger_domain::{ErrorCode, Money};

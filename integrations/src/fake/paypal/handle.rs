@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use super::{captures, orders, total_money, webhooks, FakePayPalBuilder, Shared};
+use super::{captures, dashboard, orders, total_money, webhooks, FakePayPalBuilder, Shared};
 use crate::fake::faults::{FakeOperation, Fault};
 use crate::paypal::PayPalConfig;
 use crate::resilience::CallPolicy;
@@ -234,6 +234,15 @@ impl FakePayPal {
     /// and PAYMENT.CAPTURE.COMPLETED is delivered to the webhook URL.
     pub async fn complete_capture(&self, capture_id: &str) -> Result<(), String> {
         let event = captures::complete_pending_capture(&self.shared, capture_id)?;
+        webhooks::deliver(&self.shared, event).await;
+        Ok(())
+    }
+
+    /// A refund made in PayPal's dashboard, not through our API: the rest
+    /// of a COMPLETED capture goes back to the buyer and
+    /// PAYMENT.CAPTURE.REFUNDED is delivered to the webhook URL.
+    pub async fn refund_from_dashboard(&self, capture_id: &str) -> Result<(), String> {
+        let event = dashboard::refund_capture(&self.shared, capture_id)?;
         webhooks::deliver(&self.shared, event).await;
         Ok(())
     }

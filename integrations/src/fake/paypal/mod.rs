@@ -2,6 +2,7 @@
 //! payouts, balances and signed webhooks, in memory.
 
 mod captures;
+mod dashboard;
 mod handle;
 mod orders;
 mod payouts;

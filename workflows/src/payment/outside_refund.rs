@@ -1,0 +1,91 @@
+//! A refund made outside our API (in PayPal's dashboard), learnt from
+//! PayPal's `PAYMENT.CAPTURE.REFUNDED`: recorded the same way as our own —
+//! the intent and the completion in one decision — for an order not yet
+//! bought. The same event for one of our own refunds records nothing new:
+//! the entry id derives from the order and PayPal's refund id, exactly as
+//! `refund_order` derives it.
+
+use chrono::{DateTime, Utc};
+use dropledger_domain::{
+    refund_payment, request_refund, Aggregate, EntryId, Money, Order, OrderDecision, OrderId,
+    OrderStatus, ProviderRefundId, RefundPayment, RefundRequestId, RequestRefund,
+};
+use dropledger_eventstore::{EventStore, Metadata};
+use uuid::Uuid;
+
+use super::PaymentError;
+use crate::command::{decide_with_capital, CapitalAppend};
+
+/// What PayPal says was refunded.
+#[derive(Debug, Clone)]
+pub struct OutsideRefund {
+    /// Our order (from the capture's `custom_id`).
+    pub order_id: OrderId,
+    /// PayPal's refund id.
+    pub refund_id: ProviderRefundId,
+    /// The amount refunded.
+    pub amount: Money,
+    /// The part of the capture fee PayPal gave back.
+    pub fee_returned: Money,
+    /// PayPal's refund time.
+    pub refunded_at: DateTime<Utc>,
+}
+
+/// Records `refund` on its order and in working capital, once. Refused (an
+/// error, for a person) for an order already bought: refunds of sold
+/// orders are not modelled yet.
+pub async fn record_outside_refund(
+    store: &EventStore,
+    refund: OutsideRefund,
+    metadata: &Metadata,
+) -> Result<(), PaymentError> {
+    let order_id = refund.order_id;
+    // The same ids `refund_order` would derive, so that our own refund and
+    // its webhook record one refund.
+    let entry_id = EntryId::from_uuid(Uuid::new_v5(
+        &order_id.as_uuid(),
+        refund.refund_id.as_str().as_bytes(),
+    ));
+    let request_id = RefundRequestId::from_uuid(Uuid::new_v5(
+        &order_id.as_uuid(),
+        format!("outside-refund:{}", refund.refund_id.as_str()).as_bytes(),
+    ));
+    let completion = RefundPayment {
+        refund_id: refund.refund_id.clone(),
+        amount: refund.amount,
+        fee_returned: refund.fee_returned,
+        entry_id,
+        refunded_at: refund.refunded_at,
+    };
+    decide_with_capital(
+        store,
+        &Order::stream_id(order_id),
+        metadata,
+        CapitalAppend::Checked,
+        |order: &Order, capital| match order.status() {
+            // Recorded already (our own refund, or a redelivery).
+            Some(OrderStatus::Refunded) => Ok(OrderDecision::default()),
+            // Our own refund, asked for and not yet recorded.
+            Some(OrderStatus::RefundRequested) => {
+                refund_payment(order, capital, completion.clone())
+            }
+            _ => {
+                let asked = request_refund(
+                    order,
+                    capital,
+                    RequestRefund {
+                        request_id,
+                        amount: refund.amount,
+                        requested_at: refund.refunded_at,
+                    },
+                )?;
+                let order_after = order.clone().replay(&asked.order);
+                let mut done = refund_payment(&order_after, capital, completion.clone())?;
+                done.order.splice(0..0, asked.order);
+                Ok(done)
+            }
+        },
+    )
+    .await?;
+    Ok(())
+}
