@@ -35,6 +35,23 @@ impl Order {
         })
     }
 
+    pub(super) fn decide_fail_refund_request(
+        &self,
+        failed_at: DateTime<Utc>,
+    ) -> Result<OrderEvent, OrderError> {
+        let placed = self.expect_status(
+            "fail the refund request of",
+            &[OrderStatus::RefundRequested],
+        )?;
+        let (request_id, _) = placed
+            .refund_request
+            .expect("a REFUND_REQUESTED order has its request");
+        Ok(OrderEvent::RefundRequestFailed {
+            request_id,
+            failed_at,
+        })
+    }
+
     pub(super) fn decide_refund(&self, command: RefundPayment) -> Result<OrderEvent, OrderError> {
         // Only money of an order that was never fulfilled goes back this way;
         // refunding a sold order would also reverse the sale and its payouts.

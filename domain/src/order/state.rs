@@ -288,17 +288,7 @@ impl Aggregate for Order {
                 requested_at,
             } => self.decide_request_refund(request_id, amount, requested_at)?,
             OrderCommand::FailRefundRequest { failed_at } => {
-                let placed = self.expect_status(
-                    "fail the refund request of",
-                    &[OrderStatus::RefundRequested],
-                )?;
-                let (request_id, _) = placed
-                    .refund_request
-                    .expect("a REFUND_REQUESTED order has its request");
-                OrderEvent::RefundRequestFailed {
-                    request_id,
-                    failed_at,
-                }
+                self.decide_fail_refund_request(failed_at)?
             }
             OrderCommand::RefundPayment(command) => self.decide_refund(command)?,
             OrderCommand::FlagForReview { reason, flagged_at } => {
