@@ -354,3 +354,44 @@ async fn a_refund_made_in_paypals_dashboard_arrives_by_webhook_and_is_recorded_o
     assert_eq!(app.count("PaymentRefunded").await, 1);
     app.rebuild_and_check_books().await;
 }
+
+#[tokio::test]
+async fn a_refund_paypal_refuses_for_good_puts_the_order_back_and_records_no_cash() {
+    let fakes = Fakes::start(false, "100.00").await;
+    let app = spawn_on(&fakes).await;
+    let (shop, order_id) = failed_order(&app, "10.00").await;
+    // Refunded in PayPal's dashboard with no webhook to tell us: PayPal
+    // will refuse our refund of the same capture (CAPTURE_FULLY_REFUNDED).
+    let capture_id: String = sqlx::query_scalar(
+        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    fakes
+        .paypal
+        .refund_from_dashboard(&capture_id)
+        .await
+        .unwrap();
+
+    let response = app
+        .graphql(Some(&shop.seller), REFUND, refund(&order_id, "29.99"))
+        .await;
+    assert_eq!(
+        response["data"]["refundOrder"]["userErrors"][0]["code"], "REFUND_FAILED",
+        "{response}"
+    );
+    let order_events = event_types(&app, &format!("order-{order_id}")).await;
+    assert_eq!(
+        order_events[order_events.len() - 2..],
+        [
+            "RefundRequested".to_owned(),
+            "RefundRequestFailed".to_owned()
+        ],
+        "{order_events:?}"
+    );
+    let order = app.order(&shop.seller, &order_id).await;
+    assert_eq!(order["status"], "FAILED", "{order}");
+    assert_eq!(app.count("PaymentRefunded").await, 0);
+    app.rebuild_and_check_books().await;
+}
