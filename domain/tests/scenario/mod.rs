@@ -28,6 +28,9 @@ pub enum Step {
     CompleteCapture {
         order: usize,
     },
+    DenyCapture {
+        order: usize,
+    },
     StartPurchase {
         order: usize,
     },
@@ -76,7 +79,8 @@ pub fn step() -> impl Strategy<Value = Step> {
         3 => (pick(), prop::bool::weighted(0.7), 0i64..120).prop_map(|(order, pending, fee_per_mille)| {
             Step::Capture { order, pending, fee_per_mille }
         }),
-        1 => pick().prop_map(|order| Step::CompleteCapture { order }),
+        2 => pick().prop_map(|order| Step::CompleteCapture { order }),
+        1 => pick().prop_map(|order| Step::DenyCapture { order }),
         3 => pick().prop_map(|order| Step::StartPurchase { order }),
         3 => (pick(), 0i64..500)
             .prop_map(|(order, discount_cents)| Step::ConfirmPurchase { order, discount_cents }),
@@ -183,6 +187,25 @@ impl World {
 
     pub fn check_invariants(&self) {
         let usd = Currency::Usd;
+        for (order, events, _) in &self.orders {
+            let happened = |wanted: &str| events.iter().any(|event| event.event_type() == wanted);
+            assert!(
+                !(happened("OrderPurchased") && happened("OrderRefunded")),
+                "an order both bought and refunded: {order:?}"
+            );
+            if happened("OrderPurchaseStarted") {
+                assert!(
+                    !events.iter().any(|event| matches!(
+                        event,
+                        OrderEvent::OrderPaid {
+                            capture_status: CaptureStatus::Pending,
+                            ..
+                        }
+                    )) || happened("OrderPaymentCleared"),
+                    "bought from a capture that never cleared: {order:?}"
+                );
+            }
+        }
         let trial = self.books.trial_balance(usd).unwrap();
         assert!(trial.is_balanced(), "trial balance off: {trial:?}");
         assert!(

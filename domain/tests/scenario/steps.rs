@@ -24,7 +24,8 @@ impl World {
                 pending,
                 fee_per_mille,
             } => self.capture(order, pending, fee_per_mille, at),
-            Step::CompleteCapture { order } => self.complete_capture(order, at),
+            Step::CompleteCapture { order } => self.settle_capture(order, true, at),
+            Step::DenyCapture { order } => self.settle_capture(order, false, at),
             Step::StartPurchase { order } => self.start_purchase(order, at),
             Step::ConfirmPurchase {
                 order,
@@ -122,20 +123,23 @@ impl World {
         }
     }
 
-    fn complete_capture(&mut self, order: usize, at: DateTime<Utc>) {
+    /// PayPal completes (`completed`) or denies the order's pending capture.
+    fn settle_capture(&mut self, order: usize, completed: bool, at: DateTime<Utc>) {
         if self.orders.is_empty() {
             return;
         }
-        let Some(capture_id) = self.orders[order % self.orders.len()].2.clone() else {
-            return;
-        };
-        let command = CapitalCommand::CompleteCapture {
+        let index = order % self.orders.len();
+        let command = SettleCapture {
             entry_id: EntryId::from_uuid(self.uuid()),
-            capture_id,
             effective_at: at,
         };
-        if let Ok(events) = self.capital.decide(command) {
-            self.apply_capital(events);
+        let decision = if completed {
+            clear_payment(&self.orders[index].0, &self.capital, command)
+        } else {
+            deny_payment(&self.orders[index].0, &self.capital, command)
+        };
+        if let Ok(decision) = decision {
+            self.apply_order_decision(index, decision);
         }
     }
 
@@ -205,6 +209,18 @@ impl World {
         .trunc()
         .try_into()
         .unwrap_or(0);
+        // The intent first; an order that cannot be refunded stops here.
+        if self.orders[index].0.status() != Some(OrderStatus::RefundRequested) {
+            let intent = RequestRefund {
+                request_id: RefundRequestId::from_uuid(self.uuid()),
+                amount: total,
+                requested_at: at,
+            };
+            match request_refund(&self.orders[index].0, &self.capital, intent) {
+                Ok(decision) => self.apply_order_decision(index, decision),
+                Err(_) => return,
+            }
+        }
         let command = RefundPayment {
             refund_id: ProviderRefundId::parse("RF").unwrap(),
             amount: total,
