@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use dropledger_workflows::follow as runner;
+use dropledger_workflows::follow::ManagerHealth;
 use dropledger_workflows::{
     settlement, Fulfilment, Payouts, Reconciliation, Sales, Tracking, TRACKING_POLL_INTERVAL_MS,
 };
@@ -32,11 +33,13 @@ pub struct Managers {
 
 /// Starts every process manager on `store` with the shared provider
 /// clients; the cash reconciliation runs every `reconciliation_interval`.
+/// Each reports how it is doing (and its restarts) to `health`.
 pub fn start(
     store: &EventStore,
     providers: &Providers,
     vault: Arc<CredentialVault<PgCredentialStore>>,
     reconciliation_interval: Duration,
+    health: &ManagerHealth,
 ) -> Managers {
     let (shutdown, watching) = watch::channel(false);
     let tracking = Arc::new(Tracking {
@@ -69,9 +72,24 @@ pub fn start(
         paypal: providers.paypal.clone(),
     };
     let tasks = vec![
-        tokio::spawn(runner::run(store.clone(), fulfilment, watching.clone())),
-        tokio::spawn(runner::run(store.clone(), sales, watching.clone())),
-        tokio::spawn(runner::run(store.clone(), payouts, watching.clone())),
+        tokio::spawn(runner::run(
+            store.clone(),
+            fulfilment,
+            health.clone(),
+            watching.clone(),
+        )),
+        tokio::spawn(runner::run(
+            store.clone(),
+            sales,
+            health.clone(),
+            watching.clone(),
+        )),
+        tokio::spawn(runner::run(
+            store.clone(),
+            payouts,
+            health.clone(),
+            watching.clone(),
+        )),
         tokio::spawn(runner::run_periodic(
             store.clone(),
             "settlement",
@@ -81,6 +99,7 @@ pub fn start(
                 let paypal = paypal.clone();
                 async move { settlement::poll(&store, &paypal).await }
             },
+            health.clone(),
             watching.clone(),
         )),
         tokio::spawn(runner::run_periodic(
@@ -91,12 +110,14 @@ pub fn start(
                 let tracking = tracking.clone();
                 async move { tracking.poll().await }
             },
+            health.clone(),
             watching.clone(),
         )),
         tokio::spawn(reconciliation_schedule(
             store.clone(),
             reconciliation,
             reconciliation_interval,
+            health.clone(),
             watching,
         )),
     ];
@@ -113,6 +134,7 @@ async fn reconciliation_schedule(
     store: EventStore,
     reconciliation: Reconciliation,
     interval: Duration,
+    health: ManagerHealth,
     mut shutdown: watch::Receiver<bool>,
 ) {
     if runner::sleep_or_shutdown(interval, &mut shutdown).await {
@@ -126,6 +148,7 @@ async fn reconciliation_schedule(
             let reconciliation = reconciliation.clone();
             async move { reconciliation.run().await }
         },
+        health,
         shutdown,
     )
     .await;

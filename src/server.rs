@@ -16,6 +16,7 @@ use dropledger_graphql::{
     router, ApiPolicy, CheckoutUrls, Services, SupplierConnection, TokenKeys,
 };
 use dropledger_integrations::FakeProviders;
+use dropledger_workflows::follow::ManagerHealth;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
@@ -94,6 +95,7 @@ pub async fn start(
         tracing::warn!("JWT_SECRET is not set: using a random secret; tokens stop working when the server restarts");
         TokenKeys::generate()
     });
+    let manager_health = ManagerHealth::new();
     let services = Services::new(
         store.clone(),
         providers.paypal.clone(),
@@ -111,6 +113,7 @@ pub async fn start(
     .with_trusted_proxies(settings.trusted_proxies)
     .with_autopilot(autopilot.runner())
     .with_credentials(vault.clone())
+    .with_managers(manager_health.clone())
     .with_supplier(SupplierConnection {
         client: providers.supplier.clone(),
         environment: providers.mode.as_str().to_owned(),
@@ -123,8 +126,13 @@ pub async fn start(
             .paypal
             .set_webhook_url(format!("{public_url}/webhooks/paypal"));
     }
-    let managers =
-        crate::managers::start(&store, &providers, vault, settings.reconciliation_interval);
+    let managers = crate::managers::start(
+        &store,
+        &providers,
+        vault,
+        settings.reconciliation_interval,
+        &manager_health,
+    );
     let app = router(services, metrics)
         .merge(paypal_webhooks::router(store, providers.paypal.clone()))
         .merge(autopilot.routes())

@@ -21,10 +21,15 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
 
 pub mod checkpoint;
+mod health;
 mod in_flight;
 
+pub use health::{ManagerHealth, ManagerReport, ManagerState};
+
+use health::panic_message;
 use in_flight::InFlight;
 
 /// Attempts of one step before it is given up and recorded.
@@ -115,31 +120,46 @@ pub trait Reaction: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
-/// Runs `reaction` until `shutdown` turns true.
-pub async fn run<R: Reaction>(store: EventStore, reaction: R, mut shutdown: watch::Receiver<bool>) {
+/// Runs `reaction` until `shutdown` turns true. A failure or a panic
+/// stops the follower (its lock's connection closes, so another instance
+/// may take over); it starts again after a pause, counted in `health`.
+pub async fn run<R: Reaction>(
+    store: EventStore,
+    reaction: R,
+    health: ManagerHealth,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let name = reaction.name();
+    health.set_state(name, ManagerState::Starting);
     loop {
         if *shutdown.borrow() {
-            return;
+            break;
         }
-        match follow(&store, &reaction, &mut shutdown).await {
-            Ok(()) => return,
-            Err(error) => {
-                tracing::error!(manager = name, %error, "process manager stopped; restarting");
-                if sleep_or_shutdown(Duration::from_millis(RETRY_BACKOFF_MS_MAX), &mut shutdown)
-                    .await
-                {
-                    return;
-                }
-            }
+        // A panic in a reaction must not end the manager for good: caught
+        // here, the follower starts again from its checkpoint, which never
+        // moved past the step that panicked.
+        let followed = std::panic::AssertUnwindSafe(follow(&store, &reaction, &health, &mut shutdown))
+            .catch_unwind()
+            .await;
+        let error = match followed {
+            Ok(Ok(())) => break,
+            Ok(Err(error)) => error.to_string(),
+            Err(panic) => panic_message(panic.as_ref()),
+        };
+        tracing::error!(manager = name, %error, "process manager stopped; restarting");
+        health.record_restart(name, error);
+        if sleep_or_shutdown(Duration::from_millis(RETRY_BACKOFF_MS_MAX), &mut shutdown).await {
+            break;
         }
     }
+    health.set_state(name, ManagerState::Stopped);
 }
 
 /// Holds the lock and follows the log; `Ok` on shutdown.
 async fn follow<R: Reaction>(
     store: &EventStore,
     reaction: &R,
+    health: &ManagerHealth,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), FollowError> {
     let name = reaction.name();
@@ -155,6 +175,7 @@ async fn follow<R: Reaction>(
         if locked {
             break;
         }
+        health.set_state(name, ManagerState::Standby);
         tracing::debug!(
             manager = name,
             "another instance runs this manager; standing by"
@@ -163,6 +184,7 @@ async fn follow<R: Reaction>(
             return Ok(());
         }
     }
+    health.set_state(name, ManagerState::Running);
     let pool = store.pool();
     let mut saved = checkpoint::load(pool, name).await?;
     tracing::info!(
@@ -334,26 +356,31 @@ pub async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receive
 
 /// Runs `tick` every `interval` while holding `name`'s lock (a second
 /// instance stands by), until shutdown. A failed tick is logged and the
-/// next one tries again: pollers are idempotent by construction.
+/// next one tries again: pollers are idempotent by construction. A tick
+/// that panics is counted as a restart in `health` and tried again after
+/// the pause.
 pub async fn run_periodic<F, Fut, E>(
     store: EventStore,
     name: &'static str,
     interval: Duration,
     tick: F,
+    health: ManagerHealth,
     mut shutdown: watch::Receiver<bool>,
 ) where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send,
     E: std::fmt::Display,
 {
+    health.set_state(name, ManagerState::Starting);
     let key = format!("dropledger-process:{name}");
     'connect: loop {
         let mut lock = match store.pool().acquire().await {
             Ok(connection) => connection.detach(),
             Err(error) => {
                 tracing::error!(manager = name, %error, "no database connection");
+                health.record_error(name, error.to_string());
                 if sleep_or_shutdown(interval, &mut shutdown).await {
-                    return;
+                    break 'connect;
                 }
                 continue;
             }
@@ -366,27 +393,40 @@ pub async fn run_periodic<F, Fut, E>(
                     .await;
             match locked {
                 Ok(true) => break,
-                Ok(false) => {}
+                Ok(false) => health.set_state(name, ManagerState::Standby),
                 Err(error) => {
                     tracing::error!(manager = name, %error, "taking the lock failed");
+                    health.record_error(name, error.to_string());
                     continue 'connect;
                 }
             }
             if sleep_or_shutdown(Duration::from_millis(STANDBY_POLL_MS), &mut shutdown).await {
-                return;
+                break 'connect;
             }
         }
+        health.set_state(name, ManagerState::Running);
         loop {
-            if let Err(error) = tick().await {
-                tracing::warn!(manager = name, %error, "poll failed; trying again next time");
+            match std::panic::AssertUnwindSafe(tick()).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(manager = name, %error, "poll failed; trying again next time");
+                    health.record_error(name, error.to_string());
+                }
+                Err(panic) => {
+                    let error = panic_message(panic.as_ref());
+                    tracing::error!(manager = name, %error, "poll panicked; trying again next time");
+                    health.record_restart(name, error);
+                    health.set_state(name, ManagerState::Running);
+                }
             }
             if sleep_or_shutdown(interval, &mut shutdown).await {
                 let _ = lock.close().await;
-                return;
+                break 'connect;
             }
             if sqlx::query("SELECT 1").execute(&mut lock).await.is_err() {
                 continue 'connect;
             }
         }
     }
+    health.set_state(name, ManagerState::Stopped);
 }

@@ -17,12 +17,16 @@ use crate::resilience::CallPolicy;
 pub struct FakePayPal {
     base_url: String,
     shared: Arc<Shared>,
-    task: JoinHandle<()>,
+    /// The server this fake runs alone; `None` when mounted in a server
+    /// the caller runs.
+    task: Option<JoinHandle<()>>,
 }
 
 impl Drop for FakePayPal {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -35,7 +39,11 @@ impl std::fmt::Debug for FakePayPal {
 }
 
 impl FakePayPal {
-    pub(super) fn new(base_url: String, shared: Arc<Shared>, task: JoinHandle<()>) -> Self {
+    pub(super) fn new(
+        base_url: String,
+        shared: Arc<Shared>,
+        task: Option<JoinHandle<()>>,
+    ) -> Self {
         Self {
             base_url,
             shared,
@@ -169,6 +177,12 @@ impl FakePayPal {
             .get(order_id)
             .map(|o| o.trackers.clone())
             .unwrap_or_default()
+    }
+
+    /// Captures (id, order, status, amount), refunds, payout batches per
+    /// `sender_batch_id` with their items, and balances, as JSON.
+    pub fn summary(&self) -> Value {
+        super::summary::of(&self.shared)
     }
 
     /// A handle on this account's balance, for a fake supplier that is paid
