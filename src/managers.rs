@@ -137,6 +137,11 @@ async fn reconciliation_schedule(
     health: ManagerHealth,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // Listed at /healthz from the start, though its first run is later.
+    health.set_state(
+        dropledger_workflows::reconciliation::MANAGER_NAME,
+        runner::ManagerState::Starting,
+    );
     if runner::sleep_or_shutdown(interval, &mut shutdown).await {
         return;
     }

@@ -430,3 +430,6 @@ pub async fn run_periodic<F, Fut, E>(
     }
     health.set_state(name, ManagerState::Stopped);
 }
+
+#[cfg(test)]
+mod tests;
