@@ -19,18 +19,18 @@ use dropledger_domain::Currency;
 use dropledger_eventstore::{EventStore, TestDatabase};
 use dropledger_projections::{projection_status, trial_balance, AsOf};
 use faults_support::business::{self, buy, open_shop, Client};
-use faults_support::processes::{FakeProcess, Servers};
+use faults_support::processes::{FakeHook, FakeProcess, Servers};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 /// Customers buying at once, and orders each.
 const CLIENTS: usize = 4;
-const ORDERS_PER_CLIENT: usize = 6;
+const ORDERS_PER_CLIENT: usize = 10;
 /// `serve` processes on the one database.
 const SERVERS: usize = 2;
 /// At least this many SIGKILLs in the run.
-const KILLS_MIN: usize = 4;
+const KILLS_MIN: usize = 6;
 /// The seed of every random choice (which server, when): a failure can be
 /// run again as it was.
 const SEED: u64 = 0x00FA_0175;
@@ -51,7 +51,7 @@ async fn the_fake_providers_process_summarises_what_a_server_captured_and_bought
     let order = wait_final(&mut client, &servers, &shop.seller, &order_id).await;
 
     assert_eq!(order["status"], "PURCHASED", "{order}");
-    let summary = fakes.summary().await;
+    let summary = fakes.hook.summary().await;
     let captures = summary["paypal"]["captures"].as_array().unwrap();
     assert_eq!(captures.len(), 1, "{summary}");
     assert_eq!(captures[0]["status"], "COMPLETED", "{summary}");
@@ -61,7 +61,7 @@ async fn the_fake_providers_process_summarises_what_a_server_captured_and_bought
     assert_eq!(supplier_orders[0]["order_id"], order["supplierOrderId"], "{summary}");
     // The hook refuses what is not a fault: a 200 "failure".
     let refused = reqwest::Client::new()
-        .post(format!("{}/__fake/faults", fakes.base_url))
+        .post(format!("{}/__fake/faults", fakes.hook.base_url))
         .json(&json!({"operation": "PayPalCapture", "fault": {"kind": "status", "status": 200}}))
         .send()
         .await
@@ -77,19 +77,24 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
     let servers = Arc::new(Servers::start(&db.url(), &fakes, SERVERS).await);
     let mut setup = Client::new(0);
     let shop = Arc::new(open_shop(&mut setup, &servers, "1000.00").await);
-    let provider_faults = inject_provider_faults(&fakes).await;
+    let provider_faults = Arc::new(AtomicUsize::new(0));
+    inject_provider_faults(&fakes.hook, &provider_faults, BEFORE_THE_RUSH).await;
 
     // Customers on every server; meanwhile servers die.
     let customers_done = Arc::new(AtomicBool::new(false));
+    let bought = Arc::new(AtomicUsize::new(0));
     let kills = Arc::new(AtomicUsize::new(0));
     let killer = tokio::spawn(kill_servers(
         servers.clone(),
+        fakes.hook.clone(),
+        provider_faults.clone(),
+        bought.clone(),
         customers_done.clone(),
         kills.clone(),
     ));
     let mut customers = Vec::new();
     for number in 0..CLIENTS {
-        let (servers, shop) = (servers.clone(), shop.clone());
+        let (servers, shop, bought) = (servers.clone(), shop.clone(), bought.clone());
         customers.push(tokio::spawn(async move {
             let mut client = Client::new(number);
             let buyer = client
@@ -98,6 +103,7 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
             let mut orders = Vec::new();
             for _ in 0..ORDERS_PER_CLIENT {
                 orders.push(buy(&mut client, &servers, &buyer, &shop.product).await);
+                bought.fetch_add(1, Ordering::SeqCst);
             }
             orders
         }));
@@ -128,7 +134,7 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
         .filter(|order| order["status"] != "PURCHASED")
         .collect();
     let payouts = wait_payouts_settled(&mut client, &servers, &shop.admin, purchased.len()).await;
-    let summary = fakes.summary().await;
+    let summary = fakes.hook.summary().await;
 
     // Supplier orders: exactly one per PURCHASED order, none for others.
     let supplier_orders = summary["aliexpress"]["orders"].as_array().unwrap();
@@ -170,17 +176,27 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
     // The books.
     let store = EventStore::new(db.pool().clone());
     let lagging = wait_projections_caught_up(&store).await;
+    let managers = process_checkpoints(&db, &store).await;
+    let managers_behind: Vec<&(String, u64, Option<String>)> = managers
+        .iter()
+        .filter(|(_, behind, _)| *behind > PASSED_OVER_EVENTS_MAX)
+        .collect();
+    let managers_failed: Vec<&(String, u64, Option<String>)> = managers
+        .iter()
+        .filter(|(_, _, error)| error.is_some())
+        .collect();
     let trial = trial_balance(db.pool(), Currency::Usd, AsOf::Now).await.unwrap();
 
     println!(
         "fault run: orders {}, purchased {}, failed {}, kills {}, provider faults {}, \
          max supplier orders per order {}, max payouts per recipient per sale {}, \
-         payouts {}, trial balance {} (debits {}, credits {}), projections lagging {}",
+         payouts {}, trial balance {} (debits {}, credits {}), projections lagging {}, \
+         process managers {:?} (name, events behind, last error), provider faults not fired {}",
         orders.len(),
         purchased.len(),
         failed.len(),
         kills.load(Ordering::SeqCst),
-        provider_faults,
+        provider_faults.load(Ordering::SeqCst),
         max_supplier_orders_per_order,
         max_payouts_per_recipient_per_sale,
         payouts.len(),
@@ -188,6 +204,8 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
         trial.total_debit,
         trial.total_credit,
         lagging.len(),
+        managers,
+        summary["pending_faults"],
     );
     assert_eq!(orders.len(), CLIENTS * ORDERS_PER_CLIENT);
     assert!(failed.is_empty(), "orders failed without a business reason: {failed:?}");
@@ -198,42 +216,87 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
     assert_eq!(max_payouts_per_recipient_per_sale, 1);
     assert!(trial.is_balanced(), "{trial:?}");
     assert!(lagging.is_empty(), "projections behind the log: {lagging:?}");
+    assert!(managers_behind.is_empty(), "managers behind: {managers_behind:?}");
+    assert!(managers_failed.is_empty(), "managers gave up a step: {managers_failed:?}");
+    assert_eq!(summary["pending_faults"], json!([]), "every injected fault happened");
+    assert_eq!(
+        provider_faults.load(Ordering::SeqCst),
+        BEFORE_THE_RUSH.len() + WITH_A_KILL.len(),
+        "the mid-run faults were queued"
+    );
     assert!(kills.load(Ordering::SeqCst) >= KILLS_MIN);
     assert!(fakes.is_running(), "the fake providers outlived the run");
 }
 
-/// Queues the provider faults of the run; how many.
-async fn inject_provider_faults(fakes: &FakeProcess) -> usize {
-    // Answers held back past the servers' 1 s attempt timeout: the work
-    // is done, the answer lost.
-    let lost = json!({"kind": "delay", "ms": 1500});
-    let faults = [
-        ("PayPalCreateOrder", json!({"kind": "status", "status": 503})),
-        ("PayPalCapture", json!({"kind": "status", "status": 503})),
-        ("PayPalCapture", json!({"kind": "status", "status": 429})),
-        ("AliExpressPlaceOrder", lost.clone()),
-        ("AliExpressPlaceOrder", json!({"kind": "status", "status": 502})),
-        ("AliExpressGetOrder", json!({"kind": "status", "status": 503})),
-        ("PayPalPayout", lost),
-        ("PayPalPayout", json!({"kind": "status", "status": 500})),
-        ("PayPalPayout", json!({"kind": "delay", "ms": 400})),
-    ];
-    for (operation, fault) in &faults {
-        fakes.inject(operation, fault.clone(), 1).await;
+/// Answers held back past the servers' 1 s attempt timeout: the work is
+/// done, the answer lost.
+fn lost() -> Value {
+    json!({"kind": "delay", "ms": 1500})
+}
+
+fn status(status: u16) -> Value {
+    json!({"kind": "status", "status": status})
+}
+
+/// Faults queued before the customers come: each hits the first call of
+/// its kind.
+const BEFORE_THE_RUSH: &[(&str, fn() -> Value)] = &[
+    ("PayPalCreateOrder", || status(503)),
+    ("PayPalCapture", || status(503)),
+    ("PayPalCapture", || status(429)),
+    ("AliExpressPlaceOrder", lost),
+    ("AliExpressPlaceOrder", || status(502)),
+    ("AliExpressGetOrder", || status(503)),
+    ("PayPalPayout", lost),
+    ("PayPalPayout", || status(500)),
+    ("PayPalPayout", || json!({"kind": "delay", "ms": 400})),
+];
+
+/// Faults queued in the middle of the run, as a server is killed: they
+/// hit whichever server carries on, mid-flight.
+const WITH_A_KILL: &[(&str, fn() -> Value)] = &[
+    ("AliExpressPlaceOrder", lost),
+    ("PayPalCapture", lost),
+    ("PayPalPayout", lost),
+    ("PayPalPayout", || status(429)),
+];
+
+/// Queues `faults`; counts them into `injected`.
+async fn inject_provider_faults(
+    hook: &FakeHook,
+    injected: &AtomicUsize,
+    faults: &[(&str, fn() -> Value)],
+) {
+    for (operation, fault) in faults {
+        hook.inject(operation, fault(), 1).await;
+        injected.fetch_add(1, Ordering::SeqCst);
     }
-    faults.len()
 }
 
 /// SIGKILLs a random server every 1 to 3 s and starts it again, until the
 /// customers are done and at least [`KILLS_MIN`] kills happened; then
-/// leaves every server running.
-async fn kill_servers(servers: Arc<Servers>, customers_done: Arc<AtomicBool>, kills: Arc<AtomicUsize>) {
+/// leaves every server running. With the first kill after a quarter of
+/// the orders were bought, it queues [`WITH_A_KILL`] (most purchases,
+/// captures and payouts are still to come).
+async fn kill_servers(
+    servers: Arc<Servers>,
+    hook: FakeHook,
+    provider_faults: Arc<AtomicUsize>,
+    bought: Arc<AtomicUsize>,
+    customers_done: Arc<AtomicBool>,
+    kills: Arc<AtomicUsize>,
+) {
     let mut random = StdRng::seed_from_u64(SEED);
+    let mut mid_run_faults_queued = false;
     while !(customers_done.load(Ordering::SeqCst) && kills.load(Ordering::SeqCst) >= KILLS_MIN) {
         tokio::time::sleep(Duration::from_millis(random.gen_range(1_000..3_000))).await;
         let slot = random.gen_range(0..SERVERS);
         servers.kill(slot).await;
         kills.fetch_add(1, Ordering::SeqCst);
+        if !mid_run_faults_queued && bought.load(Ordering::SeqCst) >= CLIENTS * ORDERS_PER_CLIENT / 4 {
+            inject_provider_faults(&hook, &provider_faults, WITH_A_KILL).await;
+            mid_run_faults_queued = true;
+        }
         // Down for a moment: the other server carries the customers.
         tokio::time::sleep(Duration::from_millis(random.gen_range(100..1_000))).await;
         servers.restart(slot).await;
@@ -295,6 +358,28 @@ async fn wait_projections_caught_up(store: &EventStore) -> Vec<String> {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// How far a process manager's saved position may trail the log once its
+/// work is done: it saves after each step it takes, but passes over events
+/// of no concern to it and saves only every 200 of those
+/// (`SKIPPED_EVENTS_PER_SAVE` in the workflows' follower).
+const PASSED_OVER_EVENTS_MAX: u64 = 200;
+
+/// Every process manager's checkpoint: its name, how many events it trails
+/// the head of the log, and the step it last gave up on, if any.
+async fn process_checkpoints(db: &TestDatabase, store: &EventStore) -> Vec<(String, u64, Option<String>)> {
+    let head = store.log_status().await.unwrap().head;
+    let rows: Vec<(String, i64, Option<String>)> =
+        sqlx::query_as("SELECT name, position, last_error FROM process_checkpoint ORDER BY name")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(name, position, error)| {
+            (name, head.saturating_sub(u64::try_from(position).unwrap_or(0)), error)
+        })
+        .collect()
 }
 
 /// A payout id as PayPal's `sender_batch_id` spells it: the UUID's hex.

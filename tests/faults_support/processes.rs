@@ -40,14 +40,13 @@ async fn read_until(child: &mut Child, marker: &str, what: &str) -> (Vec<String>
     (before, found)
 }
 
-/// `dropledger fake-providers` on a free port.
+/// `dropledger fake-providers` on a free port; killed when dropped.
 pub struct FakeProcess {
     child: Child,
-    /// `http://127.0.0.1:<port>`: the summary and the fault hook.
-    pub base_url: String,
+    /// Its summary and fault hook.
+    pub hook: FakeHook,
     /// What it printed for `serve`: `NAME=value`.
     pub server_env: Vec<(String, String)>,
-    http: reqwest::Client,
 }
 
 impl FakeProcess {
@@ -73,12 +72,29 @@ impl FakeProcess {
             .collect();
         FakeProcess {
             child,
-            base_url,
+            hook: FakeHook {
+                base_url,
+                http: reqwest::Client::new(),
+            },
             server_env,
-            http: reqwest::Client::new(),
         }
     }
 
+    /// Whether the process still runs.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// The fakes' read-only summary and fault hook, over HTTP.
+#[derive(Clone)]
+pub struct FakeHook {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    http: reqwest::Client,
+}
+
+impl FakeHook {
     /// What the fakes hold (`GET /__fake/summary`).
     pub async fn summary(&self) -> Value {
         self.http
@@ -105,11 +121,6 @@ impl FakeProcess {
             "fault refused: {}",
             response.text().await.unwrap_or_default()
         );
-    }
-
-    /// Whether the process still runs.
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
     }
 }
 

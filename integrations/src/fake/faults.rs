@@ -99,6 +99,16 @@ impl Faults {
         }
     }
 
+    /// The operations whose queued faults have not happened yet, once per
+    /// fault.
+    pub(crate) fn pending(&self) -> Vec<FakeOperation> {
+        let queued = self.queued.lock().expect("faults lock");
+        queued
+            .iter()
+            .flat_map(|(operation, faults)| std::iter::repeat_n(*operation, faults.len()))
+            .collect()
+    }
+
     pub(crate) fn clear(&self) {
         self.queued.lock().expect("faults lock").clear();
     }

@@ -190,10 +190,14 @@ impl FakeProviderServer {
 }
 
 fn summary_of(providers: &FakeProviders) -> Value {
+    let mut pending_faults = providers.paypal.pending_faults();
+    pending_faults.extend(providers.aliexpress.pending_faults());
+    pending_faults.extend(providers.payoneer.pending_faults());
     json!({
         "paypal": providers.paypal.summary(),
         "aliexpress": providers.aliexpress.summary(),
         "payoneer": providers.payoneer.summary(),
+        "pending_faults": pending_faults,
     })
 }
 

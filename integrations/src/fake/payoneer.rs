@@ -311,6 +311,12 @@ impl FakePayoneer {
         json!({ "payouts": payouts, "balance": state.balance.to_string() })
     }
 
+    /// The operations of the injected faults that have not happened yet,
+    /// once per fault.
+    pub fn pending_faults(&self) -> Vec<FakeOperation> {
+        self.shared.faults.pending()
+    }
+
     /// The program balance.
     pub fn balance(&self) -> Decimal {
         self.shared.state.lock().expect("lock").balance

@@ -85,6 +85,12 @@ impl FakeAliExpress {
         self.shared.faults.push(operation, fault, times);
     }
 
+    /// The operations of the injected faults that have not happened yet,
+    /// once per fault.
+    pub fn pending_faults(&self) -> Vec<FakeOperation> {
+        self.shared.faults.pending()
+    }
+
     /// Expires every access token now.
     pub fn expire_tokens(&self) {
         self.shared.state().access_tokens.clear();

@@ -94,6 +94,12 @@ impl FakePayPal {
         self.shared.faults.push(operation, fault, times);
     }
 
+    /// The operations of the injected faults that have not happened yet,
+    /// once per fault.
+    pub fn pending_faults(&self) -> Vec<FakeOperation> {
+        self.shared.faults.pending()
+    }
+
     /// Forgets injected faults not yet used.
     pub fn clear_faults(&self) {
         self.shared.faults.clear();
