@@ -67,6 +67,7 @@ pub fn start(
     };
     let settlement_store = store.clone();
     let paypal = providers.paypal.clone();
+    let settlement_cursor = Arc::new(settlement::SettlementCursor::default());
     let reconciliation = Reconciliation {
         store: store.clone(),
         paypal: providers.paypal.clone(),
@@ -97,7 +98,8 @@ pub fn start(
             move || {
                 let store = settlement_store.clone();
                 let paypal = paypal.clone();
-                async move { settlement::poll(&store, &paypal).await }
+                let cursor = settlement_cursor.clone();
+                async move { settlement::poll(&store, &paypal, &cursor).await }
             },
             health.clone(),
             watching.clone(),

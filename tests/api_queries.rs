@@ -546,12 +546,7 @@ async fn healthz_reports_every_process_manager_with_its_state_restarts_and_last_
             .unwrap();
         let running = body["processManagers"]
             .as_array()
-            .map(|managers| {
-                managers
-                    .iter()
-                    .filter(|m| m["state"] == "RUNNING")
-                    .count()
-            })
+            .map(|managers| managers.iter().filter(|m| m["state"] == "RUNNING").count())
             .unwrap_or(0);
         // The reconciliation waits one interval before it first runs.
         if running == expected.len() - 1 {

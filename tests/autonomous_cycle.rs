@@ -266,6 +266,50 @@ async fn a_payout_skipped_for_insufficient_funds_is_paid_when_the_capture_settle
 }
 
 #[tokio::test]
+async fn a_capture_paypal_keeps_refusing_to_show_does_not_keep_the_others_from_settling() {
+    let fakes = Fakes::start(true, "100.00").await;
+    let app = spawn_on(&fakes).await;
+    let shop = app.shop("100.00", "15.10", "39.99").await;
+    let mut orders = Vec::new();
+    for _ in 0..3 {
+        orders.push(app.buy(&shop).await);
+    }
+    for order_id in &orders {
+        app.wait_for_order(&shop.seller, order_id, &["PURCHASED"])
+            .await;
+    }
+    let mut captures: Vec<String> = sqlx::query_scalar(
+        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    captures.sort();
+    // The first capture of every page PayPal will not show, ever.
+    fakes.paypal.keep_refusing_capture_reads(&captures[0]);
+
+    for capture_id in &captures {
+        fakes.paypal.complete_capture(capture_id).await.unwrap();
+    }
+
+    app.wait_for_events("the two other captures settled", |events| {
+        events
+            .iter()
+            .filter(|(_, kind)| kind == "CaptureCompleted")
+            .count()
+            == 2
+    })
+    .await;
+    let settled: Vec<String> = sqlx::query_scalar(
+        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'CaptureCompleted'",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert!(!settled.contains(&captures[0]), "{settled:?}");
+}
+
+#[tokio::test]
 async fn a_declined_purchase_fails_with_the_hold_voided_and_succeeds_when_retried() {
     let fakes = Fakes::start(false, "0.00").await;
     let app = spawn_on(&fakes).await;

@@ -58,7 +58,10 @@ async fn the_fake_providers_process_summarises_what_a_server_captured_and_bought
     assert_eq!(captures[0]["amount"]["value"], "39.99", "{summary}");
     let supplier_orders = summary["aliexpress"]["orders"].as_array().unwrap();
     assert_eq!(supplier_orders.len(), 1, "{summary}");
-    assert_eq!(supplier_orders[0]["order_id"], order["supplierOrderId"], "{summary}");
+    assert_eq!(
+        supplier_orders[0]["order_id"], order["supplierOrderId"],
+        "{summary}"
+    );
     // The hook refuses what is not a fault: a 200 "failure".
     let refused = reqwest::Client::new()
         .post(format!("{}/__fake/faults", fakes.hook.base_url))
@@ -86,15 +89,13 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
     let kills = Arc::new(AtomicUsize::new(0));
     let killer = tokio::spawn(kill_servers(
         servers.clone(),
-        fakes.hook.clone(),
-        provider_faults.clone(),
-        bought.clone(),
         customers_done.clone(),
         kills.clone(),
     ));
     let mut customers = Vec::new();
     for number in 0..CLIENTS {
         let (servers, shop, bought) = (servers.clone(), shop.clone(), bought.clone());
+        let (hook, provider_faults) = (fakes.hook.clone(), provider_faults.clone());
         customers.push(tokio::spawn(async move {
             let mut client = Client::new(number);
             let buyer = client
@@ -103,7 +104,11 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
             let mut orders = Vec::new();
             for _ in 0..ORDERS_PER_CLIENT {
                 orders.push(buy(&mut client, &servers, &buyer, &shop.product).await);
-                bought.fetch_add(1, Ordering::SeqCst);
+                // A quarter in, most captures, purchases and payouts are
+                // still to come: the mid-run faults hit them, while servers die.
+                if bought.fetch_add(1, Ordering::SeqCst) + 1 == CLIENTS * ORDERS_PER_CLIENT / 4 {
+                    inject_provider_faults(&hook, &provider_faults, MID_RUN).await;
+                }
             }
             orders
         }));
@@ -171,8 +176,11 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
         *batches_per_recipient_and_sale.entry(key).or_default() +=
             batch["items"].as_array().unwrap().len();
     }
-    let max_payouts_per_recipient_per_sale =
-        batches_per_recipient_and_sale.values().copied().max().unwrap_or(0);
+    let max_payouts_per_recipient_per_sale = batches_per_recipient_and_sale
+        .values()
+        .copied()
+        .max()
+        .unwrap_or(0);
     // The books.
     let store = EventStore::new(db.pool().clone());
     let lagging = wait_projections_caught_up(&store).await;
@@ -185,7 +193,9 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
         .iter()
         .filter(|(_, _, error)| error.is_some())
         .collect();
-    let trial = trial_balance(db.pool(), Currency::Usd, AsOf::Now).await.unwrap();
+    let trial = trial_balance(db.pool(), Currency::Usd, AsOf::Now)
+        .await
+        .unwrap();
 
     println!(
         "fault run: orders {}, purchased {}, failed {}, kills {}, provider faults {}, \
@@ -208,20 +218,39 @@ async fn the_business_survives_killed_servers_and_provider_faults_with_nothing_l
         summary["pending_faults"],
     );
     assert_eq!(orders.len(), CLIENTS * ORDERS_PER_CLIENT);
-    assert!(failed.is_empty(), "orders failed without a business reason: {failed:?}");
-    assert_eq!(bought, placed, "PURCHASED orders and supplier orders differ");
+    assert!(
+        failed.is_empty(),
+        "orders failed without a business reason: {failed:?}"
+    );
+    assert_eq!(
+        bought, placed,
+        "PURCHASED orders and supplier orders differ"
+    );
     assert_eq!(supplier_orders.len(), purchased.len());
     assert_eq!(max_supplier_orders_per_order, 1);
     assert_eq!(batches_per_recipient_and_sale.len(), 2 * purchased.len());
     assert_eq!(max_payouts_per_recipient_per_sale, 1);
     assert!(trial.is_balanced(), "{trial:?}");
-    assert!(lagging.is_empty(), "projections behind the log: {lagging:?}");
-    assert!(managers_behind.is_empty(), "managers behind: {managers_behind:?}");
-    assert!(managers_failed.is_empty(), "managers gave up a step: {managers_failed:?}");
-    assert_eq!(summary["pending_faults"], json!([]), "every injected fault happened");
+    assert!(
+        lagging.is_empty(),
+        "projections behind the log: {lagging:?}"
+    );
+    assert!(
+        managers_behind.is_empty(),
+        "managers behind: {managers_behind:?}"
+    );
+    assert!(
+        managers_failed.is_empty(),
+        "managers gave up a step: {managers_failed:?}"
+    );
+    assert_eq!(
+        summary["pending_faults"],
+        json!([]),
+        "every injected fault happened"
+    );
     assert_eq!(
         provider_faults.load(Ordering::SeqCst),
-        BEFORE_THE_RUSH.len() + WITH_A_KILL.len(),
+        BEFORE_THE_RUSH.len() + MID_RUN.len(),
         "the mid-run faults were queued"
     );
     assert!(kills.load(Ordering::SeqCst) >= KILLS_MIN);
@@ -252,9 +281,9 @@ const BEFORE_THE_RUSH: &[(&str, fn() -> Value)] = &[
     ("PayPalPayout", || json!({"kind": "delay", "ms": 400})),
 ];
 
-/// Faults queued in the middle of the run, as a server is killed: they
-/// hit whichever server carries on, mid-flight.
-const WITH_A_KILL: &[(&str, fn() -> Value)] = &[
+/// Faults queued in the middle of the run, a quarter of the orders in,
+/// while servers are being killed.
+const MID_RUN: &[(&str, fn() -> Value)] = &[
     ("AliExpressPlaceOrder", lost),
     ("PayPalCapture", lost),
     ("PayPalPayout", lost),
@@ -275,28 +304,18 @@ async fn inject_provider_faults(
 
 /// SIGKILLs a random server every 1 to 3 s and starts it again, until the
 /// customers are done and at least [`KILLS_MIN`] kills happened; then
-/// leaves every server running. With the first kill after a quarter of
-/// the orders were bought, it queues [`WITH_A_KILL`] (most purchases,
-/// captures and payouts are still to come).
+/// leaves every server running.
 async fn kill_servers(
     servers: Arc<Servers>,
-    hook: FakeHook,
-    provider_faults: Arc<AtomicUsize>,
-    bought: Arc<AtomicUsize>,
     customers_done: Arc<AtomicBool>,
     kills: Arc<AtomicUsize>,
 ) {
     let mut random = StdRng::seed_from_u64(SEED);
-    let mut mid_run_faults_queued = false;
     while !(customers_done.load(Ordering::SeqCst) && kills.load(Ordering::SeqCst) >= KILLS_MIN) {
         tokio::time::sleep(Duration::from_millis(random.gen_range(1_000..3_000))).await;
         let slot = random.gen_range(0..SERVERS);
         servers.kill(slot).await;
         kills.fetch_add(1, Ordering::SeqCst);
-        if !mid_run_faults_queued && bought.load(Ordering::SeqCst) >= CLIENTS * ORDERS_PER_CLIENT / 4 {
-            inject_provider_faults(&hook, &provider_faults, WITH_A_KILL).await;
-            mid_run_faults_queued = true;
-        }
         // Down for a moment: the other server carries the customers.
         tokio::time::sleep(Duration::from_millis(random.gen_range(100..1_000))).await;
         servers.restart(slot).await;
@@ -368,7 +387,10 @@ const PASSED_OVER_EVENTS_MAX: u64 = 200;
 
 /// Every process manager's checkpoint: its name, how many events it trails
 /// the head of the log, and the step it last gave up on, if any.
-async fn process_checkpoints(db: &TestDatabase, store: &EventStore) -> Vec<(String, u64, Option<String>)> {
+async fn process_checkpoints(
+    db: &TestDatabase,
+    store: &EventStore,
+) -> Vec<(String, u64, Option<String>)> {
     let head = store.log_status().await.unwrap().head;
     let rows: Vec<(String, i64, Option<String>)> =
         sqlx::query_as("SELECT name, position, last_error FROM process_checkpoint ORDER BY name")
@@ -377,12 +399,19 @@ async fn process_checkpoints(db: &TestDatabase, store: &EventStore) -> Vec<(Stri
             .unwrap();
     rows.into_iter()
         .map(|(name, position, error)| {
-            (name, head.saturating_sub(u64::try_from(position).unwrap_or(0)), error)
+            (
+                name,
+                head.saturating_sub(u64::try_from(position).unwrap_or(0)),
+                error,
+            )
         })
         .collect()
 }
 
 /// A payout id as PayPal's `sender_batch_id` spells it: the UUID's hex.
 fn plain_id(id: &Value) -> String {
-    id.as_str().unwrap_or_default().replace('-', "").to_ascii_lowercase()
+    id.as_str()
+        .unwrap_or_default()
+        .replace('-', "")
+        .to_ascii_lowercase()
 }

@@ -96,7 +96,11 @@ impl Client {
         variables: Value,
     ) -> Value {
         let response = self.graphql(servers, Some(token), query, variables).await;
-        assert_eq!(response["data"][name]["userErrors"], json!([]), "{response}");
+        assert_eq!(
+            response["data"][name]["userErrors"],
+            json!([]),
+            "{response}"
+        );
         response["data"][name].clone()
     }
 }
@@ -136,13 +140,24 @@ pub async fn open_shop(client: &mut Client, servers: &Servers, capital: &str) ->
                 "price": { "amount": "39.99", "currency": "USD" },
             } }))
         .await;
-    let product = created["product"]["id"].as_str().expect("a product id").to_owned();
+    let product = created["product"]["id"]
+        .as_str()
+        .expect("a product id")
+        .to_owned();
     client
-        .mutate(servers, &seller, "publishProduct",
+        .mutate(
+            servers,
+            &seller,
+            "publishProduct",
             "mutation($id: ID!) { publishProduct(id: $id) { userErrors { code } } }",
-            json!({ "id": product }))
+            json!({ "id": product }),
+        )
         .await;
-    Shop { admin, seller, product }
+    Shop {
+        admin,
+        seller,
+        product,
+    }
 }
 
 /// One customer's purchase: checkout, approval at the fake PayPal, capture
@@ -163,7 +178,10 @@ pub async fn buy(client: &mut Client, servers: &Servers, buyer: &str, product: &
         // A provider fault on PayPal's create order: a new checkout.
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let order_id = checkout["orderId"].as_str().expect("an order id").to_owned();
+    let order_id = checkout["orderId"]
+        .as_str()
+        .expect("an order id")
+        .to_owned();
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -213,9 +231,12 @@ pub async fn order_status(
 /// The order as `token` reads it.
 pub async fn order(client: &mut Client, servers: &Servers, token: &str, order_id: &str) -> Value {
     let response = client
-        .graphql(servers, Some(token),
+        .graphql(
+            servers,
+            Some(token),
             "query($id: ID!) { order(id: $id) { status failureReason supplierOrderId } }",
-            json!({ "id": order_id }))
+            json!({ "id": order_id }),
+        )
         .await;
     response["data"]["order"].clone()
 }
@@ -223,9 +244,12 @@ pub async fn order(client: &mut Client, servers: &Servers, token: &str, order_id
 /// Every payout as the ADMIN reads it: id, sale, recipient, status.
 pub async fn payouts(client: &mut Client, servers: &Servers, admin: &str) -> Vec<Value> {
     let response = client
-        .graphql(servers, Some(admin),
+        .graphql(
+            servers,
+            Some(admin),
             "{ payouts(first: 200) { nodes { id saleId recipient status } } }",
-            json!({}))
+            json!({}),
+        )
         .await;
     response["data"]["payouts"]["nodes"]
         .as_array()

@@ -134,7 +134,10 @@ pub struct Servers {
 
 impl Drop for Servers {
     fn drop(&mut self) {
-        let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for (child, _) in slots.iter_mut().flatten() {
             let _ = child.start_kill();
         }
@@ -167,7 +170,11 @@ impl Servers {
     /// The addresses of the servers running now.
     pub fn addresses(&self) -> Vec<String> {
         let slots = self.slots.lock().expect("servers lock");
-        slots.iter().flatten().map(|(_, address)| address.clone()).collect()
+        slots
+            .iter()
+            .flatten()
+            .map(|(_, address)| address.clone())
+            .collect()
     }
 
     /// SIGKILLs the server in `slot` (no shutdown, nothing flushed).

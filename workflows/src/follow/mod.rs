@@ -138,9 +138,10 @@ pub async fn run<R: Reaction>(
         // A panic in a reaction must not end the manager for good: caught
         // here, the follower starts again from its checkpoint, which never
         // moved past the step that panicked.
-        let followed = std::panic::AssertUnwindSafe(follow(&store, &reaction, &health, &mut shutdown))
-            .catch_unwind()
-            .await;
+        let followed =
+            std::panic::AssertUnwindSafe(follow(&store, &reaction, &health, &mut shutdown))
+                .catch_unwind()
+                .await;
         let error = match followed {
             Ok(Ok(())) => break,
             Ok(Err(error)) => error.to_string(),

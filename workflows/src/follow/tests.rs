@@ -130,7 +130,10 @@ async fn a_poller_whose_tick_panics_keeps_polling_and_counts_the_restart() {
         shutdown,
     ));
 
-    wait_until("polls after the panic", || ticks.load(Ordering::SeqCst) >= 3).await;
+    wait_until("polls after the panic", || {
+        ticks.load(Ordering::SeqCst) >= 3
+    })
+    .await;
 
     let report = health.report("panicking-poller").unwrap();
     assert_eq!(report.restarts, 1, "{report:?}");

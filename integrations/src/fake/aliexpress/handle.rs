@@ -36,11 +36,7 @@ impl std::fmt::Debug for FakeAliExpress {
 }
 
 impl FakeAliExpress {
-    pub(super) fn new(
-        base_url: String,
-        shared: Arc<Shared>,
-        task: Option<JoinHandle<()>>,
-    ) -> Self {
+    pub(super) fn new(base_url: String, shared: Arc<Shared>, task: Option<JoinHandle<()>>) -> Self {
         Self {
             base_url,
             shared,
@@ -154,9 +150,7 @@ impl FakeAliExpress {
         let mut orders: Vec<serde_json::Value> = state
             .by_out_order_id
             .iter()
-            .flat_map(|(out_order_id, ids)| {
-                ids.iter().map(move |id| (out_order_id, id))
-            })
+            .flat_map(|(out_order_id, ids)| ids.iter().map(move |id| (out_order_id, id)))
             .map(|(out_order_id, id)| {
                 let order = state.orders.get(id);
                 serde_json::json!({

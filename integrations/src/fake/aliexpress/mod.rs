@@ -121,7 +121,10 @@ impl FakeAliExpressBuilder {
     /// caller runs (the fakes together on one address).
     pub(crate) fn mounted(self, base_url: &str) -> (Router, FakeAliExpress) {
         let (router, shared) = self.assemble();
-        (router, FakeAliExpress::new(base_url.to_owned(), shared, None))
+        (
+            router,
+            FakeAliExpress::new(base_url.to_owned(), shared, None),
+        )
     }
 
     fn assemble(self) -> (Router, Arc<Shared>) {

@@ -39,11 +39,7 @@ impl std::fmt::Debug for FakePayPal {
 }
 
 impl FakePayPal {
-    pub(super) fn new(
-        base_url: String,
-        shared: Arc<Shared>,
-        task: Option<JoinHandle<()>>,
-    ) -> Self {
+    pub(super) fn new(base_url: String, shared: Arc<Shared>, task: Option<JoinHandle<()>>) -> Self {
         Self {
             base_url,
             shared,
@@ -98,6 +94,15 @@ impl FakePayPal {
     /// once per fault.
     pub fn pending_faults(&self) -> Vec<FakeOperation> {
         self.shared.faults.pending()
+    }
+
+    /// Answers every read of `capture_id` with a 500 from now on: a capture
+    /// PayPal keeps refusing to show.
+    pub fn keep_refusing_capture_reads(&self, capture_id: &str) {
+        self.shared
+            .state()
+            .refused_capture_reads
+            .insert(capture_id.to_owned());
     }
 
     /// Forgets injected faults not yet used.

@@ -229,6 +229,9 @@ pub(super) struct State {
     /// The reporting balance's `as_of_time` when a test fixes it (PayPal's
     /// reporting lags); `None`: the moment of the request.
     pub balance_as_of: Option<chrono::DateTime<chrono::Utc>>,
+    /// Captures whose reads (`GET /v2/payments/captures/{id}`) fail with a
+    /// 500 for as long as they are listed: one capture PayPal keeps refusing.
+    pub refused_capture_reads: std::collections::HashSet<String>,
 }
 
 pub(super) struct Shared {
