@@ -267,9 +267,12 @@ fn status(status: u16) -> Value {
     json!({"kind": "status", "status": status})
 }
 
+/// A fault of the run: the operation, and the fault's JSON as the hook takes it.
+type PlannedFault = (&'static str, fn() -> Value);
+
 /// Faults queued before the customers come: each hits the first call of
 /// its kind.
-const BEFORE_THE_RUSH: &[(&str, fn() -> Value)] = &[
+const BEFORE_THE_RUSH: &[PlannedFault] = &[
     ("PayPalCreateOrder", || status(503)),
     ("PayPalCapture", || status(503)),
     ("PayPalCapture", || status(429)),
@@ -283,7 +286,7 @@ const BEFORE_THE_RUSH: &[(&str, fn() -> Value)] = &[
 
 /// Faults queued in the middle of the run, a quarter of the orders in,
 /// while servers are being killed.
-const MID_RUN: &[(&str, fn() -> Value)] = &[
+const MID_RUN: &[PlannedFault] = &[
     ("AliExpressPlaceOrder", lost),
     ("PayPalCapture", lost),
     ("PayPalPayout", lost),
@@ -291,11 +294,7 @@ const MID_RUN: &[(&str, fn() -> Value)] = &[
 ];
 
 /// Queues `faults`; counts them into `injected`.
-async fn inject_provider_faults(
-    hook: &FakeHook,
-    injected: &AtomicUsize,
-    faults: &[(&str, fn() -> Value)],
-) {
+async fn inject_provider_faults(hook: &FakeHook, injected: &AtomicUsize, faults: &[PlannedFault]) {
     for (operation, fault) in faults {
         hook.inject(operation, fault(), 1).await;
         injected.fetch_add(1, Ordering::SeqCst);
