@@ -105,6 +105,15 @@ impl FakePayPal {
             .insert(capture_id.to_owned());
     }
 
+    /// Answers every payout batch to `receiver` with a 500 from now on: a
+    /// payout PayPal keeps refusing.
+    pub fn keep_refusing_payouts_to(&self, receiver: &str) {
+        self.shared
+            .state()
+            .refused_payout_receivers
+            .insert(receiver.to_owned());
+    }
+
     /// Forgets injected faults not yet used.
     pub fn clear_faults(&self) {
         self.shared.faults.clear();

@@ -232,6 +232,9 @@ pub(super) struct State {
     /// Captures whose reads (`GET /v2/payments/captures/{id}`) fail with a
     /// 500 for as long as they are listed: one capture PayPal keeps refusing.
     pub refused_capture_reads: std::collections::HashSet<String>,
+    /// Receivers whose payout batches fail with a 500 for as long as they
+    /// are listed: a payout PayPal keeps refusing.
+    pub refused_payout_receivers: std::collections::HashSet<String>,
 }
 
 pub(super) struct Shared {
