@@ -3,3 +3,4 @@
 
 pub mod business;
 pub mod processes;
+pub mod settle;
