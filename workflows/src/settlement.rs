@@ -11,11 +11,11 @@ use chrono::{DateTime, Utc};
 use dropledger_domain::{
     Aggregate, CapitalCommand, CapitalError, CaptureId, Currency, EntryId, WorkingCapital,
 };
-use dropledger_eventstore::{CommandError, EventStore, Metadata};
+use dropledger_eventstore::{AppendError, CommandError, EventStore, Metadata};
 use dropledger_integrations::{CaptureStatus, PayPalClient};
 use uuid::Uuid;
 
-use crate::current::current;
+use crate::current::current_capital;
 use crate::error::PollError;
 
 /// How often pending captures are asked about.
@@ -36,8 +36,7 @@ pub fn completion_entry_id(capture_id: &CaptureId) -> EntryId {
 /// One poll: every pending capture PayPal now reports COMPLETED is recorded.
 pub async fn poll(store: &EventStore, paypal: &Arc<PayPalClient>) -> Result<(), PollError> {
     for currency in CURRENCIES {
-        let stream = WorkingCapital::stream_id(currency);
-        let capital = current(store, &stream, WorkingCapital::new(currency)).await?;
+        let capital = current_capital(store, currency).await?;
         let pending: Vec<(CaptureId, Uuid)> = capital
             .pending_captures()
             .map(|(capture_id, order_id)| (capture_id.clone(), order_id.as_uuid()))
@@ -87,7 +86,9 @@ pub async fn complete_capture(
     };
     let outcome = store
         .execute(|| async {
-            let capital = store.load(&stream, WorkingCapital::new(currency)).await?;
+            let capital = store
+                .load_cached(&stream, WorkingCapital::new(currency))
+                .await?;
             let events = capital
                 .state
                 .decide(CapitalCommand::CompleteCapture {
@@ -96,7 +97,10 @@ pub async fn complete_capture(
                     effective_at,
                 })
                 .map_err(CommandError::Refused)?;
-            Ok((vec![capital.append(&events, &metadata)], ()))
+            // Cash coming in: no version to expect (see
+            // `decide_with_capital`). Its event ids derive from the capture,
+            // so the webhook and the poll cannot both record it.
+            Ok((vec![capital.append_commuting(&events, &metadata)], ()))
         })
         .await;
     match outcome {
@@ -108,7 +112,10 @@ pub async fn complete_capture(
             );
             Ok(())
         }
-        Err(CommandError::Refused(CapitalError::UnknownCapture(_))) => {
+        Err(
+            CommandError::Refused(CapitalError::UnknownCapture(_))
+            | CommandError::Append(AppendError::EventIdConflict { .. }),
+        ) => {
             tracing::info!(capture_id = capture_id.as_str(), %actor, "capture not pending here: nothing to settle");
             Ok(())
         }
