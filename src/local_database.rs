@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use dropledger_eventstore::{
-    connect_and_migrate, locate_server, quote_identifier, EventStore, PrivateCluster, Server,
+    connect_and_migrate, locate_server, quote_identifier, PrivateCluster, Server,
 };
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor, PgPool};
@@ -64,9 +64,6 @@ impl LocalDatabase {
         let pool = connect_and_migrate(options.clone(), POOL_CONNECTIONS_MAX)
             .await
             .with_context(|| format!("opening database {database} ({})", server.description))?;
-        dropledger_workflows::capital::prepare_budgets(&EventStore::new(pool.clone()))
-            .await
-            .with_context(|| format!("computing the working-capital budgets of {database}"))?;
         tracing::info!(database, server = %server.description, "database ready");
         Ok(Self {
             pool,

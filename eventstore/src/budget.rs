@@ -25,50 +25,54 @@ impl EventStore {
         Ok(budget.flatten())
     }
 
-    /// Gives every stream whose id starts with `prefix` and that keeps no
-    /// budget yet the budget its events add up to (events of type `E`);
-    /// how many it gave one. A stream that moves while it is summed is
-    /// summed again, so the budget is exact at the version it is set at.
-    pub async fn backfill_budgets<E: DomainEvent>(
-        &self,
-        prefix: &str,
-    ) -> Result<usize, CommandError<std::convert::Infallible>> {
-        let pattern = format!("{}%", prefix.replace('%', "\\%").replace('_', "\\_"));
-        let streams: Vec<String> = sqlx::query_scalar(
-            "SELECT stream_id FROM stream WHERE budget IS NULL AND stream_id LIKE $1",
+    /// The ids of the streams whose id starts with `prefix`.
+    pub async fn stream_ids_starting_with(&self, prefix: &str) -> Result<Vec<String>, ReadError> {
+        Ok(sqlx::query_scalar(
+            "SELECT stream_id FROM stream WHERE stream_id LIKE $1 ORDER BY stream_id",
         )
-        .bind(&pattern)
+        .bind(like_prefix(prefix))
         .fetch_all(&self.pool)
-        .await
-        .map_err(ReadError::from)?;
-        let mut filled = 0;
-        for stream_id in streams {
-            loop {
-                let (version, budget) = self.sum_budget::<E>(&stream_id).await?;
-                let set = sqlx::query(
-                    "UPDATE stream SET budget = $3 \
-                     WHERE stream_id = $1 AND version = $2 AND budget IS NULL",
-                )
-                .bind(&stream_id)
-                .bind(version as i64)
-                .bind(budget)
-                .execute(&self.pool)
-                .await
-                .map_err(ReadError::from)?;
-                if set.rows_affected() == 1 {
-                    filled += 1;
-                    tracing::info!(%stream_id, version, %budget, "stream budget computed from its events");
-                    break;
-                }
-                match self.budget(&stream_id).await? {
-                    // Another process filled it first.
-                    Some(_) => break,
-                    // The stream moved while it was summed.
-                    None => continue,
-                }
+        .await?)
+    }
+
+    /// Gives `stream_id`, if it keeps no budget yet, the budget its events
+    /// (of type `E`) add up to; whether it gave it one. A stream that moves
+    /// while it is summed is summed again, so the budget is exact at the
+    /// version it is set at.
+    pub async fn backfill_budget<E: DomainEvent>(
+        &self,
+        stream_id: &str,
+    ) -> Result<bool, CommandError<std::convert::Infallible>> {
+        loop {
+            let (version, budget) = self.sum_budget::<E>(stream_id).await?;
+            let set = sqlx::query(
+                "UPDATE stream SET budget = $3 \
+                 WHERE stream_id = $1 AND version = $2 AND budget IS NULL",
+            )
+            .bind(stream_id)
+            .bind(version as i64)
+            .bind(budget)
+            .execute(&self.pool)
+            .await
+            .map_err(ReadError::from)?;
+            if set.rows_affected() == 1 {
+                tracing::info!(%stream_id, version, %budget, "stream budget computed from its events");
+                return Ok(true);
+            }
+            let keeps_budget: Option<bool> =
+                sqlx::query_scalar("SELECT budget IS NOT NULL FROM stream WHERE stream_id = $1")
+                    .bind(stream_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(ReadError::from)?;
+            match keeps_budget {
+                // Had one already, or another process gave it one first; or
+                // there is no such stream.
+                Some(true) | None => return Ok(false),
+                // The stream moved while it was summed.
+                Some(false) => continue,
             }
         }
-        Ok(filled)
     }
 
     /// The sum of the budget changes of every event of `stream_id`, and the
@@ -100,4 +104,15 @@ impl EventStore {
             }
         }
     }
+}
+
+/// A `LIKE` pattern matching ids that start with `prefix`, taken literally.
+fn like_prefix(prefix: &str) -> String {
+    format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
 }

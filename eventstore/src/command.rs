@@ -146,8 +146,13 @@ fn budget_change<E: DomainEvent>(events: &[E]) -> Option<Decimal> {
 /// behind, never wrong.
 #[derive(Default)]
 pub(crate) struct StateCache {
-    states: Mutex<HashMap<(TypeId, String), (u64, Arc<dyn Any + Send + Sync>)>>,
+    states: Mutex<HashMap<CacheKey, CachedState>>,
 }
+
+/// An aggregate type and one of its streams.
+type CacheKey = (TypeId, String);
+/// The stream version a state reflects, and the state.
+type CachedState = (u64, Arc<dyn Any + Send + Sync>);
 
 /// Streams the cache keeps at most; past that it starts over. Only long
 /// streams are loaded through it, and there are few of them.

@@ -2,19 +2,50 @@
 //! the working-capital streams.
 
 use dropledger_domain::{
-    decode_event, Aggregate, CapitalCommand, CapitalError, CapitalEvent, Money, Reference,
-    WorkingCapital,
+    decode_event, Aggregate, CapitalCommand, CapitalError, CapitalEvent, Currency, Money,
+    Reference, WorkingCapital,
 };
 use dropledger_eventstore::{AppendError, AppendResult, CommandError, EventStore, Metadata};
 
 /// Gives the working-capital streams recorded before the store kept their
-/// budget (free capital) the budget their events add up to. Run before
-/// anything appends to them; streams that have one are left alone, so it is
-/// cheap when there is nothing to do.
+/// budget (free capital) the budget their events add up to; how many. Run
+/// when a server starts, before anything appends to them; streams that have
+/// one are left alone, so it is cheap when there is nothing to do.
 pub async fn prepare_budgets(
     store: &EventStore,
 ) -> Result<usize, CommandError<std::convert::Infallible>> {
-    store.backfill_budgets::<CapitalEvent>("capital-").await
+    let mut filled = 0;
+    for (stream, _) in capital_streams(store).await? {
+        filled += usize::from(store.backfill_budget::<CapitalEvent>(&stream).await?);
+    }
+    Ok(filled)
+}
+
+/// Loads every working-capital stream into the store's cache, so that the
+/// first command after a start reads only what is new instead of folding
+/// the whole history while a customer waits.
+pub async fn warm_up(store: &EventStore) -> Result<usize, CommandError<std::convert::Infallible>> {
+    let streams = capital_streams(store).await?;
+    for (stream, currency) in &streams {
+        store
+            .load_cached::<_, std::convert::Infallible>(stream, WorkingCapital::new(*currency))
+            .await?;
+    }
+    Ok(streams.len())
+}
+
+/// The working-capital streams of the log, with their currencies.
+async fn capital_streams(
+    store: &EventStore,
+) -> Result<Vec<(String, Currency)>, CommandError<std::convert::Infallible>> {
+    let streams = store.stream_ids_starting_with("capital-").await?;
+    Ok(streams
+        .into_iter()
+        .filter_map(|stream| {
+            let currency = Currency::parse(stream.strip_prefix("capital-")?).ok()?;
+            (WorkingCapital::stream_id(currency) == stream).then_some((stream, currency))
+        })
+        .collect())
 }
 
 /// Records the owner's contribution of `amount` (`command` is
