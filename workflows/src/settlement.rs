@@ -16,11 +16,11 @@ use chrono::{DateTime, Utc};
 use dropledger_domain::{
     Aggregate, CapitalCommand, CapitalError, CaptureId, Currency, EntryId, WorkingCapital,
 };
-use dropledger_eventstore::{CommandError, EventStore, Metadata};
+use dropledger_eventstore::{AppendError, CommandError, EventStore, Metadata};
 use dropledger_integrations::{CaptureStatus, PayPalClient};
 use uuid::Uuid;
 
-use crate::current::current;
+use crate::current::current_capital;
 use crate::error::PollError;
 
 /// How often pending captures are asked about.
@@ -75,8 +75,7 @@ pub async fn poll(
 ) -> Result<(), PollError> {
     let mut first_failure = None;
     for currency in CURRENCIES {
-        let stream = WorkingCapital::stream_id(currency);
-        let capital = current(store, &stream, WorkingCapital::new(currency)).await?;
+        let capital = current_capital(store, currency).await?;
         let mut pending: Vec<(CaptureId, Uuid)> = capital
             .pending_captures()
             .map(|(capture_id, order_id)| (capture_id.clone(), order_id.as_uuid()))
@@ -168,7 +167,9 @@ pub async fn complete_capture(
     };
     let outcome = store
         .execute(|| async {
-            let capital = store.load(&stream, WorkingCapital::new(currency)).await?;
+            let capital = store
+                .load_cached(&stream, WorkingCapital::new(currency))
+                .await?;
             let events = capital
                 .state
                 .decide(CapitalCommand::CompleteCapture {
@@ -177,7 +178,10 @@ pub async fn complete_capture(
                     effective_at,
                 })
                 .map_err(CommandError::Refused)?;
-            Ok((vec![capital.append(&events, &metadata)], ()))
+            // Cash coming in: no version to expect (see
+            // `decide_with_capital`). Its event ids derive from the capture,
+            // so the webhook and the poll cannot both record it.
+            Ok((vec![capital.append_commuting(&events, &metadata)], ()))
         })
         .await;
     match outcome {
@@ -189,7 +193,10 @@ pub async fn complete_capture(
             );
             Ok(())
         }
-        Err(CommandError::Refused(CapitalError::UnknownCapture(_))) => {
+        Err(
+            CommandError::Refused(CapitalError::UnknownCapture(_))
+            | CommandError::Append(AppendError::EventIdConflict { .. }),
+        ) => {
             tracing::info!(capture_id = capture_id.as_str(), %actor, "capture not pending here: nothing to settle");
             Ok(())
         }

@@ -32,7 +32,7 @@ use dropledger_integrations::{
     AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore, SecretString,
 };
 
-use crate::command::{decide_order, derived_id, metadata, CapitalAppend};
+use crate::command::{decide_order, derived_id, metadata};
 use crate::current::current;
 use crate::error::{split_refusal, StoreFault};
 use crate::follow::{event_type, Reaction, Retry, StepError};
@@ -202,7 +202,6 @@ impl Fulfilment {
                 &self.store,
                 stream,
                 &metadata(event, ACTOR, "start"),
-                CapitalAppend::Checked,
                 |order, capital| start_purchase(order, capital, command.clone()),
             )
             .await?;
@@ -248,7 +247,6 @@ impl Fulfilment {
             &self.store,
             stream,
             &metadata(event, ACTOR, "confirm"),
-            CapitalAppend::Commuting,
             |order, capital| confirm_purchase(order, capital, command.clone()),
         )
         .await?;
@@ -324,7 +322,6 @@ impl Fulfilment {
             &self.store,
             stream,
             &metadata(event, ACTOR, "fail"),
-            CapitalAppend::Commuting,
             |order, capital| fail_purchase(order, capital, command.clone()),
         )
         .await;

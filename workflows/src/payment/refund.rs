@@ -7,15 +7,15 @@
 use chrono::Utc;
 use dropledger_domain::{
     refund_payment, EntryId, Money, Order, OrderDecision, OrderId, OrderStatus, ProviderRefundId,
-    RefundPayment, UserId, WorkingCapital,
+    RefundPayment, UserId,
 };
 use dropledger_eventstore::{AppendResult, EventStore, Metadata};
 use dropledger_integrations::{PayPalClient, PayPalError};
 use uuid::Uuid;
 
 use super::PaymentError;
-use crate::command::{decide_with_capital, CapitalAppend};
-use crate::current::current;
+use crate::command::decide_with_capital;
+use crate::current::current_capital;
 use crate::order::load_order;
 
 /// Who asks for a refund.
@@ -88,12 +88,7 @@ pub async fn refund_order(
         refunded_at: Utc::now(),
     };
     let currency = amount.currency();
-    let capital = current(
-        store,
-        &WorkingCapital::stream_id(currency),
-        WorkingCapital::new(currency),
-    )
-    .await?;
+    let capital = current_capital(store, currency).await?;
     refund_payment(&order, &capital, rehearsal).map_err(|error| PaymentError::refused(&error))?;
     let capture_id = order
         .capture_id()
@@ -131,7 +126,6 @@ pub async fn refund_order(
         store,
         &Order::stream_id(order_id),
         metadata,
-        CapitalAppend::Checked,
         |order: &Order, capital| {
             if order.status() == Some(OrderStatus::Refunded) {
                 // Recorded by an earlier attempt.
