@@ -1,11 +1,13 @@
 //! The autonomous cycle end to end through GraphQL, with the fake providers:
 //! orders per second from capture to PURCHASED and the latency of
-//! `captureCheckout`, at 1 and 16 concurrent clients, beside raw PostgreSQL
-//! doing the same writes on the same server in the same run.
+//! `captureCheckout`, at 1, 4, 16 and 64 concurrent clients, beside raw
+//! PostgreSQL doing the same writes on the same server in the same run, with
+//! how often the server had to decide a command again (its
+//! `dropledger_command_attempts` histogram).
 //!
 //! ```text
-//! cargo bench --bench cycle             # 100 orders at 1 client, 480 at 16
-//! cargo bench --bench cycle -- --quick  # a smoke run: 10 and 48 orders
+//! cargo bench --bench cycle             # 100, 200, 480 and 960 orders
+//! cargo bench --bench cycle -- --quick  # a smoke run: a tenth of each
 //! ```
 //!
 //! Each level gets its own database, fakes and `dropledger serve` (the
@@ -23,18 +25,19 @@
 mod api_support;
 #[path = "../tests/api_support/cycle.rs"]
 mod cycle;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use api_support::App;
-use chrono::{DateTime, Utc};
 use cycle::{Fakes, LAMP};
-use indicatif::{ProgressBar, ProgressStyle};
-use sqlx::PgPool;
+use support::{
+    command_attempts, cpu_seconds, millis, percentile, progress_bar, purchase_timing, replay_raw,
+};
 
 /// (concurrent clients, orders) of a full run.
-const LEVELS: [(usize, usize); 2] = [(1, 100), (16, 480)];
+const LEVELS: [(usize, usize); 4] = [(1, 100), (4, 200), (16, 480), (64, 960)];
 /// A quick run's orders are this fraction of a full run's.
 const QUICK_DIVISOR: usize = 10;
 /// Orders before the measured ones: connections, caches and plans warm up.
@@ -55,11 +58,11 @@ async fn main() -> anyhow::Result<()> {
         rows.push(run_level(clients, orders).await?);
     }
     println!();
-    println!("| clients | orders | capture → PURCHASED orders/s | raw PostgreSQL orders/s (same writes) | captureCheckout p50 | p99 | capture → PURCHASED p50 | p99 |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| clients | orders | capture → PURCHASED orders/s | raw PostgreSQL orders/s (same writes) | captureCheckout p50 | p99 | capture → PURCHASED p50 | p99 | attempts per command p50 / p99 / max |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in &rows {
         println!(
-            "| {} | {} | {:.1} | {:.1} | {:.1} ms | {:.1} ms | {:.0} ms | {:.0} ms |",
+            "| {} | {} | {:.1} | {:.1} | {:.1} ms | {:.1} ms | {:.0} ms | {:.0} ms | {} / {} / {} of {} |",
             row.clients,
             row.orders,
             row.orders_per_second,
@@ -67,7 +70,24 @@ async fn main() -> anyhow::Result<()> {
             row.capture_p50_ms,
             row.capture_p99_ms,
             row.purchase_p50_ms,
-            row.purchase_p99_ms
+            row.purchase_p99_ms,
+            row.attempts.0,
+            row.attempts.1,
+            row.attempts.2,
+            row.attempts.3,
+        );
+    }
+    println!();
+    println!(
+        "Where the time went (cores busy on average; the machine has {} cores):",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("| clients | dropledger serve | PostgreSQL | clients + fake providers |");
+    println!("|---:|---:|---:|---:|");
+    for row in &rows {
+        println!(
+            "| {} | {:.2} | {:.2} | {:.2} |",
+            row.clients, row.cpu.server, row.cpu.postgres, row.cpu.bench
         );
     }
     Ok(())
@@ -83,6 +103,10 @@ struct Row {
     capture_p99_ms: f64,
     purchase_p50_ms: f64,
     purchase_p99_ms: f64,
+    /// Attempts per command: p50, p99, max, and how many commands.
+    attempts: (u32, u32, u32, u64),
+    /// Cores busy, on average, from the first capture to the last purchase.
+    cpu: CpuSplit,
 }
 
 async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
@@ -104,6 +128,9 @@ async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
         .fetch_one(app.db.pool())
         .await?;
 
+    let server_pid = app.server.id();
+    let cpu_before = cpu_split(server_pid);
+    let wall = Instant::now();
     let bar = progress_bar(orders as u64, "captureCheckout");
     let mut tasks = Vec::new();
     let app = std::sync::Arc::new(app);
@@ -129,7 +156,10 @@ async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
     }
     bar.finish();
     wait_for_purchases(&app, WARM_UP_ORDERS + orders, Some(orders)).await?;
+    let wall = wall.elapsed().as_secs_f64();
+    let cpu = cpu_split(server_pid).since(&cpu_before);
 
+    let attempts = command_attempts(&app.metrics().await);
     let timing = purchase_timing(app.db.pool(), window_start).await?;
     let raw_seconds = replay_raw(app.db.pool(), window_start, &timing, clients).await?;
     latencies.sort();
@@ -142,7 +172,45 @@ async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
         capture_p99_ms: millis(percentile(&latencies, 99)),
         purchase_p50_ms: millis(percentile(&timing.per_order, 50)),
         purchase_p99_ms: millis(percentile(&timing.per_order, 99)),
+        attempts,
+        cpu: cpu.per_wall_second(wall),
     })
+}
+
+/// CPU seconds of the server, of PostgreSQL (every `postgres` process) and
+/// of this process (the clients and the fake providers).
+#[derive(Clone, Copy)]
+struct CpuSplit {
+    server: f64,
+    postgres: f64,
+    bench: f64,
+}
+
+fn cpu_split(server_pid: Option<u32>) -> CpuSplit {
+    CpuSplit {
+        server: server_pid.map_or(0.0, |pid| cpu_seconds(Some(pid), None)),
+        postgres: cpu_seconds(None, Some("postgres")),
+        bench: cpu_seconds(Some(std::process::id()), None),
+    }
+}
+
+impl CpuSplit {
+    fn since(&self, before: &CpuSplit) -> CpuSplit {
+        CpuSplit {
+            server: self.server - before.server,
+            postgres: self.postgres - before.postgres,
+            bench: self.bench - before.bench,
+        }
+    }
+
+    /// Cores busy on average over `wall` seconds.
+    fn per_wall_second(&self, wall: f64) -> CpuSplit {
+        CpuSplit {
+            server: self.server / wall,
+            postgres: self.postgres / wall,
+            bench: self.bench / wall,
+        }
+    }
 }
 
 /// Waits until the log holds `total` purchases (and no failed order).
@@ -179,164 +247,4 @@ async fn wait_for_purchases(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Capture → PURCHASED, from the log's recorded times.
-struct PurchaseTiming {
-    /// First capture to last purchase of the measured orders.
-    seconds: f64,
-    /// Each order's capture → purchase.
-    per_order: Vec<Duration>,
-    /// The last purchase's append: the end of the measured window.
-    window_end: i64,
-}
-
-async fn purchase_timing(pool: &PgPool, window_start: i64) -> anyhow::Result<PurchaseTiming> {
-    let rows: Vec<(DateTime<Utc>, DateTime<Utc>, i64)> = sqlx::query_as(
-        "SELECT paid.recorded_at, purchased.recorded_at, purchased.append_id \
-         FROM event paid JOIN event purchased \
-           ON purchased.stream_id = paid.stream_id AND purchased.event_type = 'OrderPurchased' \
-         WHERE paid.event_type = 'OrderPaid' AND paid.append_id > $1",
-    )
-    .bind(window_start)
-    .fetch_all(pool)
-    .await?;
-    let first = rows
-        .iter()
-        .map(|row| row.0)
-        .min()
-        .context("no measured orders")?;
-    let last = rows
-        .iter()
-        .map(|row| row.1)
-        .max()
-        .context("no measured orders")?;
-    let mut per_order: Vec<Duration> = rows
-        .iter()
-        .map(|(paid, purchased, _)| (*purchased - *paid).to_std().unwrap_or_default())
-        .collect();
-    per_order.sort();
-    Ok(PurchaseTiming {
-        seconds: (last - first).to_std()?.as_secs_f64(),
-        per_order,
-        window_end: rows.iter().map(|row| row.2).max().unwrap_or(window_start),
-    })
-}
-
-/// Replays the window's transactions as plain INSERTs on `clients`
-/// connections; the seconds they took.
-async fn replay_raw(
-    pool: &PgPool,
-    window_start: i64,
-    timing: &PurchaseTiming,
-    clients: usize,
-) -> anyhow::Result<f64> {
-    sqlx::query(
-        "CREATE TABLE raw_event (
-            append_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            event_id       uuid NOT NULL UNIQUE,
-            stream_id      text NOT NULL,
-            stream_version bigint NOT NULL,
-            event_type     text NOT NULL,
-            schema_version integer NOT NULL,
-            payload        json NOT NULL,
-            metadata       json NOT NULL,
-            recorded_at    timestamptz NOT NULL DEFAULT now(),
-            UNIQUE (stream_id, stream_version)
-        )",
-    )
-    .execute(pool)
-    .await?;
-    // One append is one transaction; its events share the recorded time.
-    let events: Vec<RawEvent> = sqlx::query_as(
-        "SELECT recorded_at, event_id, stream_id, stream_version, event_type, schema_version, \
-                payload::text, metadata::text \
-         FROM event WHERE append_id > $1 AND append_id <= $2 ORDER BY append_id",
-    )
-    .bind(window_start)
-    .bind(timing.window_end)
-    .fetch_all(pool)
-    .await?;
-    let mut transactions: Vec<Vec<RawEvent>> = Vec::new();
-    for event in events {
-        match transactions.last_mut() {
-            Some(last) if last[0].recorded_at == event.recorded_at => last.push(event),
-            _ => transactions.push(vec![event]),
-        }
-    }
-    let mut queues: Vec<Vec<Vec<RawEvent>>> = (0..clients).map(|_| Vec::new()).collect();
-    for (index, transaction) in transactions.into_iter().enumerate() {
-        queues[index % clients].push(transaction);
-    }
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for queue in queues {
-        let pool = pool.clone();
-        tasks.push(tokio::spawn(async move {
-            for transaction in queue {
-                insert_raw(&pool, &transaction).await?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    Ok(started.elapsed().as_secs_f64())
-}
-
-#[derive(sqlx::FromRow)]
-struct RawEvent {
-    recorded_at: DateTime<Utc>,
-    event_id: uuid::Uuid,
-    stream_id: String,
-    stream_version: i64,
-    event_type: String,
-    schema_version: i32,
-    payload: String,
-    metadata: String,
-}
-
-async fn insert_raw(pool: &PgPool, events: &[RawEvent]) -> anyhow::Result<()> {
-    let column = |f: fn(&RawEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
-    let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.event_id).collect();
-    let versions: Vec<i64> = events.iter().map(|e| e.stream_version).collect();
-    let schemas: Vec<i32> = events.iter().map(|e| e.schema_version).collect();
-    sqlx::query(
-        "INSERT INTO raw_event (event_id, stream_id, stream_version, event_type, schema_version, payload, metadata) \
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::text[], $5::int4[], $6::json[], $7::json[])",
-    )
-    .bind(&ids)
-    .bind(column(|e| e.stream_id.clone()))
-    .bind(&versions)
-    .bind(column(|e| e.event_type.clone()))
-    .bind(&schemas)
-    .bind(column(|e| e.payload.clone()))
-    .bind(column(|e| e.metadata.clone()))
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-fn percentile(sorted: &[Duration], percent: usize) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (sorted.len() * percent).div_ceil(100).max(1);
-    sorted[rank - 1]
-}
-
-fn millis(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-fn progress_bar(total: u64, label: &str) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
-            .expect("a valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(label.to_owned());
-    bar
 }

@@ -74,6 +74,17 @@ pub enum Command {
         #[command(flatten)]
         settings: ServerSettingsInput,
     },
+    /// Run the local fake PayPal, AliExpress and Payoneer on one address
+    /// (state in memory) until SIGTERM or Ctrl-C; prints the settings that
+    /// point `serve` at them, a summary URL and a fault-injection URL.
+    FakeProviders {
+        /// Address to listen on (port 0: any free port, printed on start).
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+        /// The fake PayPal account's opening USD balance.
+        #[arg(long, default_value = "0.00")]
+        paypal_balance: String,
+    },
     /// Manage the platform's ADMINs from the server's side.
     Admin {
         /// What to do.

@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod demo;
 mod encryption_key;
+mod fake_providers;
 mod local_database;
 mod managers;
 mod paypal_webhooks;
@@ -112,6 +113,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // never opens its database, let alone listens.
             let settings = settings.parse()?;
             serve::run(database_url, &cli.data_dir, listen, settings).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::FakeProviders {
+            listen,
+            paypal_balance,
+        } => {
+            fake_providers::run(listen, &paypal_balance).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { action } => match action {

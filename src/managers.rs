@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use dropledger_workflows::follow as runner;
+use dropledger_workflows::follow::ManagerHealth;
 use dropledger_workflows::{
     settlement, Fulfilment, Payouts, Reconciliation, Sales, Tracking, TRACKING_POLL_INTERVAL_MS,
 };
@@ -32,11 +33,13 @@ pub struct Managers {
 
 /// Starts every process manager on `store` with the shared provider
 /// clients; the cash reconciliation runs every `reconciliation_interval`.
+/// Each reports how it is doing (and its restarts) to `health`.
 pub fn start(
     store: &EventStore,
     providers: &Providers,
     vault: Arc<CredentialVault<PgCredentialStore>>,
     reconciliation_interval: Duration,
+    health: &ManagerHealth,
 ) -> Managers {
     let (shutdown, watching) = watch::channel(false);
     let tracking = Arc::new(Tracking {
@@ -64,14 +67,30 @@ pub fn start(
     };
     let settlement_store = store.clone();
     let paypal = providers.paypal.clone();
+    let settlement_cursor = Arc::new(settlement::SettlementCursor::default());
     let reconciliation = Reconciliation {
         store: store.clone(),
         paypal: providers.paypal.clone(),
     };
     let tasks = vec![
-        tokio::spawn(runner::run(store.clone(), fulfilment, watching.clone())),
-        tokio::spawn(runner::run(store.clone(), sales, watching.clone())),
-        tokio::spawn(runner::run(store.clone(), payouts, watching.clone())),
+        tokio::spawn(runner::run(
+            store.clone(),
+            fulfilment,
+            health.clone(),
+            watching.clone(),
+        )),
+        tokio::spawn(runner::run(
+            store.clone(),
+            sales,
+            health.clone(),
+            watching.clone(),
+        )),
+        tokio::spawn(runner::run(
+            store.clone(),
+            payouts,
+            health.clone(),
+            watching.clone(),
+        )),
         tokio::spawn(runner::run_periodic(
             store.clone(),
             "settlement",
@@ -79,8 +98,10 @@ pub fn start(
             move || {
                 let store = settlement_store.clone();
                 let paypal = paypal.clone();
-                async move { settlement::poll(&store, &paypal).await }
+                let cursor = settlement_cursor.clone();
+                async move { settlement::poll(&store, &paypal, &cursor).await }
             },
+            health.clone(),
             watching.clone(),
         )),
         tokio::spawn(runner::run_periodic(
@@ -91,12 +112,14 @@ pub fn start(
                 let tracking = tracking.clone();
                 async move { tracking.poll().await }
             },
+            health.clone(),
             watching.clone(),
         )),
         tokio::spawn(reconciliation_schedule(
             store.clone(),
             reconciliation,
             reconciliation_interval,
+            health.clone(),
             watching,
         )),
     ];
@@ -113,8 +136,14 @@ async fn reconciliation_schedule(
     store: EventStore,
     reconciliation: Reconciliation,
     interval: Duration,
+    health: ManagerHealth,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // Listed at /healthz from the start, though its first run is later.
+    health.set_state(
+        dropledger_workflows::reconciliation::MANAGER_NAME,
+        runner::ManagerState::Starting,
+    );
     if runner::sleep_or_shutdown(interval, &mut shutdown).await {
         return;
     }
@@ -126,6 +155,7 @@ async fn reconciliation_schedule(
             let reconciliation = reconciliation.clone();
             async move { reconciliation.run().await }
         },
+        health,
         shutdown,
     )
     .await;

@@ -151,7 +151,7 @@ mod tests {
         ProductId, ProviderOrderId, UserId, WorkingCapital,
     };
     use dropledger_eventstore::{CommandError, Metadata, TestDatabase};
-    use dropledger_workflows::command::{decide_with_capital, CapitalAppend};
+    use dropledger_workflows::command::decide_with_capital;
     use serde_json::json;
     use uuid::Uuid;
 
@@ -203,13 +203,9 @@ mod tests {
             entry_id: EntryId::from_uuid(Uuid::new_v4()),
             captured_at: Utc::now(),
         };
-        decide_with_capital(
-            store,
-            &stream,
-            &metadata,
-            CapitalAppend::Commuting,
-            |order: &Order, capital| capture_payment(order, capital, command.clone()),
-        )
+        decide_with_capital(store, &stream, &metadata, |order: &Order, capital| {
+            capture_payment(order, capital, command.clone())
+        })
         .await
         .unwrap();
         order_id

@@ -16,7 +16,8 @@ use dropledger_graphql::{
     router, ApiPolicy, CheckoutUrls, Services, SupplierConnection, TokenKeys,
 };
 use dropledger_integrations::FakeProviders;
-use metrics_exporter_prometheus::PrometheusBuilder;
+use dropledger_workflows::follow::ManagerHealth;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -27,6 +28,10 @@ use crate::managers::Managers;
 use crate::paypal_webhooks;
 use crate::projection_workers::ProjectionWorkers;
 use crate::providers::Providers;
+
+/// Buckets of `dropledger_command_attempts`: one per attempt a command can
+/// take (see `COMMAND_ATTEMPTS_MAX`).
+const COMMAND_ATTEMPT_BUCKETS: [f64; 8] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
 
 /// A server that is serving.
 pub struct RunningServer {
@@ -67,9 +72,25 @@ pub async fn start(
     settings: ServerSettings,
 ) -> anyhow::Result<RunningServer> {
     let metrics = PrometheusBuilder::new()
+        // Attempts are small whole numbers: a bucket each gives exact
+        // counts (a summary would only keep a recent window).
+        .set_buckets_for_metric(
+            Matcher::Full("dropledger_command_attempts".to_owned()),
+            &COMMAND_ATTEMPT_BUCKETS,
+        )
+        .context("configuring the metrics recorder")?
         .install_recorder()
         .context("installing the metrics recorder")?;
     let store = EventStore::new(pool.clone());
+    // Before anything appends to working capital: streams from before
+    // budgets existed get theirs, and each is folded once now rather than
+    // by the first customer's command.
+    dropledger_workflows::capital::prepare_budgets(&store)
+        .await
+        .context("computing the working-capital budgets")?;
+    dropledger_workflows::capital::warm_up(&store)
+        .await
+        .context("loading working capital")?;
     let projections = crate::projection_workers::start(&store).await;
     let autopilot = crate::autopilot::start(
         &store,
@@ -94,6 +115,7 @@ pub async fn start(
         tracing::warn!("JWT_SECRET is not set: using a random secret; tokens stop working when the server restarts");
         TokenKeys::generate()
     });
+    let manager_health = ManagerHealth::new();
     let services = Services::new(
         store.clone(),
         providers.paypal.clone(),
@@ -111,6 +133,7 @@ pub async fn start(
     .with_trusted_proxies(settings.trusted_proxies)
     .with_autopilot(autopilot.runner())
     .with_credentials(vault.clone())
+    .with_managers(manager_health.clone())
     .with_supplier(SupplierConnection {
         client: providers.supplier.clone(),
         environment: providers.mode.as_str().to_owned(),
@@ -123,8 +146,13 @@ pub async fn start(
             .paypal
             .set_webhook_url(format!("{public_url}/webhooks/paypal"));
     }
-    let managers =
-        crate::managers::start(&store, &providers, vault, settings.reconciliation_interval);
+    let managers = crate::managers::start(
+        &store,
+        &providers,
+        vault,
+        settings.reconciliation_interval,
+        &manager_health,
+    );
     let app = router(services, metrics)
         .merge(paypal_webhooks::router(store, providers.paypal.clone()))
         .merge(autopilot.routes())

@@ -522,6 +522,61 @@ async fn bad_arguments_are_refused_naming_the_argument() {
 }
 
 #[tokio::test]
+async fn healthz_reports_every_process_manager_with_its_state_restarts_and_last_error() {
+    let app = spawn_app().await;
+    let expected = [
+        "fulfilment",
+        "payout",
+        "reconciliation",
+        "sale",
+        "settlement",
+        "tracking",
+    ];
+    // The managers take their locks just after the server listens.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let body = loop {
+        let body: Value = app
+            .http
+            .get(format!("{}/healthz", app.address))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let running = body["processManagers"]
+            .as_array()
+            .map(|managers| managers.iter().filter(|m| m["state"] == "RUNNING").count())
+            .unwrap_or(0);
+        // The reconciliation waits one interval before it first runs.
+        if running == expected.len() - 1 {
+            break body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the managers never all ran: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let managers = body["processManagers"].as_array().unwrap();
+    let names: Vec<&str> = managers
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, expected, "{body}");
+    for manager in managers {
+        assert_eq!(manager["restarts"], 0, "{body}");
+        assert_eq!(manager["lastError"], Value::Null, "{body}");
+    }
+    let reconciliation = managers
+        .iter()
+        .find(|m| m["name"] == "reconciliation")
+        .unwrap();
+    assert_eq!(reconciliation["state"], "STARTING", "{body}");
+    assert_eq!(body["projections"].as_array().unwrap().len(), 4, "{body}");
+}
+
+#[tokio::test]
 async fn healthz_reports_every_projection_running_and_metrics_export_their_lag() {
     let app = spawn_app().await;
     let (admin, _) = app.register("admin@example.com").await;

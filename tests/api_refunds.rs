@@ -234,7 +234,7 @@ async fn a_refund_paypal_made_but_we_did_not_record_is_finished_by_asking_again(
     };
     use dropledger_eventstore::{EventStore, Metadata};
     use dropledger_integrations::PayPalClient;
-    use dropledger_workflows::command::{decide_with_capital, CapitalAppend};
+    use dropledger_workflows::command::decide_with_capital;
     use dropledger_workflows::payment::paypal_request_id;
 
     let fakes = Fakes::start(false, "100.00").await;
@@ -260,7 +260,6 @@ async fn a_refund_paypal_made_but_we_did_not_record_is_finished_by_asking_again(
         &store,
         &Order::stream_id(order_uuid),
         &metadata,
-        CapitalAppend::Checked,
         |order: &Order, capital| request_refund(order, capital, command.clone()),
     )
     .await

@@ -12,7 +12,7 @@ use cycle::{spawn_on, Fakes};
 use dropledger_domain::{Currency, Payee, PayoutStatus};
 use dropledger_integrations::{FakeOperation, Fault};
 use dropledger_projections::{payouts_page, sales_page, working_capital, PayoutFilter, SaleFilter};
-use serde_json::json;
+use serde_json::{json, Value};
 
 const RETRY: &str = "mutation($id: ID!) { retryFulfilment(orderId: $id) { order { status } userErrors { code message } } }";
 
@@ -250,6 +250,118 @@ async fn a_payout_skipped_for_insufficient_funds_is_paid_when_cash_arrives() {
         .unwrap();
     assert_eq!(seller.status, PayoutStatus::Sent);
     assert_eq!(seller.amount.amount(), cents("19.27"));
+}
+
+#[tokio::test]
+async fn a_capture_paypal_keeps_refusing_to_show_does_not_keep_the_others_from_settling() {
+    let fakes = Fakes::start(true, "100.00").await;
+    let app = spawn_on(&fakes).await;
+    let shop = app.shop("100.00", "15.10", "39.99").await;
+    let mut orders = Vec::new();
+    for _ in 0..3 {
+        orders.push(app.buy(&shop).await);
+    }
+    for order_id in &orders {
+        app.wait_for_order(&shop.seller, order_id, &["PURCHASED"])
+            .await;
+    }
+    let mut captures: Vec<String> = sqlx::query_scalar(
+        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    captures.sort();
+    // The first capture of every page PayPal will not show, ever.
+    fakes.paypal.keep_refusing_capture_reads(&captures[0]);
+
+    for capture_id in &captures {
+        fakes.paypal.complete_capture(capture_id).await.unwrap();
+    }
+
+    app.wait_for_events("the two other captures settled", |events| {
+        events
+            .iter()
+            .filter(|(_, kind)| kind == "CaptureCompleted")
+            .count()
+            == 2
+    })
+    .await;
+    let settled: Vec<String> = sqlx::query_scalar(
+        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'CaptureCompleted'",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert!(!settled.contains(&captures[0]), "{settled:?}");
+}
+
+#[tokio::test]
+async fn a_parked_payout_paypal_keeps_refusing_does_not_keep_the_next_one_from_being_paid() {
+    // Captures PENDING; the owner's 16.00 pays the 15.10 purchase, and
+    // neither payout (3.73 and 19.27, each with a 0.25 fee allowance).
+    let fakes = Fakes::start(true, "100.00").await;
+    let app = spawn_on(&fakes).await;
+    let shop = app.shop("16.00", "15.10", "39.99").await;
+    let order_id = app.buy(&shop).await;
+    app.wait_for_order(&shop.seller, &order_id, &["PURCHASED"])
+        .await;
+    app.wait_for_events("both payouts skipped", |events| {
+        events
+            .iter()
+            .filter(|(_, kind)| kind == "PayoutSkippedInsufficientFunds")
+            .count()
+            == 2
+    })
+    .await;
+    // PayPal keeps refusing the payout that is tried first when cash comes.
+    let first_parked: String = sqlx::query_scalar(
+        "SELECT key FROM process_parked WHERE name = 'payout' ORDER BY parked_at, key LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let first_request: Value = sqlx::query_scalar(
+        "SELECT payload FROM event WHERE event_type = 'PayoutRequested' \
+         AND payload->>'payout_id' = $1",
+    )
+    .bind(&first_parked)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let admin_first = first_request["payee"]
+        .to_string()
+        .to_lowercase()
+        .contains("admin");
+    let (refused, paid) = if admin_first {
+        ("admin@example.com", "seller@example.com")
+    } else {
+        ("seller@example.com", "admin@example.com")
+    };
+    fakes.paypal.keep_refusing_payouts_to(refused);
+
+    let capture_id: String = sqlx::query_scalar(
+        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    fakes.paypal.complete_capture(&capture_id).await.unwrap();
+
+    app.wait_for_events("the other payout sent", |events| {
+        events.iter().any(|(_, kind)| kind == "PayoutSent")
+    })
+    .await;
+    let summary = fakes.paypal.summary();
+    let receivers: Vec<&str> = summary["payouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|batch| batch["items"].as_array().unwrap())
+        .map(|item| item["receiver"].as_str().unwrap())
+        .collect();
+    assert_eq!(receivers, [paid], "{summary}");
+    assert_eq!(app.count("PayoutSent").await, 1);
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! What every aggregate and every event offers the rest of the system.
 
+use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -49,6 +50,16 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Clone + std::fmt::Debug + 
 
     /// What this event does to the books, if it moves money.
     fn ledger_effect(&self) -> Option<LedgerEffect<'_>> {
+        None
+    }
+
+    /// For a stream whose events draw on a limited amount (working
+    /// capital's free cash): what this event adds to it (positive) or takes
+    /// from it (negative). The store keeps the running total beside the
+    /// stream and refuses an append that would take it below zero, so the
+    /// limit holds at the write, whatever the writer saw when it decided.
+    /// `None` for streams without such a limit.
+    fn budget_change(&self) -> Option<Decimal> {
         None
     }
 }

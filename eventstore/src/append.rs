@@ -13,7 +13,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::{AppendError, AppendResult, ExpectedVersion, NewEvent};
+use crate::{AppendError, AppendResult, ExpectedVersion, NewEvent, StreamAppend};
 
 /// The events of one append, in the column-wise shape `unnest` takes.
 struct Columns {
@@ -92,14 +92,15 @@ pub(crate) fn validate(stream_id: &str, events: &[NewEvent]) -> Result<(), Appen
     Ok(())
 }
 
-/// Inserts the events numbered after `moved.base`; `moved` is the CTE that
-/// moved the stream row and yields no row when the expected version is wrong.
+/// Inserts the events numbered after `moved.base`; `moved` is the CTE (of
+/// `$ctes`) that moved the stream row and yields no row when the expected
+/// version is wrong.
 macro_rules! insert_after_moving_stream {
-    ($move_stream:literal) => {
+    ($ctes:literal) => {
         concat!(
-            "WITH moved AS (",
-            $move_stream,
-            ") INSERT INTO event (event_id, stream_id, stream_version, order_key, event_type, \
+            "WITH ",
+            $ctes,
+            " INSERT INTO event (event_id, stream_id, stream_version, order_key, event_type, \
                schema_version, payload, metadata) \
              SELECT new.event_id, $1, moved.base + new.ordinal, moved.order_key, new.event_type, \
                     new.schema_version, new.payload::json, new.metadata::json \
@@ -111,26 +112,46 @@ macro_rules! insert_after_moving_stream {
     };
 }
 
-/// `$2` is the number of events, `$3` the expected version. The order key
-/// is this transaction's id or the stream's last key, whichever is higher
-/// (see the `event.order_key` column).
+/// `$2` is the number of events, `$3` the expected version, `$9` the budget
+/// change (NULL: the stream keeps no budget). The order key is this
+/// transaction's id or the stream's last key, whichever is higher (see the
+/// `event.order_key` column). A budget that would go below zero fails the
+/// statement on the `stream_budget_not_negative` check; an append whose
+/// budget change does not match the stream (one keeps a budget, the other
+/// says nothing of it) moves no row and is explained afterwards.
 const APPEND_TO_VERSION: &str = insert_after_moving_stream!(
-    "UPDATE stream SET version = version + $2, \
-                       order_key = greatest(order_key, pg_current_xact_id()) \
-     WHERE stream_id = $1 AND version = $3 \
-     RETURNING version - $2 AS base, order_key"
+    "moved AS (UPDATE stream SET version = version + $2, \
+                       order_key = greatest(order_key, pg_current_xact_id()), \
+                       budget = budget + $9::numeric \
+     WHERE stream_id = $1 AND version = $3 AND (budget IS NULL) = ($9::numeric IS NULL) \
+     RETURNING version - $2 AS base, order_key)"
 );
 const APPEND_TO_NEW_STREAM: &str = insert_after_moving_stream!(
-    "INSERT INTO stream (stream_id, version, order_key) \
-     SELECT $1, $2, pg_current_xact_id() WHERE $3::int8 = 0 \
-     ON CONFLICT (stream_id) DO NOTHING RETURNING 0::int8 AS base, order_key"
+    "moved AS (INSERT INTO stream (stream_id, version, order_key, budget) \
+     SELECT $1, $2, pg_current_xact_id(), $9::numeric WHERE $3::int8 = 0 \
+     ON CONFLICT (stream_id) DO NOTHING RETURNING 0::int8 AS base, order_key)"
 );
+/// An existing stream is moved; only one missing from the statement's
+/// snapshot is inserted (or, if a concurrent append created it meanwhile,
+/// moved after all). Not one `INSERT … ON CONFLICT DO UPDATE` for both:
+/// PostgreSQL checks the proposed new row, budget included, before it finds
+/// the conflict, so a negative change would be refused even when the
+/// stream has room for it.
 const APPEND_TO_ANY_VERSION: &str = insert_after_moving_stream!(
-    "INSERT INTO stream (stream_id, version, order_key) \
-     SELECT $1, $2, pg_current_xact_id() WHERE $3::int8 = 0 \
-     ON CONFLICT (stream_id) DO UPDATE SET version = stream.version + EXCLUDED.version, \
-                                           order_key = greatest(stream.order_key, EXCLUDED.order_key) \
-     RETURNING version - $2 AS base, order_key"
+    "existing AS (UPDATE stream SET version = version + $2, \
+                                   order_key = greatest(order_key, pg_current_xact_id()), \
+                                   budget = budget + $9::numeric \
+        WHERE stream_id = $1 AND (budget IS NULL) = ($9::numeric IS NULL) \
+        RETURNING version - $2 AS base, order_key), \
+     created AS (INSERT INTO stream (stream_id, version, order_key, budget) \
+        SELECT $1, $2, pg_current_xact_id(), $9::numeric \
+        WHERE $3::int8 = 0 AND NOT EXISTS (SELECT FROM stream WHERE stream_id = $1) \
+        ON CONFLICT (stream_id) DO UPDATE SET version = stream.version + EXCLUDED.version, \
+            order_key = greatest(stream.order_key, EXCLUDED.order_key), \
+            budget = stream.budget + EXCLUDED.budget \
+        WHERE (stream.budget IS NULL) = (EXCLUDED.budget IS NULL) \
+        RETURNING version - $2 AS base, order_key), \
+     moved AS (SELECT base, order_key FROM existing UNION ALL SELECT base, order_key FROM created)"
 );
 
 /// Appends on `connection` (inside or outside a transaction). Returns
@@ -138,14 +159,18 @@ const APPEND_TO_ANY_VERSION: &str = insert_after_moving_stream!(
 /// caller can look at what is stored and tell a retry from a conflict.
 pub(crate) async fn try_append(
     connection: &mut PgConnection,
-    stream_id: &str,
-    expected: ExpectedVersion,
-    events: &[NewEvent],
+    append: &StreamAppend,
 ) -> Result<Option<AppendResult>, AppendError> {
+    let StreamAppend {
+        stream_id,
+        expected,
+        events,
+        budget_change,
+    } = append;
     let columns = Columns::of(events)?;
     let (statement, expected_version) = match expected {
         ExpectedVersion::Exact(0) | ExpectedVersion::NoStream => (APPEND_TO_NEW_STREAM, 0_i64),
-        ExpectedVersion::Exact(version) => (APPEND_TO_VERSION, to_i64(version)?),
+        ExpectedVersion::Exact(version) => (APPEND_TO_VERSION, to_i64(*version)?),
         ExpectedVersion::Any => (APPEND_TO_ANY_VERSION, 0_i64),
     };
     let inserted = sqlx::query(statement)
@@ -157,6 +182,7 @@ pub(crate) async fn try_append(
         .bind(&columns.schema_versions)
         .bind(&columns.payloads)
         .bind(&columns.metadata)
+        .bind(budget_change)
         .fetch_all(&mut *connection)
         .await;
     match inserted {
@@ -178,7 +204,25 @@ pub(crate) async fn try_append(
         {
             Ok(None)
         }
+        Err(sqlx::Error::Database(error))
+            if error.constraint() == Some("stream_budget_not_negative") =>
+        {
+            Err(AppendError::BudgetExceeded {
+                stream: stream_id.to_owned(),
+            })
+        }
         Err(error) => Err(error.into()),
+    }
+}
+
+fn budget_mismatch(stream_id: &str, keeps_budget: bool) -> String {
+    if keeps_budget {
+        format!("stream {stream_id} keeps a budget: every append to it must say how it moves it")
+    } else {
+        format!(
+            "stream {stream_id} keeps no budget yet: start the application once \
+             (it computes the budgets of streams recorded before budgets existed), then retry"
+        )
     }
 }
 
@@ -193,10 +237,15 @@ fn to_i64(version: u64) -> Result<i64, AppendError> {
 /// between is an id reused for a different event.
 pub(crate) async fn explain_refusal(
     connection: &mut PgConnection,
-    stream_id: &str,
-    expected: ExpectedVersion,
-    events: &[NewEvent],
+    append: &StreamAppend,
 ) -> Result<AppendResult, AppendError> {
+    let StreamAppend {
+        stream_id,
+        expected,
+        events,
+        budget_change,
+    } = append;
+    let expected = *expected;
     let columns = Columns::of(events)?;
     let stored: Vec<PgRow> = sqlx::query(
         "SELECT r.event_id, e.stream_version, \
@@ -232,11 +281,21 @@ pub(crate) async fn explain_refusal(
     }
     match first_stored {
         None => {
-            let actual: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM stream WHERE stream_id = $1")
-                    .bind(stream_id)
-                    .fetch_optional(&mut *connection)
-                    .await?;
+            let stream: Option<(i64, bool)> = sqlx::query_as(
+                "SELECT version, budget IS NOT NULL FROM stream WHERE stream_id = $1",
+            )
+            .bind(stream_id)
+            .fetch_optional(&mut *connection)
+            .await?;
+            if let Some((_, keeps_budget)) = stream {
+                if keeps_budget != budget_change.is_some() {
+                    return Err(AppendError::Invalid(budget_mismatch(
+                        stream_id,
+                        keeps_budget,
+                    )));
+                }
+            }
+            let actual = stream.map(|(version, _)| version);
             return Err(AppendError::VersionConflict {
                 stream: stream_id.to_owned(),
                 expected,

@@ -7,11 +7,13 @@
 //! got there first, runs the closure again on fresh state — a bounded
 //! number of times.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use dropledger_domain::{decode_event, encode_event, Aggregate, DecodeError};
+use dropledger_domain::{decode_event, encode_event, Aggregate, DecodeError, DomainEvent};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::{
@@ -83,12 +85,13 @@ impl<A: Aggregate> Loaded<A> {
     }
 
     /// The append of `events` whatever the stream's version by then: for
-    /// events that commute with every other append to the stream, because
-    /// no decision taken on it can be invalidated by them — money coming
-    /// in, say, which only ever makes a later hold more affordable. Another
-    /// stream of the same command must guard against doing it twice (a
-    /// capture's order stream does). A hot stream then serialises only the
-    /// decisions that need it.
+    /// events that commute with every other append to the stream. What a
+    /// decision on working capital relies on that others can change is its
+    /// budget (free capital), and the store checks that at the write; so
+    /// its appends need not expect a version, and cash coming in never makes
+    /// a hold decide again. Doing a thing twice is prevented by another
+    /// stream of the same command (the order's, the payout's) or by the
+    /// events' ids, which derive from the command id and not from a version.
     pub fn append_commuting(&self, events: &[A::Event], metadata: &Metadata) -> StreamAppend {
         self.append_expecting(ExpectedVersion::Any, "any", events, metadata)
     }
@@ -101,6 +104,7 @@ impl<A: Aggregate> Loaded<A> {
         metadata: &Metadata,
     ) -> StreamAppend {
         let command_id = metadata.command_id.unwrap_or_else(Uuid::new_v4);
+        let events_in = events;
         let events = events
             .iter()
             .enumerate()
@@ -120,43 +124,63 @@ impl<A: Aggregate> Loaded<A> {
             stream_id: self.stream_id.clone(),
             expected,
             events,
+            budget_change: budget_change(events_in),
         }
     }
 }
 
-/// Aggregates loaded before, kept per process so that a long stream (one
-/// currency's working capital sees every capture) is read from where the
-/// last load stopped instead of from its start.
+/// The sum of the events' budget changes, or `None` when none of them has
+/// one (a stream that keeps no budget).
+fn budget_change<E: DomainEvent>(events: &[E]) -> Option<Decimal> {
+    events
+        .iter()
+        .filter_map(DomainEvent::budget_change)
+        .reduce(|sum, change| sum + change)
+}
+
+/// States of long streams loaded before, kept by the store per process, so
+/// that a stream every command reads (one currency's working capital sees
+/// every capture, hold and payout) is read from where the last load stopped
+/// instead of from its start: the cost of a load is its new events, not the
+/// stream's history. Events never change, so a cached state is only ever
+/// behind, never wrong.
 #[derive(Default)]
-pub struct AggregateCache<A> {
-    loaded: Mutex<HashMap<String, (u64, A)>>,
+pub(crate) struct StateCache {
+    states: Mutex<HashMap<CacheKey, CachedState>>,
 }
 
-/// Streams an [`AggregateCache`] keeps at most; past that it starts over.
-const CACHED_STREAMS_MAX: usize = 10_000;
+/// An aggregate type and one of its streams.
+type CacheKey = (TypeId, String);
+/// The stream version a state reflects, and the state.
+type CachedState = (u64, Arc<dyn Any + Send + Sync>);
 
-impl<A: Aggregate> AggregateCache<A> {
-    /// An empty cache.
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self {
-            loaded: Mutex::new(HashMap::new()),
-        })
+/// Streams the cache keeps at most; past that it starts over. Only long
+/// streams are loaded through it, and there are few of them.
+const CACHED_STREAMS_MAX: usize = 1_000;
+
+impl StateCache {
+    fn get<A: Clone + 'static>(&self, stream_id: &str) -> Option<(u64, A)> {
+        let states = self.states.lock().ok()?;
+        let (version, state) = states.get(&(TypeId::of::<A>(), stream_id.to_owned()))?;
+        Some((*version, state.downcast_ref::<A>()?.clone()))
     }
 
-    fn get(&self, stream_id: &str) -> Option<(u64, A)> {
-        self.loaded.lock().ok()?.get(stream_id).cloned()
-    }
-
-    fn put(&self, loaded: &Loaded<A>) {
-        if let Ok(mut cache) = self.loaded.lock() {
-            if cache.len() >= CACHED_STREAMS_MAX && !cache.contains_key(&loaded.stream_id) {
-                cache.clear();
-            }
-            cache.insert(
-                loaded.stream_id.clone(),
-                (loaded.version, loaded.state.clone()),
-            );
+    fn put<A: Clone + Send + Sync + 'static>(&self, loaded: &Loaded<A>) {
+        let Ok(mut states) = self.states.lock() else {
+            return;
+        };
+        let key = (TypeId::of::<A>(), loaded.stream_id.clone());
+        if states.len() >= CACHED_STREAMS_MAX && !states.contains_key(&key) {
+            states.clear();
         }
+        // Two loads may finish in either order: keep the newer state.
+        if states
+            .get(&key)
+            .is_some_and(|(version, _)| *version >= loaded.version)
+        {
+            return;
+        }
+        states.insert(key, (loaded.version, Arc::new(loaded.state.clone())));
     }
 }
 
@@ -170,18 +194,21 @@ impl EventStore {
         self.load_after(stream_id, 0, initial).await
     }
 
-    /// Loads an aggregate, starting from the cached state when there is one.
-    pub async fn load_cached<A: Aggregate, E>(
+    /// Loads the aggregate of a long stream, reading only the events after
+    /// the state this process loaded last (see [`StateCache`]).
+    pub async fn load_cached<A, E>(
         &self,
-        cache: &AggregateCache<A>,
         stream_id: &str,
         initial: A,
-    ) -> Result<Loaded<A>, CommandError<E>> {
-        let loaded = match cache.get(stream_id) {
+    ) -> Result<Loaded<A>, CommandError<E>>
+    where
+        A: Aggregate + Send + Sync + 'static,
+    {
+        let loaded = match self.states.get::<A>(stream_id) {
             Some((version, state)) => self.load_after(stream_id, version, state).await?,
             None => self.load_after(stream_id, 0, initial).await?,
         };
-        cache.put(&loaded);
+        self.states.put(&loaded);
         Ok(loaded)
     }
 
@@ -238,21 +265,39 @@ impl EventStore {
                 .filter(|a| !a.events.is_empty())
                 .collect();
             if appends.is_empty() {
+                record_attempts(attempts);
                 return Ok((output, Vec::new()));
             }
             match self.append_all(&appends).await {
-                Ok(results) => return Ok((output, results)),
-                Err(AppendError::VersionConflict { stream, .. }) => {
+                Ok(results) => {
+                    record_attempts(attempts);
+                    return Ok((output, results));
+                }
+                // Another writer moved a stream, or drew on its budget,
+                // since this decision read it: decide again on what is
+                // there now. The domain then refuses with its own reason
+                // (insufficient funds, say) or decides anew.
+                Err(
+                    AppendError::VersionConflict { stream, .. }
+                    | AppendError::BudgetExceeded { stream },
+                ) => {
                     if attempts >= COMMAND_ATTEMPTS_MAX {
+                        record_attempts(attempts);
                         return Err(CommandError::Contended { attempts, stream });
                     }
-                    tracing::debug!(%stream, attempts, "version conflict; deciding again");
+                    tracing::debug!(%stream, attempts, "stream moved since read; deciding again");
                     tokio::time::sleep(retry_pause(attempts)).await;
                 }
                 Err(other) => return Err(CommandError::Append(other)),
             }
         }
     }
+}
+
+/// How many times commands are decided before they are appended (1: no
+/// retry), for `/metrics`: the cost of contention.
+fn record_attempts(attempts: u32) {
+    metrics::histogram!("dropledger_command_attempts").record(f64::from(attempts));
 }
 
 /// A random pause before attempt `attempts + 1`; the randomness is a v4

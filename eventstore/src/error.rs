@@ -26,6 +26,14 @@ pub enum AppendError {
         /// The reused id.
         event_id: Uuid,
     },
+    /// The append would take its stream's budget below zero (working
+    /// capital: more held or paid out than is free). Reload, decide again:
+    /// the domain then refuses with its own reason, or the budget has room.
+    #[error("the append would take the budget of stream {stream} below zero")]
+    BudgetExceeded {
+        /// The stream whose budget would be overdrawn.
+        stream: String,
+    },
     /// The append itself is malformed (no events, an empty type, a repeated id…).
     #[error("invalid append: {0}")]
     Invalid(String),

@@ -5,6 +5,8 @@
 //! - A sequencer gives committed events gapless global positions in commit
 //!   order, so readers of the log never skip a late commit, and extends a
 //!   hash chain that [`EventStore::verify_chain`] recomputes.
+//! - A stream may keep a budget its events draw on (working capital's free
+//!   cash); an append that would overdraw it is refused at the write.
 //! - Catch-up subscriptions are woken by LISTEN/NOTIFY and poll as a fallback.
 //! - Reads upgrade old payloads through registered [`Upcasters`].
 //! - Commands run through one load → decide → append → retry loop,
@@ -13,6 +15,7 @@
 //! The database schema is in the workspace's `migrations/`, applied by [`MIGRATOR`].
 
 mod append;
+mod budget;
 mod chain;
 mod cluster;
 mod command;
@@ -31,7 +34,7 @@ mod verify;
 
 pub use append::APPEND_EVENTS_MAX;
 pub use cluster::PrivateCluster;
-pub use command::{AggregateCache, CommandError, Loaded, COMMAND_ATTEMPTS_MAX};
+pub use command::{CommandError, Loaded, COMMAND_ATTEMPTS_MAX};
 pub use database::{connect_and_migrate, locate_server, quote_identifier, Server, MIGRATOR};
 pub use error::{AppendError, DatabaseError, ReadError};
 pub use event::{AppendResult, ExpectedVersion, LoggedEvent, Metadata, NewEvent, RecordedEvent};

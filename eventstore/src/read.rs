@@ -29,6 +29,7 @@ macro_rules! select_events {
 const READ_STREAM: &str = select_events!(
     "WHERE e.stream_id = $1 AND e.stream_version >= $2 ORDER BY e.stream_version LIMIT $3"
 );
+const READ_EVENT: &str = select_events!("WHERE e.event_id = $1");
 const READ_APPEND_ID_RANGE: &str = select_events!("WHERE e.append_id BETWEEN $1 AND $2");
 const READ_APPEND_IDS: &str = select_events!("WHERE e.append_id = ANY($1)");
 
@@ -48,6 +49,16 @@ impl EventStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|row| self.decode(row)).collect()
+    }
+
+    /// The event stored under `event_id`, if any: what an id that came
+    /// back as [`crate::AppendError::EventIdConflict`] is already used for.
+    pub async fn read_event(&self, event_id: Uuid) -> Result<Option<RecordedEvent>, ReadError> {
+        let row = sqlx::query(READ_EVENT)
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| self.decode(&row)).transpose()
     }
 
     /// The global log after `after_position` (0 reads from the start), in

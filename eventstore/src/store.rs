@@ -3,10 +3,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rust_decimal::Decimal;
 use sqlx::{Connection, PgPool, Postgres, Transaction};
 use tokio::sync::Notify;
 
 use crate::append::{explain_refusal, try_append, validate};
+use crate::command::StateCache;
 use crate::sequencer::{sequence_ready_events, BlockingTransaction, SequenceOutcome};
 use crate::{AppendError, AppendResult, ExpectedVersion, NewEvent, Upcasters};
 
@@ -19,6 +21,8 @@ pub struct EventStore {
     /// Woken after every append from this process, so local subscribers do
     /// not wait for a poll.
     pub(crate) appended: Arc<Notify>,
+    /// States of long streams, so loading them reads only new events.
+    pub(crate) states: Arc<StateCache>,
 }
 
 /// The state of the global log.
@@ -39,6 +43,28 @@ pub struct StreamAppend {
     pub expected: ExpectedVersion,
     /// The events to append, in order.
     pub events: Vec<NewEvent>,
+    /// For a stream that keeps a budget (see the `stream.budget` column):
+    /// how much these events move it. An append that would take it below
+    /// zero is refused with [`AppendError::BudgetExceeded`]. `None` for a
+    /// stream without one; a stream either keeps a budget and every append
+    /// says how it moves it, or keeps none.
+    pub budget_change: Option<Decimal>,
+}
+
+impl StreamAppend {
+    /// An append of `events` to `stream_id` at `expected`, with no budget.
+    pub fn new(
+        stream_id: impl Into<String>,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Self {
+        Self {
+            stream_id: stream_id.into(),
+            expected,
+            events,
+            budget_change: None,
+        }
+    }
 }
 
 impl EventStore {
@@ -53,6 +79,7 @@ impl EventStore {
             pool,
             upcasters: Arc::new(upcasters),
             appended: Arc::new(Notify::new()),
+            states: Arc::default(),
         }
     }
 
@@ -70,11 +97,17 @@ impl EventStore {
         expected: ExpectedVersion,
         events: &[NewEvent],
     ) -> Result<AppendResult, AppendError> {
-        validate(stream_id, events)?;
+        let append = StreamAppend::new(stream_id, expected, events.to_vec());
+        self.append_one(&append).await
+    }
+
+    /// Appends one [`StreamAppend`], budget included.
+    pub async fn append_one(&self, append: &StreamAppend) -> Result<AppendResult, AppendError> {
+        validate(&append.stream_id, &append.events)?;
         let mut connection = self.pool.acquire().await?;
-        let result = match try_append(&mut connection, stream_id, expected, events).await? {
+        let result = match try_append(&mut connection, append).await? {
             Some(result) => result,
-            None => explain_refusal(&mut connection, stream_id, expected, events).await?,
+            None => explain_refusal(&mut connection, append).await?,
         };
         if !result.already_stored {
             self.appended.notify_waiters();
@@ -97,13 +130,7 @@ impl EventStore {
         let mut transaction = self.pool.begin().await?;
         let mut results = Vec::with_capacity(appends.len());
         for (index, append) in appends.iter().enumerate() {
-            let appended = try_append(
-                &mut transaction,
-                &append.stream_id,
-                append.expected,
-                &append.events,
-            )
-            .await?;
+            let appended = try_append(&mut transaction, append).await?;
             match appended {
                 Some(result) => results.push(result),
                 None => {
@@ -127,13 +154,7 @@ impl EventStore {
     ) -> Result<Vec<AppendResult>, AppendError> {
         let mut connection = self.pool.acquire().await?;
         let first = &appends[refused];
-        let stored = explain_refusal(
-            &mut connection,
-            &first.stream_id,
-            first.expected,
-            &first.events,
-        )
-        .await?;
+        let stored = explain_refusal(&mut connection, first).await?;
         // Appends are atomic, so a retry finds every stream stored. Streams
         // before the refused one went in just now, so they were not stored:
         // some ids of this append belong to another one.
@@ -145,14 +166,7 @@ impl EventStore {
         }
         let mut results = vec![stored];
         for append in &appends[1..] {
-            match explain_refusal(
-                &mut connection,
-                &append.stream_id,
-                append.expected,
-                &append.events,
-            )
-            .await
-            {
+            match explain_refusal(&mut connection, append).await {
                 Ok(result) => results.push(result),
                 Err(AppendError::VersionConflict { .. }) => return Err(reused()),
                 Err(other) => return Err(other),
@@ -226,8 +240,9 @@ impl AppendTransaction {
         events: &[NewEvent],
     ) -> Result<AppendResult, AppendError> {
         validate(stream_id, events)?;
+        let append = StreamAppend::new(stream_id, expected, events.to_vec());
         let mut savepoint = Connection::begin(&mut *self.transaction).await?;
-        match try_append(&mut savepoint, stream_id, expected, events).await? {
+        match try_append(&mut savepoint, &append).await? {
             Some(result) => {
                 savepoint.commit().await?;
                 self.wrote = true;
@@ -235,7 +250,7 @@ impl AppendTransaction {
             }
             None => {
                 savepoint.rollback().await?;
-                explain_refusal(&mut self.transaction, stream_id, expected, events).await
+                explain_refusal(&mut self.transaction, &append).await
             }
         }
     }

@@ -320,16 +320,16 @@ async fn an_atomic_append_across_streams_stores_all_or_nothing() {
         .unwrap();
     let both = |capital_version| {
         vec![
-            StreamAppend {
-                stream_id: "order-1".into(),
-                expected: ExpectedVersion::NoStream,
-                events: vec![event("PurchaseDecided", 1)],
-            },
-            StreamAppend {
-                stream_id: "capital-USD".into(),
-                expected: ExpectedVersion::Exact(capital_version),
-                events: vec![event("HoldPlaced", 2)],
-            },
+            StreamAppend::new(
+                "order-1",
+                ExpectedVersion::NoStream,
+                vec![event("PurchaseDecided", 1)],
+            ),
+            StreamAppend::new(
+                "capital-USD",
+                ExpectedVersion::Exact(capital_version),
+                vec![event("HoldPlaced", 2)],
+            ),
         ]
     };
     let refused = store.append_all(&both(5)).await;
@@ -382,16 +382,16 @@ async fn a_retried_atomic_append_returns_the_original_results_and_writes_nothing
     let db = TestDatabase::new().await;
     let store = db.store();
     let appends = vec![
-        StreamAppend {
-            stream_id: "order-1".into(),
-            expected: ExpectedVersion::NoStream,
-            events: vec![event("PurchaseStarted", 1)],
-        },
-        StreamAppend {
-            stream_id: "capital-USD".into(),
-            expected: ExpectedVersion::NoStream,
-            events: vec![event("HoldPlaced", 2)],
-        },
+        StreamAppend::new(
+            "order-1",
+            ExpectedVersion::NoStream,
+            vec![event("PurchaseStarted", 1)],
+        ),
+        StreamAppend::new(
+            "capital-USD",
+            ExpectedVersion::NoStream,
+            vec![event("HoldPlaced", 2)],
+        ),
     ];
     let original = store.append_all(&appends).await.unwrap();
     let retried = store.append_all(&appends).await.unwrap();
@@ -415,22 +415,22 @@ async fn a_retried_atomic_append_returns_the_original_results_and_writes_nothing
 async fn an_atomic_append_mixing_stored_and_new_events_is_refused_whole() {
     let db = TestDatabase::new().await;
     let store = db.store();
-    let stored = StreamAppend {
-        stream_id: "order-1".into(),
-        expected: ExpectedVersion::NoStream,
-        events: vec![event("PurchaseStarted", 1)],
-    };
+    let stored = StreamAppend::new(
+        "order-1",
+        ExpectedVersion::NoStream,
+        vec![event("PurchaseStarted", 1)],
+    );
     store
         .append_all(std::slice::from_ref(&stored))
         .await
         .unwrap();
     let mixed = vec![
         stored.clone(),
-        StreamAppend {
-            stream_id: "capital-USD".into(),
-            expected: ExpectedVersion::NoStream,
-            events: vec![event("HoldPlaced", 2)],
-        },
+        StreamAppend::new(
+            "capital-USD",
+            ExpectedVersion::NoStream,
+            vec![event("HoldPlaced", 2)],
+        ),
     ];
     let refused = store.append_all(&mixed).await;
     assert!(matches!(refused, Err(AppendError::EventIdConflict { .. })));

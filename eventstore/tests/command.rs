@@ -11,7 +11,7 @@ use dropledger_domain::{
     UserId, WorkingCapital,
 };
 use dropledger_eventstore::{
-    AggregateCache, CommandError, EventStore, Metadata, TestDatabase, COMMAND_ATTEMPTS_MAX,
+    CommandError, EventStore, Metadata, TestDatabase, COMMAND_ATTEMPTS_MAX,
 };
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -166,6 +166,80 @@ async fn paid_order(store: &EventStore, supplier_cost: &str) -> OrderId {
     order_id
 }
 
+/// Starts the purchase of every order at once, each as the command path
+/// does it: the order at its version, capital from the store's last view of
+/// it and appended whatever its version, its budget checked at the write.
+/// Each order's status afterwards and how many times it was decided.
+async fn purchase_all_at_once(
+    store: &EventStore,
+    orders: &[OrderId],
+) -> Vec<(Option<OrderStatus>, usize)> {
+    let purchases = orders.iter().map(|order_id| {
+        let store = store.clone();
+        let stream = Order::stream_id(*order_id);
+        tokio::spawn(async move {
+            let mut attempts = 0;
+            let (status, _) = store
+                .execute(|| {
+                    attempts += 1;
+                    let (store, stream) = (store.clone(), stream.clone());
+                    async move {
+                        let order = store.load(&stream, Order::default()).await?;
+                        let capital = store
+                            .load_cached(
+                                &capital_stream(),
+                                WorkingCapital::new(Currency::parse("USD").unwrap()),
+                            )
+                            .await?;
+                        let decision = start_purchase(
+                            &order.state,
+                            &capital.state,
+                            StartPurchase {
+                                hold_id: HoldId::from_uuid(Uuid::new_v4()),
+                                started_at: now(),
+                            },
+                        )
+                        .map_err(CommandError::Refused)?;
+                        let status = order.state.clone().replay(&decision.order).status();
+                        let metadata = metadata();
+                        Ok((
+                            vec![
+                                order.append(&decision.order, &metadata),
+                                capital.append_commuting(&decision.capital, &metadata),
+                            ],
+                            status,
+                        ))
+                    }
+                })
+                .await
+                .unwrap();
+            (status, attempts)
+        })
+    });
+    futures::future::join_all(purchases)
+        .await
+        .into_iter()
+        .map(|joined| joined.unwrap())
+        .collect()
+}
+
+async fn capital_now(store: &EventStore) -> WorkingCapital {
+    store
+        .load::<_, std::convert::Infallible>(
+            &capital_stream(),
+            WorkingCapital::new(Currency::parse("USD").unwrap()),
+        )
+        .await
+        .unwrap()
+        .state
+}
+
+fn count(outcomes: &[(Option<OrderStatus>, usize)], status: OrderStatus) -> usize {
+    outcomes.iter().filter(|(s, _)| *s == Some(status)).count()
+}
+
+/// Short capital: exactly as many holds as fit, never one more, and a hold
+/// that no longer fits is decided once more, on fresh state, and refused.
 #[tokio::test]
 async fn concurrent_purchases_never_commit_more_capital_than_there_is() {
     let db = TestDatabase::new().await;
@@ -178,72 +252,109 @@ async fn concurrent_purchases_never_commit_more_capital_than_there_is() {
     // The captures' net (7 × 48.25) is held for something else: 100.00 free.
     hold_back(&store, "337.75").await;
 
-    let cache = AggregateCache::<WorkingCapital>::new();
-    let purchases = orders.iter().map(|order_id| {
-        let store = store.clone();
-        let cache = cache.clone();
-        let order_id = *order_id;
-        tokio::spawn(async move {
-            let stream = Order::stream_id(order_id);
-            let (status, _) = store
-                .execute(|| async {
-                    let order = store.load(&stream, Order::default()).await?;
-                    let capital = store
-                        .load_cached(
-                            &cache,
-                            &capital_stream(),
-                            WorkingCapital::new(Currency::parse("USD").unwrap()),
-                        )
-                        .await?;
-                    let decision = start_purchase(
-                        &order.state,
-                        &capital.state,
-                        StartPurchase {
-                            hold_id: HoldId::from_uuid(Uuid::new_v4()),
-                            started_at: now(),
-                        },
-                    )
-                    .map_err(CommandError::Refused)?;
-                    let status = order.state.clone().replay(&decision.order).status();
-                    let metadata = metadata();
-                    Ok((
-                        vec![
-                            order.append(&decision.order, &metadata),
-                            capital.append(&decision.capital, &metadata),
-                        ],
-                        status,
-                    ))
-                })
-                .await
-                .unwrap();
-            status
-        })
-    });
-    let statuses: Vec<_> = futures::future::join_all(purchases)
-        .await
-        .into_iter()
-        .map(|joined| joined.unwrap())
-        .collect();
+    let outcomes = purchase_all_at_once(&store, &orders).await;
 
-    let purchasing = statuses
-        .iter()
-        .filter(|s| matches!(s, Some(OrderStatus::Purchasing)))
-        .count();
-    let failed = statuses
-        .iter()
-        .filter(|s| matches!(s, Some(OrderStatus::Failed)))
-        .count();
-    assert_eq!((purchasing, failed), (3, 4), "{statuses:?}");
+    let purchasing = count(&outcomes, OrderStatus::Purchasing);
+    let failed = count(&outcomes, OrderStatus::Failed);
+    assert_eq!((purchasing, failed), (3, 4), "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|(_, attempts)| *attempts <= 2),
+        "{outcomes:?}"
+    );
+    let capital = capital_now(&store).await;
+    assert_eq!(capital.committed(), usd("427.75"));
+    assert_eq!(capital.free(), usd("10.00"));
+    assert_eq!(
+        store.budget(&capital_stream()).await.unwrap(),
+        Some(capital.free().amount())
+    );
+}
 
-    let capital: dropledger_eventstore::Loaded<WorkingCapital> = store
+/// Enough capital: every hold is placed at its first decision. Holds on one
+/// capital stream wait for each other's row lock, never for a retry.
+#[tokio::test]
+async fn concurrent_purchases_with_enough_capital_are_each_decided_once() {
+    const ORDERS: usize = 16;
+    let db = TestDatabase::new().await;
+    let store = db.store();
+    contribute(&store, "1000.00").await;
+    let mut orders = Vec::new();
+    for _ in 0..ORDERS {
+        orders.push(paid_order(&store, "30.00").await);
+    }
+
+    let outcomes = purchase_all_at_once(&store, &orders).await;
+
+    assert_eq!(
+        count(&outcomes, OrderStatus::Purchasing),
+        ORDERS,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.iter().all(|(_, attempts)| *attempts == 1),
+        "{outcomes:?}"
+    );
+    // 1000.00 + 16 × 48.25 of captures − 16 × 30.00 held.
+    assert_eq!(capital_now(&store).await.free(), usd("1292.00"));
+}
+
+/// The store refuses an append that would overdraw the budget, whatever the
+/// writer believed: here a hold decided on a view from before another hold
+/// took the money.
+#[tokio::test]
+async fn a_hold_decided_on_a_stale_view_is_refused_at_the_write() {
+    let db = TestDatabase::new().await;
+    let store = db.store();
+    contribute(&store, "50.00").await;
+    let first = paid_order(&store, "30.00").await;
+    let second = paid_order(&store, "30.00").await;
+    // The captures' net (2 × 48.25) is held for something else: 50.00 free.
+    hold_back(&store, "96.50").await;
+    let stale = store
         .load::<_, std::convert::Infallible>(
             &capital_stream(),
             WorkingCapital::new(Currency::parse("USD").unwrap()),
         )
         .await
         .unwrap();
-    assert_eq!(capital.state.committed(), usd("427.75"));
-    assert_eq!(capital.state.free(), usd("10.00"));
+    purchase_all_at_once(&store, &[first]).await;
+
+    let order = store
+        .load::<_, std::convert::Infallible>(&Order::stream_id(second), Order::default())
+        .await
+        .unwrap();
+    let decision = start_purchase(
+        &order.state,
+        &stale.state,
+        StartPurchase {
+            hold_id: HoldId::from_uuid(Uuid::new_v4()),
+            started_at: now(),
+        },
+    )
+    .expect("the stale view shows 50.00 free");
+    let metadata = metadata();
+    let refused = store
+        .append_all(&[
+            order.append(&decision.order, &metadata),
+            stale.append_commuting(&decision.capital, &metadata),
+        ])
+        .await;
+
+    assert!(
+        matches!(refused, Err(dropledger_eventstore::AppendError::BudgetExceeded { ref stream }) if *stream == capital_stream()),
+        "{refused:?}"
+    );
+    // Nothing of the refused append is stored, on either stream.
+    let capital = capital_now(&store).await;
+    assert_eq!(
+        (capital.committed(), capital.free()),
+        (usd("126.50"), usd("20.00"))
+    );
+    let order = store
+        .load::<_, std::convert::Infallible>(&Order::stream_id(second), Order::default())
+        .await
+        .unwrap();
+    assert_eq!(order.state.status(), Some(OrderStatus::Paid));
 }
 
 #[tokio::test]

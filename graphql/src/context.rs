@@ -93,6 +93,8 @@ pub struct Services {
     /// Reverse proxies whose `X-Forwarded-For` names the client; from
     /// anyone else the header is ignored (anyone can send it).
     pub trusted_proxies: Arc<[IpAddr]>,
+    /// How this server's process managers are doing, for `/healthz`.
+    pub managers: dropledger_workflows::follow::ManagerHealth,
 }
 
 impl Services {
@@ -118,7 +120,14 @@ impl Services {
             policy: ApiPolicy::LOCAL,
             consistency_waiters: crate::consistency::waiter_slots(),
             trusted_proxies: Arc::from(Vec::new()),
+            managers: dropledger_workflows::follow::ManagerHealth::new(),
         }
+    }
+
+    /// These services reporting `managers` at `/healthz`.
+    pub fn with_managers(mut self, managers: dropledger_workflows::follow::ManagerHealth) -> Self {
+        self.managers = managers;
+        self
     }
 
     /// These services behind `proxies`: requests from them are counted

@@ -287,6 +287,7 @@ async fn aliexpress_callback(
 /// 200 when the database answers and every read model is RUNNING, 503
 /// otherwise; the body says per read model (see `audit::read_model_statuses`).
 async fn healthz(State(state): State<AppState>) -> Response {
+    let managers = manager_reports(&state.services.managers);
     match crate::audit::read_model_statuses(&state.services).await {
         Ok(projections) => {
             let healthy = projections.iter().all(|p| p.status == "RUNNING");
@@ -299,15 +300,40 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 "status": if healthy { "ok" } else { "degraded" },
                 "database": "reachable",
                 "projections": projections,
+                "processManagers": managers,
             });
             (status, axum::Json(body)).into_response()
         }
         Err(error) => {
             tracing::warn!(%error, "health check: database unreachable");
-            let body = serde_json::json!({ "status": "down", "database": "unreachable" });
+            let body = serde_json::json!({
+                "status": "down",
+                "database": "unreachable",
+                "processManagers": managers,
+            });
             (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
         }
     }
+}
+
+/// Every process manager of this server: its state (`RUNNING`, `STANDBY`
+/// while another server holds its lock, `RESTARTING`, …), how often it
+/// was restarted after a failure or a panic, and its last error. A
+/// restarting manager does not make the server unhealthy: it recovers on
+/// its own, and the counts tell an operator that it had to.
+fn manager_reports(managers: &dropledger_workflows::follow::ManagerHealth) -> serde_json::Value {
+    managers
+        .reports()
+        .iter()
+        .map(|report| {
+            serde_json::json!({
+                "name": report.name,
+                "state": report.state.as_str(),
+                "restarts": report.restarts,
+                "lastError": report.last_error,
+            })
+        })
+        .collect()
 }
 
 async fn render_metrics(State(state): State<AppState>) -> Response {

@@ -4,7 +4,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use dropledger_domain::{
     Aggregate, CapitalCommand, EmailAddress, EntryId, Percentage, PlatformCommand, PlatformConfig,
-    Reference, WorkingCapital,
+    Reference,
 };
 use dropledger_eventstore::CommandError;
 use uuid::Uuid;
@@ -190,8 +190,6 @@ impl PlatformMutation {
             None => Uuid::new_v4(),
         };
         let entry_id = EntryId::from_uuid(command_id);
-        let currency = amount.currency();
-        let stream = WorkingCapital::stream_id(currency);
         let metadata = request.metadata(command_id);
         let command = CapitalCommand::ContributeCapital {
             entry_id,
@@ -199,21 +197,10 @@ impl PlatformMutation {
             reference,
             effective_at: Utc::now(),
         };
-        let outcome = services
-            .store
-            .execute(|| async {
-                let capital = services
-                    .store
-                    .load(&stream, WorkingCapital::new(currency))
-                    .await?;
-                let events = capital
-                    .state
-                    .decide(command.clone())
-                    .map_err(CommandError::Refused)?;
-                Ok((vec![capital.append(&events, &metadata)], ()))
-            })
-            .await
-            .map(count_appends);
+        let outcome =
+            dropledger_workflows::capital::contribute(&services.store, command, &metadata)
+                .await
+                .map(|appends| count_appends(((), appends)));
         match outcome {
             Ok((_, appends)) => Ok(RecordCapitalContributionPayload {
                 entry_id: Some(ID(entry_id.to_string())),

@@ -32,19 +32,6 @@ pub fn metadata(event: &LoggedEvent, actor: &str, step: &str) -> Metadata {
     }
 }
 
-/// How a decision's working-capital events go onto the capital stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CapitalAppend {
-    /// Expecting the version the decision saw: for a decision the capital's
-    /// state may forbid (placing a hold checks free capital, a refund or a
-    /// payout needs cash).
-    Checked,
-    /// Whatever the version by then: for cash coming in and for closing the
-    /// aggregate's own hold, which no other append to the stream can make
-    /// wrong; the aggregate's own stream keeps it from happening twice.
-    Commuting,
-}
-
 /// An aggregate whose decisions may move working capital.
 pub trait WithCapital: Aggregate + Default + Clone + Send + Sync {
     /// The domain's decision: events for this aggregate and for capital.
@@ -89,11 +76,19 @@ impl WithCapital for Payout {
 /// capital and appends both atomically; the aggregate as it is after it,
 /// and what was appended. A decision with no events appends nothing (the
 /// store skips empty appends): that is how a command says "recorded before".
+///
+/// The aggregate's stream is appended at the version the decision saw, so
+/// each step of an order or a payout happens once. The capital stream is
+/// not: what a decision relies on there that others can change is free
+/// capital, and the store checks that at the write (its budget). So cash
+/// coming in never makes a hold decide again, holds wait only for each
+/// other's row lock, and a hold that no longer fits is decided again and
+/// refused by the domain. Capital is loaded from this process's last view
+/// of it, so a command reads only what is new, however long the history.
 pub async fn decide_with_capital<A, F>(
     store: &EventStore,
     stream: &str,
     metadata: &Metadata,
-    capital_append: CapitalAppend,
     decide: F,
 ) -> Result<(A, Vec<AppendResult>), CommandError<A::Error>>
 where
@@ -109,7 +104,7 @@ where
                 .currency()
                 .ok_or(CommandError::Refused(A::not_found()))?;
             let capital = store
-                .load(
+                .load_cached(
                     &WorkingCapital::stream_id(currency),
                     WorkingCapital::new(currency),
                 )
@@ -118,12 +113,11 @@ where
                 decide(&aggregate.state, &capital.state).map_err(CommandError::Refused)?;
             let (events, capital_events) = A::split(decision);
             let after = aggregate.state.clone().replay(&events);
-            let capital_events = match capital_append {
-                CapitalAppend::Checked => capital.append(&capital_events, metadata),
-                CapitalAppend::Commuting => capital.append_commuting(&capital_events, metadata),
-            };
             Ok((
-                vec![aggregate.append(&events, metadata), capital_events],
+                vec![
+                    aggregate.append(&events, metadata),
+                    capital.append_commuting(&capital_events, metadata),
+                ],
                 after,
             ))
         })
@@ -135,21 +129,18 @@ pub async fn decide_order<F>(
     store: &EventStore,
     order_stream: &str,
     metadata: &Metadata,
-    capital_append: CapitalAppend,
     decide: F,
 ) -> Result<OrderStatus, CommandError<OrderError>>
 where
     F: Fn(&Order, &WorkingCapital) -> Result<OrderDecision, OrderError>,
 {
-    let (order, _) =
-        decide_with_capital(store, order_stream, metadata, capital_append, decide).await?;
+    let (order, _) = decide_with_capital(store, order_stream, metadata, decide).await?;
     order
         .status()
         .ok_or(CommandError::Refused(OrderError::NotFound))
 }
 
-/// [`decide_with_capital`] for a payout (always checked: a reservation
-/// needs free cash); its status after the decision.
+/// [`decide_with_capital`] for a payout; its status after the decision.
 pub async fn decide_payout<F>(
     store: &EventStore,
     payout_stream: &str,
@@ -159,14 +150,7 @@ pub async fn decide_payout<F>(
 where
     F: Fn(&Payout, &WorkingCapital) -> Result<PayoutDecision, PayoutError>,
 {
-    let (payout, _) = decide_with_capital(
-        store,
-        payout_stream,
-        metadata,
-        CapitalAppend::Checked,
-        decide,
-    )
-    .await?;
+    let (payout, _) = decide_with_capital(store, payout_stream, metadata, decide).await?;
     payout
         .status()
         .ok_or(CommandError::Refused(PayoutError::NotFound))

@@ -8,11 +8,12 @@
 //! Where to start: [`command`] (the one path for "an aggregate and its
 //! working capital" decisions and the ids a reaction derives), [`follow`]
 //! (how a process manager follows the log), then one workflow:
-//! [`payment`] (checkout, capture, refund), [`Fulfilment`], [`Sales`],
+//! [`payment`] (checkout, capture, refund), [`capital`], [`Fulfilment`], [`Sales`],
 //! [`Payouts`], [`settlement`], [`Tracking`], [`Reconciliation`],
 //! [`autopilot`].
 
 pub mod autopilot;
+pub mod capital;
 pub mod command;
 mod current;
 mod error;

@@ -5,24 +5,31 @@
 //! same [`settle_capture`]. Idempotent on the capture id: the entry ids
 //! derive from it, and a capture no longer pending (settled by the webhook
 //! or an earlier poll) is found nowhere and simply skipped.
+//!
+//! One poll asks about a bounded page of pending captures, starting after
+//! the one the previous poll asked last, so every capture is asked in turn
+//! however many are pending; a capture PayPal refuses to show is logged and
+//! passed over, never in the way of the others.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use dropledger_domain::{
     clear_payment, deny_payment, CapitalError, CaptureId, Currency, EntryId, Order, OrderError,
-    OrderId, SettleCapture, WorkingCapital,
+    OrderId, SettleCapture,
 };
 use dropledger_eventstore::{CommandError, EventStore, Metadata};
 use dropledger_integrations::{CaptureStatus, PayPalClient};
 use uuid::Uuid;
 
-use crate::command::{decide_with_capital, CapitalAppend};
-use crate::current::current;
+use crate::command::decide_with_capital;
+use crate::current::current_capital;
 use crate::error::PollError;
 
 /// How often pending captures are asked about.
 pub const SETTLEMENT_POLL_INTERVAL_MS: u64 = 1_000;
+/// Pending captures asked about in one poll, at most.
+pub const SETTLEMENT_CAPTURES_PER_POLL_MAX: usize = 50;
 /// Namespace of the cash entries that complete captures.
 const CAPTURE_ENTRY_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a0e_93b4_4d71_a5e8_0c7d_31f2_9b64);
 /// Namespace of the cash entries that reverse denied captures.
@@ -66,35 +73,104 @@ pub fn denial_entry_id(capture_id: &CaptureId) -> EntryId {
     ))
 }
 
-/// One poll: every pending capture PayPal now reports final is settled.
-pub async fn poll(store: &EventStore, paypal: &Arc<PayPalClient>) -> Result<(), PollError> {
+/// Where the next poll starts: after the capture id asked about last.
+#[derive(Debug, Default)]
+pub struct SettlementCursor {
+    after: Mutex<Option<String>>,
+}
+
+impl SettlementCursor {
+    fn after(&self) -> Option<String> {
+        self.after
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, capture_id: &CaptureId) {
+        *self
+            .after
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(capture_id.as_str().to_owned());
+    }
+}
+
+/// One poll: of a page of pending captures, each PayPal now reports final
+/// is settled. A capture that cannot be settled now (PayPal
+/// refuses, its answer is unusable) does not stop the others; the first
+/// such failure is returned once the page is done. Our own store failing
+/// ends the poll at once: every capture would meet it.
+pub async fn poll(
+    store: &EventStore,
+    paypal: &Arc<PayPalClient>,
+    cursor: &SettlementCursor,
+) -> Result<(), PollError> {
+    let mut first_failure = None;
     for currency in CURRENCIES {
-        let stream = WorkingCapital::stream_id(currency);
-        let capital = current(store, &stream, WorkingCapital::new(currency)).await?;
-        let pending: Vec<CaptureId> = capital
+        let capital = current_capital(store, currency).await?;
+        let mut pending: Vec<(CaptureId, ())> = capital
             .pending_captures()
-            .map(|(capture_id, _)| capture_id.clone())
+            .map(|(capture_id, _)| (capture_id.clone(), ()))
             .collect();
-        for capture_id in pending {
-            let capture = paypal
-                .capture(capture_id.as_str())
-                .await
-                .map_err(PollError::paypal)?;
-            let Some(outcome) = CaptureOutcome::of(&capture.status) else {
-                continue;
-            };
-            settle_capture(
-                store,
-                currency,
-                &capture_id,
-                outcome,
-                Utc::now(),
-                "system:settlement",
-            )
-            .await?;
+        pending.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        let after = cursor.after();
+        for (capture_id, ()) in page(&pending, after.as_deref(), SETTLEMENT_CAPTURES_PER_POLL_MAX) {
+            cursor.set(&capture_id);
+            match settle(store, paypal, currency, &capture_id).await {
+                Ok(()) => {}
+                Err(error @ PollError::Store(_)) => return Err(error),
+                Err(error) => {
+                    tracing::warn!(capture_id = capture_id.as_str(), %error, "capture not settled now; the others go on");
+                    first_failure.get_or_insert(error);
+                }
+            }
         }
     }
-    Ok(())
+    first_failure.map_or(Ok(()), Err)
+}
+
+/// Up to `max` of `sorted` (by capture id), starting after `after` and
+/// wrapping around to the start.
+fn page<T: Clone>(
+    sorted: &[(CaptureId, T)],
+    after: Option<&str>,
+    max: usize,
+) -> Vec<(CaptureId, T)> {
+    let start = after.map_or(0, |after| {
+        sorted.partition_point(|(capture_id, _)| capture_id.as_str() <= after)
+    });
+    sorted[start..]
+        .iter()
+        .chain(&sorted[..start])
+        .take(max)
+        .cloned()
+        .collect()
+}
+
+/// Asks PayPal about one pending capture and settles it once final.
+async fn settle(
+    store: &EventStore,
+    paypal: &Arc<PayPalClient>,
+    currency: Currency,
+    capture_id: &CaptureId,
+) -> Result<(), PollError> {
+    let capture = paypal
+        .capture(capture_id.as_str())
+        .await
+        .map_err(PollError::paypal)?;
+    let Some(outcome) = CaptureOutcome::of(&capture.status) else {
+        return Ok(());
+    };
+    settle_capture(
+        store,
+        currency,
+        capture_id,
+        outcome,
+        Utc::now(),
+        "system:settlement",
+    )
+    .await
 }
 
 /// Records PayPal's final `outcome` of `capture_id` as `actor`, on the
@@ -110,12 +186,7 @@ pub async fn settle_capture(
     effective_at: DateTime<Utc>,
     actor: &str,
 ) -> Result<(), PollError> {
-    let capital = current(
-        store,
-        &WorkingCapital::stream_id(currency),
-        WorkingCapital::new(currency),
-    )
-    .await?;
+    let capital = current_capital(store, currency).await?;
     let Some(order_id) = capital
         .pending_captures()
         .find(|(pending, _)| *pending == capture_id)
@@ -141,9 +212,9 @@ pub async fn settle_capture(
     let decided = decide_with_capital(
         store,
         &Order::stream_id(order_id),
+        // The order's stream, appended at the version decided on, keeps
+        // the capture from being settled twice.
         &metadata,
-        // The pending capture must still be pending when this lands.
-        CapitalAppend::Checked,
         |order: &Order, capital| match outcome {
             CaptureOutcome::Completed => clear_payment(order, capital, command.clone()),
             CaptureOutcome::Denied => deny_payment(order, capital, command.clone()),
@@ -181,5 +252,34 @@ fn report(
             "capture {capture} of order {order_id} cannot be settled as {outcome:?}: {refusal}"
         ))),
         Err(fault) => Err(fault.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn captures(ids: &[&str]) -> Vec<(CaptureId, ())> {
+        ids.iter()
+            .map(|id| (CaptureId::parse(id).unwrap(), ()))
+            .collect()
+    }
+
+    fn ids(page: &[(CaptureId, ())]) -> Vec<&str> {
+        page.iter().map(|(id, _)| id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_page_starts_after_the_capture_asked_last_and_wraps_around() {
+        let pending = captures(&["A", "B", "C", "D", "E"]);
+        assert_eq!(ids(&page(&pending, None, 2)), ["A", "B"]);
+        assert_eq!(ids(&page(&pending, Some("B"), 2)), ["C", "D"]);
+        assert_eq!(ids(&page(&pending, Some("D"), 2)), ["E", "A"]);
+        // The capture asked last was settled meanwhile: start after its place.
+        assert_eq!(ids(&page(&pending, Some("BB"), 2)), ["C", "D"]);
+        assert_eq!(
+            ids(&page(&pending, Some("E"), 10)),
+            ["A", "B", "C", "D", "E"]
+        );
     }
 }

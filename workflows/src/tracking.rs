@@ -46,8 +46,8 @@ impl Tracking {
     /// One poll over the orders awaiting tracking.
     pub async fn poll(&self) -> Result<(), PollError> {
         let pool = self.store.pool();
-        let keys = checkpoint::parked(pool, AWAITING_TRACKING).await?;
-        for key in keys.into_iter().take(ORDERS_PER_POLL_MAX) {
+        let keys = checkpoint::parked(pool, AWAITING_TRACKING, ORDERS_PER_POLL_MAX).await?;
+        for key in keys {
             let Ok(order_id) = key.parse::<OrderId>() else {
                 tracing::error!(%key, "an order awaiting tracking with an unusable id");
                 continue;

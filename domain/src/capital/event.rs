@@ -1,12 +1,13 @@
 //! Events of the working-capital streams (`capital-<CURRENCY>`).
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::command::{CaptureStatus, HoldPurpose};
 use crate::aggregate::DomainEvent;
 use crate::ids::{CaptureId, OrderId, ProviderRefundId, Reference};
-use crate::ledger::{Hold, JournalEntry, LedgerEffect};
+use crate::ledger::{Account, Hold, JournalEntry, LedgerEffect};
 use crate::money::Money;
 
 /// Something that happened to the platform's cash. Every variant moves money
@@ -134,5 +135,43 @@ impl DomainEvent for CapitalEvent {
             }
             CapitalEvent::HoldVoided { hold, .. } => LedgerEffect::HoldVoided(hold),
         })
+    }
+
+    /// The change of free capital (available cash − open holds): what
+    /// holds and refunds draw on. Cash coming in and holds closing only add
+    /// to it, which is why they never have to wait for one another.
+    fn budget_change(&self) -> Option<Decimal> {
+        // A capital stream is in one currency, so every posting counts.
+        let cash: Decimal = self.entry().map_or(Decimal::ZERO, |entry| {
+            entry
+                .postings()
+                .iter()
+                .filter(|posting| posting.account() == Account::CashAvailable)
+                .map(|posting| posting.signed_amount())
+                .sum()
+        });
+        let held = match self {
+            CapitalEvent::HoldPlaced { hold, .. } => hold.amount().amount(),
+            CapitalEvent::HoldPosted { hold, .. } | CapitalEvent::HoldVoided { hold, .. } => {
+                -hold.amount().amount()
+            }
+            _ => Decimal::ZERO,
+        };
+        Some(cash - held)
+    }
+}
+
+impl CapitalEvent {
+    /// The journal entry of an event that moves cash.
+    pub(super) fn entry(&self) -> Option<&JournalEntry> {
+        match self {
+            CapitalEvent::CapitalContributed { entry, .. }
+            | CapitalEvent::PaymentReceived { entry, .. }
+            | CapitalEvent::CaptureCompleted { entry, .. }
+            | CapitalEvent::PaymentRefunded { entry, .. }
+            | CapitalEvent::CaptureDenied { entry, .. }
+            | CapitalEvent::HoldPosted { entry, .. } => Some(entry),
+            CapitalEvent::HoldPlaced { .. } | CapitalEvent::HoldVoided { .. } => None,
+        }
     }
 }

@@ -137,14 +137,10 @@ impl WorkingCapital {
         reference: Reference,
         effective_at: DateTime<Utc>,
     ) -> Decided {
+        // A contribution retried with the same idempotency key has the same
+        // entry id, hence the same event id: the store keeps it once, and
+        // the workflow tells a retry from a reused key by what is stored.
         self.check_money(amount)?;
-        if let Some(recorded) = self.contributions.get(&entry_id) {
-            return if *recorded == (amount, reference) {
-                Ok(Vec::new())
-            } else {
-                Err(CapitalError::ContributionReused(entry_id))
-            };
-        }
         let entry = JournalEntry::new(
             entry_id,
             effective_at,

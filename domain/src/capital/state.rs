@@ -8,7 +8,7 @@ use super::command::{CapitalCommand, CaptureStatus, HoldPurpose};
 use super::error::CapitalError;
 use super::event::CapitalEvent;
 use crate::aggregate::Aggregate;
-use crate::ids::{CaptureId, EntryId, HoldId, OrderId, Reference};
+use crate::ids::{CaptureId, HoldId, OrderId};
 use crate::ledger::{Account, Hold};
 use crate::money::{Currency, Money};
 
@@ -16,7 +16,15 @@ use crate::money::{Currency, Money};
 ///
 /// Free capital = available cash − open holds. A hold is only placed when
 /// free capital covers it, so neither free capital nor available cash can go
-/// below zero: posting spends at most what was held.
+/// below zero: posting spends at most what was held. The store checks the
+/// same limit again at the write ([`crate::DomainEvent::budget_change`]),
+/// so a decision taken on a view that missed a concurrent hold cannot
+/// overspend either.
+///
+/// The state is what is still open — holds, pending captures — and two
+/// sums; it does not grow with history. Closed holds and completed captures
+/// are facts in the log, and doing one twice is prevented by the stream of
+/// what they belong to (an order, a payout) or by the ids of their events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkingCapital {
     pub(super) currency: Currency,
@@ -24,9 +32,6 @@ pub struct WorkingCapital {
     pub(super) pending: Decimal,
     pub(super) holds: BTreeMap<HoldId, (HoldPurpose, Hold)>,
     pub(super) pending_captures: BTreeMap<CaptureId, (OrderId, Money)>,
-    /// Contributions by entry id, so that a retried contribution (same
-    /// idempotency key, hence same entry id) records nothing new.
-    pub(super) contributions: BTreeMap<EntryId, (Money, Reference)>,
 }
 
 impl WorkingCapital {
@@ -51,7 +56,6 @@ impl WorkingCapital {
             pending: Decimal::ZERO,
             holds: BTreeMap::new(),
             pending_captures: BTreeMap::new(),
-            contributions: BTreeMap::new(),
         }
     }
 
@@ -139,15 +143,7 @@ impl Aggregate for WorkingCapital {
 
     fn evolve(mut self, event: &CapitalEvent) -> WorkingCapital {
         // Cash follows the postings, so state and books cannot disagree.
-        if let Some(entry) = match event {
-            CapitalEvent::CapitalContributed { entry, .. }
-            | CapitalEvent::PaymentReceived { entry, .. }
-            | CapitalEvent::CaptureCompleted { entry, .. }
-            | CapitalEvent::PaymentRefunded { entry, .. }
-            | CapitalEvent::CaptureDenied { entry, .. }
-            | CapitalEvent::HoldPosted { entry, .. } => Some(entry),
-            CapitalEvent::HoldPlaced { .. } | CapitalEvent::HoldVoided { .. } => None,
-        } {
+        if let Some(entry) = event.entry() {
             self.available += entry.net_for(Account::CashAvailable, self.currency);
             self.pending += entry.net_for(Account::CashPending, self.currency);
         }
@@ -174,14 +170,9 @@ impl Aggregate for WorkingCapital {
             CapitalEvent::HoldPosted { hold, .. } | CapitalEvent::HoldVoided { hold, .. } => {
                 self.holds.remove(&hold.id());
             }
-            CapitalEvent::CapitalContributed { reference, entry } => {
-                let amount = entry.net_for(Account::CashAvailable, self.currency);
-                self.contributions.insert(
-                    entry.id(),
-                    (Money::from_total(amount, self.currency), reference.clone()),
-                );
-            }
-            CapitalEvent::PaymentReceived { .. } | CapitalEvent::PaymentRefunded { .. } => {}
+            CapitalEvent::CapitalContributed { .. }
+            | CapitalEvent::PaymentReceived { .. }
+            | CapitalEvent::PaymentRefunded { .. } => {}
         }
         self
     }

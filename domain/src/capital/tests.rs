@@ -5,6 +5,7 @@ use crate::ledger::{Account, LedgerError};
 use crate::money::Currency;
 use crate::payout::Payee;
 use crate::testkit::*;
+use rust_decimal::Decimal;
 
 fn given(events: &[CapitalEvent]) -> WorkingCapital {
     WorkingCapital::new(Currency::Usd).replay(events)
@@ -378,22 +379,56 @@ fn every_capital_refusal_has_an_api_code() {
     }
 }
 
+/// Free capital after each event, and the running sum of what the store is
+/// told each event does to it, agree: the limit checked at the write is the
+/// limit the domain decides on.
 #[test]
-fn a_contribution_repeated_with_the_same_entry_id_records_nothing_new() {
-    let (capital, _) = funded("100.00");
+fn each_event_changes_the_budget_by_what_it_changes_free_capital() {
+    let (mut capital, mut events) = funded("100.00");
+    for command in [
+        receive("P", "30.00", "1.20", CaptureStatus::Pending),
+        receive("C", "50.00", "2.00", CaptureStatus::Completed),
+        purchase_hold(1, "60.00"),
+        purchase_hold(2, "20.00"),
+    ] {
+        let decided = decide_ok(&capital, command);
+        capital = capital.replay(&decided);
+        events.extend(decided);
+    }
+    for command in [
+        CapitalCommand::PostHold {
+            hold_id: hold_id(1),
+            entry_id: entry_id(10),
+            amount: usd("55.00"),
+            effective_at: at(3),
+        },
+        CapitalCommand::VoidHold {
+            hold_id: hold_id(2),
+            effective_at: at(3),
+        },
+        CapitalCommand::CompleteCapture {
+            entry_id: entry_id(11),
+            capture_id: capture_id("P"),
+            effective_at: at(3),
+        },
+    ] {
+        let decided = decide_ok(&capital, command);
+        capital = capital.replay(&decided);
+        events.extend(decided);
+    }
 
-    let repeated = decide_ok(&capital, contribute(1, "100.00"));
-
-    assert!(repeated.is_empty(), "{repeated:?}");
-    assert_eq!(capital.available(), usd("100.00"));
-}
-
-#[test]
-fn a_contribution_id_reused_for_another_amount_is_refused() {
-    let (capital, _) = funded("100.00");
-
-    let error = capital.decide(contribute(1, "250.00")).unwrap_err();
-
-    assert_eq!(error, CapitalError::ContributionReused(entry_id(1)));
-    assert_eq!(error.code(), "IDEMPOTENCY_KEY_REUSED");
+    let mut state = WorkingCapital::new(Currency::Usd);
+    let mut budget = Decimal::ZERO;
+    for event in &events {
+        let before = state.free().amount();
+        state = state.evolve(event);
+        let change = event
+            .budget_change()
+            .expect("every capital event moves the budget");
+        assert_eq!(change, state.free().amount() - before, "{event:?}");
+        budget += change;
+    }
+    assert_eq!(budget, capital.free().amount());
+    // 100.00 contributed + 48.00 and 28.80 of net payments − 55.00 spent.
+    assert_eq!(capital.free(), usd("121.80"));
 }

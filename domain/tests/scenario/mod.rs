@@ -223,6 +223,19 @@ impl World {
             "pending cash {}",
             self.capital.pending()
         );
+        // The budget the store keeps for the capital stream (the sum of the
+        // events' changes) is free capital, so the store's limit is the
+        // domain's.
+        let budget: Decimal = self
+            .capital_events
+            .iter()
+            .map(|event| {
+                event
+                    .budget_change()
+                    .expect("capital events move the budget")
+            })
+            .sum();
+        assert_eq!(budget, self.capital.free().amount());
         // The aggregate and the books built from postings alone agree.
         let cash = self.books.balance(Account::CashAvailable, usd);
         assert_eq!(

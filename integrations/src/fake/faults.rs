@@ -4,8 +4,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// An operation of a fake provider that can be told to fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// An operation of a fake provider that can be told to fail (named as in
+/// Rust on the wire of the fakes' fault endpoint: `"AliExpressPlaceOrder"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum FakeOperation {
     /// PayPal `POST /v1/oauth2/token`.
     PayPalToken,
@@ -58,6 +59,31 @@ pub enum Fault {
     OutOfStock,
 }
 
+impl FakeOperation {
+    /// The provider whose fake performs this operation.
+    pub fn provider(self) -> FakeProvider {
+        use FakeOperation::*;
+        match self {
+            PayPalToken | PayPalCreateOrder | PayPalGetOrder | PayPalCapture | PayPalRefund
+            | PayPalTracking | PayPalPayout | PayPalBalance => FakeProvider::PayPal,
+            AliExpressToken | AliExpressPlaceOrder | AliExpressGetOrder | AliExpressProduct
+            | AliExpressFreight | AliExpressSearch | AliExpressTracking => FakeProvider::AliExpress,
+            PayoneerPayout | PayoneerStatus => FakeProvider::Payoneer,
+        }
+    }
+}
+
+/// One of the faked providers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FakeProvider {
+    /// PayPal.
+    PayPal,
+    /// AliExpress.
+    AliExpress,
+    /// Payoneer.
+    Payoneer,
+}
+
 /// Faults waiting to happen, per operation, each used once.
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
@@ -71,6 +97,16 @@ impl Faults {
         for _ in 0..times {
             queue.push_back(fault);
         }
+    }
+
+    /// The operations whose queued faults have not happened yet, once per
+    /// fault.
+    pub(crate) fn pending(&self) -> Vec<FakeOperation> {
+        let queued = self.queued.lock().expect("faults lock");
+        queued
+            .iter()
+            .flat_map(|(operation, faults)| std::iter::repeat_n(*operation, faults.len()))
+            .collect()
     }
 
     pub(crate) fn clear(&self) {

@@ -8,11 +8,15 @@
 
 mod aliexpress;
 mod faults;
+mod one_address;
 mod payoneer;
 mod paypal;
 
 pub use aliexpress::{FakeAliExpress, FakeAliExpressBuilder};
-pub use faults::{FakeOperation, Fault};
+pub use faults::{FakeOperation, FakeProvider, Fault};
+pub use one_address::{
+    FakeProviderServer, FaultKind, FaultRequest, FAKE_FAULTS_PATH, FAKE_SUMMARY_PATH,
+};
 pub use payoneer::FakePayoneer;
 pub use paypal::{FakePayPal, FakePayPalBuilder, FakePayPalWallet, FAKE_PAYPAL_CAPTURE_STATUS_ENV};
 

@@ -40,12 +40,16 @@ type Shared_ = State<Arc<Shared>>;
 pub struct FakePayoneer {
     base_url: String,
     shared: Arc<Shared>,
-    task: JoinHandle<()>,
+    /// The server this fake runs alone; `None` when mounted in a server
+    /// the caller runs.
+    task: Option<JoinHandle<()>>,
 }
 
 impl Drop for FakePayoneer {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -225,6 +229,28 @@ async fn cancel(
 impl FakePayoneer {
     /// Starts the fake with a program balance.
     pub async fn start(balance: Decimal) -> std::io::Result<Self> {
+        let (router, shared) = Self::assemble(balance);
+        let (base_url, task) = super::serve(router).await?;
+        Ok(Self {
+            base_url,
+            shared,
+            task: Some(task),
+        })
+    }
+
+    /// The fake's routes, to be served under `base_url` by a server the
+    /// caller runs (the fakes together on one address).
+    pub(crate) fn mounted(balance: Decimal, base_url: &str) -> (Router, Self) {
+        let (router, shared) = Self::assemble(balance);
+        let fake = Self {
+            base_url: base_url.to_owned(),
+            shared,
+            task: None,
+        };
+        (router, fake)
+    }
+
+    fn assemble(balance: Decimal) -> (Router, Arc<Shared>) {
         let shared = Arc::new(Shared {
             state: Mutex::new(State_ {
                 balance,
@@ -244,12 +270,7 @@ impl FakePayoneer {
                 post(cancel),
             )
             .with_state(shared.clone());
-        let (base_url, task) = super::serve(router).await?;
-        Ok(Self {
-            base_url,
-            shared,
-            task,
-        })
+        (router, shared)
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -271,6 +292,29 @@ impl FakePayoneer {
     /// Makes `operation` fail once with `fault`.
     pub fn inject(&self, operation: FakeOperation, fault: Fault) {
         self.shared.faults.push(operation, fault, 1);
+    }
+
+    /// Makes `operation` fail `times` times with `fault`.
+    pub fn inject_times(&self, operation: FakeOperation, fault: Fault, times: usize) {
+        self.shared.faults.push(operation, fault, times);
+    }
+
+    /// Payouts per `client_reference_id` with their status, and the
+    /// program balance, as JSON.
+    pub fn summary(&self) -> Value {
+        let state = self.shared.state.lock().expect("lock");
+        let payouts: serde_json::Map<String, Value> = state
+            .payouts
+            .iter()
+            .map(|(reference, status)| (reference.clone(), json!(status)))
+            .collect();
+        json!({ "payouts": payouts, "balance": state.balance.to_string() })
+    }
+
+    /// The operations of the injected faults that have not happened yet,
+    /// once per fault.
+    pub fn pending_faults(&self) -> Vec<FakeOperation> {
+        self.shared.faults.pending()
     }
 
     /// The program balance.

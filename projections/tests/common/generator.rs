@@ -584,10 +584,9 @@ impl Versions {
     ) -> anyhow::Result<usize> {
         let appends: Vec<_> = fact
             .into_iter()
-            .map(|(stream_id, events)| dropledger_eventstore::StreamAppend {
-                expected: self.expected(&stream_id),
-                stream_id,
-                events,
+            .map(|(stream_id, events)| {
+                let expected = self.expected(&stream_id);
+                dropledger_eventstore::StreamAppend::new(stream_id, expected, events)
             })
             .collect();
         let results = store.append_all(&appends).await?;

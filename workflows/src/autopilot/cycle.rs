@@ -8,7 +8,6 @@
 //! later cycle does not list them again.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use crate::autopilot::{AutopilotRunError, AutopilotRunner, CycleReport, CycleStatus};
 use chrono::Utc;
@@ -17,7 +16,7 @@ use dropledger_domain::{
     CycleTrigger, FeeRule, Opportunity, Product, ProductCommand, ProductId, ProductOrigin,
     ProductStatus, PublishedListing, UserId,
 };
-use dropledger_eventstore::{AggregateCache, CommandError, EventStore, Loaded, Metadata};
+use dropledger_eventstore::{CommandError, EventStore, Loaded, Metadata};
 use futures::future::BoxFuture;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -34,7 +33,6 @@ pub struct CycleRunner {
     store: EventStore,
     supplier: Supplier,
     fee: FeeRule,
-    cache: Arc<AggregateCache<Autopilot>>,
 }
 
 fn internal(error: impl std::fmt::Display) -> AutopilotRunError {
@@ -55,18 +53,13 @@ impl CycleRunner {
             store,
             supplier,
             fee,
-            cache: AggregateCache::new(),
         }
     }
 
     /// The autopilot as now.
     pub async fn load(&self) -> Result<Loaded<Autopilot>, AutopilotRunError> {
         self.store
-            .load_cached::<_, AutopilotError>(
-                &self.cache,
-                Autopilot::STREAM_ID,
-                Autopilot::default(),
-            )
+            .load_cached::<_, AutopilotError>(Autopilot::STREAM_ID, Autopilot::default())
             .await
             .map_err(internal)
     }
@@ -80,7 +73,7 @@ impl CycleRunner {
             .execute(|| async {
                 let autopilot = self
                     .store
-                    .load_cached(&self.cache, Autopilot::STREAM_ID, Autopilot::default())
+                    .load_cached(Autopilot::STREAM_ID, Autopilot::default())
                     .await?;
                 let events = autopilot
                     .state

@@ -63,12 +63,16 @@ pub async fn park(pool: &PgPool, name: &str, key: &str, reason: &str) -> Result<
     Ok(())
 }
 
-/// The keys `name` parked, oldest first.
-pub async fn parked(pool: &PgPool, name: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT key FROM process_parked WHERE name = $1 ORDER BY parked_at, key")
-        .bind(name)
-        .fetch_all(pool)
-        .await
+/// The `limit` oldest keys `name` parked, oldest first: one bounded page,
+/// however much work waits.
+pub async fn parked(pool: &PgPool, name: &str, limit: usize) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT key FROM process_parked WHERE name = $1 ORDER BY parked_at, key LIMIT $2",
+    )
+    .bind(name)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await
 }
 
 /// The parked work `key` of `name` is done.

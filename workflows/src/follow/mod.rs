@@ -21,10 +21,17 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
 
 pub mod checkpoint;
+mod health;
 mod in_flight;
+mod periodic;
 
+pub use health::{ManagerHealth, ManagerReport, ManagerState};
+pub use periodic::run_periodic;
+
+use health::panic_message;
 use in_flight::InFlight;
 
 /// Attempts of one step before it is given up and recorded.
@@ -115,31 +122,47 @@ pub trait Reaction: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
-/// Runs `reaction` until `shutdown` turns true.
-pub async fn run<R: Reaction>(store: EventStore, reaction: R, mut shutdown: watch::Receiver<bool>) {
+/// Runs `reaction` until `shutdown` turns true. A failure or a panic
+/// stops the follower (its lock's connection closes, so another instance
+/// may take over); it starts again after a pause, counted in `health`.
+pub async fn run<R: Reaction>(
+    store: EventStore,
+    reaction: R,
+    health: ManagerHealth,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let name = reaction.name();
+    health.set_state(name, ManagerState::Starting);
     loop {
         if *shutdown.borrow() {
-            return;
+            break;
         }
-        match follow(&store, &reaction, &mut shutdown).await {
-            Ok(()) => return,
-            Err(error) => {
-                tracing::error!(manager = name, %error, "process manager stopped; restarting");
-                if sleep_or_shutdown(Duration::from_millis(RETRY_BACKOFF_MS_MAX), &mut shutdown)
-                    .await
-                {
-                    return;
-                }
-            }
+        // A panic in a reaction must not end the manager for good: caught
+        // here, the follower starts again from its checkpoint, which never
+        // moved past the step that panicked.
+        let followed =
+            std::panic::AssertUnwindSafe(follow(&store, &reaction, &health, &mut shutdown))
+                .catch_unwind()
+                .await;
+        let error = match followed {
+            Ok(Ok(())) => break,
+            Ok(Err(error)) => error.to_string(),
+            Err(panic) => panic_message(panic.as_ref()),
+        };
+        tracing::error!(manager = name, %error, "process manager stopped; restarting");
+        health.record_restart(name, error);
+        if sleep_or_shutdown(Duration::from_millis(RETRY_BACKOFF_MS_MAX), &mut shutdown).await {
+            break;
         }
     }
+    health.set_state(name, ManagerState::Stopped);
 }
 
 /// Holds the lock and follows the log; `Ok` on shutdown.
 async fn follow<R: Reaction>(
     store: &EventStore,
     reaction: &R,
+    health: &ManagerHealth,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), FollowError> {
     let name = reaction.name();
@@ -155,6 +178,7 @@ async fn follow<R: Reaction>(
         if locked {
             break;
         }
+        health.set_state(name, ManagerState::Standby);
         tracing::debug!(
             manager = name,
             "another instance runs this manager; standing by"
@@ -163,6 +187,7 @@ async fn follow<R: Reaction>(
             return Ok(());
         }
     }
+    health.set_state(name, ManagerState::Running);
     let pool = store.pool();
     let mut saved = checkpoint::load(pool, name).await?;
     tracing::info!(
@@ -332,61 +357,5 @@ pub async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receive
     }
 }
 
-/// Runs `tick` every `interval` while holding `name`'s lock (a second
-/// instance stands by), until shutdown. A failed tick is logged and the
-/// next one tries again: pollers are idempotent by construction.
-pub async fn run_periodic<F, Fut, E>(
-    store: EventStore,
-    name: &'static str,
-    interval: Duration,
-    tick: F,
-    mut shutdown: watch::Receiver<bool>,
-) where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), E>> + Send,
-    E: std::fmt::Display,
-{
-    let key = format!("dropledger-process:{name}");
-    'connect: loop {
-        let mut lock = match store.pool().acquire().await {
-            Ok(connection) => connection.detach(),
-            Err(error) => {
-                tracing::error!(manager = name, %error, "no database connection");
-                if sleep_or_shutdown(interval, &mut shutdown).await {
-                    return;
-                }
-                continue;
-            }
-        };
-        loop {
-            let locked: Result<bool, _> =
-                sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
-                    .bind(&key)
-                    .fetch_one(&mut lock)
-                    .await;
-            match locked {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(error) => {
-                    tracing::error!(manager = name, %error, "taking the lock failed");
-                    continue 'connect;
-                }
-            }
-            if sleep_or_shutdown(Duration::from_millis(STANDBY_POLL_MS), &mut shutdown).await {
-                return;
-            }
-        }
-        loop {
-            if let Err(error) = tick().await {
-                tracing::warn!(manager = name, %error, "poll failed; trying again next time");
-            }
-            if sleep_or_shutdown(interval, &mut shutdown).await {
-                let _ = lock.close().await;
-                return;
-            }
-            if sqlx::query("SELECT 1").execute(&mut lock).await.is_err() {
-                continue 'connect;
-            }
-        }
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -33,7 +33,7 @@ use dropledger_integrations::{
     AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore, SecretString,
 };
 
-use crate::command::{decide_order, derived_id, metadata, CapitalAppend};
+use crate::command::{decide_order, derived_id, metadata};
 use crate::current::current;
 use crate::error::{split_refusal, StoreFault};
 use crate::follow::{event_type, Reaction, Retry, StepError};
@@ -207,7 +207,6 @@ impl Fulfilment {
                 &self.store,
                 stream,
                 &metadata(event, ACTOR, "start"),
-                CapitalAppend::Checked,
                 |order, capital| start_purchase(order, capital, command.clone()),
             )
             .await;
@@ -268,7 +267,6 @@ impl Fulfilment {
             &self.store,
             stream,
             &metadata(event, ACTOR, "confirm"),
-            CapitalAppend::Commuting,
             |order, capital| confirm_purchase(order, capital, command.clone()),
         )
         .await?;
@@ -344,7 +342,6 @@ impl Fulfilment {
             &self.store,
             stream,
             &metadata(event, ACTOR, "fail"),
-            CapitalAppend::Commuting,
             |order, capital| fail_purchase(order, capital, command.clone()),
         )
         .await;

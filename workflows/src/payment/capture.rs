@@ -12,7 +12,7 @@ use dropledger_integrations::{PayPalClient, PayPalError};
 use uuid::Uuid;
 
 use super::PaymentError;
-use crate::command::{decide_with_capital, CapitalAppend};
+use crate::command::decide_with_capital;
 use crate::order::load_order;
 
 /// A recorded capture.
@@ -74,7 +74,6 @@ pub async fn capture_checkout(
         store,
         &Order::stream_id(order_id),
         metadata,
-        CapitalAppend::Commuting,
         |order: &Order, capital| {
             if order.buyer() == Some(buyer) {
                 // Recorded by an earlier attempt.

@@ -14,7 +14,7 @@ use dropledger_eventstore::{EventStore, Metadata};
 use uuid::Uuid;
 
 use super::PaymentError;
-use crate::command::{decide_with_capital, CapitalAppend};
+use crate::command::decide_with_capital;
 
 /// What PayPal says was refunded.
 #[derive(Debug, Clone)]
@@ -61,7 +61,6 @@ pub async fn record_outside_refund(
         store,
         &Order::stream_id(order_id),
         metadata,
-        CapitalAppend::Checked,
         |order: &Order, capital| match order.status() {
             // Recorded already (our own refund, or a redelivery).
             Some(OrderStatus::Refunded) => Ok(OrderDecision::default()),

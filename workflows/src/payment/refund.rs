@@ -15,7 +15,7 @@ use dropledger_integrations::{PayPalClient, PayPalError};
 use uuid::Uuid;
 
 use super::PaymentError;
-use crate::command::{decide_with_capital, CapitalAppend};
+use crate::command::decide_with_capital;
 use crate::order::load_order;
 
 /// Who asks for a refund.
@@ -129,7 +129,6 @@ pub async fn refund_order(
         store,
         &Order::stream_id(order_id),
         metadata,
-        CapitalAppend::Checked,
         |order: &Order, capital| {
             if order.status() == Some(OrderStatus::Refunded) {
                 // Recorded by an earlier attempt.
@@ -169,13 +168,12 @@ async fn ask_for_refund(
         amount,
         requested_at: Utc::now(),
     };
-    // Checked: the refund must still be covered by free capital when the
-    // intent lands.
+    // The domain checks that free capital covers the refund when the
+    // intent lands; the refund's own entry is checked again at its write.
     let (order, _) = decide_with_capital(
         store,
         &Order::stream_id(order_id),
         metadata,
-        CapitalAppend::Checked,
         |order: &Order, capital| match order.status() {
             // An earlier attempt asked; this one finishes it.
             Some(OrderStatus::RefundRequested) => Ok(OrderDecision::default()),
@@ -208,7 +206,6 @@ async fn withdraw_refund_request(
         store,
         &Order::stream_id(order_id),
         metadata,
-        CapitalAppend::Commuting,
         |order: &Order, _| match order.status() {
             Some(OrderStatus::RefundRequested) => fail_refund_request(order, failed_at),
             _ => Ok(OrderDecision::default()),

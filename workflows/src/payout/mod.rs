@@ -36,6 +36,9 @@ const NAME: &str = "payout";
 /// The most PayPal may charge to send one payout (its `payout_item_fee`),
 /// held with the payout so that paying the fee can never overdraw cash.
 const PAYOUT_FEE_ALLOWANCE: &str = "0.25";
+/// Parked payouts tried when cash arrives, at most: one bounded step; the
+/// next cash event tries the next ones.
+const PARKED_PAYOUTS_PER_STEP_MAX: usize = 100;
 /// Capital events after which skipped payouts may fit: cash arrived or
 /// holds were released.
 const CASH_EVENTS: [CapitalEventType; 5] = [
@@ -116,18 +119,31 @@ impl Reaction for Payouts {
             return self.pay(event, payout_id).await;
         }
         // Cash arrived: try the parked payouts, oldest first, until one
-        // still does not fit.
-        for key in checkpoint::parked(self.store.pool(), NAME).await? {
+        // still does not fit. One the provider keeps refusing is passed
+        // over (and reported once the others had their turn); our own
+        // fault stops the step, which is retried.
+        let parked =
+            checkpoint::parked(self.store.pool(), NAME, PARKED_PAYOUTS_PER_STEP_MAX).await?;
+        let mut first_failure = None;
+        for key in parked {
             let payout_id: PayoutId = key
                 .parse()
                 .map_err(|_| PayoutStepError::Incomplete(format!("a parked payout id {key:?}")))?;
-            self.pay(event, payout_id).await?;
+            match self.pay(event, payout_id).await {
+                Ok(()) => {}
+                Err(error) if error.retry() == Retry::Bounded => {
+                    tracing::warn!(%payout_id, %error, "parked payout not paid now; the others go on");
+                    first_failure.get_or_insert(error);
+                    continue;
+                }
+                Err(error) => return Err(error),
+            }
             let payout = self.load(payout_id).await?;
             if payout.status() == Some(PayoutStatus::SkippedInsufficientFunds) {
                 break;
             }
         }
-        Ok(())
+        first_failure.map_or(Ok(()), Err)
     }
 
     async fn give_up(

@@ -14,12 +14,16 @@ use crate::resilience::CallPolicy;
 pub struct FakeAliExpress {
     base_url: String,
     shared: Arc<Shared>,
-    task: JoinHandle<()>,
+    /// The server this fake runs alone; `None` when mounted in a server
+    /// the caller runs.
+    task: Option<JoinHandle<()>>,
 }
 
 impl Drop for FakeAliExpress {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -32,7 +36,7 @@ impl std::fmt::Debug for FakeAliExpress {
 }
 
 impl FakeAliExpress {
-    pub(super) fn new(base_url: String, shared: Arc<Shared>, task: JoinHandle<()>) -> Self {
+    pub(super) fn new(base_url: String, shared: Arc<Shared>, task: Option<JoinHandle<()>>) -> Self {
         Self {
             base_url,
             shared,
@@ -75,6 +79,12 @@ impl FakeAliExpress {
     /// Makes `operation` fail `times` times with `fault`.
     pub fn inject_times(&self, operation: FakeOperation, fault: Fault, times: usize) {
         self.shared.faults.push(operation, fault, times);
+    }
+
+    /// The operations of the injected faults that have not happened yet,
+    /// once per fault.
+    pub fn pending_faults(&self) -> Vec<FakeOperation> {
+        self.shared.faults.pending()
     }
 
     /// Expires every access token now.
@@ -131,6 +141,33 @@ impl FakeAliExpress {
             .orders
             .get(order_id)
             .map(|order| order.ship_to.clone())
+    }
+
+    /// Supplier orders (id, `out_order_id`, status, amount) and the ids
+    /// placed per `out_order_id`, as JSON.
+    pub fn summary(&self) -> serde_json::Value {
+        let state = self.shared.state();
+        let mut orders: Vec<serde_json::Value> = state
+            .by_out_order_id
+            .iter()
+            .flat_map(|(out_order_id, ids)| ids.iter().map(move |id| (out_order_id, id)))
+            .map(|(out_order_id, id)| {
+                let order = state.orders.get(id);
+                serde_json::json!({
+                    "order_id": id,
+                    "out_order_id": out_order_id,
+                    "status": order.map(|order| order.status.clone()),
+                    "amount": order.map(|order| order.amount.to_string()),
+                })
+            })
+            .collect();
+        orders.sort_by_key(|order| order["order_id"].to_string());
+        let by_out_order_id: serde_json::Map<String, serde_json::Value> = state
+            .by_out_order_id
+            .iter()
+            .map(|(out_order_id, ids)| (out_order_id.clone(), serde_json::json!(ids)))
+            .collect();
+        serde_json::json!({ "orders": orders, "orders_by_out_order_id": by_out_order_id })
     }
 
     /// How many supplier orders exist (idempotency tests count them).

@@ -112,6 +112,22 @@ impl FakeAliExpressBuilder {
 
     /// Starts the server on 127.0.0.1 and a free port.
     pub async fn start(self) -> std::io::Result<FakeAliExpress> {
+        let (router, shared) = self.assemble();
+        let (base_url, task) = super::serve(router).await?;
+        Ok(FakeAliExpress::new(base_url, shared, Some(task)))
+    }
+
+    /// The fake's routes, to be served under `base_url` by a server the
+    /// caller runs (the fakes together on one address).
+    pub(crate) fn mounted(self, base_url: &str) -> (Router, FakeAliExpress) {
+        let (router, shared) = self.assemble();
+        (
+            router,
+            FakeAliExpress::new(base_url.to_owned(), shared, None),
+        )
+    }
+
+    fn assemble(self) -> (Router, Arc<Shared>) {
         let shared = Arc::new(Shared {
             app_key: self.app_key,
             app_secret: SecretString::from(self.app_secret),
@@ -130,8 +146,7 @@ impl FakeAliExpressBuilder {
             .route("/rest/auth/token/refresh", post(token_refresh))
             .route("/sync", post(sync))
             .with_state(shared.clone());
-        let (base_url, task) = super::serve(router).await?;
-        Ok(FakeAliExpress::new(base_url, shared, task))
+        (router, shared)
     }
 }
 

@@ -97,6 +97,12 @@ pub(super) async fn get_capture(
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
+    if shared.state().refused_capture_reads.contains(&id) {
+        return reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"name": "INTERNAL_SERVER_ERROR", "message": "An internal server error occurred.", "debug_id": super::debug_id(), "details": []}),
+        );
+    }
     let capture = shared.state().captures.get(&id).cloned();
     match capture {
         Some(capture) => reply(StatusCode::OK, capture_json(&capture)),

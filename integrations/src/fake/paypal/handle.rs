@@ -17,12 +17,16 @@ use crate::resilience::CallPolicy;
 pub struct FakePayPal {
     base_url: String,
     shared: Arc<Shared>,
-    task: JoinHandle<()>,
+    /// The server this fake runs alone; `None` when mounted in a server
+    /// the caller runs.
+    task: Option<JoinHandle<()>>,
 }
 
 impl Drop for FakePayPal {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -35,7 +39,7 @@ impl std::fmt::Debug for FakePayPal {
 }
 
 impl FakePayPal {
-    pub(super) fn new(base_url: String, shared: Arc<Shared>, task: JoinHandle<()>) -> Self {
+    pub(super) fn new(base_url: String, shared: Arc<Shared>, task: Option<JoinHandle<()>>) -> Self {
         Self {
             base_url,
             shared,
@@ -84,6 +88,30 @@ impl FakePayPal {
     /// Makes `operation` fail `times` times with `fault`.
     pub fn inject_times(&self, operation: FakeOperation, fault: Fault, times: usize) {
         self.shared.faults.push(operation, fault, times);
+    }
+
+    /// The operations of the injected faults that have not happened yet,
+    /// once per fault.
+    pub fn pending_faults(&self) -> Vec<FakeOperation> {
+        self.shared.faults.pending()
+    }
+
+    /// Answers every read of `capture_id` with a 500 from now on: a capture
+    /// PayPal keeps refusing to show.
+    pub fn keep_refusing_capture_reads(&self, capture_id: &str) {
+        self.shared
+            .state()
+            .refused_capture_reads
+            .insert(capture_id.to_owned());
+    }
+
+    /// Answers every payout batch to `receiver` with a 500 from now on: a
+    /// payout PayPal keeps refusing.
+    pub fn keep_refusing_payouts_to(&self, receiver: &str) {
+        self.shared
+            .state()
+            .refused_payout_receivers
+            .insert(receiver.to_owned());
     }
 
     /// Forgets injected faults not yet used.
@@ -169,6 +197,12 @@ impl FakePayPal {
             .get(order_id)
             .map(|o| o.trackers.clone())
             .unwrap_or_default()
+    }
+
+    /// Captures (id, order, status, amount), refunds, payout batches per
+    /// `sender_batch_id` with their items, and balances, as JSON.
+    pub fn summary(&self) -> Value {
+        super::summary::of(&self.shared)
     }
 
     /// A handle on this account's balance, for a fake supplier that is paid

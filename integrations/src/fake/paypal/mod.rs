@@ -6,6 +6,7 @@ mod dashboard;
 mod handle;
 mod orders;
 mod payouts;
+mod summary;
 mod webhooks;
 
 pub use handle::{FakePayPal, FakePayPalWallet};
@@ -105,6 +106,21 @@ impl FakePayPalBuilder {
 
     /// Starts the server on 127.0.0.1 and a free port.
     pub async fn start(self) -> std::io::Result<FakePayPal> {
+        let (router, shared) = self.assemble();
+        let (base_url, task) = super::serve(router).await?;
+        *shared.base_url.lock().expect("lock") = base_url.clone();
+        Ok(FakePayPal::new(base_url, shared, Some(task)))
+    }
+
+    /// The fake's routes, to be served under `base_url` by a server the
+    /// caller runs (the fakes together on one address).
+    pub(crate) fn mounted(self, base_url: &str) -> (Router, FakePayPal) {
+        let (router, shared) = self.assemble();
+        *shared.base_url.lock().expect("lock") = base_url.to_owned();
+        (router, FakePayPal::new(base_url.to_owned(), shared, None))
+    }
+
+    fn assemble(self) -> (Router, Arc<Shared>) {
         let mut balances = HashMap::new();
         balances.insert(
             self.opening_balance.currency(),
@@ -156,9 +172,7 @@ impl FakePayPalBuilder {
                 post(webhooks::verify_webhook),
             )
             .with_state(shared.clone());
-        let (base_url, task) = super::serve(router).await?;
-        *shared.base_url.lock().expect("lock") = base_url.clone();
-        Ok(FakePayPal::new(base_url, shared, task))
+        (router, shared)
     }
 }
 
@@ -216,6 +230,12 @@ pub(super) struct State {
     /// The reporting balance's `as_of_time` when a test fixes it (PayPal's
     /// reporting lags); `None`: the moment of the request.
     pub balance_as_of: Option<chrono::DateTime<chrono::Utc>>,
+    /// Captures whose reads (`GET /v2/payments/captures/{id}`) fail with a
+    /// 500 for as long as they are listed: one capture PayPal keeps refusing.
+    pub refused_capture_reads: std::collections::HashSet<String>,
+    /// Receivers whose payout batches fail with a 500 for as long as they
+    /// are listed: a payout PayPal keeps refusing.
+    pub refused_payout_receivers: std::collections::HashSet<String>,
 }
 
 pub(super) struct Shared {
@@ -261,6 +281,11 @@ impl Shared {
     /// handler, 5xx answers here.
     pub async fn fault(&self, operation: FakeOperation) -> Result<Option<Fault>, Response> {
         match self.faults.next(operation) {
+            // PayPal names its rate limit RATE_LIMIT_REACHED (429).
+            Some(Fault::ServerError(429)) => Err(reply(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"name": "RATE_LIMIT_REACHED", "message": "Too many requests. Blocked due to rate limiting.", "debug_id": debug_id(), "details": []}),
+            )),
             Some(Fault::ServerError(status)) => Err(reply(
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 json!({"name": "INTERNAL_SERVER_ERROR", "message": "An internal server error occurred.", "debug_id": debug_id(), "details": []}),

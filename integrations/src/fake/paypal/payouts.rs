@@ -163,6 +163,17 @@ pub(super) async fn create_batch(
     }
     let answer = {
         let mut state = shared.state();
+        let refused = items.iter().any(|item| {
+            item["receiver"]
+                .as_str()
+                .is_some_and(|receiver| state.refused_payout_receivers.contains(receiver))
+        });
+        if refused {
+            return reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"name": "INTERNAL_SERVER_ERROR", "message": "An internal server error occurred.", "debug_id": super::debug_id(), "details": []}),
+            );
+        }
         if state.batch_by_sender_id.contains_key(sender_batch_id) {
             return reply(
                 StatusCode::BAD_REQUEST,
