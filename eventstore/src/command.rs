@@ -104,7 +104,7 @@ impl<A: Aggregate> Loaded<A> {
         metadata: &Metadata,
     ) -> StreamAppend {
         let command_id = metadata.command_id.unwrap_or_else(Uuid::new_v4);
-        let events_in = events;
+        let budget_change = budget_change(events);
         let events = events
             .iter()
             .enumerate()
@@ -124,7 +124,7 @@ impl<A: Aggregate> Loaded<A> {
             stream_id: self.stream_id.clone(),
             expected,
             events,
-            budget_change: budget_change(events_in),
+            budget_change,
         }
     }
 }
