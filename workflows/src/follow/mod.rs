@@ -206,7 +206,9 @@ async fn follow<R: Reaction>(
             _ = shutdown.changed() => break,
             Some(finished) = reactions.next(), if in_flight.len() > 0 => {
                 in_flight.finish_reaction(finished)?;
-                saved = save_if_moved(pool, name, in_flight.safe_checkpoint(read), saved).await?;
+                let safe = in_flight.safe_checkpoint(read);
+                saved = save_while_reacting(pool, name, safe, saved, &mut reactions, &mut in_flight)
+                    .await?;
                 continue;
             }
             event = subscription.next(), if in_flight.len() < concurrency => event?,
@@ -282,6 +284,31 @@ impl InFlight {
             self.finish(position, &partition);
         }
         Ok(())
+    }
+}
+
+/// Saves the checkpoint while the reactions under way go on. The save waits
+/// for a pooled connection, and a reaction may hold one — with a row lock
+/// the others wait for (working capital's) — until it is polled again to
+/// commit: not polling them while saving could stall every writer until
+/// the pool's timeout.
+async fn save_while_reacting(
+    pool: &sqlx::PgPool,
+    name: &str,
+    safe: u64,
+    saved: u64,
+    reactions: &mut FuturesUnordered<Reacting<'_>>,
+    in_flight: &mut InFlight,
+) -> Result<u64, FollowError> {
+    let save = save_if_moved(pool, name, safe, saved);
+    tokio::pin!(save);
+    loop {
+        tokio::select! {
+            saved = &mut save => return saved,
+            Some(finished) = reactions.next(), if !reactions.is_empty() => {
+                in_flight.finish_reaction(finished)?;
+            }
+        }
     }
 }
 
