@@ -38,7 +38,8 @@ fn capital_stream() -> String {
     WorkingCapital::stream_id(Currency::parse("USD").unwrap())
 }
 
-async fn contribute(store: &EventStore, amount: &str) {
+/// Runs one command on working capital alone (setting the scene).
+async fn on_capital(store: &EventStore, command: CapitalCommand) {
     store
         .execute(|| async {
             let capital = store
@@ -49,17 +50,25 @@ async fn contribute(store: &EventStore, amount: &str) {
                 .await?;
             let events = capital
                 .state
-                .decide(CapitalCommand::ContributeCapital {
-                    entry_id: EntryId::from_uuid(Uuid::new_v4()),
-                    amount: usd(amount),
-                    reference: Reference::parse("seed").unwrap(),
-                    effective_at: now(),
-                })
+                .decide(command.clone())
                 .map_err(CommandError::Refused)?;
             Ok((vec![capital.append(&events, &metadata())], ()))
         })
         .await
         .unwrap();
+}
+
+async fn contribute(store: &EventStore, amount: &str) {
+    on_capital(
+        store,
+        CapitalCommand::ContributeCapital {
+            entry_id: EntryId::from_uuid(Uuid::new_v4()),
+            amount: usd(amount),
+            reference: Reference::parse("seed").unwrap(),
+            effective_at: now(),
+        },
+    )
+    .await;
 }
 
 /// An order created, not yet paid.
@@ -107,29 +116,18 @@ fn pending_capture() -> CapturePayment {
 /// Reserves `amount` of working capital for something else: what keeps
 /// the captured money of the orders below from being free.
 async fn hold_back(store: &EventStore, amount: &str) {
-    store
-        .execute(|| async {
-            let capital = store
-                .load(
-                    &capital_stream(),
-                    WorkingCapital::new(Currency::parse("USD").unwrap()),
-                )
-                .await?;
-            let events = capital
-                .state
-                .decide(CapitalCommand::PlaceHold {
-                    hold_id: HoldId::from_uuid(Uuid::new_v4()),
-                    purpose: HoldPurpose::Purchase {
-                        order_id: OrderId::from_uuid(Uuid::new_v4()),
-                    },
-                    amount: usd(amount),
-                    effective_at: now(),
-                })
-                .map_err(CommandError::Refused)?;
-            Ok((vec![capital.append(&events, &metadata())], ()))
-        })
-        .await
-        .unwrap();
+    on_capital(
+        store,
+        CapitalCommand::PlaceHold {
+            hold_id: HoldId::from_uuid(Uuid::new_v4()),
+            purpose: HoldPurpose::Purchase {
+                order_id: OrderId::from_uuid(Uuid::new_v4()),
+            },
+            amount: usd(amount),
+            effective_at: now(),
+        },
+    )
+    .await;
 }
 
 /// An order created and paid with a COMPLETED capture (only a completed
