@@ -1,5 +1,7 @@
 //! The settings parsed as a command line (or environment) gives them.
 
+use std::time::Duration;
+
 use clap::Parser;
 
 use super::*;
