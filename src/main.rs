@@ -148,7 +148,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             DbAction::Stop => {
-                if local_database::stop_private_cluster(&cli.data_dir)? {
+                if local_database::stop_private_cluster(&cli.data_dir).await? {
                     println!("stopped the private cluster in {}", cli.data_dir.display());
                 } else {
                     println!(

@@ -145,12 +145,13 @@ impl CaptureSettlement {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dropledger_devdb::TestDatabase;
     use dropledger_domain::{
         capture_payment, Aggregate, CapitalError, CapturePayment, CaptureStatus, CheckoutTerms,
         EntryId, FailureReason, Money, Order, OrderCommand, OrderError, OrderId, OrderStatus,
         ProductId, ProviderOrderId, UserId, WorkingCapital,
     };
-    use dropledger_eventstore::{CommandError, Metadata, TestDatabase};
+    use dropledger_eventstore::{CommandError, Metadata};
     use dropledger_workflows::command::decide_with_capital;
     use serde_json::json;
     use uuid::Uuid;

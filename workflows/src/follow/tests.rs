@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dropledger_eventstore::{ExpectedVersion, Metadata, NewEvent, TestDatabase};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::{ExpectedVersion, Metadata, NewEvent};
 use serde_json::json;
 
 use super::*;
