@@ -118,8 +118,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::FakeProviders {
             listen,
             paypal_balance,
+            paypal_capture_pending,
         } => {
-            fake_providers::run(listen, &paypal_balance).await?;
+            fake_providers::run(listen, &paypal_balance, paypal_capture_pending).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { action } => match action {

@@ -15,6 +15,7 @@
 //! The database schema is in the workspace's `migrations/`, applied by [`MIGRATOR`].
 
 mod append;
+mod backoff;
 mod budget;
 mod chain;
 mod command;
@@ -30,6 +31,7 @@ mod upcast;
 mod verify;
 
 pub use append::APPEND_EVENTS_MAX;
+pub use backoff::Backoff;
 pub use command::{CommandError, Loaded, COMMAND_ATTEMPTS_MAX};
 pub use database::{connect_and_migrate, MIGRATOR};
 pub use error::{AppendError, DatabaseError, ReadError};

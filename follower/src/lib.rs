@@ -22,8 +22,9 @@ mod periodic;
 mod react;
 mod supervise;
 
+pub use dropledger_eventstore::Backoff;
 pub use health::{ManagerHealth, ManagerReport, ManagerState};
 pub use lock::{FollowerLock, LockKey};
 pub use periodic::run_periodic;
 pub use react::{event_type, run, FollowError, Reaction, Retry, StepError, STEP_ATTEMPTS_MAX};
-pub use supervise::{shutdown_asked, sleep_or_shutdown, supervise, AfterFailure, Backoff, Failure};
+pub use supervise::{shutdown_asked, sleep_or_shutdown, supervise, AfterFailure, Failure};

@@ -15,7 +15,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use dropledger_eventstore::{EventStore, LoggedEvent, SubscriptionOptions};
+use dropledger_eventstore::{Backoff, EventStore, LoggedEvent, SubscriptionOptions};
 use tokio::sync::watch;
 use tracing::Instrument;
 
@@ -25,9 +25,7 @@ use crate::checkpoint;
 use crate::health::{ManagerHealth, ManagerState};
 use crate::in_flight::InFlight;
 use crate::lock::{FollowerLock, LockKey};
-use crate::supervise::{
-    shutdown_asked, sleep_or_shutdown, supervise, AfterFailure, Backoff, Failure,
-};
+use crate::supervise::{shutdown_asked, sleep_or_shutdown, supervise, AfterFailure, Failure};
 
 /// Attempts of one step before it is given up and recorded.
 pub const STEP_ATTEMPTS_MAX: u32 = 4;

@@ -5,41 +5,11 @@
 use std::future::Future;
 use std::time::Duration;
 
+use dropledger_eventstore::Backoff;
 use futures::FutureExt;
 use tokio::sync::watch;
 
 use crate::health::panic_message;
-
-/// Pauses between attempts: `first`, doubling up to `max`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    /// The first pause.
-    pub first: Duration,
-    /// The longest pause.
-    pub max: Duration,
-}
-
-impl Backoff {
-    /// From milliseconds: `first_ms`, doubling up to `max_ms`.
-    pub const fn from_millis(first_ms: u64, max_ms: u64) -> Backoff {
-        Backoff {
-            first: Duration::from_millis(first_ms),
-            max: Duration::from_millis(max_ms),
-        }
-    }
-
-    /// The pause after `pause`: twice as long, at most `max`.
-    pub fn next(self, pause: Duration) -> Duration {
-        pause.saturating_mul(2).min(self.max)
-    }
-
-    /// The pause before retry number `retry` (1-based): `first` doubled
-    /// `retry - 1` times, at most `max`.
-    pub fn nth(self, retry: u32) -> Duration {
-        let doublings = retry.saturating_sub(1).min(31);
-        self.first.saturating_mul(1 << doublings).min(self.max)
-    }
-}
 
 /// How a run of a follower ended, other than done.
 #[derive(Debug)]

@@ -57,6 +57,15 @@ pub struct ServerSettingsInput {
     /// Sandbox only: where Payoneer is; Payoneer payouts are off when unset.
     #[arg(long, env = "PAYONEER_BASE_URL", value_name = "URL")]
     pub payoneer_base_url: Option<String>,
+    /// Local fakes only: `PENDING` makes the fake PayPal leave captures
+    /// pending until PayPal (the demo) completes them; `COMPLETED` (default)
+    /// completes them at once.
+    #[arg(
+        long,
+        env = "DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS",
+        value_name = "COMPLETED|PENDING"
+    )]
+    pub fake_paypal_capture_status: Option<String>,
     /// Payoneer program id.
     #[arg(long, env = "PAYONEER_PROGRAM_ID")]
     pub payoneer_program_id: Option<String>,

@@ -18,6 +18,7 @@ mod settings;
 
 pub use input::ServerSettingsInput;
 pub use problems::ConfigError;
+pub use providers::fake_capture_pending;
 pub use settings::{
     AliExpressAccount, PayPalAccount, PayoneerAccount, ProviderSettings, ServerSettings,
 };
@@ -57,6 +58,7 @@ impl ServerSettingsInput {
             &mut given.aliexpress_app_key,
             &mut given.aliexpress_base_url,
             &mut given.payoneer_base_url,
+            &mut given.fake_paypal_capture_status,
             &mut given.payoneer_program_id,
             &mut given.payoneer_client_id,
             &mut given.provider_attempt_timeout_ms,

@@ -75,11 +75,19 @@ impl ServerSettingsInput {
                 |value| whole_number_within(value, 1..=PROVIDER_ATTEMPT_TIMEOUT_MS_MAX),
             )
             .map(Duration::from_millis);
+        let fake_capture_pending = problems
+            .parse(
+                "DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS",
+                self.fake_paypal_capture_status.as_deref(),
+                fake_capture_pending,
+            )
+            .unwrap_or(false);
         ProviderSettings {
             paypal,
             aliexpress,
             payoneer,
             attempt_timeout,
+            fake_capture_pending,
         }
     }
 
@@ -119,5 +127,17 @@ impl ServerSettingsInput {
             }
             _ => None,
         }
+    }
+}
+
+/// Whether a fake PayPal capture status leaves captures pending:
+/// `PENDING` or `COMPLETED`, in any case.
+pub fn fake_capture_pending(value: &str) -> Result<bool, String> {
+    if value.eq_ignore_ascii_case("PENDING") {
+        Ok(true)
+    } else if value.eq_ignore_ascii_case("COMPLETED") {
+        Ok(false)
+    } else {
+        Err("must be COMPLETED or PENDING".to_owned())
     }
 }

@@ -44,6 +44,8 @@ pub struct ProviderSettings {
     pub payoneer: Option<PayoneerAccount>,
     /// How long one provider call may take (sandbox only).
     pub attempt_timeout: Option<Duration>,
+    /// Whether the local fake PayPal (when one runs) leaves captures PENDING.
+    pub fake_capture_pending: bool,
 }
 
 /// A PayPal REST app.
