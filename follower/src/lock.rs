@@ -24,7 +24,7 @@ pub enum LockKey {
 #[derive(Debug)]
 pub struct FollowerLock {
     connection: PgConnection,
-    key: LockKey,
+    key: i64,
 }
 
 impl FollowerLock {
@@ -38,10 +38,25 @@ impl FollowerLock {
         mut standing_by: impl FnMut(),
         mut shutdown: Pin<&mut impl Future<Output = ()>>,
     ) -> Result<Option<FollowerLock>, sqlx::Error> {
-        let connection = pool.acquire().await?.detach();
+        let mut connection = pool.acquire().await?.detach();
+        let key = match key {
+            // The same key as `pg_try_advisory_lock(hashtext(name))`: the
+            // int4 hash widened to the bigint the lock functions take.
+            LockKey::Name(name) => {
+                sqlx::query_scalar::<_, i64>("SELECT hashtext($1)::bigint")
+                    .bind(name)
+                    .fetch_one(&mut connection)
+                    .await?
+            }
+            LockKey::Number(key) => key,
+        };
         let mut lock = FollowerLock { connection, key };
         loop {
-            if lock.try_lock().await? {
+            let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(lock.key)
+                .fetch_one(&mut lock.connection)
+                .await?;
+            if locked {
                 return Ok(Some(lock));
             }
             standing_by();
@@ -51,23 +66,6 @@ impl FollowerLock {
                     return Ok(None);
                 }
                 () = tokio::time::sleep(retry) => {}
-            }
-        }
-    }
-
-    async fn try_lock(&mut self) -> Result<bool, sqlx::Error> {
-        match &self.key {
-            LockKey::Name(name) => {
-                sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
-                    .bind(name)
-                    .fetch_one(&mut self.connection)
-                    .await
-            }
-            LockKey::Number(key) => {
-                sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(key)
-                    .fetch_one(&mut self.connection)
-                    .await
             }
         }
     }
@@ -90,20 +88,10 @@ impl FollowerLock {
     /// Unlocks explicitly, so that a standby need not wait for this
     /// connection's backend to exit, and closes the connection.
     pub async fn release(mut self) {
-        let unlocked = match &self.key {
-            LockKey::Name(name) => {
-                sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
-                    .bind(name)
-                    .execute(&mut self.connection)
-                    .await
-            }
-            LockKey::Number(key) => {
-                sqlx::query("SELECT pg_advisory_unlock($1)")
-                    .bind(key)
-                    .execute(&mut self.connection)
-                    .await
-            }
-        };
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(self.key)
+            .execute(&mut self.connection)
+            .await;
         if let Err(error) = unlocked {
             tracing::debug!(%error, "unlocking failed; closing the connection releases the lock");
         }

@@ -13,6 +13,9 @@ use super::{RebuildPhase, RebuildProgress, Tracker, READ_AHEAD_BATCHES, WRITE_AH
 use crate::decode::{decode_all, Decoded};
 use crate::{Projection, ProjectionError};
 
+/// Decoding batches, in log order, as the reader hands them on.
+type Decodings = mpsc::Receiver<Result<JoinHandle<Vec<Decoded>>, ProjectionError>>;
+
 /// Applies the log after `tracker.position` to the shadows until a read
 /// comes back empty, one transaction per batch and projection; with
 /// `then_index`, each projection builds its indexes as soon as its own
@@ -31,27 +34,7 @@ pub(super) async fn load(
     then_index: bool,
     progress: &mut (dyn FnMut(&RebuildProgress) + Send),
 ) -> Result<(), ProjectionError> {
-    let (sender, mut receiver) =
-        mpsc::channel::<Result<JoinHandle<Vec<Decoded>>, ProjectionError>>(READ_AHEAD_BATCHES);
-    let reader_store = store.clone();
-    let mut position = tracker.position;
-    let batch_events_max = tracker.batch_events_max;
-    let reader = tokio::spawn(async move {
-        loop {
-            let batch = match reader_store.read_all(position, batch_events_max).await {
-                Ok(events) if events.is_empty() => return,
-                Ok(events) => {
-                    position = events.last().map_or(position, |e| e.position);
-                    Ok(tokio::task::spawn_blocking(move || decode_all(events)))
-                }
-                Err(error) => Err(error.into()),
-            };
-            let failed = batch.is_err();
-            if sender.send(batch).await.is_err() || failed {
-                return;
-            }
-        }
-    });
+    let (reader, receiver) = spawn_reader(store, tracker.position, tracker.batch_events_max);
     let (done_sender, mut done) = mpsc::unbounded_channel::<Done>();
     // Set when a writer or the reader fails: the others stop without
     // finishing a shadow that will not be swapped in.
@@ -70,8 +53,56 @@ pub(super) async fn load(
         )));
     }
     drop(done_sender);
-    // Hands each decoded batch, in log order, to every writer.
-    let fan_out = tokio::spawn(async move {
+    let fan_out = spawn_fan_out(receiver, queues, failed);
+    report_progress(&mut done, tasks.len(), tracker, then_index, progress).await;
+    reader.abort();
+    let fanned = joined(fan_out.await);
+    let mut outcome = Ok(());
+    for task in tasks {
+        let (worker, written) = joined(task.await);
+        workers.push(worker);
+        outcome = outcome.and(written);
+    }
+    outcome.and(fanned)
+}
+
+/// The reader: the log after `position`, each batch decoded on a blocking
+/// thread, handed on in order until a read comes back empty (or fails).
+fn spawn_reader(
+    store: &EventStore,
+    position: u64,
+    batch_events_max: usize,
+) -> (JoinHandle<()>, Decodings) {
+    let (sender, receiver) =
+        mpsc::channel::<Result<JoinHandle<Vec<Decoded>>, ProjectionError>>(READ_AHEAD_BATCHES);
+    let reader_store = store.clone();
+    let mut position = position;
+    let reader = tokio::spawn(async move {
+        loop {
+            let batch = match reader_store.read_all(position, batch_events_max).await {
+                Ok(events) if events.is_empty() => return,
+                Ok(events) => {
+                    position = events.last().map_or(position, |e| e.position);
+                    Ok(tokio::task::spawn_blocking(move || decode_all(events)))
+                }
+                Err(error) => Err(error.into()),
+            };
+            let failed = batch.is_err();
+            if sender.send(batch).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    (reader, receiver)
+}
+
+/// Hands each decoded batch, in log order, to every writer.
+fn spawn_fan_out(
+    mut receiver: Decodings,
+    queues: Vec<mpsc::Sender<Arc<Vec<Decoded>>>>,
+    failed: Arc<AtomicBool>,
+) -> JoinHandle<Result<(), ProjectionError>> {
+    tokio::spawn(async move {
         while let Some(decoding) = receiver.recv().await {
             let batch = match decoding {
                 Ok(decoding) => Arc::new(joined(decoding.await)),
@@ -88,11 +119,21 @@ pub(super) async fn load(
             }
         }
         Ok::<(), ProjectionError>(())
-    });
+    })
+}
+
+/// Reports the slowest writer's progress until every writer is done.
+async fn report_progress(
+    done: &mut mpsc::UnboundedReceiver<Done>,
+    writers: usize,
+    tracker: &mut Tracker,
+    then_index: bool,
+    progress: &mut (dyn FnMut(&RebuildProgress) + Send),
+) {
     // Progress is the slowest writer's.
     let start = (tracker.position, tracker.events);
-    let mut applied = vec![start; tasks.len()];
-    let mut loading = tasks.len();
+    let mut applied = vec![start; writers];
+    let mut loading = writers;
     while let Some(message) = done.recv().await {
         match message {
             Done::Batch {
@@ -117,15 +158,6 @@ pub(super) async fn load(
             }
         }
     }
-    reader.abort();
-    let fanned = joined(fan_out.await);
-    let mut outcome = Ok(());
-    for task in tasks {
-        let (worker, written) = joined(task.await);
-        workers.push(worker);
-        outcome = outcome.and(written);
-    }
-    outcome.and(fanned)
 }
 
 /// What a writer reports to the rebuild.
