@@ -13,7 +13,7 @@
 //! recorded as the provider's answer.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dropledger_eventstore::{Backoff, EventStore, LoggedEvent, SubscriptionOptions};
 use tokio::sync::watch;
@@ -39,6 +39,11 @@ const STEP_BACKOFF: Backoff = Backoff::from_millis(RETRY_BACKOFF_MS_FIRST, RETRY
 pub(crate) const STANDBY_POLL_MS: u64 = 1_000;
 /// Uninteresting events passed before the position is saved anyway.
 const SKIPPED_EVENTS_PER_SAVE: u64 = 200;
+/// While reactions keep finishing, the checkpoint is saved at most this
+/// often (and always when the last one under way ends): each save is a
+/// commit, and under load saving after every step cost a flush per step.
+/// A crash redoes at most this much work, which every step allows.
+const CHECKPOINT_SAVE_INTERVAL_MS: u64 = 100;
 
 /// The event's type as one of the domain's event-type enums
 /// (`OrderEventType`, `CapitalEventType`, …); `None` for an event of
@@ -203,14 +208,19 @@ async fn follow_locked<R: Reaction>(
     let mut reactions: FuturesUnordered<Reacting<'_>> = FuturesUnordered::new();
     // The position of the last event handed out (or passed over).
     let mut read = saved;
+    let save_interval = Duration::from_millis(CHECKPOINT_SAVE_INTERVAL_MS);
+    let mut last_save = Instant::now();
     loop {
         let event = tokio::select! {
             _ = shutdown.changed() => break,
             Some(finished) = reactions.next(), if in_flight.len() > 0 => {
                 in_flight.finish_reaction(finished)?;
-                let safe = in_flight.safe_checkpoint(read);
-                saved = save_while_reacting(pool, name, safe, saved, &mut reactions, &mut in_flight)
-                    .await?;
+                if in_flight.len() == 0 || last_save.elapsed() >= save_interval {
+                    let safe = in_flight.safe_checkpoint(read);
+                    saved = save_while_reacting(pool, name, safe, saved, &mut reactions, &mut in_flight)
+                        .await?;
+                    last_save = Instant::now();
+                }
                 continue;
             }
             event = subscription.next(), if in_flight.len() < concurrency => event?,
