@@ -25,8 +25,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use dropledger_domain::{
     confirm_purchase, fail_purchase, start_purchase, ConfirmPurchase, EntryId, FailPurchase,
-    FailureReason, HoldId, Order, OrderEventType, OrderId, OrderStatus, Product, StartPurchase,
-    StreamKind, SupplierOrderId,
+    FailureReason, HoldId, Money, Order, OrderEventType, OrderId, OrderStatus, Product,
+    StartPurchase, StreamKind, SupplierOrderId,
 };
 use dropledger_eventstore::{CommandError, EventStore, LoggedEvent};
 use dropledger_integrations::{
@@ -199,40 +199,8 @@ impl Fulfilment {
             Ok::<_, FulfilmentError>((session, offer, address))
         };
         let (session, offer, address) = prepared.await.map_err(unknown_when_resuming)?;
-        if !resuming {
-            let command = StartPurchase {
-                hold_id: HoldId::from_uuid(derived_id(event, "hold")),
-                started_at: Utc::now(),
-            };
-            let status = decide_order(
-                &self.store,
-                stream,
-                &metadata(event, ACTOR, "start"),
-                |order, capital| start_purchase(order, capital, command.clone()),
-            )
-            .await;
-            let status = match status {
-                // The order moved on while we checked the offer: a refund
-                // was asked for first, so nothing may be bought.
-                Err(CommandError::Refused(dropledger_domain::OrderError::InvalidTransition {
-                    status,
-                    ..
-                })) => {
-                    tracing::info!(
-                        status = status.as_str(),
-                        "the order left PAID before its purchase started: nothing bought"
-                    );
-                    return Ok(());
-                }
-                status => status?,
-            };
-            if status != OrderStatus::Purchasing {
-                tracing::info!(
-                    status = status.as_str(),
-                    "free capital does not cover the purchase"
-                );
-                return Ok(());
-            }
+        if !resuming && !self.start(event, stream).await? {
+            return Ok(());
         }
         let out_order_id = order
             .id()
@@ -254,8 +222,70 @@ impl Fulfilment {
             true => FulfilmentError::OutcomeUnknown(error),
             false => FulfilmentError::Supplier(error),
         })?;
+        self.confirm(event, stream, &supplier_order_id, cost)
+            .await?;
+        tracing::info!(%supplier_order_id, %cost, quoted = %offer.landed_cost, "order PURCHASED");
+        // The tracking poller asks the supplier until it ships.
+        crate::follow::checkpoint::park(
+            self.store.pool(),
+            crate::tracking::AWAITING_TRACKING,
+            &out_order_id,
+            "PURCHASED: awaiting the supplier's tracking",
+        )
+        .await
+        .map_err(StoreFault::from)?;
+        Ok(())
+    }
+
+    /// Holds the capital and marks the order PURCHASING; false when the
+    /// order is not to be bought (capital is short, or a refund came first).
+    async fn start(&self, event: &LoggedEvent, stream: &str) -> Result<bool, FulfilmentError> {
+        let command = StartPurchase {
+            hold_id: HoldId::from_uuid(derived_id(event, "hold")),
+            started_at: Utc::now(),
+        };
+        let status = decide_order(
+            &self.store,
+            stream,
+            &metadata(event, ACTOR, "start"),
+            |order, capital| start_purchase(order, capital, command.clone()),
+        )
+        .await;
+        let status = match status {
+            // The order moved on while we checked the offer: a refund
+            // was asked for first, so nothing may be bought.
+            Err(CommandError::Refused(dropledger_domain::OrderError::InvalidTransition {
+                status,
+                ..
+            })) => {
+                tracing::info!(
+                    status = status.as_str(),
+                    "the order left PAID before its purchase started: nothing bought"
+                );
+                return Ok(false);
+            }
+            status => status?,
+        };
+        if status != OrderStatus::Purchasing {
+            tracing::info!(
+                status = status.as_str(),
+                "free capital does not cover the purchase"
+            );
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Records the supplier's order: PURCHASED, the hold posted at `cost`.
+    async fn confirm(
+        &self,
+        event: &LoggedEvent,
+        stream: &str,
+        supplier_order_id: &str,
+        cost: Money,
+    ) -> Result<(), FulfilmentError> {
         let command = ConfirmPurchase {
-            supplier_order_id: SupplierOrderId::parse(&supplier_order_id).map_err(|_| {
+            supplier_order_id: SupplierOrderId::parse(supplier_order_id).map_err(|_| {
                 FulfilmentError::OutcomeUnknown(SupplierError::Answer(
                     "an unusable supplier order id",
                 ))
@@ -271,16 +301,6 @@ impl Fulfilment {
             |order, capital| confirm_purchase(order, capital, command.clone()),
         )
         .await?;
-        tracing::info!(%supplier_order_id, %cost, quoted = %offer.landed_cost, "order PURCHASED");
-        // The tracking poller asks the supplier until it ships.
-        crate::follow::checkpoint::park(
-            self.store.pool(),
-            crate::tracking::AWAITING_TRACKING,
-            &out_order_id,
-            "PURCHASED: awaiting the supplier's tracking",
-        )
-        .await
-        .map_err(StoreFault::from)?;
         Ok(())
     }
 
