@@ -141,9 +141,9 @@ async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(share);
             for _ in 0..share {
-                let order_id = app.check_out(&shop).await;
+                let checkout = app.check_out(&shop).await;
                 let started = Instant::now();
-                app.capture(&shop, &order_id).await;
+                app.capture(&shop, &checkout).await;
                 latencies.push(started.elapsed());
                 bar.inc(1);
             }

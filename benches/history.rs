@@ -152,8 +152,9 @@ async fn run(history: usize, measured: usize) -> anyhow::Result<Row> {
 /// One order, from `createCheckout` until the server has bought it.
 async fn buy_and_wait(app: &App, shop: &Shop) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let order_id = app.check_out(shop).await;
-    app.capture(shop, &order_id).await;
+    let checkout = app.check_out(shop).await;
+    let order_id = &checkout.order_id;
+    app.capture(shop, &checkout).await;
     let stream = format!("order-{order_id}");
     let deadline = Instant::now() + PURCHASE_WAIT;
     loop {

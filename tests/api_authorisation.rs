@@ -89,7 +89,7 @@ const TABLE: &[Entry] = &[
     entry("mutation", "createProduct", r#"mutation { createProduct(input: {title: "Lamp", supplierProductId: "1005001", supplierCost: {amount: "1.00", currency: "USD"}, price: {amount: "2.00", currency: "USD"}}) { userErrors { code } } }"#, SELLERS),
     entry("mutation", "publishProduct", r#"mutation { publishProduct(id: "{NONE}") { userErrors { code } } }"#, SELLERS),
     entry("mutation", "createCheckout", r#"mutation { createCheckout(input: {productId: "{NONE}", quantity: 1}) { userErrors { code } } }"#, EVERYONE),
-    entry("mutation", "captureCheckout", r#"mutation { captureCheckout(input: {orderId: "{NONE}"}) { userErrors { code } } }"#, SELLERS),
+    entry("mutation", "captureCheckout", r#"mutation { captureCheckout(input: {orderId: "{NONE}", captureSecret: "x"}) { userErrors { code } } }"#, SELLERS),
     entry("mutation", "saveApiCredential", r#"mutation { saveApiCredential(input: {provider: "paypal", environment: "sandbox", values: [{name: "client_id", value: "x"}]}) { userErrors { code } } }"#, SELLERS),
     entry("mutation", "connectAliExpress", r#"mutation { connectAliExpress(environment: "sandbox") { userErrors { code } } }"#, SELLERS),
     entry("mutation", "setPayoutMethod", r#"mutation { setPayoutMethod(input: {method: PAYPAL, destination: "{UNIQUE}@example.com"}) { userErrors { code } } }"#, SELLERS),

@@ -19,6 +19,7 @@ mod auth;
 mod auth_limits;
 mod autopilot;
 mod books;
+mod capture_secret;
 mod catalog;
 mod checkout;
 mod consistency;
