@@ -149,26 +149,25 @@ async fn connecting_aliexpress_stores_the_users_token_and_the_callback_works_onc
         "{wrong}"
     );
 
-    let response = app
-        .graphql(Some(&user), CONNECT, json!({ "environment": "sandbox" }))
-        .await;
-    let payload = &response["data"]["connectAliExpress"];
-    assert_eq!(payload["userErrors"], json!([]), "{response}");
-    let authorize_url = payload["authorizeUrl"].as_str().unwrap();
+    let (authorize_url, cookie) = connect(&app, &user).await;
+    assert!(cookie.starts_with("dropledger_oauth_"), "{cookie}");
 
     // The user grants access at (fake) AliExpress, which sends them back.
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let granted = browser.get(authorize_url).send().await.unwrap();
-    assert!(granted.status().is_redirection(), "{}", granted.status());
-    let callback = granted.headers()["location"].to_str().unwrap().to_owned();
+    let callback = grant(&browser, &authorize_url).await;
     assert!(
         callback.starts_with(&format!("{}/oauth/aliexpress/callback", app.address)),
         "{callback}"
     );
-    let landed = browser.get(&callback).send().await.unwrap();
+    let landed = browser
+        .get(&callback)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(landed.status(), 200);
     assert!(landed.text().await.unwrap().contains("connected"));
 
@@ -180,7 +179,12 @@ async fn connecting_aliexpress_stores_the_users_token_and_the_callback_works_onc
     assert!(credentials[0]["expiresAt"].is_string(), "{listed}");
 
     // The state was used up: a replayed callback stores nothing new.
-    let replayed = browser.get(&callback).send().await.unwrap();
+    let replayed = browser
+        .get(&callback)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(replayed.status(), 400);
     let forged = browser
         .get(format!(
@@ -191,6 +195,98 @@ async fn connecting_aliexpress_stores_the_users_token_and_the_callback_works_onc
         .await
         .unwrap();
     assert_eq!(forged.status(), 400);
+}
+
+/// `connectAliExpress` as `token`'s browser: the authorisation URL and the
+/// `name=value` of the cookie the response set.
+async fn connect(app: &api_support::App, token: &str) -> (String, String) {
+    let response = app
+        .http
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(token)
+        .json(&json!({ "query": CONNECT, "variables": { "environment": "sandbox" } }))
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = response
+        .headers()
+        .get("set-cookie")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body: Value = response.json().await.unwrap();
+    let payload = &body["data"]["connectAliExpress"];
+    assert_eq!(payload["userErrors"], json!([]), "{body}");
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/oauth/aliexpress/callback",
+    ] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    (payload["authorizeUrl"].as_str().unwrap().to_owned(), cookie)
+}
+
+/// The grant at the fake AliExpress: the callback URL it redirects to.
+async fn grant(browser: &reqwest::Client, authorize_url: &str) -> String {
+    let granted = browser.get(authorize_url).send().await.unwrap();
+    assert!(granted.status().is_redirection(), "{}", granted.status());
+    granted.headers()["location"].to_str().unwrap().to_owned()
+}
+
+// Issue 15, item 14: an attacker starts the flow and sends the victim the
+// authorisation URL; the victim's grant must not link the victim's
+// supplier account to the attacker's user.
+#[tokio::test]
+async fn an_oauth_callback_is_accepted_only_from_the_browser_that_started_the_flow() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let attacker = app
+        .user_with_role(&admin, "attacker@example.com", "USER")
+        .await;
+    let (authorize_url, cookie) = connect(&app, &attacker).await;
+
+    // The victim's browser: no cookie, or another flow's.
+    let victim = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let callback = grant(&victim, &authorize_url).await;
+    let refused = victim.get(&callback).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("another browser"));
+    let (name, _) = cookie.split_once('=').unwrap();
+    let forged = victim
+        .get(&callback)
+        .header("cookie", format!("{name}=guessed-nonce"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let (_, other_cookie) = connect(&app, &attacker).await;
+    let (_, other_nonce) = other_cookie.split_once('=').unwrap();
+    let swapped = victim
+        .get(&callback)
+        .header("cookie", format!("{name}={other_nonce}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(swapped.status(), 400);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM credential")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "nothing is linked to anyone");
+
+    // The browser that started it still can (a refused callback does not
+    // use the state up).
+    let landed = victim
+        .get(&callback)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(landed.status(), 200);
 }
 
 #[tokio::test]

@@ -397,7 +397,7 @@ export function Account() {
     }
   });
   const connect = useAction(async () => {
-    const { connectAliExpress } = await request(CONNECT_ALIEXPRESS, { environment });
+    const { connectAliExpress } = await request(CONNECT_ALIEXPRESS, { environment }, { keepCookies: true });
     if (connectAliExpress.userErrors.length) throw new Error(connectAliExpress.userErrors.map((error) => error.message).join(' '));
     if (connectAliExpress.authorizeUrl) {
       const target = new URL(connectAliExpress.authorizeUrl);
