@@ -218,6 +218,16 @@ impl CheckoutMutation {
                 return Ok(refused_with(error));
             }
         }
+        if let Some(client) = request.client_ip {
+            if !services.checkouts.allows(client) {
+                metrics::counter!("dropledger_requests_rate_limited_total", "what" => "createCheckout")
+                    .increment(1);
+                return Ok(refused_with(UserError::new(
+                    "RATE_LIMITED",
+                    "too many checkouts started from your address; wait a minute",
+                )));
+            }
+        }
         let key_scope = idempotency_scope(&request);
         let checkout = NewCheckout {
             product_id,

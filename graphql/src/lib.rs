@@ -22,6 +22,7 @@ mod books;
 mod capture_secret;
 mod catalog;
 mod checkout;
+mod client_rate;
 mod consistency;
 mod context;
 mod credentials;
@@ -55,6 +56,9 @@ pub use auth_limits::{
 };
 pub use autopilot::OPPORTUNITIES_PAGE_MAX;
 pub use books::PLATFORM_CURRENCY;
+pub use client_rate::{
+    limit_per_client, PerClientRate, CHECKOUTS_PER_MINUTE_DEFAULT, WEBHOOKS_PER_MINUTE_DEFAULT,
+};
 pub use consistency::{
     CONSISTENT_AFTER_TIMEOUT_MS, CONSISTENT_AFTER_WAITERS_MAX,
     CONSISTENT_AFTER_WAITERS_PER_CLIENT_MAX,

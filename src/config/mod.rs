@@ -11,7 +11,10 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use clap::Args;
-use dropledger_graphql::{TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT};
+use dropledger_graphql::{
+    TokenKeys, AUTH_REQUESTS_PER_MINUTE_DEFAULT, CHECKOUTS_PER_MINUTE_DEFAULT,
+    WEBHOOKS_PER_MINUTE_DEFAULT,
+};
 use dropledger_integrations::{EncryptionKey, ExposeSecret, PayPalEnvironment, SecretString};
 use reqwest::Url;
 
@@ -96,6 +99,13 @@ pub struct ServerSettingsInput {
     /// Sign-up and sign-in attempts per client address and minute.
     #[arg(long, env = "AUTH_REQUESTS_PER_MINUTE", value_name = "COUNT")]
     pub auth_requests_per_minute: Option<String>,
+    /// `createCheckout`s per client address and minute (default 30).
+    #[arg(long, env = "CHECKOUTS_PER_MINUTE", value_name = "COUNT")]
+    pub checkouts_per_minute: Option<String>,
+    /// Deliveries to `/webhooks/paypal` per client address and minute
+    /// (default 300).
+    #[arg(long, env = "WEBHOOKS_PER_MINUTE", value_name = "COUNT")]
+    pub webhooks_per_minute: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client
     /// (comma-separated addresses); from anyone else the header is ignored.
     #[arg(long, env = "TRUSTED_PROXIES", value_name = "ADDRESSES")]
@@ -108,6 +118,22 @@ pub struct ServerSettingsInput {
     /// (1 to 86400; default 900).
     #[arg(long, env = "RECONCILIATION_INTERVAL_SECS", value_name = "SECONDS")]
     pub reconciliation_interval_secs: Option<String>,
+}
+
+/// A count per minute above zero named `name`, or `default` when not given.
+fn per_minute(
+    problems: &mut Problems,
+    name: &str,
+    given: Option<&str>,
+    default: u32,
+) -> NonZeroU32 {
+    problems
+        .parse(name, given, |value| {
+            value
+                .parse::<NonZeroU32>()
+                .map_err(|_| "must be a whole number above zero".to_owned())
+        })
+        .unwrap_or(NonZeroU32::new(default).unwrap_or(NonZeroU32::MIN))
 }
 
 /// A secret as given; never printed.
@@ -132,6 +158,10 @@ pub struct ServerSettings {
     pub providers: ProviderSettings,
     /// Sign-up and sign-in attempts per client address and minute.
     pub auth_requests_per_minute: NonZeroU32,
+    /// `createCheckout`s per client address and minute.
+    pub checkouts_per_minute: NonZeroU32,
+    /// Webhook deliveries per client address and minute.
+    pub webhooks_per_minute: NonZeroU32,
     /// How often cash is reconciled.
     pub reconciliation_interval: Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
@@ -248,6 +278,8 @@ impl ServerSettingsInput {
             &mut given.payoneer_client_id,
             &mut given.provider_attempt_timeout_ms,
             &mut given.auth_requests_per_minute,
+            &mut given.checkouts_per_minute,
+            &mut given.webhooks_per_minute,
             &mut given.reconciliation_interval_secs,
             &mut given.trusted_proxies,
             &mut given.graphiql,
@@ -328,6 +360,18 @@ impl ServerSettingsInput {
             .unwrap_or(
                 NonZeroU32::new(AUTH_REQUESTS_PER_MINUTE_DEFAULT).unwrap_or(NonZeroU32::MIN),
             );
+        let checkouts_per_minute = per_minute(
+            &mut problems,
+            "CHECKOUTS_PER_MINUTE",
+            self.checkouts_per_minute.as_deref(),
+            CHECKOUTS_PER_MINUTE_DEFAULT,
+        );
+        let webhooks_per_minute = per_minute(
+            &mut problems,
+            "WEBHOOKS_PER_MINUTE",
+            self.webhooks_per_minute.as_deref(),
+            WEBHOOKS_PER_MINUTE_DEFAULT,
+        );
         let reconciliation_interval = problems
             .parse(
                 "RECONCILIATION_INTERVAL_SECS",
@@ -381,6 +425,8 @@ impl ServerSettingsInput {
             internal_run_secret: self.internal_run_secret.clone(),
             providers,
             auth_requests_per_minute,
+            checkouts_per_minute,
+            webhooks_per_minute,
             reconciliation_interval,
             trusted_proxies,
             schema_explorer,
