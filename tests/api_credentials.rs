@@ -301,7 +301,7 @@ async fn a_payout_method_is_set_validated_and_refused_to_strangers() {
         .graphql(
             Some(&user),
             SET_PAYOUT,
-            json!({ "input": { "method": "PAYONEER", "destination": "payee-4711" } }),
+            json!({ "input": { "method": "PAYONEER", "destination": "payee-4711", "currentPassword": "correct horse" } }),
         )
         .await;
     let payload = &response["data"]["setPayoutMethod"];
@@ -319,7 +319,7 @@ async fn a_payout_method_is_set_validated_and_refused_to_strangers() {
         .graphql(
             Some(&user),
             SET_PAYOUT,
-            json!({ "input": { "method": "PAYPAL", "destination": "not an e-mail" } }),
+            json!({ "input": { "method": "PAYPAL", "destination": "not an e-mail", "currentPassword": "correct horse" } }),
         )
         .await;
     assert_eq!(
@@ -330,7 +330,7 @@ async fn a_payout_method_is_set_validated_and_refused_to_strangers() {
         .graphql(
             None,
             SET_PAYOUT,
-            json!({ "input": { "method": "PAYPAL", "destination": "me@example.com" } }),
+            json!({ "input": { "method": "PAYPAL", "destination": "me@example.com", "currentPassword": "correct horse" } }),
         )
         .await;
     assert_eq!(
@@ -338,4 +338,52 @@ async fn a_payout_method_is_set_validated_and_refused_to_strangers() {
         "{anonymous}"
     );
     assert_eq!(app.event_count().await, events_before);
+}
+
+// Issue 15, item 16: a stolen session alone cannot redirect a user's
+// money, and a change is announced to the account's owner.
+#[tokio::test]
+async fn a_payout_destination_change_needs_the_password_and_is_announced() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let user = app
+        .user_with_role(&admin, "seller@example.com", "USER")
+        .await;
+    let events_before = app.event_count().await;
+    for wrong in ["", "correct horse!", "Correct horse"] {
+        let refused = app
+            .graphql(
+                Some(&user),
+                SET_PAYOUT,
+                json!({ "input": { "method": "PAYPAL", "destination": "thief@example.net", "currentPassword": wrong } }),
+            )
+            .await;
+        let error = &refused["data"]["setPayoutMethod"]["userErrors"][0];
+        assert_eq!(error["code"], "WRONG_PASSWORD", "{refused}");
+        assert_eq!(error["field"], "input.currentPassword", "{refused}");
+    }
+    assert_eq!(app.event_count().await, events_before, "nothing changed");
+    let changes = "{ me { paypalPayoutEmail payoutMethodChanges { at method destinationHint } } }";
+    let me = app.graphql(Some(&user), changes, json!({})).await;
+    assert_eq!(me["data"]["me"]["paypalPayoutEmail"], "seller@example.com");
+    assert_eq!(me["data"]["me"]["payoutMethodChanges"], json!([]), "{me}");
+
+    let changed = app
+        .graphql(
+            Some(&user),
+            SET_PAYOUT,
+            json!({ "input": { "method": "PAYPAL", "destination": "new-wallet@example.net", "currentPassword": "correct horse" } }),
+        )
+        .await;
+    assert_eq!(
+        changed["data"]["setPayoutMethod"]["userErrors"],
+        json!([]),
+        "{changed}"
+    );
+    let me = app.graphql(Some(&user), changes, json!({})).await;
+    let listed = me["data"]["me"]["payoutMethodChanges"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{me}");
+    assert_eq!(listed[0]["method"], "PAYPAL");
+    assert_eq!(listed[0]["destinationHint"], "n•••@example.net");
+    assert!(listed[0]["at"].is_string());
 }
