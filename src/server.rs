@@ -111,6 +111,7 @@ pub async fn start(
         pool.clone(),
         data_dir,
         settings.encryption_key,
+        settings.retired_encryption_keys,
     )?);
     let tokens = settings.tokens.unwrap_or_else(|| {
         tracing::warn!("JWT_SECRET is not set: using a random secret; tokens stop working when the server restarts");

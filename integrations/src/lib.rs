@@ -71,7 +71,7 @@ pub use paypal::{
     TrackingInfo, TransmissionRefusal, WebhookDedupe, WebhookHeaders, WebhookSink, WebhookVerifier,
     WEBHOOK_BODY_BYTES_MAX, WEBHOOK_CLOCK_SKEW_MAX_SECS, WEBHOOK_TRANSMISSION_AGE_MAX_SECS,
 };
-pub use postgres::{PgCredentialStore, PgWebhookDedupe, StoredCredential};
+pub use postgres::{PgCredentialStore, PgWebhookDedupe, Resealed, StoredCredential};
 pub use resilience::{
     BreakerPolicy, CallPolicy, CircuitBreaker, Guard, Idempotency, ProviderFault,
 };

@@ -6,6 +6,8 @@
 //! operator fixes a deployment in one go. Nothing else reads the
 //! environment.
 
+mod keys;
+
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -17,6 +19,8 @@ use dropledger_graphql::{
 };
 use dropledger_integrations::{EncryptionKey, ExposeSecret, PayPalEnvironment, SecretString};
 use reqwest::Url;
+
+pub use keys::{Keys, KeysInput};
 
 /// Every 15 minutes: PayPal's reporting balance lags by more than that, so
 /// asking more often mostly finds the same snapshot.
@@ -52,6 +56,11 @@ pub struct ServerSettingsInput {
     /// under the data folder when unset outside production.
     #[arg(long, env = "ENCRYPTION_KEY", hide_env_values = true, value_parser = secret)]
     pub encryption_key: Option<SecretString>,
+    /// Keys that sealed credentials before `ENCRYPTION_KEY` (comma-separated
+    /// `kid:base64`): they still open, never seal; drop them after
+    /// `dropledger rotate-credentials`.
+    #[arg(long, env = "ENCRYPTION_KEYS_RETIRED", hide_env_values = true, value_parser = secret)]
+    pub encryption_keys_retired: Option<SecretString>,
     /// Protects `POST /internal/autopilot/run` (at least 32 bytes); the
     /// trigger is off when unset outside production.
     #[arg(long, env = "INTERNAL_RUN_SECRET", hide_env_values = true, value_parser = secret)]
@@ -152,6 +161,8 @@ pub struct ServerSettings {
     pub tokens: Option<TokenKeys>,
     /// Seals stored credentials (a local key when not given).
     pub encryption_key: Option<EncryptionKey>,
+    /// Open what older keys sealed; never seal.
+    pub retired_encryption_keys: Vec<EncryptionKey>,
     /// Protects the autopilot's internal trigger.
     pub internal_run_secret: Option<SecretString>,
     /// The provider accounts.
@@ -291,6 +302,7 @@ impl ServerSettingsInput {
         for secret in [
             &mut given.jwt_secret,
             &mut given.encryption_key,
+            &mut given.encryption_keys_retired,
             &mut given.internal_run_secret,
             &mut given.paypal_client_secret,
             &mut given.aliexpress_app_secret,
@@ -339,6 +351,11 @@ impl ServerSettingsInput {
                 .map_err(|reason| problems.add(format!("ENCRYPTION_KEY: {reason}")))
                 .ok()
         });
+        let retired_encryption_keys = keys::parse_retired(
+            self.encryption_keys_retired.as_ref(),
+            encryption_key.as_ref(),
+            &mut problems.0,
+        );
         if let Some(secret) = &self.internal_run_secret {
             if secret.expose_secret().len() < INTERNAL_RUN_SECRET_BYTES_MIN {
                 problems.add(format!(
@@ -422,6 +439,7 @@ impl ServerSettingsInput {
             public_url,
             tokens,
             encryption_key,
+            retired_encryption_keys,
             internal_run_secret: self.internal_run_secret.clone(),
             providers,
             auth_requests_per_minute,
