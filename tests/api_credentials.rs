@@ -387,3 +387,99 @@ async fn a_payout_destination_change_needs_the_password_and_is_announced() {
     assert_eq!(listed[0]["destinationHint"], "n•••@example.net");
     assert!(listed[0]["at"].is_string());
 }
+
+/// A key as `ENCRYPTION_KEY` takes it: `id:` and 32 bytes of base64.
+fn key(id: &str, byte: u8) -> String {
+    use base64::Engine;
+    format!(
+        "{id}:{}",
+        base64::engine::general_purpose::STANDARD.encode([byte; 32])
+    )
+}
+
+/// The ids of the keys that sealed the stored credentials.
+async fn sealing_key_ids(app: &api_support::App) -> Vec<String> {
+    let sealed: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM credential ORDER BY name")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    // Format 1: version, key id length, key id, nonce, ciphertext.
+    sealed
+        .iter()
+        .map(|bytes| String::from_utf8(bytes[2..2 + bytes[1] as usize].to_vec()).unwrap())
+        .collect()
+}
+
+// Issue 15, item 17: credentials sealed under an old key are re-sealed by
+// `dropledger rotate-credentials`, and open with the new key alone.
+#[tokio::test]
+async fn rotate_credentials_reseals_under_the_new_key_so_the_old_one_can_go() {
+    let (old, new) = (key("k1", 1), key("k2", 2));
+    let app = api_support::spawn_app_with(&[("ENCRYPTION_KEY", &old)]).await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let saved = app.graphql(Some(&admin), SAVE, paypal_keys()).await;
+    assert_eq!(
+        saved["data"]["saveApiCredential"]["userErrors"],
+        json!([]),
+        "{saved}"
+    );
+    assert_eq!(sealing_key_ids(&app).await, ["k1", "k1"]);
+    let url = app.db.url();
+    let rotate = |env: Vec<(&'static str, String)>| {
+        let url = url.clone();
+        async move {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            api_support::run_command_with(&url, &["rotate-credentials"], "", &env).await
+        }
+    };
+
+    // The old key not given: nothing moves, and the command says what it cannot open.
+    let (ok, stdout, _) = rotate(vec![("ENCRYPTION_KEY", new.clone())]).await;
+    assert!(!ok, "{stdout}");
+    assert!(
+        stdout.contains("2 credential(s) were sealed by a key you did not give"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(key k1)") && !stdout.contains(SECRET),
+        "{stdout}"
+    );
+    assert_eq!(sealing_key_ids(&app).await, ["k1", "k1"]);
+
+    let (ok, stdout, stderr) = rotate(vec![
+        ("ENCRYPTION_KEY", new.clone()),
+        ("ENCRYPTION_KEYS_RETIRED", old.clone()),
+    ])
+    .await;
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("re-sealed 2 credential(s) under key \"k2\""),
+        "{stdout}"
+    );
+    assert_eq!(sealing_key_ids(&app).await, ["k2", "k2"]);
+
+    // The old key gone: the values still open, with the new key alone.
+    let vault = dropledger_integrations::CredentialVault::new(
+        dropledger_integrations::Keyring::new(
+            dropledger_integrations::EncryptionKey::parse(&new).unwrap(),
+        ),
+        dropledger_integrations::PgCredentialStore::new(app.db.pool().clone()),
+    );
+    let admin_id = app.graphql(Some(&admin), "{ me { id } }", json!({})).await["data"]["me"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let opened = vault
+        .load(&dropledger_integrations::CredentialKey {
+            user_id: admin_id,
+            provider: "paypal".into(),
+            environment: "sandbox".into(),
+            name: "client_secret".into(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    use dropledger_integrations::ExposeSecret;
+    assert_eq!(opened.expose_secret(), SECRET);
+}
