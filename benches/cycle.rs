@@ -132,6 +132,9 @@ async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
     fakes.aliexpress.set_product_stock(LAMP, 1_000_000);
     let mut env = fakes.env();
     env.push(("AUTH_REQUESTS_PER_MINUTE".into(), "100000".into()));
+    // Every client is on loopback: one address's checkout and webhook limits.
+    env.push(("CHECKOUTS_PER_MINUTE".into(), "1000000".into()));
+    env.push(("WEBHOOKS_PER_MINUTE".into(), "1000000".into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let app = api_support::spawn_app_with(&env).await;
     let shop = app.shop("1000000.00", "15.10", "39.99").await;
@@ -156,9 +159,9 @@ async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(share);
             for _ in 0..share {
-                let order_id = app.check_out(&shop).await;
+                let checkout = app.check_out(&shop).await;
                 let started = Instant::now();
-                app.capture(&shop, &order_id).await;
+                app.capture(&shop, &checkout).await;
                 latencies.push(started.elapsed());
                 bar.inc(1);
             }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::ServerSettingsInput;
+use crate::config::{KeysInput, ServerSettingsInput};
 
 /// dropledger: an autonomous dropshipping business on an event-sourced,
 /// double-entry ledger.
@@ -100,6 +100,15 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: AdminAction,
+    },
+    /// Re-seal every stored credential under the current ENCRYPTION_KEY,
+    /// opening each with ENCRYPTION_KEYS_RETIRED where needed; exits
+    /// non-zero naming the credentials no given key opens. Afterwards the
+    /// retired keys can be dropped.
+    RotateCredentials {
+        /// The current and retired keys.
+        #[command(flatten)]
+        keys: KeysInput,
     },
     /// Manage the private PostgreSQL cluster under the data folder.
     Db {

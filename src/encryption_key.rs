@@ -19,20 +19,22 @@ const LOCAL_KEY_FILE: &str = "local-encryption.key";
 const LOCAL_KEY_ID: &str = "local";
 
 /// The credential vault over the `credential` table, sealing with `key`
-/// (`ENCRYPTION_KEY`) or, when there is none, with this machine's local key.
+/// (`ENCRYPTION_KEY`) or, when there is none, with this machine's local key;
+/// `retired` keys (`ENCRYPTION_KEYS_RETIRED`) still open what they sealed.
 pub fn credential_vault(
     pool: PgPool,
     data_dir: &Path,
     key: Option<EncryptionKey>,
+    retired: Vec<EncryptionKey>,
 ) -> anyhow::Result<CredentialVault<PgCredentialStore>> {
     let key = match key {
         Some(key) => key,
         None => local_key(data_dir)?,
     };
-    Ok(CredentialVault::new(
-        Keyring::new(key),
-        PgCredentialStore::new(pool),
-    ))
+    let keyring = retired
+        .into_iter()
+        .fold(Keyring::new(key), Keyring::with_retired);
+    Ok(CredentialVault::new(keyring, PgCredentialStore::new(pool)))
 }
 
 /// The local key, generated on first use. Two processes racing to create it

@@ -13,6 +13,7 @@ mod paypal_webhooks;
 mod projection_workers;
 mod providers;
 mod replay;
+mod rotate;
 mod serve;
 mod server;
 mod verify;
@@ -140,6 +141,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         },
+        Command::RotateCredentials { keys } => {
+            let keys = keys.parse()?;
+            let (report, current) = rotate::run(database_url, &cli.data_dir, keys).await?;
+            println!("{}", rotate::describe(&report, &current));
+            Ok(if report.unopenable.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Db { action } => match action {
             DbAction::Url => {
                 let database = LocalDatabase::open(database_url, &cli.data_dir).await?;

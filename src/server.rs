@@ -13,7 +13,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use dropledger_eventstore::EventStore;
 use dropledger_graphql::{
-    router, ApiPolicy, CheckoutUrls, Services, SupplierConnection, TokenKeys,
+    limit_per_client, router, ApiPolicy, CheckoutUrls, PerClientRate, Services, SupplierConnection,
+    TokenKeys,
 };
 use dropledger_integrations::FakeProviders;
 use dropledger_workflows::follow::ManagerHealth;
@@ -93,6 +94,7 @@ pub async fn start(
         pool.clone(),
         data_dir,
         settings.encryption_key,
+        settings.retired_encryption_keys,
     )?);
     let tokens = settings.tokens.unwrap_or_else(|| {
         tracing::warn!("JWT_SECRET is not set: using a random secret; tokens stop working when the server restarts");
@@ -114,6 +116,7 @@ pub async fn start(
         settings.schema_explorer,
     ))
     .with_trusted_proxies(settings.trusted_proxies)
+    .with_checkouts_per_minute(settings.checkouts_per_minute)
     .with_autopilot(autopilot.runner())
     .with_credentials(vault.clone())
     .with_managers(manager_health.clone())
@@ -136,8 +139,15 @@ pub async fn start(
         settings.reconciliation_interval,
         &manager_health,
     );
+    // Each delivery costs a call to PayPal: limited per client address.
+    let webhooks = limit_per_client(
+        paypal_webhooks::router(store, providers.paypal.clone()),
+        "webhooks",
+        Arc::new(PerClientRate::per_minute(settings.webhooks_per_minute)),
+        services.trusted_proxies.clone(),
+    );
     let app = router(services, metrics)
-        .merge(paypal_webhooks::router(store, providers.paypal.clone()))
+        .merge(webhooks)
         .merge(autopilot.routes())
         // The storefront and the dashboard: explicit paths of their own, so
         // none of the routes above can be shadowed by them.

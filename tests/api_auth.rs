@@ -84,7 +84,7 @@ async fn every_mutation_refuses_the_roles_that_may_not_use_it() {
         format!("mutation {{ publishProduct(id: \"{product}\") {{ userErrors {{ code }} }} }}");
     let set_role = format!("mutation {{ setUserRole(userId: \"{some_user}\", role: ADMIN) {{ userErrors {{ code }} }} }}");
     let capture = format!(
-        "mutation {{ captureCheckout(input: {{orderId: \"{}\"}}) {{ userErrors {{ code }} }} }}",
+        "mutation {{ captureCheckout(input: {{orderId: \"{}\", captureSecret: \"x\"}}) {{ userErrors {{ code }} }} }}",
         uuid::Uuid::new_v4()
     );
 

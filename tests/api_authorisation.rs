@@ -89,10 +89,10 @@ const TABLE: &[Entry] = &[
     entry("mutation", "createProduct", r#"mutation { createProduct(input: {title: "Lamp", supplierProductId: "1005001", supplierCost: {amount: "1.00", currency: "USD"}, price: {amount: "2.00", currency: "USD"}}) { userErrors { code } } }"#, SELLERS),
     entry("mutation", "publishProduct", r#"mutation { publishProduct(id: "{NONE}") { userErrors { code } } }"#, SELLERS),
     entry("mutation", "createCheckout", r#"mutation { createCheckout(input: {productId: "{NONE}", quantity: 1}) { userErrors { code } } }"#, EVERYONE),
-    entry("mutation", "captureCheckout", r#"mutation { captureCheckout(input: {orderId: "{NONE}"}) { userErrors { code } } }"#, SELLERS),
+    entry("mutation", "captureCheckout", r#"mutation { captureCheckout(input: {orderId: "{NONE}", captureSecret: "x"}) { userErrors { code } } }"#, SELLERS),
     entry("mutation", "saveApiCredential", r#"mutation { saveApiCredential(input: {provider: "paypal", environment: "sandbox", values: [{name: "client_id", value: "x"}]}) { userErrors { code } } }"#, SELLERS),
     entry("mutation", "connectAliExpress", r#"mutation { connectAliExpress(environment: "sandbox") { userErrors { code } } }"#, SELLERS),
-    entry("mutation", "setPayoutMethod", r#"mutation { setPayoutMethod(input: {method: PAYPAL, destination: "{UNIQUE}@example.com"}) { userErrors { code } } }"#, SELLERS),
+    entry("mutation", "setPayoutMethod", r#"mutation { setPayoutMethod(input: {method: PAYPAL, destination: "{UNIQUE}@example.com", currentPassword: "correct horse"}) { userErrors { code } } }"#, SELLERS),
     entry("mutation", "retryFulfilment", r#"mutation { retryFulfilment(orderId: "{NONE}") { userErrors { code } } }"#, SELLERS),
     entry("mutation", "setAutopilot", r#"mutation { setAutopilot(input: {enabled: false, intervalSeconds: 3600, marginThreshold: "20", markupPct: "50", maxListingsPerCycle: 3}) { userErrors { code } } }"#, ADMIN_ONLY),
     entry("mutation", "runAutopilotCycle", r#"mutation { runAutopilotCycle { userErrors { code } } }"#, ADMIN_ONLY),
@@ -246,7 +246,7 @@ struct Personal {
     allowed: &'static [Party],
 }
 
-const ACCOUNT: &str = "email role paypalPayoutEmail payoutMethod";
+const ACCOUNT: &str = "email role paypalPayoutEmail payoutMethod payoutMethodChanges { method }";
 
 // One line per field of the schema whose type is `User`.
 #[rustfmt::skip]
@@ -258,7 +258,7 @@ const PERSONAL: &[Personal] = &[
     Personal { field: "Payout.recipientUser", root: "payouts", operation: "{ payouts(first: 10) { edges { node { recipientUser { ACCOUNT } } } } }", allowed: &[Party::Buyer, Party::Seller, Party::Bookkeeper, Party::Administrator] },
     Personal { field: "AuthPayload.user", root: "login", operation: r#"mutation { login(input: {email: "seller@example.com", password: "correct horse"}) { user { ACCOUNT } } }"#, allowed: ALL_PARTIES },
     Personal { field: "SetUserRolePayload.user", root: "setUserRole", operation: r#"mutation { setUserRole(userId: "{SELLER}", role: USER) { user { ACCOUNT } userErrors { code } } }"#, allowed: &[Party::Administrator] },
-    Personal { field: "SetPayoutMethodPayload.user", root: "setPayoutMethod", operation: "mutation { setPayoutMethod(input: {method: PAYONEER, destination: \"payee-1\"}) { user { ACCOUNT } userErrors { code } } }", allowed: &[Party::Buyer, Party::Seller, Party::Administrator] },
+    Personal { field: "SetPayoutMethodPayload.user", root: "setPayoutMethod", operation: "mutation { setPayoutMethod(input: {method: PAYONEER, destination: \"payee-1\", currentPassword: \"correct horse\"}) { user { ACCOUNT } userErrors { code } } }", allowed: &[Party::Buyer, Party::Seller, Party::Administrator] },
 ];
 
 /// A shop with one order sold, fulfilled and paid out; the callers, the

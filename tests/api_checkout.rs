@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-const CREATE_CHECKOUT: &str = "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId providerOrderId approveUrl userErrors { code message field } } }";
+const CREATE_CHECKOUT: &str = "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId providerOrderId approveUrl captureSecret userErrors { code message field } } }";
+const CAPTURE: &str = "mutation($input: CaptureCheckoutInput!) { captureCheckout(input: $input) { order { status } userErrors { code message field } } }";
 
 #[tokio::test]
 async fn a_checkout_approved_at_paypal_and_captured_makes_the_order_paid() {
@@ -34,6 +35,7 @@ async fn a_checkout_approved_at_paypal_and_captured_makes_the_order_paid() {
     assert_eq!(checkout["userErrors"], json!([]), "{response}");
     let order_id = checkout["orderId"].as_str().unwrap();
     let approve_url = checkout["approveUrl"].as_str().unwrap();
+    let capture_secret = checkout["captureSecret"].as_str().unwrap();
 
     // The buyer approves at PayPal, which redirects back to us.
     let browser = reqwest::Client::builder()
@@ -48,7 +50,7 @@ async fn a_checkout_approved_at_paypal_and_captured_makes_the_order_paid() {
         .graphql(
             Some(&buyer),
             capture,
-            json!({ "input": { "orderId": order_id } }),
+            json!({ "input": { "orderId": order_id, "captureSecret": capture_secret } }),
         )
         .await;
     let payload = &response["data"]["captureCheckout"];
@@ -102,7 +104,7 @@ async fn a_checkout_approved_at_paypal_and_captured_makes_the_order_paid() {
         .graphql(
             Some(&buyer),
             capture,
-            json!({ "input": { "orderId": order_id } }),
+            json!({ "input": { "orderId": order_id, "captureSecret": capture_secret } }),
         )
         .await;
     assert!(
@@ -142,6 +144,116 @@ async fn a_checkout_retried_with_its_idempotency_key_is_created_once() {
         other["data"]["createCheckout"]["orderId"],
         first["data"]["createCheckout"]["orderId"]
     );
+}
+
+/// Approves `checkout` at the fake PayPal, as the buyer's browser would.
+async fn approve(checkout: &Value) {
+    let approval = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(checkout["approveUrl"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(approval.status().is_redirection(), "{}", approval.status());
+}
+
+// Issue 15, item 13: a signed-in user who learns an order id (or guesses
+// an idempotency key) cannot capture someone else's checkout.
+#[tokio::test]
+async fn a_checkout_is_captured_only_with_the_secret_its_creator_was_given() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let buyer = app
+        .user_with_role(&admin, "buyer@example.com", "USER")
+        .await;
+    let product = app.published_product(&admin).await;
+    let input = json!({ "input": { "productId": product, "quantity": 1 } });
+    let mine = app.graphql(None, CREATE_CHECKOUT, input.clone()).await;
+    let theirs = app.graphql(None, CREATE_CHECKOUT, input).await;
+    let (mine, theirs) = (
+        &mine["data"]["createCheckout"],
+        &theirs["data"]["createCheckout"],
+    );
+    approve(mine).await;
+    let secret = mine["captureSecret"].as_str().unwrap();
+    assert_eq!(secret.len(), 43, "{mine}");
+    assert_ne!(mine["captureSecret"], theirs["captureSecret"]);
+
+    for wrong in [
+        theirs["captureSecret"].as_str().unwrap(),
+        "",
+        "AAAA",
+        &secret[1..],
+    ] {
+        let response = app
+            .graphql(
+                Some(&buyer),
+                CAPTURE,
+                json!({ "input": { "orderId": mine["orderId"], "captureSecret": wrong } }),
+            )
+            .await;
+        let errors = &response["data"]["captureCheckout"]["userErrors"];
+        assert_eq!(errors[0]["code"], "CAPTURE_SECRET_MISMATCH", "{response}");
+        assert_eq!(errors[0]["field"], "input.captureSecret", "{response}");
+    }
+    let paid: i64 = sqlx::query_scalar("SELECT count(*) FROM event WHERE event_type = 'OrderPaid'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(paid, 0, "a refused capture records nothing");
+
+    let response = app
+        .graphql(
+            Some(&buyer),
+            CAPTURE,
+            json!({ "input": { "orderId": mine["orderId"], "captureSecret": secret } }),
+        )
+        .await;
+    assert_eq!(
+        response["data"]["captureCheckout"]["order"]["status"], "PAID",
+        "{response}"
+    );
+}
+
+// Issue 15, item 13: an anonymous idempotency key is the caller's address's
+// own: the same key sent from elsewhere starts another checkout, and does
+// not return the first one's order, approval URL or secret.
+#[tokio::test]
+async fn anonymous_idempotency_keys_of_different_addresses_reach_different_checkouts() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let product = app.published_product(&admin).await;
+    let input =
+        json!({ "input": { "productId": product, "quantity": 1, "idempotencyKey": "cart-1" } });
+    let victim = app.graphql(None, CREATE_CHECKOUT, input.clone()).await;
+    // Another machine: the same loopback server, reached from 127.0.0.2.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(Some("127.0.0.2".parse().unwrap()))
+        .build()
+        .unwrap();
+    let attacker: Value = elsewhere
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": CREATE_CHECKOUT, "variables": input }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (victim, attacker) = (
+        &victim["data"]["createCheckout"],
+        &attacker["data"]["createCheckout"],
+    );
+    assert_eq!(attacker["userErrors"], json!([]), "{attacker}");
+    for field in ["orderId", "providerOrderId", "approveUrl", "captureSecret"] {
+        assert!(victim[field].is_string(), "{victim}");
+        assert_ne!(victim[field], attacker[field], "{field}");
+    }
+    // The victim's own retry still reaches the victim's checkout.
+    let retried = app.graphql(None, CREATE_CHECKOUT, input).await;
+    assert_eq!(&retried["data"]["createCheckout"], victim);
 }
 
 async fn next_json<S>(socket: &mut S) -> Value
@@ -220,6 +332,7 @@ async fn the_seller_sees_their_order_become_paid_through_order_updated() {
         .as_str()
         .unwrap()
         .to_owned();
+    let capture_secret = response["data"]["createCheckout"]["captureSecret"].clone();
     let mut socket = subscribe(
         &app,
         &seller,
@@ -238,8 +351,8 @@ async fn the_seller_sees_their_order_become_paid_through_order_updated() {
     let response = app
         .graphql(
             Some(&buyer),
-            "mutation($id: ID!) { captureCheckout(input: {orderId: $id}) { userErrors { code } } }",
-            json!({ "id": order_id }),
+            "mutation($id: ID!, $secret: String!) { captureCheckout(input: {orderId: $id, captureSecret: $secret}) { userErrors { code } } }",
+            json!({ "id": order_id, "secret": capture_secret }),
         )
         .await;
     assert_eq!(

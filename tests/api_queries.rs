@@ -49,7 +49,7 @@ async fn paid_order(app: &App, product: &str, buyer: &str) -> (String, i64) {
     let response = app
         .graphql(
             None,
-            "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl userErrors { code } } }",
+            "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl captureSecret userErrors { code } } }",
             json!({ "input": { "productId": product, "quantity": 1 } }),
         )
         .await;
@@ -60,6 +60,7 @@ async fn paid_order(app: &App, product: &str, buyer: &str) -> (String, i64) {
     let approve_url = response["data"]["createCheckout"]["approveUrl"]
         .as_str()
         .unwrap();
+    let capture_secret = &response["data"]["createCheckout"]["captureSecret"];
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -75,7 +76,7 @@ async fn paid_order(app: &App, product: &str, buyer: &str) -> (String, i64) {
         .graphql(
             Some(buyer),
             "mutation($input: CaptureCheckoutInput!) { captureCheckout(input: $input) { order { status } position userErrors { code } } }",
-            json!({ "input": { "orderId": order_id } }),
+            json!({ "input": { "orderId": order_id, "captureSecret": capture_secret } }),
         )
         .await;
     assert_eq!(

@@ -365,6 +365,9 @@ async fn a_seller_signs_up_connects_aliexpress_lists_a_product_and_follows_sales
             browser
                 .fill("#field-destination", "seller-payouts@example.com")
                 .await;
+            browser
+                .fill("#field-currentPassword", "correct horse")
+                .await;
             browser.click_text("button", "Save payout method").await;
             browser
                 .find_with_text(".payout-method", "seller-payouts@example.com")

@@ -75,6 +75,14 @@ impl Accounts {
             .await
     }
 
+    /// The password hash of `user_id`'s account.
+    pub(crate) async fn password_hash(&self, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT password_hash FROM account WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
     /// Every account's user id, oldest sign-up first.
     pub(crate) async fn user_ids(&self) -> Result<Vec<Uuid>, sqlx::Error> {
         sqlx::query_scalar("SELECT user_id FROM account ORDER BY created_at, user_id")

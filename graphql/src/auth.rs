@@ -7,6 +7,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::capture_secret::CaptureSecrets;
+
 /// How long a token is valid after sign-in.
 pub const TOKEN_LIFETIME_SECONDS: i64 = 60 * 60;
 /// Shortest accepted `JWT_SECRET`, in bytes: HS256 wants a key at least as
@@ -63,6 +65,7 @@ pub struct Claims {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    capture: CaptureSecrets,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -83,6 +86,7 @@ impl TokenKeys {
         Ok(Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            capture: CaptureSecrets::derive(secret),
         })
     }
 
@@ -103,6 +107,11 @@ impl TokenKeys {
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of plain claims cannot fail")
+    }
+
+    /// The capture secrets of checkouts, keyed by the same secret.
+    pub(crate) fn capture_secrets(&self) -> &CaptureSecrets {
+        &self.capture
     }
 
     /// The claims of a valid, unexpired HS256 token.

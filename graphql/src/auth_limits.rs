@@ -135,7 +135,7 @@ impl AuthLimits {
 
 /// The key of a client address: an IPv4 address itself (also when mapped
 /// into IPv6), an IPv6 address by its /64.
-fn client_key(address: IpAddr) -> IpAddr {
+pub(crate) fn client_key(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -7,6 +7,7 @@ use dropledger_workflows::{OrderRecord, StoreFault};
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::auth_limits::client_key;
 use crate::catalog::check_idempotency_key;
 use crate::consistency::position_of;
 use crate::context::count_appends;
@@ -35,6 +36,10 @@ pub struct CreateCheckoutPayload {
     pub provider_order_id: Option<String>,
     /// The buyer approves the payment there.
     pub approve_url: Option<String>,
+    /// Proof that a capture comes from this client: keep it (it is given to
+    /// nobody else) and pass it to `captureCheckout` after PayPal's approval.
+    /// The same idempotency key returns the same secret.
+    pub capture_secret: Option<String>,
     /// The log position of the last event this wrote: pass it as
     /// `consistentAfter` to a query to read your own write. Null only when
     /// an older transaction held the log back for over 5 s.
@@ -48,6 +53,9 @@ pub struct CreateCheckoutPayload {
 pub struct CaptureCheckoutInput {
     /// The order whose PayPal payment the buyer approved.
     pub order_id: ID,
+    /// `createCheckout`'s `captureSecret` for this order: only the client
+    /// that started the checkout may capture it.
+    pub capture_secret: String,
 }
 
 /// `captureCheckout`'s result.
@@ -161,6 +169,17 @@ impl OrderQuery {
     }
 }
 
+/// Whose idempotency keys a request's are: a signed-in caller's own, or
+/// an anonymous caller's address (an IPv6 /64): a key guessed elsewhere
+/// reaches another order, never someone else's.
+fn idempotency_scope(request: &crate::context::RequestContext) -> String {
+    match (&request.claims, request.client_ip) {
+        (Some(claims), _) => claims.sub.to_string(),
+        (None, Some(address)) => format!("anonymous:{}", client_key(address)),
+        (None, None) => "anonymous".to_owned(),
+    }
+}
+
 /// Checkout mutations.
 #[derive(Default)]
 pub struct CheckoutMutation;
@@ -199,12 +218,17 @@ impl CheckoutMutation {
                 return Ok(refused_with(error));
             }
         }
-        // Anonymous keys share one scope.
-        let key_scope = request
-            .claims
-            .as_ref()
-            .map(|claims| claims.sub.to_string())
-            .unwrap_or_else(|| "anonymous".to_owned());
+        if let Some(client) = request.client_ip {
+            if !services.checkouts.allows(client) {
+                metrics::counter!("dropledger_requests_rate_limited_total", "what" => "createCheckout")
+                    .increment(1);
+                return Ok(refused_with(UserError::new(
+                    "RATE_LIMITED",
+                    "too many checkouts started from your address; wait a minute",
+                )));
+            }
+        }
+        let key_scope = idempotency_scope(&request);
         let checkout = NewCheckout {
             product_id,
             quantity,
@@ -229,6 +253,12 @@ impl CheckoutMutation {
             order_id: Some(ID(started.order_id.to_string())),
             provider_order_id: Some(started.provider_order_id),
             approve_url: Some(started.approve_url),
+            capture_secret: Some(
+                services
+                    .tokens
+                    .capture_secrets()
+                    .for_order(started.order_id),
+            ),
             position: position_of(services, &appends).await?,
             user_errors: Vec::new(),
         })
@@ -236,7 +266,7 @@ impl CheckoutMutation {
 
     /// Captures the approved PayPal payment of an order: the order becomes
     /// PAID and the money is recorded in working capital. The signed-in
-    /// buyer (USER or ADMIN).
+    /// buyer (USER or ADMIN), with the checkout's capture secret.
     async fn capture_checkout(
         &self,
         ctx: &Context<'_>,
@@ -257,6 +287,19 @@ impl CheckoutMutation {
                 "not an order id",
             )));
         };
+        if !services
+            .tokens
+            .capture_secrets()
+            .verify(order_id, &input.capture_secret)
+        {
+            return Ok(refused_with(UserError {
+                code: "CAPTURE_SECRET_MISMATCH".to_owned(),
+                message: "this is not the capture secret createCheckout gave for this order: \
+                          confirm the payment from the browser that started the checkout"
+                    .to_owned(),
+                field: Some("input.captureSecret".to_owned()),
+            }));
+        }
         let metadata = request.metadata(Uuid::new_v5(&order_id.as_uuid(), b"capture"));
         let captured = payment::capture_checkout(
             &services.store,

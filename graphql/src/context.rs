@@ -1,6 +1,7 @@
 //! What the schema is given once (services) and per request (context).
 
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use async_graphql::Context;
@@ -13,6 +14,7 @@ pub use dropledger_workflows::payment::CheckoutUrls;
 use crate::accounts::Accounts;
 use crate::auth::{Claims, Role, TokenKeys};
 use crate::auth_limits::AuthLimits;
+use crate::client_rate::{PerClientRate, CHECKOUTS_PER_MINUTE_DEFAULT};
 use crate::errors::UserError;
 use crate::slots::ClientSlots;
 
@@ -88,6 +90,9 @@ pub struct Services {
     pub autopilot: Option<Arc<dyn dropledger_workflows::autopilot::AutopilotRunner>>,
     /// How open the API is; [`ApiPolicy::LOCAL`] unless set.
     pub policy: ApiPolicy,
+    /// `createCheckout`s per client address and minute: each starts a
+    /// PayPal order and records an event for good.
+    pub checkouts: Arc<PerClientRate>,
     /// Places of queries waiting for `consistentAfter`.
     pub(crate) consistency_waiters: Arc<ClientSlots>,
     /// Reverse proxies whose `X-Forwarded-For` names the client; from
@@ -114,6 +119,9 @@ impl Services {
             tokens,
             checkout_urls,
             auth_limits: Arc::new(AuthLimits::with_per_client(auth_requests_per_minute)),
+            checkouts: Arc::new(PerClientRate::per_minute(
+                NonZeroU32::new(CHECKOUTS_PER_MINUTE_DEFAULT).unwrap_or(NonZeroU32::MIN),
+            )),
             credentials: None,
             supplier: None,
             autopilot: None,
@@ -134,6 +142,13 @@ impl Services {
     /// against the client their `X-Forwarded-For` names.
     pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> Self {
         self.trusted_proxies = Arc::from(proxies);
+        self
+    }
+
+    /// These services allowing `per_minute` `createCheckout`s per client
+    /// address.
+    pub fn with_checkouts_per_minute(mut self, per_minute: NonZeroU32) -> Self {
+        self.checkouts = Arc::new(PerClientRate::per_minute(per_minute));
         self
     }
 

@@ -159,7 +159,8 @@ impl CredentialMutation {
     }
 
     /// Starts connecting the caller's AliExpress account: returns the URL to
-    /// send them to. USER or ADMIN.
+    /// send them to, and sets a cookie (HttpOnly) that the callback needs:
+    /// the flow finishes only in the browser that started it. USER or ADMIN.
     async fn connect_ali_express(
         &self,
         ctx: &Context<'_>,
@@ -189,14 +190,18 @@ impl CredentialMutation {
                 ),
             )));
         }
-        let state = supplier_oauth::begin(services.store.pool(), user_id, &environment)
+        let secure = supplier.callback_url.starts_with("https://");
+        let started = supplier_oauth::begin(services.store.pool(), user_id, &environment, secure)
             .await
             .map_err(|error| internal(&error))?;
+        // The browser keeps the cookie that binds the flow to it (the
+        // GraphQL response of a same-origin fetch sets it).
+        ctx.append_http_header(axum::http::header::SET_COOKIE, started.cookie);
         Ok(ConnectAliExpressPayload {
             authorize_url: Some(
                 supplier
                     .client
-                    .authorize_url(&supplier.callback_url, &state.to_string()),
+                    .authorize_url(&supplier.callback_url, &started.state.to_string()),
             ),
             user_errors: Vec::new(),
         })

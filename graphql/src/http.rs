@@ -279,9 +279,10 @@ async fn graphql_get(
 
 async fn aliexpress_callback(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(parameters): Query<supplier_oauth::CallbackParameters>,
 ) -> Response {
-    supplier_oauth::callback(&state.services, parameters).await
+    supplier_oauth::callback(&state.services, &headers, parameters).await
 }
 
 /// 200 when the database answers and every read model is RUNNING, 503

@@ -19,8 +19,10 @@ mod auth;
 mod auth_limits;
 mod autopilot;
 mod books;
+mod capture_secret;
 mod catalog;
 mod checkout;
+mod client_rate;
 mod consistency;
 mod context;
 mod credentials;
@@ -33,10 +35,12 @@ mod loaders;
 mod money;
 mod orders;
 mod paging;
+mod payout_changes;
 mod payout_method;
 mod platform;
 mod profile;
 mod read_models;
+mod reauth;
 mod reconciliation;
 mod refunds;
 mod sales;
@@ -54,6 +58,9 @@ pub use auth_limits::{
 };
 pub use autopilot::OPPORTUNITIES_PAGE_MAX;
 pub use books::PLATFORM_CURRENCY;
+pub use client_rate::{
+    limit_per_client, PerClientRate, CHECKOUTS_PER_MINUTE_DEFAULT, WEBHOOKS_PER_MINUTE_DEFAULT,
+};
 pub use consistency::{
     CONSISTENT_AFTER_TIMEOUT_MS, CONSISTENT_AFTER_WAITERS_MAX,
     CONSISTENT_AFTER_WAITERS_PER_CLIENT_MAX,

@@ -8,6 +8,7 @@ use crate::auth::Role;
 use crate::consistency::position_of;
 use crate::context::parts;
 use crate::errors::{command_failure, UserError};
+use crate::reauth::confirm_password;
 use crate::users::{decide_on_user, User};
 
 /// How profit is paid.
@@ -35,6 +36,9 @@ pub struct SetPayoutMethodInput {
     pub method: PayoutMethod,
     /// The PayPal e-mail, or the Payoneer payee id.
     pub destination: String,
+    /// The caller's password, asked again: a stolen token alone must not be
+    /// able to redirect their money.
+    pub current_password: String,
 }
 
 /// `setPayoutMethod`'s result.
@@ -55,7 +59,9 @@ pub struct PayoutMethodMutation;
 
 #[Object]
 impl PayoutMethodMutation {
-    /// Sets where the caller's profit is paid. USER or ADMIN.
+    /// Sets where the caller's profit is paid, with their password again.
+    /// The change is announced: logged (without the address) and listed in
+    /// the account's `payoutMethodChanges`. USER or ADMIN.
     async fn set_payout_method(
         &self,
         ctx: &Context<'_>,
@@ -82,17 +88,36 @@ impl PayoutMethodMutation {
             Ok(destination) => destination,
             Err(error) => return Ok(refused(error)),
         };
+        let confirmed = confirm_password(
+            services,
+            &request,
+            user_id,
+            &input.current_password,
+            "input.currentPassword",
+        )
+        .await?;
+        if let Err(error) = confirmed {
+            tracing::warn!(%user_id, code = %error.code, "payout destination change refused: password not confirmed");
+            return Ok(refused(error));
+        }
+        let method = PayoutMethod::of(&destination);
         let command = UserCommand::SetPayoutMethod {
             destination,
             set_at: Utc::now(),
         };
         let outcome = decide_on_user(services, &request, user_id, command).await;
         match outcome {
-            Ok((state, appends)) => Ok(SetPayoutMethodPayload {
-                user: User::shown_to(&state, &request),
-                position: position_of(services, &appends).await?,
-                user_errors: Vec::new(),
-            }),
+            Ok((state, appends)) => {
+                if appends.iter().any(|append| !append.already_stored) {
+                    // For whoever watches the logs; the address stays out.
+                    tracing::warn!(%user_id, method = ?method, correlation_id = %request.correlation_id, "payout destination changed");
+                }
+                Ok(SetPayoutMethodPayload {
+                    user: User::shown_to(&state, &request),
+                    position: position_of(services, &appends).await?,
+                    user_errors: Vec::new(),
+                })
+            }
             Err(error) => Ok(refused(command_failure(error)?)),
         }
     }

@@ -2,11 +2,22 @@
 //! for the caller, AliExpress sends the user back to
 //! `GET /oauth/aliexpress/callback?code=…&state=…`, and the callback takes
 //! the state, exchanges the code and seals the user's token pair.
+//!
+//! The state is bound to the browser that started the flow, not only to
+//! the user: otherwise an attacker could start a flow, send the victim the
+//! authorisation URL, and have the victim's supplier account linked to the
+//! attacker's user. `connectAliExpress` sets an HttpOnly, SameSite=Lax
+//! cookie (sent on AliExpress's top-level redirect back, never readable by
+//! script) holding a random nonce whose SHA-256 is kept with the state; the
+//! callback takes the state only with that cookie.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use dropledger_integrations::SupplierTokens;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -24,9 +35,38 @@ pub(crate) struct CallbackParameters {
     error: Option<String>,
 }
 
-/// Records a new flow of `user_id` for `environment`; the state to pass.
-pub(crate) async fn begin(pool: &PgPool, user_id: Uuid, environment: &str) -> sqlx::Result<Uuid> {
+/// Where the browser's cookie is sent: the callback only.
+const COOKIE_PATH: &str = "/oauth/aliexpress/callback";
+
+/// A started flow: the state to pass to AliExpress and the cookie that
+/// binds it to the caller's browser.
+pub(crate) struct Started {
+    pub(crate) state: Uuid,
+    /// A `Set-Cookie` value.
+    pub(crate) cookie: String,
+}
+
+/// The cookie of the flow `state`: one per flow, so two flows started in
+/// one browser do not overwrite each other's.
+fn cookie_name(state: Uuid) -> String {
+    format!("dropledger_oauth_{}", state.simple())
+}
+
+fn hash(nonce: &str) -> Vec<u8> {
+    Sha256::digest(nonce.as_bytes()).to_vec()
+}
+
+/// Records a new flow of `user_id` for `environment`, bound to the browser
+/// that will store the returned cookie (`Secure` when `secure`: the
+/// server is reached over HTTPS).
+pub(crate) async fn begin(
+    pool: &PgPool,
+    user_id: Uuid,
+    environment: &str,
+    secure: bool,
+) -> sqlx::Result<Started> {
     let state = Uuid::new_v4();
+    let nonce = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     // Old flows nobody finished are cleared on the way, so the table stays small.
     sqlx::query(
         "DELETE FROM supplier_oauth_state WHERE created_at < now() - make_interval(secs => $1)",
@@ -35,32 +75,71 @@ pub(crate) async fn begin(pool: &PgPool, user_id: Uuid, environment: &str) -> sq
     .execute(pool)
     .await?;
     sqlx::query(
-        "INSERT INTO supplier_oauth_state (state, user_id, environment) VALUES ($1, $2, $3)",
+        "INSERT INTO supplier_oauth_state (state, user_id, environment, browser_hash) \
+         VALUES ($1, $2, $3, $4)",
     )
     .bind(state)
     .bind(user_id)
     .bind(environment)
+    .bind(hash(&nonce))
     .execute(pool)
     .await?;
-    Ok(state)
+    let secure = if secure { "; Secure" } else { "" };
+    Ok(Started {
+        state,
+        cookie: format!(
+            "{}={nonce}; Max-Age={STATE_LIFETIME_SECONDS}; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax{secure}",
+            cookie_name(state)
+        ),
+    })
 }
 
-/// Takes a live flow: deleting it makes a state work once, even when the
-/// callback is replayed or raced.
-async fn take(pool: &PgPool, state: Uuid) -> sqlx::Result<Option<(Uuid, String)>> {
+/// The nonce the browser presents for the flow `state`, if any.
+fn presented_nonce(headers: &HeaderMap, state: Uuid) -> Option<String> {
+    let name = cookie_name(state);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Takes a live flow started by this browser: deleting it makes a state
+/// work once, even when the callback is replayed or raced. A browser
+/// without the flow's cookie takes nothing (and leaves the flow to the one
+/// that started it).
+async fn take(pool: &PgPool, state: Uuid, nonce: &str) -> sqlx::Result<Option<(Uuid, String)>> {
     sqlx::query_as(
         "DELETE FROM supplier_oauth_state \
          WHERE state = $1 AND created_at >= now() - make_interval(secs => $2) \
+           AND browser_hash = $3 \
          RETURNING user_id, environment",
     )
     .bind(state)
     .bind(STATE_LIFETIME_SECONDS as f64)
+    .bind(hash(nonce))
     .fetch_optional(pool)
     .await
 }
 
+/// A `Set-Cookie` value that deletes the flow's cookie.
+fn expired_cookie(state: Uuid) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{}=; Max-Age=0; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax",
+        cookie_name(state)
+    ))
+    .expect("a cookie name of hex digits is a valid header")
+}
+
 /// `GET /oauth/aliexpress/callback`: a small page saying what happened.
-pub(crate) async fn callback(services: &Services, parameters: CallbackParameters) -> Response {
+pub(crate) async fn callback(
+    services: &Services,
+    headers: &HeaderMap,
+    parameters: CallbackParameters,
+) -> Response {
     let page = |status: StatusCode, message: &str| {
         (
             status,
@@ -92,11 +171,21 @@ pub(crate) async fn callback(services: &Services, parameters: CallbackParameters
             "The callback lacks its code or state. Start again from connectAliExpress.",
         );
     };
-    let flow = match Uuid::parse_str(&state) {
-        Ok(state) => take(services.store.pool(), state).await,
-        Err(_) => Ok(None),
+    let Ok(state) = Uuid::parse_str(&state) else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "This link is unknown, used or expired. Start again from connectAliExpress.",
+        );
     };
-    let (user_id, environment) = match flow {
+    let Some(nonce) = presented_nonce(headers, state) else {
+        tracing::warn!(provider = "aliexpress", %state, "an OAuth callback from a browser that did not start the flow");
+        return page(
+            StatusCode::FORBIDDEN,
+            "This connection was started in another browser. If you meant to connect your \
+             AliExpress account, sign in here and start again from connectAliExpress.",
+        );
+    };
+    let (user_id, environment) = match take(services.store.pool(), state, &nonce).await {
         Ok(Some(flow)) => flow,
         Ok(None) => {
             return page(
@@ -111,6 +200,13 @@ pub(crate) async fn callback(services: &Services, parameters: CallbackParameters
                 "The server could not finish the connection; try again shortly.",
             );
         }
+    };
+    let page = |status, message: &str| {
+        let mut response = page(status, message);
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, expired_cookie(state));
+        response
     };
     let token = match supplier.client.create_token(&code).await {
         Ok(token) => token,

@@ -16,6 +16,7 @@ use crate::consistency::position_of;
 use crate::context::count_appends;
 use crate::context::{parts, RequestContext, Services};
 use crate::errors::{command_failure, internal, top_level, UserError};
+use crate::payout_changes::{payout_method_changes, PayoutMethodChange};
 use crate::payout_method::PayoutMethod;
 use crate::profile::{account_access, display_name};
 
@@ -124,6 +125,18 @@ impl User {
     /// and ACCOUNTANT.
     async fn payout_method(&self) -> async_graphql::Result<Option<PayoutMethod>> {
         self.personal(&self.payout_method)
+    }
+
+    /// Every change of where their profit goes, oldest first, with a hint
+    /// of each destination: how a user learns that someone changed it.
+    /// Personal: the user, ADMIN and ACCOUNTANT.
+    async fn payout_method_changes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<PayoutMethodChange>> {
+        self.personal(&())?;
+        let (services, _) = parts(ctx);
+        payout_method_changes(services, self.id).await
     }
 }
 

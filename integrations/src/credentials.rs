@@ -242,6 +242,11 @@ impl Keyring {
         &self.current
     }
 
+    /// Whether the ring holds the key `key_id`.
+    pub fn holds(&self, key_id: &str) -> bool {
+        self.keys.contains_key(key_id)
+    }
+
     /// Seals `plaintext` for `key` with the current key and a random nonce.
     pub fn seal(
         &self,
@@ -395,5 +400,10 @@ impl<S: CredentialStore> CredentialVault<S> {
     /// The store, to inspect it.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The keyring, to re-seal stored values under its current key.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
     }
 }

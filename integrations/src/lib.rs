@@ -68,10 +68,10 @@ pub use paypal::{
     InMemoryWebhookDedupe, OrderDetails, PayPalClient, PayPalConfig, PayPalEnvironment,
     PayPalError, PayPalErrorBody, PayPalErrorDetail, PayPalWebhookEvent, PayPalWebhookReceiver,
     PayoutBatch, PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus, Refund,
-    TrackingInfo, WebhookDedupe, WebhookHeaders, WebhookSink, WebhookVerifier,
-    WEBHOOK_BODY_BYTES_MAX,
+    TrackingInfo, TransmissionRefusal, WebhookDedupe, WebhookHeaders, WebhookSink, WebhookVerifier,
+    WEBHOOK_BODY_BYTES_MAX, WEBHOOK_CLOCK_SKEW_MAX_SECS, WEBHOOK_TRANSMISSION_AGE_MAX_SECS,
 };
-pub use postgres::{PgCredentialStore, PgWebhookDedupe, StoredCredential};
+pub use postgres::{PgCredentialStore, PgWebhookDedupe, Resealed, StoredCredential};
 pub use resilience::{
     BreakerPolicy, CallPolicy, CircuitBreaker, Guard, Idempotency, ProviderFault,
 };

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use sqlx::PgPool;
 
-use crate::credentials::{CredentialError, CredentialKey, CredentialStore, SealedValue};
+use crate::credentials::{CredentialError, CredentialKey, CredentialStore, Keyring, SealedValue};
 use crate::paypal::WebhookDedupe;
 
 /// Sealed credentials in the `credential` table.
@@ -58,6 +58,80 @@ impl PgCredentialStore {
                 },
             )
             .collect())
+    }
+}
+
+/// What re-sealing every stored credential did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Values moved to the current key.
+    pub resealed: usize,
+    /// Values already under it.
+    pub current: usize,
+    /// Values no key of the ring opens: `user/provider/environment/name
+    /// (key id)`, never a value.
+    pub unopenable: Vec<String>,
+}
+
+impl PgCredentialStore {
+    /// Re-seals every stored credential under `keyring`'s current key
+    /// (rotation), so retired keys can then be dropped. Each row is
+    /// replaced only if it still holds the bytes that were opened: a value
+    /// saved meanwhile (under the current key) is left as it is. Values no
+    /// key opens are listed and left unchanged.
+    pub async fn reseal_all(&self, keyring: &Keyring) -> Result<Resealed, CredentialError> {
+        type Row = (uuid::Uuid, String, String, String, Vec<u8>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT user_id, provider, environment, name, sealed FROM credential \
+             ORDER BY user_id, provider, environment, name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let mut report = Resealed::default();
+        for (user_id, provider, environment, name, bytes) in rows {
+            let key = CredentialKey {
+                user_id,
+                provider,
+                environment,
+                name,
+            };
+            let describe = |key_id: &str| {
+                format!(
+                    "{}/{}/{}/{} (key {key_id})",
+                    key.user_id, key.provider, key.environment, key.name
+                )
+            };
+            let sealed = SealedValue::from_bytes(&bytes)?;
+            if sealed.key_id() == keyring.current_key_id() {
+                report.current += 1;
+                continue;
+            }
+            let resealed = match keyring.reseal(&key, &sealed) {
+                Ok(resealed) => resealed,
+                Err(CredentialError::UnknownKey(_) | CredentialError::Unopenable) => {
+                    report.unopenable.push(describe(sealed.key_id()));
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            sqlx::query(
+                "UPDATE credential SET sealed = $6, updated_at = now() \
+                 WHERE user_id = $1 AND provider = $2 AND environment = $3 AND name = $4 \
+                   AND sealed = $5",
+            )
+            .bind(key.user_id)
+            .bind(&key.provider)
+            .bind(&key.environment)
+            .bind(&key.name)
+            .bind(&bytes)
+            .bind(resealed.to_bytes())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+            report.resealed += 1;
+        }
+        Ok(report)
     }
 }
 

@@ -1,6 +1,10 @@
-//! Timeouts, bounded retries with jittered backoff, and a circuit breaker
-//! per provider. Every provider call goes through [`Guard::call`].
+//! Timeouts, bounded retries with jittered backoff, and circuit breakers:
+//! one per provider, or one per operation of a provider whose operations
+//! fail apart (PayPal answers 429 per API: a flood of webhook checks must
+//! not stop captures, refunds and payouts). Every provider call goes
+//! through [`Guard::call`].
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -160,27 +164,67 @@ pub trait ProviderFault: Sized {
     fn circuit_open(provider: &'static str) -> Self;
 }
 
-/// Runs calls to one provider under a [`CallPolicy`] and its breaker.
+/// Which calls share a circuit breaker.
+#[derive(Debug)]
+enum Breakers {
+    /// Every call of the provider.
+    Provider(Arc<CircuitBreaker>),
+    /// Calls of the same operation, each operation's made when first called.
+    PerOperation {
+        policy: BreakerPolicy,
+        by_operation: Mutex<HashMap<&'static str, Arc<CircuitBreaker>>>,
+    },
+}
+
+/// Runs calls to one provider under a [`CallPolicy`] and its breakers.
 #[derive(Clone, Debug)]
 pub struct Guard {
     provider: &'static str,
     policy: CallPolicy,
-    breaker: Arc<CircuitBreaker>,
+    breakers: Arc<Breakers>,
 }
 
 impl Guard {
-    /// A guard with its own breaker.
+    /// A guard with one breaker for all of the provider's calls.
     pub fn new(provider: &'static str, policy: CallPolicy, breaker: BreakerPolicy) -> Self {
         Self {
             provider,
             policy,
-            breaker: Arc::new(CircuitBreaker::new(breaker)),
+            breakers: Arc::new(Breakers::Provider(Arc::new(CircuitBreaker::new(breaker)))),
         }
     }
 
-    /// The breaker, to share it or look at it.
-    pub fn breaker(&self) -> &Arc<CircuitBreaker> {
-        &self.breaker
+    /// A guard with a breaker of its own for each operation: faults of one
+    /// operation never refuse calls of another.
+    pub fn per_operation(
+        provider: &'static str,
+        policy: CallPolicy,
+        breaker: BreakerPolicy,
+    ) -> Self {
+        Self {
+            provider,
+            policy,
+            breakers: Arc::new(Breakers::PerOperation {
+                policy: breaker,
+                by_operation: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The breaker `operation`'s calls go through.
+    pub fn breaker(&self, operation: &'static str) -> Arc<CircuitBreaker> {
+        match self.breakers.as_ref() {
+            Breakers::Provider(breaker) => breaker.clone(),
+            Breakers::PerOperation {
+                policy,
+                by_operation,
+            } => by_operation
+                .lock()
+                .expect("breaker map lock poisoned")
+                .entry(operation)
+                .or_insert_with(|| Arc::new(CircuitBreaker::new(*policy)))
+                .clone(),
+        }
     }
 
     /// The policy in force.
@@ -205,10 +249,11 @@ impl Guard {
             Idempotency::Unkeyed => 1,
             Idempotency::Read | Idempotency::Keyed => self.policy.attempts_max.max(1),
         };
+        let breaker = self.breaker(operation);
         let mut number = 0;
         loop {
             number += 1;
-            if !self.breaker.allows_call() {
+            if !breaker.allows_call() {
                 tracing::warn!(
                     provider = self.provider,
                     operation,
@@ -225,7 +270,7 @@ impl Guard {
             let latency_ms = started.elapsed().as_millis() as u64;
             match outcome {
                 Ok(value) => {
-                    self.breaker.record_success();
+                    breaker.record_success();
                     tracing::info!(
                         provider = self.provider,
                         operation,
@@ -238,7 +283,7 @@ impl Guard {
                 }
                 Err(error) => {
                     if error.is_provider_fault() {
-                        self.breaker.record_fault();
+                        breaker.record_fault();
                     }
                     let retry = error.is_retryable() && number < attempts_max;
                     tracing::warn!(provider = self.provider, operation, attempt = number, latency_ms, retry, error = %error, "provider call failed");
@@ -355,7 +400,7 @@ mod tests {
         };
         let _ = guard.call("op", Idempotency::Unkeyed, failing).await;
         let _ = guard.call("op", Idempotency::Unkeyed, failing).await;
-        assert!(guard.breaker().is_open());
+        assert!(guard.breaker("op").is_open());
         let refused = guard.call("op", Idempotency::Unkeyed, failing).await;
         assert_eq!(refused, Err(TestError::Open));
         assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -376,7 +421,7 @@ mod tests {
                 Err::<(), _>(TestError::Flaky)
             })
             .await;
-        assert!(guard.breaker().is_open());
+        assert!(guard.breaker("op").is_open());
 
         tokio::time::sleep(Duration::from_millis(60)).await;
         let result = guard
@@ -386,7 +431,36 @@ mod tests {
             .await;
 
         assert_eq!(result, Ok(1));
-        assert!(!guard.breaker().is_open());
+        assert!(!guard.breaker("op").is_open());
+    }
+
+    #[tokio::test]
+    async fn per_operation_breakers_open_apart_and_a_provider_breaker_opens_for_all() {
+        let failing = || async { Err::<(), _>(TestError::Flaky) };
+        let working = || async { Ok::<_, TestError>(1) };
+        let policy = BreakerPolicy {
+            failures_max: 2,
+            open_ms: 60_000,
+        };
+        let apart = Guard::per_operation("test", CallPolicy::fast_for_tests(), policy);
+        let shared = Guard::new("test", CallPolicy::fast_for_tests(), policy);
+        for guard in [&apart, &shared] {
+            for _ in 0..2 {
+                let _ = guard.call("flooded", Idempotency::Unkeyed, failing).await;
+            }
+            assert_eq!(
+                guard.call("flooded", Idempotency::Unkeyed, working).await,
+                Err(TestError::Open)
+            );
+        }
+        assert_eq!(
+            apart.call("capture", Idempotency::Unkeyed, working).await,
+            Ok(1)
+        );
+        assert_eq!(
+            shared.call("capture", Idempotency::Unkeyed, working).await,
+            Err(TestError::Open)
+        );
     }
 
     #[test]

@@ -228,10 +228,37 @@ async fn server_errors_beyond_the_attempt_limit_fail_and_open_the_breaker() {
 
     let error = client.balances(Currency::Usd).await.unwrap_err();
     assert!(matches!(error, PayPalError::Unavailable(_)), "{error:?}");
-    assert!(client.guard().breaker().is_open());
+    assert!(client.guard().breaker("reporting.balances").is_open());
 
     let refused = client.balances(Currency::Usd).await.unwrap_err();
     assert_eq!(refused, PayPalError::CircuitOpen);
+}
+
+// Issue 15, item 11: PayPal's 429s on one API (a flood of webhook checks,
+// of balance reads) open that operation's breaker only.
+#[tokio::test]
+async fn rate_limits_on_one_operation_leave_the_others_callable() {
+    let fake = FakePayPal::builder().start().await.unwrap();
+    let config = fake
+        .client_config()
+        .with_breaker_policy(dropledger_integrations::BreakerPolicy {
+            failures_max: 3,
+            open_ms: 60_000,
+        });
+    let client = PayPalClient::new(config);
+    fake.inject_times(FakeOperation::PayPalBalance, Fault::ServerError(429), 3);
+
+    let _ = client.balances(Currency::Usd).await.unwrap_err();
+    assert_eq!(
+        client.balances(Currency::Usd).await.unwrap_err(),
+        PayPalError::CircuitOpen
+    );
+    let created = client
+        .create_order(&checkout("o-429", "http://shop.test/r"), "create-o-429")
+        .await
+        .unwrap();
+    assert!(!created.id.is_empty());
+    assert!(!client.guard().breaker("orders.create").is_open());
 }
 
 #[tokio::test]

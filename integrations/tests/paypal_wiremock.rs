@@ -372,7 +372,7 @@ async fn webhook_verification_passes_the_event_bytes_through_unchanged() {
         .await;
     let headers = WebhookHeaders {
         transmission_id: "69cd13f0-d67a-11e5-baa3-778b53f4ae55".to_owned(),
-        transmission_time: "2016-02-18T20:01:35Z".to_owned(),
+        transmission_time: chrono::Utc::now().to_rfc3339(),
         transmission_sig: "lmI95Jx3Y9nhR5SJWlHVIWpg4AgFk7n9bCHSRxbrd8A9zrhdu2rMyFrmz+Zjh3s3boXB07VXCXUZy/UFzUlnGJn0wDugt7FlSvdKeIJenLRemUxYCPVoEZzg9VFNqOa48gMkvF+XTpxBeUx/kWy6B5cp7GkT2+pOowfRK7OaynuxUoKW3JcMWw272VKjLTtTAShncla7tGF+55rxyt2KNZIIqxNMJ48RDZheGU5w1npu9dZHnPgTXB9iomeVRoD8O/jhRpnKsGrDschyNdkeh81BJJMH4Ctc6lnCCquoP/GzCzz33MMsNdid7vL/NIWaCsekQpW26FpWPi/tfj8nLA==".to_owned(),
         cert_url: "https://api-m.sandbox.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-5edc0ebc".to_owned(),
         auth_algo: "SHA256withRSA".to_owned(),
@@ -382,6 +382,42 @@ async fn webhook_verification_passes_the_event_bytes_through_unchanged() {
         .verify_webhook_signature(&headers, raw_event)
         .await
         .unwrap());
+}
+
+// Issue 15, item 11: a delivery anyone could have replayed or forged is
+// refused without a call to PayPal (each call counts against our limits).
+#[tokio::test]
+async fn stale_future_and_foreign_certificate_deliveries_are_refused_without_asking_paypal() {
+    let server = server_with_token(0).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/notifications/verify-webhook-signature"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"verification_status": "SUCCESS"})),
+        )
+        .expect(0)
+        .mount(&server)
+        .await;
+    let now = chrono::Utc::now();
+    let paypal_cert = "https://api-m.paypal.com/v1/notifications/certs/CERT-1";
+    let cases = [
+        (now - chrono::Duration::minutes(6), paypal_cert),
+        (now + chrono::Duration::minutes(2), paypal_cert),
+        (now, "https://certs.attacker.example/CERT-1"),
+    ];
+    for (sent, cert_url) in cases {
+        let headers = WebhookHeaders {
+            transmission_id: "69cd13f0-d67a-11e5-baa3-778b53f4ae55".to_owned(),
+            transmission_time: sent.to_rfc3339(),
+            transmission_sig: "c2lnbmF0dXJl".to_owned(),
+            cert_url: cert_url.to_owned(),
+            auth_algo: "SHA256withRSA".to_owned(),
+        };
+        let genuine = client(&server)
+            .verify_webhook_signature(&headers, r#"{"id":"WH-1","event_type":"X"}"#)
+            .await
+            .unwrap();
+        assert!(!genuine, "{sent} {cert_url}");
+    }
 }
 
 #[tokio::test]

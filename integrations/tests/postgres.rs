@@ -93,3 +93,48 @@ async fn of_concurrent_deliveries_of_one_webhook_exactly_one_is_new() {
     assert!(dedupe.record("WH-1234").await.unwrap());
     assert!(!dedupe.record("WH-1234").await.unwrap());
 }
+
+/// A ring of `current`, holding `retired` for reading.
+fn ring(current: &EncryptionKey, retired: &[&EncryptionKey]) -> Keyring {
+    let copy =
+        |key: &EncryptionKey| EncryptionKey::parse(key.to_config_value().expose_secret()).unwrap();
+    retired
+        .iter()
+        .fold(Keyring::new(copy(current)), |ring, key| {
+            ring.with_retired(copy(key))
+        })
+}
+
+// Issue 15, item 17: values sealed under a key that is then retired are
+// re-sealed under the new one, and open once the old key is gone.
+#[tokio::test]
+async fn rotation_reseals_every_credential_so_the_old_key_can_be_dropped() {
+    let db = TestDatabase::new().await;
+    let (old, new) = (EncryptionKey::generate("k1"), EncryptionKey::generate("k2"));
+    let store = || PgCredentialStore::new(db.pool().clone());
+    let before = CredentialVault::new(ring(&old, &[]), store());
+    for name in ["access_token", "refresh_token"] {
+        let value = SecretString::from(format!("{name}-secret"));
+        before.save(&key_for(name), &value).await.unwrap();
+    }
+
+    // Without the old key, nothing opens and rotation says which.
+    let new_only = ring(&new, &[]);
+    let refused = store().reseal_all(&new_only).await.unwrap();
+    assert_eq!(refused.resealed, 0);
+    assert_eq!(refused.unopenable.len(), 2, "{refused:?}");
+    assert!(refused.unopenable[0].ends_with("(key k1)"), "{refused:?}");
+
+    let rotated = store().reseal_all(&ring(&new, &[&old])).await.unwrap();
+    assert_eq!((rotated.resealed, rotated.current), (2, 0), "{rotated:?}");
+    assert!(rotated.unopenable.is_empty());
+    let again = store().reseal_all(&ring(&new, &[&old])).await.unwrap();
+    assert_eq!((again.resealed, again.current), (0, 2), "{again:?}");
+
+    // The old key removed: still readable.
+    let after = CredentialVault::new(new_only, store());
+    for name in ["access_token", "refresh_token"] {
+        let opened = after.load(&key_for(name)).await.unwrap().unwrap();
+        assert_eq!(opened.expose_secret(), format!("{name}-secret"));
+    }
+}

@@ -25,6 +25,11 @@ pub struct ServerSettingsInput {
     /// under the data folder when unset outside production.
     #[arg(long, env = "ENCRYPTION_KEY", hide_env_values = true, value_parser = secret)]
     pub encryption_key: Option<SecretString>,
+    /// Keys that sealed credentials before `ENCRYPTION_KEY` (comma-separated
+    /// `kid:base64`): they still open, never seal; drop them after
+    /// `dropledger rotate-credentials`.
+    #[arg(long, env = "ENCRYPTION_KEYS_RETIRED", hide_env_values = true, value_parser = secret)]
+    pub encryption_keys_retired: Option<SecretString>,
     /// Protects `POST /internal/autopilot/run` (at least 32 bytes); the
     /// trigger is off when unset outside production.
     #[arg(long, env = "INTERNAL_RUN_SECRET", hide_env_values = true, value_parser = secret)]
@@ -81,6 +86,13 @@ pub struct ServerSettingsInput {
     /// Sign-up and sign-in attempts per client address and minute.
     #[arg(long, env = "AUTH_REQUESTS_PER_MINUTE", value_name = "COUNT")]
     pub auth_requests_per_minute: Option<String>,
+    /// `createCheckout`s per client address and minute (default 30).
+    #[arg(long, env = "CHECKOUTS_PER_MINUTE", value_name = "COUNT")]
+    pub checkouts_per_minute: Option<String>,
+    /// Deliveries to `/webhooks/paypal` per client address and minute
+    /// (default 300).
+    #[arg(long, env = "WEBHOOKS_PER_MINUTE", value_name = "COUNT")]
+    pub webhooks_per_minute: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client
     /// (comma-separated addresses); from anyone else the header is ignored.
     #[arg(long, env = "TRUSTED_PROXIES", value_name = "ADDRESSES")]

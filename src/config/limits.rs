@@ -5,7 +5,9 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use dropledger_graphql::AUTH_REQUESTS_PER_MINUTE_DEFAULT;
+use dropledger_graphql::{
+    AUTH_REQUESTS_PER_MINUTE_DEFAULT, CHECKOUTS_PER_MINUTE_DEFAULT, WEBHOOKS_PER_MINUTE_DEFAULT,
+};
 
 use super::problems::{whole_number_within, Problems};
 use super::{
@@ -27,6 +29,26 @@ impl ServerSettingsInput {
                 },
             )
             .unwrap_or(NonZeroU32::new(AUTH_REQUESTS_PER_MINUTE_DEFAULT).unwrap_or(NonZeroU32::MIN))
+    }
+
+    /// `createCheckout`s per client address and minute.
+    pub(super) fn checkouts_per_minute(&self, problems: &mut Problems) -> NonZeroU32 {
+        per_minute(
+            problems,
+            "CHECKOUTS_PER_MINUTE",
+            self.checkouts_per_minute.as_deref(),
+            CHECKOUTS_PER_MINUTE_DEFAULT,
+        )
+    }
+
+    /// Deliveries to `/webhooks/paypal` per client address and minute.
+    pub(super) fn webhooks_per_minute(&self, problems: &mut Problems) -> NonZeroU32 {
+        per_minute(
+            problems,
+            "WEBHOOKS_PER_MINUTE",
+            self.webhooks_per_minute.as_deref(),
+            WEBHOOKS_PER_MINUTE_DEFAULT,
+        )
     }
 
     /// How often cash is reconciled.
@@ -79,4 +101,20 @@ impl ServerSettingsInput {
             )
             .unwrap_or(false)
     }
+}
+
+/// A count per minute above zero named `name`, or `default` when not given.
+fn per_minute(
+    problems: &mut Problems,
+    name: &str,
+    given: Option<&str>,
+    default: u32,
+) -> NonZeroU32 {
+    problems
+        .parse(name, given, |value| {
+            value
+                .parse::<NonZeroU32>()
+                .map_err(|_| "must be a whole number above zero".to_owned())
+        })
+        .unwrap_or(NonZeroU32::new(default).unwrap_or(NonZeroU32::MIN))
 }

@@ -10,6 +10,7 @@ use dropledger_graphql::TokenKeys;
 use dropledger_integrations::{EncryptionKey, ExposeSecret, PayPalEnvironment};
 
 mod input;
+mod keys;
 mod limits;
 mod problems;
 mod production;
@@ -17,6 +18,7 @@ mod providers;
 mod settings;
 
 pub use input::ServerSettingsInput;
+pub use keys::{Keys, KeysInput};
 pub use problems::ConfigError;
 pub use providers::fake_capture_pending;
 pub use settings::{
@@ -63,6 +65,8 @@ impl ServerSettingsInput {
             &mut given.payoneer_client_id,
             &mut given.provider_attempt_timeout_ms,
             &mut given.auth_requests_per_minute,
+            &mut given.checkouts_per_minute,
+            &mut given.webhooks_per_minute,
             &mut given.reconciliation_interval_secs,
             &mut given.trusted_proxies,
             &mut given.graphiql,
@@ -74,6 +78,7 @@ impl ServerSettingsInput {
         for secret in [
             &mut given.jwt_secret,
             &mut given.encryption_key,
+            &mut given.encryption_keys_retired,
             &mut given.internal_run_secret,
             &mut given.paypal_client_secret,
             &mut given.aliexpress_app_secret,
@@ -94,6 +99,11 @@ impl ServerSettingsInput {
         let (paypal_environment, production) = self.mode(&mut problems);
         let public_url = problems.parse("PUBLIC_URL", self.public_url.as_deref(), http_url);
         let (tokens, encryption_key) = self.keys(&mut problems);
+        let retired_encryption_keys = keys::parse_retired(
+            self.encryption_keys_retired.as_ref(),
+            encryption_key.as_ref(),
+            &mut problems.0,
+        );
         if let Some(secret) = &self.internal_run_secret {
             if secret.expose_secret().len() < INTERNAL_RUN_SECRET_BYTES_MIN {
                 problems.add(format!(
@@ -103,6 +113,8 @@ impl ServerSettingsInput {
         }
         let providers = self.providers(&mut problems, paypal_environment, production);
         let auth_requests_per_minute = self.auth_requests_per_minute(&mut problems);
+        let checkouts_per_minute = self.checkouts_per_minute(&mut problems);
+        let webhooks_per_minute = self.webhooks_per_minute(&mut problems);
         let reconciliation_interval = self.reconciliation_interval(&mut problems);
         let trusted_proxies = self.trusted_proxies(&mut problems);
         let schema_explorer = self.schema_explorer(&mut problems);
@@ -117,9 +129,12 @@ impl ServerSettingsInput {
             public_url,
             tokens,
             encryption_key,
+            retired_encryption_keys,
             internal_run_secret: self.internal_run_secret.clone(),
             providers,
             auth_requests_per_minute,
+            checkouts_per_minute,
+            webhooks_per_minute,
             reconciliation_interval,
             trusted_proxies,
             schema_explorer,

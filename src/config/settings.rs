@@ -19,12 +19,18 @@ pub struct ServerSettings {
     pub tokens: Option<TokenKeys>,
     /// Seals stored credentials (a local key when not given).
     pub encryption_key: Option<EncryptionKey>,
+    /// Open what older keys sealed; never seal.
+    pub retired_encryption_keys: Vec<EncryptionKey>,
     /// Protects the autopilot's internal trigger.
     pub internal_run_secret: Option<SecretString>,
     /// The provider accounts.
     pub providers: ProviderSettings,
     /// Sign-up and sign-in attempts per client address and minute.
     pub auth_requests_per_minute: NonZeroU32,
+    /// `createCheckout`s per client address and minute.
+    pub checkouts_per_minute: NonZeroU32,
+    /// Webhook deliveries per client address and minute.
+    pub webhooks_per_minute: NonZeroU32,
     /// How often cash is reconciled.
     pub reconciliation_interval: Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client.

@@ -15,6 +15,10 @@ pub struct Api {
     http: reqwest::Client,
     browser: reqwest::Client,
     graphql_url: String,
+    /// The cookies the server set (`name=value`), sent back to it only, as a
+    /// browser does: the supplier's OAuth callback needs the one
+    /// `connectAliExpress` set.
+    cookies: std::sync::Mutex<Vec<String>>,
 }
 
 impl Api {
@@ -29,7 +33,40 @@ impl Api {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
             graphql_url,
+            cookies: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Keeps the cookies a response of the server set.
+    fn keep_cookies(&self, response: &reqwest::Response) {
+        let set = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .filter_map(|value| value.split(';').next())
+            .map(str::to_owned);
+        self.cookies
+            .lock()
+            .expect("the cookie list is never poisoned")
+            .extend(set);
+    }
+
+    /// A GET of `url` by the browser, with the server's cookies when `url`
+    /// is the server's.
+    fn browse(&self, url: &str) -> reqwest::RequestBuilder {
+        let request = self.browser.get(url);
+        let origin = self.graphql_url.trim_end_matches("/graphql");
+        let cookies = self
+            .cookies
+            .lock()
+            .expect("the cookie list is never poisoned")
+            .join("; ");
+        if url.starts_with(origin) && !cookies.is_empty() {
+            request.header(reqwest::header::COOKIE, cookies)
+        } else {
+            request
+        }
     }
 
     /// Runs one operation as `token` (anonymous when `None`); its `data`.
@@ -47,10 +84,12 @@ impl Api {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response: Value = request
+        let response = request
             .send()
             .await
-            .with_context(|| format!("calling {}", self.graphql_url))?
+            .with_context(|| format!("calling {}", self.graphql_url))?;
+        self.keep_cookies(&response);
+        let response: Value = response
             .json()
             .await
             .context("reading a GraphQL response")?;
@@ -81,8 +120,7 @@ impl Api {
     /// `Location` it sends the person to.
     pub async fn follow(&self, url: &str) -> anyhow::Result<String> {
         let response = self
-            .browser
-            .get(url)
+            .browse(url)
             .send()
             .await
             .with_context(|| format!("opening {url}"))?;
@@ -100,8 +138,7 @@ impl Api {
     /// Opens a page of our own server (a callback) as a browser would.
     pub async fn visit(&self, url: &str) -> anyhow::Result<()> {
         let response = self
-            .browser
-            .get(url)
+            .browse(url)
             .send()
             .await
             .with_context(|| format!("opening {url}"))?;

@@ -69,9 +69,9 @@ pub async fn place_all(
             Pick::Nth(index) => &listings[index % (listings.len() - 1)],
             Pick::Last => &listings[listings.len() - 1],
         };
-        let order_id = check_out(api, listing, quantity, number).await?;
+        let (order_id, capture_secret) = check_out(api, listing, quantity, number).await?;
         stage_supplier_trouble(supplier, number, listing);
-        capture(api, people, &order_id).await?;
+        capture(api, people, &order_id, &capture_secret).await?;
         if pending {
             settle_as_paypal(&fakes.paypal, number, Clearance::Complete).await?;
         }
@@ -89,8 +89,8 @@ pub async fn place_all(
     }
     if pending {
         let number = CHECKOUTS.len();
-        let order_id = check_out(api, &listings[0], 1, number).await?;
-        capture(api, people, &order_id).await?;
+        let (order_id, capture_secret) = check_out(api, &listings[0], 1, number).await?;
+        capture(api, people, &order_id, &capture_secret).await?;
         settle_as_paypal(&fakes.paypal, number, Clearance::Deny).await?;
         let order = wait_for_fulfilment(api, people, &order_id).await?;
         progress(
@@ -135,18 +135,19 @@ async fn settle_as_paypal(
     Ok(())
 }
 
-/// Starts the checkout and approves it at PayPal; our order id.
+/// Starts the checkout and approves it at PayPal; our order id and the
+/// capture secret only this client was given.
 async fn check_out(
     api: &Api,
     listing: &Listing,
     quantity: u32,
     number: usize,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, String)> {
     let payload = api
         .mutate(
             None,
             "createCheckout",
-            "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl userErrors { code message } } }",
+            "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl captureSecret userErrors { code message } } }",
             json!({ "input": {
                 "productId": listing.product_id,
                 "quantity": quantity,
@@ -165,17 +166,25 @@ async fn check_out(
             listing.title
         ),
     );
-    Ok(text(&payload, "orderId")?.to_owned())
+    Ok((
+        text(&payload, "orderId")?.to_owned(),
+        text(&payload, "captureSecret")?.to_owned(),
+    ))
 }
 
 /// The signed-in customer captures the approved payment.
-async fn capture(api: &Api, people: &People, order_id: &str) -> anyhow::Result<()> {
+async fn capture(
+    api: &Api,
+    people: &People,
+    order_id: &str,
+    capture_secret: &str,
+) -> anyhow::Result<()> {
     let payload = api
         .mutate(
             Some(&people.buyer.token),
             "captureCheckout",
             "mutation($input: CaptureCheckoutInput!) { captureCheckout(input: $input) { order { status } userErrors { code message } } }",
-            json!({ "input": { "orderId": order_id } }),
+            json!({ "input": { "orderId": order_id, "captureSecret": capture_secret } }),
         )
         .await?;
     let status = text(&payload["order"], "status")?;

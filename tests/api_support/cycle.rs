@@ -104,6 +104,14 @@ pub struct Shop {
     pub product: String,
 }
 
+/// A checkout approved at PayPal, not captured yet.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub order_id: String,
+    /// `createCheckout`'s proof that the capture comes from its client.
+    pub capture_secret: String,
+}
+
 impl App {
     /// Kills the server: SIGKILL, no shutdown, nothing flushed.
     pub async fn kill(&mut self) {
@@ -193,23 +201,24 @@ impl App {
 
     /// Checkout → approval at PayPal → capture by the buyer; the order id.
     pub async fn buy(&self, shop: &Shop) -> String {
-        let order_id = self.check_out(shop).await;
-        self.capture(shop, &order_id).await;
-        order_id
+        let checkout = self.check_out(shop).await;
+        self.capture(shop, &checkout).await;
+        checkout.order_id
     }
 
-    /// A checkout of one unit, approved at PayPal; the order id.
-    pub async fn check_out(&self, shop: &Shop) -> String {
+    /// A checkout of one unit, approved at PayPal.
+    pub async fn check_out(&self, shop: &Shop) -> Checkout {
         let response = self
             .graphql(
                 None,
-                "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl userErrors { code message } } }",
+                "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl captureSecret userErrors { code message } } }",
                 json!({ "input": { "productId": shop.product, "quantity": 1 } }),
             )
             .await;
         let checkout = &response["data"]["createCheckout"];
         assert_eq!(checkout["userErrors"], json!([]), "{response}");
         let order_id = checkout["orderId"].as_str().unwrap().to_owned();
+        let capture_secret = checkout["captureSecret"].as_str().unwrap().to_owned();
         let browser = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -220,16 +229,19 @@ impl App {
             .await
             .unwrap();
         assert!(approval.status().is_redirection(), "{}", approval.status());
-        order_id
+        Checkout {
+            order_id,
+            capture_secret,
+        }
     }
 
-    /// The buyer captures the approved checkout of `order_id`.
-    pub async fn capture(&self, shop: &Shop, order_id: &str) {
+    /// The buyer captures the approved `checkout`.
+    pub async fn capture(&self, shop: &Shop, checkout: &Checkout) {
         let response = self
             .graphql(
                 Some(&shop.buyer),
                 "mutation($input: CaptureCheckoutInput!) { captureCheckout(input: $input) { order { status } userErrors { code message } } }",
-                json!({ "input": { "orderId": order_id } }),
+                json!({ "input": { "orderId": checkout.order_id, "captureSecret": checkout.capture_secret } }),
             )
             .await;
         assert_eq!(

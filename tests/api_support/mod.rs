@@ -105,9 +105,20 @@ pub async fn spawn_production_app(env: &[(&str, &str)]) -> App {
 /// Runs the `dropledger` binary with `args` on `database_url`, `stdin`
 /// piped in; its exit success, stdout and stderr.
 pub async fn run_command(database_url: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
+    run_command_with(database_url, args, stdin, &[]).await
+}
+
+/// [`run_command`] with `env` set as well.
+pub async fn run_command_with(
+    database_url: &str,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
     use tokio::io::AsyncWriteExt;
     let mut child = Command::new(env!("CARGO_BIN_EXE_dropledger"))
         .args(args)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())

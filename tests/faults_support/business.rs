@@ -168,7 +168,7 @@ pub async fn buy(client: &mut Client, servers: &Servers, buyer: &str, product: &
     let checkout = loop {
         let response = client
             .graphql(servers, None,
-                "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl userErrors { code message } } }",
+                "mutation($input: CreateCheckoutInput!) { createCheckout(input: $input) { orderId approveUrl captureSecret userErrors { code message } } }",
                 json!({ "input": { "productId": product, "quantity": 1 } }))
             .await;
         let checkout = response["data"]["createCheckout"].clone();
@@ -197,7 +197,7 @@ pub async fn buy(client: &mut Client, servers: &Servers, buyer: &str, product: &
         let response = client
             .graphql(servers, Some(buyer),
                 "mutation($input: CaptureCheckoutInput!) { captureCheckout(input: $input) { order { status } userErrors { code message } } }",
-                json!({ "input": { "orderId": order_id } }))
+                json!({ "input": { "orderId": order_id, "captureSecret": checkout["captureSecret"] } }))
             .await;
         if response["data"]["captureCheckout"]["order"]["status"].is_string()
             && response["data"]["captureCheckout"]["userErrors"] == json!([])

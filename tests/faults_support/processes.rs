@@ -153,6 +153,8 @@ impl Servers {
                 ("PROVIDER_ATTEMPT_TIMEOUT_MS", "1000"),
                 ("JWT_SECRET", JWT_SECRET),
                 ("ENCRYPTION_KEY", ENCRYPTION_KEY),
+                // Every customer is on loopback: one address's allowance.
+                ("CHECKOUTS_PER_MINUTE", "100000"),
             ]
             .map(|(name, value)| (name.to_owned(), value.to_owned())),
         );

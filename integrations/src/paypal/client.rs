@@ -112,7 +112,7 @@ pub(crate) struct Answer {
 }
 
 /// The PayPal client. Share it behind an `Arc`: the token cache and the
-/// circuit breaker are per client.
+/// circuit breakers (one per operation) are per client.
 pub struct PayPalClient {
     pub(crate) http: reqwest::Client,
     pub(crate) config: PayPalConfig,
@@ -142,7 +142,9 @@ impl PayPalClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a reqwest client with rustls builds");
-        let guard = Guard::new("paypal", config.call_policy, config.breaker_policy);
+        // PayPal limits each API on its own: 429s of one operation (say,
+        // webhook checks someone floods) must not stop captures or payouts.
+        let guard = Guard::per_operation("paypal", config.call_policy, config.breaker_policy);
         Self {
             http,
             config,

@@ -7,6 +7,7 @@ mod orders;
 mod payouts;
 mod refunds;
 mod tracking;
+mod transmission;
 mod webhook;
 
 pub use client::{PayPalClient, PayPalConfig, PayPalEnvironment};
@@ -21,6 +22,9 @@ pub use payouts::{
 };
 pub use refunds::Refund;
 pub use tracking::TrackingInfo;
+pub use transmission::{
+    TransmissionRefusal, WEBHOOK_CLOCK_SKEW_MAX_SECS, WEBHOOK_TRANSMISSION_AGE_MAX_SECS,
+};
 pub use webhook::{
     paypal_webhook_router, ChannelWebhookSink, InMemoryWebhookDedupe, PayPalWebhookEvent,
     PayPalWebhookReceiver, WebhookDedupe, WebhookHeaders, WebhookSink, WebhookVerifier,

@@ -69,11 +69,19 @@ pub struct PayPalWebhookEvent {
 impl PayPalClient {
     /// Asks PayPal whether a delivery is genuine (P8). The event is passed
     /// through as the exact bytes received: PayPal checks a digest of it.
+    /// A stale or future delivery, or one naming a certificate off PayPal's
+    /// domains, is `false` without asking (see [`WebhookHeaders::check`]).
     pub async fn verify_webhook_signature(
         &self,
         headers: &WebhookHeaders,
         raw_event: &str,
     ) -> Result<bool, PayPalError> {
+        // Checked before PayPal is asked: each question costs a call that
+        // counts against our limits at PayPal.
+        if let Err(refusal) = headers.check(chrono::Utc::now(), &self.config.base_url) {
+            tracing::warn!(provider = "paypal", transmission_id = %headers.transmission_id, %refusal, "webhook delivery refused before verification");
+            return Ok(false);
+        }
         let webhook_id = self
             .config
             .webhook_id

@@ -43,9 +43,12 @@ export class ApiError extends Error {
  * @template R, V
  * @param {Operation<R, V>} operation
  * @param {V} variables
+ * @param {{ keepCookies?: boolean }} [options] keepCookies: let the response
+ *   set cookies (connectAliExpress binds its OAuth flow to this browser with
+ *   one the callback needs); otherwise the API neither gets nor sets any.
  * @returns {Promise<R>}
  */
-export async function request(operation, variables) {
+export async function request(operation, variables, options = {}) {
   /** @type {Record<string, string>} */
   const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
   const token = session.value?.token;
@@ -56,7 +59,7 @@ export async function request(operation, variables) {
       method: 'POST',
       headers,
       body: JSON.stringify({ query: operation, variables }),
-      credentials: 'omit',
+      credentials: options.keepCookies ? 'same-origin' : 'omit',
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch {

@@ -29,7 +29,7 @@ const STORE_PRODUCTS = /* GraphQL */ `
 /** @type {Operation<T.CreateCheckoutMutation, T.CreateCheckoutMutationVariables>} */
 const CREATE_CHECKOUT = /* GraphQL */ `
   mutation CreateCheckout($input: CreateCheckoutInput!) {
-    createCheckout(input: $input) { orderId providerOrderId approveUrl userErrors { code message field } }
+    createCheckout(input: $input) { orderId providerOrderId approveUrl captureSecret userErrors { code message field } }
   }`;
 
 /** @type {Operation<T.CaptureCheckoutMutation, T.CaptureCheckoutMutationVariables>} */
@@ -114,15 +114,17 @@ async function findProduct(id) {
   return null;
 }
 
-/** The checkouts this browser started: PayPal's order id → ours. */
+/** The checkouts this tab started: PayPal's order id → ours and its capture secret. */
 const CHECKOUTS_KEY = 'dropledger.checkouts';
 /** A started checkout is remembered this long (PayPal's approval expires sooner). */
 const CHECKOUT_REMEMBERED_MS = 24 * 60 * 60 * 1000;
 
-/** @returns {Record<string, { orderId: string, productId: string, at: number }>} */
+/** @typedef {{ orderId: string, captureSecret: string, productId: string, at: number }} StartedCheckout */
+
+/** @returns {Record<string, StartedCheckout>} */
 function checkouts() {
   try {
-    const saved = JSON.parse(localStorage.getItem(CHECKOUTS_KEY) ?? '{}');
+    const saved = JSON.parse(sessionStorage.getItem(CHECKOUTS_KEY) ?? '{}');
     return saved && typeof saved === 'object' ? saved : {};
   } catch {
     return {};
@@ -131,16 +133,23 @@ function checkouts() {
 
 /**
  * Remembers a checkout so that PayPal's return, which names only PayPal's
- * order, finds ours. localStorage (not sessionStorage) so that it works
- * when PayPal opens in another tab; it holds no secret: capturing needs
- * the buyer signed in.
- * @param {string} providerOrderId @param {string} orderId @param {string} productId
+ * order, finds ours and the capture secret only this tab was given (the
+ * server captures only with it). sessionStorage, like the session: it
+ * survives PayPal's redirect in this tab and goes with the tab.
+ * @param {string} providerOrderId @param {Omit<StartedCheckout, 'at'>} started
  */
-function rememberCheckout(providerOrderId, orderId, productId) {
+function rememberCheckout(providerOrderId, started) {
   const now = Date.now();
   const kept = Object.fromEntries(Object.entries(checkouts()).filter(([, entry]) => now - entry.at < CHECKOUT_REMEMBERED_MS));
-  kept[providerOrderId] = { orderId, productId, at: now };
-  localStorage.setItem(CHECKOUTS_KEY, JSON.stringify(kept));
+  kept[providerOrderId] = { ...started, at: now };
+  sessionStorage.setItem(CHECKOUTS_KEY, JSON.stringify(kept));
+}
+
+/** Forgets a captured checkout and its secret. @param {string} providerOrderId */
+function forgetCheckout(providerOrderId) {
+  const kept = checkouts();
+  delete kept[providerOrderId];
+  sessionStorage.setItem(CHECKOUTS_KEY, JSON.stringify(kept));
 }
 
 /** @param {{ id: string }} props — `/products/:id`. */
@@ -170,11 +179,11 @@ function Product({ product }) {
       input: { productId: product.id, quantity: units, idempotencyKey: `${idempotencyKey}-${units}` },
     });
     setErrors(createCheckout.userErrors);
-    const { approveUrl, orderId, providerOrderId } = createCheckout;
-    if (approveUrl && orderId && providerOrderId) {
+    const { approveUrl, orderId, providerOrderId, captureSecret } = createCheckout;
+    if (approveUrl && orderId && providerOrderId && captureSecret) {
       const target = new URL(approveUrl);
       if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new Error('PayPal gave an approval address that is not a web page');
-      rememberCheckout(providerOrderId, orderId, product.id);
+      rememberCheckout(providerOrderId, { orderId, captureSecret, productId: product.id });
       location.assign(target.href);
     }
   });
@@ -216,7 +225,7 @@ export function CheckoutReturn() {
   if (!providerOrderId || !entry) {
     return html`
       <${Page} title="Checkout not found">
-        <p>This browser did not start this checkout, or it was too long ago. Nothing was charged.
+        <p>This browser tab did not start this checkout, or it was too long ago. Nothing was charged.
           <${Link} href="/">Back to the shop</${Link}>.</p>
       </${Page}>`;
   }
@@ -228,14 +237,17 @@ export function CheckoutReturn() {
         <${AuthForm} mode=${mode} onMode=${setMode} done=${() => {}} />
       </${Page}>`;
   }
-  return html`<${Capture} orderId=${entry.orderId} />`;
+  return html`<${Capture} providerOrderId=${providerOrderId} orderId=${entry.orderId} captureSecret=${entry.captureSecret} />`;
 }
 
-/** Captures as soon as it is shown; the order page on success. @param {{ orderId: string }} props */
-function Capture({ orderId }) {
+/**
+ * Captures as soon as it is shown; the order page on success.
+ * @param {{ providerOrderId: string, orderId: string, captureSecret: string }} props
+ */
+function Capture({ providerOrderId, orderId, captureSecret }) {
   const [errors, setErrors] = useState(/** @type {import('./ui.js').UserError[]} */ ([]));
   const state = useLoad(async () => {
-    const { captureCheckout } = await request(CAPTURE_CHECKOUT, { input: { orderId } });
+    const { captureCheckout } = await request(CAPTURE_CHECKOUT, { input: { orderId, captureSecret } });
     // A token that expired since sign-in reads as anonymous: sign in again
     // (the checkout page then shows the form) rather than show the refusal.
     if (captureCheckout.userErrors.some((error) => error.code === 'UNAUTHENTICATED')) {
@@ -243,7 +255,10 @@ function Capture({ orderId }) {
       return captureCheckout;
     }
     setErrors(captureCheckout.userErrors);
-    if (captureCheckout.order) navigate(`/orders/${captureCheckout.order.id}`, { replace: true });
+    if (captureCheckout.order) {
+      forgetCheckout(providerOrderId);
+      navigate(`/orders/${captureCheckout.order.id}`, { replace: true });
+    }
     return captureCheckout;
   }, [orderId]);
   return html`

@@ -363,7 +363,7 @@ export function Payouts() {
 /** @type {Operation<T.AccountQuery, T.AccountQueryVariables>} */
 const ACCOUNT = /* GraphQL */ `
   query Account {
-    me { id email role paypalPayoutEmail payoutMethod }
+    me { id email role paypalPayoutEmail payoutMethod payoutMethodChanges { at method destinationHint } }
     apiCredentials { provider environment names updatedAt expiresAt }
   }`;
 
@@ -384,20 +384,22 @@ export function Account() {
   const state = useLoad(() => request(ACCOUNT, {}), []);
   const [method, setMethod] = useState(/** @type {'PAYPAL' | 'PAYONEER'} */ ('PAYPAL'));
   const [destination, setDestination] = useState('');
+  const [currentPassword, setCurrentPassword] = useState('');
   const [errors, setErrors] = useState(/** @type {import('../ui.js').UserError[]} */ ([]));
   const [saved, setSaved] = useState(false);
   const [environment, setEnvironment] = useState('sandbox');
   const save = useAction(async () => {
     setSaved(false);
-    const { setPayoutMethod } = await request(SET_PAYOUT_METHOD, { input: { method, destination } });
+    const { setPayoutMethod } = await request(SET_PAYOUT_METHOD, { input: { method, destination, currentPassword } });
     setErrors(setPayoutMethod.userErrors);
     if (setPayoutMethod.user) {
+      setCurrentPassword('');
       setSaved(true);
       state.reload();
     }
   });
   const connect = useAction(async () => {
-    const { connectAliExpress } = await request(CONNECT_ALIEXPRESS, { environment });
+    const { connectAliExpress } = await request(CONNECT_ALIEXPRESS, { environment }, { keepCookies: true });
     if (connectAliExpress.userErrors.length) throw new Error(connectAliExpress.userErrors.map((error) => error.message).join(' '));
     if (connectAliExpress.authorizeUrl) {
       const target = new URL(connectAliExpress.authorizeUrl);
@@ -413,6 +415,14 @@ export function Account() {
           <dt>Role</dt><dd>${data.me?.role}</dd>
           <dt>Payouts</dt><dd class="payout-method">${data.me?.payoutMethod ?? 'PAYPAL'} ${data.me?.paypalPayoutEmail ? `to ${data.me.paypalPayoutEmail}` : ''}</dd>
         </dl>
+        <${Table} caption="Changes of where your profit goes (not you? change your password and the destination back)" rows=${data.me?.payoutMethodChanges ?? []}
+          rowKey=${(/** @type {any} */ row) => row.at}
+          empty="Never changed since you registered."
+          columns=${[
+            { label: 'When', cell: (/** @type {any} */ row) => formatTime(row.at) },
+            { label: 'Method', cell: (/** @type {any} */ row) => row.method },
+            { label: 'To', cell: (/** @type {any} */ row) => row.destinationHint },
+          ]} />
         <h2>Connections and stored credentials</h2>
         <${Table} caption="Stored credentials (names only: values are never shown)" rows=${data.apiCredentials}
           rowKey=${(/** @type {any} */ row) => `${row.provider}/${row.environment}`}
@@ -446,7 +456,9 @@ export function Account() {
           </select>
         </div>
         <${Field} name="destination" label=${method === 'PAYPAL' ? 'PayPal e-mail' : 'Payoneer payee id'} value=${destination} onInput=${setDestination} errors=${errors} />
-        <${FormErrors} errors=${errors} fields=${['destination', 'method']} />
+        <${Field} name="currentPassword" label="Your password" type="password" autocomplete="current-password"
+          hint="Asked again: where your money goes changes only with it." value=${currentPassword} onInput=${setCurrentPassword} errors=${errors} />
+        <${FormErrors} errors=${errors} fields=${['destination', 'method', 'currentPassword']} />
         ${save.failure ? html`<${ErrorNotice} error=${save.failure} retry=${() => save.run()} />` : null}
         ${saved ? html`<${Done}><p>Payout method saved.</p></${Done}>` : null}
         <button type="submit" class="primary" disabled=${save.busy}>Save payout method</button>
