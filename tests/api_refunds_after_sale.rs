@@ -312,3 +312,61 @@ async fn a_partial_refund_after_the_payouts_is_owed_back_and_kept_from_the_next_
     assert_account(&after_all, &format!("receivable:user:{seller}"), "27.19");
     books_balance_and_reconcile(&app, &fakes).await;
 }
+
+#[tokio::test]
+async fn a_refund_of_a_sold_order_made_in_paypals_dashboard_reverses_the_sale_once() {
+    let fakes = fakes_paying_the_supplier_from_paypal().await;
+    let mut env = fakes.env();
+    env.push((
+        "PAYPAL_WEBHOOK_ID".into(),
+        fakes.paypal.webhook_id().to_owned(),
+    ));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = api_support::spawn_app_with(&env).await;
+    fakes
+        .paypal
+        .set_webhook_url(format!("{}/webhooks/paypal", app.address));
+    let shop = shop(&app).await;
+    let order_id = app.buy(&shop).await;
+    wait_for_count(&app, "PayoutSent", 2).await;
+    let seller = seller_id(&app, &shop, &order_id).await;
+    let capture_id: String = sqlx::query_scalar(
+        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+
+    fakes
+        .paypal
+        .refund_from_dashboard(&capture_id)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        fakes.paypal.webhooks_sent(),
+        vec![("PAYMENT.CAPTURE.REFUNDED".to_owned(), 200)]
+    );
+    let order = app
+        .wait_for_order(&shop.seller, &order_id, &["REFUNDED"])
+        .await;
+    assert_eq!(order["status"], "REFUNDED", "{order}");
+    assert_eq!(app.count("SaleRefunded").await, 1);
+    assert_eq!(app.count("SaleReversed").await, 1);
+    // Both were paid: the admin owes the 3.73, the seller the rest of the
+    // 39.99 (36.26: their 19.27, the supplier's 15.10, PayPal's 1.89).
+    let books = books(&app).await;
+    assert_account(&books, "receivable:admin", "3.73");
+    assert_account(&books, &format!("receivable:user:{seller}"), "36.26");
+    assert_account(&books, "revenue:sales_refunds", "39.99");
+    // Nothing is left to refund: ours is refused, nothing recorded twice.
+    let again = app
+        .graphql(Some(&shop.seller), REFUND, refund(&order_id, "39.99"))
+        .await;
+    assert_eq!(
+        again["data"]["refundOrder"]["userErrors"][0]["code"], "INVALID_STATE",
+        "{again}"
+    );
+    assert_eq!(app.count("SaleRefunded").await, 1);
+    books_balance_and_reconcile(&app, &fakes).await;
+}
