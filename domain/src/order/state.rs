@@ -338,8 +338,16 @@ impl Aggregate for Order {
                 carrier,
                 recorded_at,
             } => {
-                let placed =
-                    self.expect_status("record the shipment of", &[OrderStatus::Purchased])?;
+                // Bought from the supplier, whatever happened since: a
+                // refund of the sale (asked for, or made) does not stop the
+                // parcel, and its tracking is still the order's.
+                let placed = self.placed()?;
+                if placed.supplier_order_id.is_none() {
+                    return Err(OrderError::InvalidTransition {
+                        action: "record the shipment of",
+                        status: placed.status,
+                    });
+                }
                 if placed.tracking_number.is_some() {
                     return Err(OrderError::InvalidTransition {
                         action: "record a second shipment of",

@@ -394,3 +394,22 @@ fn the_cash_of_a_sale_refund_leaves_available_cash_less_any_fee_returned() {
     assert_eq!(net(Account::CashAvailable), usd("-9.60").amount());
     assert_eq!(net(Account::PaymentFees), usd("-0.40").amount());
 }
+
+#[test]
+fn a_sold_order_refunded_still_records_the_shipment_of_its_parcel() {
+    use crate::order::{OrderCommand, OrderEvent};
+    let mut world = sold();
+    world.refund("25", "R1");
+    let shipped = world
+        .order
+        .decide(OrderCommand::RecordShipment {
+            tracking_number: "LP00012345".to_owned(),
+            carrier: "Cainiao".to_owned(),
+            recorded_at: at(10),
+        })
+        .unwrap();
+    assert!(matches!(
+        shipped.as_slice(),
+        [OrderEvent::OrderShipped { .. }]
+    ));
+}
