@@ -412,3 +412,32 @@ async fn a_refund_paypal_refuses_for_good_puts_the_order_back_and_records_no_cas
     assert_eq!(app.count("PaymentRefunded").await, 0);
     app.rebuild_and_check_books().await;
 }
+
+#[tokio::test]
+async fn a_full_refund_sent_many_times_at_once_refunds_once() {
+    let fakes = Fakes::start(false, "100.00").await;
+    let app = spawn_on(&fakes).await;
+    let (shop, order_id) = failed_order(&app, "40.00").await;
+
+    let responses = futures::future::join_all(
+        (0..6).map(|_| app.graphql(Some(&shop.seller), REFUND, refund(&order_id, "29.99"))),
+    )
+    .await;
+    let mut refund_ids: Vec<&str> = Vec::new();
+    for response in &responses {
+        let payload = &response["data"]["refundOrder"];
+        match payload["providerRefundId"].as_str() {
+            Some(id) => refund_ids.push(id),
+            // Too late: the order was refunded by another caller.
+            None => assert_eq!(
+                payload["userErrors"][0]["code"], "INVALID_STATE",
+                "{response}"
+            ),
+        }
+    }
+    refund_ids.dedup();
+    assert_eq!(refund_ids.len(), 1, "{responses:?}");
+    assert_eq!(app.count("OrderRefunded").await, 1);
+    assert_eq!(app.count("PaymentRefunded").await, 1);
+    app.rebuild_and_check_books().await;
+}

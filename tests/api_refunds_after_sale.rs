@@ -370,3 +370,57 @@ async fn a_refund_of_a_sold_order_made_in_paypals_dashboard_reverses_the_sale_on
     assert_eq!(app.count("SaleRefunded").await, 1);
     books_balance_and_reconcile(&app, &fakes).await;
 }
+
+#[tokio::test]
+async fn partial_refunds_sent_many_times_at_once_never_refund_more_than_the_price() {
+    let fakes = fakes_paying_the_supplier_from_paypal().await;
+    let app = spawn_on(&fakes).await;
+    let shop = shop(&app).await;
+    let order_id = app.buy(&shop).await;
+    wait_for_count(&app, "PayoutSent", 2).await;
+
+    // Eight refunds of 10.00 at once, by the seller and the admin: at most
+    // three fit in 39.99. Two callers that meet on one intent finish the
+    // same PayPal refund; nothing is refunded twice.
+    let tries = 8;
+    let responses = futures::future::join_all((0..tries).map(|number| {
+        let token = if number % 2 == 0 {
+            &shop.seller
+        } else {
+            &shop.admin
+        };
+        app.graphql(Some(token), REFUND, refund(&order_id, "10.00"))
+    }))
+    .await;
+    let mut refund_ids: Vec<String> = responses
+        .iter()
+        .filter_map(|response| {
+            response["data"]["refundOrder"]["providerRefundId"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    refund_ids.sort();
+    refund_ids.dedup();
+    for response in &responses {
+        let errors = &response["data"]["refundOrder"]["userErrors"];
+        if errors != &json!([]) {
+            assert!(
+                matches!(
+                    errors[0]["code"].as_str(),
+                    Some("INVALID_STATE" | "REFUND_EXCEEDS_REFUNDABLE" | "VERSION_CONFLICT")
+                ),
+                "{response}"
+            );
+        }
+    }
+    let recorded = app.count("SaleRefunded").await;
+    assert_eq!(recorded, refund_ids.len(), "{responses:?}");
+    assert!((1..=3).contains(&recorded), "{recorded} refunds of 10.00");
+    // PayPal refunded exactly what the ledger recorded.
+    let refunded = Decimal::from(10 * recorded as i64);
+    let books = books(&app).await;
+    assert_account(&books, "revenue:sales_refunds", &refunded.to_string());
+    books_balance_and_reconcile(&app, &fakes).await;
+    eprintln!("{tries} concurrent refunds of 10.00: {recorded} made");
+}

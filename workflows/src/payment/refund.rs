@@ -144,10 +144,16 @@ pub async fn refund_order(
             appends,
         });
     }
+    // Callers finishing one refund at once carry their own times: each is a
+    // command of its own, and the order's expected version lets one record.
+    let metadata = Metadata {
+        command_id: Some(Uuid::new_v4()),
+        ..metadata.clone()
+    };
     let recorded = decide_with_capital(
         store,
         &Order::stream_id(order_id),
-        metadata,
+        &metadata,
         |order: &Order, capital| {
             if order.status() == Some(OrderStatus::Refunded) {
                 // Recorded by an earlier attempt.
@@ -187,19 +193,34 @@ async fn ask_for_refund(
         amount,
         requested_at: Utc::now(),
     };
+    // Each intent is a command of its own (a sold order may be refunded
+    // several times, and callers may ask at once): the order's expected
+    // version lets one intent in, the others then meet it.
+    let metadata = Metadata {
+        command_id: Some(Uuid::new_v5(
+            &metadata.command_id.unwrap_or(order_id.as_uuid()),
+            command.request_id.as_uuid().as_bytes(),
+        )),
+        ..metadata.clone()
+    };
     // The domain checks that free capital covers the refund when the
     // intent lands; the refund's own entry is checked again at its write.
     let (order, _) = decide_with_capital(
         store,
         &Order::stream_id(order_id),
-        metadata,
+        &metadata,
         |order: &Order, capital| match order.status() {
-            // An earlier attempt asked; this one finishes it.
+            // An earlier (or a concurrent) attempt asked; this one finishes it.
             Some(OrderStatus::RefundRequested) => Ok(OrderDecision::default()),
             _ => request_refund(order, capital, command.clone()),
         },
     )
     .await?;
+    // Only the amount that intent asked PayPal for finishes it.
+    match order.refund_requested() {
+        Some(asked) if asked != amount => return Err(PaymentError::RefundInProgress(asked)),
+        _ => {}
+    }
     order.refund_request_id().ok_or_else(|| {
         PaymentError::Unusable("a refund asked for without its request id".to_owned())
     })

@@ -25,13 +25,12 @@ pub async fn record_sold_refund(
     metadata: &Metadata,
 ) -> Result<Vec<AppendResult>, PaymentError> {
     let order_stream = Order::stream_id(order_id);
-    // One command per PayPal refund: a sold order may be refunded several
-    // times, and the events' ids derive from the command id.
+    // Each attempt is a command of its own: callers finishing one refund at
+    // once carry their own times and actors, so their events differ. Which
+    // one records it is decided by the order's expected version, and the
+    // refund ids the order remembers make every later attempt a no-op.
     let metadata = &Metadata {
-        command_id: Some(Uuid::new_v5(
-            &metadata.command_id.unwrap_or(order_id.as_uuid()),
-            completion.refund_id.as_str().as_bytes(),
-        )),
+        command_id: Some(Uuid::new_v4()),
         ..metadata.clone()
     };
     let (_, appends) = store
