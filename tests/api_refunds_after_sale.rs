@@ -220,8 +220,21 @@ async fn a_partial_refund_after_the_payouts_is_owed_back_and_kept_from_the_next_
     wait_for_count(&app, "PayoutSent", 2).await;
     let seller = seller_id(&app, &shop, &first).await;
 
-    // More than the price is refused at the amount, before PayPal is asked.
+    // Another seller (or the buyer) may not refund it; more than the price
+    // is refused at the amount; neither asks PayPal or records anything.
+    let stranger = app
+        .user_with_role(&shop.admin, "other-seller@example.com", "USER")
+        .await;
     let events_before = app.event_count().await;
+    for token in [&stranger, &shop.buyer] {
+        let denied = app
+            .graphql(Some(token), REFUND, refund(&first, "10.00"))
+            .await;
+        assert_eq!(
+            denied["data"]["refundOrder"]["userErrors"][0]["code"], "FORBIDDEN",
+            "{denied}"
+        );
+    }
     let too_much = app
         .graphql(Some(&shop.admin), REFUND, refund(&first, "40.00"))
         .await;
