@@ -8,6 +8,7 @@
 //! ```text
 //! cargo bench --bench cycle             # 100, 200, 480 and 960 orders
 //! cargo bench --bench cycle -- --quick  # a smoke run: a tenth of each
+//! cargo bench --bench cycle -- --clients 16  # one level only
 //! ```
 //!
 //! Each level gets its own database, fakes and `dropledger serve` (the
@@ -47,9 +48,23 @@ const PURCHASE_WAIT_SECS: u64 = 600;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
-    let quick = std::env::args().any(|arg| arg == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|arg| arg == "--quick");
+    let only: Option<usize> = match args.iter().position(|arg| arg == "--clients") {
+        Some(at) => Some(
+            args.get(at + 1)
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--clients needs one of {:?}", LEVELS.map(|(c, _)| c))
+                })?,
+        ),
+        None => None,
+    };
     let mut rows = Vec::new();
     for (clients, orders) in LEVELS {
+        if only.is_some_and(|only| only != clients) {
+            continue;
+        }
         let orders = if quick {
             orders / QUICK_DIVISOR
         } else {

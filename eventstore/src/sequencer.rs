@@ -23,9 +23,11 @@
 //! transaction on the server has ended, and the sequencer says which one it
 //! waits for.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::{PgPool, Row};
+use tokio::sync::Mutex;
 
 use crate::chain::{self, chained_columns, ChainedEvent, GENESIS};
 
@@ -93,6 +95,69 @@ pub(crate) struct SequenceOutcome {
     pub waiting_for: Option<BlockingTransaction>,
 }
 
+/// One process's sequencing passes, shared by every reader in it.
+///
+/// Every reader that reaches the head of the log asks for a pass, and under
+/// load dozens ask at once (each follower, each `consistentAfter`, each
+/// writer waiting for its position): run one by one under the advisory
+/// lock, each holding a pooled connection while it waits, they used to
+/// queue behind each other for work the first had already done. Here a
+/// reader waits in memory instead, and takes the outcome of a pass that
+/// began after it asked — such a pass saw everything committed before the
+/// reader's call — so a burst of readers costs one or two passes.
+#[derive(Default)]
+pub(crate) struct SharedPasses {
+    /// Numbers the requests and the passes in one order: a pass with a
+    /// higher number than a request began after it.
+    tickets: AtomicU64,
+    /// The last pass's number and outcome; held while a pass runs.
+    last: Mutex<Option<(u64, SequenceOutcome)>>,
+    /// Passes run so far.
+    run: AtomicU64,
+}
+
+impl SharedPasses {
+    /// Sequences until no ready event is left, or hands back the outcome of
+    /// a pass that began after this call.
+    pub(crate) async fn sequence_all_ready(
+        &self,
+        pool: &PgPool,
+    ) -> Result<SequenceOutcome, sqlx::Error> {
+        let asked = self.tickets.fetch_add(1, Ordering::SeqCst);
+        let mut last = self.last.lock().await;
+        if let Some((began, outcome)) = last.as_ref() {
+            if *began > asked {
+                return Ok(outcome.clone());
+            }
+        }
+        let began = self.tickets.fetch_add(1, Ordering::SeqCst);
+        self.run.fetch_add(1, Ordering::Relaxed);
+        let outcome = sequence_until_done(pool).await?;
+        *last = Some((began, outcome.clone()));
+        Ok(outcome)
+    }
+
+    /// Passes run so far.
+    pub(crate) fn run(&self) -> u64 {
+        self.run.load(Ordering::Relaxed)
+    }
+}
+
+/// Passes until no ready event is left; the outcome counts all of them.
+async fn sequence_until_done(pool: &PgPool) -> Result<SequenceOutcome, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let outcome = sequence_ready_events(pool).await?;
+        total += outcome.sequenced;
+        if !outcome.more {
+            return Ok(SequenceOutcome {
+                sequenced: total,
+                ..outcome
+            });
+        }
+    }
+}
+
 /// The last sequenced event: where the next pass continues.
 struct Head {
     position: i64,
@@ -103,7 +168,7 @@ struct Head {
 
 /// Orders up to one batch of ready events into the log, announces the new
 /// head, and reports a transaction that holds later events back.
-pub(crate) async fn sequence_ready_events(pool: &PgPool) -> Result<SequenceOutcome, sqlx::Error> {
+async fn sequence_ready_events(pool: &PgPool) -> Result<SequenceOutcome, sqlx::Error> {
     let mut transaction = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(SEQUENCER_LOCK_KEY)

@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 
 use crate::append::{explain_refusal, try_append, validate};
 use crate::command::StateCache;
-use crate::sequencer::{sequence_ready_events, BlockingTransaction, SequenceOutcome};
+use crate::sequencer::{BlockingTransaction, SequenceOutcome, SharedPasses};
 use crate::{AppendError, AppendResult, ExpectedVersion, NewEvent, Upcasters};
 
 /// An append-only event store on PostgreSQL. Cheap to clone; clones share the
@@ -23,6 +23,8 @@ pub struct EventStore {
     pub(crate) appended: Arc<Notify>,
     /// States of long streams, so loading them reads only new events.
     pub(crate) states: Arc<StateCache>,
+    /// The sequencing passes this process's readers share.
+    pub(crate) passes: Arc<SharedPasses>,
 }
 
 /// The state of the global log.
@@ -80,6 +82,7 @@ impl EventStore {
             upcasters: Arc::new(upcasters),
             appended: Arc::new(Notify::new()),
             states: Arc::default(),
+            passes: Arc::default(),
         }
     }
 
@@ -206,19 +209,16 @@ impl EventStore {
         }
     }
 
-    /// Sequences until no ready event is left.
+    /// How many sequencing passes this store and its clones have run: with
+    /// [`EventStore::log_status`], what a reader's wait for the log costs.
+    pub fn sequencing_passes(&self) -> u64 {
+        self.passes.run()
+    }
+
+    /// Sequences until no ready event is left (or shares a pass that began
+    /// after this call, see [`SharedPasses`]).
     pub(crate) async fn sequence_all_ready(&self) -> Result<SequenceOutcome, sqlx::Error> {
-        let mut total = 0;
-        loop {
-            let outcome = sequence_ready_events(&self.pool).await?;
-            total += outcome.sequenced;
-            if !outcome.more {
-                return Ok(SequenceOutcome {
-                    sequenced: total,
-                    ..outcome
-                });
-            }
-        }
+        self.passes.sequence_all_ready(&self.pool).await
     }
 }
 

@@ -111,6 +111,35 @@ async fn rolled_back_appends_leave_no_gap_in_the_positions() {
 }
 
 #[tokio::test]
+async fn readers_that_reach_the_head_together_share_a_sequencing_pass() {
+    let db = TestDatabase::new().await;
+    let store = db.store();
+    store
+        .append("order-1", ExpectedVersion::NoStream, &events(2))
+        .await
+        .unwrap();
+    let sequenced = store.wait_for_log(Duration::from_secs(30)).await.unwrap();
+    assert_eq!(sequenced.head, 2);
+
+    // Thirty-two readers ask at once (this runtime polls them in turn, so
+    // every one has asked before the first pass ends). The first runs a
+    // pass; those that asked while it ran take the outcome of the next one,
+    // which began after they asked: two passes, not thirty-two.
+    let before = store.sequencing_passes();
+    let readers = (0..32).map(|_| store.log_status());
+    let statuses = futures::future::join_all(readers).await;
+    let passes = store.sequencing_passes() - before;
+    assert!(passes <= 2, "{passes} passes for 32 readers at once");
+    for status in statuses {
+        assert_eq!(
+            status.unwrap().head,
+            2,
+            "a reader saw less than was sequenced"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_log_is_read_forward_in_batches_from_any_position() {
     let db = TestDatabase::new().await;
     let store = db.store();
