@@ -105,7 +105,6 @@ pub async fn record_sold_refund(
             decision.order.splice(0..0, asked);
             let mut appends = vec![
                 order.append(&decision.order, metadata),
-                capital.append_commuting(&decision.capital, metadata),
                 sale.append(&decision.sale, metadata),
             ];
             for (payout_id, events) in &decision.payouts {
@@ -118,6 +117,10 @@ pub async fn record_sold_refund(
                     appends.push(receivable.append(events, metadata));
                 }
             }
+            // Capital last, as every command appends it (a payout's
+            // reservation: payout, then capital): no one holds the capital
+            // stream while waiting for another, so appends cannot deadlock.
+            appends.push(capital.append_commuting(&decision.capital, metadata));
             Ok((appends, ()))
         })
         .await?;
