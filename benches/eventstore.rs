@@ -16,8 +16,9 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use dropledger_devdb::locate_server;
 use dropledger_eventstore::{
-    locate_server, EventStore, ExpectedVersion, Metadata, NewEvent, SubscriptionOptions, MIGRATOR,
+    EventStore, ExpectedVersion, Metadata, NewEvent, SubscriptionOptions, MIGRATOR,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;

@@ -33,7 +33,8 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use api_support::{start_server, App};
 use cycle::{Fakes, Shop, LAMP};
-use dropledger_eventstore::{EventStore, TestDatabase, APPEND_EVENTS_MAX};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::{EventStore, APPEND_EVENTS_MAX};
 use generator::{Business, Versions};
 use support::{millis, percentile, progress_bar, purchase_timing, replay_raw};
 

@@ -22,7 +22,8 @@ mod generator;
 use std::time::Instant;
 
 use anyhow::Context;
-use dropledger_eventstore::{locate_server, EventStore, MIGRATOR, READ_EVENTS_MAX};
+use dropledger_devdb::locate_server;
+use dropledger_eventstore::{EventStore, MIGRATOR, READ_EVENTS_MAX};
 use dropledger_projections::{rebuild, RebuildPhase};
 use generator::{Business, Versions};
 use indicatif::{ProgressBar, ProgressStyle};

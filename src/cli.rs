@@ -84,6 +84,16 @@ pub enum Command {
         /// The fake PayPal account's opening USD balance.
         #[arg(long, default_value = "0.00")]
         paypal_balance: String,
+        /// `PENDING`: the fake PayPal leaves captures pending until
+        /// completed through it; `COMPLETED` (default) completes them.
+        #[arg(
+            long = "paypal-capture-status",
+            env = "DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS",
+            value_name = "COMPLETED|PENDING",
+            default_value = "COMPLETED",
+            value_parser = crate::config::fake_capture_pending
+        )]
+        paypal_capture_pending: bool,
     },
     /// Manage the platform's ADMINs from the server's side.
     Admin {

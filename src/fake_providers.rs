@@ -11,14 +11,19 @@ use dropledger_domain::Money;
 use dropledger_integrations::{FakeProviderServer, FAKE_FAULTS_PATH, FAKE_SUMMARY_PATH};
 
 /// Serves the fakes on `listen` until a shutdown signal; PayPal starts with
-/// `paypal_balance` USD.
-pub async fn run(listen: SocketAddr, paypal_balance: &str) -> anyhow::Result<()> {
+/// `paypal_balance` USD and with `capture_pending` leaves captures PENDING.
+pub async fn run(
+    listen: SocketAddr,
+    paypal_balance: &str,
+    capture_pending: bool,
+) -> anyhow::Result<()> {
     let opening = Money::parse(paypal_balance, "USD")
         .map_err(|error| anyhow::anyhow!("--paypal-balance {paypal_balance:?}: {error}"))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
-    let server = FakeProviderServer::serve(listener, opening).context("starting the fakes")?;
+    let server = FakeProviderServer::serve(listener, opening, capture_pending)
+        .context("starting the fakes")?;
     tracing::warn!(
         address = server.base_url(),
         "fake providers: payments, purchases and payouts are SIMULATED"

@@ -3,9 +3,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use dropledger_eventstore::{
-    connect_and_migrate, locate_server, quote_identifier, PrivateCluster, Server,
-};
+use dropledger_devdb::{locate_server, quote_identifier, PrivateCluster, Server};
+use dropledger_eventstore::connect_and_migrate;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor, PgPool};
 
@@ -98,7 +97,7 @@ impl LocalDatabase {
     pub async fn close(self) -> anyhow::Result<()> {
         self.pool.close().await;
         if let Some(cluster) = self.server.cluster.as_ref().filter(|c| c.started_here()) {
-            cluster.stop()?;
+            cluster.stop().await?;
             tracing::info!("stopped the private PostgreSQL cluster");
         }
         Ok(())
@@ -127,10 +126,10 @@ async fn recreate(server: &Server, name: &str) -> anyhow::Result<()> {
 }
 
 /// Stops the private cluster under `data_dir`, if there is one running.
-pub fn stop_private_cluster(data_dir: &Path) -> anyhow::Result<bool> {
-    match PrivateCluster::existing(data_dir.join("pg"))? {
-        Some(cluster) if cluster.is_running() => {
-            cluster.stop()?;
+pub async fn stop_private_cluster(data_dir: &Path) -> anyhow::Result<bool> {
+    match PrivateCluster::existing(data_dir.join("pg")).await? {
+        Some(cluster) if cluster.is_running().await => {
+            cluster.stop().await?;
             Ok(true)
         }
         _ => Ok(false),

@@ -118,8 +118,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::FakeProviders {
             listen,
             paypal_balance,
+            paypal_capture_pending,
         } => {
-            fake_providers::run(listen, &paypal_balance).await?;
+            fake_providers::run(listen, &paypal_balance, paypal_capture_pending).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { action } => match action {
@@ -148,7 +149,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             DbAction::Stop => {
-                if local_database::stop_private_cluster(&cli.data_dir)? {
+                if local_database::stop_private_cluster(&cli.data_dir).await? {
                     println!("stopped the private cluster in {}", cli.data_dir.display());
                 } else {
                     println!(

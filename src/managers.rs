@@ -42,13 +42,29 @@ pub fn start(
     health: &ManagerHealth,
 ) -> Managers {
     let (shutdown, watching) = watch::channel(false);
-    let tracking = Arc::new(Tracking {
-        store: store.clone(),
-        paypal: providers.paypal.clone(),
-        supplier: providers.supplier.clone(),
-        vault: vault.clone(),
-        mode: providers.mode,
-    });
+    let mut tasks = start_followers(store, providers, vault.clone(), health, &watching);
+    tasks.extend(start_pollers(
+        store,
+        providers,
+        vault,
+        reconciliation_interval,
+        health,
+        watching,
+    ));
+    tracing::info!(
+        "process managers started: fulfilment, sale, payout, settlement, tracking, reconciliation"
+    );
+    Managers { shutdown, tasks }
+}
+
+/// The managers that follow the log: fulfilment, sale and payout.
+fn start_followers(
+    store: &EventStore,
+    providers: &Providers,
+    vault: Arc<CredentialVault<PgCredentialStore>>,
+    health: &ManagerHealth,
+    watching: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
     let fulfilment = Fulfilment {
         store: store.clone(),
         supplier: providers.supplier.clone(),
@@ -65,14 +81,7 @@ pub fn start(
         payoneer: providers.payoneer.clone(),
         mode: providers.mode,
     };
-    let settlement_store = store.clone();
-    let paypal = providers.paypal.clone();
-    let settlement_cursor = Arc::new(settlement::SettlementCursor::default());
-    let reconciliation = Reconciliation {
-        store: store.clone(),
-        paypal: providers.paypal.clone(),
-    };
-    let tasks = vec![
+    vec![
         tokio::spawn(runner::run(
             store.clone(),
             fulfilment,
@@ -91,6 +100,33 @@ pub fn start(
             health.clone(),
             watching.clone(),
         )),
+    ]
+}
+
+/// The managers that poll: settlement, tracking and the cash reconciliation.
+fn start_pollers(
+    store: &EventStore,
+    providers: &Providers,
+    vault: Arc<CredentialVault<PgCredentialStore>>,
+    reconciliation_interval: Duration,
+    health: &ManagerHealth,
+    watching: watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let tracking = Arc::new(Tracking {
+        store: store.clone(),
+        paypal: providers.paypal.clone(),
+        supplier: providers.supplier.clone(),
+        vault,
+        mode: providers.mode,
+    });
+    let settlement_store = store.clone();
+    let paypal = providers.paypal.clone();
+    let settlement_cursor = Arc::new(settlement::SettlementCursor::default());
+    let reconciliation = Reconciliation {
+        store: store.clone(),
+        paypal: providers.paypal.clone(),
+    };
+    vec![
         tokio::spawn(runner::run_periodic(
             store.clone(),
             "settlement",
@@ -122,11 +158,7 @@ pub fn start(
             health.clone(),
             watching,
         )),
-    ];
-    tracing::info!(
-        "process managers started: fulfilment, sale, payout, settlement, tracking, reconciliation"
-    );
-    Managers { shutdown, tasks }
+    ]
 }
 
 /// The cash reconciliation every `interval`, the first one interval after

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use dropledger_eventstore::EventStore;
+use dropledger_follower::{shutdown_asked as stopped, supervise, AfterFailure, Backoff, Failure};
 use dropledger_projections::{
     projection_status, Projection, ProjectionError, ProjectionState, Runner, RunnerOptions,
 };
@@ -79,34 +80,38 @@ impl ProjectionWorkers {
     }
 }
 
-/// Resolves when `stop` has been sent.
-async fn stopped(mut stop: watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stop| *stop).await;
-}
-
 /// Runs `runner` until shutdown; restarts it after a database failure,
 /// leaves it stopped at an event it cannot apply.
 async fn keep_running(runner: Runner, projection: Projection, stop: watch::Receiver<bool>) {
     let name = projection.name();
-    let mut delay_ms = RUNNER_RESTART_DELAY_MS;
-    loop {
-        match runner.run_until(stopped(stop.clone())).await {
-            Ok(()) => return,
-            Err(error @ ProjectionError::EventFailed { .. }) => {
+    let backoff = Backoff {
+        first: Duration::from_millis(RUNNER_RESTART_DELAY_MS),
+        max: Duration::from_millis(RUNNER_RESTART_DELAY_MS_MAX),
+    };
+    supervise(
+        backoff,
+        stop.clone(),
+        || runner.run_until(stopped(stop.clone())),
+        |failure, pause| match failure {
+            Failure::Error(error @ ProjectionError::EventFailed { .. }) => {
                 // Recorded in the status; `/healthz` and `projections` say so.
                 tracing::error!(projection = name, %error, "projection stopped; fix the cause and restart the server");
-                return;
+                AfterFailure::Stop
             }
-            Err(error) => {
+            Failure::Error(error) => {
+                let delay_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
                 tracing::warn!(projection = name, %error, delay_ms, "projection runner failed; restarting");
+                AfterFailure::Restart
             }
-        }
-        tokio::select! {
-            () = stopped(stop.clone()) => return,
-            () = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
-        }
-        delay_ms = (delay_ms * 2).min(RUNNER_RESTART_DELAY_MS_MAX);
-    }
+            Failure::Panic(error) => {
+                // As before the supervisor caught panics: a bug in a
+                // projection stops its runner; the status keeps its position.
+                tracing::error!(projection = name, %error, "projection runner panicked; restart the server once fixed");
+                AfterFailure::Stop
+            }
+        },
+    )
+    .await;
 }
 
 /// Keeps `dropledger_projection_position`, `dropledger_projection_lag_events`

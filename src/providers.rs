@@ -49,7 +49,7 @@ impl Providers {
         let needs_fakes = settings.paypal.is_none() || settings.aliexpress.is_none();
         let fakes = if needs_fakes && !production {
             Some(
-                FakeProviders::start(Money::zero(Currency::Usd))
+                FakeProviders::start(Money::zero(Currency::Usd), settings.fake_capture_pending)
                     .await
                     .context("starting the fake providers")?,
             )

@@ -17,7 +17,7 @@ use dropledger_graphql::{
 };
 use dropledger_integrations::FakeProviders;
 use dropledger_workflows::follow::ManagerHealth;
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -71,26 +71,9 @@ pub async fn start(
     providers: Providers,
     settings: ServerSettings,
 ) -> anyhow::Result<RunningServer> {
-    let metrics = PrometheusBuilder::new()
-        // Attempts are small whole numbers: a bucket each gives exact
-        // counts (a summary would only keep a recent window).
-        .set_buckets_for_metric(
-            Matcher::Full("dropledger_command_attempts".to_owned()),
-            &COMMAND_ATTEMPT_BUCKETS,
-        )
-        .context("configuring the metrics recorder")?
-        .install_recorder()
-        .context("installing the metrics recorder")?;
+    let metrics = install_metrics()?;
     let store = EventStore::new(pool.clone());
-    // Before anything appends to working capital: streams from before
-    // budgets existed get theirs, and each is folded once now rather than
-    // by the first customer's command.
-    dropledger_workflows::capital::prepare_budgets(&store)
-        .await
-        .context("computing the working-capital budgets")?;
-    dropledger_workflows::capital::warm_up(&store)
-        .await
-        .context("loading working capital")?;
+    prepare_capital(&store).await?;
     let projections = crate::projection_workers::start(&store).await;
     let autopilot = crate::autopilot::start(
         &store,
@@ -159,17 +142,7 @@ pub async fn start(
         // The storefront and the dashboard: explicit paths of their own, so
         // none of the routes above can be shadowed by them.
         .merge(dropledger_web::router());
-    let (shutdown, stopping) = oneshot::channel::<()>();
-    let serving = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stopping.await;
-        })
-        .await
-    });
+    let (shutdown, serving) = serve_until_told(listener, app);
     tracing::info!(%address, "serving the web app at /, /graphql, /healthz and /metrics");
     Ok(RunningServer {
         address,
@@ -183,6 +156,53 @@ pub async fn start(
             providers,
         },
     })
+}
+
+/// The `/metrics` recorder, installed for the whole process.
+fn install_metrics() -> anyhow::Result<PrometheusHandle> {
+    PrometheusBuilder::new()
+        // Attempts are small whole numbers: a bucket each gives exact
+        // counts (a summary would only keep a recent window).
+        .set_buckets_for_metric(
+            Matcher::Full("dropledger_command_attempts".to_owned()),
+            &COMMAND_ATTEMPT_BUCKETS,
+        )
+        .context("configuring the metrics recorder")?
+        .install_recorder()
+        .context("installing the metrics recorder")
+}
+
+/// Before anything appends to working capital: streams from before
+/// budgets existed get theirs, and each is folded once now rather than by
+/// the first customer's command.
+async fn prepare_capital(store: &EventStore) -> anyhow::Result<()> {
+    dropledger_workflows::capital::prepare_budgets(store)
+        .await
+        .context("computing the working-capital budgets")?;
+    dropledger_workflows::capital::warm_up(store)
+        .await
+        .context("loading working capital")?;
+    Ok(())
+}
+
+/// Serves `app` on `listener` in a task of its own until the sender is
+/// used (or dropped); requests under way finish first.
+fn serve_until_told(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+) -> (oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+    let (shutdown, stopping) = oneshot::channel::<()>();
+    let serving = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopping.await;
+        })
+        .await
+    });
+    (shutdown, serving)
 }
 
 impl RunningServer {

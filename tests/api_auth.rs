@@ -420,7 +420,7 @@ async fn a_role_taken_away_applies_to_the_next_request_of_an_old_token() {
 
 #[tokio::test]
 async fn production_mode_refuses_to_start_without_its_secrets() {
-    let db = dropledger_eventstore::TestDatabase::new().await;
+    let db = dropledger_devdb::TestDatabase::new().await;
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"))
         .arg("serve")
         .env("DATABASE_URL", db.url())
@@ -641,7 +641,7 @@ async fn metrics_label_requests_by_known_methods_only() {
 
 #[tokio::test]
 async fn migrate_reports_the_database_without_its_password() {
-    let db = dropledger_eventstore::TestDatabase::new().await;
+    let db = dropledger_devdb::TestDatabase::new().await;
     // The test server trusts local connections, so any password signs in.
     let url = db.url();
     let with_password = url.replacen("://postgres@", "://postgres:s3cret-pass@", 1);

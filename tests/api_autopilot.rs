@@ -482,7 +482,7 @@ async fn the_schedule_runs_cycles_on_its_own_while_enabled() {
 
 #[tokio::test]
 async fn production_mode_refuses_to_start_without_an_internal_run_secret() {
-    let db = dropledger_eventstore::TestDatabase::new().await;
+    let db = dropledger_devdb::TestDatabase::new().await;
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"))
         .arg("serve")
         .env("DATABASE_URL", db.url())

@@ -703,7 +703,7 @@ const DEMO_PASSWORD: &str = "demo-password";
 async fn sales_and_payouts_show_a_user_only_their_own_and_bookkeepers_all() {
     // The demo records a whole business (sales and payouts included) into
     // its own database; the server then serves that database.
-    let business = dropledger_eventstore::TestDatabase::new().await;
+    let business = dropledger_devdb::TestDatabase::new().await;
     let demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_dropledger"))
         .args(["demo", "--exit", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", business.url())

@@ -5,7 +5,7 @@
 
 use std::process::Output;
 
-use dropledger_eventstore::TestDatabase;
+use dropledger_devdb::TestDatabase;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 

@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use dropledger_devdb::TestDatabase;
 use dropledger_domain::Currency;
-use dropledger_eventstore::{EventStore, TestDatabase};
+use dropledger_eventstore::EventStore;
 use dropledger_projections::{trial_balance, AsOf};
 use faults_support::business::{buy, open_shop, Client};
 use faults_support::processes::{FakeHook, FakeProcess, Servers};

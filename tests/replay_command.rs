@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use dropledger_eventstore::TestDatabase;
+use dropledger_devdb::TestDatabase;
 
 fn dropledger(database_url: &str, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_dropledger"))

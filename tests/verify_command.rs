@@ -3,7 +3,8 @@
 use std::process::Command;
 use std::time::Duration;
 
-use dropledger_eventstore::{ExpectedVersion, Metadata, NewEvent, TestDatabase};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::{ExpectedVersion, Metadata, NewEvent};
 use serde_json::json;
 
 fn dropledger(database_url: &str, args: &[&str]) -> std::process::Output {

@@ -65,16 +65,10 @@ pub enum ReadError {
 /// Why the database could not be prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
-    /// No server was reachable and none could be started.
-    #[error("{0}")]
-    Unavailable(String),
     /// Applying the migrations failed.
     #[error("migrating the database failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// The database failed.
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
-    /// Starting or stopping the private cluster failed.
-    #[error("{0}")]
-    Cluster(String),
 }

@@ -15,9 +15,9 @@
 //! The database schema is in the workspace's `migrations/`, applied by [`MIGRATOR`].
 
 mod append;
+mod backoff;
 mod budget;
 mod chain;
-mod cluster;
 mod command;
 mod database;
 mod error;
@@ -27,22 +27,18 @@ mod read;
 mod sequencer;
 mod store;
 mod subscription;
-#[cfg(feature = "test-support")]
-mod testing;
 mod upcast;
 mod verify;
 
 pub use append::APPEND_EVENTS_MAX;
-pub use cluster::PrivateCluster;
+pub use backoff::Backoff;
 pub use command::{CommandError, Loaded, COMMAND_ATTEMPTS_MAX};
-pub use database::{connect_and_migrate, locate_server, quote_identifier, Server, MIGRATOR};
+pub use database::{connect_and_migrate, MIGRATOR};
 pub use error::{AppendError, DatabaseError, ReadError};
 pub use event::{AppendResult, ExpectedVersion, LoggedEvent, Metadata, NewEvent, RecordedEvent};
 pub use read::READ_EVENTS_MAX;
 pub use sequencer::{BlockingTransaction, LOG_CHANNEL, SEQUENCE_BATCH_EVENTS_MAX};
 pub use store::{AppendTransaction, EventStore, LogStatus, StreamAppend};
 pub use subscription::{Subscription, SubscriptionOptions};
-#[cfg(feature = "test-support")]
-pub use testing::TestDatabase;
 pub use upcast::Upcasters;
 pub use verify::{ChainReport, TamperedEvent};

@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgListener;
 
 use crate::sequencer::LOG_CHANNEL;
-use crate::{BlockingTransaction, EventStore, LoggedEvent, ReadError};
+use crate::{Backoff, BlockingTransaction, EventStore, LoggedEvent, ReadError};
+
+/// Pauses between failed reads: 100 ms after the first, doubling to 3.2 s.
+const READ_RETRY_BACKOFF: Backoff = Backoff::from_millis(100, 3_200);
 
 /// How a subscription reads and waits.
 #[derive(Debug, Clone, Copy)]
@@ -118,7 +121,7 @@ impl Subscription {
                 }
                 Err(ReadError::Database(error)) if failures < self.options.read_failures_max => {
                     failures += 1;
-                    let back_off = Duration::from_millis(50 * 2_u64.pow(failures.min(6)));
+                    let back_off = READ_RETRY_BACKOFF.nth(failures);
                     tracing::warn!(%error, failures, "reading the event log failed; retrying");
                     tokio::time::sleep(back_off).await;
                     continue;

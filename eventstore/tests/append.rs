@@ -3,7 +3,8 @@
 mod common;
 
 use common::{event, events};
-use dropledger_eventstore::{AppendError, ExpectedVersion, StreamAppend, TestDatabase};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::{AppendError, ExpectedVersion, StreamAppend};
 use serde_json::json;
 
 #[tokio::test]

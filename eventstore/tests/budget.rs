@@ -8,13 +8,13 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use common::event;
+use dropledger_devdb::TestDatabase;
 use dropledger_domain::{
     Aggregate, CapitalCommand, CapitalEvent, CaptureId, CaptureStatus, Currency, EntryId, HoldId,
     HoldPurpose, Money, OrderId, Reference, WorkingCapital,
 };
 use dropledger_eventstore::{
     AppendError, CommandError, EventStore, ExpectedVersion, Metadata, NewEvent, StreamAppend,
-    TestDatabase,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;

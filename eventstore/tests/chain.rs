@@ -5,7 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::events;
-use dropledger_eventstore::{ExpectedVersion, TestDatabase};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::ExpectedVersion;
 
 #[tokio::test]
 async fn an_untouched_log_verifies_from_start_to_head() {

@@ -4,15 +4,14 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use dropledger_devdb::TestDatabase;
 use dropledger_domain::{
     capture_payment, start_purchase, Aggregate, CapitalCommand, CaptureId, CapturePayment,
     CaptureStatus, CheckoutTerms, Currency, EntryId, HoldId, HoldPurpose, Money, Order,
     OrderCommand, OrderId, OrderStatus, ProductId, ProviderOrderId, Reference, StartPurchase,
     UserId, WorkingCapital,
 };
-use dropledger_eventstore::{
-    CommandError, EventStore, Metadata, TestDatabase, COMMAND_ATTEMPTS_MAX,
-};
+use dropledger_eventstore::{CommandError, EventStore, Metadata, COMMAND_ATTEMPTS_MAX};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 

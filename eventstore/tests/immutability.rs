@@ -5,7 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::events;
-use dropledger_eventstore::{ExpectedVersion, TestDatabase};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::ExpectedVersion;
 
 async fn database_with_history() -> TestDatabase {
     let db = TestDatabase::new().await;

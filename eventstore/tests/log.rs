@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use common::{event, events};
-use dropledger_eventstore::{ExpectedVersion, TestDatabase};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::ExpectedVersion;
 
 #[tokio::test]
 async fn a_reader_never_skips_an_event_that_commits_late_with_an_older_transaction() {

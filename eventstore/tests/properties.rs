@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::event;
-use dropledger_eventstore::{AppendError, AppendResult, ExpectedVersion, NewEvent, TestDatabase};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::{AppendError, AppendResult, ExpectedVersion, NewEvent};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

@@ -5,7 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::events;
-use dropledger_eventstore::{EventStore, ExpectedVersion, SubscriptionOptions, TestDatabase};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::{EventStore, ExpectedVersion, SubscriptionOptions};
 
 /// A bound on how long a test waits for a delivery; a timeout is a failure.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(20);

@@ -1,8 +1,7 @@
 //! Old payloads are read in the current shape.
 
-use dropledger_eventstore::{
-    EventStore, ExpectedVersion, Metadata, NewEvent, TestDatabase, Upcasters,
-};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::{EventStore, ExpectedVersion, Metadata, NewEvent, Upcasters};
 use std::time::Duration;
 
 use serde_json::{json, Value};

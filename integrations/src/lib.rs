@@ -56,7 +56,7 @@ pub use credentials::{
 pub use fake::{
     FakeAliExpress, FakeAliExpressBuilder, FakeOperation, FakePayPal, FakePayPalBuilder,
     FakePayPalWallet, FakePayoneer, FakeProvider, FakeProviderServer, FakeProviders, Fault,
-    FaultKind, FaultRequest, FAKE_FAULTS_PATH, FAKE_PAYPAL_CAPTURE_STATUS_ENV, FAKE_SUMMARY_PATH,
+    FaultKind, FaultRequest, FAKE_FAULTS_PATH, FAKE_SUMMARY_PATH,
 };
 pub use http::RESPONSE_BYTES_MAX;
 pub use money::UnrepresentableAmount;

@@ -600,7 +600,7 @@ async fn registering_the_webhook_returns_its_id_and_points_deliveries_at_the_url
 
 #[tokio::test]
 async fn the_fake_providers_start_together_on_local_ports() {
-    let fakes = dropledger_integrations::FakeProviders::start(usd(dec!(100.00)))
+    let fakes = dropledger_integrations::FakeProviders::start(usd(dec!(100.00)), false)
         .await
         .unwrap();
     for url in [

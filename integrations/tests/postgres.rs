@@ -1,6 +1,6 @@
 //! The integrations' tables on a real PostgreSQL: sealed credentials and webhook dedupe.
 
-use dropledger_eventstore::TestDatabase;
+use dropledger_devdb::TestDatabase;
 use dropledger_integrations::{
     CredentialKey, CredentialVault, EncryptionKey, ExposeSecret, Keyring, PgCredentialStore,
     PgWebhookDedupe, SecretString, WebhookDedupe,

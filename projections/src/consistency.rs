@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use dropledger_eventstore::Backoff;
 use sqlx::{PgPool, Row};
 use tokio::sync::Notify;
 
@@ -120,7 +121,7 @@ pub async fn wait_until_applied(
         tokio::select! {
             () = moved => {}
             () = tokio::time::sleep(pause.min(left)) => {
-                pause = (pause * 2).min(Duration::from_millis(CONSISTENCY_POLL_MAX_MS));
+                pause = Backoff::from_millis(CONSISTENCY_POLL_FIRST_MS, CONSISTENCY_POLL_MAX_MS).next(pause);
             }
         }
     }

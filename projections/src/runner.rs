@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dropledger_eventstore::{EventStore, SubscriptionOptions};
+use dropledger_follower::{FollowerLock, LockKey};
 use sqlx::{Connection, PgConnection};
 
 use crate::decode::{decode_all, Decoded};
@@ -103,34 +104,21 @@ impl Runner {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ProjectionError> {
         let mut shutdown = std::pin::pin!(shutdown);
-        let mut connection = self.store.pool().acquire().await?.detach();
-        let key = self.projection.lock_key();
-        loop {
-            let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                .bind(key)
-                .fetch_one(&mut connection)
-                .await?;
-            if locked {
-                break;
-            }
-            tokio::select! {
-                () = &mut shutdown => {
-                    let _ = connection.close().await;
-                    return Ok(());
-                }
-                () = tokio::time::sleep(Duration::from_millis(self.options.lock_retry_ms)) => {}
-            }
-        }
+        let lock = FollowerLock::acquire(
+            self.store.pool(),
+            LockKey::Number(self.projection.lock_key()),
+            Duration::from_millis(self.options.lock_retry_ms),
+            || {},
+            shutdown.as_mut(),
+        )
+        .await?;
+        let Some(mut lock) = lock else {
+            return Ok(());
+        };
         self.active.store(true, Ordering::Relaxed);
-        let result = self.follow(&mut connection, shutdown).await;
+        let result = self.follow(lock.connection(), shutdown).await;
         self.active.store(false, Ordering::Relaxed);
-        // Unlocked explicitly, so that a standby need not wait for this
-        // connection's backend to exit; closing it would release it too.
-        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(key)
-            .execute(&mut connection)
-            .await;
-        let _ = connection.close().await;
+        lock.release().await;
         result
     }
 

@@ -1,5 +1,7 @@
 //! The settings parsed as a command line (or environment) gives them.
 
+use std::time::Duration;
+
 use clap::Parser;
 
 use super::*;
@@ -176,4 +178,28 @@ fn a_sandbox_account_with_a_fake_host_is_taken_as_given() {
         settings.providers.attempt_timeout,
         Some(Duration::from_millis(1000))
     );
+}
+
+#[test]
+fn the_fake_paypal_capture_status_is_completed_unless_pending_is_asked() {
+    assert!(!parse(&[]).unwrap().providers.fake_capture_pending);
+    for pending in ["PENDING", "pending"] {
+        let settings = parse(&["--fake-paypal-capture-status", pending]).unwrap();
+        assert!(settings.providers.fake_capture_pending, "{pending}");
+    }
+    let settings = parse(&["--fake-paypal-capture-status", "COMPLETED"]).unwrap();
+    assert!(!settings.providers.fake_capture_pending);
+}
+
+#[test]
+fn an_unknown_fake_paypal_capture_status_is_refused_not_taken_for_completed() {
+    let error = parse(&["--fake-paypal-capture-status", "PENDNG"]).unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains(
+            "DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS=\"PENDNG\": must be COMPLETED or PENDING"
+        ),
+        "{text}"
+    );
+    assert_eq!(error.0.len(), 1, "{text}");
 }

@@ -54,9 +54,9 @@ pub async fn place_all(
     people: &People,
     listings: &[Listing],
     fakes: &FakeProviders,
+    pending: bool,
 ) -> anyhow::Result<usize> {
     let supplier = &fakes.aliexpress;
-    let pending = super::captures_left_pending();
     if listings.len() < 2 {
         bail!(
             "the scenario needs two listings; the autopilot listed {}",

@@ -23,7 +23,7 @@ use std::path::Path;
 use dropledger_domain::Money;
 use dropledger_eventstore::EventStore;
 use dropledger_graphql::TokenKeys;
-use dropledger_integrations::{FakeProviders, FAKE_PAYPAL_CAPTURE_STATUS_ENV};
+use dropledger_integrations::FakeProviders;
 
 use crate::config::ServerSettings;
 use crate::local_database::LocalDatabase;
@@ -80,20 +80,21 @@ async fn run_on(
     options: DemoOptions,
 ) -> anyhow::Result<bool> {
     let opening = Money::parse(OWNER_CAPITAL, CURRENCY)?;
-    let fakes = FakeProviders::start(opening).await?;
+    let pending = options.settings.providers.fake_capture_pending;
+    let fakes = FakeProviders::start(opening, pending).await?;
     println!(
         "WARNING: sandbox mode: payments, supplier purchases and payouts are SIMULATED by local fake providers (PayPal {}, AliExpress {}); no real money moves.",
         fakes.paypal.base_url(),
         fakes.aliexpress.base_url()
     );
-    if captures_left_pending() {
+    if pending {
         println!("the fake PayPal leaves captures PENDING: each order waits until the demo, as PayPal, completes its capture (or denies the last one)");
     }
     let server = start_server(database, data_dir, options.listen, fakes, options.settings).await?;
     println!("server listening on http://{}", server.address());
     let api = Api::new(server.graphql_url())?;
     let driven = async {
-        let admin_token = drive(&api, &server).await?;
+        let admin_token = drive(&api, &server, pending).await?;
         let report = summary::compute(&EventStore::new(database.pool.clone())).await?;
         anyhow::Ok((admin_token, report))
     };
@@ -163,21 +164,15 @@ async fn start_server(
 }
 
 /// The business day, through the API; the admin's token.
-async fn drive(api: &Api, server: &RunningServer) -> anyhow::Result<String> {
+async fn drive(api: &Api, server: &RunningServer, pending: bool) -> anyhow::Result<String> {
     let fakes = server
         .fakes()
         .ok_or_else(|| anyhow::anyhow!("the demo's server runs on fakes"))?;
     let people = setup::run(api).await?;
     let listings = catalog::run_autopilot(api, &people).await?;
-    let purchased = checkout::place_all(api, &people, &listings, fakes).await?;
+    let purchased = checkout::place_all(api, &people, &listings, fakes, pending).await?;
     settle::run(api, &people, purchased, &fakes.paypal).await?;
     Ok(people.admin.token)
-}
-
-/// Whether the fake PayPal leaves captures PENDING
-/// (`DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS=PENDING`).
-fn captures_left_pending() -> bool {
-    std::env::var(FAKE_PAYPAL_CAPTURE_STATUS_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("PENDING"))
 }
 
 /// One progress line on standard output.

@@ -5,7 +5,7 @@
 
 use std::process::Stdio;
 
-use dropledger_eventstore::TestDatabase;
+use dropledger_devdb::TestDatabase;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use dropledger_eventstore::{EventStore, TestDatabase};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::EventStore;
 use dropledger_projections::projection_status;
 use serde_json::Value;
 

@@ -9,7 +9,8 @@
 //! working capital" decisions and the ids a reaction derives), [`follow`]
 //! (how a process manager follows the log), then one workflow:
 //! [`payment`] (checkout, capture, refund), [`capital`], [`Fulfilment`], [`Sales`],
-//! [`Payouts`], [`settlement`], [`Tracking`], [`Reconciliation`],
+//! [`Payouts`], [`settlement`] (and [`CaptureSettlement`], what PayPal's
+//! webhooks report), [`Tracking`], [`Reconciliation`],
 //! [`autopilot`].
 
 pub mod autopilot;
@@ -23,6 +24,7 @@ mod mode;
 mod order;
 pub mod payment;
 mod payout;
+mod paypal_webhook;
 pub mod reconciliation;
 mod sale;
 pub mod settlement;
@@ -33,6 +35,7 @@ pub use fulfilment::Fulfilment;
 pub use mode::Mode;
 pub use order::{load_order, load_order_as_of, OrderRecord};
 pub use payout::Payouts;
+pub use paypal_webhook::CaptureSettlement;
 pub use reconciliation::Reconciliation;
 pub use sale::Sales;
 pub use tracking::{Tracking, AWAITING_TRACKING, TRACKING_POLL_INTERVAL_MS};

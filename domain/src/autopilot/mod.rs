@@ -8,6 +8,7 @@
 //! decides each one.
 
 mod error;
+mod messages;
 mod scoring;
 mod settings;
 mod state;
@@ -15,6 +16,7 @@ mod state;
 mod tests;
 
 pub use error::AutopilotError;
+pub use messages::{AutopilotCommand, AutopilotEvent, PublishedListing};
 pub use scoring::{
     quote, score_candidates, Candidate, Decision, FeeRule, Opportunity, Quote, CANDIDATES_MAX,
 };
@@ -22,7 +24,4 @@ pub use settings::{
     AutopilotSettings, CycleId, CycleTrigger, Markup, MarkupRule, PriceRounding,
     INTERVAL_SECONDS_MAX, INTERVAL_SECONDS_MIN, LISTINGS_PER_CYCLE_MAX, MARKUP_PERCENT_MAX,
 };
-pub use state::{
-    Autopilot, AutopilotCommand, AutopilotEvent, PublishedListing, RunningCycle,
-    CYCLE_LEASE_SECONDS,
-};
+pub use state::{Autopilot, RunningCycle, CYCLE_LEASE_SECONDS};

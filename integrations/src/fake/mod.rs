@@ -18,7 +18,7 @@ pub use one_address::{
     FakeProviderServer, FaultKind, FaultRequest, FAKE_FAULTS_PATH, FAKE_SUMMARY_PATH,
 };
 pub use payoneer::FakePayoneer;
-pub use paypal::{FakePayPal, FakePayPalBuilder, FakePayPalWallet, FAKE_PAYPAL_CAPTURE_STATUS_ENV};
+pub use paypal::{FakePayPal, FakePayPalBuilder, FakePayPalWallet};
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -49,7 +49,7 @@ pub(crate) fn fake_id(prefix: &str) -> String {
 /// `dropledger serve` without provider credentials run on.
 #[derive(Debug)]
 pub struct FakeProviders {
-    /// The fake PayPal (capture status from the environment).
+    /// The fake PayPal (captures completed, or left pending when asked).
     pub paypal: FakePayPal,
     /// The fake AliExpress.
     pub aliexpress: FakeAliExpress,
@@ -59,10 +59,14 @@ pub struct FakeProviders {
 
 impl FakeProviders {
     /// Starts the three fakes on 127.0.0.1 and warns, loudly, that payments
-    /// are simulated.
-    pub async fn start(paypal_opening_balance: dropledger_domain::Money) -> std::io::Result<Self> {
+    /// are simulated; with `capture_pending`, PayPal leaves captures PENDING
+    /// until told to complete them.
+    pub async fn start(
+        paypal_opening_balance: dropledger_domain::Money,
+        capture_pending: bool,
+    ) -> std::io::Result<Self> {
         let paypal = FakePayPal::builder()
-            .capture_status_from_env()
+            .capture_pending(capture_pending)
             .opening_balance(paypal_opening_balance)
             .start()
             .await?;

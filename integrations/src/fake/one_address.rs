@@ -103,14 +103,16 @@ impl Drop for FakeProviderServer {
 
 impl FakeProviderServer {
     /// Serves the fakes on `listener`; PayPal starts with
-    /// `paypal_opening_balance`, which also pays the supplier's purchases.
+    /// `paypal_opening_balance`, which also pays the supplier's purchases,
+    /// and with `capture_pending` leaves captures PENDING.
     pub fn serve(
         listener: TcpListener,
         paypal_opening_balance: Money,
+        capture_pending: bool,
     ) -> std::io::Result<FakeProviderServer> {
         let base_url = format!("http://{}", listener.local_addr()?);
         let (paypal_routes, paypal) = FakePayPal::builder()
-            .capture_status_from_env()
+            .capture_pending(capture_pending)
             .opening_balance(paypal_opening_balance)
             .mounted(&format!("{base_url}/paypal"));
         let (aliexpress_routes, aliexpress) =

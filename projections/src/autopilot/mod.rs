@@ -7,8 +7,10 @@
 mod query;
 mod view;
 
+use chrono::{DateTime, Utc};
 use dropledger_domain::{
-    decode_event, AutopilotEvent, DomainEvent, PayoutDestination, StreamKind, UserEvent,
+    decode_event, AutopilotEvent, CycleId, DomainEvent, FeeRule, Opportunity, PayoutDestination,
+    PublishedListing, StreamKind, UserEvent,
 };
 use dropledger_eventstore::RecordedEvent;
 use serde::de::DeserializeOwned;
@@ -125,16 +127,7 @@ async fn autopilot(
                 published: Vec::new(),
                 failure_reason: None,
             };
-            sqlx::query(&format!(
-                "INSERT INTO {schema}.autopilot_cycle (cycle_id, started_position, status, document) \
-                 VALUES ($1, $2, $3, $4::json)"
-            ))
-            .bind(cycle_id.as_uuid())
-            .bind(position)
-            .bind(document.status.as_str())
-            .bind(json(&document))
-            .execute(&mut *connection)
-            .await?;
+            cycle_started(connection, schema, position, &document).await?;
         }
         AutopilotEvent::AutopilotOpportunitiesFound {
             cycle_id,
@@ -143,74 +136,17 @@ async fn autopilot(
             opportunities,
             found_at,
         } => {
-            for (rank, opportunity) in opportunities.iter().enumerate() {
-                let document = OpportunityView {
-                    cycle_id: *cycle_id,
-                    source: source.clone(),
-                    found_at: *found_at,
-                    fee: *fee,
-                    opportunity: opportunity.clone(),
-                    product_id: None,
-                };
-                let decision = serde_json::to_value(opportunity.decision)
-                    .ok()
-                    .and_then(|value| value.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                sqlx::query(&format!(
-                    "INSERT INTO {schema}.autopilot_opportunity \
-                     (seq, cycle_id, supplier_product_id, decision, document) VALUES ($1, $2, $3, $4, $5::json)"
-                ))
-                .bind(position * RANKS_PER_EVENT + (RANKS_PER_EVENT - 1 - rank as i64))
-                .bind(cycle_id.as_uuid())
-                .bind(opportunity.supplier_product_id.as_str())
-                .bind(decision)
-                .bind(json(&document))
-                .execute(&mut *connection)
-                .await?;
-            }
-            let listed = opportunities
-                .iter()
-                .filter(|o| o.decision == dropledger_domain::Decision::Listed)
-                .count();
-            update_cycle(connection, schema, cycle_id.as_uuid(), |cycle| {
-                cycle.source = Some(source.clone());
-                cycle.found = u32::try_from(opportunities.len()).unwrap_or(u32::MAX);
-                cycle.listed = u32::try_from(listed).unwrap_or(u32::MAX);
-            })
-            .await?;
+            let found = Found {
+                cycle_id: *cycle_id,
+                source,
+                fee: *fee,
+                found_at: *found_at,
+            };
+            opportunities_found(connection, schema, position, &found, opportunities).await?;
         }
         AutopilotEvent::AutopilotProductsPublished {
             cycle_id, products, ..
-        } => {
-            for product in products {
-                let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
-                    "SELECT seq, document::text FROM {schema}.autopilot_opportunity \
-                     WHERE cycle_id = $1 AND supplier_product_id = $2"
-                ))
-                .bind(cycle_id.as_uuid())
-                .bind(product.supplier_product_id.as_str())
-                .fetch_all(&mut *connection)
-                .await?;
-                for (seq, text) in rows {
-                    let mut document: OpportunityView = parse(&text)?;
-                    if document.opportunity.decision != dropledger_domain::Decision::Listed {
-                        continue;
-                    }
-                    document.product_id = Some(product.product_id);
-                    sqlx::query(&format!(
-                        "UPDATE {schema}.autopilot_opportunity SET document = $2::json WHERE seq = $1"
-                    ))
-                    .bind(seq)
-                    .bind(json(&document))
-                    .execute(&mut *connection)
-                    .await?;
-                }
-            }
-            update_cycle(connection, schema, cycle_id.as_uuid(), |cycle| {
-                cycle.published = products.iter().map(|p| p.product_id).collect();
-            })
-            .await?;
-        }
+        } => products_published(connection, schema, *cycle_id, products).await?,
         AutopilotEvent::AutopilotCycleFinished {
             cycle_id,
             found,
@@ -239,6 +175,124 @@ async fn autopilot(
             .await?;
         }
     }
+    Ok(())
+}
+
+/// A cycle's row, as it starts.
+async fn cycle_started(
+    connection: &mut PgConnection,
+    schema: &str,
+    position: i64,
+    document: &CycleView,
+) -> Result<(), Failure> {
+    sqlx::query(&format!(
+        "INSERT INTO {schema}.autopilot_cycle (cycle_id, started_position, status, document) \
+         VALUES ($1, $2, $3, $4::json)"
+    ))
+    .bind(document.cycle_id.as_uuid())
+    .bind(position)
+    .bind(document.status.as_str())
+    .bind(json(document))
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// What a cycle's discovery found, apart from the opportunities.
+struct Found<'a> {
+    cycle_id: CycleId,
+    source: &'a str,
+    fee: FeeRule,
+    found_at: DateTime<Utc>,
+}
+
+/// One row per scored candidate, ranked; the cycle counts them.
+async fn opportunities_found(
+    connection: &mut PgConnection,
+    schema: &str,
+    position: i64,
+    found: &Found<'_>,
+    opportunities: &[Opportunity],
+) -> Result<(), Failure> {
+    let Found {
+        cycle_id,
+        source,
+        fee,
+        found_at,
+    } = found;
+    for (rank, opportunity) in opportunities.iter().enumerate() {
+        let document = OpportunityView {
+            cycle_id: *cycle_id,
+            source: source.to_string(),
+            found_at: *found_at,
+            fee: *fee,
+            opportunity: opportunity.clone(),
+            product_id: None,
+        };
+        let decision = serde_json::to_value(opportunity.decision)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        sqlx::query(&format!(
+            "INSERT INTO {schema}.autopilot_opportunity \
+             (seq, cycle_id, supplier_product_id, decision, document) VALUES ($1, $2, $3, $4, $5::json)"
+        ))
+        .bind(position * RANKS_PER_EVENT + (RANKS_PER_EVENT - 1 - rank as i64))
+        .bind(cycle_id.as_uuid())
+        .bind(opportunity.supplier_product_id.as_str())
+        .bind(decision)
+        .bind(json(&document))
+        .execute(&mut *connection)
+        .await?;
+    }
+    let listed = opportunities
+        .iter()
+        .filter(|o| o.decision == dropledger_domain::Decision::Listed)
+        .count();
+    update_cycle(connection, schema, cycle_id.as_uuid(), |cycle| {
+        cycle.source = Some(source.to_string());
+        cycle.found = u32::try_from(opportunities.len()).unwrap_or(u32::MAX);
+        cycle.listed = u32::try_from(listed).unwrap_or(u32::MAX);
+    })
+    .await?;
+    Ok(())
+}
+
+/// Each published product on the opportunity that listed it, and on its cycle.
+async fn products_published(
+    connection: &mut PgConnection,
+    schema: &str,
+    cycle_id: CycleId,
+    products: &[PublishedListing],
+) -> Result<(), Failure> {
+    for product in products {
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT seq, document::text FROM {schema}.autopilot_opportunity \
+             WHERE cycle_id = $1 AND supplier_product_id = $2"
+        ))
+        .bind(cycle_id.as_uuid())
+        .bind(product.supplier_product_id.as_str())
+        .fetch_all(&mut *connection)
+        .await?;
+        for (seq, text) in rows {
+            let mut document: OpportunityView = parse(&text)?;
+            if document.opportunity.decision != dropledger_domain::Decision::Listed {
+                continue;
+            }
+            document.product_id = Some(product.product_id);
+            sqlx::query(&format!(
+                "UPDATE {schema}.autopilot_opportunity SET document = $2::json WHERE seq = $1"
+            ))
+            .bind(seq)
+            .bind(json(&document))
+            .execute(&mut *connection)
+            .await?;
+        }
+    }
+    update_cycle(connection, schema, cycle_id.as_uuid(), |cycle| {
+        cycle.published = products.iter().map(|p| p.product_id).collect();
+    })
+    .await?;
     Ok(())
 }
 

@@ -6,8 +6,9 @@ pub mod generator;
 
 use std::time::{Duration, Instant};
 
+use dropledger_devdb::TestDatabase;
 use dropledger_domain::*;
-use dropledger_eventstore::{EventStore, TestDatabase};
+use dropledger_eventstore::EventStore;
 use dropledger_projections::{projection_status, Projection, Runner, RunnerOptions};
 use generator::{Business, Versions};
 use sqlx::PgPool;

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use dropledger_devdb::TestDatabase;
 use dropledger_domain::{
     Aggregate, CapitalCommand, CaptureId, CaptureStatus, EntryId, OrderId, Reference,
     WorkingCapital,
 };
-use dropledger_eventstore::TestDatabase;
 use dropledger_integrations::{FakeOperation, FakePayPal, Fault};
 use dropledger_projections::{Runner, RunnerOptions};
 use tokio::task::JoinHandle;

@@ -55,7 +55,7 @@ impl FakePayPal {
     /// Starts a fake with defaults, reading the capture status from the
     /// environment.
     pub async fn start() -> std::io::Result<Self> {
-        Self::builder().capture_status_from_env().start().await
+        Self::builder().start().await
     }
 
     /// `http://127.0.0.1:<port>`.

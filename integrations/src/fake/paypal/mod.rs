@@ -29,10 +29,6 @@ use sha2::{Digest, Sha256};
 use super::faults::{FakeOperation, Fault, Faults};
 use crate::money::{read_amount, PayPalAmount, UnrepresentableAmount, WireAmount};
 
-/// Set to `PENDING` to make the fake leave captures PENDING until
-/// [`FakePayPal::complete_capture`].
-pub const FAKE_PAYPAL_CAPTURE_STATUS_ENV: &str = "DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS";
-
 /// How to start a [`FakePayPal`].
 #[derive(Debug, Clone)]
 pub struct FakePayPalBuilder {
@@ -76,14 +72,6 @@ impl FakePayPalBuilder {
     pub fn capture_pending(mut self, pending: bool) -> Self {
         self.capture_pending = pending;
         self
-    }
-
-    /// Reads [`FAKE_PAYPAL_CAPTURE_STATUS_ENV`]: `PENDING` holds captures.
-    pub fn capture_status_from_env(self) -> Self {
-        let pending = std::env::var(FAKE_PAYPAL_CAPTURE_STATUS_ENV)
-            .map(|value| value.eq_ignore_ascii_case("PENDING"))
-            .unwrap_or(false);
-        self.capture_pending(pending)
     }
 
     /// How long an access token lives.

@@ -1,18 +1,20 @@
-//! `DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS=PENDING` holds captures. In its own
-//! test binary because it sets a process-wide environment variable.
+//! The fake providers started with captures pending (what
+//! `DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS=PENDING` asks of `serve`, `demo`
+//! and `fake-providers`) hold PayPal's captures until completed; the fakes
+//! themselves read no environment.
 
 use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
-    CaptureStatus, CheckoutItem, CheckoutOrder, FakePayPal, PayPalClient,
-    FAKE_PAYPAL_CAPTURE_STATUS_ENV,
+    CaptureStatus, CheckoutItem, CheckoutOrder, FakeProviders, PayPalClient,
 };
 use rust_decimal_macros::dec;
 
 #[tokio::test]
-async fn the_environment_variable_makes_the_fake_hold_captures_pending() {
-    std::env::set_var(FAKE_PAYPAL_CAPTURE_STATUS_ENV, "PENDING");
-    let fake = FakePayPal::start().await.unwrap();
-    std::env::remove_var(FAKE_PAYPAL_CAPTURE_STATUS_ENV);
+async fn fake_providers_started_with_captures_pending_hold_them_until_completed() {
+    let fakes = FakeProviders::start(Money::zero(Currency::Usd), true)
+        .await
+        .unwrap();
+    let fake = &fakes.paypal;
     let client = PayPalClient::new(fake.client_config());
     let order = CheckoutOrder {
         reference_id: "env-1".into(),

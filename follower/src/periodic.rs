@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use dropledger_eventstore::EventStore;
 use futures::FutureExt;
-use sqlx::Connection;
 use tokio::sync::watch;
 
-use super::health::panic_message;
-use super::{sleep_or_shutdown, ManagerHealth, ManagerState, STANDBY_POLL_MS};
+use crate::health::{panic_message, ManagerHealth, ManagerState};
+use crate::lock::FollowerLock;
+use crate::react::{manager_lock_key, STANDBY_POLL_MS};
+use crate::supervise::{shutdown_asked, sleep_or_shutdown};
 
 /// Runs `tick` every `interval` while holding `name`'s lock (a second
 /// instance stands by), until shutdown. A failed tick is logged and the
@@ -30,12 +31,20 @@ pub async fn run_periodic<F, Fut, E>(
     E: std::fmt::Display,
 {
     health.set_state(name, ManagerState::Starting);
-    let key = format!("dropledger-process:{name}");
     'connect: loop {
-        let mut lock = match store.pool().acquire().await {
-            Ok(connection) => connection.detach(),
+        let locked = FollowerLock::acquire(
+            store.pool(),
+            manager_lock_key(name),
+            Duration::from_millis(STANDBY_POLL_MS),
+            || health.set_state(name, ManagerState::Standby),
+            std::pin::pin!(shutdown_asked(shutdown.clone())),
+        )
+        .await;
+        let mut lock = match locked {
+            Ok(Some(lock)) => lock,
+            Ok(None) => break 'connect,
             Err(error) => {
-                tracing::error!(manager = name, %error, "no database connection");
+                tracing::error!(manager = name, %error, "no database connection or lock");
                 health.record_error(name, error.to_string());
                 if sleep_or_shutdown(interval, &mut shutdown).await {
                     break 'connect;
@@ -43,25 +52,6 @@ pub async fn run_periodic<F, Fut, E>(
                 continue;
             }
         };
-        loop {
-            let locked: Result<bool, _> =
-                sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
-                    .bind(&key)
-                    .fetch_one(&mut lock)
-                    .await;
-            match locked {
-                Ok(true) => break,
-                Ok(false) => health.set_state(name, ManagerState::Standby),
-                Err(error) => {
-                    tracing::error!(manager = name, %error, "taking the lock failed");
-                    health.record_error(name, error.to_string());
-                    continue 'connect;
-                }
-            }
-            if sleep_or_shutdown(Duration::from_millis(STANDBY_POLL_MS), &mut shutdown).await {
-                break 'connect;
-            }
-        }
         health.set_state(name, ManagerState::Running);
         loop {
             match std::panic::AssertUnwindSafe(tick()).catch_unwind().await {
@@ -78,10 +68,10 @@ pub async fn run_periodic<F, Fut, E>(
                 }
             }
             if sleep_or_shutdown(interval, &mut shutdown).await {
-                let _ = lock.close().await;
+                lock.release().await;
                 break 'connect;
             }
-            if sqlx::query("SELECT 1").execute(&mut lock).await.is_err() {
+            if lock.check().await.is_err() {
                 continue 'connect;
             }
         }

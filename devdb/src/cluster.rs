@@ -1,12 +1,17 @@
 //! A PostgreSQL cluster of the project's own, for machines without a server.
+//!
+//! `initdb` and `pg_ctl` take seconds; they run as child processes awaited
+//! on tokio (and the file system is touched through `tokio::fs`), so that
+//! starting a cluster never blocks the runtime's threads.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::Stdio;
 
 use sqlx::postgres::PgConnectOptions;
+use tokio::process::Command;
 
-use crate::database::base_options;
-use crate::DatabaseError;
+use crate::server::base_options;
+use crate::DevDatabaseError;
 
 /// A PostgreSQL cluster of the project's own, listening only on a socket in
 /// its data folder.
@@ -23,51 +28,57 @@ const PRIVATE_PORT: u16 = 5432;
 
 impl PrivateCluster {
     /// Creates the cluster if needed and starts its server if it is not running.
-    pub fn start(data_dir: PathBuf) -> Result<Self, DatabaseError> {
-        let bin_dir = find_server_binaries()?;
-        std::fs::create_dir_all(&data_dir).map_err(|error| {
-            DatabaseError::Cluster(format!("cannot create {}: {error}", data_dir.display()))
-        })?;
-        let data_dir = data_dir.canonicalize().map_err(|error| {
-            DatabaseError::Cluster(format!("cannot resolve {}: {error}", data_dir.display()))
+    pub async fn start(data_dir: PathBuf) -> Result<Self, DevDatabaseError> {
+        let bin_dir = find_server_binaries().await?;
+        tokio::fs::create_dir_all(&data_dir)
+            .await
+            .map_err(|error| {
+                DevDatabaseError::Cluster(format!("cannot create {}: {error}", data_dir.display()))
+            })?;
+        let data_dir = tokio::fs::canonicalize(&data_dir).await.map_err(|error| {
+            DevDatabaseError::Cluster(format!("cannot resolve {}: {error}", data_dir.display()))
         })?;
         let mut cluster = Self {
             data_dir,
             bin_dir,
             started_here: false,
         };
-        if !cluster.data_dir.join("PG_VERSION").exists() {
-            cluster.run_as_owner(
-                "initdb",
-                &[
-                    "-D",
-                    &cluster.data_dir.display().to_string(),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--no-instructions",
-                ],
-            )?;
+        if !exists(&cluster.data_dir.join("PG_VERSION")).await {
+            cluster
+                .run_as_owner(
+                    "initdb",
+                    &[
+                        "-D",
+                        &cluster.data_dir.display().to_string(),
+                        "-U",
+                        "postgres",
+                        "--auth=trust",
+                        "--encoding=UTF8",
+                        "--no-instructions",
+                    ],
+                )
+                .await?;
         }
-        if !cluster.is_running() {
+        if !cluster.is_running().await {
             let options = format!(
                 "-c listen_addresses='' -c unix_socket_directories='{}' -p {PRIVATE_PORT}",
                 cluster.data_dir.display()
             );
-            cluster.run_as_owner(
-                "pg_ctl",
-                &[
-                    "-D",
-                    &cluster.data_dir.display().to_string(),
-                    "-l",
-                    &cluster.log_file().display().to_string(),
-                    "-o",
-                    &options,
-                    "-w",
-                    "start",
-                ],
-            )?;
+            cluster
+                .run_as_owner(
+                    "pg_ctl",
+                    &[
+                        "-D",
+                        &cluster.data_dir.display().to_string(),
+                        "-l",
+                        &cluster.log_file().display().to_string(),
+                        "-o",
+                        &options,
+                        "-w",
+                        "start",
+                    ],
+                )
+                .await?;
             cluster.started_here = true;
             tracing::info!(data_dir = %cluster.data_dir.display(), "started a private PostgreSQL cluster");
         }
@@ -75,13 +86,13 @@ impl PrivateCluster {
     }
 
     /// The cluster under `data_dir` if one was ever created there (running or not).
-    pub fn existing(data_dir: PathBuf) -> Result<Option<Self>, DatabaseError> {
-        if !data_dir.join("PG_VERSION").exists() {
+    pub async fn existing(data_dir: PathBuf) -> Result<Option<Self>, DevDatabaseError> {
+        if !exists(&data_dir.join("PG_VERSION")).await {
             return Ok(None);
         }
         Ok(Some(Self {
             data_dir,
-            bin_dir: find_server_binaries()?,
+            bin_dir: find_server_binaries().await?,
             started_here: false,
         }))
     }
@@ -111,18 +122,19 @@ impl PrivateCluster {
     }
 
     /// True when the cluster's server is running.
-    pub fn is_running(&self) -> bool {
+    pub async fn is_running(&self) -> bool {
         // `pg_ctl status` exits 0 only when the server in the folder runs.
         self.run_as_owner(
             "pg_ctl",
             &["-D", &self.data_dir.display().to_string(), "status"],
         )
+        .await
         .is_ok()
     }
 
     /// Stops the server with a fast shutdown (running transactions roll back,
     /// committed data is safe).
-    pub fn stop(&self) -> Result<(), DatabaseError> {
+    pub async fn stop(&self) -> Result<(), DevDatabaseError> {
         self.run_as_owner(
             "pg_ctl",
             &[
@@ -134,13 +146,14 @@ impl PrivateCluster {
                 "stop",
             ],
         )
+        .await
     }
 
     /// Leaves a watchdog behind that stops the server once no process listed
     /// in `users_dir` (one file per pid) has been alive for a few seconds.
     /// Test processes come and go, so none of them can stop the cluster
     /// itself without pulling it from under the others.
-    pub fn stop_when_unused(&self, users_dir: &Path) -> Result<(), DatabaseError> {
+    pub async fn stop_when_unused(&self, users_dir: &Path) -> Result<(), DevDatabaseError> {
         const WATCHDOG: &str = r#"
             users="$1"; shift; idle=0
             while [ "$idle" -lt 5 ]; do
@@ -155,7 +168,7 @@ impl PrivateCluster {
         let data_dir = self.data_dir.display().to_string();
         let pg_ctl = self.bin_dir.join("pg_ctl").display().to_string();
         let mut stop: Vec<String> = Vec::new();
-        if running_as_root() {
+        if running_as_root().await {
             stop.extend(["runuser", "-u", "postgres", "--"].map(String::from));
         }
         stop.extend([
@@ -168,7 +181,7 @@ impl PrivateCluster {
             "stop".into(),
         ]);
         // setsid: an interrupted test run must not take the watchdog with it.
-        let (program, setsid) = if Path::new("/usr/bin/setsid").exists() {
+        let (program, setsid) = if exists(Path::new("/usr/bin/setsid")).await {
             ("/usr/bin/setsid", true)
         } else {
             ("sh", false)
@@ -181,37 +194,40 @@ impl PrivateCluster {
             .args(["-c", WATCHDOG, "watchdog"])
             .arg(users_dir)
             .args(stop)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Left running when this process ends: that is its job.
+            .kill_on_drop(false)
             .spawn()
             .map_err(|error| {
-                DatabaseError::Cluster(format!("cannot start the cluster watchdog: {error}"))
+                DevDatabaseError::Cluster(format!("cannot start the cluster watchdog: {error}"))
             })?;
         Ok(())
     }
 
     /// PostgreSQL refuses to run as root, so as root the cluster belongs to
     /// the `postgres` system user and its programs run as that user.
-    fn run_as_owner(&self, program: &str, args: &[&str]) -> Result<(), DatabaseError> {
+    async fn run_as_owner(&self, program: &str, args: &[&str]) -> Result<(), DevDatabaseError> {
         let program_path = self.bin_dir.join(program);
-        let mut command = if running_as_root() {
+        let mut command = if running_as_root().await {
             let _ = Command::new("chown")
                 .args(["-R", "postgres:", &self.data_dir.display().to_string()])
-                .status();
+                .status()
+                .await;
             let mut command = Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(&program_path);
             command
         } else {
             Command::new(&program_path)
         };
-        let output = command.args(args).output().map_err(|error| {
-            DatabaseError::Cluster(format!("cannot run {}: {error}", program_path.display()))
+        let output = command.args(args).output().await.map_err(|error| {
+            DevDatabaseError::Cluster(format!("cannot run {}: {error}", program_path.display()))
         })?;
         if output.status.success() {
             Ok(())
         } else {
-            Err(DatabaseError::Cluster(format!(
+            Err(DevDatabaseError::Cluster(format!(
                 "{program} failed ({}): {}{}",
                 output.status,
                 String::from_utf8_lossy(&output.stdout),
@@ -221,27 +237,38 @@ impl PrivateCluster {
     }
 }
 
-fn running_as_root() -> bool {
+async fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
+        .await
         .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
         .unwrap_or(false)
 }
 
+/// Whether `path` exists, asked off the async threads.
+async fn exists(path: &Path) -> bool {
+    tokio::fs::try_exists(path).await.unwrap_or(false)
+}
+
 /// The directory holding `initdb`, `pg_ctl` and `postgres`: on the PATH, or
-/// Debian's /usr/lib/postgresql/<newest>/bin.
-fn find_server_binaries() -> Result<PathBuf, DatabaseError> {
+/// Debian's /usr/lib/postgresql/<newest>/bin. Looking lists folders, so it
+/// runs on a blocking thread.
+async fn find_server_binaries() -> Result<PathBuf, DevDatabaseError> {
     let on_path = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
         .unwrap_or_default();
-    find_server_binaries_in(on_path, Path::new("/usr/lib/postgresql"))
+    tokio::task::spawn_blocking(move || {
+        find_server_binaries_in(on_path, Path::new("/usr/lib/postgresql"))
+    })
+    .await
+    .map_err(|error| DevDatabaseError::Cluster(format!("looking for PostgreSQL failed: {error}")))?
 }
 
 fn find_server_binaries_in(
     on_path: Vec<PathBuf>,
     debian_root: &Path,
-) -> Result<PathBuf, DatabaseError> {
+) -> Result<PathBuf, DevDatabaseError> {
     let mut debian: Vec<PathBuf> = std::fs::read_dir(debian_root)
         .map(|entries| {
             entries
@@ -264,7 +291,7 @@ fn find_server_binaries_in(
         .into_iter()
         .chain(debian)
         .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
-        .ok_or_else(|| DatabaseError::Unavailable(NOT_INSTALLED.into()))
+        .ok_or_else(|| DevDatabaseError::Unavailable(NOT_INSTALLED.into()))
 }
 
 const NOT_INSTALLED: &str = "No PostgreSQL server is reachable (DATABASE_URL is not set, nothing \

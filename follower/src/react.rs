@@ -13,26 +13,19 @@
 //! recorded as the provider's answer.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use dropledger_eventstore::{EventStore, LoggedEvent, SubscriptionOptions};
-use sqlx::Connection;
+use dropledger_eventstore::{Backoff, EventStore, LoggedEvent, SubscriptionOptions};
 use tokio::sync::watch;
 use tracing::Instrument;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use futures::FutureExt;
 
-pub mod checkpoint;
-mod health;
-mod in_flight;
-mod periodic;
-
-pub use health::{ManagerHealth, ManagerReport, ManagerState};
-pub use periodic::run_periodic;
-
-use health::panic_message;
-use in_flight::InFlight;
+use crate::checkpoint;
+use crate::health::{ManagerHealth, ManagerState};
+use crate::in_flight::InFlight;
+use crate::lock::{FollowerLock, LockKey};
+use crate::supervise::{shutdown_asked, sleep_or_shutdown, supervise, AfterFailure, Failure};
 
 /// Attempts of one step before it is given up and recorded.
 pub const STEP_ATTEMPTS_MAX: u32 = 4;
@@ -40,10 +33,17 @@ pub const STEP_ATTEMPTS_MAX: u32 = 4;
 const RETRY_BACKOFF_MS_FIRST: u64 = 200;
 /// Longest pause between attempts (also between attempts to record a failure).
 const RETRY_BACKOFF_MS_MAX: u64 = 5_000;
+/// The pauses between attempts of a step (and of recording its failure).
+const STEP_BACKOFF: Backoff = Backoff::from_millis(RETRY_BACKOFF_MS_FIRST, RETRY_BACKOFF_MS_MAX);
 /// How often a standby asks for the lock.
-const STANDBY_POLL_MS: u64 = 1_000;
+pub(crate) const STANDBY_POLL_MS: u64 = 1_000;
 /// Uninteresting events passed before the position is saved anyway.
 const SKIPPED_EVENTS_PER_SAVE: u64 = 200;
+/// While reactions keep finishing, the checkpoint is saved at most this
+/// often (and always when the last one under way ends): each save is a
+/// commit, and under load saving after every step cost a flush per step.
+/// A crash redoes at most this much work, which every step allows.
+const CHECKPOINT_SAVE_INTERVAL_MS: u64 = 100;
 
 /// The event's type as one of the domain's event-type enums
 /// (`OrderEventType`, `CapitalEventType`, …); `None` for an event of
@@ -129,32 +129,32 @@ pub async fn run<R: Reaction>(
     store: EventStore,
     reaction: R,
     health: ManagerHealth,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let name = reaction.name();
     health.set_state(name, ManagerState::Starting);
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        // A panic in a reaction must not end the manager for good: caught
-        // here, the follower starts again from its checkpoint, which never
-        // moved past the step that panicked.
-        let followed =
-            std::panic::AssertUnwindSafe(follow(&store, &reaction, &health, &mut shutdown))
-                .catch_unwind()
-                .await;
-        let error = match followed {
-            Ok(Ok(())) => break,
-            Ok(Err(error)) => error.to_string(),
-            Err(panic) => panic_message(panic.as_ref()),
-        };
-        tracing::error!(manager = name, %error, "process manager stopped; restarting");
-        health.record_restart(name, error);
-        if sleep_or_shutdown(Duration::from_millis(RETRY_BACKOFF_MS_MAX), &mut shutdown).await {
-            break;
-        }
-    }
+    // A panic in a reaction must not end the manager for good: caught by
+    // the supervisor, the follower starts again from its checkpoint, which
+    // never moved past the step that panicked.
+    supervise(
+        Backoff::from_millis(RETRY_BACKOFF_MS_MAX, RETRY_BACKOFF_MS_MAX),
+        shutdown.clone(),
+        || {
+            let mut shutdown = shutdown.clone();
+            let (store, reaction, health) = (&store, &reaction, &health);
+            async move { follow(store, reaction, health, &mut shutdown).await }
+        },
+        |failure, _pause| {
+            let error = match failure {
+                Failure::Error(error) => error.to_string(),
+                Failure::Panic(panic) => panic,
+            };
+            tracing::error!(manager = name, %error, "process manager stopped; restarting");
+            health.record_restart(name, error);
+            AfterFailure::Restart
+        },
+    )
+    .await;
     health.set_state(name, ManagerState::Stopped);
 }
 
@@ -166,28 +166,35 @@ async fn follow<R: Reaction>(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), FollowError> {
     let name = reaction.name();
-    // A connection of its own, closed (and the lock with it) when dropped,
-    // never handed back to the pool with the lock still held.
-    let mut lock = store.pool().acquire().await?.detach();
-    let key = format!("dropledger-process:{name}");
-    loop {
-        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
-            .bind(&key)
-            .fetch_one(&mut lock)
-            .await?;
-        if locked {
-            break;
-        }
-        health.set_state(name, ManagerState::Standby);
-        tracing::debug!(
-            manager = name,
-            "another instance runs this manager; standing by"
-        );
-        if sleep_or_shutdown(Duration::from_millis(STANDBY_POLL_MS), shutdown).await {
-            return Ok(());
-        }
-    }
+    let lock = FollowerLock::acquire(
+        store.pool(),
+        manager_lock_key(name),
+        Duration::from_millis(STANDBY_POLL_MS),
+        || {
+            health.set_state(name, ManagerState::Standby);
+            tracing::debug!(
+                manager = name,
+                "another instance runs this manager; standing by"
+            );
+        },
+        std::pin::pin!(shutdown_asked(shutdown.clone())),
+    )
+    .await?;
+    let Some(lock) = lock else {
+        return Ok(());
+    };
     health.set_state(name, ManagerState::Running);
+    follow_locked(store, reaction, lock, shutdown).await
+}
+
+/// Follows the log while holding `lock`; `Ok` on shutdown.
+async fn follow_locked<R: Reaction>(
+    store: &EventStore,
+    reaction: &R,
+    mut lock: FollowerLock,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), FollowError> {
+    let name = reaction.name();
     let pool = store.pool();
     let mut saved = checkpoint::load(pool, name).await?;
     tracing::info!(
@@ -201,14 +208,19 @@ async fn follow<R: Reaction>(
     let mut reactions: FuturesUnordered<Reacting<'_>> = FuturesUnordered::new();
     // The position of the last event handed out (or passed over).
     let mut read = saved;
+    let save_interval = Duration::from_millis(CHECKPOINT_SAVE_INTERVAL_MS);
+    let mut last_save = Instant::now();
     loop {
         let event = tokio::select! {
             _ = shutdown.changed() => break,
             Some(finished) = reactions.next(), if in_flight.len() > 0 => {
                 in_flight.finish_reaction(finished)?;
-                let safe = in_flight.safe_checkpoint(read);
-                saved = save_while_reacting(pool, name, safe, saved, &mut reactions, &mut in_flight)
-                    .await?;
+                if in_flight.len() == 0 || last_save.elapsed() >= save_interval {
+                    let safe = in_flight.safe_checkpoint(read);
+                    saved = save_while_reacting(pool, name, safe, saved, &mut reactions, &mut in_flight)
+                        .await?;
+                    last_save = Instant::now();
+                }
                 continue;
             }
             event = subscription.next(), if in_flight.len() < concurrency => event?,
@@ -217,7 +229,7 @@ async fn follow<R: Reaction>(
         // The lock's connection is checked now and then: losing it means
         // another instance may take over, so this one must stop.
         if event.position % 64 == 0 {
-            sqlx::query("SELECT 1").execute(&mut lock).await?;
+            lock.check().await?;
         }
         if reaction.wants(&event) {
             let partition = reaction.partition(&event);
@@ -227,21 +239,7 @@ async fn follow<R: Reaction>(
                 in_flight.finish_reaction(finished.expect("a busy partition has a reaction"))?;
             }
             in_flight.start(event.position, partition.clone());
-            let span = tracing::info_span!(
-                "react",
-                manager = name,
-                position = event.position,
-                event_type = %event.event.event_type,
-                correlation_id = %event.event.metadata.correlation_id,
-            );
-            let mut own_shutdown = shutdown.clone();
-            reactions.push(Box::pin(
-                async move {
-                    let outcome = react_or_give_up(reaction, &event, pool, &mut own_shutdown).await;
-                    (event.position, partition, outcome)
-                }
-                .instrument(span),
-            ));
+            reactions.push(reacting(reaction, event, partition, pool, shutdown.clone()));
         } else if in_flight.len() == 0 && event.position - saved >= SKIPPED_EVENTS_PER_SAVE {
             saved = save_if_moved(pool, name, event.position, saved).await?;
         }
@@ -251,8 +249,38 @@ async fn follow<R: Reaction>(
         in_flight.finish_reaction(finished)?;
     }
     save_if_moved(pool, name, in_flight.safe_checkpoint(read), saved).await?;
-    let _ = lock.close().await;
+    lock.release().await;
     Ok(())
+}
+
+/// The advisory lock of the process manager (or poller) `name`.
+pub(crate) fn manager_lock_key(name: &str) -> LockKey {
+    LockKey::Name(format!("dropledger-process:{name}"))
+}
+
+/// The reaction to `event`, in a span naming it, to be polled among the
+/// others under way.
+fn reacting<'a, R: Reaction>(
+    reaction: &'a R,
+    event: LoggedEvent,
+    partition: String,
+    pool: &'a sqlx::PgPool,
+    mut shutdown: watch::Receiver<bool>,
+) -> Reacting<'a> {
+    let span = tracing::info_span!(
+        "react",
+        manager = reaction.name(),
+        position = event.position,
+        event_type = %event.event.event_type,
+        correlation_id = %event.event.metadata.correlation_id,
+    );
+    Box::pin(
+        async move {
+            let outcome = react_or_give_up(reaction, &event, pool, &mut shutdown).await;
+            (event.position, partition, outcome)
+        }
+        .instrument(span),
+    )
 }
 
 /// One reaction under way: it ends with the event's position, its
@@ -336,7 +364,7 @@ async fn react_or_give_up<R: Reaction>(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<StepEnd, FollowError> {
     let name = reaction.name();
-    let mut backoff = RETRY_BACKOFF_MS_FIRST;
+    let mut pause = STEP_BACKOFF.first;
     let mut bounded_failures = 0;
     let error = loop {
         let error = match reaction.react(event).await {
@@ -351,15 +379,15 @@ async fn react_or_give_up<R: Reaction>(
                 break error;
             }
         }
-        if sleep_or_shutdown(Duration::from_millis(backoff), shutdown).await {
+        if sleep_or_shutdown(pause, shutdown).await {
             tracing::info!("stopping: the step is left for the next start");
             return Ok(StepEnd::Abandoned);
         }
-        backoff = (backoff * 2).min(RETRY_BACKOFF_MS_MAX);
+        pause = STEP_BACKOFF.next(pause);
     };
     tracing::error!(%error, "step gave up after {STEP_ATTEMPTS_MAX} attempts; recording the failure");
     checkpoint::record_error(pool, name, event.position, &error.to_string()).await?;
-    let mut backoff = RETRY_BACKOFF_MS_FIRST;
+    let mut pause = STEP_BACKOFF.first;
     loop {
         match reaction.give_up(event, &error).await {
             Ok(()) => return Ok(StepEnd::Done),
@@ -367,22 +395,11 @@ async fn react_or_give_up<R: Reaction>(
                 tracing::error!(error = %failure, "recording the failure failed; retrying");
             }
         }
-        if sleep_or_shutdown(Duration::from_millis(backoff), shutdown).await {
+        if sleep_or_shutdown(pause, shutdown).await {
             return Err(FollowError::Unrecorded {
                 position: event.position,
             });
         }
-        backoff = (backoff * 2).min(RETRY_BACKOFF_MS_MAX);
+        pause = STEP_BACKOFF.next(pause);
     }
 }
-
-/// Sleeps; true when shutdown was asked meanwhile.
-pub async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        _ = shutdown.changed() => true,
-        () = tokio::time::sleep(duration) => *shutdown.borrow(),
-    }
-}
-
-#[cfg(test)]
-mod tests;

@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use dropledger_eventstore::{
-    connect_and_migrate, DatabaseError, EventStore, ExpectedVersion, Metadata, NewEvent,
-    PrivateCluster,
-};
+use dropledger_devdb::{DevDatabaseError, PrivateCluster};
+use dropledger_eventstore::{connect_and_migrate, EventStore, ExpectedVersion, Metadata, NewEvent};
 use serde_json::json;
 use sqlx::{Connection, Executor};
 
@@ -15,18 +13,18 @@ use sqlx::{Connection, Executor};
 async fn a_private_cluster_is_created_started_used_and_stopped() {
     let data_dir =
         std::env::temp_dir().join(format!("dropledger-cluster-test-{}", std::process::id()));
-    let cluster = match PrivateCluster::start(data_dir.clone()) {
+    let cluster = match PrivateCluster::start(data_dir.clone()).await {
         Ok(cluster) => cluster,
         // A machine that reaches its server through DATABASE_URL may have no
         // server programs; there is nothing to start there.
-        Err(DatabaseError::Unavailable(reason)) => {
+        Err(DevDatabaseError::Unavailable(reason)) => {
             eprintln!("skipped: {reason}");
             return;
         }
         Err(error) => panic!("the cluster does not start: {error}"),
     };
     assert!(cluster.started_here());
-    assert!(cluster.is_running());
+    assert!(cluster.is_running().await);
     assert!(data_dir.join("PG_VERSION").exists());
 
     let mut admin = sqlx::PgConnection::connect_with(&cluster.connect_options())
@@ -54,10 +52,10 @@ async fn a_private_cluster_is_created_started_used_and_stopped() {
     assert_eq!(status.head, 1);
     pool.close().await;
 
-    cluster.stop().expect("the cluster stops");
-    assert!(!cluster.is_running());
+    cluster.stop().await.expect("the cluster stops");
+    assert!(!cluster.is_running().await);
     // Started again over the same folder, it keeps what it stored.
-    let again = PrivateCluster::start(data_dir.clone()).unwrap();
+    let again = PrivateCluster::start(data_dir.clone()).await.unwrap();
     assert!(again.started_here());
     let pool = connect_and_migrate(again.connect_options().database("ledger"), 2)
         .await
@@ -65,6 +63,6 @@ async fn a_private_cluster_is_created_started_used_and_stopped() {
     let kept = EventStore::new(pool.clone()).read_all(0, 10).await.unwrap();
     assert_eq!(kept.len(), 1);
     pool.close().await;
-    again.stop().unwrap();
+    again.stop().await.unwrap();
     std::fs::remove_dir_all(&data_dir).unwrap();
 }

@@ -6,10 +6,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dropledger_eventstore::{ExpectedVersion, Metadata, NewEvent, TestDatabase};
+use dropledger_devdb::TestDatabase;
+use dropledger_eventstore::{EventStore, LoggedEvent};
+use dropledger_eventstore::{ExpectedVersion, Metadata, NewEvent};
+use dropledger_follower::{
+    run, run_periodic, ManagerHealth, ManagerState, Reaction, Retry, StepError,
+};
 use serde_json::json;
-
-use super::*;
+use tokio::sync::watch;
 
 /// How long a test waits for the manager to come back.
 const WAIT: Duration = Duration::from_secs(30);

@@ -15,8 +15,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 
-use crate::database::{locate_server, quote_identifier, Server, MIGRATOR};
-use crate::EventStore;
+use dropledger_eventstore::{EventStore, MIGRATOR};
+
+use crate::server::{locate_server, quote_identifier, Server};
 
 /// Connections each test database's pool may open; tests share one server.
 const TEST_POOL_CONNECTIONS_MAX: u32 = 8;
@@ -45,13 +46,13 @@ impl TestDatabase {
                 // Registered before looking, so that a private cluster's
                 // watchdog keeps it running while this process needs it.
                 let users_dir = data_dir.join("pg-users");
-                let _ = std::fs::create_dir_all(&users_dir);
-                let _ = std::fs::write(users_dir.join(std::process::id().to_string()), b"");
+                let _ = tokio::fs::create_dir_all(&users_dir).await;
+                let _ = tokio::fs::write(users_dir.join(std::process::id().to_string()), b"").await;
                 let server = locate_server(url.as_deref(), &data_dir).await?;
                 if let Some(cluster) = server.cluster.as_ref().filter(|c| c.started_here()) {
-                    cluster.stop_when_unused(&users_dir)?;
+                    cluster.stop_when_unused(&users_dir).await?;
                 }
-                Ok::<_, crate::DatabaseError>(server)
+                Ok::<_, crate::DevDatabaseError>(server)
             })
             .await
             .unwrap_or_else(|error| panic!("no PostgreSQL for the tests: {error}"));
