@@ -12,6 +12,7 @@
 //! | `capital-<CURRENCY>` | [`WorkingCapital`] | [`CapitalEvent`] |
 //! | `sale-<uuid>` | [`Sale`] | [`SaleEvent`] |
 //! | `payout-<uuid>` | [`Payout`] | [`PayoutEvent`] |
+//! | `receivable-admin`, `receivable-user-<uuid>` | [`Receivable`] | [`ReceivableEvent`] |
 //! | `platform-config` | [`PlatformConfig`] | [`PlatformEvent`] |
 //! | `autopilot` | [`Autopilot`] | [`AutopilotEvent`] |
 //! | `reconciliation-<provider>-<CURRENCY>` | [`CashReconciliation`] | [`ReconciliationEvent`] |
@@ -19,7 +20,8 @@
 //! Facts that touch two streams are decided by one function returning the
 //! events of both, to be appended atomically: [`capture_payment`],
 //! [`start_purchase`], [`confirm_purchase`], [`fail_purchase`],
-//! [`refund_payment`], [`record_sale`], [`reserve_payout`], [`confirm_payout`], [`fail_payout`].
+//! [`refund_payment`], [`record_sale`], [`record_sale_netting`],
+//! [`refund_sold_order`], [`reserve_payout`], [`confirm_payout`], [`fail_payout`].
 //! [`StreamKind`] parses a stream id back to its aggregate (reconciliation
 //! streams: [`ReconciliationStream`]); [`encode_event`]
 //! and [`decode_event`] map events to and from the store's `event_type`,
@@ -39,6 +41,7 @@ mod order;
 mod payout;
 mod platform;
 mod product;
+mod receivable;
 mod reconciliation;
 mod sale;
 mod stream;
@@ -80,20 +83,25 @@ pub use order::{
 pub use payout::{
     confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, FeeAllowance, Payee,
     Payout, PayoutCommand, PayoutDecision, PayoutDestination, PayoutEnvironment, PayoutError,
-    PayoutEvent, PayoutEventType, PayoutFailureReason, PayoutStatus, ReservePayout,
+    PayoutEvent, PayoutEventType, PayoutFailureReason, PayoutReduction, PayoutStatus,
+    ReservePayout,
 };
 pub use platform::{PlatformCommand, PlatformConfig, PlatformError, PlatformEvent};
 pub use product::{
     CheckoutTerms, Product, ProductCommand, ProductError, ProductEvent, ProductOrigin,
     ProductStatus, ProductTitle,
 };
+pub use receivable::{
+    Receivable, ReceivableCommand, ReceivableError, ReceivableEvent, ReceivableEventType,
+};
 pub use reconciliation::{
     CashDifference, CashProvider, CashReconciliation, LedgerCash, ProviderCashBalance,
     ReconciliationCommand, ReconciliationError, ReconciliationEvent, ReconciliationStream,
 };
 pub use sale::{
-    record_sale, RecordOrderSale, RecordSale, Sale, SaleBreakdown, SaleCommand, SaleDecision,
-    SaleError, SaleEvent, SaleTerms,
+    record_sale, record_sale_netting, refund_sold_order, RecordOrderSale, RecordSale, ReverseSale,
+    Sale, SaleBreakdown, SaleCommand, SaleDecision, SaleError, SaleEvent, SaleTerms, ShareReversal,
+    SoldRefundDecision,
 };
 pub use stream::{StreamKind, UnknownStream};
 pub use user::{Role, User, UserCommand, UserError, UserEvent};

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::ids::{OrderId, PayoutId, ProductId, SaleId, UserId};
 use crate::money::Currency;
+use crate::payout::Payee;
 use crate::reconciliation::ReconciliationStream;
 
 /// The aggregate a stream id names. `stream_id()` and [`StreamKind::parse`]
@@ -23,6 +24,8 @@ pub enum StreamKind {
     Sale(SaleId),
     /// `payout-<uuid>`
     Payout(PayoutId),
+    /// `receivable-admin` or `receivable-user-<uuid>`: what a payee owes back.
+    Receivable(Payee),
     /// `platform-config`
     PlatformConfig,
     /// `autopilot`: the autopilot's configuration and cycles.
@@ -47,6 +50,9 @@ impl StreamKind {
         if stream_id == "autopilot" {
             return Ok(StreamKind::Autopilot);
         }
+        if stream_id == Payee::Admin.receivable_stream_id() {
+            return Ok(StreamKind::Receivable(Payee::Admin));
+        }
         if let Ok(stream) = ReconciliationStream::parse(stream_id) {
             return Ok(StreamKind::Reconciliation(stream));
         }
@@ -58,6 +64,10 @@ impl StreamKind {
             "capital" => Currency::parse(rest).map(StreamKind::Capital).ok(),
             "sale" => rest.parse().map(StreamKind::Sale).ok(),
             "payout" => rest.parse().map(StreamKind::Payout).ok(),
+            "receivable" => rest
+                .strip_prefix("user-")
+                .and_then(|user| user.parse().ok())
+                .map(|user_id| StreamKind::Receivable(Payee::User { user_id })),
             _ => None,
         };
         let kind = kind.ok_or_else(unknown)?;
@@ -78,6 +88,7 @@ impl StreamKind {
             StreamKind::Capital(currency) => format!("capital-{}", currency.code()),
             StreamKind::Sale(id) => id.stream_id(),
             StreamKind::Payout(id) => id.stream_id(),
+            StreamKind::Receivable(payee) => payee.receivable_stream_id(),
             StreamKind::PlatformConfig => "platform-config".to_owned(),
             StreamKind::Autopilot => "autopilot".to_owned(),
             StreamKind::Reconciliation(stream) => stream.stream_id(),
@@ -105,6 +116,10 @@ mod tests {
             StreamKind::Capital(Currency::Eur),
             StreamKind::Sale(SaleId::from_uuid(uuid(4))),
             StreamKind::Payout(payout_id(5)),
+            StreamKind::Receivable(Payee::Admin),
+            StreamKind::Receivable(Payee::User {
+                user_id: user_id(6),
+            }),
             StreamKind::PlatformConfig,
             StreamKind::Autopilot,
             StreamKind::Reconciliation(ReconciliationStream::new(
@@ -127,6 +142,8 @@ mod tests {
             "capital-XYZ",
             "invoice-00000000-0000-0000-0000-000000000001",
             "platform-configuration",
+            "receivable-user-x",
+            "receivable-seller",
             upper.as_str(),
         ] {
             assert!(StreamKind::parse(text).is_err(), "{text:?} was accepted");

@@ -119,6 +119,17 @@ pub(crate) fn payment_failure(error: PaymentError) -> async_graphql::Result<User
             Ok(UserError::invalid("input.quantity", message))
         }
         PaymentError::PartialRefund(_) => Ok(UserError::invalid("input.amount", &error)),
+        // The amount is what was wrong: more than is left to refund, or not
+        // the refund already in progress.
+        PaymentError::RefundInProgress(_)
+        | PaymentError::Refused {
+            code: "REFUND_EXCEEDS_REFUNDABLE",
+            ..
+        } => Ok(UserError::at(
+            error.code(),
+            "input.amount",
+            error.to_string(),
+        )),
         error => Ok(UserError::new(error.code(), error.to_string())),
     }
 }

@@ -27,6 +27,15 @@ impl UserError {
         }
     }
 
+    /// A refusal with `code` naming `field`.
+    pub fn at(code: &str, field: &str, message: impl std::fmt::Display) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: format!("{field}: {message}"),
+            field: Some(field.to_owned()),
+        }
+    }
+
     /// `INVALID_INPUT` naming `field`.
     pub fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
         Self {

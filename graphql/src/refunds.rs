@@ -19,9 +19,11 @@ const REASON_CHARS_MAX: usize = 255;
 /// `refundOrder`'s input.
 #[derive(Debug, InputObject)]
 pub struct RefundOrderInput {
-    /// A PAID or FAILED order.
+    /// A PAID or FAILED order, or a sold one (PURCHASED, its sale recorded).
     pub order_id: ID,
-    /// The order's full price: partial refunds are not supported.
+    /// How much: the full price of an order never sold; of a sold order,
+    /// any amount up to what is left to refund (several partial refunds
+    /// add up).
     pub amount: MoneyInput,
     /// Why, shown to the buyer by PayPal.
     pub reason: String,
@@ -30,7 +32,8 @@ pub struct RefundOrderInput {
 /// `refundOrder`'s result.
 #[derive(Debug, Default, SimpleObject)]
 pub struct RefundOrderPayload {
-    /// The order as now (REFUNDED).
+    /// The order as now: REFUNDED, or still PURCHASED after a partial
+    /// refund of a sold order.
     pub order: Option<OrderView>,
     /// PayPal's refund id.
     pub provider_refund_id: Option<String>,
@@ -47,9 +50,11 @@ pub struct RefundMutation;
 
 #[Object]
 impl RefundMutation {
-    /// Refunds an unfulfilled order's payment in full at PayPal and records
-    /// the correcting entry. The order's seller or ADMIN. Repeating it for a
-    /// refunded order changes nothing.
+    /// Refunds an order's payment at PayPal and records it: an order never
+    /// sold in full (a correcting entry); a sold order in full or in part,
+    /// its sale reversed in proportion and what its payees were paid
+    /// recovered (LEDGER.md). The order's seller or ADMIN. Repeating a
+    /// refund of a refunded order changes nothing.
     async fn refund_order(
         &self,
         ctx: &Context<'_>,

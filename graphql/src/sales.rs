@@ -95,6 +95,9 @@ pub enum PayoutStatus {
     /// Available cash did not cover it; it is retried later.
     #[graphql(name = "PAYOUT_SKIPPED_INSUFFICIENT_FUNDS")]
     PayoutSkippedInsufficientFunds,
+    /// Reduced to nothing before it was sent (its sale refunded, or what
+    /// the payee owed kept from it): never paid.
+    Cancelled,
 }
 
 impl From<DomainPayoutStatus> for PayoutStatus {
@@ -104,6 +107,7 @@ impl From<DomainPayoutStatus> for PayoutStatus {
             DomainPayoutStatus::Sent => Self::Sent,
             DomainPayoutStatus::Failed => Self::Failed,
             DomainPayoutStatus::SkippedInsufficientFunds => Self::PayoutSkippedInsufficientFunds,
+            DomainPayoutStatus::Cancelled => Self::Cancelled,
         }
     }
 }
@@ -237,6 +241,7 @@ impl SalesQuery {
                 PayoutStatus::PayoutSkippedInsufficientFunds => {
                     DomainPayoutStatus::SkippedInsufficientFunds
                 }
+                PayoutStatus::Cancelled => DomainPayoutStatus::Cancelled,
             }),
             payee: is_user.then_some(caller),
         };

@@ -66,7 +66,11 @@ fn decode(event: &RecordedEvent) -> Result<Known, String> {
         StreamKind::Sale(id) => Known::Sale(id, typed(event)?),
         StreamKind::Payout(id) => Known::Payout(id, typed(event)?),
         StreamKind::Reconciliation(_) => Known::Reconciliation(typed(event)?),
-        StreamKind::User(_) | StreamKind::PlatformConfig | StreamKind::Autopilot => Known::Unused,
+        // What payees owe back carries no postings (the sale's events do).
+        StreamKind::User(_)
+        | StreamKind::PlatformConfig
+        | StreamKind::Autopilot
+        | StreamKind::Receivable(_) => Known::Unused,
     })
 }
 

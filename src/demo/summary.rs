@@ -136,6 +136,9 @@ impl Report {
             StreamKind::Reconciliation(_) => {
                 book::<dropledger_domain::ReconciliationEvent>(books, recorded)?;
             }
+            StreamKind::Receivable(_) => {
+                book::<dropledger_domain::ReceivableEvent>(books, recorded)?;
+            }
         }
         Ok(())
     }

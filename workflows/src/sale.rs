@@ -1,11 +1,14 @@
 //! Sales: when an order is PURCHASED, record its sale — price split into
 //! supplier cost, fees, commission and net profit, with the two payouts it
-//! owes — or, when the profit guard refuses it, flag the order for review.
+//! owes, less what each payee owes back from earlier refunds — or, when the
+//! profit guard refuses it, flag the order for review.
 
 use chrono::Utc;
+use std::collections::BTreeMap;
+
 use dropledger_domain::{
-    record_sale, EntryId, Order, OrderEventType, OrderStatus, Payout, PayoutId, PlatformConfig,
-    RecordOrderSale, Sale, SaleId, StreamKind,
+    record_sale_netting, EntryId, Order, OrderEventType, OrderStatus, Payee, Payout, PayoutId,
+    PlatformConfig, Receivable, RecordOrderSale, Sale, SaleId, StreamKind,
 };
 use dropledger_eventstore::{CommandError, EventStore, LoggedEvent};
 
@@ -98,8 +101,25 @@ impl Reaction for Sales {
                     return Ok((Vec::new(), None));
                 }
                 let sale = store.load(&sale_stream, Sale::default()).await?;
-                let decision = record_sale(&order.state, &sale.state, command.clone())
-                    .map_err(CommandError::Refused)?;
+                // What the payees owe back is kept from their new payouts;
+                // each receivable is appended with its expected version, so
+                // a debt is never netted twice.
+                let mut receivables = BTreeMap::new();
+                if let Some(seller) = order.state.seller() {
+                    for payee in [Payee::Admin, Payee::User { user_id: seller }] {
+                        let loaded = store
+                            .load(&payee.receivable_stream_id(), Receivable::default())
+                            .await?;
+                        receivables.insert(payee, loaded);
+                    }
+                }
+                let owed: BTreeMap<Payee, Receivable> = receivables
+                    .iter()
+                    .map(|(payee, loaded)| (*payee, loaded.state.clone()))
+                    .collect();
+                let decision =
+                    record_sale_netting(&order.state, &sale.state, &owed, command.clone())
+                        .map_err(CommandError::Refused)?;
                 let mut appends = vec![
                     order.append(&decision.order, &metadata),
                     sale.append(&decision.sale, &metadata),
@@ -109,6 +129,11 @@ impl Reaction for Sales {
                         .load(&Payout::stream_id(*payout_id), Payout::default())
                         .await?;
                     appends.push(payout.append(events, &metadata));
+                }
+                for (payee, events) in &decision.receivables {
+                    if let Some(receivable) = receivables.get(payee) {
+                        appends.push(receivable.append(events, &metadata));
+                    }
                 }
                 Ok((appends, decision.refused.map(|refusal| refusal.to_string())))
             })

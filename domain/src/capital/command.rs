@@ -114,6 +114,25 @@ pub enum CapitalCommand {
         /// PayPal's refund time.
         effective_at: DateTime<Utc>,
     },
+    /// A sold order was refunded, in full or in part: the customer's money
+    /// leaves cash and the sale's revenue is reduced (see the sale's
+    /// reversal for who bears it).
+    RefundSale {
+        /// Id of the journal entry to record.
+        entry_id: EntryId,
+        /// The order refunded.
+        order_id: OrderId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// PayPal's refund id.
+        refund_id: ProviderRefundId,
+        /// What the customer gets back.
+        gross: Money,
+        /// The part of the capture fee PayPal gives back with it.
+        fee_returned: Money,
+        /// PayPal's refund time.
+        effective_at: DateTime<Utc>,
+    },
     /// Reserve free capital; refused unless free capital covers it.
     PlaceHold {
         /// Id of the hold, chosen by the caller.

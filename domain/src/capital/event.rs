@@ -70,6 +70,24 @@ pub enum CapitalEvent {
         /// Dr customer prepayments, Cr cash, Cr prepaid fees, Dr fees lost.
         entry: JournalEntry,
     },
+    /// A sold order was refunded (in full or in part): Dr sales refunds
+    /// (gross), Cr cash available (gross − fee returned), Cr payment fees
+    /// (the fee returned). The sale's `SaleReversed` says who bears it.
+    #[serde(rename = "SaleRefunded")]
+    SaleRefunded {
+        /// The order refunded.
+        order_id: OrderId,
+        /// PayPal's capture id.
+        capture_id: CaptureId,
+        /// PayPal's refund id.
+        refund_id: ProviderRefundId,
+        /// What the customer got back.
+        gross: Money,
+        /// The part of the capture fee PayPal gave back.
+        fee_returned: Money,
+        /// The entry.
+        entry: JournalEntry,
+    },
     /// Free capital was reserved (a pending transfer out of available cash).
     #[serde(rename = "HoldPlaced")]
     HoldPlaced {
@@ -128,6 +146,7 @@ impl DomainEvent for CapitalEvent {
             | CapitalEvent::PaymentReceived { entry, .. }
             | CapitalEvent::CaptureCompleted { entry, .. }
             | CapitalEvent::PaymentRefunded { entry, .. }
+            | CapitalEvent::SaleRefunded { entry, .. }
             | CapitalEvent::CaptureDenied { entry, .. } => LedgerEffect::Entry(entry),
             CapitalEvent::HoldPlaced { hold, .. } => LedgerEffect::HoldPlaced(hold),
             CapitalEvent::HoldPosted { hold, entry, .. } => {
@@ -169,6 +188,7 @@ impl CapitalEvent {
             | CapitalEvent::PaymentReceived { entry, .. }
             | CapitalEvent::CaptureCompleted { entry, .. }
             | CapitalEvent::PaymentRefunded { entry, .. }
+            | CapitalEvent::SaleRefunded { entry, .. }
             | CapitalEvent::CaptureDenied { entry, .. }
             | CapitalEvent::HoldPosted { entry, .. } => Some(entry),
             CapitalEvent::HoldPlaced { .. } | CapitalEvent::HoldVoided { .. } => None,

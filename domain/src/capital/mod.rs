@@ -6,6 +6,7 @@ mod denial;
 mod error;
 mod event;
 mod rules;
+mod sale_refund;
 mod state;
 #[cfg(test)]
 mod tests;

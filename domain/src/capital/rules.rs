@@ -13,7 +13,7 @@ use crate::money::Money;
 type Decided = Result<Vec<CapitalEvent>, CapitalError>;
 
 impl WorkingCapital {
-    fn check_money(&self, amount: Money) -> Result<(), CapitalError> {
+    pub(super) fn check_money(&self, amount: Money) -> Result<(), CapitalError> {
         if amount.currency() != self.currency {
             return Err(CapitalError::WrongCurrency {
                 expected: self.currency,

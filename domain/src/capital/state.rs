@@ -117,6 +117,7 @@ impl Aggregate for WorkingCapital {
             } => self.contribute(entry_id, amount, reference, effective_at),
             command @ CapitalCommand::ReceivePayment { .. } => self.receive_payment(command),
             command @ CapitalCommand::RefundPayment { .. } => self.refund_payment(command),
+            command @ CapitalCommand::RefundSale { .. } => self.refund_sale(command),
             CapitalCommand::CompleteCapture {
                 entry_id,
                 capture_id,
@@ -172,7 +173,8 @@ impl Aggregate for WorkingCapital {
             }
             CapitalEvent::CapitalContributed { .. }
             | CapitalEvent::PaymentReceived { .. }
-            | CapitalEvent::PaymentRefunded { .. } => {}
+            | CapitalEvent::PaymentRefunded { .. }
+            | CapitalEvent::SaleRefunded { .. } => {}
         }
         self
     }

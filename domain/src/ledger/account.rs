@@ -51,10 +51,19 @@ pub enum Account {
     PayableToAdmin,
     /// Net profit owed to one user (a seller).
     PayableToUser(UserId),
+    /// What the admin owes back: commission reversed by a refund after its
+    /// payout was sent, until netted against the admin's next payouts.
+    ReceivableFromAdmin,
+    /// What one seller owes back: their share of a refund after their
+    /// payout was sent, until netted against their next payouts.
+    ReceivableFromUser(UserId),
     /// Money the owner contributed as working capital.
     OwnerCapital,
     /// Sales price of recorded sales.
     SalesRevenue,
+    /// Refunds of recorded sales: a contra-revenue account (its balance is
+    /// a debit), so revenue keeps the sales as made and refunds show apart.
+    SalesRefunds,
     /// Supplier cost of goods sold.
     SupplierCost,
     /// Payment provider fees of sold orders, and fees lost on refunds.
@@ -73,18 +82,21 @@ pub enum Account {
 pub struct UnknownAccount(pub String);
 
 const USER_PAYABLE_PREFIX: &str = "payable:user:";
+const USER_RECEIVABLE_PREFIX: &str = "receivable:user:";
 
 impl Account {
     /// Every fixed account (all but the per-user payables), in chart order.
-    pub const FIXED: [Account; 13] = [
+    pub const FIXED: [Account; 15] = [
         Account::CashAvailable,
         Account::CashPending,
         Account::GoodsInTransit,
         Account::PrepaidPaymentFees,
         Account::CustomerPrepayments,
         Account::PayableToAdmin,
+        Account::ReceivableFromAdmin,
         Account::OwnerCapital,
         Account::SalesRevenue,
+        Account::SalesRefunds,
         Account::SupplierCost,
         Account::PaymentFees,
         Account::CommissionShare,
@@ -102,8 +114,11 @@ impl Account {
             Account::CustomerPrepayments => "customer_prepayments",
             Account::PayableToAdmin => "payable:admin",
             Account::PayableToUser(user) => return format!("{USER_PAYABLE_PREFIX}{user}"),
+            Account::ReceivableFromAdmin => "receivable:admin",
+            Account::ReceivableFromUser(user) => return format!("{USER_RECEIVABLE_PREFIX}{user}"),
             Account::OwnerCapital => "equity:owner_capital",
             Account::SalesRevenue => "revenue:sales",
+            Account::SalesRefunds => "revenue:sales_refunds",
             Account::SupplierCost => "expense:supplier_cost",
             Account::PaymentFees => "expense:payment_fees",
             Account::CommissionShare => "expense:commission_share",
@@ -119,6 +134,12 @@ impl Account {
             return user
                 .parse()
                 .map(Account::PayableToUser)
+                .map_err(|_| UnknownAccount(code.to_owned()));
+        }
+        if let Some(user) = code.strip_prefix(USER_RECEIVABLE_PREFIX) {
+            return user
+                .parse()
+                .map(Account::ReceivableFromUser)
                 .map_err(|_| UnknownAccount(code.to_owned()));
         }
         Account::FIXED
@@ -137,8 +158,11 @@ impl Account {
             Account::CustomerPrepayments => "Customer prepayments",
             Account::PayableToAdmin => "Payable to admin (commission)",
             Account::PayableToUser(user) => return format!("Payable to user {user}"),
+            Account::ReceivableFromAdmin => "Receivable from admin (commission reversed)",
+            Account::ReceivableFromUser(user) => return format!("Receivable from user {user}"),
             Account::OwnerCapital => "Owner's capital",
             Account::SalesRevenue => "Sales revenue",
+            Account::SalesRefunds => "Sales refunds (contra revenue)",
             Account::SupplierCost => "Supplier cost (cost of goods sold)",
             Account::PaymentFees => "Payment fees",
             Account::CommissionShare => "Commission share",
@@ -154,12 +178,14 @@ impl Account {
             Account::CashAvailable
             | Account::CashPending
             | Account::GoodsInTransit
-            | Account::PrepaidPaymentFees => AccountKind::Asset,
+            | Account::PrepaidPaymentFees
+            | Account::ReceivableFromAdmin
+            | Account::ReceivableFromUser(_) => AccountKind::Asset,
             Account::CustomerPrepayments | Account::PayableToAdmin | Account::PayableToUser(_) => {
                 AccountKind::Liability
             }
             Account::OwnerCapital => AccountKind::Equity,
-            Account::SalesRevenue => AccountKind::Revenue,
+            Account::SalesRevenue | Account::SalesRefunds => AccountKind::Revenue,
             Account::SupplierCost
             | Account::PaymentFees
             | Account::CommissionShare
@@ -197,7 +223,8 @@ mod tests {
     #[test]
     fn every_account_code_parses_back_to_the_account() {
         let user = Account::PayableToUser(UserId::from_uuid(Uuid::from_u128(7)));
-        for account in Account::FIXED.into_iter().chain([user]) {
+        let owes = Account::ReceivableFromUser(UserId::from_uuid(Uuid::from_u128(7)));
+        for account in Account::FIXED.into_iter().chain([user, owes]) {
             assert_eq!(Account::parse(&account.code()), Ok(account));
         }
         assert_eq!(

@@ -61,6 +61,18 @@ pub enum OrderError {
     /// A supplier cost that is zero, negative or in another currency.
     #[error("invalid supplier cost {0}")]
     InvalidCost(Money),
+    /// A purchased order whose sale is not recorded (yet, or the profit
+    /// guard flagged it): nothing to reverse, so no refund.
+    #[error("the order's sale is not recorded (yet, or it awaits review): refund it once its sale is recorded")]
+    SaleNotRecorded,
+    /// A refund above what is left to refund (or not above zero).
+    #[error("at most {refundable} is left to refund; {requested} was asked for")]
+    RefundExceedsRefundable {
+        /// The order total less what was refunded.
+        refundable: Money,
+        /// The amount asked for.
+        requested: Money,
+    },
     /// The order's sale was already recorded.
     #[error("the sale {0} of this order is already recorded")]
     AlreadySold(SaleId),
@@ -77,7 +89,10 @@ impl ErrorCode for OrderError {
         match self {
             OrderError::NotFound => "NOT_FOUND",
             OrderError::AlreadyExists => "ALREADY_EXISTS",
-            OrderError::InvalidTransition { .. } | OrderError::AlreadySold(_) => "INVALID_STATE",
+            OrderError::InvalidTransition { .. }
+            | OrderError::AlreadySold(_)
+            | OrderError::SaleNotRecorded => "INVALID_STATE",
+            OrderError::RefundExceedsRefundable { .. } => "REFUND_EXCEEDS_REFUNDABLE",
             OrderError::InvalidQuantity(_)
             | OrderError::AmountMismatch { .. }
             | OrderError::InvalidFee { .. }

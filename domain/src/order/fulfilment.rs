@@ -138,6 +138,15 @@ pub fn refund_payment(
     capital: &WorkingCapital,
     command: RefundPayment,
 ) -> Result<OrderDecision, OrderError> {
+    if order.sale_id().is_some() {
+        // A sold order's refund also reverses its sale: `refund_sold_order`.
+        return Err(OrderError::InvalidTransition {
+            action: "record as never sold the refund of",
+            status: order
+                .status()
+                .unwrap_or(super::OrderStatus::RefundRequested),
+        });
+    }
     let order_events = order.decide(OrderCommand::RefundPayment(command.clone()))?;
     let capture = order.capture().expect("a refundable order has a capture");
     let capital_events = capital.decide(CapitalCommand::RefundPayment {

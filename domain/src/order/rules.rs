@@ -17,16 +17,42 @@ impl Order {
         amount: Money,
         requested_at: DateTime<Utc>,
     ) -> Result<OrderEvent, OrderError> {
-        // Only money of an order that was never fulfilled goes back this way;
-        // refunding a sold order would also reverse the sale and its payouts.
-        let placed = self.expect_status("refund", &[OrderStatus::Paid, OrderStatus::Failed])?;
-        self.refuse_if_payment_denied("refund")?;
-        let expected = placed.total();
-        if amount != expected {
-            return Err(OrderError::AmountMismatch {
-                expected,
-                got: amount,
-            });
+        let placed = self.placed()?;
+        match placed.status {
+            // An order never fulfilled is refunded in full: nothing was sold.
+            OrderStatus::Paid | OrderStatus::Failed => {
+                self.refuse_if_payment_denied("refund")?;
+                let expected = placed.total();
+                if amount != expected {
+                    return Err(OrderError::AmountMismatch {
+                        expected,
+                        got: amount,
+                    });
+                }
+            }
+            // A sold order, in full or in part, up to what is left; the
+            // sale is reversed in proportion when the refund is recorded.
+            OrderStatus::Purchased => {
+                if placed.sale_id.is_none() {
+                    return Err(OrderError::SaleNotRecorded);
+                }
+                let refundable = placed.total().checked_sub(placed.refunded)?;
+                if amount.currency() != refundable.currency()
+                    || !amount.is_positive()
+                    || amount.checked_cmp(&refundable)?.is_gt()
+                {
+                    return Err(OrderError::RefundExceedsRefundable {
+                        refundable,
+                        requested: amount,
+                    });
+                }
+            }
+            status => {
+                return Err(OrderError::InvalidTransition {
+                    action: "refund",
+                    status,
+                })
+            }
         }
         Ok(OrderEvent::RefundRequested {
             request_id,
@@ -53,12 +79,10 @@ impl Order {
     }
 
     pub(super) fn decide_refund(&self, command: RefundPayment) -> Result<OrderEvent, OrderError> {
-        // Only money of an order that was never fulfilled goes back this way;
-        // refunding a sold order would also reverse the sale and its payouts.
         // The intent (`RefundRequested`) came first, so nothing was bought
-        // meanwhile.
+        // meanwhile; the refund recorded is the one asked for.
         let placed = self.expect_status("record the refund of", &[OrderStatus::RefundRequested])?;
-        let expected = placed.total();
+        let expected = placed.refund_requested.unwrap_or(placed.total());
         if command.amount != expected {
             return Err(OrderError::AmountMismatch {
                 expected,

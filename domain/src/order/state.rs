@@ -8,8 +8,8 @@ use super::QUANTITY_MAX;
 use crate::aggregate::Aggregate;
 use crate::capital::CaptureStatus;
 use crate::ids::{
-    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, RefundRequestId, SaleId,
-    SupplierOrderId, UserId,
+    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, ProviderRefundId,
+    RefundRequestId, SaleId, SupplierOrderId, UserId,
 };
 use crate::money::Money;
 use crate::sale::SaleTerms;
@@ -41,6 +41,12 @@ pub(super) struct Placed {
     pub(super) tracking_number: Option<String>,
     /// The refund asked for, with the status the order had before it.
     pub(super) refund_request: Option<(RefundRequestId, OrderStatus)>,
+    /// The amount of the refund asked for (its intent), while one is.
+    pub(super) refund_requested: Option<Money>,
+    /// What was refunded so far (refunds of a sold order may be partial).
+    pub(super) refunded: Money,
+    /// PayPal's ids of the refunds recorded, so none is recorded twice.
+    pub(super) refund_ids: Vec<ProviderRefundId>,
 }
 
 /// The payment as captured, for the sale and for a refund.
@@ -86,6 +92,9 @@ impl Placed {
             provider_order_id: provider_order_id.clone(),
             tracking_number: None,
             refund_request: None,
+            refund_requested: None,
+            refunded: Money::zero(unit_price.currency()),
+            refund_ids: Vec::new(),
         })
     }
 
@@ -204,6 +213,25 @@ impl Order {
             .and_then(|placed| placed.refund_request.map(|(request_id, _)| request_id))
     }
 
+    /// The amount of the refund asked for and not yet recorded, if any.
+    pub fn refund_requested(&self) -> Option<Money> {
+        self.placed
+            .as_ref()
+            .and_then(|placed| placed.refund_requested)
+    }
+
+    /// What was refunded so far.
+    pub fn refunded(&self) -> Option<Money> {
+        self.placed.as_ref().map(|placed| placed.refunded)
+    }
+
+    /// Whether PayPal's refund `refund_id` is recorded on this order.
+    pub fn has_refund(&self, refund_id: &ProviderRefundId) -> bool {
+        self.placed
+            .as_ref()
+            .is_some_and(|placed| placed.refund_ids.contains(refund_id))
+    }
+
     /// The recorded sale, if any.
     pub fn sale_id(&self) -> Option<SaleId> {
         self.placed.as_ref().and_then(|placed| placed.sale_id)
@@ -310,8 +338,16 @@ impl Aggregate for Order {
                 carrier,
                 recorded_at,
             } => {
-                let placed =
-                    self.expect_status("record the shipment of", &[OrderStatus::Purchased])?;
+                // Bought from the supplier, whatever happened since: a
+                // refund of the sale (asked for, or made) does not stop the
+                // parcel, and its tracking is still the order's.
+                let placed = self.placed()?;
+                if placed.supplier_order_id.is_none() {
+                    return Err(OrderError::InvalidTransition {
+                        action: "record the shipment of",
+                        status: placed.status,
+                    });
+                }
                 if placed.tracking_number.is_some() {
                     return Err(OrderError::InvalidTransition {
                         action: "record a second shipment of",
@@ -362,8 +398,24 @@ impl Aggregate for Order {
                     fee: *fee,
                 });
             }
-            OrderEvent::OrderRefunded { .. } => {
-                placed.status = OrderStatus::Refunded;
+            OrderEvent::OrderRefunded {
+                refund_id, amount, ..
+            } => {
+                placed.refunded = Money::from_total(
+                    placed.refunded.amount() + amount.amount(),
+                    placed.refunded.currency(),
+                );
+                placed.refund_ids.push(refund_id.clone());
+                placed.refund_requested = None;
+                // A sold order partly refunded stays sold (PURCHASED): it
+                // may be refunded again, up to its total.
+                let before = placed.refund_request.map(|(_, before)| before);
+                placed.status = match before {
+                    Some(OrderStatus::Purchased) if placed.refunded != placed.total() => {
+                        OrderStatus::Purchased
+                    }
+                    _ => OrderStatus::Refunded,
+                };
             }
             OrderEvent::OrderPurchaseStarted {
                 hold_id, reserved, ..
@@ -405,11 +457,15 @@ impl Aggregate for Order {
             OrderEvent::OrderPaymentCleared { .. } => {
                 placed.status = OrderStatus::Paid;
             }
-            OrderEvent::RefundRequested { request_id, .. } => {
+            OrderEvent::RefundRequested {
+                request_id, amount, ..
+            } => {
                 placed.refund_request = Some((*request_id, placed.status));
+                placed.refund_requested = Some(*amount);
                 placed.status = OrderStatus::RefundRequested;
             }
             OrderEvent::RefundRequestFailed { .. } => {
+                placed.refund_requested = None;
                 if let Some((_, before)) = placed.refund_request.take() {
                     placed.status = before;
                 }

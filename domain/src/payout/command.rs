@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::payee::Payee;
-use super::types::{PayoutDestination, PayoutEnvironment, PayoutFailureReason};
+use super::types::{PayoutDestination, PayoutEnvironment, PayoutFailureReason, PayoutReduction};
 use crate::ids::{EntryId, HoldId, PayoutId, ProviderPayoutId, SaleId};
 use crate::money::Money;
 
@@ -37,6 +37,15 @@ pub enum PayoutCommand {
     ConfirmPayout(ConfirmPayout),
     /// The provider refused or returned the payout in flight.
     FailPayout(FailPayout),
+    /// Pay less: only while the payout is not sent and not in flight.
+    ReducePayout {
+        /// How much less (above zero, at most the amount).
+        by: Money,
+        /// Why.
+        reason: PayoutReduction,
+        /// When.
+        reduced_at: DateTime<Utc>,
+    },
 }
 
 /// The most the payout provider may charge to send a payout (PayPal's

@@ -42,6 +42,15 @@ pub enum PayoutError {
     /// is recorded and the payout stays as it was.
     #[error("the payee has no payout destination")]
     MissingDestination,
+    /// A reduction that is not above zero, in another currency, or above
+    /// what the payout pays.
+    #[error("cannot reduce a payout of {amount} by {by}")]
+    InvalidReduction {
+        /// The reduction asked for.
+        by: Money,
+        /// What the payout pays.
+        amount: Money,
+    },
     /// Working capital refused its part.
     #[error(transparent)]
     Capital(#[from] CapitalError),
@@ -55,7 +64,8 @@ impl ErrorCode for PayoutError {
             PayoutError::NonPositiveAmount(_)
             | PayoutError::MissingDestination
             | PayoutError::InvalidFeeAllowance(_)
-            | PayoutError::FeeExceedsAllowance { .. } => "INVALID_INPUT",
+            | PayoutError::FeeExceedsAllowance { .. }
+            | PayoutError::InvalidReduction { .. } => "INVALID_INPUT",
             PayoutError::InvalidTransition { .. } => "INVALID_STATE",
             PayoutError::Capital(error) => error.code(),
         }

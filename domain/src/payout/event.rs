@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::FeeAllowance;
 use super::payee::Payee;
-use super::types::{PayoutDestination, PayoutFailureReason};
+use super::types::{PayoutDestination, PayoutFailureReason, PayoutReduction};
 use crate::aggregate::DomainEvent;
 use crate::ids::{HoldId, PayoutId, ProviderPayoutId, SaleId};
 use crate::money::Money;
@@ -75,6 +75,19 @@ pub enum PayoutEvent {
         released_hold: Option<HoldId>,
         /// When.
         failed_at: DateTime<Utc>,
+    },
+    /// The payout, not yet sent, pays less; at zero it is CANCELLED. The
+    /// postings are the sale's (its reversal, or the netting of a debt).
+    #[serde(rename = "PayoutReduced")]
+    PayoutReduced {
+        /// How much less.
+        by: Money,
+        /// What it pays now.
+        remaining: Money,
+        /// Why.
+        reason: PayoutReduction,
+        /// When.
+        reduced_at: DateTime<Utc>,
     },
 }
 

@@ -16,4 +16,6 @@ pub use error::PayoutError;
 pub use event::{PayoutEvent, PayoutEventType};
 pub use payee::Payee;
 pub use state::Payout;
-pub use types::{PayoutDestination, PayoutEnvironment, PayoutFailureReason, PayoutStatus};
+pub use types::{
+    PayoutDestination, PayoutEnvironment, PayoutFailureReason, PayoutReduction, PayoutStatus,
+};

@@ -27,4 +27,22 @@ impl Payee {
             Payee::User { user_id } => Account::PayableToUser(*user_id),
         }
     }
+
+    /// The asset account that records what this payee owes back (a refund
+    /// after their payout was sent), until netted against their payouts.
+    pub fn receivable_account(&self) -> Account {
+        match self {
+            Payee::Admin => Account::ReceivableFromAdmin,
+            Payee::User { user_id } => Account::ReceivableFromUser(*user_id),
+        }
+    }
+
+    /// The stream of what this payee owes back: `receivable-admin` or
+    /// `receivable-user-<uuid>`.
+    pub fn receivable_stream_id(&self) -> String {
+        match self {
+            Payee::Admin => "receivable-admin".to_owned(),
+            Payee::User { user_id } => format!("receivable-{}", user_id.stream_id()),
+        }
+    }
 }

@@ -88,10 +88,30 @@ impl Payout {
         self.requested.as_ref().ok_or(PayoutError::NotFound)
     }
 
-    /// A payout can be (re)tried when it is not sent and not in flight.
+    /// What a refund may still take off this payout: all of it while it is
+    /// neither sent, nor in flight, nor cancelled; nothing otherwise (the
+    /// payee has the money, or may have it: it is recovered instead).
+    pub fn reducible(&self) -> Option<Money> {
+        let requested = self.requested.as_ref()?;
+        if matches!(
+            requested.status,
+            PayoutStatus::Sent | PayoutStatus::Cancelled
+        ) || requested.in_flight.is_some()
+        {
+            return Some(Money::zero(requested.amount.currency()));
+        }
+        Some(requested.amount)
+    }
+
+    /// A payout can be (re)tried when it is not sent, not cancelled and not
+    /// in flight.
     fn retryable(&self, action: &'static str) -> Result<&Requested, PayoutError> {
         let requested = self.existing()?;
-        if requested.status == PayoutStatus::Sent || requested.in_flight.is_some() {
+        if matches!(
+            requested.status,
+            PayoutStatus::Sent | PayoutStatus::Cancelled
+        ) || requested.in_flight.is_some()
+        {
             return Err(self.invalid(action, requested));
         }
         Ok(requested)
@@ -191,6 +211,31 @@ impl Aggregate for Payout {
                     sent_at: command.sent_at,
                 }
             }
+            PayoutCommand::ReducePayout {
+                by,
+                reason,
+                reduced_at,
+            } => {
+                let requested = self.retryable("reduce")?;
+                let remaining = requested.amount.checked_sub(by).map_err(|_| {
+                    PayoutError::InvalidReduction {
+                        by,
+                        amount: requested.amount,
+                    }
+                })?;
+                if !by.is_positive() || remaining.is_negative() {
+                    return Err(PayoutError::InvalidReduction {
+                        by,
+                        amount: requested.amount,
+                    });
+                }
+                PayoutEvent::PayoutReduced {
+                    by,
+                    remaining,
+                    reason,
+                    reduced_at,
+                }
+            }
             PayoutCommand::FailPayout(command) => {
                 let (_, hold_id) = self.in_flight("fail")?;
                 PayoutEvent::PayoutFailed {
@@ -252,6 +297,12 @@ impl Aggregate for Payout {
                 requested.status = PayoutStatus::Failed;
                 requested.in_flight = None;
                 requested.failure = Some(*reason);
+            }
+            PayoutEvent::PayoutReduced { remaining, .. } => {
+                requested.amount = *remaining;
+                if remaining.is_zero() {
+                    requested.status = PayoutStatus::Cancelled;
+                }
             }
         }
         self

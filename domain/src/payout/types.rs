@@ -20,6 +20,10 @@ pub enum PayoutStatus {
     /// Available cash did not cover it; it will be retried.
     #[serde(rename = "PAYOUT_SKIPPED_INSUFFICIENT_FUNDS")]
     SkippedInsufficientFunds,
+    /// Reduced to nothing before it was sent (a refund of its sale, or
+    /// what the payee owed back): nothing is paid, for good.
+    #[serde(rename = "CANCELLED")]
+    Cancelled,
 }
 
 impl PayoutStatus {
@@ -30,6 +34,7 @@ impl PayoutStatus {
             PayoutStatus::Sent => "SENT",
             PayoutStatus::Failed => "FAILED",
             PayoutStatus::SkippedInsufficientFunds => "PAYOUT_SKIPPED_INSUFFICIENT_FUNDS",
+            PayoutStatus::Cancelled => "CANCELLED",
         }
     }
 }
@@ -70,4 +75,17 @@ pub enum PayoutFailureReason {
     ProviderRejected,
     /// The provider returned the payout (e.g. unclaimed, receiver blocked).
     Returned,
+}
+
+/// Why a payout not yet sent was reduced.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PayoutReduction {
+    /// Its sale was (partly) refunded: the payee's share of the refund.
+    SaleRefunded {
+        /// PayPal's refund id.
+        refund_id: crate::ids::ProviderRefundId,
+    },
+    /// The payee owed money back from an earlier refund: kept from this payout.
+    Recovery,
 }

@@ -3,18 +3,24 @@
 
 mod breakdown;
 mod record;
+mod refund;
+#[cfg(test)]
+mod refund_tests;
+mod reversal;
 mod state;
 #[cfg(test)]
 mod tests;
 
 pub use breakdown::{SaleBreakdown, SaleTerms};
-pub use record::{record_sale, RecordOrderSale, SaleDecision};
+pub use record::{record_sale, record_sale_netting, RecordOrderSale, SaleDecision};
+pub use refund::{refund_sold_order, SoldRefundDecision};
+pub use reversal::{ReverseSale, ShareReversal};
 pub use state::{RecordSale, Sale, SaleCommand, SaleEvent};
 
 use crate::aggregate::ErrorCode;
 use crate::ids::SaleId;
 use crate::ledger::LedgerError;
-use crate::money::MoneyError;
+use crate::money::{Money, MoneyError};
 use crate::order::OrderError;
 use crate::payout::PayoutError;
 
@@ -27,6 +33,18 @@ pub enum SaleError {
     /// This sale is already recorded.
     #[error("sale {0} is already recorded")]
     AlreadyRecorded(SaleId),
+    /// No sale is recorded (to reverse or net against).
+    #[error("the sale is not recorded")]
+    NotRecorded,
+    /// A refund above what is left of the sale, or a fee returned above
+    /// what is left of the fee or above the refund.
+    #[error("a refund of {refunded} with {fee_returned} fee returned does not fit what is left of the sale")]
+    RefundDoesNotFit {
+        /// The refund.
+        refunded: Money,
+        /// The fee returned with it.
+        fee_returned: Money,
+    },
     /// Sale price or supplier cost not above zero, or fees negative.
     #[error("sale price and supplier cost must be above zero and fees not negative")]
     InvalidAmounts,
@@ -36,9 +54,12 @@ pub enum SaleError {
     /// The order is not in a state to be sold.
     #[error(transparent)]
     Order(#[from] OrderError),
-    /// A payout could not be requested.
+    /// A payout could not be requested or reduced.
     #[error(transparent)]
     Payout(#[from] PayoutError),
+    /// A payee's debt could not be recorded or netted.
+    #[error(transparent)]
+    Receivable(#[from] crate::receivable::ReceivableError),
     /// A money calculation failed.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -52,12 +73,15 @@ impl ErrorCode for SaleError {
         match self {
             SaleError::NonPositiveProfit(_) => "NON_POSITIVE_PROFIT",
             SaleError::AlreadyRecorded(_) => "ALREADY_EXISTS",
+            SaleError::NotRecorded => "INVALID_STATE",
+            SaleError::RefundDoesNotFit { .. } => "REFUND_EXCEEDS_REFUNDABLE",
             SaleError::InvalidAmounts
             | SaleError::InconsistentBreakdown
             | SaleError::Money(_)
             | SaleError::Ledger(_) => "INVALID_INPUT",
             SaleError::Order(error) => error.code(),
             SaleError::Payout(error) => error.code(),
+            SaleError::Receivable(error) => error.code(),
         }
     }
 }

@@ -3,18 +3,38 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use rust_decimal::Decimal;
+
 use super::breakdown::{SaleBreakdown, SaleTerms};
+use super::reversal::{ReverseSale, ShareReversal};
 use super::SaleError;
 use crate::aggregate::{Aggregate, DomainEvent};
-use crate::ids::{EntryId, OrderId, PayoutId, SaleId, UserId};
+use crate::ids::{EntryId, OrderId, PayoutId, ProviderRefundId, SaleId, UserId};
 use crate::ledger::{Account, JournalEntry, LedgerEffect, Posting};
 use crate::money::{Money, Percentage};
+use crate::payout::Payee;
 
 /// What may be asked of a sale.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SaleCommand {
     /// Record the sale of a purchased order.
     RecordSale(RecordSale),
+    /// The order was refunded (in full or in part): reverse the sale in
+    /// proportion.
+    ReverseSale(ReverseSale),
+    /// Keep `amount` of this sale's payout to `payee` for what they owe.
+    NetPayout {
+        /// Who owes.
+        payee: Payee,
+        /// The payout that pays less.
+        payout_id: PayoutId,
+        /// How much is kept.
+        amount: Money,
+        /// Id of the netting entry.
+        entry_id: EntryId,
+        /// When.
+        effective_at: DateTime<Utc>,
+    },
 }
 
 /// Record the sale of a purchased order.
@@ -59,6 +79,48 @@ pub enum SaleEvent {
         /// The sale entry (see LEDGER.md).
         entry: JournalEntry,
     },
+    /// The order was refunded (in full or in part) after the sale: the
+    /// commission on the refunded part goes back from the admin, and the
+    /// rest of what the refund cost goes back from the seller (the policy
+    /// in LEDGER.md) — from their unsent payout, else as a receivable.
+    #[serde(rename = "SaleReversed")]
+    SaleReversed {
+        /// The sale.
+        sale_id: SaleId,
+        /// PayPal's refund id.
+        refund_id: ProviderRefundId,
+        /// What the customer got back.
+        refunded: Money,
+        /// The part of the capture fee PayPal gave back with it.
+        fee_returned: Money,
+        /// The commission reversed (the admin's share of the refund).
+        commission_reversed: Money,
+        /// The seller's share of the refund: refunded − fee returned −
+        /// commission reversed (negative only if PayPal returned more fee
+        /// than that, which then is owed to the seller).
+        seller_share_reversed: Money,
+        /// How each payee's share is taken back.
+        shares: Vec<ShareReversal>,
+        /// Dr payable / receivable, Cr commission share / seller share;
+        /// none when every share is zero.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry: Option<JournalEntry>,
+    },
+    /// Of this sale's payout to `payee`, `amount` was kept to settle what
+    /// they owed from an earlier refund: Dr payable, Cr receivable.
+    #[serde(rename = "PayoutNetted")]
+    PayoutNetted {
+        /// The sale.
+        sale_id: SaleId,
+        /// Who owed.
+        payee: Payee,
+        /// The payout that pays less.
+        payout_id: PayoutId,
+        /// How much was kept.
+        amount: Money,
+        /// The netting entry.
+        entry: JournalEntry,
+    },
 }
 
 impl DomainEvent for SaleEvent {
@@ -67,12 +129,24 @@ impl DomainEvent for SaleEvent {
     fn event_type(&self) -> &'static str {
         match self {
             SaleEvent::SaleRecorded { .. } => "SaleRecorded",
+            SaleEvent::SaleReversed { .. } => "SaleReversed",
+            SaleEvent::PayoutNetted { .. } => "PayoutNetted",
         }
     }
 
     fn ledger_effect(&self) -> Option<LedgerEffect<'_>> {
+        self.entry().map(LedgerEffect::Entry)
+    }
+}
+
+impl SaleEvent {
+    /// The event's journal entry, if it posts one.
+    pub fn entry(&self) -> Option<&JournalEntry> {
         match self {
-            SaleEvent::SaleRecorded { entry, .. } => Some(LedgerEffect::Entry(entry)),
+            SaleEvent::SaleRecorded { entry, .. } | SaleEvent::PayoutNetted { entry, .. } => {
+                Some(entry)
+            }
+            SaleEvent::SaleReversed { entry, .. } => entry.as_ref(),
         }
     }
 }
@@ -84,11 +158,19 @@ pub struct Sale {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Recorded {
-    sale_id: SaleId,
-    order_id: OrderId,
-    seller: UserId,
-    breakdown: SaleBreakdown,
+pub(super) struct Recorded {
+    pub(super) sale_id: SaleId,
+    pub(super) order_id: OrderId,
+    pub(super) seller: UserId,
+    pub(super) breakdown: SaleBreakdown,
+    /// Refunded so far.
+    pub(super) refunded: Decimal,
+    /// Commission reversed so far.
+    pub(super) commission_reversed: Decimal,
+    /// Capture fee PayPal gave back so far.
+    pub(super) fees_returned: Decimal,
+    /// The sale's payouts (the admin's only if there was commission).
+    pub(super) payout_ids: Vec<PayoutId>,
 }
 
 impl Sale {
@@ -115,6 +197,28 @@ impl Sale {
     /// The split of the sale price, once recorded.
     pub fn breakdown(&self) -> Option<&SaleBreakdown> {
         self.recorded.as_ref().map(|recorded| &recorded.breakdown)
+    }
+
+    /// What was refunded of the sale so far, once recorded.
+    pub fn refunded(&self) -> Option<Money> {
+        self.recorded.as_ref().map(|recorded| {
+            Money::from_total(
+                recorded.refunded,
+                recorded.breakdown.sale_price().currency(),
+            )
+        })
+    }
+
+    /// The sale's payouts, once recorded.
+    pub fn payout_ids(&self) -> Vec<PayoutId> {
+        self.recorded
+            .as_ref()
+            .map(|recorded| recorded.payout_ids.clone())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn recorded(&self) -> Result<&Recorded, SaleError> {
+        self.recorded.as_ref().ok_or(SaleError::NotRecorded)
     }
 }
 
@@ -171,7 +275,34 @@ impl Aggregate for Sale {
     type Error = SaleError;
 
     fn decide(&self, command: SaleCommand) -> Result<Vec<SaleEvent>, SaleError> {
-        let SaleCommand::RecordSale(command) = command;
+        let command = match command {
+            SaleCommand::RecordSale(command) => command,
+            SaleCommand::ReverseSale(command) => return Ok(vec![self.reverse(command)?]),
+            SaleCommand::NetPayout {
+                payee,
+                payout_id,
+                amount,
+                entry_id,
+                effective_at,
+            } => {
+                let recorded = self.recorded()?;
+                let entry = JournalEntry::new(
+                    entry_id,
+                    effective_at,
+                    vec![
+                        Posting::debit(payee.payable_account(), amount)?,
+                        Posting::credit(payee.receivable_account(), amount)?,
+                    ],
+                )?;
+                return Ok(vec![SaleEvent::PayoutNetted {
+                    sale_id: recorded.sale_id,
+                    payee,
+                    payout_id,
+                    amount,
+                    entry,
+                }]);
+            }
+        };
         if let Some(recorded) = &self.recorded {
             return Err(SaleError::AlreadyRecorded(recorded.sale_id));
         }
@@ -213,15 +344,38 @@ impl Aggregate for Sale {
                 order_id,
                 seller,
                 breakdown,
+                admin_payout_id,
+                seller_payout_id,
                 ..
             } => {
                 self.recorded = Some(Recorded {
+                    payout_ids: admin_payout_id
+                        .iter()
+                        .copied()
+                        .chain([*seller_payout_id])
+                        .collect(),
                     sale_id: *sale_id,
                     order_id: *order_id,
                     seller: *seller,
                     breakdown: *breakdown,
+                    refunded: Decimal::ZERO,
+                    commission_reversed: Decimal::ZERO,
+                    fees_returned: Decimal::ZERO,
                 });
             }
+            SaleEvent::SaleReversed {
+                refunded,
+                fee_returned,
+                commission_reversed,
+                ..
+            } => {
+                if let Some(recorded) = self.recorded.as_mut() {
+                    recorded.refunded += refunded.amount();
+                    recorded.commission_reversed += commission_reversed.amount();
+                    recorded.fees_returned += fee_returned.amount();
+                }
+            }
+            SaleEvent::PayoutNetted { .. } => {}
         }
         self
     }

@@ -51,7 +51,9 @@ fn recording_a_sale_splits_the_price_and_marks_the_order_sold() {
 #[test]
 fn the_sale_entry_recognises_revenue_expenses_costs_and_owes_the_profit() {
     let decision = recorded("20");
-    let SaleEvent::SaleRecorded { entry, .. } = &decision.sale[0];
+    let SaleEvent::SaleRecorded { entry, .. } = &decision.sale[0] else {
+        panic!("not a sale: {:?}", decision.sale)
+    };
     let net = |account| entry.net_for(account, Currency::Usd);
     assert_eq!(entry.postings().len(), 10);
     assert_eq!(net(Account::CustomerPrepayments), usd("25").amount());
@@ -104,7 +106,10 @@ fn a_zero_commission_sale_has_no_admin_payout_and_no_commission_legs() {
         entry,
         admin_payout_id,
         ..
-    } = &decision.sale[0];
+    } = &decision.sale[0]
+    else {
+        panic!("not a sale: {:?}", decision.sale)
+    };
     assert_eq!(*admin_payout_id, None);
     assert_eq!(entry.postings().len(), 8);
 }

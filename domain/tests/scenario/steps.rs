@@ -36,6 +36,11 @@ impl World {
                 order,
                 fee_returned_per_mille,
             } => self.refund(order, fee_returned_per_mille, at),
+            Step::RefundSold {
+                order,
+                per_mille,
+                fee_returned_per_mille,
+            } => self.refund_sold(order, per_mille, fee_returned_per_mille, at),
             Step::RecordSale {
                 order,
                 commission_percent,
@@ -246,12 +251,27 @@ impl World {
             seller_payout_id: PayoutId::from_uuid(self.uuid()),
             effective_at: at,
         };
-        let Ok(decision) = record_sale(&self.orders[index].0, &Sale::default(), command) else {
+        let Ok(decision) = record_sale_netting(
+            &self.orders[index].0,
+            &Sale::default(),
+            &self.receivables,
+            command,
+        ) else {
             return;
         };
         for event in &decision.sale {
             check_sale_adds_up(event);
+            if let SaleEvent::SaleRecorded {
+                sale_id,
+                seller,
+                breakdown,
+                ..
+            } = event
+            {
+                self.model.sold(*sale_id, *seller, breakdown);
+            }
         }
+        self.apply_receivables(decision.receivables);
         self.apply_order(index, decision.order);
         if !decision.sale.is_empty() {
             self.book(&decision.sale);
@@ -307,6 +327,10 @@ impl World {
             sent_at: at,
         };
         if let Ok(decision) = confirm_payout(&self.payouts[index].0, &self.capital, command) {
+            let payout = &self.payouts[index].0;
+            if let (Some(payee), Some(amount)) = (payout.payee(), payout.amount()) {
+                self.model.paid(payee, amount.amount());
+            }
             self.apply_payout_decision(index, decision);
         }
     }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use dropledger_domain::{
-    CaptureStatus, OrderEvent, OrderId, OrderStatus, PayoutEvent, PayoutId, PayoutStatus,
+    CaptureStatus, Money, OrderEvent, OrderId, OrderStatus, PayoutEvent, PayoutId, PayoutStatus,
     ProductEvent, ProductId, ProductStatus, SaleEvent, SaleId,
 };
 use uuid::Uuid;
@@ -207,8 +207,18 @@ pub(super) fn order(
             refunded_at,
             ..
         } => {
-            view.status = OrderStatus::Refunded;
-            view.refunded = Some(*amount);
+            let refunded = match view.refunded {
+                Some(before) => Money::new(before.amount() + amount.amount(), amount.currency())
+                    .map_err(|error| error.to_string())?,
+                None => *amount,
+            };
+            // A sold order partly refunded stays sold (PURCHASED).
+            view.status = if view.sale_id.is_some() && refunded != view.price {
+                OrderStatus::Purchased
+            } else {
+                OrderStatus::Refunded
+            };
+            view.refunded = Some(refunded);
             view.updated_at = *refunded_at;
         }
         OrderEvent::OrderFlaggedForReview { reason, flagged_at } => {
@@ -235,11 +245,13 @@ pub(super) fn order(
             view.updated_at = *requested_at;
         }
         OrderEvent::RefundRequestFailed { failed_at, .. } => {
-            // Only a PAID or FAILED order may ask for a refund, and only a
-            // FAILED one has a failure reason: that is where it goes back.
-            view.status = match view.failure_reason {
-                Some(_) => OrderStatus::Failed,
-                None => OrderStatus::Paid,
+            // A sold order goes back to PURCHASED; otherwise only a PAID or
+            // FAILED order may ask for a refund, and only a FAILED one has a
+            // failure reason: that is where it goes back.
+            view.status = match (view.sale_id, view.failure_reason) {
+                (Some(_), _) => OrderStatus::Purchased,
+                (None, Some(_)) => OrderStatus::Failed,
+                (None, None) => OrderStatus::Paid,
             };
             view.updated_at = *failed_at;
         }
@@ -258,6 +270,8 @@ pub(super) fn sale(
     position: u64,
 ) -> Result<(), String> {
     let key = id.as_uuid();
+    // A reversal or a netting changes the books (the ledger projection),
+    // not the sale as recorded.
     let SaleEvent::SaleRecorded {
         sale_id,
         order_id,
@@ -266,7 +280,10 @@ pub(super) fn sale(
         admin_payout_id,
         seller_payout_id,
         entry,
-    } = event;
+    } = event
+    else {
+        return Ok(());
+    };
     if sales.contains_key(&key) {
         return Err(format!("sale {key} is recorded twice"));
     }
@@ -368,6 +385,17 @@ pub(super) fn payout(
             view.status = PayoutStatus::Failed;
             view.failure_reason = Some(*reason);
             view.updated_at = *failed_at;
+        }
+        PayoutEvent::PayoutReduced {
+            remaining,
+            reduced_at,
+            ..
+        } => {
+            view.amount = *remaining;
+            if remaining.is_zero() {
+                view.status = PayoutStatus::Cancelled;
+            }
+            view.updated_at = *reduced_at;
         }
     }
     Ok(())

@@ -10,16 +10,19 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use dropledger_domain::{CapitalEvent, Hold, HoldPurpose, JournalEntry, Payee, SaleEvent, Side};
+use dropledger_domain::{Hold, Side};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::copy::CopyRows;
-use crate::decode::{Decoded, Known};
+use crate::decode::Decoded;
 use crate::projection::ApplyError;
 
+mod effect;
 mod rebuild;
+
+use effect::{effects, purpose_columns, Effects, HoldChange};
 
 pub(crate) use rebuild::{flush, LedgerFold, LedgerRows};
 
@@ -71,109 +74,6 @@ struct HoldRow {
     closed_position: Option<i64>,
     /// Whether the shadow table has a row for it (a rebuild's cache knows).
     written: bool,
-}
-
-/// What one event does to the books, before it is checked against the holds.
-enum HoldChange<'a> {
-    None,
-    Place(&'a HoldPurpose, &'a Hold),
-    Close(&'a Hold, &'static str),
-}
-
-struct Effect<'a> {
-    entry: Option<&'a JournalEntry>,
-    hold: HoldChange<'a>,
-    effective_at: DateTime<Utc>,
-}
-
-fn effect_of(known: &Known) -> Option<Effect<'_>> {
-    match known {
-        Known::Capital(event) => Some(match event {
-            CapitalEvent::CapitalContributed { entry, .. }
-            | CapitalEvent::PaymentReceived { entry, .. }
-            | CapitalEvent::CaptureCompleted { entry, .. }
-            | CapitalEvent::PaymentRefunded { entry, .. }
-            | CapitalEvent::CaptureDenied { entry, .. } => Effect {
-                entry: Some(entry),
-                hold: HoldChange::None,
-                effective_at: entry.effective_at(),
-            },
-            CapitalEvent::HoldPlaced { purpose, hold } => Effect {
-                entry: None,
-                hold: HoldChange::Place(purpose, hold),
-                effective_at: hold.placed_at(),
-            },
-            CapitalEvent::HoldPosted { hold, entry, .. } => Effect {
-                entry: Some(entry),
-                hold: HoldChange::Close(hold, "POSTED"),
-                effective_at: entry.effective_at(),
-            },
-            CapitalEvent::HoldVoided {
-                hold, voided_at, ..
-            } => Effect {
-                entry: None,
-                hold: HoldChange::Close(hold, "VOIDED"),
-                effective_at: *voided_at,
-            },
-        }),
-        Known::Sale(_, SaleEvent::SaleRecorded { entry, .. }) => Some(Effect {
-            entry: Some(entry),
-            hold: HoldChange::None,
-            effective_at: entry.effective_at(),
-        }),
-        _ => None,
-    }
-}
-
-fn purpose_columns(purpose: &HoldPurpose) -> (&'static str, Option<Uuid>, Option<Uuid>) {
-    match purpose {
-        HoldPurpose::Purchase { order_id } => ("PURCHASE", Some(order_id.as_uuid()), None),
-        HoldPurpose::Payout { payout_id, payee } => {
-            let _: &Payee = payee;
-            ("PAYOUT", None, Some(payout_id.as_uuid()))
-        }
-        HoldPurpose::PayoutFee { payout_id } => ("PAYOUT_FEE", None, Some(payout_id.as_uuid())),
-    }
-}
-
-/// The effects of a batch's events, up to and including its first
-/// undecodable event (an error at its index), with the accounts and holds
-/// they touch.
-type Effects<'a> = Vec<(usize, Result<Effect<'a>, String>)>;
-
-fn effects(events: &[Decoded]) -> (Effects<'_>, Vec<String>, Vec<Uuid>) {
-    let mut effects = Vec::new();
-    let mut accounts: Vec<String> = Vec::new();
-    let mut hold_ids: Vec<Uuid> = Vec::new();
-    for (index, event) in events.iter().enumerate() {
-        let known = match &event.known {
-            Ok(known) => known,
-            Err(reason) => {
-                effects.push((index, Err(reason.clone())));
-                break;
-            }
-        };
-        let Some(effect) = effect_of(known) else {
-            continue;
-        };
-        if let Some(entry) = effect.entry {
-            accounts.extend(entry.postings().iter().map(|p| p.account().code()));
-        }
-        match &effect.hold {
-            HoldChange::Place(_, hold) | HoldChange::Close(hold, _) => {
-                accounts.push(hold.debit().code());
-                accounts.push(hold.credit().code());
-                hold_ids.push(hold.id().as_uuid());
-            }
-            HoldChange::None => {}
-        }
-        effects.push((index, Ok(effect)));
-    }
-    accounts.sort();
-    accounts.dedup();
-    hold_ids.sort();
-    hold_ids.dedup();
-    (effects, accounts, hold_ids)
 }
 
 /// The books a fold reads and moves on: balances and holds by id, and the

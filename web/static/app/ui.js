@@ -197,6 +197,7 @@ export const STATUS_WORDS = {
   PENDING: 'Pending',
   SENT: 'Sent',
   PAYOUT_SKIPPED_INSUFFICIENT_FUNDS: 'Waiting for funds',
+  CANCELLED: 'Cancelled',
 };
 
 /** @param {{ status: string }} props */

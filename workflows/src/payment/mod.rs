@@ -9,6 +9,7 @@ mod capture;
 mod checkout;
 mod outside_refund;
 mod refund;
+mod sold_refund;
 
 pub use capture::{capture_checkout, Captured};
 pub use checkout::{create_checkout, CheckoutUrls, NewCheckout, StartedCheckout};
@@ -50,9 +51,12 @@ pub enum PaymentError {
     /// Only the order's seller or an ADMIN may refund it.
     #[error("only the order's seller or an ADMIN may refund it")]
     NotTheSeller,
-    /// Refunds are of the full price only.
-    #[error("only full refunds are supported: refund {0}")]
+    /// An order never sold is refunded in full only.
+    #[error("an order never sold is refunded in full: refund {0}")]
     PartialRefund(Money),
+    /// A refund of another amount was asked for and not finished.
+    #[error("a refund of {0} is in progress for this order: ask again for {0} to finish it")]
+    RefundInProgress(Money),
     /// Our fault: the store failed. Logged; callers see an internal error.
     #[error(transparent)]
     Store(#[from] StoreFault),
@@ -92,6 +96,7 @@ impl ErrorCode for PaymentError {
             PaymentError::RefundFailed => "REFUND_FAILED",
             PaymentError::NotTheSeller => "FORBIDDEN",
             PaymentError::PartialRefund(_) => "INVALID_INPUT",
+            PaymentError::RefundInProgress(_) => "REFUND_IN_PROGRESS",
             PaymentError::Store(StoreFault::Contended { .. }) => "VERSION_CONFLICT",
             PaymentError::Store(_) | PaymentError::Unusable(_) => "INTERNAL",
         }

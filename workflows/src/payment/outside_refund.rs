@@ -1,7 +1,9 @@
 //! A refund made outside our API (in PayPal's dashboard), learnt from
 //! PayPal's `PAYMENT.CAPTURE.REFUNDED`: recorded the same way as our own —
 //! the intent and the completion in one decision — for an order not yet
-//! bought. The same event for one of our own refunds records nothing new:
+//! bought; for a sold order, as `refund_order` records a sold order's
+//! refund (`sold_refund.rs`). The same event for one of our own refunds
+//! records nothing new:
 //! the entry id derives from the order and PayPal's refund id, exactly as
 //! `refund_order` derives it.
 
@@ -31,9 +33,10 @@ pub struct OutsideRefund {
     pub refunded_at: DateTime<Utc>,
 }
 
-/// Records `refund` on its order and in working capital, once. Refused (an
-/// error, for a person) for an order already bought: refunds of sold
-/// orders are not modelled yet.
+/// Records `refund` on its order and in working capital (and, for a sold
+/// order, on its sale, payouts and payees' receivables), once. Refused (an
+/// error, for a person) for an order bought but not sold (its sale not yet
+/// recorded, or flagged for review).
 pub async fn record_outside_refund(
     store: &EventStore,
     refund: OutsideRefund,
@@ -57,6 +60,21 @@ pub async fn record_outside_refund(
         entry_id,
         refunded_at: refund.refunded_at,
     };
+    let sold = crate::order::load_order(store, order_id)
+        .await?
+        .state
+        .sale_id()
+        .is_some();
+    if sold {
+        let intent = RequestRefund {
+            request_id,
+            amount: refund.amount,
+            requested_at: refund.refunded_at,
+        };
+        super::sold_refund::record_sold_refund(store, order_id, Some(intent), completion, metadata)
+            .await?;
+        return Ok(());
+    }
     decide_with_capital(
         store,
         &Order::stream_id(order_id),

@@ -1,9 +1,8 @@
-//! A refund of an order never fulfilled (PAID or FAILED), in full: the
-//! intent on the order first, then the buyer's money back at PayPal, then
-//! the correcting entry in the ledger.
-//!
-//! Refunding a sold order would also have to reverse the sale and recover
-//! payouts, which the ledger does not model yet.
+//! A refund: of an order never fulfilled (PAID or FAILED) in full, or of a
+//! sold order in full or in part. The intent on the order first, then the
+//! buyer's money back at PayPal, then the entries in the ledger (for a sold
+//! order also the sale's reversal and what its payees give back:
+//! `sold_refund.rs`).
 
 use chrono::Utc;
 use dropledger_domain::{
@@ -32,7 +31,8 @@ pub enum Refunder {
 pub struct RefundRequest {
     /// The order.
     pub order_id: OrderId,
-    /// Its full price (partial refunds are refused).
+    /// How much: the full price of an order never sold; up to what is
+    /// left to refund of a sold one.
     pub amount: Money,
     /// Why, shown to the buyer by PayPal.
     pub reason: String,
@@ -80,8 +80,15 @@ pub async fn refund_order(
             return Err(PaymentError::NotTheSeller);
         }
     }
-    if amount != total {
+    if order.sale_id().is_none() && amount != total {
         return Err(PaymentError::PartialRefund(total));
+    }
+    if let Some(asked) = order.refund_requested() {
+        // An earlier attempt asked PayPal for this amount under its
+        // intent's id: only the same amount finishes it.
+        if asked != amount {
+            return Err(PaymentError::RefundInProgress(asked));
+        }
     }
     let request_id = ask_for_refund(store, order_id, amount, metadata).await?;
     let capture_id = order
@@ -125,10 +132,28 @@ pub async fn refund_order(
         entry_id: EntryId::from_uuid(Uuid::new_v5(&order_id.as_uuid(), refund.id.as_bytes())),
         refunded_at: Utc::now(),
     };
+    if order.sale_id().is_some() {
+        let appends =
+            super::sold_refund::record_sold_refund(store, order_id, None, command, metadata)
+                .await
+                .inspect_err(|_| {
+                    tracing::error!(%order_id, refund_id = %refund.id, "refunded at PayPal but not recorded");
+                })?;
+        return Ok(Refunded {
+            provider_refund_id: refund.id,
+            appends,
+        });
+    }
+    // Callers finishing one refund at once carry their own times: each is a
+    // command of its own, and the order's expected version lets one record.
+    let metadata = Metadata {
+        command_id: Some(Uuid::new_v4()),
+        ..metadata.clone()
+    };
     let recorded = decide_with_capital(
         store,
         &Order::stream_id(order_id),
-        metadata,
+        &metadata,
         |order: &Order, capital| {
             if order.status() == Some(OrderStatus::Refunded) {
                 // Recorded by an earlier attempt.
@@ -168,19 +193,34 @@ async fn ask_for_refund(
         amount,
         requested_at: Utc::now(),
     };
+    // Each intent is a command of its own (a sold order may be refunded
+    // several times, and callers may ask at once): the order's expected
+    // version lets one intent in, the others then meet it.
+    let metadata = Metadata {
+        command_id: Some(Uuid::new_v5(
+            &metadata.command_id.unwrap_or(order_id.as_uuid()),
+            command.request_id.as_uuid().as_bytes(),
+        )),
+        ..metadata.clone()
+    };
     // The domain checks that free capital covers the refund when the
     // intent lands; the refund's own entry is checked again at its write.
     let (order, _) = decide_with_capital(
         store,
         &Order::stream_id(order_id),
-        metadata,
+        &metadata,
         |order: &Order, capital| match order.status() {
-            // An earlier attempt asked; this one finishes it.
+            // An earlier (or a concurrent) attempt asked; this one finishes it.
             Some(OrderStatus::RefundRequested) => Ok(OrderDecision::default()),
             _ => request_refund(order, capital, command.clone()),
         },
     )
     .await?;
+    // Only the amount that intent asked PayPal for finishes it.
+    match order.refund_requested() {
+        Some(asked) if asked != amount => return Err(PaymentError::RefundInProgress(asked)),
+        _ => {}
+    }
     order.refund_request_id().ok_or_else(|| {
         PaymentError::Unusable("a refund asked for without its request id".to_owned())
     })

@@ -181,7 +181,12 @@ impl Payouts {
                 "payout {payout_id} was never requested"
             )));
         };
-        if status == PayoutStatus::Sent || status == PayoutStatus::Failed {
+        // A payout reduced to nothing (a refund of its sale, or a debt kept
+        // from it) is never paid.
+        if matches!(
+            status,
+            PayoutStatus::Sent | PayoutStatus::Failed | PayoutStatus::Cancelled
+        ) {
             return Ok(checkpoint::unpark(pool, NAME, &key).await?);
         }
         let destination = self.destination(payee).await?;

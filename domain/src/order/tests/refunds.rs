@@ -95,14 +95,13 @@ fn a_refunded_order_cannot_be_purchased_refunded_again_or_sold() {
 }
 
 #[test]
-fn a_purchased_order_cannot_be_refunded_this_way() {
+fn a_purchased_order_whose_sale_is_not_recorded_cannot_be_refunded() {
+    // Its sale is recorded right after the purchase; until then (or while
+    // the profit guard holds it for review) there is nothing to reverse.
     let capital = capital("100");
     assert_eq!(
         request_refund(&purchased(), &capital, ask("50")),
-        Err(OrderError::InvalidTransition {
-            action: "refund",
-            status: OrderStatus::Purchased
-        })
+        Err(OrderError::SaleNotRecorded)
     );
 }
 

@@ -1,0 +1,120 @@
+//! A refund of a sold order touches the order, working capital, the sale,
+//! the sale's payouts and what its payees owe, all in one decision.
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+use super::reversal::ReverseSale;
+use super::state::{Sale, SaleCommand, SaleEvent};
+use super::SaleError;
+use crate::aggregate::Aggregate;
+use crate::capital::{CapitalCommand, CapitalEvent, WorkingCapital};
+use crate::ids::{EntryId, PayoutId};
+use crate::order::{Order, OrderCommand, OrderError, OrderEvent, RefundPayment};
+use crate::payout::{Payee, Payout, PayoutCommand, PayoutEvent, PayoutReduction};
+use crate::receivable::{Receivable, ReceivableCommand, ReceivableEvent};
+
+/// Events to append together for a refund of a sold order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SoldRefundDecision {
+    /// For `order-<uuid>`: `OrderRefunded`.
+    pub order: Vec<OrderEvent>,
+    /// For `capital-<CURRENCY>`: `SaleRefunded`, the cash.
+    pub capital: Vec<CapitalEvent>,
+    /// For `sale-<uuid>`: `SaleReversed`, who bears it.
+    pub sale: Vec<SaleEvent>,
+    /// For each payout of the sale not yet sent: `PayoutReduced`.
+    pub payouts: Vec<(PayoutId, Vec<PayoutEvent>)>,
+    /// For each payee whose payout was sent: `RecoveryOwed`.
+    pub receivables: Vec<(Payee, Vec<ReceivableEvent>)>,
+}
+
+/// Records the refund asked for (`request_refund`) of a sold order, made
+/// at PayPal: the order's refunded total grows (REFUNDED once it reaches
+/// the total), the customer's money leaves cash against sales refunds, and
+/// the sale is reversed in proportion (see `reversal.rs` for who bears
+/// it): the shares come off the sale's unsent payouts, else are owed back.
+/// `payouts` are the sale's payouts; `receivables` what payees owe now
+/// (a payee absent owes nothing).
+pub fn refund_sold_order(
+    order: &Order,
+    capital: &WorkingCapital,
+    sale: &Sale,
+    payouts: &[Payout],
+    receivables: &BTreeMap<Payee, Receivable>,
+    command: RefundPayment,
+) -> Result<SoldRefundDecision, SaleError> {
+    let sale_id = order.sale_id().ok_or(OrderError::SaleNotRecorded)?;
+    if sale.id() != Some(sale_id) {
+        return Err(SaleError::NotRecorded);
+    }
+    let order_events = order.decide(OrderCommand::RefundPayment(command.clone()))?;
+    let order_id = order.id().ok_or(OrderError::NotFound)?;
+    let capture_id = order.capture_id().cloned().ok_or(OrderError::NotFound)?;
+    let capital_events = capital
+        .decide(CapitalCommand::RefundSale {
+            entry_id: command.entry_id,
+            order_id,
+            capture_id,
+            refund_id: command.refund_id.clone(),
+            gross: command.amount,
+            fee_returned: command.fee_returned,
+            effective_at: command.refunded_at,
+        })
+        .map_err(OrderError::from)?;
+    let of_this_sale: Vec<&Payout> = payouts
+        .iter()
+        .filter(|payout| payout.sale_id() == Some(sale_id))
+        .collect();
+    let reducible = of_this_sale
+        .iter()
+        .filter_map(|payout| Some((payout.payee()?, payout.reducible()?)))
+        .collect();
+    let sale_events = sale.decide(SaleCommand::ReverseSale(ReverseSale {
+        refund_id: command.refund_id.clone(),
+        entry_id: EntryId::from_uuid(Uuid::new_v5(&command.entry_id.as_uuid(), b"sale-reversal")),
+        refunded: command.amount,
+        fee_returned: command.fee_returned,
+        reducible,
+        effective_at: command.refunded_at,
+    }))?;
+    let mut decision = SoldRefundDecision {
+        order: order_events,
+        capital: capital_events,
+        ..SoldRefundDecision::default()
+    };
+    let Some(SaleEvent::SaleReversed { shares, .. }) = sale_events.first() else {
+        unreachable!("a reversal decides SaleReversed")
+    };
+    for share in shares {
+        if share.from_payout.is_positive() {
+            let payout = of_this_sale
+                .iter()
+                .find(|payout| payout.payee() == Some(share.payee))
+                .ok_or(SaleError::NotRecorded)?;
+            let events = payout.decide(PayoutCommand::ReducePayout {
+                by: share.from_payout,
+                reason: PayoutReduction::SaleRefunded {
+                    refund_id: command.refund_id.clone(),
+                },
+                reduced_at: command.refunded_at,
+            })?;
+            let payout_id = payout.id().ok_or(SaleError::NotRecorded)?;
+            decision.payouts.push((payout_id, events));
+        }
+        if share.owed.is_positive() {
+            let receivable = receivables.get(&share.payee).cloned().unwrap_or_default();
+            let events = receivable.decide(ReceivableCommand::Owe {
+                payee: share.payee,
+                sale_id,
+                refund_id: command.refund_id.clone(),
+                amount: share.owed,
+                owed_at: command.refunded_at,
+            })?;
+            decision.receivables.push((share.payee, events));
+        }
+    }
+    decision.sale = sale_events;
+    Ok(decision)
+}
