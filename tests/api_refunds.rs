@@ -287,12 +287,7 @@ async fn a_refund_paypal_made_but_we_did_not_record_is_finished_by_asking_again(
     )
     .await
     .unwrap();
-    let capture_id: String = sqlx::query_scalar(
-        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    let capture_id = app.only_capture_id().await;
     let paypal = PayPalClient::new(fakes.paypal.client_config());
     let made = paypal
         .refund_capture(
@@ -326,23 +321,9 @@ async fn a_refund_paypal_made_but_we_did_not_record_is_finished_by_asking_again(
 #[tokio::test]
 async fn a_refund_made_in_paypals_dashboard_arrives_by_webhook_and_is_recorded_once() {
     let fakes = Fakes::start(false, "100.00").await;
-    let mut env = fakes.env();
-    env.push((
-        "PAYPAL_WEBHOOK_ID".into(),
-        fakes.paypal.webhook_id().to_owned(),
-    ));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = api_support::spawn_app_with(&env).await;
-    fakes
-        .paypal
-        .set_webhook_url(format!("{}/webhooks/paypal", app.address));
+    let app = fakes.spawn_app_receiving_webhooks().await;
     let (shop, order_id) = failed_order(&app, "10.00").await;
-    let capture_id: String = sqlx::query_scalar(
-        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    let capture_id = app.only_capture_id().await;
 
     fakes
         .paypal
@@ -384,12 +365,7 @@ async fn a_refund_paypal_refuses_for_good_puts_the_order_back_and_records_no_cas
     let (shop, order_id) = failed_order(&app, "10.00").await;
     // Refunded in PayPal's dashboard with no webhook to tell us: PayPal
     // will refuse our refund of the same capture (CAPTURE_FULLY_REFUNDED).
-    let capture_id: String = sqlx::query_scalar(
-        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    let capture_id = app.only_capture_id().await;
     fakes
         .paypal
         .refund_from_dashboard(&capture_id)

@@ -329,26 +329,12 @@ async fn a_partial_refund_after_the_payouts_is_owed_back_and_kept_from_the_next_
 #[tokio::test]
 async fn a_refund_of_a_sold_order_made_in_paypals_dashboard_reverses_the_sale_once() {
     let fakes = fakes_paying_the_supplier_from_paypal().await;
-    let mut env = fakes.env();
-    env.push((
-        "PAYPAL_WEBHOOK_ID".into(),
-        fakes.paypal.webhook_id().to_owned(),
-    ));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = api_support::spawn_app_with(&env).await;
-    fakes
-        .paypal
-        .set_webhook_url(format!("{}/webhooks/paypal", app.address));
+    let app = fakes.spawn_app_receiving_webhooks().await;
     let shop = shop(&app).await;
     let order_id = app.buy(&shop).await;
     wait_for_count(&app, "PayoutSent", 2).await;
     let seller = seller_id(&app, &shop, &order_id).await;
-    let capture_id: String = sqlx::query_scalar(
-        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    let capture_id = app.only_capture_id().await;
 
     fakes
         .paypal

@@ -342,12 +342,7 @@ async fn a_parked_payout_paypal_keeps_refusing_does_not_keep_the_next_one_from_b
     };
     fakes.paypal.keep_refusing_payouts_to(refused);
 
-    let capture_id: String = sqlx::query_scalar(
-        "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    let capture_id = app.only_capture_id().await;
     fakes.paypal.complete_capture(&capture_id).await.unwrap();
 
     app.wait_for_events("the other payout sent", |events| {

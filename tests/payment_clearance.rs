@@ -17,14 +17,6 @@ fn usd(amount: &str) -> Money {
     Money::parse(amount, "USD").unwrap()
 }
 
-/// The capture id of the only captured order.
-async fn the_capture(app: &api_support::App) -> String {
-    sqlx::query_scalar("SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap()
-}
-
 /// Buys one lamp with the capture left PENDING and checks that the order
 /// waits: longer than a settlement poll, with nothing bought or held.
 async fn a_waiting_order(app: &api_support::App, fakes: &Fakes, shop: &Shop) -> String {
@@ -54,7 +46,7 @@ async fn a_pending_capture_waits_and_once_paypal_completes_it_the_order_is_bough
     // No webhook is configured: the settlement poller reads the capture.
     fakes
         .paypal
-        .complete_capture(&the_capture(&app).await)
+        .complete_capture(&app.only_capture_id().await)
         .await
         .unwrap();
 
@@ -76,16 +68,7 @@ async fn a_pending_capture_paypal_denies_fails_the_order_with_nothing_bought_or_
 ) {
     let fakes = Fakes::start(true, "0.00").await;
     // PayPal's webhook reaches the server this time.
-    let mut env = fakes.env();
-    env.push((
-        "PAYPAL_WEBHOOK_ID".into(),
-        fakes.paypal.webhook_id().to_owned(),
-    ));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = api_support::spawn_app_with(&env).await;
-    fakes
-        .paypal
-        .set_webhook_url(format!("{}/webhooks/paypal", app.address));
+    let app = fakes.spawn_app_receiving_webhooks().await;
     let shop = app.shop("100.00", "15.10", "39.99").await;
     let order_id = a_waiting_order(&app, &fakes, &shop).await;
     let store = app.rebuild_and_check_books().await;
@@ -96,7 +79,7 @@ async fn a_pending_capture_paypal_denies_fails_the_order_with_nothing_bought_or_
 
     fakes
         .paypal
-        .deny_capture(&the_capture(&app).await)
+        .deny_capture(&app.only_capture_id().await)
         .await
         .unwrap();
 

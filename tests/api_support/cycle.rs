@@ -55,6 +55,21 @@ impl Fakes {
         }
     }
 
+    /// Starts a server on these fakes that PayPal's webhooks reach: the
+    /// fake PayPal posts its events to it, signed for its webhook id.
+    pub async fn spawn_app_receiving_webhooks(&self) -> App {
+        let mut env = self.env();
+        env.push((
+            "PAYPAL_WEBHOOK_ID".into(),
+            self.paypal.webhook_id().to_owned(),
+        ));
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let app = spawn_app_with(&env).await;
+        self.paypal
+            .set_webhook_url(format!("{}/webhooks/paypal", app.address));
+        app
+    }
+
     /// The server's environment pointing at these fakes.
     pub fn env(&self) -> Vec<(String, String)> {
         let paypal = self.paypal.client_config();
@@ -317,6 +332,16 @@ impl App {
     }
 
     /// How many events of `event_type` the log holds.
+    /// The PayPal capture id of the one paid order in the log.
+    pub async fn only_capture_id(&self) -> String {
+        sqlx::query_scalar(
+            "SELECT payload->>'capture_id' FROM event WHERE event_type = 'OrderPaid'",
+        )
+        .fetch_one(self.db.pool())
+        .await
+        .unwrap()
+    }
+
     pub async fn count(&self, event_type: &str) -> usize {
         self.events()
             .await
