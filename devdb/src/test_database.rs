@@ -9,6 +9,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -137,11 +138,31 @@ impl Drop for TestDatabase {
     }
 }
 
+/// How long a test waits for a connection while the server has none free.
+const CONNECT_WAIT_MS_MAX: u64 = 30_000;
+
+/// Connects, waiting while the server is at its connection limit: the
+/// tests of a run share one server, and a burst of them (each with its own
+/// server process and pool) can hold every connection for a moment.
 async fn connect(options: &PgConnectOptions) -> PgConnection {
-    options
-        .connect()
-        .await
-        .unwrap_or_else(|error| panic!("cannot connect to the test server: {error}"))
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(CONNECT_WAIT_MS_MAX);
+    loop {
+        match options.connect().await {
+            Ok(connection) => return connection,
+            Err(error) if too_many_clients(&error) && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("cannot connect to the test server: {error}"),
+        }
+    }
+}
+
+/// PostgreSQL's "sorry, too many clients already" (SQLSTATE 53300).
+fn too_many_clients(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| code == "53300")
 }
 
 async fn drop_database(admin: &PgConnectOptions, name: &str) {
