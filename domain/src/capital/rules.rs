@@ -26,6 +26,20 @@ impl WorkingCapital {
         Ok(())
     }
 
+    /// A refund is of this capital's money, positive, and of a capture
+    /// PayPal completed: a PENDING capture's money is not ours to return.
+    pub(super) fn check_refund_of(
+        &self,
+        gross: Money,
+        capture_id: &CaptureId,
+    ) -> Result<(), CapitalError> {
+        self.check_money(gross)?;
+        if self.pending_captures.contains_key(capture_id) {
+            return Err(CapitalError::CaptureNotCompleted(capture_id.clone()));
+        }
+        Ok(())
+    }
+
     pub(super) fn receive_payment(
         &self,
         command: CapitalCommand,
@@ -88,10 +102,7 @@ impl WorkingCapital {
         else {
             unreachable!("refund_payment is only called with RefundPayment")
         };
-        self.check_money(gross)?;
-        if self.pending_captures.contains_key(&capture_id) {
-            return Err(CapitalError::CaptureNotCompleted(capture_id));
-        }
+        self.check_refund_of(gross, &capture_id)?;
         let lost = fee.checked_sub(fee_returned)?;
         if fee_returned.is_negative() || lost.is_negative() {
             return Err(CapitalError::InvalidFeeReturned {

@@ -27,10 +27,7 @@ impl WorkingCapital {
         else {
             unreachable!("refund_sale is only called with RefundSale")
         };
-        self.check_money(gross)?;
-        if self.pending_captures.contains_key(&capture_id) {
-            return Err(CapitalError::CaptureNotCompleted(capture_id));
-        }
+        self.check_refund_of(gross, &capture_id)?;
         let paid_out = gross.checked_sub(fee_returned)?;
         if fee_returned.is_negative() || paid_out.is_negative() {
             return Err(CapitalError::InvalidFeeReturned {
