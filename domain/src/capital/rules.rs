@@ -26,6 +26,19 @@ impl WorkingCapital {
         Ok(())
     }
 
+    /// Refuses an amount free capital (available cash − open holds) does
+    /// not cover.
+    pub(super) fn check_covered(&self, amount: Money) -> Result<(), CapitalError> {
+        let free = self.free();
+        if free.checked_cmp(&amount)?.is_lt() {
+            return Err(CapitalError::InsufficientFunds {
+                free,
+                requested: amount,
+            });
+        }
+        Ok(())
+    }
+
     /// A refund is of this capital's money, positive, and of a capture
     /// PayPal completed: a PENDING capture's money is not ours to return.
     pub(super) fn check_refund_of(
@@ -113,13 +126,7 @@ impl WorkingCapital {
         // PayPal takes the refund out of the available balance, less any fee
         // it gives back; our books must never show that balance below zero.
         let paid_out = gross.checked_sub(fee_returned)?;
-        let free = self.free();
-        if free.checked_cmp(&paid_out)?.is_lt() {
-            return Err(CapitalError::InsufficientFunds {
-                free,
-                requested: paid_out,
-            });
-        }
+        self.check_covered(paid_out)?;
         let mut postings = vec![
             Posting::debit(Account::CustomerPrepayments, gross)?,
             Posting::credit(Account::CashAvailable, paid_out)?,
@@ -201,13 +208,7 @@ impl WorkingCapital {
         if self.holds.contains_key(&hold_id) {
             return Err(CapitalError::DuplicateHold(hold_id));
         }
-        let free = self.free();
-        if free.checked_cmp(&amount)?.is_lt() {
-            return Err(CapitalError::InsufficientFunds {
-                free,
-                requested: amount,
-            });
-        }
+        self.check_covered(amount)?;
         let hold = Hold::new(
             hold_id,
             purpose.debit_account(),

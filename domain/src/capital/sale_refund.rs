@@ -35,13 +35,7 @@ impl WorkingCapital {
                 fee: gross,
             });
         }
-        let free = self.free();
-        if free.checked_cmp(&paid_out)?.is_lt() {
-            return Err(CapitalError::InsufficientFunds {
-                free,
-                requested: paid_out,
-            });
-        }
+        self.check_covered(paid_out)?;
         let mut postings = vec![Posting::debit(Account::SalesRefunds, gross)?];
         if paid_out.is_positive() {
             postings.push(Posting::credit(Account::CashAvailable, paid_out)?);
