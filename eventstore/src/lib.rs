@@ -7,7 +7,9 @@
 //!   hash chain that [`EventStore::verify_chain`] recomputes.
 //! - A stream may keep a budget its events draw on (working capital's free
 //!   cash); an append that would overdraw it is refused at the write.
-//! - Catch-up subscriptions are woken by LISTEN/NOTIFY and poll as a fallback.
+//! - Catch-up subscriptions are woken by LISTEN/NOTIFY (one listening
+//!   connection per process) and poll as a fallback; a [`LogFeed`] fans one
+//!   reader of the log out to many followers.
 //! - Reads upgrade old payloads through registered [`Upcasters`].
 //! - Commands run through one load → decide → append → retry loop,
 //!   [`EventStore::execute`], over the domain's aggregates.
@@ -22,6 +24,8 @@ mod command;
 mod database;
 mod error;
 mod event;
+mod feed;
+mod listener;
 mod position;
 mod read;
 mod sequencer;
@@ -35,6 +39,7 @@ pub use backoff::Backoff;
 pub use command::{CommandError, Loaded, COMMAND_ATTEMPTS_MAX};
 pub use database::{connect_and_migrate, MIGRATOR};
 pub use error::{AppendError, DatabaseError, ReadError};
+pub use feed::{FeedFollower, FeedOptions, LogFeed};
 pub use event::{AppendResult, ExpectedVersion, LoggedEvent, Metadata, NewEvent, RecordedEvent};
 pub use read::READ_EVENTS_MAX;
 pub use sequencer::{BlockingTransaction, LOG_CHANNEL, SEQUENCE_BATCH_EVENTS_MAX};

@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use crate::append::{explain_refusal, try_append, validate};
 use crate::command::StateCache;
+use crate::listener::SharedListener;
 use crate::sequencer::{BlockingTransaction, SequenceOutcome, SharedPasses};
 use crate::{AppendError, AppendResult, ExpectedVersion, NewEvent, Upcasters};
 
@@ -25,6 +26,8 @@ pub struct EventStore {
     pub(crate) states: Arc<StateCache>,
     /// The sequencing passes this process's readers share.
     pub(crate) passes: Arc<SharedPasses>,
+    /// The one LISTEN connection this process's subscriptions share.
+    pub(crate) listener: Arc<SharedListener>,
 }
 
 /// The state of the global log.
@@ -83,6 +86,19 @@ impl EventStore {
             appended: Arc::new(Notify::new()),
             states: Arc::default(),
             passes: Arc::default(),
+            listener: Arc::default(),
+        }
+    }
+
+    /// This store reached through `pool` instead: the same process-wide
+    /// state (upcasters, the append signal, cached states, sequencing
+    /// passes, the shared listener), other connections. The API runs on a
+    /// pool of its own so that a flood of requests cannot take the
+    /// connections the workers need.
+    pub fn through(&self, pool: PgPool) -> Self {
+        Self {
+            pool,
+            ..self.clone()
         }
     }
 

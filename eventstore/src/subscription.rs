@@ -1,18 +1,17 @@
 //! Catch-up subscriptions to the global log.
 //!
 //! A subscription reads the log from its position in batches; once caught
-//! up it sleeps until the sequencer announces a new head (LISTEN/NOTIFY), a
-//! local append signals, or the poll interval passes — so a lost
-//! notification or a dropped listening connection costs at most one
-//! interval, never an event. Because it reads by position, reconnecting
+//! up it sleeps until the sequencer announces a new head (LISTEN/NOTIFY, on
+//! the one connection per process that [`crate::listener`] keeps), a local
+//! append signals, or the poll interval passes — so a lost notification or a
+//! dropped listening connection costs at most one interval, never an event. Because it reads by position, reconnecting
 //! never delivers an event twice.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::PgListener;
+use tokio::sync::watch;
 
-use crate::sequencer::LOG_CHANNEL;
 use crate::{Backoff, BlockingTransaction, EventStore, LoggedEvent, ReadError};
 
 /// Pauses between failed reads: 100 ms after the first, doubling to 3.2 s.
@@ -48,7 +47,8 @@ pub struct Subscription {
     store: EventStore,
     position: u64,
     options: SubscriptionOptions,
-    listener: Option<PgListener>,
+    /// The process's shared watch on the log's head, once this has waited.
+    heads: Option<watch::Receiver<u64>>,
     buffered: VecDeque<LoggedEvent>,
     /// The transaction holding the log back, and since when we have seen it.
     stalled: Option<(BlockingTransaction, Instant)>,
@@ -61,7 +61,7 @@ impl EventStore {
             store: self.clone(),
             position: after_position,
             options,
-            listener: None,
+            heads: None,
             buffered: VecDeque::new(),
             stalled: None,
         }
@@ -105,6 +105,9 @@ impl Subscription {
             let local_append = appended.notified();
             tokio::pin!(local_append);
             local_append.as_mut().enable();
+            if let Some(heads) = self.heads.as_mut() {
+                heads.mark_unchanged();
+            }
 
             match self
                 .store
@@ -159,47 +162,19 @@ impl Subscription {
     /// Sleeps until the log may have grown.
     async fn wait(&mut self, local_append: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>) {
         let poll = tokio::time::sleep(Duration::from_millis(self.options.poll_interval_ms));
-        if self.listener.is_none() {
-            self.listener = self.listen().await;
-        }
-        match self.listener.as_mut() {
-            Some(listener) => {
-                tokio::select! {
-                    notification = listener.try_recv() => match notification {
-                        Ok(Some(_)) => {}
-                        // The connection dropped; the listener reconnects on
-                        // its next use and we read by position meanwhile.
-                        Ok(None) => tracing::info!("log listener reconnecting"),
-                        Err(error) => {
-                            tracing::warn!(%error, "log listener failed; polling until it is back");
-                            self.listener = None;
-                        }
-                    },
-                    _ = local_append => {}
-                    _ = poll => {}
+        let heads = self
+            .heads
+            .get_or_insert_with(|| self.store.listener.heads(&self.store.pool));
+        tokio::select! {
+            changed = heads.changed() => {
+                if changed.is_err() {
+                    // The listening task is gone (its runtime stopped): the
+                    // next wait watches a new one.
+                    self.heads = None;
                 }
             }
-            None => {
-                tokio::select! {
-                    _ = local_append => {}
-                    _ = poll => {}
-                }
-            }
-        }
-    }
-
-    async fn listen(&self) -> Option<PgListener> {
-        let connected = async {
-            let mut listener = PgListener::connect_with(&self.store.pool).await?;
-            listener.listen(LOG_CHANNEL).await?;
-            Ok::<_, sqlx::Error>(listener)
-        };
-        match connected.await {
-            Ok(listener) => Some(listener),
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for log notifications; polling");
-                None
-            }
+            _ = local_append => {}
+            _ = poll => {}
         }
     }
 }
