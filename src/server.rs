@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use dropledger_eventstore::EventStore;
@@ -19,6 +20,7 @@ use dropledger_graphql::{
 use dropledger_integrations::FakeProviders;
 use dropledger_workflows::follow::ManagerHealth;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -33,6 +35,14 @@ use crate::providers::Providers;
 /// Buckets of `dropledger_command_attempts`: one per attempt a command can
 /// take (see `COMMAND_ATTEMPTS_MAX`).
 const COMMAND_ATTEMPT_BUCKETS: [f64; 8] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+
+/// Connections the API (GraphQL, webhooks) may open, in a pool of its own:
+/// a flood of requests waits for these, never for the workers' connections,
+/// so captures, purchases, payouts and the read models keep moving.
+const API_POOL_CONNECTIONS_MAX: u32 = 10;
+/// The longest a request waits for one of the API's connections before it
+/// fails (as an internal error), rather than queueing without end.
+const API_POOL_ACQUIRE_TIMEOUT_MS: u64 = 5_000;
 
 /// A server that is serving.
 pub struct RunningServer {
@@ -101,8 +111,9 @@ pub async fn start(
         TokenKeys::generate()
     });
     let manager_health = ManagerHealth::new();
+    let api_store = store.through(api_pool(pool));
     let services = Services::new(
-        store.clone(),
+        api_store.clone(),
         providers.paypal.clone(),
         tokens,
         CheckoutUrls {
@@ -117,6 +128,7 @@ pub async fn start(
     ))
     .with_trusted_proxies(settings.trusted_proxies)
     .with_checkouts_per_minute(settings.checkouts_per_minute)
+    .with_subscription_limits(settings.subscription_limits)
     .with_autopilot(autopilot.runner())
     .with_credentials(vault.clone())
     .with_managers(manager_health.clone())
@@ -141,7 +153,7 @@ pub async fn start(
     );
     // Each delivery costs a call to PayPal: limited per client address.
     let webhooks = limit_per_client(
-        paypal_webhooks::router(store, providers.paypal.clone()),
+        paypal_webhooks::router(api_store, providers.paypal.clone()),
         "webhooks",
         Arc::new(PerClientRate::per_minute(settings.webhooks_per_minute)),
         services.trusted_proxies.clone(),
@@ -166,6 +178,15 @@ pub async fn start(
             providers,
         },
     })
+}
+
+/// The API's own pool on the database of `workers` (see
+/// [`API_POOL_CONNECTIONS_MAX`]); connections open as requests need them.
+fn api_pool(workers: &PgPool) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(API_POOL_CONNECTIONS_MAX)
+        .acquire_timeout(Duration::from_millis(API_POOL_ACQUIRE_TIMEOUT_MS))
+        .connect_lazy_with((*workers.connect_options()).clone())
 }
 
 /// The `/metrics` recorder, installed for the whole process.

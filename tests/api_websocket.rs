@@ -193,3 +193,129 @@ async fn a_client_may_hold_only_a_few_sockets_open() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     open(&app).await.expect("a freed place can be taken again");
 }
+
+/// Ends operation `id` on `socket` (graphql-transport-ws `complete`).
+async fn complete(socket: &mut Socket, id: &str) {
+    let complete = json!({ "id": id, "type": "complete" });
+    socket
+        .send(Message::Text(complete.to_string().into()))
+        .await
+        .unwrap();
+}
+
+/// Connections of the app's database that are listening for notifications.
+async fn listening_connections(app: &App) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%'",
+    )
+    .bind(app.db.name())
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap()
+}
+
+const EVENTS: &str = "subscription { events { position } }";
+
+#[tokio::test]
+async fn a_user_may_hold_only_so_many_subscriptions_open_and_an_ended_one_frees_its_place() {
+    let app = spawn_app_with(&[("SUBSCRIPTIONS_PER_USER_MAX", "2")]).await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let mut socket = signed_in(&app, &admin).await;
+    for id in ["1", "2"] {
+        let answer = operation(&mut socket, id, EVENTS).await;
+        assert_eq!(answer["type"], "next", "{answer}");
+    }
+    let refused = operation(&mut socket, "3", EVENTS).await;
+    let text = refused.to_string();
+    assert!(text.contains("RATE_LIMITED"), "{refused}");
+    assert!(
+        text.contains("you have 2 subscriptions open already"),
+        "{refused}"
+    );
+    // Another socket does not escape the limit: it is the user's.
+    let mut other = signed_in(&app, &admin).await;
+    let refused = operation(&mut other, "1", EVENTS).await;
+    assert!(refused.to_string().contains("RATE_LIMITED"), "{refused}");
+
+    complete(&mut socket, "1").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let answer = operation(&mut other, "2", EVENTS).await;
+    assert_eq!(answer["type"], "next", "{answer}");
+}
+
+#[tokio::test]
+async fn the_server_holds_only_so_many_subscriptions_from_all_users() {
+    let app = spawn_app_with(&[("SUBSCRIPTIONS_MAX", "2")]).await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let accountant = app
+        .user_with_role(&admin, "accountant@example.com", "ACCOUNTANT")
+        .await;
+    let mut admin_socket = signed_in(&app, &admin).await;
+    let answer = operation(&mut admin_socket, "1", EVENTS).await;
+    assert_eq!(answer["type"], "next", "{answer}");
+    let mut accountant_socket = signed_in(&app, &accountant).await;
+    let answer = operation(&mut accountant_socket, "1", EVENTS).await;
+    assert_eq!(answer["type"], "next", "{answer}");
+    let refused = operation(&mut accountant_socket, "2", EVENTS).await;
+    let text = refused.to_string();
+    assert!(text.contains("RATE_LIMITED"), "{refused}");
+    assert!(
+        text.contains("the server holds as many subscriptions as it serves"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn many_subscriptions_share_one_listening_connection_and_each_gets_new_events() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let head = app
+        .graphql(
+            Some(&admin),
+            "{ events(first: 200) { edges { node { position } } } }",
+            json!({}),
+        )
+        .await;
+    let head = head["data"]["events"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|edge| edge["node"]["position"].as_i64())
+        .max()
+        .unwrap_or(0);
+    let query =
+        format!("subscription {{ events(afterPosition: {head}) {{ position eventType }} }}");
+    let subscriptions_per_socket = 10;
+    let mut sockets = Vec::new();
+    for _ in 0..3 {
+        let mut socket = signed_in(&app, &admin).await;
+        for id in 0..subscriptions_per_socket {
+            let subscribe =
+                json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": query } });
+            socket
+                .send(Message::Text(subscribe.to_string().into()))
+                .await
+                .unwrap();
+        }
+        sockets.push(socket);
+    }
+    // Every subscription (and every worker of the server) waits on one
+    // listening connection.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(listening_connections(&app).await, 1);
+
+    // A new event reaches all thirty.
+    app.register("someone@example.com").await;
+    for socket in &mut sockets {
+        let mut delivered = std::collections::BTreeSet::new();
+        while delivered.len() < subscriptions_per_socket {
+            let message = next(socket).await.expect("the socket stays open");
+            assert_eq!(message["type"], "next", "{message}");
+            let position = message["payload"]["data"]["events"]["position"]
+                .as_i64()
+                .unwrap();
+            assert!(position > head, "{message}");
+            delivered.insert(message["id"].as_str().unwrap().to_owned());
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use async_graphql::Context;
-use dropledger_eventstore::{AppendResult, EventStore, Metadata};
+use dropledger_eventstore::{AppendResult, EventStore, FeedOptions, LogFeed, Metadata};
 use dropledger_integrations::{AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore};
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ use crate::auth_limits::AuthLimits;
 use crate::client_rate::{PerClientRate, CHECKOUTS_PER_MINUTE_DEFAULT};
 use crate::errors::UserError;
 use crate::slots::ClientSlots;
+use crate::subscription_limits::{SubscriptionLimits, SubscriptionSlots};
 
 /// Sign-in and registration attempts one client address may make per minute.
 pub const AUTH_REQUESTS_PER_MINUTE_DEFAULT: u32 = 20;
@@ -95,6 +96,10 @@ pub struct Services {
     pub checkouts: Arc<PerClientRate>,
     /// Places of queries waiting for `consistentAfter`.
     pub(crate) consistency_waiters: Arc<ClientSlots>,
+    /// Places of open subscriptions, per user and in all.
+    pub(crate) subscriptions: SubscriptionSlots,
+    /// The one reader of the log that every subscription follows.
+    pub(crate) feed: LogFeed,
     /// Reverse proxies whose `X-Forwarded-For` names the client; from
     /// anyone else the header is ignored (anyone can send it).
     pub trusted_proxies: Arc<[IpAddr]>,
@@ -113,6 +118,7 @@ impl Services {
         auth_requests_per_minute: u32,
     ) -> Self {
         Self {
+            feed: LogFeed::new(store.clone(), FeedOptions::default()),
             accounts: Accounts::new(store.pool().clone()),
             store,
             paypal,
@@ -127,6 +133,7 @@ impl Services {
             autopilot: None,
             policy: ApiPolicy::LOCAL,
             consistency_waiters: crate::consistency::waiter_slots(),
+            subscriptions: SubscriptionSlots::new(SubscriptionLimits::default()),
             trusted_proxies: Arc::from(Vec::new()),
             managers: dropledger_workflows::follow::ManagerHealth::new(),
         }
@@ -149,6 +156,12 @@ impl Services {
     /// address.
     pub fn with_checkouts_per_minute(mut self, per_minute: NonZeroU32) -> Self {
         self.checkouts = Arc::new(PerClientRate::per_minute(per_minute));
+        self
+    }
+
+    /// These services allowing open subscriptions up to `limits`.
+    pub fn with_subscription_limits(mut self, limits: SubscriptionLimits) -> Self {
+        self.subscriptions = SubscriptionSlots::new(limits);
         self
     }
 

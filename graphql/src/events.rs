@@ -3,7 +3,7 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Json, Object, SimpleObject, Subscription, ID};
 use dropledger_domain::{Order as OrderState, OrderId, UserId};
-use dropledger_eventstore::{LoggedEvent, RecordedEvent, SubscriptionOptions};
+use dropledger_eventstore::{LoggedEvent, RecordedEvent};
 use futures::Stream;
 
 use crate::auth::Role;
@@ -141,39 +141,41 @@ pub struct SubscriptionRoot;
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Every event as it commits, after a position (0: from the start).
-    /// ADMIN and ACCOUNTANT only.
+    /// ADMIN and ACCOUNTANT only; each user may hold a limited number of
+    /// subscriptions open (`RATE_LIMITED` beyond it).
     async fn events(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 0)] after_position: i64,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Event>>> {
         let (services, request) = parts(ctx);
-        request.require(&LOG_READERS).map_err(top_level)?;
+        let claims = request.require(&LOG_READERS).map_err(top_level)?;
         let after = u64::try_from(after_position).map_err(|_| {
             top_level(crate::UserError::invalid(
                 "afterPosition",
                 "must be 0 or more",
             ))
         })?;
-        let subscription = services
-            .store
-            .subscribe(after, SubscriptionOptions::default());
+        let place = services.subscriptions.acquire(claims)?;
+        // The place is held by the stream: it is freed when the client ends
+        // the subscription or its socket closes.
+        let follower = services.feed.follow(after);
         Ok(futures::stream::unfold(
-            subscription,
-            |mut subscription| async move {
-                let next = subscription
+            (follower, place),
+            |(mut follower, place)| async move {
+                let next = follower
                     .next()
                     .await
                     .map(|event| Event::logged(&event))
                     .map_err(|error| internal(&error));
-                Some((next, subscription))
+                Some((next, (follower, place)))
             },
         ))
     }
 
     /// The order after each change of its state, from now on, each message
     /// showing it as that change left it: its seller, its buyer, ADMIN and
-    /// ACCOUNTANT.
+    /// ACCOUNTANT; counted against the caller's open subscriptions.
     async fn order_updated(
         &self,
         ctx: &Context<'_>,
@@ -203,6 +205,7 @@ impl SubscriptionRoot {
         if claims.role == Role::User && !involved {
             return Err(top_level(crate::UserError::forbidden()));
         }
+        let place = services.subscriptions.acquire(&claims)?;
         let head = services
             .store
             .log_status()
@@ -212,17 +215,15 @@ impl SubscriptionRoot {
         let seen_version = loaded.history.len() as u64;
         let services = services.clone();
         let stream_id = OrderState::stream_id(order_id);
-        let subscription = services
-            .store
-            .subscribe(head, SubscriptionOptions::default());
+        let follower = services.feed.follow(head);
         Ok(futures::stream::unfold(
-            subscription,
-            move |mut subscription| {
+            (follower, place),
+            move |(mut follower, place)| {
                 let services = services.clone();
                 let stream_id = stream_id.clone();
                 async move {
                     loop {
-                        match subscription.next().await {
+                        match follower.next().await {
                             // The log's head may lag a commit just made; the
                             // stream version tells what the caller has seen.
                             Ok(event)
@@ -240,10 +241,10 @@ impl SubscriptionRoot {
                                 .and_then(|loaded| {
                                     view(loaded).ok_or_else(|| internal(&"the order vanished"))
                                 });
-                                return Some((order, subscription));
+                                return Some((order, (follower, place)));
                             }
                             Ok(_) => continue,
-                            Err(error) => return Some((Err(internal(&error)), subscription)),
+                            Err(error) => return Some((Err(internal(&error)), (follower, place))),
                         }
                     }
                 }

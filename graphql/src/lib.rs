@@ -46,6 +46,7 @@ mod refunds;
 mod sales;
 mod schema;
 mod slots;
+mod subscription_limits;
 mod supplier_oauth;
 mod users;
 mod websocket;
@@ -75,6 +76,9 @@ pub use paging::{PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
 pub use schema::{
     build_schema, sdl, ApiSchema, MutationRoot, QueryRoot, SubscriptionRoot, QUERY_COMPLEXITY_MAX,
     QUERY_DEPTH_MAX,
+};
+pub use subscription_limits::{
+    SubscriptionLimits, SUBSCRIPTIONS_MAX_DEFAULT, SUBSCRIPTIONS_PER_USER_MAX_DEFAULT,
 };
 pub use websocket::{
     SocketRefusal, CLOSE_TOKEN_EXPIRED, WEBSOCKETS_MAX, WEBSOCKETS_PER_CLIENT_MAX,

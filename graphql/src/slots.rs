@@ -1,8 +1,10 @@
-//! Places for long-lived work (open WebSockets, queries waiting for the
-//! read models), limited per client address and in all, so that one client
-//! cannot take every place and the server cannot take more than it serves.
+//! Places for long-lived work (open WebSockets and queries waiting for the
+//! read models per client address, subscriptions per user), limited per
+//! client and in all, so that one client cannot take every place and the
+//! server cannot take more than it serves.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -17,15 +19,15 @@ pub(crate) enum SlotRefusal {
     ServerBusy,
 }
 
-/// Places held per client address and in all.
+/// Places held per client (an address unless said otherwise) and in all.
 #[derive(Debug)]
-pub(crate) struct ClientSlots {
+pub(crate) struct ClientSlots<K = IpAddr> {
     per_client_max: usize,
-    per_client: Mutex<HashMap<IpAddr, usize>>,
+    per_client: Mutex<HashMap<K, usize>>,
     total: Arc<Semaphore>,
 }
 
-impl ClientSlots {
+impl<K: Hash + Eq + Copy> ClientSlots<K> {
     /// At most `per_client_max` places per address and `total_max` in all.
     pub(crate) fn new(per_client_max: usize, total_max: usize) -> Arc<Self> {
         Arc::new(Self {
@@ -37,7 +39,7 @@ impl ClientSlots {
 
     /// A place for `client` (none: `None`, e.g. an in-process caller, only
     /// counts in all), held until dropped.
-    pub(crate) fn acquire(self: &Arc<Self>, client: Option<IpAddr>) -> Result<Slot, SlotRefusal> {
+    pub(crate) fn acquire(self: &Arc<Self>, client: Option<K>) -> Result<Slot<K>, SlotRefusal> {
         let permit = self
             .total
             .clone()
@@ -60,13 +62,13 @@ impl ClientSlots {
 }
 
 /// One place in [`ClientSlots`]; freed when dropped.
-pub(crate) struct Slot {
-    slots: Arc<ClientSlots>,
-    client: Option<IpAddr>,
+pub(crate) struct Slot<K: Hash + Eq + Copy = IpAddr> {
+    slots: Arc<ClientSlots<K>>,
+    client: Option<K>,
     _permit: OwnedSemaphorePermit,
 }
 
-impl Drop for Slot {
+impl<K: Hash + Eq + Copy> Drop for Slot<K> {
     fn drop(&mut self) {
         let Some(client) = self.client else {
             return;

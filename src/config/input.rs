@@ -93,6 +93,13 @@ pub struct ServerSettingsInput {
     /// (default 300).
     #[arg(long, env = "WEBHOOKS_PER_MINUTE", value_name = "COUNT")]
     pub webhooks_per_minute: Option<String>,
+    /// GraphQL subscriptions one user may hold open at once (default 32).
+    #[arg(long, env = "SUBSCRIPTIONS_PER_USER_MAX", value_name = "COUNT")]
+    pub subscriptions_per_user_max: Option<String>,
+    /// GraphQL subscriptions the server holds open at once, from all users
+    /// (default 512).
+    #[arg(long, env = "SUBSCRIPTIONS_MAX", value_name = "COUNT")]
+    pub subscriptions_max: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client
     /// (comma-separated addresses); from anyone else the header is ignored.
     #[arg(long, env = "TRUSTED_PROXIES", value_name = "ADDRESSES")]

@@ -6,7 +6,8 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use dropledger_graphql::{
-    AUTH_REQUESTS_PER_MINUTE_DEFAULT, CHECKOUTS_PER_MINUTE_DEFAULT, WEBHOOKS_PER_MINUTE_DEFAULT,
+    SubscriptionLimits, AUTH_REQUESTS_PER_MINUTE_DEFAULT, CHECKOUTS_PER_MINUTE_DEFAULT,
+    WEBHOOKS_PER_MINUTE_DEFAULT,
 };
 
 use super::problems::{whole_number_within, Problems};
@@ -33,7 +34,7 @@ impl ServerSettingsInput {
 
     /// `createCheckout`s per client address and minute.
     pub(super) fn checkouts_per_minute(&self, problems: &mut Problems) -> NonZeroU32 {
-        per_minute(
+        count_above_zero(
             problems,
             "CHECKOUTS_PER_MINUTE",
             self.checkouts_per_minute.as_deref(),
@@ -43,12 +44,31 @@ impl ServerSettingsInput {
 
     /// Deliveries to `/webhooks/paypal` per client address and minute.
     pub(super) fn webhooks_per_minute(&self, problems: &mut Problems) -> NonZeroU32 {
-        per_minute(
+        count_above_zero(
             problems,
             "WEBHOOKS_PER_MINUTE",
             self.webhooks_per_minute.as_deref(),
             WEBHOOKS_PER_MINUTE_DEFAULT,
         )
+    }
+
+    /// Open GraphQL subscriptions per user and in all.
+    pub(super) fn subscription_limits(&self, problems: &mut Problems) -> SubscriptionLimits {
+        let defaults = SubscriptionLimits::default();
+        SubscriptionLimits {
+            per_user_max: count_above_zero(
+                problems,
+                "SUBSCRIPTIONS_PER_USER_MAX",
+                self.subscriptions_per_user_max.as_deref(),
+                defaults.per_user_max.get(),
+            ),
+            total_max: count_above_zero(
+                problems,
+                "SUBSCRIPTIONS_MAX",
+                self.subscriptions_max.as_deref(),
+                defaults.total_max.get(),
+            ),
+        }
     }
 
     /// How often cash is reconciled.
@@ -103,8 +123,8 @@ impl ServerSettingsInput {
     }
 }
 
-/// A count per minute above zero named `name`, or `default` when not given.
-fn per_minute(
+/// A count above zero named `name`, or `default` when not given.
+fn count_above_zero(
     problems: &mut Problems,
     name: &str,
     given: Option<&str>,

@@ -67,6 +67,8 @@ impl ServerSettingsInput {
             &mut given.auth_requests_per_minute,
             &mut given.checkouts_per_minute,
             &mut given.webhooks_per_minute,
+            &mut given.subscriptions_per_user_max,
+            &mut given.subscriptions_max,
             &mut given.reconciliation_interval_secs,
             &mut given.trusted_proxies,
             &mut given.graphiql,
@@ -115,6 +117,7 @@ impl ServerSettingsInput {
         let auth_requests_per_minute = self.auth_requests_per_minute(&mut problems);
         let checkouts_per_minute = self.checkouts_per_minute(&mut problems);
         let webhooks_per_minute = self.webhooks_per_minute(&mut problems);
+        let subscription_limits = self.subscription_limits(&mut problems);
         let reconciliation_interval = self.reconciliation_interval(&mut problems);
         let trusted_proxies = self.trusted_proxies(&mut problems);
         let schema_explorer = self.schema_explorer(&mut problems);
@@ -135,6 +138,7 @@ impl ServerSettingsInput {
             auth_requests_per_minute,
             checkouts_per_minute,
             webhooks_per_minute,
+            subscription_limits,
             reconciliation_interval,
             trusted_proxies,
             schema_explorer,

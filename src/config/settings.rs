@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use dropledger_graphql::TokenKeys;
+use dropledger_graphql::{SubscriptionLimits, TokenKeys};
 use dropledger_integrations::{EncryptionKey, PayPalEnvironment, SecretString};
 use reqwest::Url;
 
@@ -31,6 +31,8 @@ pub struct ServerSettings {
     pub checkouts_per_minute: NonZeroU32,
     /// Webhook deliveries per client address and minute.
     pub webhooks_per_minute: NonZeroU32,
+    /// Open GraphQL subscriptions per user and in all.
+    pub subscription_limits: SubscriptionLimits,
     /// How often cash is reconciled.
     pub reconciliation_interval: Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
