@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::Semaphore;
 
 use crate::{EventStore, LoggedEvent, ReadError, SubscriptionOptions};
 
@@ -31,6 +32,10 @@ pub struct FeedOptions {
     /// Batches the broadcast keeps for a slow follower; one that falls
     /// further behind catches up from the store.
     pub batches_buffered_max: usize,
+    /// Followers reading the store at once to catch up; the others wait
+    /// their turn, so that many followers starting from the beginning
+    /// cannot take every connection of the pool.
+    pub catch_up_reads_max: usize,
 }
 
 impl Default for FeedOptions {
@@ -38,6 +43,7 @@ impl Default for FeedOptions {
         Self {
             batch_events_max: 200,
             batches_buffered_max: 64,
+            catch_up_reads_max: 2,
         }
     }
 }
@@ -56,6 +62,8 @@ struct FeedShared {
     options: FeedOptions,
     /// The running reader's broadcast; dangling when none runs.
     current: Mutex<Weak<broadcast::Sender<Batch>>>,
+    /// Places for followers reading the store to catch up.
+    catch_up_reads: Semaphore,
 }
 
 impl LogFeed {
@@ -66,6 +74,7 @@ impl LogFeed {
                 store,
                 options,
                 current: Mutex::new(Weak::new()),
+                catch_up_reads: Semaphore::new(options.catch_up_reads_max.max(1)),
             }),
         }
     }
@@ -185,6 +194,8 @@ impl FeedFollower {
                 return Ok(event);
             }
             if self.catching_up {
+                // Never closed: the semaphore lives as long as the feed.
+                let _place = self.shared.catch_up_reads.acquire().await;
                 let events = self
                     .shared
                     .store

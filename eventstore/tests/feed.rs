@@ -100,6 +100,7 @@ async fn a_follower_far_behind_the_fan_out_catches_up_from_the_store_and_misses_
         FeedOptions {
             batch_events_max: 200,
             batches_buffered_max: 2,
+            ..FeedOptions::default()
         },
     );
     // Keeps up, so that the feed broadcasts each append as a batch of its own.

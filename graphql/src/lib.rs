@@ -28,6 +28,7 @@ mod context;
 mod credentials;
 mod errors;
 mod events;
+mod field_concurrency;
 mod fulfilment;
 mod history;
 mod http;
@@ -71,6 +72,7 @@ pub use context::{
     AUTH_REQUESTS_PER_MINUTE_DEFAULT,
 };
 pub use errors::UserError;
+pub use field_concurrency::ROOT_FIELDS_CONCURRENT_MAX;
 pub use http::{router, CORRELATION_ID_HEADER, REQUEST_BODY_BYTES_MAX};
 pub use paging::{PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
 pub use schema::{

@@ -63,7 +63,8 @@ pub fn build_schema(services: Services) -> ApiSchema {
     .data(crate::loaders::Loaders::new(&services))
     .data(services)
     .limit_depth(QUERY_DEPTH_MAX)
-    .limit_complexity(QUERY_COMPLEXITY_MAX);
+    .limit_complexity(QUERY_COMPLEXITY_MAX)
+    .extension(crate::field_concurrency::RootFieldConcurrency);
     if explorer {
         builder.finish()
     } else {
