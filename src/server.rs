@@ -40,6 +40,8 @@ const COMMAND_ATTEMPT_BUCKETS: [f64; 8] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.
 /// a flood of requests waits for these, never for the workers' connections,
 /// so captures, purchases, payouts and the read models keep moving.
 const API_POOL_CONNECTIONS_MAX: u32 = 10;
+/// How the API's connections name themselves in `pg_stat_activity`.
+const API_APPLICATION_NAME: &str = "dropledger-api";
 /// The longest a request waits for one of the API's connections before it
 /// fails (as an internal error), rather than queueing without end.
 const API_POOL_ACQUIRE_TIMEOUT_MS: u64 = 5_000;
@@ -186,7 +188,11 @@ fn api_pool(workers: &PgPool) -> PgPool {
     PgPoolOptions::new()
         .max_connections(API_POOL_CONNECTIONS_MAX)
         .acquire_timeout(Duration::from_millis(API_POOL_ACQUIRE_TIMEOUT_MS))
-        .connect_lazy_with((*workers.connect_options()).clone())
+        .connect_lazy_with(
+            (*workers.connect_options())
+                .clone()
+                .application_name(API_APPLICATION_NAME),
+        )
 }
 
 /// The `/metrics` recorder, installed for the whole process.

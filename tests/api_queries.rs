@@ -800,3 +800,48 @@ async fn sales_and_payouts_show_a_user_only_their_own_and_bookkeepers_all() {
         assert_eq!(response["data"][field]["edges"], json!([]), "{response}");
     }
 }
+
+#[tokio::test]
+async fn a_flood_of_requests_uses_only_the_api_s_own_connections() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let app = std::sync::Arc::new(app);
+    let flood: Vec<_> = (0..40)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let aliases: String = (0..50)
+                    .map(|n| format!("a{n}: products(first: 1) {{ edges {{ cursor }} }} "))
+                    .collect();
+                app.graphql(None, &format!("{{ {aliases} }}"), json!({}))
+                    .await
+            })
+        })
+        .collect();
+    let mut most_api_connections = 0;
+    while flood.iter().any(|request| !request.is_finished()) {
+        let api: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'dropledger-api'",
+        )
+        .bind(app.db.name())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        most_api_connections = most_api_connections.max(api);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    for request in flood {
+        let answer = request.await.unwrap();
+        assert!(answer["errors"].is_null(), "{answer}");
+    }
+    // The API's pool (src/server.rs: API_POOL_CONNECTIONS_MAX) and no more;
+    // the workers' connections are never lent to requests.
+    assert!(
+        most_api_connections >= 1,
+        "the API used no connection of its own"
+    );
+    assert!(most_api_connections <= 10, "{most_api_connections}");
+    // And the server still answers a signed-in user.
+    let me = app.graphql(Some(&admin), "{ me { id } }", json!({})).await;
+    assert!(me["data"]["me"]["id"].is_string(), "{me}");
+}
