@@ -44,6 +44,9 @@ use tokio_tungstenite::tungstenite::Message;
 const SUBSCRIPTIONS: usize = 200;
 /// Sockets the subscriptions are spread over (one address's limit).
 const SOCKETS: usize = 8;
+/// Subscriptions on each socket.
+const SUBSCRIPTIONS_PER_SOCKET: usize = SUBSCRIPTIONS / SOCKETS;
+const _: () = assert!(SUBSCRIPTIONS % SOCKETS == 0, "an equal share per socket");
 /// Flooding requests in flight at once.
 const FLOOD_CLIENTS: usize = 16;
 /// `consistentAfter` aliases per flooding request.
@@ -98,12 +101,11 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..FLOOD_CLIENTS {
         load.spawn(flood(app.clone(), newest.clone(), counters.clone(), stop));
     }
-    for (socket, token) in accountants.iter().enumerate() {
-        let share = SUBSCRIPTIONS / SOCKETS + usize::from(socket < SUBSCRIPTIONS % SOCKETS);
+    for token in &accountants {
         load.spawn(subscribe(
             app.clone(),
             token.clone(),
-            share,
+            SUBSCRIPTIONS_PER_SOCKET,
             counters.clone(),
             stop,
         ));
