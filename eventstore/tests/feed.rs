@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::events;
+use common::{another_process, events};
 use dropledger_devdb::TestDatabase;
 use dropledger_eventstore::{
-    EventStore, ExpectedVersion, FeedFollower, FeedOptions, LogFeed, SubscriptionOptions,
+    ExpectedVersion, FeedFollower, FeedOptions, LogFeed, SubscriptionOptions,
 };
 
 /// A bound on how long a test waits for a delivery; a timeout is a failure.
@@ -33,16 +33,6 @@ async fn next_position(follower: &mut FeedFollower) -> u64 {
         .expect("the follower delivers within the timeout")
         .unwrap()
         .position
-}
-
-/// A store on a pool of its own, standing for another process, so that
-/// only the notification (not the in-process signal) wakes the followers.
-async fn another_process(db: &TestDatabase) -> EventStore {
-    EventStore::new(
-        sqlx::PgPool::connect_with(db.connect_options())
-            .await
-            .unwrap(),
-    )
 }
 
 #[tokio::test]

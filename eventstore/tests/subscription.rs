@@ -4,9 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::events;
+use common::{another_process, events};
 use dropledger_devdb::TestDatabase;
-use dropledger_eventstore::{EventStore, ExpectedVersion, SubscriptionOptions};
+use dropledger_eventstore::{ExpectedVersion, SubscriptionOptions};
 
 /// A bound on how long a test waits for a delivery; a timeout is a failure.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -24,16 +24,6 @@ async fn next_positions(
         positions.push(event.position);
     }
     positions
-}
-
-/// A store on a pool of its own, standing for another process: its appends
-/// do not reach the subscriber's in-process signal.
-async fn another_process(db: &TestDatabase) -> EventStore {
-    EventStore::new(
-        sqlx::PgPool::connect_with(db.connect_options())
-            .await
-            .unwrap(),
-    )
 }
 
 async fn receive(
