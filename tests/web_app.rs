@@ -391,6 +391,22 @@ async fn a_seller_signs_up_connects_aliexpress_lists_a_product_and_follows_sales
             browser.click_text("button", "Publish").await;
             browser.find_with_text("td", "Published").await;
 
+            // A new price: one not above the cost is refused at the field.
+            browser.fill("#field-newPrice", "15.00").await;
+            browser.click_text("button", "Change price").await;
+            browser.find("#field-newPrice-error").await;
+            browser.fill("#field-newPrice", "41.50").await;
+            browser.click_text("button", "Change price").await;
+            browser
+                .find_with_text(".notice.ok", "LED desk lamp now costs $41.50")
+                .await;
+            browser.find_with_text("td", "$41.50").await;
+            // Off the storefront and back on it.
+            browser.click_text("button", "Unpublish").await;
+            browser.find_with_text("td", "Unpublished").await;
+            browser.click_text("button", "Publish").await;
+            browser.find_with_text("td", "Published").await;
+
             // A customer buys it (through the API): sale and payouts follow.
             let seller = app.login("seller@example.com", "correct horse").await["token"]
                 .as_str()
@@ -431,7 +447,7 @@ async fn a_seller_signs_up_connects_aliexpress_lists_a_product_and_follows_sales
 
             // Lists read the read models, a moment behind the log.
             open_section(&browser, "Sales", "Sales").await;
-            refresh_until(&browser, "$39.99").await;
+            refresh_until(&browser, "$41.50").await;
             browser.find("svg.chart rect.bar").await;
             open_section(&browser, "Payouts", "Payouts").await;
             refresh_until(&browser, "Sent").await;
@@ -442,7 +458,7 @@ async fn a_seller_signs_up_connects_aliexpress_lists_a_product_and_follows_sales
                 .await;
             browser.click_text("button", "Refund").await;
             browser
-                .click_text("button", "Confirm refund of $39.99")
+                .click_text("button", "Confirm refund of $41.50")
                 .await;
             browser.find_with_text(".notice.ok", "refunded").await;
             browser.find_with_text("td", "Refunded").await;

@@ -13,6 +13,7 @@ use crate::payout_method::PayoutMethodMutation;
 use crate::platform::PlatformMutation;
 use crate::read_models::ReadModelQuery;
 use crate::refunds::RefundMutation;
+use crate::user_list::UserListQuery;
 use crate::users::{UserMutation, UserQuery};
 
 /// Deepest selection accepted: deeper queries are refused before they run.
@@ -25,6 +26,7 @@ pub const QUERY_COMPLEXITY_MAX: usize = 2_000;
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     UserQuery,
+    UserListQuery,
     OrderQuery,
     EventQuery,
     ReadModelQuery,

@@ -7,7 +7,7 @@ import { html } from '../html.js';
 import { decimal, isAmount, subtract, toAmount } from '../money.js';
 import { ErrorNotice, Field, FormErrors, Loaded, MoneyText, Page, StatusBadge, formatTime, request, useAction, useLoad } from '../ui.js';
 import { BarChart } from './charts.js';
-import { Done, Refresh, ShortId, Table } from './common.js';
+import { Done, PAGE_SIZE, Refresh, SUMMARY_PAGES_MAX, ShortId, Table } from './common.js';
 
 /** @type {Operation<T.SetPlatformConfigMutation, T.SetPlatformConfigMutationVariables>} */
 const SET_PLATFORM_CONFIG = /* GraphQL */ `
@@ -289,37 +289,38 @@ const SET_USER_ROLE = /* GraphQL */ `
     setUserRole(userId: $userId, role: $role) { user { id email role } userErrors { code message field } }
   }`;
 
-/** @type {Operation<T.KnownUsersQuery, T.KnownUsersQueryVariables>} */
-const KNOWN_USERS = /* GraphQL */ `
-  query KnownUsers {
-    products(first: 200) { edges { node { ownerUser { id email role } } } }
+/** @type {Operation<T.UsersQuery, T.UsersQueryVariables>} */
+const USERS = /* GraphQL */ `
+  query Users($first: Int, $after: String, $consistentAfter: Int) {
+    users(first: $first, after: $after, consistentAfter: $consistentAfter) {
+      edges { node { id email role } }
+      pageInfo { hasNextPage endCursor }
+    }
   }`;
 
-/** @type {Operation<T.KnownBuyersQuery, T.KnownBuyersQueryVariables>} */
-const KNOWN_BUYERS = /* GraphQL */ `
-  query KnownBuyers {
-    orders(first: 200) { edges { node { buyer buyerUser { email } } } }
-  }`;
+/** @typedef {T.UsersQuery['users']['edges'][number]['node']} UserRow */
 
 /**
- * `/dashboard/admin/users`: the API lists no users, so this shows the
- * people the books name (sellers of products and orders, buyers) and
- * grants roles by id.
+ * Every user, in registration order (up to a bound of pages).
+ * @returns {Promise<UserRow[]>}
  */
+async function allUsers() {
+  /** @type {UserRow[]} */
+  const rows = [];
+  /** @type {string | null | undefined} */
+  let after;
+  for (let page = 0; page < SUMMARY_PAGES_MAX; page += 1) {
+    const { users } = await request(USERS, { first: PAGE_SIZE, after });
+    rows.push(...users.edges.map((edge) => edge.node));
+    if (!users.pageInfo.hasNextPage) break;
+    after = users.pageInfo.endCursor;
+  }
+  return rows;
+}
+
+/** `/dashboard/admin/users`: every user with their role; grant a role. */
 export function Users() {
-  const state = useLoad(async () => {
-    const [sellers, buyers] = await Promise.all([request(KNOWN_USERS, {}), request(KNOWN_BUYERS, {})]);
-    /** @type {Map<string, { id: string, email: string, role: string }>} */
-    const people = new Map();
-    for (const edge of sellers.products.edges) {
-      if (edge.node.ownerUser) people.set(edge.node.ownerUser.id, edge.node.ownerUser);
-    }
-    // Buyers' e-mails: ADMIN may read them (a seller sees display names).
-    for (const { node: order } of buyers.orders.edges) {
-      if (order.buyer && order.buyerUser) people.set(order.buyer, { id: order.buyer, email: order.buyerUser.email, role: '' });
-    }
-    return [...people.values()];
-  }, []);
+  const state = useLoad(allUsers, []);
   const [userId, setUserId] = useState('');
   const [role, setRole] = useState(/** @type {'ADMIN' | 'USER' | 'ACCOUNTANT'} */ ('ACCOUNTANT'));
   const [errors, setErrors] = useState(/** @type {import('../ui.js').UserError[]} */ ([]));
@@ -335,12 +336,12 @@ export function Users() {
   });
   return html`
     <${Page} title="Users and roles">
-      <${Loaded} state=${state} render=${(/** @type {{ id: string, email: string, role: string }[]} */ people) => html`
-        <${Table} caption="People the books name" rows=${people} rowKey=${(/** @type {any} */ row) => row.id}
+      <${Loaded} state=${state} render=${(/** @type {UserRow[]} */ people) => html`
+        <${Table} caption="Users" rows=${people} rowKey=${(/** @type {UserRow} */ row) => row.id}
           columns=${[
-            { label: 'E-mail', cell: (/** @type {any} */ row) => row.email },
-            { label: 'Role', cell: (/** @type {any} */ row) => row.role || '—' },
-            { label: 'User id', cell: (/** @type {any} */ row) => html`<button type="button" class="link" onClick=${() => setUserId(row.id)}
+            { label: 'E-mail', cell: (/** @type {UserRow} */ row) => row.email },
+            { label: 'Role', cell: (/** @type {UserRow} */ row) => row.role },
+            { label: 'User id', cell: (/** @type {UserRow} */ row) => html`<button type="button" class="link" onClick=${() => setUserId(row.id)}
                 aria-label=${`Choose ${row.email}`}><${ShortId} id=${row.id} /></button>` },
           ]} />`} />
       <h2>Grant a role</h2>

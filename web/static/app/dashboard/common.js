@@ -6,6 +6,14 @@ import { useEffect, useRef } from '../../vendor/hooks.mjs';
 import { html } from '../html.js';
 import { request, subscribe } from '../graphql.js';
 
+/**
+ * Rows per page of a dashboard list: the API allows 200, but a page's
+ * complexity (rows × fields) must stay under its limit of 2,000.
+ */
+export const PAGE_SIZE = 50;
+/** Pages read for a whole-history summary (charts, the funnel). */
+export const SUMMARY_PAGES_MAX = 40;
+
 /** @type {Operation<T.LogHeadQuery, T.LogHeadQueryVariables>} */
 const LOG_HEAD = /* GraphQL */ `
   query LogHead { projections { position lag } }`;
