@@ -179,6 +179,43 @@ impl Servers {
             .collect()
     }
 
+    /// How many servers the run has (running or not).
+    pub fn count(&self) -> usize {
+        self.slots.lock().expect("servers lock").len()
+    }
+
+    /// The slots whose server has exited on its own (a crash the run did
+    /// not cause).
+    pub fn exited_on_their_own(&self) -> Vec<usize> {
+        let mut slots = self.slots.lock().expect("servers lock");
+        slots
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(number, slot)| {
+                let (child, _) = slot.as_mut()?;
+                (!matches!(child.try_wait(), Ok(None))).then_some(number)
+            })
+            .collect()
+    }
+
+    /// Sends SIGTERM to the server in `slot` and waits (bounded by
+    /// `within`) for it to exit: how it exited.
+    pub async fn terminate(&self, slot: usize, within: Duration) -> std::process::ExitStatus {
+        let taken = self.slots.lock().expect("servers lock")[slot].take();
+        let (mut child, _) = taken.expect("the server runs");
+        let pid = child.id().expect("a running server has a pid");
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM to {pid}");
+        tokio::time::timeout(within, child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the server did not exit within {within:?} of SIGTERM"))
+            .expect("the server's exit is known")
+    }
+
     /// SIGKILLs the server in `slot` (no shutdown, nothing flushed).
     pub async fn kill(&self, slot: usize) {
         let taken = self.slots.lock().expect("servers lock")[slot].take();

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use dropledger_devdb::TestDatabase;
 use dropledger_eventstore::EventStore;
 use dropledger_projections::projection_status;
 use serde_json::Value;
+use sqlx::PgPool;
 
 use super::business::{self, Client};
 use super::processes::Servers;
@@ -86,13 +86,13 @@ pub const PASSED_OVER_EVENTS_MAX: u64 = 200;
 /// Every process manager's checkpoint: its name, how many events it trails
 /// the head of the log, and the step it last gave up on, if any.
 pub async fn process_checkpoints(
-    db: &TestDatabase,
+    pool: &PgPool,
     store: &EventStore,
 ) -> Vec<(String, u64, Option<String>)> {
     let head = store.log_status().await.unwrap().head;
     let rows: Vec<(String, i64, Option<String>)> =
         sqlx::query_as("SELECT name, position, last_error FROM process_checkpoint ORDER BY name")
-            .fetch_all(db.pool())
+            .fetch_all(pool)
             .await
             .unwrap();
     rows.into_iter()
