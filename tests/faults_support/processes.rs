@@ -2,6 +2,7 @@
 //! `dropledger serve` on one database, each started from the real binary,
 //! each killed when the run ends or panics.
 
+use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -176,6 +177,33 @@ impl Servers {
             .iter()
             .flatten()
             .map(|(_, address)| address.clone())
+            .collect()
+    }
+
+    /// The state of each process manager of the server in `slot`
+    /// (`RUNNING`, `STANDBY`, …) as its `/healthz` reports it; empty when
+    /// it does not run or does not answer.
+    pub async fn manager_states(&self, slot: usize) -> HashMap<String, String> {
+        let address = self.slots.lock().expect("servers lock")[slot]
+            .as_ref()
+            .map(|(_, address)| address.clone());
+        let Some(address) = address else {
+            return HashMap::new();
+        };
+        let health: Value = match reqwest::get(format!("{address}/healthz")).await {
+            Ok(response) => response.json().await.unwrap_or_default(),
+            Err(_) => return HashMap::new(),
+        };
+        health["processManagers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|manager| {
+                Some((
+                    manager["name"].as_str()?.to_owned(),
+                    manager["state"].as_str()?.to_owned(),
+                ))
+            })
             .collect()
     }
 
