@@ -119,14 +119,19 @@ pub async fn run(plan: Plan) {
     }
     done.store(true, Ordering::SeqCst);
     progress.set_message("customers done; waiting for the faults to end");
-    let wind_down = Duration::from_secs(120);
+    // The kills still to come when the customers are done: a kill and its
+    // restart take a few seconds (1 to 3 s apart, the server's start-up).
+    let kills_left = plan
+        .kills_min
+        .saturating_sub(turbulence.kills.load(Ordering::SeqCst));
+    let wind_down = Duration::from_secs(120 + 15 * kills_left as u64);
     tokio::time::timeout(wind_down, killer)
         .await
-        .expect("the killer stops within 2 minutes of the customers")
+        .unwrap_or_else(|_| panic!("the killer stops within {wind_down:?} of the customers"))
         .expect("the killer did not panic");
     tokio::time::timeout(wind_down, database_faulter)
         .await
-        .expect("the database faults end within 2 minutes of the customers")
+        .unwrap_or_else(|_| panic!("the database faults end within {wind_down:?} of the customers"))
         .expect("the database faults did not panic");
 
     progress.set_message("settling");
