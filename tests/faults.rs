@@ -16,7 +16,7 @@ mod faults_support;
 use std::time::Duration;
 
 use dropledger_devdb::TestDatabase;
-use faults_support::business::{buy, open_shop, Client};
+use faults_support::business::{buy, open_shop, Client, Shop};
 use faults_support::processes::{FakeProcess, Servers};
 use faults_support::run::{run, Plan};
 use faults_support::settle::wait_final;
@@ -24,12 +24,15 @@ use serde_json::json;
 
 #[tokio::test]
 async fn the_fake_providers_process_summarises_what_a_server_captured_and_bought() {
-    let fakes = FakeProcess::start("0.00").await;
-    let db = TestDatabase::new().await;
-    let servers = Servers::start(&db.url(), &fakes, 1).await;
-    let mut client = Client::new(0);
-    let shop = open_shop(&mut client, &servers, "100.00").await;
-    let buyer = client.register(&servers, "buyer@example.com").await;
+    let SmallShop {
+        fakes,
+        // Kept to the end: the servers use it.
+        db: _db,
+        servers,
+        mut client,
+        shop,
+        buyer,
+    } = SmallShop::open(1).await;
 
     let order_id = buy(&mut client, &servers, &buyer, &shop.product).await;
     let order = wait_final(&mut client, &servers, &shop.seller, &order_id).await;
@@ -133,12 +136,14 @@ struct SigtermOutcome {
 /// cleanly, and after a restart the order is PURCHASED with one supplier
 /// order, one `OrderPurchased`, no failure and its hold not voided.
 async fn sigterm_during_a_purchase(fault: serde_json::Value, times: usize) -> SigtermOutcome {
-    let fakes = FakeProcess::start("100.00").await;
-    let db = TestDatabase::new().await;
-    let servers = Servers::start(&db.url(), &fakes, 1).await;
-    let mut client = Client::new(0);
-    let shop = open_shop(&mut client, &servers, "100.00").await;
-    let buyer = client.register(&servers, "buyer@example.com").await;
+    let SmallShop {
+        fakes,
+        db,
+        servers,
+        mut client,
+        shop,
+        buyer,
+    } = SmallShop::open(1).await;
     fakes
         .hook
         .inject("AliExpressPlaceOrder", fault, times)
@@ -212,12 +217,15 @@ const TAKEOVER_BOUND: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn when_the_server_running_the_managers_is_killed_the_other_takes_them_over_within_the_bound()
 {
-    let fakes = FakeProcess::start("100.00").await;
-    let db = TestDatabase::new().await;
-    let servers = Servers::start(&db.url(), &fakes, 2).await;
-    let mut client = Client::new(0);
-    let shop = open_shop(&mut client, &servers, "100.00").await;
-    let buyer = client.register(&servers, "buyer@example.com").await;
+    let SmallShop {
+        // Kept to the end: the servers use them.
+        fakes: _fakes,
+        db,
+        servers,
+        mut client,
+        shop,
+        buyer,
+    } = SmallShop::open(2).await;
 
     // Each manager runs on exactly one server, the other stands by.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -272,4 +280,34 @@ async fn when_the_server_running_the_managers_is_killed_the_other_takes_them_ove
     let order = wait_final(&mut client, &servers, &shop.seller, &order_id).await;
     assert_eq!(order["status"], "PURCHASED", "{order}");
     assert_eq!(count_events(&db, "OrderPurchased").await, 1);
+}
+
+/// A shop of 100.00 capital with one buyer, on `servers` servers of a test
+/// database of its own and the fakes' process.
+struct SmallShop {
+    fakes: FakeProcess,
+    db: TestDatabase,
+    servers: Servers,
+    client: Client,
+    shop: Shop,
+    buyer: String,
+}
+
+impl SmallShop {
+    async fn open(servers: usize) -> SmallShop {
+        let fakes = FakeProcess::start("100.00").await;
+        let db = TestDatabase::new().await;
+        let servers = Servers::start(&db.url(), &fakes, servers).await;
+        let mut client = Client::new(0);
+        let shop = open_shop(&mut client, &servers, "100.00").await;
+        let buyer = client.register(&servers, "buyer@example.com").await;
+        SmallShop {
+            fakes,
+            db,
+            servers,
+            client,
+            shop,
+            buyer,
+        }
+    }
 }
