@@ -121,7 +121,7 @@ fn start_pollers(
     });
     let settlement_store = store.clone();
     let paypal = providers.paypal.clone();
-    let settlement_cursor = Arc::new(settlement::SettlementCursor::default());
+    let settlement_schedule = Arc::new(settlement::SettlementSchedule::default());
     let reconciliation = Reconciliation {
         store: store.clone(),
         paypal: providers.paypal.clone(),
@@ -134,8 +134,8 @@ fn start_pollers(
             move || {
                 let store = settlement_store.clone();
                 let paypal = paypal.clone();
-                let cursor = settlement_cursor.clone();
-                async move { settlement::poll(&store, &paypal, &cursor).await }
+                let schedule = settlement_schedule.clone();
+                async move { settlement::poll(&store, &paypal, &schedule).await }
             },
             health.clone(),
             watching.clone(),
