@@ -85,18 +85,7 @@ pub async fn check(
     let trial = trial_balance(pool, Currency::Usd, AsOf::Now).await.unwrap();
     let crashed = books.servers.exited_on_their_own();
 
-    // Replay equals live: the servers stop (SIGTERM, as in production), the
-    // read models are digested, rebuilt from the log, digested again.
-    let mut stops = Vec::new();
-    for slot in 0..books.servers.count() {
-        if !crashed.contains(&slot) {
-            stops.push(books.servers.terminate(slot, STOP_TIMEOUT).await);
-        }
-    }
-    let live = read_models(pool).await;
-    replay(&books.database.url()).await;
-    let replayed = read_models(pool).await;
-    let replay_differences = differences(&live, &replayed);
+    let replayed = stop_and_replay(books, &crashed).await;
 
     let reconciliation = if reconciled.difference().is_zero() {
         "matched".to_owned()
@@ -127,8 +116,8 @@ pub async fn check(
         trial.total_debit.amount() - trial.total_credit.amount(),
         trial.total_debit,
         trial.total_credit,
-        replay_differences.is_empty(),
-        live.len(),
+        replayed.differences.is_empty(),
+        replayed.tables,
         lagging.len(),
         managers_behind.len(),
         crashed.len(),
@@ -161,8 +150,9 @@ pub async fn check(
         "managers gave up a step: {managers_failed:?}"
     );
     assert!(
-        replay_differences.is_empty(),
-        "the read models rebuilt from the log differ from the live ones: {replay_differences:#?}"
+        replayed.differences.is_empty(),
+        "the read models rebuilt from the log differ from the live ones: {:#?}",
+        replayed.differences
     );
     assert_eq!(
         summary["pending_faults"],
@@ -174,15 +164,52 @@ pub async fn check(
         "servers exited on their own: {crashed:?}"
     );
     assert!(
-        stops.iter().all(|status| status.success()),
-        "a server stopped on SIGTERM with a failure: {stops:?}"
+        replayed.stops.iter().all(|status| status.success()),
+        "a server stopped on SIGTERM with a failure: {:?}",
+        replayed.stops
     );
     assert!(turbulence.kills.load(Ordering::SeqCst) >= plan.kills_min);
     assert_eq!(
         turbulence.database_restarts.load(Ordering::SeqCst),
         plan.database_restarts
     );
+    assert_eq!(
+        turbulence.restarts_in_purchase_window.load(Ordering::SeqCst),
+        1,
+        "the first restart came while a purchase's answer was held back"
+    );
     assert_eq!(turbulence.database_pauses.load(Ordering::SeqCst), 1);
+}
+
+/// The servers stopped and the read models rebuilt.
+struct Replayed {
+    /// How each server exited on SIGTERM.
+    stops: Vec<std::process::ExitStatus>,
+    /// Read-model tables compared.
+    tables: usize,
+    /// The tables whose rebuilt contents differ from the live ones.
+    differences: Vec<String>,
+}
+
+/// Replay equals live: the servers (but those that `crashed`) stop on
+/// SIGTERM, as in production; the read models are digested, rebuilt from
+/// the log, digested again.
+async fn stop_and_replay(books: &Books<'_>, crashed: &[usize]) -> Replayed {
+    let mut stops = Vec::new();
+    for slot in 0..books.servers.count() {
+        if !crashed.contains(&slot) {
+            stops.push(books.servers.terminate(slot, STOP_TIMEOUT).await);
+        }
+    }
+    let pool = books.database.pool();
+    let live = read_models(pool).await;
+    replay(&books.database.url()).await;
+    let replayed = read_models(pool).await;
+    Replayed {
+        stops,
+        tables: live.len(),
+        differences: differences(&live, &replayed),
+    }
 }
 
 /// The supplier's orders beside ours.

@@ -53,9 +53,19 @@ pub struct FakeProcess {
 impl FakeProcess {
     /// Starts the fakes; PayPal holds `paypal_balance` USD.
     pub async fn start(paypal_balance: &str) -> FakeProcess {
+        FakeProcess::start_stocked(paypal_balance, None).await
+    }
+
+    /// Starts the fakes; PayPal holds `paypal_balance` USD and, when given,
+    /// every AliExpress SKU has `supplier_stock` units.
+    pub async fn start_stocked(paypal_balance: &str, supplier_stock: Option<u64>) -> FakeProcess {
+        let stock: Vec<String> = supplier_stock
+            .map(|units| vec!["--supplier-stock".to_owned(), units.to_string()])
+            .unwrap_or_default();
         let mut child = Command::new(env!("CARGO_BIN_EXE_dropledger"))
             .args(["fake-providers", "--listen", "127.0.0.1:0"])
             .args(["--paypal-balance", paypal_balance])
+            .args(stock)
             .env("RUST_LOG", "warn")
             .env_remove("DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS")
             .stdout(Stdio::piped())

@@ -20,8 +20,12 @@ use super::provider_faults::{self, BEFORE_THE_RUSH, MID_RUN};
 use super::settle::wait_final;
 use super::turbulence::{database_faults, kill_servers, Turbulence};
 
-/// The owner's money: what the ledger starts with and the fake PayPal holds.
-const CAPITAL: &str = "1000.00";
+/// The owner's money per order of the run (at least 1,000.00): what the
+/// ledger starts with and the fake PayPal holds. A lamp reserves 15.10, so
+/// every order can be bought even before any sale's money comes in — a
+/// FAILED_INSUFFICIENT_FUNDS is not what the run is about.
+const CAPITAL_PER_ORDER: u64 = 20;
+const CAPITAL_MIN: u64 = 1_000;
 
 /// What a run does.
 pub struct Plan {
@@ -60,10 +64,13 @@ impl Plan {
 pub async fn run(plan: Plan) {
     let started = Instant::now();
     let database = Arc::new(FaultDatabase::start(plan.name).await);
-    let mut fakes = FakeProcess::start(CAPITAL).await;
+    let capital = format!("{}.00", CAPITAL_MIN.max(CAPITAL_PER_ORDER * plan.orders() as u64));
+    // Each colour of the lamp holds as many as the run's orders (the
+    // catalogue's usual hundred would fail a long run OUT_OF_STOCK).
+    let mut fakes = FakeProcess::start_stocked(&capital, Some(plan.orders() as u64)).await;
     let servers = Arc::new(Servers::start(&database.url(), &fakes, plan.servers).await);
     let mut setup = Client::new(0);
-    let shop = Arc::new(open_shop(&mut setup, &servers, CAPITAL).await);
+    let shop = Arc::new(open_shop(&mut setup, &servers, &capital).await);
     let turbulence = Arc::new(Turbulence::default());
     provider_faults::inject(&fakes.hook, &turbulence.provider_faults, BEFORE_THE_RUSH).await;
 
