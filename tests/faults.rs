@@ -97,6 +97,33 @@ async fn soak_the_business_through_500_orders_and_20_kills() {
     .await;
 }
 
+#[tokio::test]
+async fn a_fake_supplier_stocked_with_one_lamp_a_colour_sells_two_and_fails_the_third_out_of_stock()
+{
+    let SmallShop {
+        fakes: _fakes,
+        db: _db,
+        servers,
+        mut client,
+        shop,
+        buyer,
+    } = SmallShop::open_stocked(1, Some(1)).await;
+    let mut outcomes = Vec::new();
+    for _ in 0..3 {
+        let order_id = buy(&mut client, &servers, &buyer, &shop.product).await;
+        let order = wait_final(&mut client, &servers, &shop.seller, &order_id).await;
+        outcomes.push((order["status"].clone(), order["failureReason"].clone()));
+    }
+    assert_eq!(
+        outcomes,
+        [
+            (json!("PURCHASED"), json!(null)),
+            (json!("PURCHASED"), json!(null)),
+            (json!("FAILED"), json!("FAILED_OUT_OF_STOCK")),
+        ]
+    );
+}
+
 /// How long the fake supplier holds a purchase's answer back in the
 /// SIGTERM tests: the supplier order exists, ours is not recorded yet.
 const PURCHASE_ANSWER_HELD_MS: u64 = 700;
@@ -295,7 +322,13 @@ struct SmallShop {
 
 impl SmallShop {
     async fn open(servers: usize) -> SmallShop {
-        let fakes = FakeProcess::start("100.00").await;
+        SmallShop::open_stocked(servers, None).await
+    }
+
+    /// Like [`SmallShop::open`], each colour of each supplier product
+    /// holding `supplier_stock` units when given.
+    async fn open_stocked(servers: usize, supplier_stock: Option<u64>) -> SmallShop {
+        let fakes = FakeProcess::start_stocked("100.00", supplier_stock).await;
         let db = TestDatabase::new().await;
         let servers = Servers::start(&db.url(), &fakes, servers).await;
         let mut client = Client::new(0);

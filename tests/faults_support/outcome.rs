@@ -174,7 +174,9 @@ pub async fn check(
         plan.database_restarts
     );
     assert_eq!(
-        turbulence.restarts_in_purchase_window.load(Ordering::SeqCst),
+        turbulence
+            .restarts_in_purchase_window
+            .load(Ordering::SeqCst),
         1,
         "the first restart came while a purchase's answer was held back"
     );

@@ -64,7 +64,10 @@ impl Plan {
 pub async fn run(plan: Plan) {
     let started = Instant::now();
     let database = Arc::new(FaultDatabase::start(plan.name).await);
-    let capital = format!("{}.00", CAPITAL_MIN.max(CAPITAL_PER_ORDER * plan.orders() as u64));
+    let capital = format!(
+        "{}.00",
+        CAPITAL_MIN.max(CAPITAL_PER_ORDER * plan.orders() as u64)
+    );
     // Each colour of the lamp holds as many as the run's orders (the
     // catalogue's usual hundred would fail a long run OUT_OF_STOCK).
     let mut fakes = FakeProcess::start_stocked(&capital, Some(plan.orders() as u64)).await;
