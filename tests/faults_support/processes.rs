@@ -51,11 +51,6 @@ pub struct FakeProcess {
 }
 
 impl FakeProcess {
-    /// Starts the fakes; PayPal holds `paypal_balance` USD.
-    pub async fn start(paypal_balance: &str) -> FakeProcess {
-        FakeProcess::start_stocked(paypal_balance, None).await
-    }
-
     /// Starts the fakes; PayPal holds `paypal_balance` USD and, when given,
     /// every AliExpress SKU has `supplier_stock` units.
     pub async fn start_stocked(paypal_balance: &str, supplier_stock: Option<u64>) -> FakeProcess {
