@@ -80,7 +80,7 @@ async fn the_business_survives_killed_servers_database_restarts_and_provider_fau
 /// The soak run: 500 orders from ten customers through three servers, at
 /// least 20 kills, two database restarts and a 6 s pause.
 #[tokio::test]
-#[ignore = "the long run (about ten minutes): cargo test --test faults -- --ignored --nocapture soak"]
+#[ignore = "the long run (about three minutes on 2 cores): cargo test --test faults -- --ignored --nocapture soak"]
 async fn soak_the_business_through_500_orders_and_20_kills() {
     run(Plan {
         name: "soak",
