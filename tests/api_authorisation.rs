@@ -79,6 +79,7 @@ const TABLE: &[Entry] = &[
     entry("query", "apiCredentials", "{ apiCredentials { provider } }", SIGNED_IN),
     entry("query", "autopilot", "{ autopilot { cycles { id } } }", BOOKKEEPERS),
     entry("query", "opportunities", "{ opportunities(first: 1) { edges { cursor } } }", BOOKKEEPERS),
+    entry("query", "platformConfig", "{ platformConfig { commissionPct } }", BOOKKEEPERS),
     entry("query", "users", "{ users(first: 1) { edges { cursor } } }", ADMIN_ONLY),
     entry("query", "reconciliations", "{ reconciliations(first: 1) { edges { cursor } } }", BOOKKEEPERS),
     // Mutations.

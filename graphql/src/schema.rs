@@ -10,7 +10,7 @@ use crate::credentials::{CredentialMutation, CredentialQuery};
 use crate::events::EventQuery;
 pub use crate::events::SubscriptionRoot;
 use crate::payout_method::PayoutMethodMutation;
-use crate::platform::PlatformMutation;
+use crate::platform::{PlatformMutation, PlatformQuery};
 use crate::read_models::ReadModelQuery;
 use crate::refunds::RefundMutation;
 use crate::user_list::UserListQuery;
@@ -32,6 +32,7 @@ pub struct QueryRoot(
     ReadModelQuery,
     CredentialQuery,
     AutopilotQuery,
+    PlatformQuery,
 );
 
 /// Every mutation.

@@ -2,7 +2,7 @@
 // capital and its history), the autopilot, users and roles, read models.
 /** @import * as T from '../../../types/graphql' */
 /** @import { Operation } from '../graphql.js' */
-import { useState } from '../../vendor/hooks.mjs';
+import { useEffect, useState } from '../../vendor/hooks.mjs';
 import { html } from '../html.js';
 import { decimal, isAmount, subtract, toAmount } from '../money.js';
 import { ErrorNotice, Field, FormErrors, Loaded, MoneyText, Page, StatusBadge, formatTime, request, useAction, useLoad } from '../ui.js';
@@ -15,12 +15,26 @@ const SET_PLATFORM_CONFIG = /* GraphQL */ `
     setPlatformConfig(input: $input) { platformConfig { commissionPct adminPaypalEmail } position userErrors { code message field } }
   }`;
 
+/** @type {Operation<T.PlatformConfigQuery, T.PlatformConfigQueryVariables>} */
+const PLATFORM_CONFIG = /* GraphQL */ `
+  query PlatformConfig { platformConfig { commissionPct adminPaypalEmail } }`;
+
+/** @typedef {{ commissionPct: string, adminPaypalEmail: string }} Settings */
+
 /** `/dashboard/admin/settings`: commission and the admin's payout e-mail. */
 export function Settings() {
+  const current = useLoad(() => request(PLATFORM_CONFIG, {}), []);
   const [commissionPct, setCommission] = useState('');
   const [adminPaypalEmail, setEmail] = useState('');
   const [errors, setErrors] = useState(/** @type {import('../ui.js').UserError[]} */ ([]));
-  const [saved, setSaved] = useState(/** @type {{ commissionPct: string, adminPaypalEmail: string } | null} */ (null));
+  const [saved, setSaved] = useState(/** @type {Settings | null} */ (null));
+  // The form starts from the settings in force, once they are read.
+  const inForce = current.data?.platformConfig;
+  useEffect(() => {
+    if (!inForce) return;
+    setCommission(inForce.commissionPct);
+    setEmail(inForce.adminPaypalEmail);
+  }, [inForce]);
   const save = useAction(async () => {
     if (!/^\d{1,3}(\.\d{1,4})?$/.test(commissionPct.trim())) {
       setErrors([{ code: 'INVALID_INPUT', message: 'A percentage from 0 to 100, e.g. 20 or 12.5.', field: 'commissionPct' }]);
@@ -29,10 +43,14 @@ export function Settings() {
     const { setPlatformConfig } = await request(SET_PLATFORM_CONFIG, { input: { commissionPct: commissionPct.trim(), adminPaypalEmail } });
     setErrors(setPlatformConfig.userErrors);
     setSaved(setPlatformConfig.platformConfig);
+    if (setPlatformConfig.platformConfig) current.setData({ platformConfig: setPlatformConfig.platformConfig });
   });
   return html`
     <${Page} title="Platform settings">
-      <p class="hint">The API does not read the settings back yet: the form shows what you save.</p>
+      <${Loaded} state=${current} label="the settings in force" render=${(/** @type {T.PlatformConfigQuery} */ { platformConfig: settings }) => html`
+        <p class="in-force">${settings
+          ? `In force: ${settings.commissionPct} % commission, paid to ${settings.adminPaypalEmail}.`
+          : 'Not configured yet: no sale can be recorded until a commission and a payout e-mail are saved.'}</p>`} />
       <form class="form" onSubmit=${(/** @type {Event} */ event) => { event.preventDefault(); save.run(); }} novalidate>
         <${Field} name="commissionPct" label="Commission (% of gross profit)" inputmode="decimal" value=${commissionPct} onInput=${setCommission} errors=${errors} />
         <${Field} name="adminPaypalEmail" label="Admin PayPal e-mail (commission payouts)" type="email" value=${adminPaypalEmail} onInput=${setEmail} errors=${errors} />
