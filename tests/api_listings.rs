@@ -32,6 +32,14 @@ async fn change_price(
     response["data"]["changeProductPrice"].clone()
 }
 
+async fn unpublish(app: &App, token: Option<&str>, product: &str) -> Value {
+    mutate(app, token, UNPUBLISH, "unpublishProduct", product).await
+}
+
+async fn publish(app: &App, token: Option<&str>, product: &str) -> Value {
+    mutate(app, token, PUBLISH, "publishProduct", product).await
+}
+
 async fn mutate(
     app: &App,
     token: Option<&str>,
@@ -156,18 +164,11 @@ async fn only_the_owner_changes_or_unpublishes_a_product_and_an_unknown_one_is_n
     for token in [&other_seller, &shop.admin] {
         let refused = change_price(&app, token, &shop.product, "45.00", "USD").await;
         assert_eq!(refused["userErrors"][0]["code"], "FORBIDDEN", "{refused}");
-        let refused = mutate(
-            &app,
-            Some(token),
-            UNPUBLISH,
-            "unpublishProduct",
-            &shop.product,
-        )
-        .await;
+        let refused = unpublish(&app, Some(token), &shop.product).await;
         assert_eq!(refused["userErrors"][0]["code"], "FORBIDDEN", "{refused}");
     }
     // The buyer has no listings and a visitor is not signed in.
-    let refused = mutate(&app, None, UNPUBLISH, "unpublishProduct", &shop.product).await;
+    let refused = unpublish(&app, None, &shop.product).await;
     assert_eq!(
         refused["userErrors"][0]["code"], "UNAUTHENTICATED",
         "{refused}"
@@ -175,14 +176,7 @@ async fn only_the_owner_changes_or_unpublishes_a_product_and_an_unknown_one_is_n
     let unknown = "00000000-0000-4000-8000-000000000000";
     let refused = change_price(&app, &shop.seller, unknown, "45.00", "USD").await;
     assert_eq!(refused["userErrors"][0]["code"], "NOT_FOUND", "{refused}");
-    let refused = mutate(
-        &app,
-        Some(&shop.seller),
-        UNPUBLISH,
-        "unpublishProduct",
-        "not-an-id",
-    )
-    .await;
+    let refused = unpublish(&app, Some(&shop.seller), "not-an-id").await;
     assert_eq!(refused["userErrors"][0]["field"], "id", "{refused}");
 
     let order_id = check_out(&app, &shop).await.unwrap();
@@ -196,14 +190,7 @@ async fn an_unpublished_product_leaves_the_storefront_refuses_checkouts_and_can_
     let shop = app.shop("100.00", "15.10", "39.99").await;
     let started = check_out(&app, &shop).await.unwrap();
 
-    let unpublished = mutate(
-        &app,
-        Some(&shop.seller),
-        UNPUBLISH,
-        "unpublishProduct",
-        &shop.product,
-    )
-    .await;
+    let unpublished = unpublish(&app, Some(&shop.seller), &shop.product).await;
 
     assert_eq!(
         unpublished["product"]["status"], "UNPUBLISHED",
@@ -214,14 +201,7 @@ async fn an_unpublished_product_leaves_the_storefront_refuses_checkouts_and_can_
         .contains(&shop.product));
     let refused = check_out(&app, &shop).await.unwrap_err();
     assert_eq!(refused[0]["code"], "INVALID_STATE", "{refused}");
-    let again = mutate(
-        &app,
-        Some(&shop.seller),
-        UNPUBLISH,
-        "unpublishProduct",
-        &shop.product,
-    )
-    .await;
+    let again = unpublish(&app, Some(&shop.seller), &shop.product).await;
     assert_eq!(again["userErrors"][0]["code"], "INVALID_STATE", "{again}");
     // A checkout started before still completes: the buyer agreed to it.
     let order = app
@@ -233,14 +213,7 @@ async fn an_unpublished_product_leaves_the_storefront_refuses_checkouts_and_can_
         .await;
     assert_eq!(order["data"]["order"]["status"], "CREATED", "{order}");
 
-    let republished = mutate(
-        &app,
-        Some(&shop.seller),
-        PUBLISH,
-        "publishProduct",
-        &shop.product,
-    )
-    .await;
+    let republished = publish(&app, Some(&shop.seller), &shop.product).await;
     assert_eq!(
         republished["product"]["status"], "PUBLISHED",
         "{republished}"
