@@ -49,6 +49,7 @@ mod schema;
 mod slots;
 mod subscription_limits;
 mod supplier_oauth;
+mod user_list;
 mod users;
 mod websocket;
 
