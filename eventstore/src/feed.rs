@@ -10,12 +10,13 @@
 //! follows by position, so it never skips or repeats an event.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::Semaphore;
 
+use crate::on_demand::OnDemand;
 use crate::{EventStore, LoggedEvent, ReadError, SubscriptionOptions};
 
 /// How long the reader waits before following again after its
@@ -60,8 +61,8 @@ pub struct LogFeed {
 struct FeedShared {
     store: EventStore,
     options: FeedOptions,
-    /// The running reader's broadcast; dangling when none runs.
-    current: Mutex<Weak<broadcast::Sender<Batch>>>,
+    /// The reader's broadcast, while anyone follows.
+    current: OnDemand<broadcast::Sender<Batch>>,
     /// Places for followers reading the store to catch up.
     catch_up_reads: Semaphore,
 }
@@ -73,7 +74,7 @@ impl LogFeed {
             shared: Arc::new(FeedShared {
                 store,
                 options,
-                current: Mutex::new(Weak::new()),
+                current: OnDemand::default(),
                 catch_up_reads: Semaphore::new(options.catch_up_reads_max.max(1)),
             }),
         }
@@ -97,26 +98,13 @@ impl FeedShared {
     /// A receiver of the running reader's batches, starting the reader if
     /// none runs.
     fn receiver(self: &Arc<Self>) -> broadcast::Receiver<Batch> {
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(sender) = current.upgrade() {
-            return sender.subscribe();
-        }
-        let (sender, receiver) = broadcast::channel(self.options.batches_buffered_max.max(1));
-        let sender = Arc::new(sender);
-        *current = Arc::downgrade(&sender);
-        tokio::spawn(read(self.clone(), sender));
-        receiver
-    }
-
-    /// Whether the reader of `sender` may stop: nobody follows. Decided
-    /// under the lock [`FeedShared::receiver`] takes.
-    fn retire_if_unfollowed(&self, sender: &broadcast::Sender<Batch>) -> bool {
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if sender.receiver_count() > 0 {
-            return false;
-        }
-        *current = Weak::new();
-        true
+        self.current.receiver(
+            broadcast::Sender::subscribe,
+            || broadcast::channel(self.options.batches_buffered_max.max(1)),
+            |sender| {
+                tokio::spawn(read(self.clone(), sender));
+            },
+        )
     }
 }
 
@@ -152,7 +140,7 @@ async fn read(shared: Arc<FeedShared>, sender: Arc<broadcast::Sender<Batch>>) {
                 }
             },
             _ = idle_check.tick() => {
-                if shared.retire_if_unfollowed(&sender) {
+                if shared.current.retire_if_unused(&sender) {
                     return;
                 }
             }

@@ -26,6 +26,7 @@ mod error;
 mod event;
 mod feed;
 mod listener;
+mod on_demand;
 mod position;
 mod read;
 mod sequencer;

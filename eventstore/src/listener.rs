@@ -10,13 +10,14 @@
 //! dropped connection or a stopped task still costs a subscription at most
 //! its poll interval, never an event: subscriptions read by position.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
+use crate::on_demand::OnDemand;
 use crate::sequencer::LOG_CHANNEL;
 use crate::Backoff;
 
@@ -26,35 +27,21 @@ const LISTEN_RETRY_BACKOFF: Backoff = Backoff::from_millis(100, 3_200);
 /// The newest head heard of, per process; shared by clones of a store.
 #[derive(Debug, Default)]
 pub(crate) struct SharedListener {
-    /// The running task's channel; dangling when no task runs.
-    current: Mutex<Weak<watch::Sender<u64>>>,
+    /// The listening task's channel, while anyone watches.
+    current: OnDemand<watch::Sender<u64>>,
 }
 
 impl SharedListener {
     /// A watch on the log's head as notified, starting the listening task on
     /// `pool` if none runs. Must be called within a Tokio runtime.
     pub(crate) fn heads(self: &Arc<Self>, pool: &PgPool) -> watch::Receiver<u64> {
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(sender) = current.upgrade() {
-            return sender.subscribe();
-        }
-        let (sender, receiver) = watch::channel(0);
-        let sender = Arc::new(sender);
-        *current = Arc::downgrade(&sender);
-        tokio::spawn(listen(pool.clone(), sender, self.clone()));
-        receiver
-    }
-
-    /// Whether the task of `sender` may stop: nobody watches it. Decided
-    /// under the same lock [`SharedListener::heads`] takes, so a watcher
-    /// is never handed a channel whose task has just stopped.
-    fn retire_if_unwatched(&self, sender: &watch::Sender<u64>) -> bool {
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if sender.receiver_count() > 0 {
-            return false;
-        }
-        *current = Weak::new();
-        true
+        self.current.receiver(
+            watch::Sender::subscribe,
+            || watch::channel(0),
+            |sender| {
+                tokio::spawn(listen(pool.clone(), sender, self.clone()));
+            },
+        )
     }
 }
 
@@ -77,7 +64,7 @@ async fn listen(pool: PgPool, sender: Arc<watch::Sender<u64>>, shared: Arc<Share
                 tokio::select! {
                     () = tokio::time::sleep(LISTEN_RETRY_BACKOFF.nth(failures)) => continue,
                     () = sender.closed() => {
-                        if shared.retire_if_unwatched(&sender) {
+                        if shared.current.retire_if_unused(&sender) {
                             return;
                         }
                         continue;
@@ -101,7 +88,7 @@ async fn listen(pool: PgPool, sender: Arc<watch::Sender<u64>>, shared: Arc<Share
                     }
                 },
                 () = sender.closed() => {
-                    if shared.retire_if_unwatched(&sender) {
+                    if shared.current.retire_if_unused(&sender) {
                         return;
                     }
                     // Someone started watching just now; `closed` resolves
