@@ -413,3 +413,6 @@ fn a_sold_order_refunded_still_records_the_shipment_of_its_parcel() {
         [OrderEvent::OrderShipped { .. }]
     ));
 }
+
+#[path = "dispute_tests.rs"]
+mod disputes;
