@@ -64,6 +64,14 @@ impl Model {
             .insert(sale_id, (price, commission, after, commission_after));
     }
 
+    /// A chargeback fee: the seller's alone (LEDGER.md, disputes).
+    pub(crate) fn charged(&mut self, seller: UserId, fee: Decimal) {
+        *self
+            .earned
+            .entry(Payee::User { user_id: seller })
+            .or_default() -= fee;
+    }
+
     pub(crate) fn paid(&mut self, payee: Payee, amount: Decimal) {
         *self.paid.entry(payee).or_default() += amount;
     }
