@@ -254,3 +254,42 @@ async fn a_chargeback_lost_after_the_payouts_refunds_the_sale_and_the_seller_owe
     assert_eq!(listed[0]["outcome"], "LOST", "{listed:?}");
     assert_eq!(listed[0]["stage"], "CHARGEBACK", "{listed:?}");
 }
+
+#[tokio::test]
+async fn a_dispute_whose_webhooks_never_arrive_is_found_by_the_poll_and_recorded_once() {
+    let fakes = Fakes::start(false, "100.00").await;
+    fakes.aliexpress.pay_purchases_from(fakes.paypal.wallet());
+    // No webhook reaches this server: only the poll can learn of it.
+    let app = cycle::spawn_on(&fakes).await;
+    let shop = app.shop("100.00", "15.10", "39.99").await;
+    let order_id = app.buy(&shop).await;
+    wait_for_count(&app, "PayoutSent", 2).await;
+    let seller = seller_id(&app, &shop, &order_id).await;
+    let capture_id = app.only_capture_id().await;
+    let dispute_id = fakes
+        .paypal
+        .open_dispute(
+            &capture_id,
+            usd("10.00"),
+            "MERCHANDISE_OR_SERVICE_NOT_AS_DESCRIBED",
+        )
+        .await
+        .unwrap();
+    wait_for_count(&app, "OrderDisputeOpened", 1).await;
+    fakes
+        .paypal
+        .resolve_dispute(&dispute_id, false, usd("0"))
+        .await
+        .unwrap();
+    wait_for_count(&app, "DisputeLost", 1).await;
+    // Polled again and again: recorded once.
+    wait_for_count(&app, "OrderDisputeResolved", 1).await;
+    assert_eq!(app.count("OrderDisputeOpened").await, 1);
+    assert_eq!(app.count("DisputedFundsHeld").await, 1);
+    // 3.73 × 10 / 39.99 = 0.93 from the admin, 9.07 from the seller.
+    let books = books_reconciled(&app, &fakes).await;
+    assert_account(&books, "receivable:admin", "0.93");
+    assert_account(&books, &format!("receivable:user:{seller}"), "9.07");
+    assert_account(&books, "revenue:sales_refunds", "10.00");
+    assert_account(&books, "cash:paypal:disputed", "0");
+}
