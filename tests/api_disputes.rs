@@ -10,16 +10,17 @@
 //! fee is 1.89; commission 15 % = 3.73; the seller's net profit 19.27.
 
 mod api_support;
+#[path = "api_support/books.rs"]
+mod books;
 #[path = "api_support/cycle.rs"]
 mod cycle;
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use api_support::App;
+use books::{assert_account, books, books_balance_and_reconcile, seller_id, wait_for_count};
 use cycle::{Fakes, Shop};
-use dropledger_domain::{Currency, Money};
-use dropledger_projections::{trial_balance, working_capital, AsOf};
+use dropledger_domain::Money;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -48,59 +49,11 @@ async fn sold_and_paid_out() -> (Fakes, App, Shop, String) {
     (fakes, app, shop, order_id)
 }
 
-async fn wait_for_count(app: &App, event_type: &str, count: usize) {
-    app.wait_for_events(&format!("{count} × {event_type}"), |events| {
-        events.iter().filter(|(_, kind)| kind == event_type).count() >= count
-    })
-    .await;
-}
-
-/// Each account's net posted balance, debit-positive, after a rebuild
-/// from the log with the trial balance checked zero; and the ledger's
-/// PayPal cash checked against the fake PayPal's available balance.
+/// Each account's balance (trial balance zero after a rebuild), with the
+/// ledger's PayPal cash checked against the fake PayPal's.
 async fn books_reconciled(app: &App, fakes: &Fakes) -> HashMap<String, Decimal> {
-    let store = app.rebuild_and_check_books().await;
-    let capital = working_capital(store.pool(), Currency::Usd).await.unwrap();
-    assert_eq!(
-        capital.real_balance,
-        fakes.paypal.available_balance(Currency::Usd),
-        "the ledger's PayPal cash is PayPal's"
-    );
-    trial_balance(store.pool(), Currency::Usd, AsOf::Now)
-        .await
-        .unwrap()
-        .lines
-        .iter()
-        .map(|line| {
-            (
-                line.account.code(),
-                line.debit.amount() - line.credit.amount(),
-            )
-        })
-        .collect()
-}
-
-fn assert_account(books: &HashMap<String, Decimal>, code: &str, expected: &str) {
-    let got = books.get(code).copied().unwrap_or_default();
-    assert_eq!(
-        got,
-        Decimal::from_str(expected).unwrap(),
-        "{code}: {books:?}"
-    );
-}
-
-async fn seller_id(app: &App, shop: &Shop, order_id: &str) -> String {
-    let response = app
-        .graphql(
-            Some(&shop.seller),
-            "query($id: ID!) { order(id: $id) { owner status } }",
-            json!({ "id": order_id }),
-        )
-        .await;
-    response["data"]["order"]["owner"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{response}"))
-        .to_owned()
+    books_balance_and_reconcile(app, fakes).await;
+    books(app).await
 }
 
 async fn disputes(app: &App, token: &str) -> Vec<Value> {

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::refund::{recover_shares, SoldRefundDecision};
+use super::refund::{reverse_and_recover, SoldRefundDecision};
 use super::reversal::ReverseSale;
-use super::state::{Sale, SaleCommand, SaleEvent};
+use super::state::Sale;
 use super::SaleError;
 use crate::aggregate::Aggregate;
 use crate::capital::{CapitalCommand, WorkingCapital};
@@ -137,30 +137,24 @@ pub fn resolve_dispute(
             // The sale's refund records name PayPal's dispute as the refund.
             let refund_id = ProviderRefundId::parse(dispute_id.as_str())
                 .expect("a dispute id is a valid reference");
-            let reducible = of_this_sale
-                .iter()
-                .filter_map(|payout| Some((payout.payee()?, payout.reducible()?)))
-                .collect();
-            decision.sale = sale.decide(SaleCommand::ReverseSale(ReverseSale {
-                refund_id: refund_id.clone(),
-                entry_id: EntryId::from_uuid(Uuid::new_v5(&entry_id.as_uuid(), b"sale-reversal")),
-                refunded: amount,
-                fee_returned: crate::money::Money::zero(amount.currency()),
-                chargeback_fee: command.chargeback_fee,
-                reducible,
-                effective_at: command.resolved_at,
-            }))?;
-            let Some(SaleEvent::SaleReversed { shares, .. }) = decision.sale.first() else {
-                unreachable!("a reversal decides SaleReversed")
-            };
-            let recovered = recover_shares(
-                sale_id,
-                shares,
+            let (sale_events, recovered) = reverse_and_recover(
+                sale,
+                ReverseSale {
+                    refund_id,
+                    entry_id: EntryId::from_uuid(Uuid::new_v5(
+                        &entry_id.as_uuid(),
+                        b"sale-reversal",
+                    )),
+                    refunded: amount,
+                    fee_returned: crate::money::Money::zero(amount.currency()),
+                    chargeback_fee: command.chargeback_fee,
+                    reducible: BTreeMap::new(),
+                    effective_at: command.resolved_at,
+                },
                 &of_this_sale,
                 receivables,
-                &refund_id,
-                command.resolved_at,
             )?;
+            decision.sale = sale_events;
             decision.payouts = recovered.payouts;
             decision.receivables = recovered.receivables;
         }

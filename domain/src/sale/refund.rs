@@ -71,39 +71,53 @@ pub fn refund_sold_order(
         .iter()
         .filter(|payout| payout.sale_id() == Some(sale_id))
         .collect();
-    let reducible = of_this_sale
+    let (sale_events, recovered) = reverse_and_recover(
+        sale,
+        ReverseSale {
+            refund_id: command.refund_id.clone(),
+            entry_id: EntryId::from_uuid(Uuid::new_v5(
+                &command.entry_id.as_uuid(),
+                b"sale-reversal",
+            )),
+            refunded: command.amount,
+            fee_returned: command.fee_returned,
+            chargeback_fee: Money::zero(command.amount.currency()),
+            reducible: BTreeMap::new(),
+            effective_at: command.refunded_at,
+        },
+        &of_this_sale,
+        receivables,
+    )?;
+    Ok(SoldRefundDecision {
+        order: order_events,
+        capital: capital_events,
+        sale: sale_events,
+        payouts: recovered.payouts,
+        receivables: recovered.receivables,
+    })
+}
+
+/// Reverses the sale as `command` says, with what each of its payouts
+/// (`of_this_sale`) may still give up, and takes each share back: the
+/// sale's events and the payouts' and receivables'.
+pub(super) fn reverse_and_recover(
+    sale: &Sale,
+    mut command: ReverseSale,
+    of_this_sale: &[&Payout],
+    receivables: &BTreeMap<Payee, Receivable>,
+) -> Result<(Vec<SaleEvent>, Recovered), SaleError> {
+    let sale_id = sale.id().ok_or(SaleError::NotRecorded)?;
+    command.reducible = of_this_sale
         .iter()
         .filter_map(|payout| Some((payout.payee()?, payout.reducible()?)))
         .collect();
-    let sale_events = sale.decide(SaleCommand::ReverseSale(ReverseSale {
-        refund_id: command.refund_id.clone(),
-        entry_id: EntryId::from_uuid(Uuid::new_v5(&command.entry_id.as_uuid(), b"sale-reversal")),
-        refunded: command.amount,
-        fee_returned: command.fee_returned,
-        chargeback_fee: Money::zero(command.amount.currency()),
-        reducible,
-        effective_at: command.refunded_at,
-    }))?;
+    let (refund_id, at) = (command.refund_id.clone(), command.effective_at);
+    let sale_events = sale.decide(SaleCommand::ReverseSale(command))?;
     let Some(SaleEvent::SaleReversed { shares, .. }) = sale_events.first() else {
         unreachable!("a reversal decides SaleReversed")
     };
-    let recovered = recover_shares(
-        sale_id,
-        shares,
-        &of_this_sale,
-        receivables,
-        &command.refund_id,
-        command.refunded_at,
-    )?;
-    let mut decision = SoldRefundDecision {
-        order: order_events,
-        capital: capital_events,
-        payouts: recovered.payouts,
-        receivables: recovered.receivables,
-        ..SoldRefundDecision::default()
-    };
-    decision.sale = sale_events;
-    Ok(decision)
+    let recovered = recover_shares(sale_id, shares, of_this_sale, receivables, &refund_id, at)?;
+    Ok((sale_events, recovered))
 }
 
 /// How a reversal's shares are taken back: payouts reduced, debts owed.

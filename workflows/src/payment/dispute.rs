@@ -7,11 +7,11 @@
 
 use chrono::{DateTime, Utc};
 use dropledger_domain::{
-    open_dispute, resolve_dispute, Aggregate, DisputeAnswer, DisputeOutcome, Money, OpenDispute,
-    Order, OrderCommand, OrderError, OrderId, ProviderDisputeId, ResolveDispute, SaleError,
-    WorkingCapital,
+    open_dispute, resolve_dispute, Aggregate, DisputeAnswer, DisputeDecision, DisputeOutcome,
+    Money, OpenDispute, Order, OrderCommand, OrderError, OrderId, ProviderDisputeId,
+    ResolveDispute, SaleError, WorkingCapital,
 };
-use dropledger_eventstore::{CommandError, EventStore, Loaded, Metadata};
+use dropledger_eventstore::{CommandError, EventStore, Loaded, Metadata, StreamAppend};
 use dropledger_integrations::{Dispute, PayPalClient};
 use uuid::Uuid;
 
@@ -101,11 +101,7 @@ async fn record_opened(
             if order.state.dispute(&reported.opened.dispute_id).is_some() {
                 return Ok((Vec::new(), ()));
             }
-            let capital = load_capital(store, &order.state).await?;
-            let parties = match order.state.sale_id() {
-                Some(sale_id) => Some(SaleParties::load(store, sale_id).await?),
-                None => None,
-            };
+            let (capital, parties) = load_parties(store, &order.state).await?;
             let payouts = parties
                 .as_ref()
                 .map(SaleParties::payout_states)
@@ -117,13 +113,10 @@ async fn record_opened(
                 reported.opened.clone(),
             )
             .map_err(CommandError::Refused)?;
-            let mut appends = vec![order.append(&decision.order, metadata)];
-            if let Some(parties) = &parties {
-                appends.extend(parties.appends(&decision, metadata));
-            }
-            // Capital last, as every command appends it.
-            appends.push(capital.append_commuting(&decision.capital, metadata));
-            Ok((appends, ()))
+            Ok((
+                appends(&order, &capital, parties.as_ref(), &decision, metadata),
+                (),
+            ))
         })
         .await?;
     Ok(())
@@ -143,11 +136,7 @@ async fn record_resolved(
             if recorded.is_some_and(|dispute| dispute.outcome.is_some()) {
                 return Ok((Vec::new(), ()));
             }
-            let capital = load_capital(store, &order.state).await?;
-            let parties = match order.state.sale_id() {
-                Some(sale_id) => Some(SaleParties::load(store, sale_id).await?),
-                None => None,
-            };
+            let (capital, parties) = load_parties(store, &order.state).await?;
             let (sale, payouts, receivables) = match &parties {
                 Some(parties) => (
                     parties.sale.state.clone(),
@@ -165,33 +154,55 @@ async fn record_resolved(
                 resolved.clone(),
             )
             .map_err(CommandError::Refused)?;
-            let mut appends = vec![order.append(&decision.order, metadata)];
-            if let Some(parties) = &parties {
-                appends.extend(parties.appends(&decision, metadata));
-            }
-            appends.push(capital.append_commuting(&decision.capital, metadata));
-            Ok((appends, ()))
+            Ok((
+                appends(&order, &capital, parties.as_ref(), &decision, metadata),
+                (),
+            ))
         })
         .await?;
     Ok(())
 }
 
-async fn load_capital(
+/// Working capital in the order's currency, and the order's sale parties
+/// once it is sold.
+async fn load_parties(
     store: &EventStore,
     order: &Order,
-) -> Result<Loaded<WorkingCapital>, CommandError<SaleError>> {
+) -> Result<(Loaded<WorkingCapital>, Option<SaleParties>), CommandError<SaleError>> {
     let currency = order
         .total()
         .map(|total| total.currency())
         .ok_or(CommandError::Refused(SaleError::Order(
             OrderError::NotFound,
         )))?;
-    Ok(store
+    let capital = store
         .load_cached(
             &WorkingCapital::stream_id(currency),
             WorkingCapital::new(currency),
         )
-        .await?)
+        .await?;
+    let parties = match order.sale_id() {
+        Some(sale_id) => Some(SaleParties::load(store, sale_id).await?),
+        None => None,
+    };
+    Ok((capital, parties))
+}
+
+/// The appends of a dispute's decision: the order, the sale parties, and
+/// capital last, as every command appends it.
+fn appends(
+    order: &Loaded<Order>,
+    capital: &Loaded<WorkingCapital>,
+    parties: Option<&SaleParties>,
+    decision: &DisputeDecision,
+    metadata: &Metadata,
+) -> Vec<StreamAppend> {
+    let mut appends = vec![order.append(&decision.order, metadata)];
+    if let Some(parties) = parties {
+        appends.extend(parties.appends(decision, metadata));
+    }
+    appends.push(capital.append_commuting(&decision.capital, metadata));
+    appends
 }
 
 /// An answer to a dispute asked for.
