@@ -13,23 +13,6 @@ fn dispute_id() -> ProviderDisputeId {
 }
 
 impl World {
-    fn apply(&mut self, decision: &DisputeDecision) {
-        self.order = self.order.clone().replay(&decision.order);
-        self.capital = self.capital.clone().replay(&decision.capital);
-        self.sale = self.sale.clone().replay(&decision.sale);
-        self.post(&decision.capital);
-        self.post(&decision.sale);
-        for (payout_id, events) in &decision.payouts {
-            let payout = self
-                .payouts
-                .iter_mut()
-                .find(|payout| payout.id() == Some(*payout_id))
-                .unwrap();
-            *payout = payout.clone().replay(events);
-        }
-        self.owe(&decision.receivables);
-    }
-
     fn open(&mut self, amount: &str) -> DisputeDecision {
         let decision = open_dispute(
             &self.order,

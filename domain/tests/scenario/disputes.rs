@@ -39,7 +39,7 @@ impl World {
             return;
         };
         assert!(decision.sale.is_empty() && decision.receivables.is_empty());
-        self.apply_dispute(index, decision);
+        self.apply_sold_order_decision(index, decision);
     }
 
     /// Resolves an order's oldest open dispute, if the domain takes it.
@@ -98,10 +98,12 @@ impl World {
                 .refunded(sale_id, seller, open.amount.amount(), Decimal::ZERO);
             self.model.charged(seller, usd_cents(fee).amount());
         }
-        self.apply_dispute(index, decision);
+        self.apply_sold_order_decision(index, decision);
     }
 
-    fn apply_dispute(&mut self, index: usize, decision: DisputeDecision) {
+    /// A decision over a sold order's streams (a refund's, a dispute's):
+    /// each applied, and the books.
+    pub(crate) fn apply_sold_order_decision(&mut self, index: usize, decision: DisputeDecision) {
         self.apply_order(index, decision.order);
         self.apply_capital(decision.capital);
         if let Some(sale_id) = self.orders[index].0.sale_id() {
