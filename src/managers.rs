@@ -123,7 +123,7 @@ fn start_pollers(
     });
     let settlement_store = store.clone();
     let paypal = providers.paypal.clone();
-    let settlement_cursor = Arc::new(settlement::SettlementCursor::default());
+    let settlement_schedule = Arc::new(settlement::SettlementSchedule::default());
     let dispute_store = store.clone();
     let dispute_paypal = providers.paypal.clone();
     let reconciliation = Reconciliation {
@@ -138,8 +138,8 @@ fn start_pollers(
             move || {
                 let store = settlement_store.clone();
                 let paypal = paypal.clone();
-                let cursor = settlement_cursor.clone();
-                async move { settlement::poll(&store, &paypal, &cursor).await }
+                let schedule = settlement_schedule.clone();
+                async move { settlement::poll(&store, &paypal, &schedule).await }
             },
             health.clone(),
             watching.clone(),

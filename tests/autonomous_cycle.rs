@@ -8,6 +8,7 @@ mod cycle;
 
 use std::time::Duration;
 
+use api_support::App;
 use cycle::{spawn_on, Fakes};
 use dropledger_domain::{Currency, Payee, PayoutStatus};
 use dropledger_integrations::{FakeOperation, Fault};
@@ -252,10 +253,10 @@ async fn a_payout_skipped_for_insufficient_funds_is_paid_when_cash_arrives() {
     assert_eq!(seller.amount.amount(), cents("19.27"));
 }
 
-#[tokio::test]
-async fn a_capture_paypal_keeps_refusing_to_show_does_not_keep_the_others_from_settling() {
-    let fakes = Fakes::start(true, "100.00").await;
-    let app = spawn_on(&fakes).await;
+/// Three orders whose captures PayPal left PENDING, waiting for clearance:
+/// the server, and the capture ids in the order the settlement poller asks.
+async fn three_orders_awaiting_clearance(fakes: &Fakes) -> (App, Vec<String>) {
+    let app = spawn_on(fakes).await;
     let shop = app.shop("100.00", "15.10", "39.99").await;
     let mut orders = Vec::new();
     for _ in 0..3 {
@@ -273,13 +274,14 @@ async fn a_capture_paypal_keeps_refusing_to_show_does_not_keep_the_others_from_s
     .await
     .unwrap();
     captures.sort();
-    // The first capture of every page PayPal will not show, ever.
-    fakes.paypal.keep_refusing_capture_reads(&captures[0]);
+    (app, captures)
+}
 
-    for capture_id in &captures {
+/// PayPal completes every capture; the poller settles all but the first.
+async fn all_but_the_first_settle(fakes: &Fakes, app: &App, captures: &[String]) {
+    for capture_id in captures {
         fakes.paypal.complete_capture(capture_id).await.unwrap();
     }
-
     app.wait_for_events("the two other captures settled", |events| {
         events
             .iter()
@@ -295,6 +297,33 @@ async fn a_capture_paypal_keeps_refusing_to_show_does_not_keep_the_others_from_s
     .await
     .unwrap();
     assert!(!settled.contains(&captures[0]), "{settled:?}");
+}
+
+#[tokio::test]
+async fn a_capture_paypal_keeps_refusing_to_show_does_not_keep_the_others_from_settling() {
+    let fakes = Fakes::start(true, "100.00").await;
+    let (app, captures) = three_orders_awaiting_clearance(&fakes).await;
+    // The first capture of every page PayPal will not show, ever.
+    fakes.paypal.keep_refusing_capture_reads(&captures[0]);
+
+    all_but_the_first_settle(&fakes, &app, &captures).await;
+}
+
+#[tokio::test]
+async fn a_capture_paypal_does_not_know_is_asked_about_less_and_less_often() {
+    let fakes = Fakes::start(true, "100.00").await;
+    let (app, captures) = three_orders_awaiting_clearance(&fakes).await;
+    fakes.paypal.forget_capture(&captures[0]);
+
+    all_but_the_first_settle(&fakes, &app, &captures).await;
+    // It rests 2 s, 4 s, 8 s, ... after each 404 (which is not retried):
+    // over 8 s it is read at most three times, not at every 1 s poll.
+    let before = fakes.paypal.capture_reads(&captures[0]);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let reads = fakes.paypal.capture_reads(&captures[0]) - before;
+    assert!(reads <= 3, "read {reads} times in 8 s");
+    // And it is still pending, in nobody's way: nothing was recorded for it.
+    assert_eq!(app.count("CaptureCompleted").await, 2);
 }
 
 #[tokio::test]

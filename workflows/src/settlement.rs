@@ -8,17 +8,20 @@
 //!
 //! One poll asks about a bounded page of pending captures, starting after
 //! the one the previous poll asked last, so every capture is asked in turn
-//! however many are pending; a capture PayPal refuses to show is logged and
-//! passed over, never in the way of the others.
+//! however many are pending; a capture PayPal refuses to show, or does not
+//! know, is logged and rests, longer after each failure, never in the way
+//! of the others.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use dropledger_domain::{
     clear_payment, deny_payment, CapitalError, CaptureId, Currency, EntryId, Order, OrderError,
     OrderId, SettleCapture,
 };
-use dropledger_eventstore::{CommandError, EventStore, Metadata};
+use dropledger_eventstore::{Backoff, CommandError, EventStore, Metadata};
 use dropledger_integrations::{CaptureStatus, PayPalClient};
 use uuid::Uuid;
 
@@ -73,55 +76,117 @@ pub fn denial_entry_id(capture_id: &CaptureId) -> EntryId {
     ))
 }
 
-/// Where the next poll starts: after the capture id asked about last.
+/// Which pending captures the next poll asks about: a page starting after
+/// the capture asked last, leaving out those resting. A capture PayPal
+/// refused to show, or says it does not know (a 404: recorded against
+/// another PayPal account, or lost at PayPal), rests before it is asked
+/// again, twice as long after each failure up to [`SETTLEMENT_REST`]'s
+/// ceiling: without it a long log's forgotten captures cost PayPal calls
+/// every second for ever, and the webhook settles a capture anyway the
+/// moment PayPal knows its outcome.
 #[derive(Debug, Default)]
-pub struct SettlementCursor {
-    after: Mutex<Option<String>>,
+pub struct SettlementSchedule {
+    state: Mutex<ScheduleState>,
 }
 
-impl SettlementCursor {
-    fn after(&self) -> Option<String> {
-        self.after
+/// How long a capture rests after its first failure, and at most.
+pub const SETTLEMENT_REST: Backoff = Backoff::from_millis(2_000, 3_600_000);
+
+#[derive(Debug, Default)]
+struct ScheduleState {
+    /// The capture asked last.
+    after: Option<String>,
+    /// Captures whose last ask failed: how often in a row, and until when
+    /// they rest. Only pending captures are kept, so it never outgrows them.
+    resting: HashMap<CaptureId, Rest>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Rest {
+    failures: u32,
+    until: Instant,
+}
+
+impl SettlementSchedule {
+    /// Up to `max` of `pending` due at `now`, in capture id order, starting
+    /// after the capture asked last and wrapping around. Forgets the rest of
+    /// captures no longer pending.
+    fn due(&self, pending: &[CaptureId], now: Instant, max: usize) -> Vec<CaptureId> {
+        let mut state = self.lock();
+        let still_pending: HashSet<&CaptureId> = pending.iter().collect();
+        state
+            .resting
+            .retain(|capture_id, _| still_pending.contains(capture_id));
+        let mut due: Vec<CaptureId> = pending
+            .iter()
+            .filter(|capture_id| {
+                state
+                    .resting
+                    .get(*capture_id)
+                    .is_none_or(|rest| rest.until <= now)
+            })
+            .cloned()
+            .collect();
+        due.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        page(&due, state.after.as_deref(), max)
+    }
+
+    /// `capture_id` is being asked about now.
+    fn asking(&self, capture_id: &CaptureId) {
+        self.lock().after = Some(capture_id.as_str().to_owned());
+    }
+
+    /// PayPal answered about `capture_id`: it is asked again at the next turn.
+    fn answered(&self, capture_id: &CaptureId) {
+        self.lock().resting.remove(capture_id);
+    }
+
+    /// Asking about `capture_id` failed at `now`: it rests, longer than last time.
+    fn failed(&self, capture_id: &CaptureId, now: Instant) {
+        let mut state = self.lock();
+        let failures = state
+            .resting
+            .get(capture_id)
+            .map_or(1, |rest| rest.failures.saturating_add(1));
+        let until = now + SETTLEMENT_REST.nth(failures);
+        state
+            .resting
+            .insert(capture_id.clone(), Rest { failures, until });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ScheduleState> {
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    fn set(&self, capture_id: &CaptureId) {
-        *self
-            .after
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some(capture_id.as_str().to_owned());
     }
 }
 
-/// One poll: of a page of pending captures, each PayPal now reports final
-/// is settled. A capture that cannot be settled now (PayPal
-/// refuses, its answer is unusable) does not stop the others; the first
+/// One poll: of the pending captures due (see [`SettlementSchedule`]), a
+/// page is asked about and each PayPal now reports final is settled. A
+/// capture that cannot be settled now (PayPal refuses, does not know it,
+/// its answer is unusable) rests and does not stop the others; the first
 /// such failure is returned once the page is done. Our own store failing
 /// ends the poll at once: every capture would meet it.
 pub async fn poll(
     store: &EventStore,
     paypal: &Arc<PayPalClient>,
-    cursor: &SettlementCursor,
+    schedule: &SettlementSchedule,
 ) -> Result<(), PollError> {
     let mut first_failure = None;
     for currency in CURRENCIES {
         let capital = current_capital(store, currency).await?;
-        let mut pending: Vec<(CaptureId, ())> = capital
+        let pending: Vec<CaptureId> = capital
             .pending_captures()
-            .map(|(capture_id, _)| (capture_id.clone(), ()))
+            .map(|(capture_id, _)| capture_id.clone())
             .collect();
-        pending.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        let after = cursor.after();
-        for (capture_id, ()) in page(&pending, after.as_deref(), SETTLEMENT_CAPTURES_PER_POLL_MAX) {
-            cursor.set(&capture_id);
+        for capture_id in schedule.due(&pending, Instant::now(), SETTLEMENT_CAPTURES_PER_POLL_MAX) {
+            schedule.asking(&capture_id);
             match settle(store, paypal, currency, &capture_id).await {
-                Ok(()) => {}
+                Ok(()) => schedule.answered(&capture_id),
                 Err(error @ PollError::Store(_)) => return Err(error),
                 Err(error) => {
-                    tracing::warn!(capture_id = capture_id.as_str(), %error, "capture not settled now; the others go on");
+                    schedule.failed(&capture_id, Instant::now());
+                    tracing::warn!(capture_id = capture_id.as_str(), %error, "capture not settled now: it rests, the others go on");
                     first_failure.get_or_insert(error);
                 }
             }
@@ -132,13 +197,9 @@ pub async fn poll(
 
 /// Up to `max` of `sorted` (by capture id), starting after `after` and
 /// wrapping around to the start.
-fn page<T: Clone>(
-    sorted: &[(CaptureId, T)],
-    after: Option<&str>,
-    max: usize,
-) -> Vec<(CaptureId, T)> {
+fn page(sorted: &[CaptureId], after: Option<&str>, max: usize) -> Vec<CaptureId> {
     let start = after.map_or(0, |after| {
-        sorted.partition_point(|(capture_id, _)| capture_id.as_str() <= after)
+        sorted.partition_point(|capture_id| capture_id.as_str() <= after)
     });
     sorted[start..]
         .iter()
@@ -257,16 +318,16 @@ fn report(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
-    fn captures(ids: &[&str]) -> Vec<(CaptureId, ())> {
-        ids.iter()
-            .map(|id| (CaptureId::parse(id).unwrap(), ()))
-            .collect()
+    fn captures(ids: &[&str]) -> Vec<CaptureId> {
+        ids.iter().map(|id| CaptureId::parse(id).unwrap()).collect()
     }
 
-    fn ids(page: &[(CaptureId, ())]) -> Vec<&str> {
-        page.iter().map(|(id, _)| id.as_str()).collect()
+    fn ids(page: &[CaptureId]) -> Vec<&str> {
+        page.iter().map(CaptureId::as_str).collect()
     }
 
     #[test]
@@ -281,5 +342,64 @@ mod tests {
             ids(&page(&pending, Some("E"), 10)),
             ["A", "B", "C", "D", "E"]
         );
+    }
+
+    #[test]
+    fn a_capture_that_failed_rests_twice_as_long_after_each_failure_while_the_others_are_asked() {
+        let schedule = SettlementSchedule::default();
+        let pending = captures(&["A", "B", "C"]);
+        let [a, _, _] = [&pending[0], &pending[1], &pending[2]];
+        let start = Instant::now();
+        let at = |seconds: u64| start + Duration::from_secs(seconds);
+
+        schedule.failed(a, at(0));
+        assert_eq!(ids(&schedule.due(&pending, at(1), 10)), ["B", "C"]);
+        assert_eq!(ids(&schedule.due(&pending, at(2), 10)), ["A", "B", "C"]);
+        schedule.failed(a, at(2));
+        assert_eq!(ids(&schedule.due(&pending, at(5), 10)), ["B", "C"]);
+        assert_eq!(ids(&schedule.due(&pending, at(6), 10)), ["A", "B", "C"]);
+        schedule.failed(a, at(6));
+        assert_eq!(ids(&schedule.due(&pending, at(13), 10)), ["B", "C"]);
+        assert_eq!(ids(&schedule.due(&pending, at(14), 10)), ["A", "B", "C"]);
+    }
+
+    #[test]
+    fn a_capture_rests_at_most_the_ceiling_however_often_it_failed() {
+        let schedule = SettlementSchedule::default();
+        let pending = captures(&["A"]);
+        let start = Instant::now();
+        for _ in 0..64 {
+            schedule.failed(&pending[0], start);
+        }
+        let ceiling = start + SETTLEMENT_REST.max;
+        assert!(schedule
+            .due(&pending, ceiling - Duration::from_secs(1), 10)
+            .is_empty());
+        assert_eq!(ids(&schedule.due(&pending, ceiling, 10)), ["A"]);
+    }
+
+    #[test]
+    fn an_answer_ends_the_rest_and_a_capture_no_longer_pending_is_forgotten() {
+        let schedule = SettlementSchedule::default();
+        let pending = captures(&["A", "B"]);
+        let now = Instant::now();
+        schedule.failed(&pending[0], now);
+        schedule.failed(&pending[1], now);
+        schedule.answered(&pending[0]);
+        assert_eq!(ids(&schedule.due(&pending, now, 10)), ["A"]);
+
+        // B was settled by the webhook: its rest goes with it.
+        schedule.due(&pending[..1], now, 10);
+        assert_eq!(schedule.lock().resting.len(), 0);
+    }
+
+    #[test]
+    fn the_page_of_due_captures_follows_the_one_asked_last() {
+        let schedule = SettlementSchedule::default();
+        let pending = captures(&["A", "B", "C", "D"]);
+        let now = Instant::now();
+        schedule.asking(&pending[1]);
+        schedule.failed(&pending[2], now);
+        assert_eq!(ids(&schedule.due(&pending, now, 2)), ["D", "A"]);
     }
 }

@@ -97,11 +97,15 @@ pub(super) async fn get_capture(
     if let Err(response) = shared.authorize(&headers) {
         return response;
     }
+    *shared.state().capture_reads.entry(id.clone()).or_default() += 1;
     if shared.state().refused_capture_reads.contains(&id) {
         return reply(
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({"name": "INTERNAL_SERVER_ERROR", "message": "An internal server error occurred.", "debug_id": super::debug_id(), "details": []}),
         );
+    }
+    if shared.state().forgotten_captures.contains(&id) {
+        return not_found();
     }
     let capture = shared.state().captures.get(&id).cloned();
     match capture {

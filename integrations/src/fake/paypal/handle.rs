@@ -107,6 +107,25 @@ impl FakePayPal {
             .insert(capture_id.to_owned());
     }
 
+    /// Answers every read of `capture_id` with a 404 from now on: a capture
+    /// PayPal does not know.
+    pub fn forget_capture(&self, capture_id: &str) {
+        self.shared
+            .state()
+            .forgotten_captures
+            .insert(capture_id.to_owned());
+    }
+
+    /// How often `capture_id` was read, answered or refused.
+    pub fn capture_reads(&self, capture_id: &str) -> usize {
+        self.shared
+            .state()
+            .capture_reads
+            .get(capture_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Answers every payout batch to `receiver` with a 500 from now on: a
     /// payout PayPal keeps refusing.
     pub fn keep_refusing_payouts_to(&self, receiver: &str) {

@@ -234,6 +234,12 @@ pub(super) struct State {
     /// Captures whose reads (`GET /v2/payments/captures/{id}`) fail with a
     /// 500 for as long as they are listed: one capture PayPal keeps refusing.
     pub refused_capture_reads: std::collections::HashSet<String>,
+    /// Captures whose reads are answered 404 as if PayPal had never heard
+    /// of them (recorded against another account, say).
+    pub forgotten_captures: std::collections::HashSet<String>,
+    /// Reads (`GET /v2/payments/captures/{id}`) asked per capture id,
+    /// answered or not: how often a poller asks.
+    pub capture_reads: HashMap<String, usize>,
     /// Receivers whose payout batches fail with a 500 for as long as they
     /// are listed: a payout PayPal keeps refusing.
     pub refused_payout_receivers: std::collections::HashSet<String>,
