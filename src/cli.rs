@@ -94,6 +94,10 @@ pub enum Command {
             value_parser = crate::config::fake_capture_pending
         )]
         paypal_capture_pending: bool,
+        /// Units of every fake AliExpress SKU in stock (default 100 a
+        /// colour): a long fault run buys more lamps than that.
+        #[arg(long, value_name = "UNITS")]
+        supplier_stock: Option<u64>,
     },
     /// Manage the platform's ADMINs from the server's side.
     Admin {

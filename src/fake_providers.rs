@@ -11,11 +11,13 @@ use dropledger_domain::Money;
 use dropledger_integrations::{FakeProviderServer, FAKE_FAULTS_PATH, FAKE_SUMMARY_PATH};
 
 /// Serves the fakes on `listen` until a shutdown signal; PayPal starts with
-/// `paypal_balance` USD and with `capture_pending` leaves captures PENDING.
+/// `paypal_balance` USD and with `capture_pending` leaves captures PENDING;
+/// `supplier_stock`, when given, is every AliExpress SKU's stock.
 pub async fn run(
     listen: SocketAddr,
     paypal_balance: &str,
     capture_pending: bool,
+    supplier_stock: Option<u64>,
 ) -> anyhow::Result<()> {
     let opening = Money::parse(paypal_balance, "USD")
         .map_err(|error| anyhow::anyhow!("--paypal-balance {paypal_balance:?}: {error}"))?;
@@ -24,6 +26,9 @@ pub async fn run(
         .with_context(|| format!("binding {listen}"))?;
     let server = FakeProviderServer::serve(listener, opening, capture_pending)
         .context("starting the fakes")?;
+    if let Some(stock) = supplier_stock {
+        server.providers().aliexpress.set_every_stock(stock);
+    }
     tracing::warn!(
         address = server.base_url(),
         "fake providers: payments, purchases and payouts are SIMULATED"

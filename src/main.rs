@@ -120,8 +120,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             paypal_balance,
             paypal_capture_pending,
+            supplier_stock,
         } => {
-            fake_providers::run(listen, &paypal_balance, paypal_capture_pending).await?;
+            fake_providers::run(
+                listen,
+                &paypal_balance,
+                paypal_capture_pending,
+                supplier_stock,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { action } => match action {

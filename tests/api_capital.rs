@@ -1,10 +1,12 @@
-//! `recordCapitalContribution` with an idempotency key: a retried request
-//! records the contribution once; the key reused for another amount is refused.
+//! The ADMIN's platform settings and capital: `recordCapitalContribution`
+//! with an idempotency key (a retried request records the contribution
+//! once; the key reused for another amount is refused), and the settings in
+//! force read back with `platformConfig`.
 
 mod api_support;
 
 use api_support::spawn_app;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const CONTRIBUTE: &str = "mutation($input: RecordCapitalContributionInput!) { recordCapitalContribution(input: $input) { entryId amount { amount currency } userErrors { code message field } } }";
 
@@ -55,4 +57,38 @@ async fn a_contribution_sent_twice_with_one_key_is_recorded_once() {
         "input.idempotencyKey",
         "{refused}"
     );
+}
+
+#[tokio::test]
+async fn the_platform_settings_in_force_are_read_back_and_null_until_first_saved() {
+    let app = spawn_app().await;
+    let (admin, _) = app.register("admin@example.com").await;
+    let read = "{ platformConfig { commissionPct adminPaypalEmail } }";
+    let response = app.graphql(Some(&admin), read, json!({})).await;
+    assert_eq!(
+        response["data"]["platformConfig"],
+        Value::Null,
+        "{response}"
+    );
+
+    for (pct, email) in [("20", "owner@example.com"), ("12.5", "books@example.com")] {
+        let saved = app
+            .graphql(
+                Some(&admin),
+                "mutation($input: SetPlatformConfigInput!) { setPlatformConfig(input: $input) { userErrors { code } } }",
+                json!({ "input": { "commissionPct": pct, "adminPaypalEmail": email } }),
+            )
+            .await;
+        assert_eq!(
+            saved["data"]["setPlatformConfig"]["userErrors"],
+            json!([]),
+            "{saved}"
+        );
+        let response = app.graphql(Some(&admin), read, json!({})).await;
+        assert_eq!(
+            response["data"]["platformConfig"],
+            json!({ "commissionPct": pct, "adminPaypalEmail": email }),
+            "{response}"
+        );
+    }
 }

@@ -7,8 +7,11 @@ mod browser_support;
 #[path = "api_support/cycle.rs"]
 mod cycle;
 
+use std::time::Duration;
+
 use browser_support::Browser;
 use cycle::{spawn_on, Fakes};
+use rust_decimal::Decimal;
 use serde_json::json;
 
 /// How long an order may take from capture to PURCHASED in the browser.
@@ -391,6 +394,22 @@ async fn a_seller_signs_up_connects_aliexpress_lists_a_product_and_follows_sales
             browser.click_text("button", "Publish").await;
             browser.find_with_text("td", "Published").await;
 
+            // A new price: one not above the cost is refused at the field.
+            browser.fill("#field-newPrice", "15.00").await;
+            browser.click_text("button", "Change price").await;
+            browser.find("#field-newPrice-error").await;
+            browser.fill("#field-newPrice", "41.50").await;
+            browser.click_text("button", "Change price").await;
+            browser
+                .find_with_text(".notice.ok", "LED desk lamp now costs $41.50")
+                .await;
+            browser.find_with_text("td", "$41.50").await;
+            // Off the storefront and back on it.
+            browser.click_text("button", "Unpublish").await;
+            browser.find_with_text("td", "Unpublished").await;
+            browser.click_text("button", "Publish").await;
+            browser.find_with_text("td", "Published").await;
+
             // A customer buys it (through the API): sale and payouts follow.
             let seller = app.login("seller@example.com", "correct horse").await["token"]
                 .as_str()
@@ -431,7 +450,7 @@ async fn a_seller_signs_up_connects_aliexpress_lists_a_product_and_follows_sales
 
             // Lists read the read models, a moment behind the log.
             open_section(&browser, "Sales", "Sales").await;
-            refresh_until(&browser, "$39.99").await;
+            refresh_until(&browser, "$41.50").await;
             browser.find("svg.chart rect.bar").await;
             open_section(&browser, "Payouts", "Payouts").await;
             refresh_until(&browser, "Sent").await;
@@ -442,7 +461,7 @@ async fn a_seller_signs_up_connects_aliexpress_lists_a_product_and_follows_sales
                 .await;
             browser.click_text("button", "Refund").await;
             browser
-                .click_text("button", "Confirm refund of $39.99")
+                .click_text("button", "Confirm refund of $41.50")
                 .await;
             browser.find_with_text(".notice.ok", "refunded").await;
             browser.find_with_text("td", "Refunded").await;
@@ -475,6 +494,19 @@ async fn an_admin_sets_the_platform_funds_it_runs_the_autopilot_and_retries_a_fa
             browser.find_with_text("h1", "Capital").await;
 
             open_section(&browser, "Settings", "Platform settings").await;
+            // The settings in force are read back, and the form starts from them.
+            browser
+                .find_with_text(".in-force", "15 % commission, paid to admin@example.com")
+                .await;
+            let prefilled = "return document.getElementById('field-commissionPct').value === '15'";
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while browser.execute(prefilled, json!([])).await != json!(true) {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the form never showed 15 %"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             browser.fill("#field-commissionPct", "twenty").await;
             browser
                 .fill("#field-adminPaypalEmail", "owner@example.com")
@@ -485,6 +517,9 @@ async fn an_admin_sets_the_platform_funds_it_runs_the_autopilot_and_retries_a_fa
             browser.click_text("button", "Save settings").await;
             browser
                 .find_with_text(".notice.ok", "20 % commission, paid to owner@example.com")
+                .await;
+            browser
+                .find_with_text(".in-force", "20 % commission, paid to owner@example.com")
                 .await;
 
             open_section(&browser, "Capital", "Capital").await;
@@ -589,6 +624,30 @@ async fn an_accountant_reads_a_balanced_trial_balance_and_the_audit_trail_of_one
             let credit = browser.text(&browser.find(".total-credit").await).await;
             assert_eq!(debit, credit);
             assert_ne!(debit, "$0.00");
+            // Its CSV: exact amounts, debits summing to credits.
+            let link = browser.find("a.csv").await;
+            assert_eq!(
+                browser.attribute(&link, "download").await.as_deref(),
+                Some("trial-balance-USD.csv")
+            );
+            let csv = data_url_text(&browser.attribute(&link, "href").await.unwrap());
+            let mut lines = csv.lines();
+            assert_eq!(
+                lines.next(),
+                Some(r#""Account","Name","Debit","Credit","Currency""#),
+                "{csv}"
+            );
+            let (mut debits, mut credits) = (Decimal::ZERO, Decimal::ZERO);
+            for line in lines {
+                let cells: Vec<&str> = line.split(',').map(|cell| cell.trim_matches('"')).collect();
+                assert_eq!(cells.len(), 5, "{line}");
+                debits += cells[2].parse::<Decimal>().unwrap();
+                credits += cells[3].parse::<Decimal>().unwrap();
+                assert_eq!(cells[4], "USD", "{line}");
+            }
+            assert_eq!(debits, credits, "{csv}");
+            assert!(debits > Decimal::ZERO, "{csv}");
+            assert!(csv.contains(r#""cash:paypal:available""#), "{csv}");
             // Selling is not the accountant's: no product section.
             assert!(browser
                 .find_all("nav.sections a[href='/dashboard/products']")
@@ -597,6 +656,11 @@ async fn an_accountant_reads_a_balanced_trial_balance_and_the_audit_trail_of_one
 
             open_section(&browser, "Accounts", "Accounts").await;
             browser.find_with_text("td", "cash:paypal:available").await;
+            let link = browser.find("a.csv").await;
+            assert_eq!(
+                browser.attribute(&link, "download").await.as_deref(),
+                Some("accounts.csv")
+            );
 
             open_section(&browser, "General ledger", "General ledger").await;
             browser
@@ -620,7 +684,10 @@ async fn an_accountant_reads_a_balanced_trial_balance_and_the_audit_trail_of_one
                 Some("audit-trail.csv")
             );
             let csv = data_url_text(&browser.attribute(&link, "href").await.unwrap());
-            assert!(csv.starts_with("position,recordedAt,streamId"), "{csv}");
+            assert!(
+                csv.starts_with(r#""position","recordedAt","streamId""#),
+                "{csv}"
+            );
             assert!(csv.contains(&format!("\"order-{order}\"")), "{csv}");
             assert!(csv.contains("\"OrderPaid\""), "{csv}");
             browser.screenshot_for_readme("dashboard-audit").await;

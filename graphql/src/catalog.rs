@@ -1,7 +1,8 @@
-//! Products: created by their owner (a USER), published by them.
+//! Products: created by their owner (a USER), published, unpublished and
+//! repriced by them.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use dropledger_domain::{
     Aggregate, Money as DomainMoney, Product as ProductState, ProductCommand, ProductError,
     ProductEvent, ProductId, ProductOrigin, ProductStatus as DomainStatus, ProductTitle,
@@ -78,7 +79,7 @@ pub struct CreateProductInput {
     pub idempotency_key: Option<String>,
 }
 
-/// `createProduct`'s and `publishProduct`'s result.
+/// The result of a product mutation.
 #[derive(Debug, Default, SimpleObject)]
 pub struct ProductPayload {
     /// The product as now.
@@ -282,49 +283,106 @@ impl CatalogMutation {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<ProductPayload> {
-        let (services, request) = parts(ctx);
-        let caller = match request.require(&[Role::User, Role::Admin]) {
-            Ok(claims) => UserId::from_uuid(claims.sub),
-            Err(error) => return Ok(ProductPayload::refused(error)),
-        };
-        let Ok(product_id) = id.parse::<ProductId>() else {
-            return Ok(ProductPayload::refused(UserError::invalid(
-                "id",
-                "not a product id",
-            )));
-        };
-        let stream = ProductState::stream_id(product_id);
-        let metadata = request.metadata(Uuid::new_v4());
-        let outcome = services
-            .store
-            .execute(|| async {
-                let product = services
-                    .store
-                    .load(&stream, ProductState::default())
-                    .await?;
-                match product.state.owner() {
-                    None => return Err(CommandError::Refused(ProductError::NotFound)),
-                    Some(owner) if owner != caller => return Ok((Vec::new(), false)),
-                    Some(_) => {}
-                }
-                let events = product
-                    .state
-                    .decide(ProductCommand::Publish {
-                        published_at: Utc::now(),
-                    })
-                    .map_err(CommandError::Refused)?;
-                Ok((vec![product.append(&events, &metadata)], true))
+        change_listing(ctx, &id, |now| {
+            Ok(ProductCommand::Publish { published_at: now })
+        })
+        .await
+    }
+
+    /// Takes a PUBLISHED product off the storefront: nobody can start a
+    /// checkout of it; checkouts started before still complete. Its owner
+    /// only; `publishProduct` puts it back.
+    async fn unpublish_product(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<ProductPayload> {
+        change_listing(ctx, &id, |now| {
+            Ok(ProductCommand::Unpublish {
+                unpublished_at: now,
             })
-            .await
-            .map(count_appends);
-        match outcome {
-            Ok((true, appends)) => Ok(ProductPayload {
-                product: product_of(product_id, &product_events(services, product_id).await?),
-                position: position_of(services, &appends).await?,
-                user_errors: Vec::new(),
-            }),
-            Ok((false, _)) => Ok(ProductPayload::refused(UserError::forbidden())),
-            Err(error) => Ok(ProductPayload::refused(command_failure(error)?)),
+        })
+        .await
+    }
+
+    /// Sets the product's price; the supplier cost stays, and the price must
+    /// stay above it, in the same currency. Checkouts started before keep
+    /// the price they agreed to. Its owner only.
+    async fn change_product_price(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        price: MoneyInput,
+    ) -> async_graphql::Result<ProductPayload> {
+        let mut payload = change_listing(ctx, &id, |now| {
+            Ok(ProductCommand::ChangePrice {
+                price: price.parse_positive("price")?,
+                changed_at: now,
+            })
+        })
+        .await?;
+        // The domain's pricing refusals (not above the supplier cost, another
+        // currency) are about the one input there is.
+        for error in &mut payload.user_errors {
+            if error.code == "INVALID_INPUT" && error.field.is_none() {
+                error.field = Some("price".to_owned());
+            }
         }
+        Ok(payload)
+    }
+}
+
+/// Decides `command` (made from the time now) on the product `id` for its
+/// owner, and answers with the product as it then is.
+async fn change_listing(
+    ctx: &Context<'_>,
+    id: &ID,
+    command: impl FnOnce(DateTime<Utc>) -> Result<ProductCommand, UserError>,
+) -> async_graphql::Result<ProductPayload> {
+    let (services, request) = parts(ctx);
+    let caller = match request.require(&[Role::User, Role::Admin]) {
+        Ok(claims) => UserId::from_uuid(claims.sub),
+        Err(error) => return Ok(ProductPayload::refused(error)),
+    };
+    let Ok(product_id) = id.parse::<ProductId>() else {
+        return Ok(ProductPayload::refused(UserError::invalid(
+            "id",
+            "not a product id",
+        )));
+    };
+    let command = match command(Utc::now()) {
+        Ok(command) => command,
+        Err(error) => return Ok(ProductPayload::refused(error)),
+    };
+    let stream = ProductState::stream_id(product_id);
+    let metadata = request.metadata(Uuid::new_v4());
+    let outcome = services
+        .store
+        .execute(|| async {
+            let product = services
+                .store
+                .load(&stream, ProductState::default())
+                .await?;
+            match product.state.owner() {
+                None => return Err(CommandError::Refused(ProductError::NotFound)),
+                Some(owner) if owner != caller => return Ok((Vec::new(), false)),
+                Some(_) => {}
+            }
+            let events = product
+                .state
+                .decide(command.clone())
+                .map_err(CommandError::Refused)?;
+            Ok((vec![product.append(&events, &metadata)], true))
+        })
+        .await
+        .map(count_appends);
+    match outcome {
+        Ok((true, appends)) => Ok(ProductPayload {
+            product: product_of(product_id, &product_events(services, product_id).await?),
+            position: position_of(services, &appends).await?,
+            user_errors: Vec::new(),
+        }),
+        Ok((false, _)) => Ok(ProductPayload::refused(UserError::forbidden())),
+        Err(error) => Ok(ProductPayload::refused(command_failure(error)?)),
     }
 }

@@ -48,6 +48,7 @@ mod sales;
 mod schema;
 mod slots;
 mod supplier_oauth;
+mod user_list;
 mod users;
 mod websocket;
 

@@ -14,8 +14,9 @@ use crate::catalog::check_idempotency_key;
 use crate::consistency::position_of;
 use crate::context::count_appends;
 use crate::context::parts;
-use crate::errors::{command_failure, UserError};
+use crate::errors::{command_failure, internal, UserError};
 use crate::money::{Decimal, Money, MoneyInput};
+use crate::orders::require;
 
 /// Namespace of entry ids derived from `recordCapitalContribution` keys.
 const CONTRIBUTION_KEY_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2e4b_93a7_4d58_b0e6_5a7c_d2f1_8e39);
@@ -76,6 +77,39 @@ pub struct RecordCapitalContributionPayload {
     pub position: Option<i64>,
     /// Why nothing happened.
     pub user_errors: Vec<UserError>,
+}
+
+/// The configuration in force.
+#[derive(Default)]
+pub struct PlatformQuery;
+
+#[Object]
+impl PlatformQuery {
+    /// The platform commission and the admin's payout e-mail in force;
+    /// null until `setPlatformConfig` first ran. ADMIN and ACCOUNTANT.
+    async fn platform_config(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<PlatformSettings>> {
+        let (services, request) = parts(ctx);
+        require(&request, &[Role::Admin, Role::Accountant])?;
+        let config = services
+            .store
+            .load::<_, std::convert::Infallible>(
+                &PlatformConfig::stream_id(),
+                PlatformConfig::default(),
+            )
+            .await
+            .map_err(|error| internal(&error))?
+            .state;
+        let (Ok(rate), Ok(email)) = (config.commission_rate(), config.admin_paypal_email()) else {
+            return Ok(None);
+        };
+        Ok(Some(PlatformSettings {
+            commission_pct: Decimal::new(rate.value()),
+            admin_paypal_email: email.as_str().to_owned(),
+        }))
+    }
 }
 
 /// ADMIN's configuration mutations.

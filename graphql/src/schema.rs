@@ -11,9 +11,10 @@ use crate::disputes::{DisputeMutation, DisputeQuery};
 use crate::events::EventQuery;
 pub use crate::events::SubscriptionRoot;
 use crate::payout_method::PayoutMethodMutation;
-use crate::platform::PlatformMutation;
+use crate::platform::{PlatformMutation, PlatformQuery};
 use crate::read_models::ReadModelQuery;
 use crate::refunds::RefundMutation;
+use crate::user_list::UserListQuery;
 use crate::users::{UserMutation, UserQuery};
 
 /// Deepest selection accepted: deeper queries are refused before they run.
@@ -26,12 +27,14 @@ pub const QUERY_COMPLEXITY_MAX: usize = 2_000;
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     UserQuery,
+    UserListQuery,
     OrderQuery,
     EventQuery,
     ReadModelQuery,
     CredentialQuery,
     AutopilotQuery,
     DisputeQuery,
+    PlatformQuery,
 );
 
 /// Every mutation.

@@ -37,8 +37,8 @@ mod runner;
 mod status;
 
 pub use autopilot::{
-    autopilot_overview, default_seller, opportunities_page, AutopilotConfigView, AutopilotOverview,
-    CycleStatus, CycleView, OpportunityView,
+    autopilot_overview, default_seller, opportunities_page, registered_users_page,
+    AutopilotConfigView, AutopilotOverview, CycleStatus, CycleView, OpportunityView,
 };
 pub use consistency::{projections_with_runner, wait_until_applied, ConsistencyError};
 pub use error::{ProjectionError, QueryError};

@@ -204,7 +204,10 @@ pub async fn buy(client: &mut Client, servers: &Servers, buyer: &str, product: &
         {
             return order_id;
         }
-        if order_status(client, servers, buyer, &order_id).await != "CREATED" {
+        // Captured by an attempt whose answer was lost; an empty status is
+        // a read that failed (the database away), not a capture.
+        let status = order_status(client, servers, buyer, &order_id).await;
+        if !status.is_empty() && status != "CREATED" {
             return order_id;
         }
         assert!(
@@ -241,18 +244,31 @@ pub async fn order(client: &mut Client, servers: &Servers, token: &str, order_id
     response["data"]["order"].clone()
 }
 
-/// Every payout as the ADMIN reads it: id, sale, recipient, status.
+/// Every payout as the ADMIN reads it: id, sale, recipient, status (page
+/// after page: a page holds 200 at most).
 pub async fn payouts(client: &mut Client, servers: &Servers, admin: &str) -> Vec<Value> {
-    let response = client
-        .graphql(
-            servers,
-            Some(admin),
-            "{ payouts(first: 200) { nodes { id saleId recipient status } } }",
-            json!({}),
-        )
-        .await;
-    response["data"]["payouts"]["nodes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("payouts: {response}"))
-        .clone()
+    let mut payouts = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let response = client
+            .graphql(
+                servers,
+                Some(admin),
+                "query($after: String) { payouts(first: 200, after: $after) { nodes { id saleId recipient status } pageInfo { hasNextPage endCursor } } }",
+                json!({ "after": after }),
+            )
+            .await;
+        let page = &response["data"]["payouts"];
+        payouts.extend(
+            page["nodes"]
+                .as_array()
+                .unwrap_or_else(|| panic!("payouts: {response}"))
+                .iter()
+                .cloned(),
+        );
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            return payouts;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
 }

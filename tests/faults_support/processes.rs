@@ -2,6 +2,7 @@
 //! `dropledger serve` on one database, each started from the real binary,
 //! each killed when the run ends or panics.
 
+use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -50,11 +51,16 @@ pub struct FakeProcess {
 }
 
 impl FakeProcess {
-    /// Starts the fakes; PayPal holds `paypal_balance` USD.
-    pub async fn start(paypal_balance: &str) -> FakeProcess {
+    /// Starts the fakes; PayPal holds `paypal_balance` USD and, when given,
+    /// every AliExpress SKU has `supplier_stock` units.
+    pub async fn start_stocked(paypal_balance: &str, supplier_stock: Option<u64>) -> FakeProcess {
+        let stock: Vec<String> = supplier_stock
+            .map(|units| vec!["--supplier-stock".to_owned(), units.to_string()])
+            .unwrap_or_default();
         let mut child = Command::new(env!("CARGO_BIN_EXE_dropledger"))
             .args(["fake-providers", "--listen", "127.0.0.1:0"])
             .args(["--paypal-balance", paypal_balance])
+            .args(stock)
             .env("RUST_LOG", "warn")
             .env_remove("DROPLEDGER_FAKE_PAYPAL_CAPTURE_STATUS")
             .stdout(Stdio::piped())
@@ -177,6 +183,70 @@ impl Servers {
             .flatten()
             .map(|(_, address)| address.clone())
             .collect()
+    }
+
+    /// The state of each process manager of the server in `slot`
+    /// (`RUNNING`, `STANDBY`, …) as its `/healthz` reports it; empty when
+    /// it does not run or does not answer.
+    pub async fn manager_states(&self, slot: usize) -> HashMap<String, String> {
+        let address = self.slots.lock().expect("servers lock")[slot]
+            .as_ref()
+            .map(|(_, address)| address.clone());
+        let Some(address) = address else {
+            return HashMap::new();
+        };
+        let health: Value = match reqwest::get(format!("{address}/healthz")).await {
+            Ok(response) => response.json().await.unwrap_or_default(),
+            Err(_) => return HashMap::new(),
+        };
+        health["processManagers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|manager| {
+                Some((
+                    manager["name"].as_str()?.to_owned(),
+                    manager["state"].as_str()?.to_owned(),
+                ))
+            })
+            .collect()
+    }
+
+    /// How many servers the run has (running or not).
+    pub fn count(&self) -> usize {
+        self.slots.lock().expect("servers lock").len()
+    }
+
+    /// The slots whose server has exited on its own (a crash the run did
+    /// not cause).
+    pub fn exited_on_their_own(&self) -> Vec<usize> {
+        let mut slots = self.slots.lock().expect("servers lock");
+        slots
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(number, slot)| {
+                let (child, _) = slot.as_mut()?;
+                (!matches!(child.try_wait(), Ok(None))).then_some(number)
+            })
+            .collect()
+    }
+
+    /// Sends SIGTERM to the server in `slot` and waits (bounded by
+    /// `within`) for it to exit: how it exited.
+    pub async fn terminate(&self, slot: usize, within: Duration) -> std::process::ExitStatus {
+        let taken = self.slots.lock().expect("servers lock")[slot].take();
+        let (mut child, _) = taken.expect("the server runs");
+        let pid = child.id().expect("a running server has a pid");
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM to {pid}");
+        tokio::time::timeout(within, child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the server did not exit within {within:?} of SIGTERM"))
+            .expect("the server's exit is known")
     }
 
     /// SIGKILLs the server in `slot` (no shutdown, nothing flushed).

@@ -39,6 +39,14 @@ pub enum ProductCommand {
         /// When.
         repriced_at: DateTime<Utc>,
     },
+    /// Change our price; the supplier cost stays. Checkouts started
+    /// before keep the price they agreed to.
+    ChangePrice {
+        /// Our new price of one unit.
+        price: Money,
+        /// When.
+        changed_at: DateTime<Utc>,
+    },
     /// Put it on the storefront.
     Publish {
         /// When.
@@ -238,6 +246,15 @@ impl Aggregate for Product {
                     supplier_cost,
                     price,
                     repriced_at,
+                }
+            }
+            ProductCommand::ChangePrice { price, changed_at } => {
+                let supplier_cost = self.existing()?.supplier_cost;
+                check_pricing(supplier_cost, price)?;
+                ProductEvent::ProductRepriced {
+                    supplier_cost,
+                    price,
+                    repriced_at: changed_at,
                 }
             }
             ProductCommand::Publish { published_at } => {

@@ -168,3 +168,36 @@ fn repricing_changes_what_a_checkout_agrees_to() {
         Err(ProductError::NotFound)
     );
 }
+
+#[test]
+fn a_new_price_keeps_the_supplier_cost_and_must_stay_above_it() {
+    let product = published();
+    let events = product
+        .decide(ProductCommand::ChangePrice {
+            price: usd("44.50"),
+            changed_at: at(2),
+        })
+        .unwrap();
+    let terms = product.clone().replay(&events).checkout_terms().unwrap();
+    assert_eq!(terms.unit_price, usd("44.50"));
+    assert_eq!(
+        terms.unit_supplier_cost,
+        published().checkout_terms().unwrap().unit_supplier_cost
+    );
+
+    let at_cost = terms.unit_supplier_cost;
+    assert!(matches!(
+        product.decide(ProductCommand::ChangePrice {
+            price: at_cost,
+            changed_at: at(3),
+        }),
+        Err(ProductError::PriceNotAboveCost { .. })
+    ));
+    assert_eq!(
+        Product::default().decide(ProductCommand::ChangePrice {
+            price: usd("30"),
+            changed_at: at(2),
+        }),
+        Err(ProductError::NotFound)
+    );
+}

@@ -20,7 +20,10 @@ use uuid::Uuid;
 
 use crate::decode::Decoded;
 use crate::projection::ApplyError;
-pub use query::{autopilot_overview, default_seller, opportunities_page, AutopilotOverview};
+pub use query::{
+    autopilot_overview, default_seller, opportunities_page, registered_users_page,
+    AutopilotOverview,
+};
 pub use view::{AutopilotConfigView, CycleStatus, CycleView, OpportunityView};
 
 /// Opportunities one event may carry at most: the factor of `seq` (see the migration).

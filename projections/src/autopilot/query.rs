@@ -88,5 +88,34 @@ pub async fn default_seller(pool: &PgPool) -> Result<Option<UserId>, QueryError>
     Ok(user.map(UserId::from_uuid))
 }
 
+/// Every registered user, in registration order, `first` at a time after
+/// `after`: the seller-candidate list holds each user from their
+/// registration on (the autopilot picks its default seller from it).
+pub async fn registered_users_page(
+    pool: &PgPool,
+    first: usize,
+    after: Option<Cursor>,
+) -> Result<Page<UserId>, QueryError> {
+    let size = page_size(first);
+    let after = match after {
+        Some(cursor) => i64::try_from(cursor.position())
+            .map_err(|_| QueryError::InvalidCursor(cursor.encode()))?,
+        None => 0,
+    };
+    let rows: Vec<(i64, uuid::Uuid)> = sqlx::query_as(
+        "SELECT registered_position, user_id FROM projection_autopilot.autopilot_seller_candidate \
+         WHERE registered_position > $1 ORDER BY registered_position LIMIT $2",
+    )
+    .bind(after)
+    .bind(size as i64 + 1)
+    .fetch_all(pool)
+    .await?;
+    let rows = rows
+        .into_iter()
+        .map(|(position, user)| (position as u64, UserId::from_uuid(user)))
+        .collect();
+    Ok(Page::from_rows(rows, size))
+}
+
 // `seq` packs a position and a rank; the factor is fixed by the migration.
 const _: () = assert!(RANKS_PER_EVENT > dropledger_domain::CANDIDATES_MAX as i64);

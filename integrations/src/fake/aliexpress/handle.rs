@@ -122,6 +122,15 @@ impl FakeAliExpress {
         true
     }
 
+    /// Sets the stock of every SKU of every product: a long run buys more
+    /// than the catalogue's usual hundred a colour.
+    pub fn set_every_stock(&self, stock: u64) {
+        let mut state = self.shared.state();
+        for sku in state.products.values_mut().flat_map(|p| p.skus.iter_mut()) {
+            sku.stock = stock;
+        }
+    }
+
     /// Ships a supplier order with a tracking number.
     pub fn ship(&self, order_id: &str, tracking_number: &str) -> bool {
         let mut state = self.shared.state();

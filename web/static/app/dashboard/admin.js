@@ -2,12 +2,12 @@
 // capital and its history), the autopilot, users and roles, read models.
 /** @import * as T from '../../../types/graphql' */
 /** @import { Operation } from '../graphql.js' */
-import { useState } from '../../vendor/hooks.mjs';
+import { useEffect, useState } from '../../vendor/hooks.mjs';
 import { html } from '../html.js';
 import { decimal, isAmount, subtract, toAmount } from '../money.js';
 import { ErrorNotice, Field, FormErrors, Loaded, MoneyText, Page, StatusBadge, formatTime, request, useAction, useLoad } from '../ui.js';
 import { BarChart } from './charts.js';
-import { Done, Refresh, ShortId, Table } from './common.js';
+import { Done, PAGE_SIZE, Refresh, SUMMARY_PAGES_MAX, ShortId, Table } from './common.js';
 
 /** @type {Operation<T.SetPlatformConfigMutation, T.SetPlatformConfigMutationVariables>} */
 const SET_PLATFORM_CONFIG = /* GraphQL */ `
@@ -15,12 +15,26 @@ const SET_PLATFORM_CONFIG = /* GraphQL */ `
     setPlatformConfig(input: $input) { platformConfig { commissionPct adminPaypalEmail } position userErrors { code message field } }
   }`;
 
+/** @type {Operation<T.PlatformConfigQuery, T.PlatformConfigQueryVariables>} */
+const PLATFORM_CONFIG = /* GraphQL */ `
+  query PlatformConfig { platformConfig { commissionPct adminPaypalEmail } }`;
+
+/** @typedef {{ commissionPct: string, adminPaypalEmail: string }} Settings */
+
 /** `/dashboard/admin/settings`: commission and the admin's payout e-mail. */
 export function Settings() {
+  const current = useLoad(() => request(PLATFORM_CONFIG, {}), []);
   const [commissionPct, setCommission] = useState('');
   const [adminPaypalEmail, setEmail] = useState('');
   const [errors, setErrors] = useState(/** @type {import('../ui.js').UserError[]} */ ([]));
-  const [saved, setSaved] = useState(/** @type {{ commissionPct: string, adminPaypalEmail: string } | null} */ (null));
+  const [saved, setSaved] = useState(/** @type {Settings | null} */ (null));
+  // The form starts from the settings in force, once they are read.
+  const inForce = current.data?.platformConfig;
+  useEffect(() => {
+    if (!inForce) return;
+    setCommission(inForce.commissionPct);
+    setEmail(inForce.adminPaypalEmail);
+  }, [inForce]);
   const save = useAction(async () => {
     if (!/^\d{1,3}(\.\d{1,4})?$/.test(commissionPct.trim())) {
       setErrors([{ code: 'INVALID_INPUT', message: 'A percentage from 0 to 100, e.g. 20 or 12.5.', field: 'commissionPct' }]);
@@ -29,10 +43,14 @@ export function Settings() {
     const { setPlatformConfig } = await request(SET_PLATFORM_CONFIG, { input: { commissionPct: commissionPct.trim(), adminPaypalEmail } });
     setErrors(setPlatformConfig.userErrors);
     setSaved(setPlatformConfig.platformConfig);
+    if (setPlatformConfig.platformConfig) current.setData({ platformConfig: setPlatformConfig.platformConfig });
   });
   return html`
     <${Page} title="Platform settings">
-      <p class="hint">The API does not read the settings back yet: the form shows what you save.</p>
+      <${Loaded} state=${current} label="the settings in force" render=${(/** @type {T.PlatformConfigQuery} */ { platformConfig: settings }) => html`
+        <p class="in-force">${settings
+          ? `In force: ${settings.commissionPct} % commission, paid to ${settings.adminPaypalEmail}.`
+          : 'Not configured yet: no sale can be recorded until a commission and a payout e-mail are saved.'}</p>`} />
       <form class="form" onSubmit=${(/** @type {Event} */ event) => { event.preventDefault(); save.run(); }} novalidate>
         <${Field} name="commissionPct" label="Commission (% of gross profit)" inputmode="decimal" value=${commissionPct} onInput=${setCommission} errors=${errors} />
         <${Field} name="adminPaypalEmail" label="Admin PayPal e-mail (commission payouts)" type="email" value=${adminPaypalEmail} onInput=${setEmail} errors=${errors} />
@@ -289,37 +307,38 @@ const SET_USER_ROLE = /* GraphQL */ `
     setUserRole(userId: $userId, role: $role) { user { id email role } userErrors { code message field } }
   }`;
 
-/** @type {Operation<T.KnownUsersQuery, T.KnownUsersQueryVariables>} */
-const KNOWN_USERS = /* GraphQL */ `
-  query KnownUsers {
-    products(first: 200) { edges { node { ownerUser { id email role } } } }
+/** @type {Operation<T.UsersQuery, T.UsersQueryVariables>} */
+const USERS = /* GraphQL */ `
+  query Users($first: Int, $after: String, $consistentAfter: Int) {
+    users(first: $first, after: $after, consistentAfter: $consistentAfter) {
+      edges { node { id email role } }
+      pageInfo { hasNextPage endCursor }
+    }
   }`;
 
-/** @type {Operation<T.KnownBuyersQuery, T.KnownBuyersQueryVariables>} */
-const KNOWN_BUYERS = /* GraphQL */ `
-  query KnownBuyers {
-    orders(first: 200) { edges { node { buyer buyerUser { email } } } }
-  }`;
+/** @typedef {T.UsersQuery['users']['edges'][number]['node']} UserRow */
 
 /**
- * `/dashboard/admin/users`: the API lists no users, so this shows the
- * people the books name (sellers of products and orders, buyers) and
- * grants roles by id.
+ * Every user, in registration order (up to a bound of pages).
+ * @returns {Promise<UserRow[]>}
  */
+async function allUsers() {
+  /** @type {UserRow[]} */
+  const rows = [];
+  /** @type {string | null | undefined} */
+  let after;
+  for (let page = 0; page < SUMMARY_PAGES_MAX; page += 1) {
+    const { users } = await request(USERS, { first: PAGE_SIZE, after });
+    rows.push(...users.edges.map((edge) => edge.node));
+    if (!users.pageInfo.hasNextPage) break;
+    after = users.pageInfo.endCursor;
+  }
+  return rows;
+}
+
+/** `/dashboard/admin/users`: every user with their role; grant a role. */
 export function Users() {
-  const state = useLoad(async () => {
-    const [sellers, buyers] = await Promise.all([request(KNOWN_USERS, {}), request(KNOWN_BUYERS, {})]);
-    /** @type {Map<string, { id: string, email: string, role: string }>} */
-    const people = new Map();
-    for (const edge of sellers.products.edges) {
-      if (edge.node.ownerUser) people.set(edge.node.ownerUser.id, edge.node.ownerUser);
-    }
-    // Buyers' e-mails: ADMIN may read them (a seller sees display names).
-    for (const { node: order } of buyers.orders.edges) {
-      if (order.buyer && order.buyerUser) people.set(order.buyer, { id: order.buyer, email: order.buyerUser.email, role: '' });
-    }
-    return [...people.values()];
-  }, []);
+  const state = useLoad(allUsers, []);
   const [userId, setUserId] = useState('');
   const [role, setRole] = useState(/** @type {'ADMIN' | 'USER' | 'ACCOUNTANT'} */ ('ACCOUNTANT'));
   const [errors, setErrors] = useState(/** @type {import('../ui.js').UserError[]} */ ([]));
@@ -335,12 +354,12 @@ export function Users() {
   });
   return html`
     <${Page} title="Users and roles">
-      <${Loaded} state=${state} render=${(/** @type {{ id: string, email: string, role: string }[]} */ people) => html`
-        <${Table} caption="People the books name" rows=${people} rowKey=${(/** @type {any} */ row) => row.id}
+      <${Loaded} state=${state} render=${(/** @type {UserRow[]} */ people) => html`
+        <${Table} caption="Users" rows=${people} rowKey=${(/** @type {UserRow} */ row) => row.id}
           columns=${[
-            { label: 'E-mail', cell: (/** @type {any} */ row) => row.email },
-            { label: 'Role', cell: (/** @type {any} */ row) => row.role || '—' },
-            { label: 'User id', cell: (/** @type {any} */ row) => html`<button type="button" class="link" onClick=${() => setUserId(row.id)}
+            { label: 'E-mail', cell: (/** @type {UserRow} */ row) => row.email },
+            { label: 'Role', cell: (/** @type {UserRow} */ row) => row.role },
+            { label: 'User id', cell: (/** @type {UserRow} */ row) => html`<button type="button" class="link" onClick=${() => setUserId(row.id)}
                 aria-label=${`Choose ${row.email}`}><${ShortId} id=${row.id} /></button>` },
           ]} />`} />
       <h2>Grant a role</h2>

@@ -1,6 +1,7 @@
 // The accountant's sections (ADMIN sees them too): the trial balance, the
-// chart of accounts with balances as of any moment, cash reconciliations,
-// and the audit trail, searchable and exported as CSV.
+// chart of accounts with balances as of any moment, the general ledger,
+// cash reconciliations and the audit trail, searchable; each table exports
+// as CSV.
 /** @import * as T from '../../../types/graphql' */
 /** @import { Operation } from '../graphql.js' */
 import { useEffect, useState } from '../../vendor/hooks.mjs';
@@ -8,7 +9,7 @@ import { html } from '../html.js';
 import { compare, decimal } from '../money.js';
 import { Link } from '../router.js';
 import { ErrorNotice, Field, Loaded, MoneyText, Page, StatusBadge, formatTime, request, useAction, useLoad } from '../ui.js';
-import { Refresh, ShortId, Table } from './common.js';
+import { Refresh, ShortId, Table, csvUrl } from './common.js';
 
 /** Audit records per page (rows × fields within the API's complexity limit). */
 const AUDIT_PAGE_SIZE = 100;
@@ -53,10 +54,13 @@ export function TrialBalance() {
             ${balanced ? 'Balanced: debits equal credits.' : 'Not balanced: debits and credits differ.'}
             ${shown ? ` As of ${formatTime(toInstant(shown))}.` : ' Now.'}</p>
           <${Table} caption=${`Trial balance (${balance.currency})`} rows=${balance.lines} rowKey=${(/** @type {any} */ row) => row.account}
+            csvName=${`trial-balance-${balance.currency}.csv`}
             columns=${[
-              { label: 'Account', cell: (/** @type {any} */ row) => html`${row.name} <code>${row.account}</code>` },
-              { label: 'Debit', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.debit} />` },
-              { label: 'Credit', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.credit} />` },
+              { label: 'Account', cell: (/** @type {any} */ row) => html`${row.name} <code>${row.account}</code>`, csv: (/** @type {any} */ row) => row.account },
+              { label: 'Name', csvOnly: true, csv: (/** @type {any} */ row) => row.name },
+              { label: 'Debit', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.debit} />`, csv: (/** @type {any} */ row) => row.debit.amount },
+              { label: 'Credit', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.credit} />`, csv: (/** @type {any} */ row) => row.credit.amount },
+              { label: 'Currency', csvOnly: true, csv: () => balance.currency },
             ]}
             footer=${html`<tr><td>Total</td><td class="number total-debit"><${MoneyText} money=${balance.totalDebit} /></td>
               <td class="number total-credit"><${MoneyText} money=${balance.totalCredit} /></td></tr>`} />`;
@@ -90,12 +94,15 @@ export function Accounts() {
     <${Page} title="Accounts" actions=${html`<${Refresh} onClick=${state.reload} busy=${state.loading} />`}>
       <${Loaded} state=${state} render=${(/** @type {T.AccountsQuery} */ data) => html`
         <${Table} caption="Chart of accounts with balances" rows=${data.accounts} rowKey=${(/** @type {any} */ row) => row.code}
+          csvName="accounts.csv"
           columns=${[
-            { label: 'Account', cell: (/** @type {any} */ row) => html`${row.name} <code>${row.code}</code>` },
-            { label: 'Kind', cell: (/** @type {any} */ row) => row.kind },
-            { label: 'Posted', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.posted} />` },
-            { label: 'Pending', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.pending} />` },
-            { label: 'Available', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.available} />` },
+            { label: 'Account', cell: (/** @type {any} */ row) => html`${row.name} <code>${row.code}</code>`, csv: (/** @type {any} */ row) => row.code },
+            { label: 'Name', csvOnly: true, csv: (/** @type {any} */ row) => row.name },
+            { label: 'Kind', cell: (/** @type {any} */ row) => row.kind, csv: (/** @type {any} */ row) => row.kind },
+            { label: 'Posted', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.posted} />`, csv: (/** @type {any} */ row) => row.posted.amount },
+            { label: 'Pending', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.pending} />`, csv: (/** @type {any} */ row) => row.pending.amount },
+            { label: 'Available', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.available} />`, csv: (/** @type {any} */ row) => row.available.amount },
+            { label: 'Currency', csvOnly: true, csv: (/** @type {any} */ row) => row.posted.currency },
             { label: '', cell: (/** @type {any} */ row) => html`<button type="button" class="link" onClick=${() => setAccount(row.code)}
                 aria-label=${`Look up ${row.name} as of a moment`}>As of…</button>` },
           ]} />`} />
@@ -193,14 +200,15 @@ export function GeneralLedger() {
       </form>
       ${load.failure ? html`<${ErrorNotice} error=${load.failure} retry=${() => load.run()} />` : null}
       <${Table} caption="Postings, in log order" rows=${shown} rowKey=${(/** @type {LedgerLine} */ row) => `${row.position}/${row.account}/${row.side}/${row.money.amount}`}
-        empty=${load.busy ? 'Loading…' : 'No postings.'}
+        empty=${load.busy ? 'Loading…' : 'No postings.'} csvName="general-ledger.csv"
         columns=${[
-          { label: 'Position', number: true, cell: (/** @type {LedgerLine} */ row) => row.position },
-          { label: 'Effective', cell: (/** @type {LedgerLine} */ row) => formatTime(row.effectiveAt || row.recordedAt) },
-          { label: 'Event', cell: (/** @type {LedgerLine} */ row) => row.eventType },
-          { label: 'Account', cell: (/** @type {LedgerLine} */ row) => html`<code class="ledger-account">${row.account}</code>` },
-          { label: 'Debit', number: true, cell: (/** @type {LedgerLine} */ row) => (row.side === 'DEBIT' ? html`<${MoneyText} money=${row.money} />` : '') },
-          { label: 'Credit', number: true, cell: (/** @type {LedgerLine} */ row) => (row.side === 'CREDIT' ? html`<${MoneyText} money=${row.money} />` : '') },
+          { label: 'Position', number: true, cell: (/** @type {LedgerLine} */ row) => row.position, csv: (/** @type {LedgerLine} */ row) => row.position },
+          { label: 'Effective', cell: (/** @type {LedgerLine} */ row) => formatTime(row.effectiveAt || row.recordedAt), csv: (/** @type {LedgerLine} */ row) => row.effectiveAt || row.recordedAt },
+          { label: 'Event', cell: (/** @type {LedgerLine} */ row) => row.eventType, csv: (/** @type {LedgerLine} */ row) => row.eventType },
+          { label: 'Account', cell: (/** @type {LedgerLine} */ row) => html`<code class="ledger-account">${row.account}</code>`, csv: (/** @type {LedgerLine} */ row) => row.account },
+          { label: 'Debit', number: true, cell: (/** @type {LedgerLine} */ row) => (row.side === 'DEBIT' ? html`<${MoneyText} money=${row.money} />` : ''), csv: (/** @type {LedgerLine} */ row) => (row.side === 'DEBIT' ? row.money.amount : '') },
+          { label: 'Credit', number: true, cell: (/** @type {LedgerLine} */ row) => (row.side === 'CREDIT' ? html`<${MoneyText} money=${row.money} />` : ''), csv: (/** @type {LedgerLine} */ row) => (row.side === 'CREDIT' ? row.money.amount : '') },
+          { label: 'Currency', csvOnly: true, csv: (/** @type {LedgerLine} */ row) => row.money.currency },
         ]} />
       ${cursor ? html`<button type="button" onClick=${() => load.run()} disabled=${load.busy}>Load more</button>` : null}
     </${Page}>`;
@@ -225,14 +233,16 @@ export function Reconciliations() {
       <${Loaded} state=${state} render=${(/** @type {T.ReconciliationsQuery} */ data) => html`
         <${Table} caption="Cash reconciliations, newest first" rows=${data.reconciliations.edges.map((edge) => edge.node)}
           rowKey=${(/** @type {any} */ row) => String(row.position)} empty="No reconciliation has run yet (every 15 minutes by default)."
+          csvName="cash-reconciliations.csv"
           columns=${[
-            { label: 'As of', cell: (/** @type {any} */ row) => formatTime(row.asOfTime) },
-            { label: 'Provider', cell: (/** @type {any} */ row) => `${row.provider} ${row.currency}` },
-            { label: 'Outcome', cell: (/** @type {any} */ row) => html`<${StatusBadge} status=${row.outcome} />` },
-            { label: 'PayPal total', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.reported.total} />` },
-            { label: 'Ledger available', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.ledger.available} />` },
-            { label: 'Ledger pending', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.ledger.pending} />` },
-            { label: 'Difference', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.difference.total} />` },
+            { label: 'As of', cell: (/** @type {any} */ row) => formatTime(row.asOfTime), csv: (/** @type {any} */ row) => row.asOfTime },
+            { label: 'Provider', cell: (/** @type {any} */ row) => `${row.provider} ${row.currency}`, csv: (/** @type {any} */ row) => row.provider },
+            { label: 'Currency', csvOnly: true, csv: (/** @type {any} */ row) => row.currency },
+            { label: 'Outcome', cell: (/** @type {any} */ row) => html`<${StatusBadge} status=${row.outcome} />`, csv: (/** @type {any} */ row) => row.outcome },
+            { label: 'PayPal total', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.reported.total} />`, csv: (/** @type {any} */ row) => row.reported.total.amount },
+            { label: 'Ledger available', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.ledger.available} />`, csv: (/** @type {any} */ row) => row.ledger.available.amount },
+            { label: 'Ledger pending', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.ledger.pending} />`, csv: (/** @type {any} */ row) => row.ledger.pending.amount },
+            { label: 'Difference', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.difference.total} />`, csv: (/** @type {any} */ row) => row.difference.total.amount },
           ]} />`} />
     </${Page}>`;
 }
@@ -251,23 +261,9 @@ const AUDIT_TRAIL = /* GraphQL */ `
 /** The CSV columns of the audit export. */
 const AUDIT_COLUMNS = /** @type {const} */ (['position', 'recordedAt', 'streamId', 'streamVersion', 'eventType', 'eventId', 'correlationId', 'causationId', 'actorId', 'commandId']);
 
-/**
- * One CSV cell: quoted, quotes doubled, and a leading `=`, `+`, `-`, `@`
- * or control character defused with an apostrophe, so a spreadsheet never
- * runs a value from the log as a formula.
- * @param {unknown} value
- */
-export function csvCell(value) {
-  let text = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return `"${text.replace(/"/g, '""')}"`;
-}
-
 /** @param {AuditRow[]} rows */
 function toCsv(rows) {
-  const lines = [AUDIT_COLUMNS.join(',')];
-  for (const row of rows) lines.push(AUDIT_COLUMNS.map((column) => csvCell(row[column])).join(','));
-  return `${lines.join('\r\n')}\r\n`;
+  return csvUrl([...AUDIT_COLUMNS], rows, (row) => AUDIT_COLUMNS.map((column) => row[column]));
 }
 
 /** An id-like filter value: letters, digits and the separators ids use. */
@@ -278,8 +274,6 @@ export function AuditTrail() {
   const [form, setForm] = useState({ orderId: '', streamId: '', correlationId: '', actorId: '', from: '', to: '' });
   const [rows, setRows] = useState(/** @type {AuditRow[] | null} */ (null));
   const [cursor, setCursor] = useState(/** @type {string | null} */ (null));
-  // The export is a data: URL, not a blob: one: the CSP lets the page
-  // fetch nothing but this origin, and a data: link needs no fetch.
   const [csv, setCsv] = useState(/** @type {string | null} */ (null));
   const [errors, setErrors] = useState(/** @type {import('../ui.js').UserError[]} */ ([]));
   /** @param {keyof typeof form} name */
@@ -304,7 +298,7 @@ export function AuditTrail() {
     const all = more && rows ? [...rows, ...found] : found;
     setRows(all);
     setCursor(auditTrail.pageInfo.hasNextPage ? auditTrail.pageInfo.endCursor : null);
-    setCsv(`data:text/csv;charset=utf-8,${encodeURIComponent(toCsv(all))}`);
+    setCsv(toCsv(all));
   });
   return html`
     <${Page} title="Audit trail">

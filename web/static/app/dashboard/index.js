@@ -6,7 +6,8 @@ import { Link, navigate } from '../router.js';
 import { session } from '../session.js';
 import { useStore } from '../store.js';
 import { Page } from '../ui.js';
-import { Account, Orders, Payouts, Products, Sales } from './seller.js';
+import { Products } from './products.js';
+import { Account, Orders, Payouts, Sales } from './seller.js';
 import { Autopilot, Capital, Projections, Settings, Users } from './admin.js';
 import { AuditTrail, Accounts, GeneralLedger, Reconciliations, TrialBalance } from './books.js';
 

@@ -1,148 +1,19 @@
-// The seller's sections: products, orders (with refunds, and for an admin
-// every order with retry), sales with the money breakdown, payouts, and the
+// The seller's sections: orders (with refunds, and for an admin every
+// order with retry), sales with the money breakdown, payouts, and the
 // account (payout method, AliExpress connection, stored credentials).
+// Products are in products.js.
 /** @import * as T from '../../../types/graphql' */
 /** @import { Operation } from '../graphql.js' */
 import { useState } from '../../vendor/hooks.mjs';
 import { html } from '../html.js';
-import { add, decimal, isAmount, toAmount } from '../money.js';
+import { add, decimal, toAmount } from '../money.js';
 import { Link } from '../router.js';
 import { session } from '../session.js';
 import { useStore } from '../store.js';
 import { ErrorNotice, Field, FormErrors, Loaded, MoneyText, Page, StatusBadge, failureInWords, formatTime, request, useAction, useLoad } from '../ui.js';
 import { BarChart, CountChart } from './charts.js';
-import { Done, Refresh, ShortId, Table, useLiveReload } from './common.js';
+import { Done, PAGE_SIZE, Refresh, SUMMARY_PAGES_MAX, ShortId, Table, useLiveReload } from './common.js';
 
-/**
- * Rows per page of a dashboard list: the API allows 200, but a page's
- * complexity (rows × fields) must stay under its limit of 2,000.
- */
-const PAGE_SIZE = 50;
-/** Pages read for a whole-history summary (charts, the funnel). */
-const SUMMARY_PAGES_MAX = 40;
-
-/** @type {Operation<T.MyProductsQuery, T.MyProductsQueryVariables>} */
-const MY_PRODUCTS = /* GraphQL */ `
-  query MyProducts($first: Int, $after: String, $consistentAfter: Int) {
-    products(first: $first, after: $after, consistentAfter: $consistentAfter) {
-      edges { node { id title supplierProductId supplierCost { amount currency } price { amount currency } status owner } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }`;
-
-/** @typedef {T.MyProductsQuery['products']['edges'][number]['node']} ProductRow */
-
-/**
- * The caller's products. A USER's `products` are their own and everyone's
- * published ones, mixed: read every page (up to a bound) and keep theirs.
- * @param {string} owner
- * @param {number | null} consistentAfter
- * @returns {Promise<ProductRow[]>}
- */
-async function productsOf(owner, consistentAfter) {
-  /** @type {ProductRow[]} */
-  const rows = [];
-  /** @type {string | null | undefined} */
-  let after;
-  for (let page = 0; page < SUMMARY_PAGES_MAX; page += 1) {
-    const { products } = await request(MY_PRODUCTS, { first: PAGE_SIZE, after, consistentAfter });
-    rows.push(...products.edges.map((edge) => edge.node).filter((product) => product.owner === owner));
-    if (!products.pageInfo.hasNextPage) break;
-    after = products.pageInfo.endCursor;
-  }
-  return rows;
-}
-
-/** @type {Operation<T.CreateProductMutation, T.CreateProductMutationVariables>} */
-const CREATE_PRODUCT = /* GraphQL */ `
-  mutation CreateProduct($input: CreateProductInput!) {
-    createProduct(input: $input) { product { id status } position userErrors { code message field } }
-  }`;
-
-/** @type {Operation<T.PublishProductMutation, T.PublishProductMutationVariables>} */
-const PUBLISH_PRODUCT = /* GraphQL */ `
-  mutation PublishProduct($id: ID!) {
-    publishProduct(id: $id) { product { id status } position userErrors { code message field } }
-  }`;
-
-/** `/dashboard/products`: the caller's products; create and publish. */
-export function Products() {
-  const me = useStore(session);
-  const [position, setPosition] = useState(/** @type {number | null} */ (null));
-  const state = useLoad(() => productsOf(me?.user.id ?? '', position), [position]);
-  const [form, setForm] = useState({ title: '', supplierProductId: '', supplierCost: '', price: '' });
-  const [errors, setErrors] = useState(/** @type {import('../ui.js').UserError[]} */ ([]));
-  const [idempotencyKey, setKey] = useState(() => crypto.randomUUID());
-  /** @param {keyof typeof form} name */
-  const set = (name) => (/** @type {string} */ value) => setForm({ ...form, [name]: value });
-  const create = useAction(async () => {
-    /** @type {import('../ui.js').UserError[]} */
-    const local = [];
-    if (!isAmount(form.supplierCost)) local.push({ code: 'INVALID_INPUT', message: 'An amount such as 12.50.', field: 'supplierCost' });
-    if (!isAmount(form.price)) local.push({ code: 'INVALID_INPUT', message: 'An amount such as 29.99.', field: 'price' });
-    setErrors(local);
-    if (local.length) return;
-    const { createProduct } = await request(CREATE_PRODUCT, {
-      input: {
-        title: form.title,
-        supplierProductId: form.supplierProductId,
-        supplierCost: { amount: form.supplierCost.trim(), currency: 'USD' },
-        price: { amount: form.price.trim(), currency: 'USD' },
-        idempotencyKey,
-      },
-    });
-    setErrors(createProduct.userErrors);
-    if (createProduct.product) {
-      setForm({ title: '', supplierProductId: '', supplierCost: '', price: '' });
-      setKey(crypto.randomUUID());
-      setPosition(createProduct.position);
-    }
-  });
-  const publish = useAction(async (/** @type {string} */ id) => {
-    const { publishProduct } = await request(PUBLISH_PRODUCT, { id });
-    if (publishProduct.userErrors.length) throw new Error(publishProduct.userErrors[0].message);
-    setPosition(publishProduct.position);
-  });
-  /** @param {Event} event */
-  const submit = (event) => {
-    event.preventDefault();
-    create.run();
-  };
-  return html`
-    <${Page} title="My products">
-      <${Loaded} state=${state} render=${(/** @type {ProductRow[]} */ rows) => html`
-        <${Table} caption="My products" rows=${rows} rowKey=${(/** @type {ProductRow} */ row) => row.id}
-          empty="You have no products yet: create one below."
-          columns=${[
-            { label: 'Title', cell: (/** @type {any} */ row) => row.title },
-            { label: 'Supplier product', cell: (/** @type {any} */ row) => html`<code>${row.supplierProductId}</code>` },
-            { label: 'Cost', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.supplierCost} />` },
-            { label: 'Price', number: true, cell: (/** @type {any} */ row) => html`<${MoneyText} money=${row.price} />` },
-            { label: 'Status', cell: (/** @type {any} */ row) => html`<${StatusBadge} status=${row.status} />` },
-            {
-              label: 'Action',
-              cell: (/** @type {any} */ row) =>
-                row.status === 'PUBLISHED'
-                  ? html`<${Link} href=${`/products/${row.id}`}>In the shop</${Link}>`
-                  : html`<button type="button" onClick=${() => publish.run(row.id)} disabled=${publish.busy}
-                      aria-label=${`Publish ${row.title}`}>Publish</button>`,
-            },
-          ]} />`} />
-      ${publish.failure ? html`<${ErrorNotice} error=${publish.failure} />` : null}
-      <h2>New product</h2>
-      <form class="form" onSubmit=${submit} novalidate>
-        <${Field} name="title" label="Title" value=${form.title} onInput=${set('title')} errors=${errors} />
-        <${Field} name="supplierProductId" label="AliExpress product id" value=${form.supplierProductId} onInput=${set('supplierProductId')} errors=${errors} />
-        <${Field} name="supplierCost" label="Supplier cost (USD)" inputmode="decimal" value=${form.supplierCost} onInput=${set('supplierCost')} errors=${errors} />
-        <${Field} name="price" label="Price (USD)" inputmode="decimal" value=${form.price} onInput=${set('price')} errors=${errors}
-          hint="Above the supplier cost." />
-        <${FormErrors} errors=${errors} fields=${['title', 'supplierProductId', 'supplierCost', 'price']} />
-        ${create.failure ? html`<${ErrorNotice} error=${create.failure} retry=${() => create.run()} />` : null}
-        <button type="submit" class="primary" disabled=${create.busy}>Create product</button>
-      </form>
-      <p class="hint">Unpublishing and changing a price are not offered yet: the API has no command for them.</p>
-    </${Page}>`;
-}
 
 /** @type {Operation<T.DashboardOrdersQuery, T.DashboardOrdersQueryVariables>} */
 const ORDERS = /* GraphQL */ `
