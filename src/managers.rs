@@ -16,7 +16,8 @@ use tokio::task::JoinHandle;
 use dropledger_workflows::follow as runner;
 use dropledger_workflows::follow::ManagerHealth;
 use dropledger_workflows::{
-    settlement, Fulfilment, Payouts, Reconciliation, Sales, Tracking, TRACKING_POLL_INTERVAL_MS,
+    dispute_poll, settlement, Fulfilment, Payouts, Reconciliation, Sales, Tracking,
+    TRACKING_POLL_INTERVAL_MS,
 };
 
 use crate::providers::Providers;
@@ -52,7 +53,7 @@ pub fn start(
         watching,
     ));
     tracing::info!(
-        "process managers started: fulfilment, sale, payout, settlement, tracking, reconciliation"
+        "process managers started: fulfilment, sale, payout, settlement, disputes, tracking, reconciliation"
     );
     Managers { shutdown, tasks }
 }
@@ -103,7 +104,8 @@ fn start_followers(
     ]
 }
 
-/// The managers that poll: settlement, tracking and the cash reconciliation.
+/// The managers that poll: settlement, disputes, tracking and the cash
+/// reconciliation.
 fn start_pollers(
     store: &EventStore,
     providers: &Providers,
@@ -122,6 +124,8 @@ fn start_pollers(
     let settlement_store = store.clone();
     let paypal = providers.paypal.clone();
     let settlement_schedule = Arc::new(settlement::SettlementSchedule::default());
+    let dispute_store = store.clone();
+    let dispute_paypal = providers.paypal.clone();
     let reconciliation = Reconciliation {
         store: store.clone(),
         paypal: providers.paypal.clone(),
@@ -136,6 +140,18 @@ fn start_pollers(
                 let paypal = paypal.clone();
                 let schedule = settlement_schedule.clone();
                 async move { settlement::poll(&store, &paypal, &schedule).await }
+            },
+            health.clone(),
+            watching.clone(),
+        )),
+        tokio::spawn(runner::run_periodic(
+            store.clone(),
+            "disputes",
+            Duration::from_millis(dispute_poll::DISPUTE_POLL_INTERVAL_MS),
+            move || {
+                let store = dispute_store.clone();
+                let paypal = dispute_paypal.clone();
+                async move { dispute_poll::poll_disputes(&store, &paypal).await }
             },
             health.clone(),
             watching.clone(),

@@ -72,6 +72,7 @@ const TABLE: &[Entry] = &[
     entry("query", "payouts", "{ payouts(first: 1) { edges { cursor } } }", SIGNED_IN),
     entry("query", "workingCapital", "{ workingCapital { free { amount } } }", BOOKKEEPERS),
     entry("query", "accounts", "{ accounts { code } }", BOOKKEEPERS),
+    entry("query", "disputes", "{ disputes { id } }", SIGNED_IN),
     entry("query", "balance", r#"{ balance(account: "cash:paypal:available") { posted { amount } } }"#, BOOKKEEPERS),
     entry("query", "trialBalance", "{ trialBalance { currency } }", BOOKKEEPERS),
     entry("query", "auditTrail", "{ auditTrail(first: 1) { edges { cursor } } }", BOOKKEEPERS),
@@ -101,6 +102,7 @@ const TABLE: &[Entry] = &[
     entry("mutation", "setAutopilot", r#"mutation { setAutopilot(input: {enabled: false, intervalSeconds: 3600, marginThreshold: "20", markupPct: "50", maxListingsPerCycle: 3}) { userErrors { code } } }"#, ADMIN_ONLY),
     entry("mutation", "runAutopilotCycle", r#"mutation { runAutopilotCycle { userErrors { code } } }"#, ADMIN_ONLY),
     entry("mutation", "refundOrder", r#"mutation { refundOrder(input: {orderId: "{NONE}", amount: {amount: "1.00", currency: "USD"}, reason: "test"}) { userErrors { code } } }"#, SELLERS),
+    entry("mutation", "respondToDispute", r#"mutation { respondToDispute(input: {disputeId: "PP-D-NONE", action: ACCEPT}) { userErrors { code } } }"#, SELLERS),
 ];
 
 /// Codes that mean "not you".

@@ -526,6 +526,7 @@ async fn bad_arguments_are_refused_naming_the_argument() {
 async fn healthz_reports_every_process_manager_with_its_state_restarts_and_last_error() {
     let app = spawn_app().await;
     let expected = [
+        "disputes",
         "fulfilment",
         "payout",
         "reconciliation",

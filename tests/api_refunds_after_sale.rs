@@ -10,18 +10,17 @@
 //! 15 % = 3.73, the seller's net profit 24.89 − 3.73 − 1.89 = 19.27.
 
 mod api_support;
+#[path = "api_support/books.rs"]
+mod books;
 #[path = "api_support/cycle.rs"]
 mod cycle;
 
-use std::collections::HashMap;
-
 use api_support::App;
+use books::{assert_account, books, books_balance_and_reconcile, seller_id, wait_for_count};
 use cycle::{spawn_on, Fakes, Shop};
-use std::str::FromStr;
 
 use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{FakeOperation, Fault};
-use dropledger_projections::{trial_balance, working_capital, AsOf};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -49,43 +48,6 @@ async fn fakes_paying_the_supplier_from_paypal() -> Fakes {
 
 async fn shop(app: &App) -> Shop {
     app.shop("100.00", "15.10", "39.99").await
-}
-
-/// Waits (up to 30 s) until the log holds `count` events of `event_type`.
-async fn wait_for_count(app: &App, event_type: &str, count: usize) {
-    app.wait_for_events(&format!("{count} × {event_type}"), |events| {
-        events.iter().filter(|(_, kind)| kind == event_type).count() >= count
-    })
-    .await;
-}
-
-/// The books rebuilt from the log (trial balance checked zero): each
-/// account's net posted balance, debit-positive, by code.
-async fn books(app: &App) -> HashMap<String, Decimal> {
-    let store = app.rebuild_and_check_books().await;
-    let trial = trial_balance(store.pool(), Currency::Usd, AsOf::Now)
-        .await
-        .unwrap();
-    trial
-        .lines
-        .iter()
-        .map(|line| {
-            (
-                line.account.code(),
-                line.debit.amount() - line.credit.amount(),
-            )
-        })
-        .collect()
-}
-
-/// `books[code]`, zero for an account without postings, against `expected`.
-fn assert_account(books: &HashMap<String, Decimal>, code: &str, expected: &str) {
-    let got = books.get(code).copied().unwrap_or_default();
-    assert_eq!(
-        got,
-        Decimal::from_str(expected).unwrap(),
-        "{code}: {books:?}"
-    );
 }
 
 /// Payouts as `(recipient, amount, status)`, oldest first.
@@ -129,33 +91,6 @@ async fn wait_for_payouts(
         assert!(tokio::time::Instant::now() < deadline, "payouts: {paid:?}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-}
-
-/// The seller's user id (the order's owner).
-async fn seller_id(app: &App, shop: &Shop, order_id: &str) -> String {
-    let response = app
-        .graphql(
-            Some(&shop.seller),
-            "query($id: ID!) { order(id: $id) { owner } }",
-            json!({ "id": order_id }),
-        )
-        .await;
-    response["data"]["order"]["owner"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{response}"))
-        .to_owned()
-}
-
-/// The trial balance is zero after a rebuild from the log, and the
-/// ledger's PayPal cash is exactly the fake PayPal's balance.
-async fn books_balance_and_reconcile(app: &App, fakes: &Fakes) {
-    let store = app.rebuild_and_check_books().await;
-    let capital = working_capital(store.pool(), Currency::Usd).await.unwrap();
-    assert_eq!(
-        capital.real_balance,
-        fakes.paypal.available_balance(Currency::Usd),
-        "the ledger's PayPal cash is PayPal's"
-    );
 }
 
 #[tokio::test]

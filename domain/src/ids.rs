@@ -158,6 +158,11 @@ reference!(
     ProviderRefundId
 );
 reference!(
+    /// PayPal's id of a customer dispute or chargeback (`dispute_id` of the
+    /// Disputes API, e.g. `PP-D-27803`).
+    ProviderDisputeId
+);
+reference!(
     /// The supplier's (AliExpress) order id.
     SupplierOrderId
 );

@@ -21,7 +21,7 @@
 //! events of both, to be appended atomically: [`capture_payment`],
 //! [`start_purchase`], [`confirm_purchase`], [`fail_purchase`],
 //! [`refund_payment`], [`record_sale`], [`record_sale_netting`],
-//! [`refund_sold_order`], [`reserve_payout`], [`confirm_payout`], [`fail_payout`].
+//! [`refund_sold_order`], [`open_dispute`], [`resolve_dispute`], [`reserve_payout`], [`confirm_payout`], [`fail_payout`].
 //! [`StreamKind`] parses a stream id back to its aggregate (reconciliation
 //! streams: [`ReconciliationStream`]); [`encode_event`]
 //! and [`decode_event`] map events to and from the store's `event_type`,
@@ -64,9 +64,9 @@ pub use capital::{
 pub use codec::{decode_event, encode_event, DecodeError, EncodedEvent};
 pub use email::{EmailAddress, InvalidEmail};
 pub use ids::{
-    CaptureId, EntryId, HoldId, OrderId, PayoutId, ProductId, ProviderOrderId, ProviderPayoutId,
-    ProviderRefundId, Reference, ReferenceError, RefundRequestId, SaleId, SupplierOrderId,
-    SupplierProductId, UserId, REFERENCE_CHARS_MAX,
+    CaptureId, EntryId, HoldId, OrderId, PayoutId, ProductId, ProviderDisputeId, ProviderOrderId,
+    ProviderPayoutId, ProviderRefundId, Reference, ReferenceError, RefundRequestId, SaleId,
+    SupplierOrderId, SupplierProductId, UserId, REFERENCE_CHARS_MAX,
 };
 pub use ledger::{
     Account, AccountBalance, AccountKind, Balances, Hold, JournalEntry, LedgerEffect, LedgerError,
@@ -76,9 +76,10 @@ pub use money::{Currency, Money, MoneyError, Percentage, PercentageError, Unknow
 pub use order::{
     capture_payment, clear_payment, confirm_purchase, deny_payment, fail_purchase,
     fail_refund_request, refund_payment, request_refund, start_purchase, CapturePayment,
-    ConfirmPurchase, FailPurchase, FailureReason, Order, OrderCommand, OrderDecision, OrderError,
-    OrderEvent, OrderEventType, OrderStatus, RefundPayment, RequestRefund, ReviewReason,
-    SettleCapture, StartPurchase, QUANTITY_MAX,
+    ConfirmPurchase, DisputeAnswer, DisputeOutcome, FailPurchase, FailureReason, OpenDispute,
+    Order, OrderCommand, OrderDecision, OrderDispute, OrderError, OrderEvent, OrderEventType,
+    OrderStatus, RefundPayment, RequestRefund, ResolveDispute, ReviewReason, SettleCapture,
+    StartPurchase, DISPUTE_REASON_CHARS_MAX, QUANTITY_MAX,
 };
 pub use payout::{
     confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, FeeAllowance, Payee,
@@ -99,9 +100,9 @@ pub use reconciliation::{
     ReconciliationCommand, ReconciliationError, ReconciliationEvent, ReconciliationStream,
 };
 pub use sale::{
-    record_sale, record_sale_netting, refund_sold_order, RecordOrderSale, RecordSale, ReverseSale,
-    Sale, SaleBreakdown, SaleCommand, SaleDecision, SaleError, SaleEvent, SaleTerms, ShareReversal,
-    SoldRefundDecision,
+    open_dispute, record_sale, record_sale_netting, refund_sold_order, resolve_dispute,
+    DisputeDecision, RecordOrderSale, RecordSale, ReverseSale, Sale, SaleBreakdown, SaleCommand,
+    SaleDecision, SaleError, SaleEvent, SaleTerms, ShareReversal, SoldRefundDecision,
 };
 pub use stream::{StreamKind, UnknownStream};
 pub use user::{Role, User, UserCommand, UserError, UserEvent};

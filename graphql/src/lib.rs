@@ -26,6 +26,7 @@ mod client_rate;
 mod consistency;
 mod context;
 mod credentials;
+mod disputes;
 mod errors;
 mod events;
 mod field_concurrency;

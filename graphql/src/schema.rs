@@ -7,6 +7,7 @@ use crate::catalog::CatalogMutation;
 use crate::checkout::{CheckoutMutation, OrderQuery};
 use crate::context::Services;
 use crate::credentials::{CredentialMutation, CredentialQuery};
+use crate::disputes::{DisputeMutation, DisputeQuery};
 use crate::events::EventQuery;
 pub use crate::events::SubscriptionRoot;
 use crate::payout_method::PayoutMethodMutation;
@@ -32,6 +33,7 @@ pub struct QueryRoot(
     ReadModelQuery,
     CredentialQuery,
     AutopilotQuery,
+    DisputeQuery,
     PlatformQuery,
 );
 
@@ -46,6 +48,7 @@ pub struct MutationRoot(
     CredentialMutation,
     PayoutMethodMutation,
     RefundMutation,
+    DisputeMutation,
     AutopilotMutation,
     crate::fulfilment::FulfilmentMutation,
 );

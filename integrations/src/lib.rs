@@ -64,12 +64,13 @@ pub use payoneer::{PayoneerClient, PayoneerConfig, PayoneerError};
 pub use payout::{PayoutError, PayoutProvider, PayoutReceipt, PayoutRequest, PayoutState};
 pub use paypal::{
     paypal_webhook_router, Balances, BuyerPhone, BuyerShipping, Capture, CaptureStatus,
-    ChannelWebhookSink, CheckoutItem, CheckoutOrder, CreatedOrder, CurrencyBalance,
+    ChannelWebhookSink, CheckoutItem, CheckoutOrder, CreatedOrder, CurrencyBalance, Dispute,
     InMemoryWebhookDedupe, OrderDetails, PayPalClient, PayPalConfig, PayPalEnvironment,
     PayPalError, PayPalErrorBody, PayPalErrorDetail, PayPalWebhookEvent, PayPalWebhookReceiver,
     PayoutBatch, PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus, Refund,
     TrackingInfo, TransmissionRefusal, WebhookDedupe, WebhookHeaders, WebhookSink, WebhookVerifier,
-    WEBHOOK_BODY_BYTES_MAX, WEBHOOK_CLOCK_SKEW_MAX_SECS, WEBHOOK_TRANSMISSION_AGE_MAX_SECS,
+    DISPUTES_PAGE_SIZE_MAX, WEBHOOK_BODY_BYTES_MAX, WEBHOOK_CLOCK_SKEW_MAX_SECS,
+    WEBHOOK_TRANSMISSION_AGE_MAX_SECS,
 };
 pub use postgres::{PgCredentialStore, PgWebhookDedupe, Resealed, StoredCredential};
 pub use resilience::{

@@ -10,13 +10,14 @@
 //! (how a process manager follows the log), then one workflow:
 //! [`payment`] (checkout, capture, refund), [`capital`], [`Fulfilment`], [`Sales`],
 //! [`Payouts`], [`settlement`] (and [`CaptureSettlement`], what PayPal's
-//! webhooks report), [`Tracking`], [`Reconciliation`],
+//! webhooks report), [`dispute_poll`], [`Tracking`], [`Reconciliation`],
 //! [`autopilot`].
 
 pub mod autopilot;
 pub mod capital;
 pub mod command;
 mod current;
+pub mod dispute_poll;
 mod error;
 pub mod follow;
 mod fulfilment;

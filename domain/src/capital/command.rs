@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CaptureId, EntryId, HoldId, OrderId, PayoutId, ProviderRefundId, Reference};
+use crate::ids::{
+    CaptureId, EntryId, HoldId, OrderId, PayoutId, ProviderDisputeId, ProviderRefundId, Reference,
+};
 use crate::ledger::Account;
 use crate::money::Money;
 use crate::payout::Payee;
@@ -131,6 +133,39 @@ pub enum CapitalCommand {
         /// The part of the capture fee PayPal gives back with it.
         fee_returned: Money,
         /// PayPal's refund time.
+        effective_at: DateTime<Utc>,
+    },
+    /// A customer opened a dispute: PayPal holds `amount` back.
+    HoldDisputedFunds {
+        /// Id of the journal entry to record.
+        entry_id: EntryId,
+        /// The order disputed.
+        order_id: OrderId,
+        /// PayPal's dispute id.
+        dispute_id: ProviderDisputeId,
+        /// The disputed amount.
+        amount: Money,
+        /// PayPal's `create_time` of the dispute.
+        effective_at: DateTime<Utc>,
+    },
+    /// The dispute was resolved in the platform's favour.
+    ReleaseDisputedFunds {
+        /// Id of the journal entry to record.
+        entry_id: EntryId,
+        /// PayPal's dispute id.
+        dispute_id: ProviderDisputeId,
+        /// PayPal's `update_time` of the resolution.
+        effective_at: DateTime<Utc>,
+    },
+    /// The dispute was resolved in the customer's favour.
+    LoseDispute {
+        /// Id of the journal entry to record.
+        entry_id: EntryId,
+        /// PayPal's dispute id.
+        dispute_id: ProviderDisputeId,
+        /// What PayPal charges for the lost dispute (zero if nothing).
+        chargeback_fee: Money,
+        /// PayPal's `update_time` of the resolution.
         effective_at: DateTime<Utc>,
     },
     /// Reserve free capital; refused unless free capital covers it.

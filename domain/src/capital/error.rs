@@ -1,7 +1,7 @@
 //! Why working capital refused a command.
 
 use crate::aggregate::ErrorCode;
-use crate::ids::{CaptureId, EntryId, HoldId};
+use crate::ids::{CaptureId, EntryId, HoldId, ProviderDisputeId};
 use crate::ledger::LedgerError;
 use crate::money::{Currency, Money, MoneyError};
 
@@ -63,6 +63,15 @@ pub enum CapitalError {
     /// or reference: the idempotency key was reused for a different one.
     #[error("contribution {0} was already recorded with other details")]
     ContributionReused(EntryId),
+    /// Funds of this dispute are already held.
+    #[error("the funds of dispute {0} are already held")]
+    DuplicateDispute(ProviderDisputeId),
+    /// No funds are held for this dispute (never opened, or resolved).
+    #[error("no funds are held for dispute {0}")]
+    UnknownDispute(ProviderDisputeId),
+    /// A chargeback fee that is negative or in another currency.
+    #[error("chargeback fee {0} must be at least zero, in the stream's currency")]
+    InvalidChargebackFee(Money),
     /// A ledger rule refused the postings (e.g. posting more than a hold).
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -78,14 +87,19 @@ impl ErrorCode for CapitalError {
     fn code(&self) -> &'static str {
         match self {
             CapitalError::InsufficientFunds { .. } => "INSUFFICIENT_FUNDS",
-            CapitalError::UnknownHold(_) | CapitalError::UnknownCapture(_) => "NOT_FOUND",
+            CapitalError::UnknownHold(_)
+            | CapitalError::UnknownCapture(_)
+            | CapitalError::UnknownDispute(_) => "NOT_FOUND",
             CapitalError::CaptureNotCompleted(_) => "INVALID_STATE",
-            CapitalError::DuplicateHold(_) | CapitalError::DuplicateCapture(_) => "ALREADY_EXISTS",
+            CapitalError::DuplicateHold(_)
+            | CapitalError::DuplicateCapture(_)
+            | CapitalError::DuplicateDispute(_) => "ALREADY_EXISTS",
             CapitalError::ContributionReused(_) => "IDEMPOTENCY_KEY_REUSED",
             CapitalError::WrongCurrency { .. }
             | CapitalError::NonPositiveAmount(_)
             | CapitalError::InvalidFee { .. }
             | CapitalError::InvalidFeeReturned { .. }
+            | CapitalError::InvalidChargebackFee(_)
             | CapitalError::Ledger(_) => "INVALID_INPUT",
         }
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::{CaptureStatus, HoldPurpose};
 use crate::aggregate::DomainEvent;
-use crate::ids::{CaptureId, OrderId, ProviderRefundId, Reference};
+use crate::ids::{CaptureId, OrderId, ProviderDisputeId, ProviderRefundId, Reference};
 use crate::ledger::{Account, Hold, JournalEntry, LedgerEffect};
 use crate::money::Money;
 
@@ -88,6 +88,47 @@ pub enum CapitalEvent {
         /// The entry.
         entry: JournalEntry,
     },
+    /// A customer opened a dispute and PayPal holds the disputed amount
+    /// back: Dr cash disputed, Cr cash available.
+    #[serde(rename = "DisputedFundsHeld")]
+    DisputedFundsHeld {
+        /// The order disputed.
+        order_id: OrderId,
+        /// PayPal's dispute id.
+        dispute_id: ProviderDisputeId,
+        /// The disputed amount.
+        amount: Money,
+        /// The entry.
+        entry: JournalEntry,
+    },
+    /// The platform won the dispute: Dr cash available, Cr cash disputed.
+    #[serde(rename = "DisputedFundsReleased")]
+    DisputedFundsReleased {
+        /// The order disputed.
+        order_id: OrderId,
+        /// PayPal's dispute id.
+        dispute_id: ProviderDisputeId,
+        /// The amount released.
+        amount: Money,
+        /// The entry.
+        entry: JournalEntry,
+    },
+    /// The platform lost the dispute of a sold order: Dr sales refunds, Cr
+    /// cash disputed (the amount held); Dr chargeback fees, Cr cash
+    /// available (PayPal's fee). The sale's `SaleReversed` says who bears it.
+    #[serde(rename = "DisputeLost")]
+    DisputeLost {
+        /// The order disputed.
+        order_id: OrderId,
+        /// PayPal's dispute id.
+        dispute_id: ProviderDisputeId,
+        /// What the customer got back.
+        amount: Money,
+        /// What PayPal charged for the lost dispute.
+        chargeback_fee: Money,
+        /// The entry.
+        entry: JournalEntry,
+    },
     /// Free capital was reserved (a pending transfer out of available cash).
     #[serde(rename = "HoldPlaced")]
     HoldPlaced {
@@ -147,7 +188,10 @@ impl DomainEvent for CapitalEvent {
             | CapitalEvent::CaptureCompleted { entry, .. }
             | CapitalEvent::PaymentRefunded { entry, .. }
             | CapitalEvent::SaleRefunded { entry, .. }
-            | CapitalEvent::CaptureDenied { entry, .. } => LedgerEffect::Entry(entry),
+            | CapitalEvent::CaptureDenied { entry, .. }
+            | CapitalEvent::DisputedFundsHeld { entry, .. }
+            | CapitalEvent::DisputedFundsReleased { entry, .. }
+            | CapitalEvent::DisputeLost { entry, .. } => LedgerEffect::Entry(entry),
             CapitalEvent::HoldPlaced { hold, .. } => LedgerEffect::HoldPlaced(hold),
             CapitalEvent::HoldPosted { hold, entry, .. } => {
                 LedgerEffect::HoldPosted { hold, entry }
@@ -190,6 +234,9 @@ impl CapitalEvent {
             | CapitalEvent::PaymentRefunded { entry, .. }
             | CapitalEvent::SaleRefunded { entry, .. }
             | CapitalEvent::CaptureDenied { entry, .. }
+            | CapitalEvent::DisputedFundsHeld { entry, .. }
+            | CapitalEvent::DisputedFundsReleased { entry, .. }
+            | CapitalEvent::DisputeLost { entry, .. }
             | CapitalEvent::HoldPosted { entry, .. } => Some(entry),
             CapitalEvent::HoldPlaced { .. } | CapitalEvent::HoldVoided { .. } => None,
         }

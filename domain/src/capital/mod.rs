@@ -3,6 +3,7 @@
 
 mod command;
 mod denial;
+mod dispute;
 mod error;
 mod event;
 mod rules;

@@ -8,7 +8,7 @@ use super::command::{CapitalCommand, CaptureStatus, HoldPurpose};
 use super::error::CapitalError;
 use super::event::CapitalEvent;
 use crate::aggregate::Aggregate;
-use crate::ids::{CaptureId, HoldId, OrderId};
+use crate::ids::{CaptureId, HoldId, OrderId, ProviderDisputeId};
 use crate::ledger::{Account, Hold};
 use crate::money::{Currency, Money};
 
@@ -32,6 +32,8 @@ pub struct WorkingCapital {
     pub(super) pending: Decimal,
     pub(super) holds: BTreeMap<HoldId, (HoldPurpose, Hold)>,
     pub(super) pending_captures: BTreeMap<CaptureId, (OrderId, Money)>,
+    /// Open disputes whose funds PayPal holds, with their orders and amounts.
+    pub(super) disputes: BTreeMap<ProviderDisputeId, (OrderId, Money)>,
 }
 
 impl WorkingCapital {
@@ -56,6 +58,7 @@ impl WorkingCapital {
             pending: Decimal::ZERO,
             holds: BTreeMap::new(),
             pending_captures: BTreeMap::new(),
+            disputes: BTreeMap::new(),
         }
     }
 
@@ -96,6 +99,16 @@ impl WorkingCapital {
             .map(|(purpose, hold)| (purpose, hold))
     }
 
+    /// Cash PayPal holds for open disputes.
+    pub fn disputed(&self) -> Money {
+        let held = self
+            .disputes
+            .values()
+            .map(|(_, amount)| amount.amount())
+            .sum();
+        Money::from_total(held, self.currency)
+    }
+
     /// Open holds.
     pub fn open_holds(&self) -> impl Iterator<Item = (&HoldPurpose, &Hold)> {
         self.holds.values().map(|(purpose, hold)| (purpose, hold))
@@ -123,6 +136,24 @@ impl Aggregate for WorkingCapital {
                 capture_id,
                 effective_at,
             } => self.complete_capture(entry_id, capture_id, effective_at),
+            CapitalCommand::HoldDisputedFunds {
+                entry_id,
+                order_id,
+                dispute_id,
+                amount,
+                effective_at,
+            } => self.hold_disputed_funds(entry_id, order_id, dispute_id, amount, effective_at),
+            CapitalCommand::ReleaseDisputedFunds {
+                entry_id,
+                dispute_id,
+                effective_at,
+            } => self.release_disputed_funds(entry_id, dispute_id, effective_at),
+            CapitalCommand::LoseDispute {
+                entry_id,
+                dispute_id,
+                chargeback_fee,
+                effective_at,
+            } => self.lose_dispute(entry_id, dispute_id, chargeback_fee, effective_at),
             CapitalCommand::PlaceHold {
                 hold_id,
                 purpose,
@@ -170,6 +201,19 @@ impl Aggregate for WorkingCapital {
             }
             CapitalEvent::HoldPosted { hold, .. } | CapitalEvent::HoldVoided { hold, .. } => {
                 self.holds.remove(&hold.id());
+            }
+            CapitalEvent::DisputedFundsHeld {
+                order_id,
+                dispute_id,
+                amount,
+                ..
+            } => {
+                self.disputes
+                    .insert(dispute_id.clone(), (*order_id, *amount));
+            }
+            CapitalEvent::DisputedFundsReleased { dispute_id, .. }
+            | CapitalEvent::DisputeLost { dispute_id, .. } => {
+                self.disputes.remove(dispute_id);
             }
             CapitalEvent::CapitalContributed { .. }
             | CapitalEvent::PaymentReceived { .. }

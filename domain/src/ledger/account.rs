@@ -41,6 +41,9 @@ pub enum Account {
     CashAvailable,
     /// Cash captured at PayPal whose capture is not yet COMPLETED.
     CashPending,
+    /// Cash PayPal holds back while a customer's dispute or chargeback is
+    /// open: still the platform's until the dispute is lost.
+    CashDisputed,
     /// Goods bought from the supplier for orders not yet recorded as sales.
     GoodsInTransit,
     /// PayPal fees withheld on captures of orders not yet recorded as sales.
@@ -74,6 +77,8 @@ pub enum Account {
     SellerShare,
     /// Fees the payout provider charges the platform for sending payouts.
     PayoutFees,
+    /// Fees PayPal charges for a dispute or chargeback the platform lost.
+    ChargebackFees,
 }
 
 /// The text is not the code of an account.
@@ -86,9 +91,10 @@ const USER_RECEIVABLE_PREFIX: &str = "receivable:user:";
 
 impl Account {
     /// Every fixed account (all but the per-user payables), in chart order.
-    pub const FIXED: [Account; 15] = [
+    pub const FIXED: [Account; 17] = [
         Account::CashAvailable,
         Account::CashPending,
+        Account::CashDisputed,
         Account::GoodsInTransit,
         Account::PrepaidPaymentFees,
         Account::CustomerPrepayments,
@@ -102,6 +108,7 @@ impl Account {
         Account::CommissionShare,
         Account::SellerShare,
         Account::PayoutFees,
+        Account::ChargebackFees,
     ];
 
     /// The stable code, e.g. `"cash:paypal:available"`.
@@ -109,6 +116,7 @@ impl Account {
         let code = match self {
             Account::CashAvailable => "cash:paypal:available",
             Account::CashPending => "cash:paypal:pending",
+            Account::CashDisputed => "cash:paypal:disputed",
             Account::GoodsInTransit => "goods_in_transit",
             Account::PrepaidPaymentFees => "prepaid_payment_fees",
             Account::CustomerPrepayments => "customer_prepayments",
@@ -124,6 +132,7 @@ impl Account {
             Account::CommissionShare => "expense:commission_share",
             Account::SellerShare => "expense:seller_share",
             Account::PayoutFees => "expense:payout_fees",
+            Account::ChargebackFees => "expense:chargeback_fees",
         };
         code.to_owned()
     }
@@ -153,6 +162,7 @@ impl Account {
         let name = match self {
             Account::CashAvailable => "Cash at PayPal — available",
             Account::CashPending => "Cash at PayPal — pending",
+            Account::CashDisputed => "Cash at PayPal — held for disputes",
             Account::GoodsInTransit => "Goods in transit",
             Account::PrepaidPaymentFees => "Prepaid payment fees",
             Account::CustomerPrepayments => "Customer prepayments",
@@ -168,6 +178,7 @@ impl Account {
             Account::CommissionShare => "Commission share",
             Account::SellerShare => "Seller profit share",
             Account::PayoutFees => "Payout fees",
+            Account::ChargebackFees => "Chargeback fees",
         };
         name.to_owned()
     }
@@ -177,6 +188,7 @@ impl Account {
         match self {
             Account::CashAvailable
             | Account::CashPending
+            | Account::CashDisputed
             | Account::GoodsInTransit
             | Account::PrepaidPaymentFees
             | Account::ReceivableFromAdmin
@@ -190,7 +202,8 @@ impl Account {
             | Account::PaymentFees
             | Account::CommissionShare
             | Account::SellerShare
-            | Account::PayoutFees => AccountKind::Expense,
+            | Account::PayoutFees
+            | Account::ChargebackFees => AccountKind::Expense,
         }
     }
 }

@@ -85,6 +85,19 @@ pub enum OrderCommand {
         /// When we learnt it.
         recorded_at: DateTime<Utc>,
     },
+    /// A customer opened a dispute at PayPal (once per dispute id).
+    OpenDispute(super::dispute::OpenDispute),
+    /// The platform answered a dispute at PayPal (once).
+    AnswerDispute {
+        /// PayPal's dispute id.
+        dispute_id: crate::ids::ProviderDisputeId,
+        /// Accept the claim or provide evidence.
+        answer: super::dispute::DisputeAnswer,
+        /// When.
+        answered_at: DateTime<Utc>,
+    },
+    /// PayPal resolved a dispute (once per dispute id).
+    ResolveDispute(super::dispute::ResolveDispute),
     /// The sale of this order was recorded (only once per order).
     RecordSale {
         /// The sale.

@@ -3,7 +3,7 @@
 use super::status::OrderStatus;
 use crate::aggregate::ErrorCode;
 use crate::capital::CapitalError;
-use crate::ids::SaleId;
+use crate::ids::{ProviderDisputeId, SaleId};
 use crate::money::{Money, MoneyError};
 
 /// A refusal of the order aggregate (or of working capital on its behalf).
@@ -76,6 +76,27 @@ pub enum OrderError {
     /// The order's sale was already recorded.
     #[error("the sale {0} of this order is already recorded")]
     AlreadySold(SaleId),
+    /// A dispute above what is left of the order (refunds and open
+    /// disputes deducted), or not above zero.
+    #[error("at most {disputable} of the order may be disputed; {disputed} was")]
+    DisputeExceedsDisputable {
+        /// The order total less refunds and open disputes.
+        disputable: Money,
+        /// The disputed amount.
+        disputed: Money,
+    },
+    /// The order has no dispute with this id.
+    #[error("the order has no dispute {0}")]
+    DisputeNotFound(ProviderDisputeId),
+    /// The dispute is resolved: it can no longer be answered.
+    #[error("dispute {0} is already resolved: it can no longer be answered")]
+    DisputeResolved(ProviderDisputeId),
+    /// The dispute was answered already; PayPal takes one answer.
+    #[error("dispute {0} was already answered")]
+    DisputeAnswered(ProviderDisputeId),
+    /// Evidence is the tracking number uploaded to PayPal: the order has none.
+    #[error("the order has no tracking number to give as evidence: accept the claim, or wait for the shipment")]
+    NoEvidence,
     /// Working capital refused its part.
     #[error(transparent)]
     Capital(#[from] CapitalError),
@@ -93,6 +114,11 @@ impl ErrorCode for OrderError {
             | OrderError::AlreadySold(_)
             | OrderError::SaleNotRecorded => "INVALID_STATE",
             OrderError::RefundExceedsRefundable { .. } => "REFUND_EXCEEDS_REFUNDABLE",
+            OrderError::DisputeNotFound(_) => "NOT_FOUND",
+            OrderError::DisputeResolved(_) => "DISPUTE_RESOLVED",
+            OrderError::DisputeAnswered(_) => "DISPUTE_ALREADY_ANSWERED",
+            OrderError::NoEvidence => "NO_EVIDENCE",
+            OrderError::DisputeExceedsDisputable { .. } => "INVALID_INPUT",
             OrderError::InvalidQuantity(_)
             | OrderError::AmountMismatch { .. }
             | OrderError::InvalidFee { .. }

@@ -3,12 +3,13 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::dispute::{DisputeAnswer, DisputeOutcome};
 use super::status::{FailureReason, ReviewReason};
 use crate::aggregate::DomainEvent;
 use crate::capital::CaptureStatus;
 use crate::ids::{
-    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderOrderId, ProviderRefundId,
-    RefundRequestId, SaleId, SupplierOrderId, UserId,
+    CaptureId, EntryId, HoldId, OrderId, ProductId, ProviderDisputeId, ProviderOrderId,
+    ProviderRefundId, RefundRequestId, SaleId, SupplierOrderId, UserId,
 };
 use crate::money::Money;
 
@@ -164,6 +165,45 @@ pub enum OrderEvent {
         request_id: RefundRequestId,
         /// When.
         failed_at: DateTime<Utc>,
+    },
+    /// A customer opened a dispute (or chargeback) at PayPal; the cash side
+    /// is `DisputedFundsHeld`, and the sale's unsent payouts wait.
+    #[serde(rename = "OrderDisputeOpened")]
+    OrderDisputeOpened {
+        /// PayPal's dispute id.
+        dispute_id: ProviderDisputeId,
+        /// The disputed amount.
+        amount: Money,
+        /// PayPal's reason.
+        reason: String,
+        /// PayPal's `create_time`.
+        opened_at: DateTime<Utc>,
+    },
+    /// The platform answered the dispute at PayPal.
+    #[serde(rename = "OrderDisputeAnswered")]
+    OrderDisputeAnswered {
+        /// PayPal's dispute id.
+        dispute_id: ProviderDisputeId,
+        /// Accepted the claim or provided evidence.
+        answer: DisputeAnswer,
+        /// When.
+        answered_at: DateTime<Utc>,
+    },
+    /// PayPal resolved the dispute; the cash side is
+    /// `DisputedFundsReleased` (won) or `DisputeLost` (lost, with the
+    /// sale's reversal).
+    #[serde(rename = "OrderDisputeResolved")]
+    OrderDisputeResolved {
+        /// PayPal's dispute id.
+        dispute_id: ProviderDisputeId,
+        /// Won or lost.
+        outcome: DisputeOutcome,
+        /// The disputed amount (refunded to the customer if lost).
+        amount: Money,
+        /// What PayPal charged (zero if won).
+        chargeback_fee: Money,
+        /// PayPal's `update_time`.
+        resolved_at: DateTime<Utc>,
     },
 }
 

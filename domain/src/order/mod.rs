@@ -2,6 +2,7 @@
 
 mod clearance;
 mod command;
+mod dispute;
 mod error;
 mod event;
 mod fulfilment;
@@ -15,6 +16,10 @@ mod tests;
 pub use clearance::{clear_payment, deny_payment, SettleCapture};
 pub use command::{
     CapturePayment, ConfirmPurchase, FailPurchase, OrderCommand, RefundPayment, StartPurchase,
+};
+pub use dispute::{
+    DisputeAnswer, DisputeOutcome, OpenDispute, OrderDispute, ResolveDispute,
+    DISPUTE_REASON_CHARS_MAX,
 };
 pub use error::OrderError;
 pub use event::{OrderEvent, OrderEventType};

@@ -36,7 +36,12 @@ impl Order {
                 if placed.sale_id.is_none() {
                     return Err(OrderError::SaleNotRecorded);
                 }
-                let refundable = placed.total().checked_sub(placed.refunded)?;
+                // Money PayPal holds for an open dispute is refunded, if at
+                // all, by the dispute's outcome.
+                let refundable = placed
+                    .total()
+                    .checked_sub(placed.refunded)?
+                    .checked_sub(self.disputed().expect("placed"))?;
                 if amount.currency() != refundable.currency()
                     || !amount.is_positive()
                     || amount.checked_cmp(&refundable)?.is_gt()

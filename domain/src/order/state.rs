@@ -47,6 +47,8 @@ pub(super) struct Placed {
     pub(super) refunded: Money,
     /// PayPal's ids of the refunds recorded, so none is recorded twice.
     pub(super) refund_ids: Vec<ProviderRefundId>,
+    /// The order's disputes, oldest first.
+    pub(super) disputes: Vec<super::dispute::OrderDispute>,
 }
 
 /// The payment as captured, for the sale and for a refund.
@@ -95,6 +97,7 @@ impl Placed {
             refund_requested: None,
             refunded: Money::zero(unit_price.currency()),
             refund_ids: Vec::new(),
+            disputes: Vec::new(),
         })
     }
 
@@ -279,6 +282,13 @@ impl Aggregate for Order {
 
     fn decide(&self, command: OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
         let event = match command {
+            OrderCommand::OpenDispute(command) => return self.decide_open_dispute(command),
+            OrderCommand::AnswerDispute {
+                dispute_id,
+                answer,
+                answered_at,
+            } => return self.decide_answer_dispute(dispute_id, answer, answered_at),
+            OrderCommand::ResolveDispute(command) => return self.decide_resolve_dispute(command),
             OrderCommand::CreateOrder {
                 order_id,
                 terms,
@@ -463,6 +473,56 @@ impl Aggregate for Order {
                 placed.refund_request = Some((*request_id, placed.status));
                 placed.refund_requested = Some(*amount);
                 placed.status = OrderStatus::RefundRequested;
+            }
+            OrderEvent::OrderDisputeOpened {
+                dispute_id,
+                amount,
+                reason,
+                ..
+            } => placed.disputes.push(super::dispute::OrderDispute {
+                dispute_id: dispute_id.clone(),
+                amount: *amount,
+                reason: reason.clone(),
+                answer: None,
+                outcome: None,
+            }),
+            OrderEvent::OrderDisputeAnswered {
+                dispute_id, answer, ..
+            } => {
+                if let Some(dispute) = placed
+                    .disputes
+                    .iter_mut()
+                    .find(|dispute| &dispute.dispute_id == dispute_id)
+                {
+                    dispute.answer = Some(*answer);
+                }
+            }
+            OrderEvent::OrderDisputeResolved {
+                dispute_id,
+                outcome,
+                amount,
+                ..
+            } => {
+                if let Some(dispute) = placed
+                    .disputes
+                    .iter_mut()
+                    .find(|dispute| &dispute.dispute_id == dispute_id)
+                {
+                    dispute.outcome = Some(*outcome);
+                }
+                // A lost dispute refunded the customer: it counts against
+                // what may still be refunded, and a sold order refunded in
+                // full is REFUNDED (unless a refund is being asked for).
+                if *outcome == super::dispute::DisputeOutcome::Lost {
+                    placed.refunded = Money::from_total(
+                        placed.refunded.amount() + amount.amount(),
+                        placed.refunded.currency(),
+                    );
+                    if placed.status == OrderStatus::Purchased && placed.refunded == placed.total()
+                    {
+                        placed.status = OrderStatus::Refunded;
+                    }
+                }
             }
             OrderEvent::RefundRequestFailed { .. } => {
                 placed.refund_requested = None;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::payee::Payee;
 use super::types::{PayoutDestination, PayoutEnvironment, PayoutFailureReason, PayoutReduction};
-use crate::ids::{EntryId, HoldId, PayoutId, ProviderPayoutId, SaleId};
+use crate::ids::{EntryId, HoldId, PayoutId, ProviderDisputeId, ProviderPayoutId, SaleId};
 use crate::money::Money;
 
 /// What may be asked of a payout.
@@ -45,6 +45,21 @@ pub enum PayoutCommand {
         reason: PayoutReduction,
         /// When.
         reduced_at: DateTime<Utc>,
+    },
+    /// Hold the payout back while `dispute_id` is open: only while it is
+    /// not sent and not in flight; pausing twice for one dispute does nothing.
+    PausePayout {
+        /// The dispute.
+        dispute_id: ProviderDisputeId,
+        /// When.
+        paused_at: DateTime<Utc>,
+    },
+    /// The dispute was resolved; nothing if it did not pause this payout.
+    ResumePayout {
+        /// The dispute.
+        dispute_id: ProviderDisputeId,
+        /// When.
+        resumed_at: DateTime<Utc>,
     },
 }
 

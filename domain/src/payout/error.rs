@@ -51,6 +51,9 @@ pub enum PayoutError {
         /// What the payout pays.
         amount: Money,
     },
+    /// An open dispute of its sale holds the payout back.
+    #[error("the payout waits for dispute {0} to be resolved")]
+    PausedByDispute(crate::ids::ProviderDisputeId),
     /// Working capital refused its part.
     #[error(transparent)]
     Capital(#[from] CapitalError),
@@ -66,7 +69,9 @@ impl ErrorCode for PayoutError {
             | PayoutError::InvalidFeeAllowance(_)
             | PayoutError::FeeExceedsAllowance { .. }
             | PayoutError::InvalidReduction { .. } => "INVALID_INPUT",
-            PayoutError::InvalidTransition { .. } => "INVALID_STATE",
+            PayoutError::InvalidTransition { .. } | PayoutError::PausedByDispute(_) => {
+                "INVALID_STATE"
+            }
             PayoutError::Capital(error) => error.code(),
         }
     }

@@ -7,7 +7,7 @@ use super::command::FeeAllowance;
 use super::payee::Payee;
 use super::types::{PayoutDestination, PayoutFailureReason, PayoutReduction};
 use crate::aggregate::DomainEvent;
-use crate::ids::{HoldId, PayoutId, ProviderPayoutId, SaleId};
+use crate::ids::{HoldId, PayoutId, ProviderDisputeId, ProviderPayoutId, SaleId};
 use crate::money::Money;
 
 /// Something that happened to a payout. Cash moves in the working-capital
@@ -88,6 +88,24 @@ pub enum PayoutEvent {
         reason: PayoutReduction,
         /// When.
         reduced_at: DateTime<Utc>,
+    },
+    /// A customer disputed the sale: the payout, not yet sent, waits until
+    /// the dispute is resolved (a lost dispute reduces it first).
+    #[serde(rename = "PayoutPaused")]
+    PayoutPaused {
+        /// The dispute it waits for.
+        dispute_id: ProviderDisputeId,
+        /// When.
+        paused_at: DateTime<Utc>,
+    },
+    /// The dispute it waited for was resolved; it may be sent once no
+    /// other dispute holds it.
+    #[serde(rename = "PayoutResumed")]
+    PayoutResumed {
+        /// The dispute resolved.
+        dispute_id: ProviderDisputeId,
+        /// When.
+        resumed_at: DateTime<Utc>,
     },
 }
 

@@ -6,7 +6,7 @@ use super::event::PayoutEvent;
 use super::payee::Payee;
 use super::types::{PayoutEnvironment, PayoutFailureReason, PayoutStatus};
 use crate::aggregate::Aggregate;
-use crate::ids::{HoldId, PayoutId, ProviderPayoutId, SaleId};
+use crate::ids::{HoldId, PayoutId, ProviderDisputeId, ProviderPayoutId, SaleId};
 use crate::money::Money;
 
 /// A payout as its events describe it; `Payout::default()` is "not requested".
@@ -25,6 +25,8 @@ struct Requested {
     in_flight: Option<(HoldId, Option<FeeAllowance>)>,
     provider_payout_id: Option<ProviderPayoutId>,
     failure: Option<PayoutFailureReason>,
+    /// The open disputes of its sale that hold it back.
+    paused_by: Vec<ProviderDisputeId>,
 }
 
 impl Payout {
@@ -88,6 +90,14 @@ impl Payout {
         self.requested.as_ref().ok_or(PayoutError::NotFound)
     }
 
+    /// Whether an open dispute of its sale holds it back: it is not sent
+    /// until every such dispute is resolved.
+    pub fn is_paused(&self) -> bool {
+        self.requested
+            .as_ref()
+            .is_some_and(|r| !r.paused_by.is_empty())
+    }
+
     /// What a refund may still take off this payout: all of it while it is
     /// neither sent, nor in flight, nor cancelled; nothing otherwise (the
     /// payee has the money, or may have it: it is recovered instead).
@@ -113,6 +123,15 @@ impl Payout {
         ) || requested.in_flight.is_some()
         {
             return Err(self.invalid(action, requested));
+        }
+        Ok(requested)
+    }
+
+    /// As `retryable`, and not held back by a dispute.
+    fn unpaused(&self, action: &'static str) -> Result<&Requested, PayoutError> {
+        let requested = self.retryable(action)?;
+        if !requested.paused_by.is_empty() {
+            return Err(PayoutError::PausedByDispute(requested.paused_by[0].clone()));
         }
         Ok(requested)
     }
@@ -163,7 +182,7 @@ impl Aggregate for Payout {
                 }
             }
             PayoutCommand::ReservePayout(command) => {
-                let requested = self.retryable("reserve")?;
+                let requested = self.unpaused("reserve")?;
                 if let Some(allowance) = command.fee_allowance {
                     if allowance.amount.currency() != requested.amount.currency()
                         || !allowance.amount.is_positive()
@@ -189,7 +208,7 @@ impl Aggregate for Payout {
                 }
             }
             PayoutCommand::SkipForInsufficientFunds { free, skipped_at } => {
-                self.retryable("skip")?;
+                self.unpaused("skip")?;
                 PayoutEvent::PayoutSkippedInsufficientFunds { free, skipped_at }
             }
             PayoutCommand::ConfirmPayout(command) => {
@@ -236,6 +255,32 @@ impl Aggregate for Payout {
                     reduced_at,
                 }
             }
+            PayoutCommand::PausePayout {
+                dispute_id,
+                paused_at,
+            } => {
+                let requested = self.retryable("pause")?;
+                if requested.paused_by.contains(&dispute_id) {
+                    return Ok(Vec::new());
+                }
+                PayoutEvent::PayoutPaused {
+                    dispute_id,
+                    paused_at,
+                }
+            }
+            PayoutCommand::ResumePayout {
+                dispute_id,
+                resumed_at,
+            } => {
+                let requested = self.existing()?;
+                if !requested.paused_by.contains(&dispute_id) {
+                    return Ok(Vec::new());
+                }
+                PayoutEvent::PayoutResumed {
+                    dispute_id,
+                    resumed_at,
+                }
+            }
             PayoutCommand::FailPayout(command) => {
                 let (_, hold_id) = self.in_flight("fail")?;
                 PayoutEvent::PayoutFailed {
@@ -266,6 +311,7 @@ impl Aggregate for Payout {
                 in_flight: None,
                 provider_payout_id: None,
                 failure: None,
+                paused_by: Vec::new(),
             });
             return self;
         }
@@ -297,6 +343,12 @@ impl Aggregate for Payout {
                 requested.status = PayoutStatus::Failed;
                 requested.in_flight = None;
                 requested.failure = Some(*reason);
+            }
+            PayoutEvent::PayoutPaused { dispute_id, .. } => {
+                requested.paused_by.push(dispute_id.clone());
+            }
+            PayoutEvent::PayoutResumed { dispute_id, .. } => {
+                requested.paused_by.retain(|paused| paused != dispute_id);
             }
             PayoutEvent::PayoutReduced { remaining, .. } => {
                 requested.amount = *remaining;

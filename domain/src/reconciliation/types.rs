@@ -28,8 +28,9 @@ pub struct LedgerCash {
     /// Posted balance of `cash:<provider>:available` (holds are the
     /// platform's own reservations: the money is still at the provider).
     pub available: Money,
-    /// Posted balance of `cash:<provider>:pending`: captures the provider
-    /// has not completed, which it reports as withheld.
+    /// Posted balance of `cash:<provider>:pending` (captures the provider
+    /// has not completed) plus `cash:<provider>:disputed` (what it holds
+    /// for open disputes): what it reports as withheld.
     pub pending: Money,
     /// The global log position the ledger read model had applied when the
     /// figures were read: every event up to it is counted.

@@ -2,6 +2,7 @@
 //! commission and net profit, recorded as one balanced entry.
 
 mod breakdown;
+mod dispute;
 mod record;
 mod refund;
 #[cfg(test)]
@@ -12,6 +13,7 @@ mod state;
 mod tests;
 
 pub use breakdown::{SaleBreakdown, SaleTerms};
+pub use dispute::{open_dispute, resolve_dispute, DisputeDecision};
 pub use record::{record_sale, record_sale_netting, RecordOrderSale, SaleDecision};
 pub use refund::{refund_sold_order, SoldRefundDecision};
 pub use reversal::{ReverseSale, ShareReversal};

@@ -9,8 +9,12 @@ use super::reversal::ReverseSale;
 use super::state::{Sale, SaleCommand, SaleEvent};
 use super::SaleError;
 use crate::aggregate::Aggregate;
+use chrono::{DateTime, Utc};
+
+use super::reversal::ShareReversal;
 use crate::capital::{CapitalCommand, CapitalEvent, WorkingCapital};
-use crate::ids::{EntryId, PayoutId};
+use crate::ids::{EntryId, PayoutId, ProviderRefundId, SaleId};
+use crate::money::Money;
 use crate::order::{Order, OrderCommand, OrderError, OrderEvent, RefundPayment};
 use crate::payout::{Payee, Payout, PayoutCommand, PayoutEvent, PayoutReduction};
 use crate::receivable::{Receivable, ReceivableCommand, ReceivableEvent};
@@ -67,26 +71,73 @@ pub fn refund_sold_order(
         .iter()
         .filter(|payout| payout.sale_id() == Some(sale_id))
         .collect();
-    let reducible = of_this_sale
+    let (sale_events, recovered) = reverse_and_recover(
+        sale,
+        ReverseSale {
+            refund_id: command.refund_id.clone(),
+            entry_id: EntryId::from_uuid(Uuid::new_v5(
+                &command.entry_id.as_uuid(),
+                b"sale-reversal",
+            )),
+            refunded: command.amount,
+            fee_returned: command.fee_returned,
+            chargeback_fee: Money::zero(command.amount.currency()),
+            reducible: BTreeMap::new(),
+            effective_at: command.refunded_at,
+        },
+        &of_this_sale,
+        receivables,
+    )?;
+    Ok(SoldRefundDecision {
+        order: order_events,
+        capital: capital_events,
+        sale: sale_events,
+        payouts: recovered.payouts,
+        receivables: recovered.receivables,
+    })
+}
+
+/// Reverses the sale as `command` says, with what each of its payouts
+/// (`of_this_sale`) may still give up, and takes each share back: the
+/// sale's events and the payouts' and receivables'.
+pub(super) fn reverse_and_recover(
+    sale: &Sale,
+    mut command: ReverseSale,
+    of_this_sale: &[&Payout],
+    receivables: &BTreeMap<Payee, Receivable>,
+) -> Result<(Vec<SaleEvent>, Recovered), SaleError> {
+    let sale_id = sale.id().ok_or(SaleError::NotRecorded)?;
+    command.reducible = of_this_sale
         .iter()
         .filter_map(|payout| Some((payout.payee()?, payout.reducible()?)))
         .collect();
-    let sale_events = sale.decide(SaleCommand::ReverseSale(ReverseSale {
-        refund_id: command.refund_id.clone(),
-        entry_id: EntryId::from_uuid(Uuid::new_v5(&command.entry_id.as_uuid(), b"sale-reversal")),
-        refunded: command.amount,
-        fee_returned: command.fee_returned,
-        reducible,
-        effective_at: command.refunded_at,
-    }))?;
-    let mut decision = SoldRefundDecision {
-        order: order_events,
-        capital: capital_events,
-        ..SoldRefundDecision::default()
-    };
+    let (refund_id, at) = (command.refund_id.clone(), command.effective_at);
+    let sale_events = sale.decide(SaleCommand::ReverseSale(command))?;
     let Some(SaleEvent::SaleReversed { shares, .. }) = sale_events.first() else {
         unreachable!("a reversal decides SaleReversed")
     };
+    let recovered = recover_shares(sale_id, shares, of_this_sale, receivables, &refund_id, at)?;
+    Ok((sale_events, recovered))
+}
+
+/// How a reversal's shares are taken back: payouts reduced, debts owed.
+#[derive(Debug, Default)]
+pub(super) struct Recovered {
+    pub(super) payouts: Vec<(PayoutId, Vec<PayoutEvent>)>,
+    pub(super) receivables: Vec<(Payee, Vec<ReceivableEvent>)>,
+}
+
+/// Each share comes off the payee's unsent payout of the sale (reduced),
+/// and what that does not cover is owed back (a receivable).
+pub(super) fn recover_shares(
+    sale_id: SaleId,
+    shares: &[ShareReversal],
+    of_this_sale: &[&Payout],
+    receivables: &BTreeMap<Payee, Receivable>,
+    refund_id: &ProviderRefundId,
+    at: DateTime<Utc>,
+) -> Result<Recovered, SaleError> {
+    let mut recovered = Recovered::default();
     for share in shares {
         if share.from_payout.is_positive() {
             let payout = of_this_sale
@@ -96,25 +147,24 @@ pub fn refund_sold_order(
             let events = payout.decide(PayoutCommand::ReducePayout {
                 by: share.from_payout,
                 reason: PayoutReduction::SaleRefunded {
-                    refund_id: command.refund_id.clone(),
+                    refund_id: refund_id.clone(),
                 },
-                reduced_at: command.refunded_at,
+                reduced_at: at,
             })?;
             let payout_id = payout.id().ok_or(SaleError::NotRecorded)?;
-            decision.payouts.push((payout_id, events));
+            recovered.payouts.push((payout_id, events));
         }
         if share.owed.is_positive() {
             let receivable = receivables.get(&share.payee).cloned().unwrap_or_default();
             let events = receivable.decide(ReceivableCommand::Owe {
                 payee: share.payee,
                 sale_id,
-                refund_id: command.refund_id.clone(),
+                refund_id: refund_id.clone(),
                 amount: share.owed,
-                owed_at: command.refunded_at,
+                owed_at: at,
             })?;
-            decision.receivables.push((share.payee, events));
+            recovered.receivables.push((share.payee, events));
         }
     }
-    decision.sale = sale_events;
-    Ok(decision)
+    Ok(recovered)
 }

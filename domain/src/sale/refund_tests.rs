@@ -173,7 +173,14 @@ impl World {
             },
         )
         .unwrap();
-        self.order = asked.replay(&decision.order);
+        self.order = asked;
+        self.apply(&decision);
+        decision
+    }
+
+    /// Every stream and the books after `decision`.
+    fn apply(&mut self, decision: &SoldRefundDecision) {
+        self.order = self.order.clone().replay(&decision.order);
         self.capital = self.capital.clone().replay(&decision.capital);
         self.sale = self.sale.clone().replay(&decision.sale);
         self.post(&decision.capital);
@@ -187,7 +194,6 @@ impl World {
             *payout = payout.clone().replay(events);
         }
         self.owe(&decision.receivables);
-        decision
     }
 
     fn payout(&self, payee: Payee) -> &Payout {
@@ -413,3 +419,6 @@ fn a_sold_order_refunded_still_records_the_shipment_of_its_parcel() {
         [OrderEvent::OrderShipped { .. }]
     ));
 }
+
+#[path = "dispute_tests.rs"]
+mod disputes;

@@ -10,7 +10,9 @@
 //! refund charges the seller their profit plus that cost and the fee PayPal
 //! kept. Each share comes first out of the payee's payout of this sale if
 //! it is not sent yet (the payout is reduced), and otherwise is owed back
-//! (a receivable netted against the payee's next payouts).
+//! (a receivable netted against the payee's next payouts). A dispute the
+//! platform loses is reversed the same way, and PayPal's chargeback fee is
+//! the seller's too (their sale, like the fee PayPal keeps on a refund).
 
 use std::collections::BTreeMap;
 
@@ -35,6 +37,9 @@ pub struct ReverseSale {
     pub refunded: Money,
     /// The part of the capture fee PayPal gave back with it.
     pub fee_returned: Money,
+    /// What PayPal charged for a dispute lost (zero for a refund): the
+    /// seller bears it with the rest of the refund.
+    pub chargeback_fee: Money,
     /// What each payee's payout of this sale may still give up (its whole
     /// amount while not sent, nothing once sent or in flight).
     pub reducible: BTreeMap<Payee, Money>,
@@ -65,7 +70,12 @@ impl Sale {
             refunded,
             fee_returned: returned,
         };
-        if refunded.currency() != currency || returned.currency() != currency {
+        let chargeback_fee = command.chargeback_fee;
+        if refunded.currency() != currency
+            || returned.currency() != currency
+            || chargeback_fee.currency() != currency
+            || chargeback_fee.is_negative()
+        {
             return Err(does_not_fit());
         }
         let refunded_after = recorded.refunded + refunded.amount();
@@ -90,7 +100,8 @@ impl Sale {
         );
         let seller_share = refunded
             .checked_sub(returned)?
-            .checked_sub(commission_reversed)?;
+            .checked_sub(commission_reversed)?
+            .checked_add(chargeback_fee)?;
         let seller = Payee::User {
             user_id: recorded.seller,
         };
@@ -148,6 +159,7 @@ impl Sale {
             refund_id: command.refund_id,
             refunded,
             fee_returned: returned,
+            chargeback_fee: chargeback_fee.is_positive().then_some(chargeback_fee),
             commission_reversed,
             seller_share_reversed: seller_share,
             shares,

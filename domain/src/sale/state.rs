@@ -93,10 +93,14 @@ pub enum SaleEvent {
         refunded: Money,
         /// The part of the capture fee PayPal gave back with it.
         fee_returned: Money,
+        /// PayPal's fee for a dispute lost, borne by the seller (absent for
+        /// a refund).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chargeback_fee: Option<Money>,
         /// The commission reversed (the admin's share of the refund).
         commission_reversed: Money,
         /// The seller's share of the refund: refunded − fee returned −
-        /// commission reversed (negative only if PayPal returned more fee
+        /// commission reversed + chargeback fee (negative only if PayPal returned more fee
         /// than that, which then is owed to the seller).
         seller_share_reversed: Money,
         /// How each payee's share is taken back.

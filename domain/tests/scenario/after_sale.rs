@@ -64,6 +64,14 @@ impl Model {
             .insert(sale_id, (price, commission, after, commission_after));
     }
 
+    /// A chargeback fee: the seller's alone (LEDGER.md, disputes).
+    pub(crate) fn charged(&mut self, seller: UserId, fee: Decimal) {
+        *self
+            .earned
+            .entry(Payee::User { user_id: seller })
+            .or_default() -= fee;
+    }
+
     pub(crate) fn paid(&mut self, payee: Payee, amount: Decimal) {
         *self.paid.entry(payee).or_default() += amount;
     }
@@ -148,21 +156,7 @@ impl World {
             command,
         )
         .expect("a refund asked for and covered is recorded");
-        self.apply_order(index, decision.order);
-        self.apply_capital(decision.capital);
-        self.book(&decision.sale);
-        let (sale_state, log) = &mut self.sales[sale_index];
-        *sale_state = sale_state.clone().replay(&decision.sale);
-        log.extend(decision.sale);
-        for (payout_id, events) in decision.payouts {
-            let payout = self
-                .payouts
-                .iter()
-                .position(|(payout, _)| payout.id() == Some(payout_id))
-                .expect("the sale's payout exists");
-            self.apply_payout(payout, events);
-        }
-        self.apply_receivables(decision.receivables);
+        self.apply_sold_order_decision(index, decision);
         *self.fees_returned.entry(sale_id).or_default() += fee_returned;
         self.model.refunded(sale_id, seller, amount, fee_returned);
     }

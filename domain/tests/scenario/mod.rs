@@ -1,6 +1,7 @@
 //! A random scenario: steps, the world they act on, and the checks after each.
 
 mod after_sale;
+mod disputes;
 mod steps;
 
 use std::collections::BTreeMap;
@@ -69,6 +70,15 @@ pub enum Step {
     FailPayout {
         payout: usize,
     },
+    OpenDispute {
+        order: usize,
+        per_mille: i64,
+    },
+    ResolveDispute {
+        order: usize,
+        won: bool,
+        fee_cents: i64,
+    },
 }
 
 /// Steps are weighted and indices small so that most scenarios carry some
@@ -116,6 +126,9 @@ pub fn step() -> impl Strategy<Value = Step> {
         3 => (0usize..8, 0i64..250)
             .prop_map(|(payout, fee_cents)| Step::ConfirmPayout { payout, fee_cents }),
         1 => (0usize..8).prop_map(|payout| Step::FailPayout { payout }),
+        2 => (pick(), 1i64..=1_000).prop_map(|(order, per_mille)| Step::OpenDispute { order, per_mille }),
+        2 => (pick(), prop::bool::ANY, 0i64..3_000)
+            .prop_map(|(order, won, fee_cents)| Step::ResolveDispute { order, won, fee_cents }),
     ]
 }
 

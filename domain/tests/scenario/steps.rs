@@ -52,6 +52,12 @@ impl World {
             } => self.reserve_payout(payout, has_email, fee_allowance_cents, at),
             Step::ConfirmPayout { payout, fee_cents } => self.confirm_payout(payout, fee_cents, at),
             Step::FailPayout { payout } => self.fail_payout(payout, at),
+            Step::OpenDispute { order, per_mille } => self.open_dispute(order, per_mille, at),
+            Step::ResolveDispute {
+                order,
+                won,
+                fee_cents,
+            } => self.resolve_dispute(order, won, fee_cents, at),
         }
     }
 

@@ -225,15 +225,51 @@ impl PayPalClient {
             (_, None) => Idempotency::Unkeyed,
         };
         let body_text = body.map(Value::to_string);
+        let body = body_text.as_deref().map(|text| (text, JSON));
+        self.guarded(operation, idempotency, &method, path, body, request_id)
+            .await
+    }
+
+    /// A call whose body is already encoded as `content_type` (the
+    /// Disputes API's evidence is `multipart/form-data`).
+    pub(crate) async fn call_encoded(
+        &self,
+        operation: &'static str,
+        path: &str,
+        body: &str,
+        content_type: &str,
+        request_id: &str,
+    ) -> Result<Answer, PayPalError> {
+        let body = Some((body, content_type));
+        self.guarded(
+            operation,
+            Idempotency::Keyed,
+            &Method::POST,
+            path,
+            body,
+            Some(request_id),
+        )
+        .await
+    }
+
+    async fn guarded(
+        &self,
+        operation: &'static str,
+        idempotency: Idempotency,
+        method: &Method,
+        path: &str,
+        body: Option<(&str, &str)>,
+        request_id: Option<&str>,
+    ) -> Result<Answer, PayPalError> {
         self.guard
             .call(operation, idempotency, || async {
                 match self
-                    .attempt(operation, &method, path, body_text.as_deref(), request_id)
+                    .attempt(operation, method, path, body, request_id)
                     .await
                 {
                     Err(PayPalError::Unauthorized(_)) => {
                         self.forget_token().await;
-                        self.attempt(operation, &method, path, body_text.as_deref(), request_id)
+                        self.attempt(operation, method, path, body, request_id)
                             .await
                     }
                     other => other,
@@ -250,21 +286,16 @@ impl PayPalClient {
         path: &str,
         body: String,
     ) -> Result<Answer, PayPalError> {
-        self.guard
-            .call(operation, Idempotency::Read, || async {
-                match self
-                    .attempt(operation, &Method::POST, path, Some(&body), None)
-                    .await
-                {
-                    Err(PayPalError::Unauthorized(_)) => {
-                        self.forget_token().await;
-                        self.attempt(operation, &Method::POST, path, Some(&body), None)
-                            .await
-                    }
-                    other => other,
-                }
-            })
-            .await
+        let body = Some((body.as_str(), JSON));
+        self.guarded(
+            operation,
+            Idempotency::Read,
+            &Method::POST,
+            path,
+            body,
+            None,
+        )
+        .await
     }
 
     async fn attempt(
@@ -272,7 +303,7 @@ impl PayPalClient {
         operation: &'static str,
         method: &Method,
         path: &str,
-        body: Option<&str>,
+        body: Option<(&str, &str)>,
         request_id: Option<&str>,
     ) -> Result<Answer, PayPalError> {
         let token = self.access_token().await?;
@@ -284,9 +315,9 @@ impl PayPalClient {
         if let Some(id) = request_id {
             request = request.header("PayPal-Request-Id", id);
         }
-        if let Some(body) = body {
+        if let Some((body, content_type)) = body {
             request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body.to_owned());
         }
         let started = Instant::now();
@@ -313,6 +344,9 @@ impl PayPalClient {
         Ok(Answer { status, body })
     }
 }
+
+/// The content type of every PayPal request body but evidence.
+const JSON: &str = "application/json";
 
 fn transport(error: reqwest::Error) -> PayPalError {
     // `without_url` keeps query strings out of logs and errors.

@@ -1,7 +1,8 @@
 //! PayPal REST: OAuth2, Orders v2, captures, refunds, tracking, payouts,
-//! balances, webhooks.
+//! balances, disputes, webhooks.
 
 mod client;
+mod disputes;
 mod error;
 mod orders;
 mod payouts;
@@ -11,6 +12,7 @@ mod transmission;
 mod webhook;
 
 pub use client::{PayPalClient, PayPalConfig, PayPalEnvironment};
+pub use disputes::{Dispute, DISPUTES_PAGE_SIZE_MAX};
 pub use error::{PayPalError, PayPalErrorBody, PayPalErrorDetail};
 pub use orders::{
     BuyerPhone, BuyerShipping, Capture, CaptureStatus, CheckoutItem, CheckoutOrder, CreatedOrder,

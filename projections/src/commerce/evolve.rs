@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use dropledger_domain::{
-    CaptureStatus, Money, OrderEvent, OrderId, OrderStatus, PayoutEvent, PayoutId, PayoutStatus,
-    ProductEvent, ProductId, ProductStatus, SaleEvent, SaleId,
+    CaptureStatus, DisputeOutcome, Money, OrderEvent, OrderId, OrderStatus, PayoutEvent, PayoutId,
+    PayoutStatus, ProductEvent, ProductId, ProductStatus, SaleEvent, SaleId,
 };
 use uuid::Uuid;
 
@@ -255,6 +255,34 @@ pub(super) fn order(
             };
             view.updated_at = *failed_at;
         }
+        OrderEvent::OrderDisputeOpened { opened_at, .. } => {
+            view.updated_at = *opened_at;
+        }
+        OrderEvent::OrderDisputeAnswered { answered_at, .. } => {
+            view.updated_at = *answered_at;
+        }
+        OrderEvent::OrderDisputeResolved {
+            outcome,
+            amount,
+            resolved_at,
+            ..
+        } => {
+            // A lost dispute refunded the customer, as the aggregate counts it.
+            if *outcome == DisputeOutcome::Lost {
+                let refunded = match view.refunded {
+                    Some(before) => {
+                        Money::new(before.amount() + amount.amount(), amount.currency())
+                            .map_err(|error| error.to_string())?
+                    }
+                    None => *amount,
+                };
+                if view.status == OrderStatus::Purchased && refunded == view.price {
+                    view.status = OrderStatus::Refunded;
+                }
+                view.refunded = Some(refunded);
+            }
+            view.updated_at = *resolved_at;
+        }
         OrderEvent::OrderPaymentCleared { cleared_at, .. } => {
             view.status = OrderStatus::Paid;
             view.updated_at = *cleared_at;
@@ -385,6 +413,13 @@ pub(super) fn payout(
             view.status = PayoutStatus::Failed;
             view.failure_reason = Some(*reason);
             view.updated_at = *failed_at;
+        }
+        // Paused while a dispute of its sale is open: still PENDING.
+        PayoutEvent::PayoutPaused { paused_at, .. } => {
+            view.updated_at = *paused_at;
+        }
+        PayoutEvent::PayoutResumed { resumed_at, .. } => {
+            view.updated_at = *resumed_at;
         }
         PayoutEvent::PayoutReduced {
             remaining,

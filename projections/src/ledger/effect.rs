@@ -28,7 +28,10 @@ fn effect_of(known: &Known) -> Option<Effect<'_>> {
             | CapitalEvent::CaptureCompleted { entry, .. }
             | CapitalEvent::PaymentRefunded { entry, .. }
             | CapitalEvent::SaleRefunded { entry, .. }
-            | CapitalEvent::CaptureDenied { entry, .. } => Effect {
+            | CapitalEvent::CaptureDenied { entry, .. }
+            | CapitalEvent::DisputedFundsHeld { entry, .. }
+            | CapitalEvent::DisputedFundsReleased { entry, .. }
+            | CapitalEvent::DisputeLost { entry, .. } => Effect {
                 entry: Some(entry),
                 hold: HoldChange::None,
                 effective_at: entry.effective_at(),

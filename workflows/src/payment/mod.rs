@@ -1,18 +1,25 @@
 //! The customer's money at PayPal: a checkout started
 //! ([`create_checkout`]), its payment captured into working capital
 //! ([`capture_checkout`]), and refunded ([`refund_order`], or in PayPal's
-//! dashboard: [`record_outside_refund`]). Each calls
+//! dashboard: [`record_outside_refund`]), or disputed by the customer
+//! ([`record_dispute`], answered with [`respond_to_dispute`]). Each calls
 //! PayPal with a request id derived from our order, so a retried call does
 //! the work once, and records the outcome as one command.
 
 mod capture;
 mod checkout;
+mod dispute;
+mod dispute_lookup;
 mod outside_refund;
 mod refund;
+mod sale_parties;
 mod sold_refund;
 
 pub use capture::{capture_checkout, Captured};
 pub use checkout::{create_checkout, CheckoutUrls, NewCheckout, StartedCheckout};
+pub use dispute::{record_dispute, respond_to_dispute, DisputeResponse, ReportedDispute};
+pub use dispute_lookup::{list_disputes, order_of_dispute, DisputeRecord};
+pub use dropledger_integrations::DISPUTES_PAGE_SIZE_MAX;
 pub use outside_refund::{record_outside_refund, OutsideRefund};
 pub use refund::{paypal_request_id, refund_order, RefundRequest, Refunded, Refunder};
 
@@ -48,8 +55,16 @@ pub enum PaymentError {
     /// PayPal did not refund; nothing was recorded.
     #[error("PayPal did not refund the payment; nothing was recorded. Try again later.")]
     RefundFailed,
+    /// PayPal did not take the answer to a dispute; nothing was recorded.
+    #[error(
+        "PayPal did not take the answer to the dispute; nothing was recorded. Try again later."
+    )]
+    DisputeAnswerFailed,
+    /// PayPal's Disputes API could not be read.
+    #[error("PayPal's disputes could not be read; try again later")]
+    DisputesUnavailable,
     /// Only the order's seller or an ADMIN may refund it.
-    #[error("only the order's seller or an ADMIN may refund it")]
+    #[error("only the order's seller or an ADMIN may refund it or answer its disputes")]
     NotTheSeller,
     /// An order never sold is refunded in full only.
     #[error("an order never sold is refunded in full: refund {0}")]
@@ -94,6 +109,9 @@ impl ErrorCode for PaymentError {
             PaymentError::CheckoutUnavailable => "PROVIDER_UNAVAILABLE",
             PaymentError::NotCaptured | PaymentError::Declined => "PAYMENT_NOT_CAPTURED",
             PaymentError::RefundFailed => "REFUND_FAILED",
+            PaymentError::DisputeAnswerFailed | PaymentError::DisputesUnavailable => {
+                "PROVIDER_UNAVAILABLE"
+            }
             PaymentError::NotTheSeller => "FORBIDDEN",
             PaymentError::PartialRefund(_) => "INVALID_INPUT",
             PaymentError::RefundInProgress(_) => "REFUND_IN_PROGRESS",

@@ -2,15 +2,14 @@
 //! order, working capital, the sale, the sale's unsent payouts and what its
 //! payees owe back (`refund_sold_order` decides them all).
 
-use std::collections::BTreeMap;
-
 use dropledger_domain::{
-    refund_sold_order, request_refund, Aggregate, Order, OrderId, OrderStatus, Payee, Payout,
-    Receivable, RefundPayment, RequestRefund, Sale, SaleError, WorkingCapital,
+    refund_sold_order, request_refund, Aggregate, Order, OrderId, OrderStatus, RefundPayment,
+    RequestRefund, SaleError, WorkingCapital,
 };
 use dropledger_eventstore::{AppendResult, CommandError, EventStore, Loaded, Metadata};
 use uuid::Uuid;
 
+use super::sale_parties::SaleParties;
 use super::PaymentError;
 
 /// Records `completion` on the sold order `order_id`, once (a refund id
@@ -63,60 +62,19 @@ pub async fn record_sold_refund(
                     .order;
             }
             let order_now = order.state.clone().replay(&asked);
-            let sale: Loaded<Sale> = store
-                .load(&Sale::stream_id(sale_id), Sale::default())
-                .await?;
-            let mut payouts = Vec::new();
-            for payout_id in sale.state.payout_ids() {
-                let payout: Loaded<Payout> = store
-                    .load(&Payout::stream_id(payout_id), Payout::default())
-                    .await?;
-                payouts.push(payout);
-            }
-            let mut receivables = BTreeMap::new();
-            for payee in [
-                Payee::Admin,
-                Payee::User {
-                    user_id: sale
-                        .state
-                        .seller()
-                        .ok_or(CommandError::Refused(SaleError::NotRecorded))?,
-                },
-            ] {
-                let loaded: Loaded<Receivable> = store
-                    .load(&payee.receivable_stream_id(), Receivable::default())
-                    .await?;
-                receivables.insert(payee, loaded);
-            }
-            let states: Vec<Payout> = payouts.iter().map(|p| p.state.clone()).collect();
-            let owed: BTreeMap<Payee, Receivable> = receivables
-                .iter()
-                .map(|(payee, loaded)| (*payee, loaded.state.clone()))
-                .collect();
+            let parties = SaleParties::load(store, sale_id).await?;
             let mut decision = refund_sold_order(
                 &order_now,
                 &capital.state,
-                &sale.state,
-                &states,
-                &owed,
+                &parties.sale.state,
+                &parties.payout_states(),
+                &parties.receivable_states(),
                 completion.clone(),
             )
             .map_err(CommandError::Refused)?;
             decision.order.splice(0..0, asked);
-            let mut appends = vec![
-                order.append(&decision.order, metadata),
-                sale.append(&decision.sale, metadata),
-            ];
-            for (payout_id, events) in &decision.payouts {
-                if let Some(payout) = payouts.iter().find(|p| p.state.id() == Some(*payout_id)) {
-                    appends.push(payout.append(events, metadata));
-                }
-            }
-            for (payee, events) in &decision.receivables {
-                if let Some(receivable) = receivables.get(payee) {
-                    appends.push(receivable.append(events, metadata));
-                }
-            }
+            let mut appends = vec![order.append(&decision.order, metadata)];
+            appends.extend(parties.appends(&decision, metadata));
             // Capital last, as every command appends it (a payout's
             // reservation: payout, then capital): no one holds the capital
             // stream while waiting for another, so appends cannot deadlock.

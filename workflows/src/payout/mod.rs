@@ -41,12 +41,13 @@ const PAYOUT_FEE_ALLOWANCE: &str = "0.25";
 const PARKED_PAYOUTS_PER_STEP_MAX: usize = 100;
 /// Capital events after which skipped payouts may fit: cash arrived or
 /// holds were released.
-const CASH_EVENTS: [CapitalEventType; 5] = [
+const CASH_EVENTS: [CapitalEventType; 6] = [
     CapitalEventType::CapitalContributed,
     CapitalEventType::PaymentReceived,
     CapitalEventType::CaptureCompleted,
     CapitalEventType::HoldVoided,
     CapitalEventType::HoldPosted,
+    CapitalEventType::DisputedFundsReleased,
 ];
 
 /// The payout manager.
@@ -110,8 +111,13 @@ impl Reaction for Payouts {
     }
 
     fn wants(&self, event: &LoggedEvent) -> bool {
-        event_type(event) == Some(PayoutEventType::PayoutRequested)
-            || event_type(event).is_some_and(|kind| CASH_EVENTS.contains(&kind))
+        // A payout a dispute held back is tried again once it is resumed.
+        event_type(event).is_some_and(|kind| {
+            matches!(
+                kind,
+                PayoutEventType::PayoutRequested | PayoutEventType::PayoutResumed
+            )
+        }) || event_type(event).is_some_and(|kind| CASH_EVENTS.contains(&kind))
     }
 
     async fn react(&self, event: &LoggedEvent) -> Result<(), PayoutStepError> {
@@ -187,6 +193,12 @@ impl Payouts {
             status,
             PayoutStatus::Sent | PayoutStatus::Failed | PayoutStatus::Cancelled
         ) {
+            return Ok(checkpoint::unpark(pool, NAME, &key).await?);
+        }
+        // A dispute of its sale is open: nothing is sent until it is
+        // resolved (`PayoutResumed` brings it back here).
+        if payout.is_paused() && payout.hold_in_flight().is_none() {
+            tracing::info!(%payout_id, "payout waits for a dispute of its sale");
             return Ok(checkpoint::unpark(pool, NAME, &key).await?);
         }
         let destination = self.destination(payee).await?;

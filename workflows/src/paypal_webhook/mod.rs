@@ -5,16 +5,18 @@
 //! its net available cash; a PAYMENT.CAPTURE.DENIED fails the order and
 //! reverses the pending cash (the same `settle_capture` the poller uses);
 //! a PAYMENT.CAPTURE.REFUNDED (our own refund, or one made in PayPal's
-//! dashboard) is recorded as our refunds are, once; other event types are
-//! acknowledged and logged.
+//! dashboard) is recorded as our refunds are, once; a
+//! CUSTOMER.DISPUTE.CREATED / UPDATED / RESOLVED records the dispute (opened,
+//! resolved) once per dispute id; other event types are acknowledged and
+//! logged.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dropledger_domain::{CaptureId, Currency, Money, OrderId, ProviderRefundId};
 use dropledger_eventstore::{EventStore, Metadata};
-use dropledger_integrations::{PayPalWebhookEvent, WebhookSink};
+use dropledger_integrations::{Dispute, PayPalWebhookEvent, WebhookSink};
 
-use crate::payment::{self, OutsideRefund};
+use crate::payment::{self, OutsideRefund, ReportedDispute};
 use crate::settlement::{self, CaptureOutcome};
 
 /// The event that clears a pending capture.
@@ -23,6 +25,13 @@ pub const CAPTURE_COMPLETED: &str = "PAYMENT.CAPTURE.COMPLETED";
 pub const CAPTURE_DENIED: &str = "PAYMENT.CAPTURE.DENIED";
 /// The event of a refund (ours, or one made in PayPal's dashboard).
 pub const CAPTURE_REFUNDED: &str = "PAYMENT.CAPTURE.REFUNDED";
+/// The events of a customer's dispute: each carries the dispute, recorded
+/// once per dispute id (opened, then resolved when it is).
+pub const DISPUTE_EVENTS: [&str; 3] = [
+    "CUSTOMER.DISPUTE.CREATED",
+    "CUSTOMER.DISPUTE.UPDATED",
+    "CUSTOMER.DISPUTE.RESOLVED",
+];
 /// Who is recorded as acting.
 const ACTOR: &str = "system:paypal-webhook";
 
@@ -45,6 +54,7 @@ impl WebhookSink for CaptureSettlement {
             CAPTURE_COMPLETED => CaptureOutcome::Completed,
             CAPTURE_DENIED => CaptureOutcome::Denied,
             CAPTURE_REFUNDED => return self.refunded(&event.resource).await,
+            kind if DISPUTE_EVENTS.contains(&kind) => return self.disputed(&event.resource).await,
             _ => {
                 tracing::info!(event_id = %event.id, event_type = %event.event_type, "PayPal webhook not acted on");
                 return Ok(());
@@ -78,6 +88,29 @@ impl WebhookSink for CaptureSettlement {
 }
 
 impl CaptureSettlement {
+    /// A dispute PayPal reports (resource: the dispute), recorded as a
+    /// read of the Disputes API records it.
+    async fn disputed(&self, resource: &serde_json::Value) -> Result<(), String> {
+        let dispute = Dispute::parse(resource).map_err(|error| error.to_string())?;
+        let reported = ReportedDispute::from_paypal(&dispute)?;
+        let order_id = reported.order_id;
+        let metadata = Metadata {
+            correlation_id: order_id.as_uuid(),
+            causation_id: None,
+            actor: ACTOR.to_owned(),
+            command_id: None,
+        };
+        match payment::record_dispute(&self.store, &reported, &metadata).await {
+            Ok(()) => Ok(()),
+            // Redelivering cannot change the domain's answer: a person must.
+            Err(error @ payment::PaymentError::Refused { .. }) => {
+                tracing::error!(%order_id, dispute_id = %dispute.id, %error, "a dispute PayPal reported could not be recorded");
+                Ok(())
+            }
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
     /// A refund PayPal reports (resource: the refund; `custom_id` echoes
     /// our checkout's `order-<uuid>`), recorded as our own refunds are.
     async fn refunded(&self, resource: &serde_json::Value) -> Result<(), String> {

@@ -205,9 +205,19 @@ impl Reconciliation {
         let pending = balance_at(pool, Account::CashPending, currency, as_of)
             .await
             .map_err(|error| read_model(&error))?;
+        // PayPal reports the money it holds for open disputes as withheld,
+        // as it does pending captures.
+        let disputed = balance_at(pool, Account::CashDisputed, currency, as_of)
+            .await
+            .map_err(|error| read_model(&error))?;
         Ok(LedgerCash {
             available: available.posted,
-            pending: pending.posted,
+            pending: pending
+                .posted
+                .checked_add(disputed.posted)
+                .map_err(|error| {
+                    PollError::Unusable(format!("the ledger's withheld cash: {error}"))
+                })?,
             position: log.head,
         })
     }

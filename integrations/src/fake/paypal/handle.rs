@@ -8,7 +8,9 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use super::{captures, dashboard, orders, total_money, webhooks, FakePayPalBuilder, Shared};
+use super::{
+    captures, dashboard, disputes, orders, total_money, webhooks, FakePayPalBuilder, Shared,
+};
 use crate::fake::faults::{FakeOperation, Fault};
 use crate::paypal::PayPalConfig;
 use crate::resilience::CallPolicy;
@@ -298,6 +300,53 @@ impl FakePayPal {
         let event = dashboard::refund_capture(&self.shared, capture_id)?;
         webhooks::deliver(&self.shared, event).await;
         Ok(())
+    }
+
+    /// A customer opens a dispute of `amount` on a COMPLETED capture: the
+    /// amount moves from the available to the withheld balance and
+    /// CUSTOMER.DISPUTE.CREATED is delivered; the dispute's id.
+    pub async fn open_dispute(
+        &self,
+        capture_id: &str,
+        amount: Money,
+        reason: &str,
+    ) -> Result<String, String> {
+        let (dispute_id, event) = disputes::open(&self.shared, capture_id, amount, reason)?;
+        webhooks::deliver(&self.shared, event).await;
+        Ok(dispute_id)
+    }
+
+    /// The inquiry becomes a claim (stage CHARGEBACK, status UNDER_REVIEW);
+    /// CUSTOMER.DISPUTE.UPDATED is delivered.
+    pub async fn escalate_dispute(&self, dispute_id: &str) -> Result<(), String> {
+        let event = disputes::escalate(&self.shared, dispute_id)?;
+        webhooks::deliver(&self.shared, event).await;
+        Ok(())
+    }
+
+    /// PayPal decides the dispute: for the seller (the withheld amount
+    /// returns to the available balance) or for the customer (it is
+    /// refunded and `fee` charged from the available balance);
+    /// CUSTOMER.DISPUTE.RESOLVED is delivered.
+    pub async fn resolve_dispute(
+        &self,
+        dispute_id: &str,
+        seller_wins: bool,
+        fee: Money,
+    ) -> Result<(), String> {
+        let event = disputes::resolve(&self.shared, dispute_id, seller_wins, fee)?;
+        webhooks::deliver(&self.shared, event).await;
+        Ok(())
+    }
+
+    /// The evidence given for a dispute (the `evidences` sent).
+    pub fn dispute_evidence(&self, dispute_id: &str) -> Vec<Value> {
+        self.shared
+            .state()
+            .disputes
+            .get(dispute_id)
+            .map(|dispute| dispute.evidence.clone())
+            .unwrap_or_default()
     }
 
     /// Denies a PENDING capture (its status becomes DECLINED, as a GET of

@@ -1,8 +1,9 @@
 //! The fake PayPal: OAuth2, Orders v2, captures, refunds, tracking,
-//! payouts, balances and signed webhooks, in memory.
+//! payouts, balances, disputes and signed webhooks, in memory.
 
 mod captures;
 mod dashboard;
+mod disputes;
 mod handle;
 mod orders;
 mod payouts;
@@ -143,6 +144,16 @@ impl FakePayPalBuilder {
             .route("/checkoutnow", get(orders::approve))
             .route("/v2/payments/captures/{id}", get(captures::get_capture))
             .route("/v2/payments/captures/{id}/refund", post(captures::refund))
+            .route("/v1/customer/disputes", get(disputes::list))
+            .route("/v1/customer/disputes/{id}", get(disputes::show))
+            .route(
+                "/v1/customer/disputes/{id}/accept-claim",
+                post(disputes::accept_claim),
+            )
+            .route(
+                "/v1/customer/disputes/{id}/provide-evidence",
+                post(disputes::provide_evidence),
+            )
             .route("/v1/reporting/balances", get(payouts::balances))
             .route("/v1/payments/payouts", post(payouts::create_batch))
             .route("/v1/payments/payouts/{id}", get(payouts::get_batch))
@@ -211,6 +222,8 @@ pub(super) struct State {
     pub batch_by_sender_id: HashMap<String, String>,
     pub item_batch: HashMap<String, String>,
     pub webhooks_sent: Vec<(String, u16)>,
+    /// Customers' disputes, by dispute id.
+    pub disputes: HashMap<String, disputes::FakeDispute>,
     pub tokens_refused: usize,
     pub tokens_issued: usize,
     /// Buyers approve without giving PayPal a shipping address.
