@@ -526,9 +526,14 @@ impl Detached {
             .unwrap_or_else(|error| panic!("chromedriver: {path}: {error}"));
         let value = response["value"].clone();
         if let Some(error) = value.get("error").and_then(Value::as_str) {
-            // A stale element is met while a view re-renders: callers that
-            // poll simply look again.
-            if error == "stale element reference" || error == "no such element" {
+            // A stale element is met while a view re-renders or the page
+            // navigates: callers that poll simply look again. Chromium
+            // reports an element of a page navigated away from as an
+            // "unknown error" whose node "does not belong to the document".
+            let detached = value["message"]
+                .as_str()
+                .is_some_and(|message| message.contains("does not belong to the document"));
+            if error == "stale element reference" || error == "no such element" || detached {
                 return Value::Null;
             }
             panic!("chromedriver: {path}: {error}: {}", value["message"]);
