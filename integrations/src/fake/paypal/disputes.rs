@@ -15,6 +15,7 @@ use dropledger_domain::Money;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
+use super::orders::not_found;
 use super::{issue, reply, webhooks, wire, Shared};
 use crate::fake::fake_id;
 
@@ -213,15 +214,6 @@ pub(super) async fn show(
         Some(dispute) => reply(StatusCode::OK, dispute.json()),
         None => not_found(),
     }
-}
-
-fn not_found() -> Response {
-    issue(
-        StatusCode::NOT_FOUND,
-        "RESOURCE_NOT_FOUND",
-        "INVALID_RESOURCE_ID",
-        "The requested resource ID was not found.",
-    )
 }
 
 fn resolved() -> Response {
