@@ -34,7 +34,8 @@ use anyhow::bail;
 use api_support::App;
 use cycle::{Fakes, LAMP};
 use support::{
-    command_attempts, cpu_seconds, millis, percentile, progress_bar, purchase_timing, replay_raw,
+    command_attempts, cpu_split, millis, percentile, progress_bar, purchase_timing, replay_raw,
+    CpuSplit,
 };
 
 /// (concurrent clients, orders) of a full run.
@@ -193,42 +194,6 @@ async fn run_level(clients: usize, orders: usize) -> anyhow::Result<Row> {
         attempts,
         cpu: cpu.per_wall_second(wall),
     })
-}
-
-/// CPU seconds of the server, of PostgreSQL (every `postgres` process) and
-/// of this process (the clients and the fake providers).
-#[derive(Clone, Copy)]
-struct CpuSplit {
-    server: f64,
-    postgres: f64,
-    bench: f64,
-}
-
-fn cpu_split(server_pid: Option<u32>) -> CpuSplit {
-    CpuSplit {
-        server: server_pid.map_or(0.0, |pid| cpu_seconds(Some(pid), None)),
-        postgres: cpu_seconds(None, Some("postgres")),
-        bench: cpu_seconds(Some(std::process::id()), None),
-    }
-}
-
-impl CpuSplit {
-    fn since(&self, before: &CpuSplit) -> CpuSplit {
-        CpuSplit {
-            server: self.server - before.server,
-            postgres: self.postgres - before.postgres,
-            bench: self.bench - before.bench,
-        }
-    }
-
-    /// Cores busy on average over `wall` seconds.
-    fn per_wall_second(&self, wall: f64) -> CpuSplit {
-        CpuSplit {
-            server: self.server / wall,
-            postgres: self.postgres / wall,
-            bench: self.bench / wall,
-        }
-    }
 }
 
 /// Waits until the log holds `total` purchases (and no failed order).

@@ -36,16 +36,17 @@ use cycle::{Fakes, Shop, LAMP};
 use dropledger_devdb::TestDatabase;
 use dropledger_eventstore::{EventStore, APPEND_EVENTS_MAX};
 use generator::{Business, Versions};
-use support::{millis, percentile, progress_bar, purchase_timing, replay_raw};
+use support::counters::{CountersDelta, CountersReading};
+use support::{cpu_split, millis, percentile, progress_bar, purchase_timing, replay_raw};
 
 /// Earlier orders of a full run, and of a quick one.
 const HISTORY_ORDERS: usize = 100_000;
 const QUICK_HISTORY_ORDERS: usize = 10_000;
 /// Orders measured at each history length.
-const MEASURED_ORDERS: usize = 60;
+const MEASURED_ORDERS: usize = 300;
 const QUICK_MEASURED_ORDERS: usize = 15;
 /// Orders before the measured ones: connections, caches and plans warm up.
-const WARM_UP_ORDERS: usize = 5;
+const WARM_UP_ORDERS: usize = 20;
 /// Events appended per transaction while generating the history.
 const WAVE_EVENTS: usize = 20_000;
 /// The process managers an earlier server ran over the history.
@@ -55,6 +56,11 @@ const CATCH_UP_WAIT: Duration = Duration::from_secs(900);
 const PURCHASE_WAIT: Duration = Duration::from_secs(60);
 /// The target: the long history's median within this factor of the empty one's.
 const TARGET_RATIO: f64 = 1.2;
+/// How long the server is watched doing nothing before the orders: its
+/// background work (pollers, followers) per second of idle.
+const IDLE_WINDOW: Duration = Duration::from_secs(10);
+/// Tables listed in the scan report: those read most.
+const TABLES_REPORTED: usize = 10;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -81,6 +87,60 @@ async fn main() -> anyhow::Result<()> {
             row.order_p50_ms / empty.order_p50_ms,
         );
     }
+    println!();
+    println!("Where the time went (CPU: server process / every postgres process):");
+    println!("| earlier orders | idle: server cores | idle: PostgreSQL cores | per order: server CPU | per order: PostgreSQL CPU |");
+    println!("|---:|---:|---:|---:|---:|");
+    for row in [&empty, &long] {
+        println!(
+            "| {} | {:.3} | {:.3} | {:.1} ms | {:.1} ms |",
+            row.history,
+            row.idle_server_cores,
+            row.idle_postgres_cores,
+            row.server_cpu_ms_per_order,
+            row.postgres_cpu_ms_per_order,
+        );
+    }
+    println!();
+    println!(
+        "PostgreSQL's pages (WAL: the whole server's), per order and, while idle, per second:"
+    );
+    println!("| earlier orders | | WAL written | full-page images | pages read from outside shared buffers | pages found in them |");
+    println!("|---:|---|---:|---:|---:|---:|");
+    for row in [&empty, &long] {
+        for (label, work) in [
+            ("per order", &row.per_order),
+            ("idle, per second", &row.background),
+        ] {
+            println!(
+                "| {} | {label} | {:.1} KiB | {:.1} | {:.1} | {:.1} |",
+                row.history,
+                work.pages.wal_bytes / 1024.0,
+                work.pages.full_page_images,
+                work.pages.pages_read,
+                work.pages.pages_hit,
+            );
+        }
+    }
+    for row in [&empty, &long] {
+        for (label, work) in [
+            ("per order", &row.per_order),
+            ("idle, per second", &row.background),
+        ] {
+            println!(
+                "\nTables whose pages were visited most, {label} ({} earlier orders):",
+                row.history
+            );
+            println!("| table | pages visited | sequential scans | index scans |");
+            println!("|---|---:|---:|---:|");
+            for table in work.most_visited(TABLES_REPORTED) {
+                println!(
+                    "| {} | {:.1} | {:.1} | {:.1} |",
+                    table.name, table.pages, table.seq_scans, table.index_scans
+                );
+            }
+        }
+    }
     let ratio = long.order_p50_ms / empty.order_p50_ms;
     println!(
         "\ntarget: the median order with {history} earlier orders within {TARGET_RATIO}× of the empty log's: {:.2}× ({})",
@@ -97,6 +157,14 @@ struct Row {
     order_p90_ms: f64,
     purchase_p50_ms: f64,
     raw_ms_per_order: f64,
+    idle_server_cores: f64,
+    idle_postgres_cores: f64,
+    server_cpu_ms_per_order: f64,
+    postgres_cpu_ms_per_order: f64,
+    /// The database's work per second while idle.
+    background: CountersDelta,
+    /// The database's work per order, the background's left out.
+    per_order: CountersDelta,
 }
 
 async fn run(history: usize, measured: usize) -> anyhow::Result<Row> {
@@ -129,9 +197,22 @@ async fn run(history: usize, measured: usize) -> anyhow::Result<Row> {
     for _ in 0..WARM_UP_ORDERS {
         buy_and_wait(&app, &shop).await?;
     }
+    settle(&app).await?;
+    // The background's work while idle, then the orders' less the
+    // background's over as long: what the orders themselves cost.
+    let server_pid = app.server.id();
+    let idle_start = CountersReading::read(app.db.pool()).await?;
+    let idle_cpu_before = cpu_split(server_pid);
+    tokio::time::sleep(IDLE_WINDOW).await;
+    let idle = cpu_split(server_pid)
+        .since(&idle_cpu_before)
+        .per_wall_second(IDLE_WINDOW.as_secs_f64());
+    let orders_start = CountersReading::read(app.db.pool()).await?;
+    let background = orders_start.since(&idle_start);
     let window_start: i64 = sqlx::query_scalar("SELECT coalesce(max(append_id), 0) FROM event")
         .fetch_one(app.db.pool())
         .await?;
+    let cpu_before = cpu_split(server_pid);
     let bar = progress_bar(measured as u64, "orders");
     let mut per_order = Vec::with_capacity(measured);
     for _ in 0..measured {
@@ -140,6 +221,11 @@ async fn run(history: usize, measured: usize) -> anyhow::Result<Row> {
     }
     bar.finish();
     per_order.sort();
+    let cpu = cpu_split(server_pid).since(&cpu_before);
+    let orders = CountersReading::read(app.db.pool())
+        .await?
+        .since(&orders_start)
+        .less_background(&background);
 
     let timing = purchase_timing(app.db.pool(), window_start).await?;
     let raw_seconds = replay_raw(app.db.pool(), window_start, &timing, 1).await?;
@@ -150,7 +236,33 @@ async fn run(history: usize, measured: usize) -> anyhow::Result<Row> {
         order_p90_ms: millis(percentile(&per_order, 90)),
         purchase_p50_ms: millis(percentile(&timing.per_order, 50)),
         raw_ms_per_order: raw_seconds * 1000.0 / measured as f64,
+        idle_server_cores: idle.server,
+        idle_postgres_cores: idle.postgres,
+        server_cpu_ms_per_order: cpu.server * 1000.0 / measured as f64,
+        postgres_cpu_ms_per_order: cpu.postgres * 1000.0 / measured as f64,
+        background: background.scaled(1.0 / background.seconds),
+        per_order: orders.scaled(1.0 / measured as f64),
     })
+}
+
+/// Leaves the database as a shop that has lived with its history would
+/// have it, not as a bulk load just left it: vacuumed and analysed (which
+/// autovacuum would otherwise start in the middle of the measured orders,
+/// on millions of fresh rows) and its dirty pages written by a checkpoint.
+/// Both runs settle after their warm-up orders: analysed while still
+/// empty, the new shop's event table would look so small to the planner
+/// that it scans it whole for every stream read as it grows.
+async fn settle(app: &App) -> anyhow::Result<()> {
+    let started = Instant::now();
+    sqlx::query("VACUUM (ANALYZE)")
+        .execute(app.db.pool())
+        .await?;
+    sqlx::query("CHECKPOINT").execute(app.db.pool()).await?;
+    println!(
+        "vacuumed, analysed and checkpointed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// One order, from `createCheckout` until the server has bought it.

@@ -12,6 +12,8 @@ use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 
+pub mod counters;
+
 /// Capture → PURCHASED, from the log's recorded times.
 pub struct PurchaseTiming {
     /// First capture to last purchase of the measured orders.
@@ -236,4 +238,40 @@ pub fn cpu_seconds(pid: Option<u32>, name: Option<&str>) -> f64 {
         .filter(|(command, _)| Some(command.as_str()) == name)
         .map(|(_, seconds)| seconds)
         .sum()
+}
+
+/// CPU seconds of the server, of PostgreSQL (every `postgres` process) and
+/// of this process (the clients and the fake providers).
+#[derive(Clone, Copy)]
+pub struct CpuSplit {
+    pub server: f64,
+    pub postgres: f64,
+    pub bench: f64,
+}
+
+pub fn cpu_split(server_pid: Option<u32>) -> CpuSplit {
+    CpuSplit {
+        server: server_pid.map_or(0.0, |pid| cpu_seconds(Some(pid), None)),
+        postgres: cpu_seconds(None, Some("postgres")),
+        bench: cpu_seconds(Some(std::process::id()), None),
+    }
+}
+
+impl CpuSplit {
+    pub fn since(&self, before: &CpuSplit) -> CpuSplit {
+        CpuSplit {
+            server: self.server - before.server,
+            postgres: self.postgres - before.postgres,
+            bench: self.bench - before.bench,
+        }
+    }
+
+    /// Cores busy on average over `wall` seconds.
+    pub fn per_wall_second(&self, wall: f64) -> CpuSplit {
+        CpuSplit {
+            server: self.server / wall,
+            postgres: self.postgres / wall,
+            bench: self.bench / wall,
+        }
+    }
 }
