@@ -7,8 +7,8 @@ use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
     AliExpressClient, AliExpressConfig, AliExpressError, AliExpressErrorKind,
     AliExpressTrendSource, ErrorCategory, FakeAliExpress, FakeOperation, Fault, FreightQuery,
-    OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress, TextSearch, TrendQuery,
-    TrendSource,
+    OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress, SupplierCancelRefused,
+    SupplierOrderState, TextSearch, TrendQuery, TrendSource,
 };
 use rust_decimal_macros::dec;
 
@@ -370,5 +370,48 @@ async fn a_token_close_to_expiry_is_refreshed_before_use_and_a_fresh_one_is_kept
     assert_ne!(
         refreshed.access_token.expose_secret(),
         token.access_token.expose_secret()
+    );
+}
+
+#[tokio::test]
+async fn the_supplier_cancels_an_accepted_order_then_closes_and_refunds_it_but_not_a_shipped_one() {
+    let (fake, client, session) = connected().await;
+    let placed = client
+        .place_order(&session, &purchase("our-order-9", 2))
+        .await
+        .unwrap();
+    let order_id = &placed.order_ids[0];
+
+    fake.cancel(order_id, false).unwrap();
+    let cancelling = client.order(&session, order_id).await.unwrap();
+    assert_eq!(cancelling.order_status, "IN_CANCEL");
+    assert_eq!(cancelling.state, SupplierOrderState::Cancelling);
+    assert!(cancelling.state.is_cancelled());
+
+    fake.cancel(order_id, true).unwrap();
+    // Closing again changes nothing (and refunds nothing twice).
+    fake.cancel(order_id, true).unwrap();
+    let closed = client.order(&session, order_id).await.unwrap();
+    assert_eq!(closed.order_status, "FINISH");
+    assert_eq!(
+        closed.state,
+        SupplierOrderState::ClosedRefunded {
+            end_reason: "cancel_order_close_trade".to_owned(),
+            refunded: Money::new(dec!(9.33), Currency::Usd).unwrap(),
+        }
+    );
+
+    let shipped = client
+        .place_order(&session, &purchase("our-order-10", 1))
+        .await
+        .unwrap();
+    assert!(fake.ship(&shipped.order_ids[0], "LP00112233"));
+    assert_eq!(
+        fake.cancel(&shipped.order_ids[0], true),
+        Err(SupplierCancelRefused::Shipped)
+    );
+    assert_eq!(
+        fake.cancel("no-such-order", true),
+        Err(SupplierCancelRefused::UnknownOrder)
     );
 }
