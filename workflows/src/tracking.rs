@@ -18,10 +18,10 @@ use dropledger_integrations::{
 use uuid::Uuid;
 
 use crate::current::current;
-use crate::supplier_cancel::{self, Followed};
 use crate::error::PollError;
 use crate::follow::checkpoint;
 use crate::fulfilment::tokens;
+use crate::supplier_cancel::{self, Followed};
 use crate::Mode;
 
 /// The parked-work name of orders awaiting their tracking.
@@ -96,7 +96,9 @@ impl Tracking {
         match supplier_cancel::follow(&self.store, order_id, supplier_order_id, &report).await? {
             Followed::NotCancelled => {}
             Followed::AwaitingRefund => return Ok(()),
-            Followed::Settled => return Ok(checkpoint::unpark(pool, AWAITING_TRACKING, &key).await?),
+            Followed::Settled => {
+                return Ok(checkpoint::unpark(pool, AWAITING_TRACKING, &key).await?)
+            }
         }
         let shipments = self
             .supplier
