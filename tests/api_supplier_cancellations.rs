@@ -20,33 +20,23 @@ mod cycle;
 use std::time::Duration;
 
 use api_support::{start_server, App};
-use books::{assert_account, books, books_balance_and_reconcile, seller_id, wait_for_count};
-use cycle::{spawn_on, Fakes};
+use books::{
+    assert_account, books, books_balance_and_reconcile, refund_input, seller_id, usd,
+    wait_for_count, REFUND,
+};
+use cycle::{spawn_on, Fakes, Shop};
 
-use dropledger_domain::{Currency, Money};
+use dropledger_domain::Currency;
 use dropledger_integrations::{FakeOperation, Fault};
-use serde_json::{json, Value};
+use serde_json::json;
 
-const REFUND: &str = "mutation($input: RefundOrderInput!) { refundOrder(input: $input) { order { status } providerRefundId userErrors { code message field } } }";
-
-fn usd(amount: &str) -> Money {
-    Money::parse(amount, "USD").unwrap()
-}
-
-fn refund(order_id: &str, amount: &str) -> Value {
-    json!({ "input": {
-        "orderId": order_id,
-        "amount": { "amount": amount, "currency": "USD" },
-        "reason": "the supplier cancelled the order",
-    } })
-}
-
-/// Fakes whose supplier is paid from (and refunds into) PayPal's balance,
-/// which opens at the owner's capital.
-async fn fakes_paying_the_supplier_from_paypal() -> Fakes {
-    let fakes = Fakes::start(false, "100.00").await;
-    fakes.aliexpress.pay_purchases_from(fakes.paypal.wallet());
-    fakes
+/// The seller refunds the whole 39.99 with one `refundOrder`: REFUNDED.
+async fn refund_in_one_step(app: &App, shop: &Shop, order_id: &str) {
+    let input = refund_input(order_id, "39.99", "the supplier cancelled the order");
+    let response = app.graphql(Some(&shop.seller), REFUND, input).await;
+    let payload = &response["data"]["refundOrder"];
+    assert_eq!(payload["userErrors"], json!([]), "{response}");
+    assert_eq!(payload["order"]["status"], "REFUNDED", "{response}");
 }
 
 async fn supplier_order_id(app: &App, token: &str, order_id: &str) -> String {
@@ -65,7 +55,7 @@ async fn a_few_more_polls() {
 #[tokio::test]
 async fn a_supplier_cancellation_after_the_payouts_is_owed_back_refunded_and_refunded_to_the_customer_in_one_step(
 ) {
-    let fakes = fakes_paying_the_supplier_from_paypal().await;
+    let fakes = Fakes::paying_the_supplier_from_paypal("100.00").await;
     let app = spawn_on(&fakes).await;
     // A second server on the same database: two tracking pollers race.
     let env = fakes.env();
@@ -101,12 +91,7 @@ async fn a_supplier_cancellation_after_the_payouts_is_owed_back_refunded_and_ref
     assert_eq!(fakes.paypal.available_balance(Currency::Usd), usd("115.10"));
 
     // One step: the whole 39.99 back to the customer.
-    let response = app
-        .graphql(Some(&shop.seller), REFUND, refund(&order_id, "39.99"))
-        .await;
-    let payload = &response["data"]["refundOrder"];
-    assert_eq!(payload["userErrors"], json!([]), "{response}");
-    assert_eq!(payload["order"]["status"], "REFUNDED", "{response}");
+    refund_in_one_step(&app, &shop, &order_id).await;
 
     a_few_more_polls().await;
     // Two pollers, many polls: each fact recorded once.
@@ -146,7 +131,7 @@ async fn a_supplier_cancellation_after_the_payouts_is_owed_back_refunded_and_ref
 
 #[tokio::test]
 async fn a_supplier_cancellation_before_the_payouts_takes_the_refund_off_them() {
-    let fakes = fakes_paying_the_supplier_from_paypal().await;
+    let fakes = Fakes::paying_the_supplier_from_paypal("100.00").await;
     // PayPal refuses both payouts for good: they stay unsent (FAILED).
     fakes
         .paypal
@@ -164,12 +149,7 @@ async fn a_supplier_cancellation_before_the_payouts_takes_the_refund_off_them() 
     let order = app.order(&shop.seller, &order_id).await;
     assert_eq!(order["status"], "SUPPLIER_CANCELLED", "{order}");
 
-    let response = app
-        .graphql(Some(&shop.seller), REFUND, refund(&order_id, "39.99"))
-        .await;
-    let payload = &response["data"]["refundOrder"];
-    assert_eq!(payload["userErrors"], json!([]), "{response}");
-    assert_eq!(payload["order"]["status"], "REFUNDED", "{response}");
+    refund_in_one_step(&app, &shop, &order_id).await;
     wait_for_count(&app, "PayoutReduced", 2).await;
 
     let books = books(&app).await;

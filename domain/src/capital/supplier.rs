@@ -6,7 +6,7 @@ use super::command::CapitalCommand;
 use super::error::CapitalError;
 use super::event::CapitalEvent;
 use super::state::WorkingCapital;
-use crate::ledger::{Account, JournalEntry, Posting};
+use crate::ledger::Account;
 
 impl WorkingCapital {
     /// `CancelSupplierPurchase` or `ReceiveSupplierRefund`. Neither takes
@@ -25,7 +25,6 @@ impl WorkingCapital {
                 sold,
                 effective_at,
             } => {
-                self.check_money(amount)?;
                 // A sold order's purchase cost is already an expense; an
                 // unsold one's is still goods in transit.
                 let from = if sold {
@@ -33,13 +32,11 @@ impl WorkingCapital {
                 } else {
                     Account::GoodsInTransit
                 };
-                let entry = JournalEntry::new(
+                let entry = self.two_legs(
                     entry_id,
                     effective_at,
-                    vec![
-                        Posting::debit(Account::ReceivableFromSupplier, amount)?,
-                        Posting::credit(from, amount)?,
-                    ],
+                    (Account::ReceivableFromSupplier, from),
+                    amount,
                 )?;
                 Ok(vec![CapitalEvent::SupplierPurchaseCancelled {
                     order_id,
@@ -55,14 +52,11 @@ impl WorkingCapital {
                 amount,
                 effective_at,
             } => {
-                self.check_money(amount)?;
-                let entry = JournalEntry::new(
+                let entry = self.two_legs(
                     entry_id,
                     effective_at,
-                    vec![
-                        Posting::debit(Account::CashAvailable, amount)?,
-                        Posting::credit(Account::ReceivableFromSupplier, amount)?,
-                    ],
+                    (Account::CashAvailable, Account::ReceivableFromSupplier),
+                    amount,
                 )?;
                 Ok(vec![CapitalEvent::SupplierRefundReceived {
                     order_id,
