@@ -18,19 +18,14 @@ mod cycle;
 use std::collections::HashMap;
 
 use api_support::App;
-use books::{assert_account, books, books_balance_and_reconcile, seller_id, wait_for_count};
+use books::{assert_account, books, books_balance_and_reconcile, seller_id, usd, wait_for_count};
 use cycle::{Fakes, Shop};
-use dropledger_domain::Money;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 const RESPOND: &str = "mutation($input: RespondToDisputeInput!) { respondToDispute(input: $input) { disputeId orderId userErrors { code message field } } }";
 const DISPUTES: &str =
     "{ disputes { id orderId amount { amount currency } reason stage status answer outcome } }";
-
-fn usd(amount: &str) -> Money {
-    Money::parse(amount, "USD").unwrap()
-}
 
 fn respond(dispute_id: &str, action: &str) -> Value {
     json!({ "input": { "disputeId": dispute_id, "action": action, "note": "see the tracking" } })
@@ -40,8 +35,7 @@ fn respond(dispute_id: &str, action: &str) -> Value {
 /// owner's 100.00), a server PayPal's webhooks reach, and one lamp sold
 /// with both payouts sent; the order id.
 async fn sold_and_paid_out() -> (Fakes, App, Shop, String) {
-    let fakes = Fakes::start(false, "100.00").await;
-    fakes.aliexpress.pay_purchases_from(fakes.paypal.wallet());
+    let fakes = Fakes::paying_the_supplier_from_paypal("100.00").await;
     let app = fakes.spawn_app_receiving_webhooks().await;
     let shop = app.shop("100.00", "15.10", "39.99").await;
     let order_id = app.buy(&shop).await;
@@ -210,8 +204,7 @@ async fn a_chargeback_lost_after_the_payouts_refunds_the_sale_and_the_seller_owe
 
 #[tokio::test]
 async fn a_dispute_whose_webhooks_never_arrive_is_found_by_the_poll_and_recorded_once() {
-    let fakes = Fakes::start(false, "100.00").await;
-    fakes.aliexpress.pay_purchases_from(fakes.paypal.wallet());
+    let fakes = Fakes::paying_the_supplier_from_paypal("100.00").await;
     // No webhook reaches this server: only the poll can learn of it.
     let app = cycle::spawn_on(&fakes).await;
     let shop = app.shop("100.00", "15.10", "39.99").await;

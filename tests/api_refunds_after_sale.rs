@@ -16,34 +16,23 @@ mod books;
 mod cycle;
 
 use api_support::App;
-use books::{assert_account, books, books_balance_and_reconcile, seller_id, wait_for_count};
+use books::{
+    assert_account, books, books_balance_and_reconcile, refund_input, seller_id, usd,
+    wait_for_count, REFUND,
+};
 use cycle::{spawn_on, Fakes, Shop};
 
-use dropledger_domain::{Currency, Money};
+use dropledger_domain::Currency;
 use dropledger_integrations::{FakeOperation, Fault};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-const REFUND: &str = "mutation($input: RefundOrderInput!) { refundOrder(input: $input) { order { status } providerRefundId userErrors { code message field } } }";
-
-fn usd(amount: &str) -> Money {
-    Money::parse(amount, "USD").unwrap()
-}
-
 fn refund(order_id: &str, amount: &str) -> Value {
-    json!({ "input": {
-        "orderId": order_id,
-        "amount": { "amount": amount, "currency": "USD" },
-        "reason": "the lamp arrived broken",
-    } })
+    refund_input(order_id, amount, "the lamp arrived broken")
 }
 
-/// Fakes whose supplier is paid from PayPal's balance, which opens at the
-/// owner's capital: the ledger's PayPal cash must then equal PayPal's.
 async fn fakes_paying_the_supplier_from_paypal() -> Fakes {
-    let fakes = Fakes::start(false, "100.00").await;
-    fakes.aliexpress.pay_purchases_from(fakes.paypal.wallet());
-    fakes
+    Fakes::paying_the_supplier_from_paypal("100.00").await
 }
 
 async fn shop(app: &App) -> Shop {

@@ -74,12 +74,13 @@ pub use ledger::{
 };
 pub use money::{Currency, Money, MoneyError, Percentage, PercentageError, UnknownCurrency};
 pub use order::{
-    capture_payment, clear_payment, confirm_purchase, deny_payment, fail_purchase,
-    fail_refund_request, refund_payment, request_refund, start_purchase, CapturePayment,
-    ConfirmPurchase, DisputeAnswer, DisputeOutcome, FailPurchase, FailureReason, OpenDispute,
-    Order, OrderCommand, OrderDecision, OrderDispute, OrderError, OrderEvent, OrderEventType,
-    OrderStatus, RefundPayment, RequestRefund, ResolveDispute, ReviewReason, SettleCapture,
-    StartPurchase, DISPUTE_REASON_CHARS_MAX, QUANTITY_MAX,
+    cancel_by_supplier, capture_payment, clear_payment, confirm_purchase, deny_payment,
+    fail_purchase, fail_refund_request, receive_supplier_refund, refund_payment, request_refund,
+    start_purchase, CancelBySupplier, CapturePayment, ConfirmPurchase, DisputeAnswer,
+    DisputeOutcome, FailPurchase, FailureReason, OpenDispute, Order, OrderCommand, OrderDecision,
+    OrderDispute, OrderError, OrderEvent, OrderEventType, OrderStatus, ReceiveSupplierRefund,
+    RefundPayment, RequestRefund, ResolveDispute, ReviewReason, SettleCapture, StartPurchase,
+    DISPUTE_REASON_CHARS_MAX, QUANTITY_MAX,
 };
 pub use payout::{
     confirm_payout, fail_payout, reserve_payout, ConfirmPayout, FailPayout, FeeAllowance, Payee,

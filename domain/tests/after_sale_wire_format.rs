@@ -55,6 +55,7 @@ fn a_sale_reversal_names_each_share_and_how_it_is_taken_back() {
         refunded: usd("10"),
         fee_returned: usd("0"),
         chargeback_fee: None,
+        supplier_cost_credited: None,
         commission_reversed: usd("1.20"),
         seller_share_reversed: usd("8.80"),
         shares: vec![

@@ -78,7 +78,7 @@ pub struct OrderView {
     /// The order id.
     pub id: ID,
     /// `CREATED AWAITING_PAYMENT_CLEARANCE PAID PURCHASING PURCHASED FAILED
-    /// REFUND_REQUESTED REFUNDED`.
+    /// REFUND_REQUESTED REFUNDED SUPPLIER_CANCELLED`.
     pub status: String,
     /// Why fulfilment failed, if it did.
     pub failure_reason: Option<String>,

@@ -44,6 +44,10 @@ pub enum OrderStatus {
     RefundRequested,
     /// The payment was refunded.
     Refunded,
+    /// The supplier cancelled (or closed) the purchase after accepting it:
+    /// nothing ships, the supplier owes its cost back, and the customer is
+    /// to be refunded (`refundOrder`, in one step).
+    SupplierCancelled,
 }
 
 impl From<OrderStatus> for DomainOrderStatus {
@@ -57,6 +61,7 @@ impl From<OrderStatus> for DomainOrderStatus {
             OrderStatus::Failed => DomainOrderStatus::Failed,
             OrderStatus::RefundRequested => DomainOrderStatus::RefundRequested,
             OrderStatus::Refunded => DomainOrderStatus::Refunded,
+            OrderStatus::SupplierCancelled => DomainOrderStatus::SupplierCancelled,
         }
     }
 }

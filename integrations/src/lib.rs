@@ -47,7 +47,7 @@ pub use aliexpress::{
     sign_request, AliExpressClient, AliExpressConfig, AliExpressError, AliExpressErrorKind,
     AliExpressToken, DeliveryOption, ErrorCategory, FreightQuery, OrderLine, PlaceOrder,
     PlacedOrder, Product, ProductQuery, SearchHit, Shipment, ShippingAddress, Sku, SupplierOrder,
-    TextSearch, TrackingEvent, ALIEXPRESS_BASE_URL, SEARCH_PAGE_SIZE_MAX,
+    SupplierOrderState, TextSearch, TrackingEvent, ALIEXPRESS_BASE_URL, SEARCH_PAGE_SIZE_MAX,
 };
 pub use credentials::{
     CredentialError, CredentialKey, CredentialStore, CredentialVault, EncryptionKey,
@@ -56,7 +56,8 @@ pub use credentials::{
 pub use fake::{
     FakeAliExpress, FakeAliExpressBuilder, FakeOperation, FakePayPal, FakePayPalBuilder,
     FakePayPalWallet, FakePayoneer, FakeProvider, FakeProviderServer, FakeProviders, Fault,
-    FaultKind, FaultRequest, FAKE_FAULTS_PATH, FAKE_SUMMARY_PATH,
+    FaultKind, FaultRequest, SupplierCancelRefused, SupplierCancelRequest, FAKE_FAULTS_PATH,
+    FAKE_SUMMARY_PATH, FAKE_SUPPLIER_CANCEL_PATH,
 };
 pub use http::RESPONSE_BYTES_MAX;
 pub use money::UnrepresentableAmount;

@@ -6,11 +6,13 @@ use std::time::Duration;
 use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
     AliExpressClient, AliExpressConfig, AliExpressError, AliExpressErrorKind,
-    AliExpressTrendSource, ErrorCategory, FakeAliExpress, FakeOperation, Fault, FreightQuery,
-    OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress, TextSearch, TrendQuery,
-    TrendSource,
+    AliExpressTrendSource, ErrorCategory, FakeAliExpress, FakeOperation, FakeProviderServer, Fault,
+    FreightQuery, OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress,
+    SupplierCancelRefused, SupplierOrderState, TextSearch, TrendQuery, TrendSource,
 };
 use rust_decimal_macros::dec;
+use serde_json::json;
+use tokio::net::TcpListener;
 
 const PHONE_STAND: &str = "1005001000000001";
 const PHONE_STAND_BLACK: &str = "14:193#Black";
@@ -371,4 +373,111 @@ async fn a_token_close_to_expiry_is_refreshed_before_use_and_a_fresh_one_is_kept
         refreshed.access_token.expose_secret(),
         token.access_token.expose_secret()
     );
+}
+
+#[tokio::test]
+async fn the_supplier_cancels_an_accepted_order_then_closes_and_refunds_it_but_not_a_shipped_one() {
+    let (fake, client, session) = connected().await;
+    let placed = client
+        .place_order(&session, &purchase("our-order-9", 2))
+        .await
+        .unwrap();
+    let order_id = &placed.order_ids[0];
+
+    fake.cancel(order_id, false).unwrap();
+    let cancelling = client.order(&session, order_id).await.unwrap();
+    assert_eq!(cancelling.order_status, "IN_CANCEL");
+    assert_eq!(cancelling.state, SupplierOrderState::Cancelling);
+    assert!(cancelling.state.is_cancelled());
+
+    fake.cancel(order_id, true).unwrap();
+    // Closing again changes nothing (and refunds nothing twice).
+    fake.cancel(order_id, true).unwrap();
+    let closed = client.order(&session, order_id).await.unwrap();
+    assert_eq!(closed.order_status, "FINISH");
+    assert_eq!(
+        closed.state,
+        SupplierOrderState::ClosedRefunded {
+            end_reason: "cancel_order_close_trade".to_owned(),
+            refunded: Money::new(dec!(9.33), Currency::Usd).unwrap(),
+        }
+    );
+
+    let shipped = client
+        .place_order(&session, &purchase("our-order-10", 1))
+        .await
+        .unwrap();
+    assert!(fake.ship(&shipped.order_ids[0], "LP00112233"));
+    assert_eq!(
+        fake.cancel(&shipped.order_ids[0], true),
+        Err(SupplierCancelRefused::Shipped)
+    );
+    assert_eq!(
+        fake.cancel("no-such-order", true),
+        Err(SupplierCancelRefused::UnknownOrder)
+    );
+}
+
+/// The fakes on one address (`dropledger fake-providers`) let a test in
+/// another process have the supplier cancel, close and refund an order
+/// over HTTP.
+#[tokio::test]
+async fn the_supplier_cancel_hook_cancels_then_closes_and_refunds_into_paypal_once() {
+    let usd = |amount| Money::new(amount, Currency::Usd).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = FakeProviderServer::serve(listener, usd(dec!(100)), false).unwrap();
+    let fakes = server.providers();
+    let client = AliExpressClient::new(fakes.aliexpress.client_config());
+    let session = client
+        .create_token(&fakes.aliexpress.issue_code())
+        .await
+        .unwrap()
+        .access_token;
+    let placed = client
+        .place_order(&session, &purchase("our-order-1", 2))
+        .await
+        .unwrap();
+    let order_id = &placed.order_ids[0];
+    // Two at 3.49 plus 2.35 shipping, paid from PayPal's balance.
+    assert_eq!(
+        fakes.paypal.available_balance(Currency::Usd),
+        usd(dec!(90.67))
+    );
+
+    let http = reqwest::Client::new();
+    let cancel = |refund: bool| {
+        http.post(format!(
+            "{}/__fake/aliexpress/orders/{order_id}/cancel",
+            server.base_url()
+        ))
+        .json(&json!({ "refund": refund }))
+        .send()
+    };
+    assert_eq!(cancel(false).await.unwrap().status(), 202);
+    assert_eq!(
+        client.order(&session, order_id).await.unwrap().state,
+        SupplierOrderState::Cancelling
+    );
+    for _ in 0..2 {
+        assert_eq!(cancel(true).await.unwrap().status(), 202);
+    }
+    assert!(matches!(
+        client.order(&session, order_id).await.unwrap().state,
+        SupplierOrderState::ClosedRefunded { refunded, .. } if refunded == usd(dec!(9.33))
+    ));
+    assert_eq!(
+        fakes.paypal.available_balance(Currency::Usd),
+        usd(dec!(100))
+    );
+
+    let unknown = http
+        .post(format!(
+            "{}/__fake/aliexpress/orders/no-such-order/cancel",
+            server.base_url()
+        ))
+        .json(&json!({ "refund": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
 }

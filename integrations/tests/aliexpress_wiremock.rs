@@ -7,6 +7,7 @@ use dropledger_domain::{Currency, Money};
 use dropledger_integrations::{
     sign_request, AliExpressClient, AliExpressConfig, AliExpressErrorKind, CallPolicy,
     ErrorCategory, OrderLine, PlaceOrder, ProductQuery, SecretString, ShippingAddress,
+    SupplierOrderState,
 };
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
@@ -242,4 +243,54 @@ async fn a_gateway_rate_limit_is_retried_until_the_call_goes_through() {
 
     assert_eq!(order.order_status, "FINISH");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn the_order_status_and_end_reason_say_whether_the_supplier_cancelled_and_refunded() {
+    let usd = |amount| Money::new(amount, Currency::Usd).unwrap();
+    let cases = [
+        (
+            json!({"order_status": "WAIT_SELLER_SEND_GOODS"}),
+            SupplierOrderState::Active,
+        ),
+        (
+            json!({"order_status": "IN_CANCEL"}),
+            SupplierOrderState::Cancelling,
+        ),
+        (
+            json!({"order_status": "FINISH", "end_reason": "seller_send_goods_timeout"}),
+            SupplierOrderState::ClosedRefunded {
+                end_reason: "seller_send_goods_timeout".to_owned(),
+                refunded: usd(dec!(9.33)),
+            },
+        ),
+        (
+            json!({"order_status": "FINISH", "order_end_reason": "cancel_order_close_trade"}),
+            SupplierOrderState::ClosedRefunded {
+                end_reason: "cancel_order_close_trade".to_owned(),
+                refunded: usd(dec!(9.33)),
+            },
+        ),
+        (
+            json!({"order_status": "FINISH", "end_reason": "buyer_accept_goods"}),
+            SupplierOrderState::Completed,
+        ),
+    ];
+    for (fields, expected) in cases {
+        let server = MockServer::start().await;
+        let mut result = fields.clone();
+        result["order_amount"] = json!({"amount": "9.33", "currency_code": "USD"});
+        Mock::given(method("POST"))
+            .and(path("/sync"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "aliexpress_trade_ds_order_get_response": {"result": result, "request_id": "r"}
+            })))
+            .mount(&server)
+            .await;
+        let order = client(&server)
+            .order(&SecretString::from("t"), "8100000000000001")
+            .await
+            .unwrap();
+        assert_eq!(order.state, expected, "{fields}");
+    }
 }

@@ -2,16 +2,36 @@
 //! the sale, disputes): events counted, each account's balance to the
 //! cent, the ledger's PayPal cash against the fake PayPal's.
 
+// Each test binary uses the helpers it needs.
+#![allow(dead_code)]
+
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use dropledger_domain::Currency;
+use dropledger_domain::{Currency, Money};
 use dropledger_projections::{trial_balance, working_capital, AsOf};
 use rust_decimal::Decimal;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::api_support::App;
 use crate::cycle::{Fakes, Shop};
+
+/// `refundOrder`, with the order's status and the errors.
+pub const REFUND: &str = "mutation($input: RefundOrderInput!) { refundOrder(input: $input) { order { status } providerRefundId userErrors { code message field } } }";
+
+/// USD.
+pub fn usd(amount: &str) -> Money {
+    Money::parse(amount, "USD").unwrap()
+}
+
+/// `refundOrder`'s variables: `amount` USD of `order_id`, for `reason`.
+pub fn refund_input(order_id: &str, amount: &str, reason: &str) -> Value {
+    json!({ "input": {
+        "orderId": order_id,
+        "amount": { "amount": amount, "currency": "USD" },
+        "reason": reason,
+    } })
+}
 
 /// Waits (up to 30 s) until the log holds `count` events of `event_type`.
 pub async fn wait_for_count(app: &App, event_type: &str, count: usize) {

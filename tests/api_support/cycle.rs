@@ -42,6 +42,15 @@ impl Fakes {
         Fakes { paypal, aliexpress }
     }
 
+    /// Fakes whose supplier is paid from (and refunds into) PayPal's
+    /// balance, which opens at `balance` (the owner's capital): the ledger's
+    /// PayPal cash must then equal PayPal's.
+    pub async fn paying_the_supplier_from_paypal(balance: &str) -> Fakes {
+        let fakes = Fakes::start(false, balance).await;
+        fakes.aliexpress.pay_purchases_from(fakes.paypal.wallet());
+        fakes
+    }
+
     /// Waits (up to 30 s, checking every 5 ms) until the supplier holds an
     /// order: the moment a purchase was sent, for faults aimed after it.
     pub async fn wait_until_the_supplier_is_asked(&self) {

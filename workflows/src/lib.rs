@@ -29,6 +29,7 @@ mod paypal_webhook;
 pub mod reconciliation;
 mod sale;
 pub mod settlement;
+mod supplier_cancel;
 mod tracking;
 
 pub use error::StoreFault;

@@ -3,7 +3,9 @@
 //! there is a number, give it to PayPal for the capture (our defence against
 //! "item not received" disputes) and record `OrderShipped`. Idempotent: the
 //! PayPal request id and the command id derive from the order and number,
-//! and an order already shipped is not shipped again.
+//! and an order already shipped is not shipped again. The supplier's order
+//! is read first: one it cancelled or closed never ships, and is followed
+//! until its refund instead (`supplier_cancel`).
 
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ use crate::current::current;
 use crate::error::PollError;
 use crate::follow::checkpoint;
 use crate::fulfilment::tokens;
+use crate::supplier_cancel::{self, Followed};
 use crate::Mode;
 
 /// The parked-work name of orders awaiting their tracking.
@@ -83,6 +86,20 @@ impl Tracking {
                 other => PollError::supplier(other),
             })?
             .ok_or_else(|| PollError::supplier("the seller has no supplier token"))?;
+        // A supplier may cancel or close an order it accepted: asked first,
+        // since such an order never ships.
+        let report = self
+            .supplier
+            .order(&session, supplier_order_id.as_str())
+            .await
+            .map_err(PollError::supplier)?;
+        match supplier_cancel::follow(&self.store, order_id, supplier_order_id, &report).await? {
+            Followed::NotCancelled => {}
+            Followed::AwaitingRefund => return Ok(()),
+            Followed::Settled => {
+                return Ok(checkpoint::unpark(pool, AWAITING_TRACKING, &key).await?)
+            }
+        }
         let shipments = self
             .supplier
             .tracking(&session, supplier_order_id.as_str())

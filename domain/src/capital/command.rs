@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{
     CaptureId, EntryId, HoldId, OrderId, PayoutId, ProviderDisputeId, ProviderRefundId, Reference,
+    SupplierOrderId,
 };
 use crate::ledger::Account;
 use crate::money::Money;
@@ -166,6 +167,39 @@ pub enum CapitalCommand {
         /// What PayPal charges for the lost dispute (zero if nothing).
         chargeback_fee: Money,
         /// PayPal's `update_time` of the resolution.
+        effective_at: DateTime<Utc>,
+    },
+    /// The supplier cancelled (or closed) a purchase it had accepted: what
+    /// it charged is owed back. Dr receivable from supplier; Cr goods in
+    /// transit while the order's sale is not recorded, else Cr supplier
+    /// cost (the cost of goods sold shrinks: nothing was sold after all).
+    CancelSupplierPurchase {
+        /// Id of the entry.
+        entry_id: EntryId,
+        /// The order.
+        order_id: OrderId,
+        /// The supplier's order id.
+        supplier_order_id: SupplierOrderId,
+        /// What the supplier charged, now owed back.
+        amount: Money,
+        /// Whether the order's sale is recorded (its cost is an expense).
+        sold: bool,
+        /// When the supplier cancelled it (or when we learnt it).
+        effective_at: DateTime<Utc>,
+    },
+    /// The supplier's refund of a cancelled purchase arrived in the PayPal
+    /// balance the purchase was paid from: Dr cash available, Cr receivable
+    /// from supplier.
+    ReceiveSupplierRefund {
+        /// Id of the entry.
+        entry_id: EntryId,
+        /// The order.
+        order_id: OrderId,
+        /// The supplier's order id.
+        supplier_order_id: SupplierOrderId,
+        /// What the supplier gave back.
+        amount: Money,
+        /// When the supplier reported it refunded.
         effective_at: DateTime<Utc>,
     },
     /// Reserve free capital; refused unless free capital covers it.

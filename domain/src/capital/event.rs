@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::command::{CaptureStatus, HoldPurpose};
 use crate::aggregate::DomainEvent;
-use crate::ids::{CaptureId, OrderId, ProviderDisputeId, ProviderRefundId, Reference};
+use crate::ids::{
+    CaptureId, OrderId, ProviderDisputeId, ProviderRefundId, Reference, SupplierOrderId,
+};
 use crate::ledger::{Account, Hold, JournalEntry, LedgerEffect};
 use crate::money::Money;
 
@@ -129,6 +131,32 @@ pub enum CapitalEvent {
         /// The entry.
         entry: JournalEntry,
     },
+    /// The supplier cancelled or closed a purchase it had accepted: what it
+    /// charged is owed back (`receivable:supplier`), out of goods in transit
+    /// (not sold) or supplier cost (sold).
+    #[serde(rename = "SupplierPurchaseCancelled")]
+    SupplierPurchaseCancelled {
+        /// The order.
+        order_id: OrderId,
+        /// The supplier's order id.
+        supplier_order_id: SupplierOrderId,
+        /// What the supplier owes back.
+        amount: Money,
+        /// The postings.
+        entry: JournalEntry,
+    },
+    /// The supplier refunded a cancelled purchase into the PayPal balance.
+    #[serde(rename = "SupplierRefundReceived")]
+    SupplierRefundReceived {
+        /// The order.
+        order_id: OrderId,
+        /// The supplier's order id.
+        supplier_order_id: SupplierOrderId,
+        /// What came back.
+        amount: Money,
+        /// The postings.
+        entry: JournalEntry,
+    },
     /// Free capital was reserved (a pending transfer out of available cash).
     #[serde(rename = "HoldPlaced")]
     HoldPlaced {
@@ -191,7 +219,9 @@ impl DomainEvent for CapitalEvent {
             | CapitalEvent::CaptureDenied { entry, .. }
             | CapitalEvent::DisputedFundsHeld { entry, .. }
             | CapitalEvent::DisputedFundsReleased { entry, .. }
-            | CapitalEvent::DisputeLost { entry, .. } => LedgerEffect::Entry(entry),
+            | CapitalEvent::DisputeLost { entry, .. }
+            | CapitalEvent::SupplierPurchaseCancelled { entry, .. }
+            | CapitalEvent::SupplierRefundReceived { entry, .. } => LedgerEffect::Entry(entry),
             CapitalEvent::HoldPlaced { hold, .. } => LedgerEffect::HoldPlaced(hold),
             CapitalEvent::HoldPosted { hold, entry, .. } => {
                 LedgerEffect::HoldPosted { hold, entry }
@@ -237,6 +267,8 @@ impl CapitalEvent {
             | CapitalEvent::DisputedFundsHeld { entry, .. }
             | CapitalEvent::DisputedFundsReleased { entry, .. }
             | CapitalEvent::DisputeLost { entry, .. }
+            | CapitalEvent::SupplierPurchaseCancelled { entry, .. }
+            | CapitalEvent::SupplierRefundReceived { entry, .. }
             | CapitalEvent::HoldPosted { entry, .. } => Some(entry),
             CapitalEvent::HoldPlaced { .. } | CapitalEvent::HoldVoided { .. } => None,
         }

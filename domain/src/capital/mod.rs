@@ -9,6 +9,7 @@ mod event;
 mod rules;
 mod sale_refund;
 mod state;
+mod supplier;
 #[cfg(test)]
 mod tests;
 

@@ -158,16 +158,33 @@ impl WorkingCapital {
         // A contribution retried with the same idempotency key has the same
         // entry id, hence the same event id: the store keeps it once, and
         // the workflow tells a retry from a reused key by what is stored.
+        let entry = self.two_legs(
+            entry_id,
+            effective_at,
+            (Account::CashAvailable, Account::OwnerCapital),
+            amount,
+        )?;
+        Ok(vec![CapitalEvent::CapitalContributed { reference, entry }])
+    }
+
+    /// A checked amount moved from one account to another: Dr `debit`,
+    /// Cr `credit`.
+    pub(super) fn two_legs(
+        &self,
+        entry_id: EntryId,
+        effective_at: DateTime<Utc>,
+        (debit, credit): (Account, Account),
+        amount: Money,
+    ) -> Result<JournalEntry, CapitalError> {
         self.check_money(amount)?;
-        let entry = JournalEntry::new(
+        Ok(JournalEntry::new(
             entry_id,
             effective_at,
             vec![
-                Posting::debit(Account::CashAvailable, amount)?,
-                Posting::credit(Account::OwnerCapital, amount)?,
+                Posting::debit(debit, amount)?,
+                Posting::credit(credit, amount)?,
             ],
-        )?;
-        Ok(vec![CapitalEvent::CapitalContributed { reference, entry }])
+        )?)
     }
 
     pub(super) fn complete_capture(

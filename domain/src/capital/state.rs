@@ -131,6 +131,8 @@ impl Aggregate for WorkingCapital {
             command @ CapitalCommand::ReceivePayment { .. } => self.receive_payment(command),
             command @ CapitalCommand::RefundPayment { .. } => self.refund_payment(command),
             command @ CapitalCommand::RefundSale { .. } => self.refund_sale(command),
+            command @ (CapitalCommand::CancelSupplierPurchase { .. }
+            | CapitalCommand::ReceiveSupplierRefund { .. }) => self.supplier_cancellation(command),
             CapitalCommand::CompleteCapture {
                 entry_id,
                 capture_id,
@@ -218,7 +220,9 @@ impl Aggregate for WorkingCapital {
             CapitalEvent::CapitalContributed { .. }
             | CapitalEvent::PaymentReceived { .. }
             | CapitalEvent::PaymentRefunded { .. }
-            | CapitalEvent::SaleRefunded { .. } => {}
+            | CapitalEvent::SaleRefunded { .. }
+            | CapitalEvent::SupplierPurchaseCancelled { .. }
+            | CapitalEvent::SupplierRefundReceived { .. } => {}
         }
         self
     }

@@ -60,6 +60,9 @@ pub enum Account {
     /// What one seller owes back: their share of a refund after their
     /// payout was sent, until netted against their next payouts.
     ReceivableFromUser(UserId),
+    /// What the supplier owes back: the cost of purchases it cancelled or
+    /// closed after accepting them, until its refund arrives.
+    ReceivableFromSupplier,
     /// Money the owner contributed as working capital.
     OwnerCapital,
     /// Sales price of recorded sales.
@@ -91,7 +94,7 @@ const USER_RECEIVABLE_PREFIX: &str = "receivable:user:";
 
 impl Account {
     /// Every fixed account (all but the per-user payables), in chart order.
-    pub const FIXED: [Account; 17] = [
+    pub const FIXED: [Account; 18] = [
         Account::CashAvailable,
         Account::CashPending,
         Account::CashDisputed,
@@ -100,6 +103,7 @@ impl Account {
         Account::CustomerPrepayments,
         Account::PayableToAdmin,
         Account::ReceivableFromAdmin,
+        Account::ReceivableFromSupplier,
         Account::OwnerCapital,
         Account::SalesRevenue,
         Account::SalesRefunds,
@@ -124,6 +128,7 @@ impl Account {
             Account::PayableToUser(user) => return format!("{USER_PAYABLE_PREFIX}{user}"),
             Account::ReceivableFromAdmin => "receivable:admin",
             Account::ReceivableFromUser(user) => return format!("{USER_RECEIVABLE_PREFIX}{user}"),
+            Account::ReceivableFromSupplier => "receivable:supplier",
             Account::OwnerCapital => "equity:owner_capital",
             Account::SalesRevenue => "revenue:sales",
             Account::SalesRefunds => "revenue:sales_refunds",
@@ -170,6 +175,7 @@ impl Account {
             Account::PayableToUser(user) => return format!("Payable to user {user}"),
             Account::ReceivableFromAdmin => "Receivable from admin (commission reversed)",
             Account::ReceivableFromUser(user) => return format!("Receivable from user {user}"),
+            Account::ReceivableFromSupplier => "Receivable from supplier (cancelled purchases)",
             Account::OwnerCapital => "Owner's capital",
             Account::SalesRevenue => "Sales revenue",
             Account::SalesRefunds => "Sales refunds (contra revenue)",
@@ -192,7 +198,8 @@ impl Account {
             | Account::GoodsInTransit
             | Account::PrepaidPaymentFees
             | Account::ReceivableFromAdmin
-            | Account::ReceivableFromUser(_) => AccountKind::Asset,
+            | Account::ReceivableFromUser(_)
+            | Account::ReceivableFromSupplier => AccountKind::Asset,
             Account::CustomerPrepayments | Account::PayableToAdmin | Account::PayableToUser(_) => {
                 AccountKind::Liability
             }

@@ -98,6 +98,21 @@ pub enum OrderCommand {
     },
     /// PayPal resolved a dispute (once per dispute id).
     ResolveDispute(super::dispute::ResolveDispute),
+    /// The supplier cancelled or closed the purchase after accepting it
+    /// (once per order).
+    CancelBySupplier {
+        /// The supplier's status as it reported it.
+        supplier_status: String,
+        /// When we learnt it.
+        cancelled_at: DateTime<Utc>,
+    },
+    /// The supplier refunded its cancelled purchase, in full (once).
+    ReceiveSupplierRefund {
+        /// What came back; must be what the supplier charged.
+        amount: Money,
+        /// When we learnt it.
+        refunded_at: DateTime<Utc>,
+    },
     /// The sale of this order was recorded (only once per order).
     RecordSale {
         /// The sale.

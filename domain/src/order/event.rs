@@ -205,6 +205,31 @@ pub enum OrderEvent {
         /// PayPal's `update_time`.
         resolved_at: DateTime<Utc>,
     },
+    /// The supplier cancelled or closed the purchase after accepting it
+    /// (AliExpress `order_status`); the cash side is
+    /// `SupplierPurchaseCancelled`: what it charged is owed back.
+    #[serde(rename = "OrderSupplierCancelled")]
+    OrderSupplierCancelled {
+        /// The supplier's order id.
+        supplier_order_id: SupplierOrderId,
+        /// The supplier's status as it reported it (`IN_CANCEL`, `FINISH`).
+        supplier_status: String,
+        /// What the supplier charged, now owed back.
+        amount: Money,
+        /// When we learnt it.
+        cancelled_at: DateTime<Utc>,
+    },
+    /// The supplier refunded the cancelled purchase; the cash side is
+    /// `SupplierRefundReceived`.
+    #[serde(rename = "OrderSupplierRefunded")]
+    OrderSupplierRefunded {
+        /// The supplier's order id.
+        supplier_order_id: SupplierOrderId,
+        /// What came back.
+        amount: Money,
+        /// When we learnt it.
+        refunded_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for OrderEvent {

@@ -10,6 +10,7 @@ mod refund;
 mod rules;
 mod state;
 mod status;
+mod supplier_cancel;
 #[cfg(test)]
 mod tests;
 
@@ -29,6 +30,9 @@ pub use fulfilment::{
 pub use refund::{fail_refund_request, request_refund, RequestRefund};
 pub use state::Order;
 pub use status::{FailureReason, OrderStatus, ReviewReason};
+pub use supplier_cancel::{
+    cancel_by_supplier, receive_supplier_refund, CancelBySupplier, ReceiveSupplierRefund,
+};
 
 /// Most units one order may have; a guard against typos and abuse.
 pub const QUANTITY_MAX: u32 = 100;

@@ -30,9 +30,20 @@ impl Order {
                     });
                 }
             }
+            // A supplier-cancelled order never sold is refunded in full,
+            // as one never fulfilled.
+            OrderStatus::SupplierCancelled if placed.sale_id.is_none() => {
+                let expected = placed.total();
+                if amount != expected {
+                    return Err(OrderError::AmountMismatch {
+                        expected,
+                        got: amount,
+                    });
+                }
+            }
             // A sold order, in full or in part, up to what is left; the
             // sale is reversed in proportion when the refund is recorded.
-            OrderStatus::Purchased => {
+            OrderStatus::Purchased | OrderStatus::SupplierCancelled => {
                 if placed.sale_id.is_none() {
                     return Err(OrderError::SaleNotRecorded);
                 }

@@ -49,6 +49,10 @@ pub(super) struct Placed {
     pub(super) refund_ids: Vec<ProviderRefundId>,
     /// The order's disputes, oldest first.
     pub(super) disputes: Vec<super::dispute::OrderDispute>,
+    /// The supplier cancelled the purchase (it owes its cost back).
+    pub(super) supplier_cancelled: bool,
+    /// The supplier's refund of the cancelled purchase arrived.
+    pub(super) supplier_refunded: bool,
 }
 
 /// The payment as captured, for the sale and for a refund.
@@ -98,6 +102,8 @@ impl Placed {
             refunded: Money::zero(unit_price.currency()),
             refund_ids: Vec::new(),
             disputes: Vec::new(),
+            supplier_cancelled: false,
+            supplier_refunded: false,
         })
     }
 
@@ -235,6 +241,32 @@ impl Order {
             .is_some_and(|placed| placed.refund_ids.contains(refund_id))
     }
 
+    /// Whether the supplier cancelled (or closed) the purchase.
+    pub fn supplier_cancelled(&self) -> bool {
+        self.placed
+            .as_ref()
+            .is_some_and(|placed| placed.supplier_cancelled)
+    }
+
+    /// Whether the supplier's refund of its cancelled purchase arrived.
+    pub fn supplier_refunded(&self) -> bool {
+        self.placed
+            .as_ref()
+            .is_some_and(|placed| placed.supplier_refunded)
+    }
+
+    /// What the supplier gives back of the purchase: its cost once it
+    /// cancelled, else zero. A refund of the sale credits it to the seller,
+    /// who then does not bear a cost the supplier returns.
+    pub fn supplier_cost_returned(&self) -> Option<Money> {
+        let placed = self.placed.as_ref()?;
+        let zero = Money::zero(placed.unit_price.currency());
+        Some(match (placed.supplier_cancelled, placed.supplier_cost) {
+            (true, Some(cost)) => cost,
+            _ => zero,
+        })
+    }
+
     /// The recorded sale, if any.
     pub fn sale_id(&self) -> Option<SaleId> {
         self.placed.as_ref().and_then(|placed| placed.sale_id)
@@ -358,6 +390,12 @@ impl Aggregate for Order {
                         status: placed.status,
                     });
                 }
+                if placed.supplier_cancelled {
+                    return Err(OrderError::InvalidTransition {
+                        action: "record the shipment of a supplier-cancelled",
+                        status: placed.status,
+                    });
+                }
                 if placed.tracking_number.is_some() {
                     return Err(OrderError::InvalidTransition {
                         action: "record a second shipment of",
@@ -374,6 +412,14 @@ impl Aggregate for Order {
                 sale_id,
                 recorded_at,
             } => self.decide_record_sale(sale_id, recorded_at)?,
+            OrderCommand::CancelBySupplier {
+                supplier_status,
+                cancelled_at,
+            } => self.decide_supplier_cancel(supplier_status, cancelled_at)?,
+            OrderCommand::ReceiveSupplierRefund {
+                amount,
+                refunded_at,
+            } => self.decide_supplier_refund(amount, refunded_at)?,
         };
         Ok(vec![event])
     }
@@ -420,12 +466,13 @@ impl Aggregate for Order {
                 // A sold order partly refunded stays sold (PURCHASED): it
                 // may be refunded again, up to its total.
                 let before = placed.refund_request.map(|(_, before)| before);
-                placed.status = match before {
-                    Some(OrderStatus::Purchased) if placed.refunded != placed.total() => {
-                        OrderStatus::Purchased
-                    }
-                    _ => OrderStatus::Refunded,
-                };
+                placed.status =
+                    match before {
+                        Some(
+                            before @ (OrderStatus::Purchased | OrderStatus::SupplierCancelled),
+                        ) if placed.refunded != placed.total() => before,
+                        _ => OrderStatus::Refunded,
+                    };
             }
             OrderEvent::OrderPurchaseStarted {
                 hold_id, reserved, ..
@@ -518,11 +565,31 @@ impl Aggregate for Order {
                         placed.refunded.amount() + amount.amount(),
                         placed.refunded.currency(),
                     );
-                    if placed.status == OrderStatus::Purchased && placed.refunded == placed.total()
+                    if matches!(
+                        placed.status,
+                        OrderStatus::Purchased | OrderStatus::SupplierCancelled
+                    ) && placed.refunded == placed.total()
                     {
                         placed.status = OrderStatus::Refunded;
                     }
                 }
+            }
+            OrderEvent::OrderSupplierCancelled { .. } => {
+                placed.supplier_cancelled = true;
+                // A refunded order stays REFUNDED; a refund asked for keeps
+                // its status and comes back to the cancellation if refused.
+                match placed.status {
+                    OrderStatus::Purchased => placed.status = OrderStatus::SupplierCancelled,
+                    OrderStatus::RefundRequested => {
+                        if let Some((_, before)) = placed.refund_request.as_mut() {
+                            *before = OrderStatus::SupplierCancelled;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            OrderEvent::OrderSupplierRefunded { .. } => {
+                placed.supplier_refunded = true;
             }
             OrderEvent::RefundRequestFailed { .. } => {
                 placed.refund_requested = None;

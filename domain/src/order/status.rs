@@ -6,7 +6,9 @@ use crate::money::Money;
 
 /// Where an order is: CREATED → (AWAITING_PAYMENT_CLEARANCE →) PAID →
 /// PURCHASING → PURCHASED, or FAILED; a PAID or FAILED order may be
-/// REFUND_REQUESTED, then REFUNDED (or back where it was if PayPal refuses).
+/// REFUND_REQUESTED, then REFUNDED (or back where it was if PayPal refuses);
+/// a PURCHASED order whose supplier cancels is SUPPLIER_CANCELLED until the
+/// customer is refunded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
@@ -28,6 +30,10 @@ pub enum OrderStatus {
     RefundRequested,
     /// The payment of an unfulfilled order was refunded; nothing more happens.
     Refunded,
+    /// The supplier cancelled (or closed) the purchase after accepting it:
+    /// nothing ships, the supplier owes its cost back, and the customer is
+    /// to be refunded (`refundOrder`, in one step).
+    SupplierCancelled,
 }
 
 impl OrderStatus {
@@ -42,6 +48,7 @@ impl OrderStatus {
             OrderStatus::Failed => "FAILED",
             OrderStatus::RefundRequested => "REFUND_REQUESTED",
             OrderStatus::Refunded => "REFUNDED",
+            OrderStatus::SupplierCancelled => "SUPPLIER_CANCELLED",
         }
     }
 }

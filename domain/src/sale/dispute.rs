@@ -148,6 +148,9 @@ pub fn resolve_dispute(
                     refunded: amount,
                     fee_returned: crate::money::Money::zero(amount.currency()),
                     chargeback_fee: command.chargeback_fee,
+                    supplier_cost_returned: order
+                        .supplier_cost_returned()
+                        .ok_or(OrderError::NotFound)?,
                     reducible: BTreeMap::new(),
                     effective_at: command.resolved_at,
                 },

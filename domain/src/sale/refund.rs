@@ -82,6 +82,7 @@ pub fn refund_sold_order(
             refunded: command.amount,
             fee_returned: command.fee_returned,
             chargeback_fee: Money::zero(command.amount.currency()),
+            supplier_cost_returned: order.supplier_cost_returned().ok_or(OrderError::NotFound)?,
             reducible: BTreeMap::new(),
             effective_at: command.refunded_at,
         },

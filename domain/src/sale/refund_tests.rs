@@ -422,3 +422,6 @@ fn a_sold_order_refunded_still_records_the_shipment_of_its_parcel() {
 
 #[path = "dispute_tests.rs"]
 mod disputes;
+
+#[path = "supplier_cancel_tests.rs"]
+mod supplier_cancellations;

@@ -40,6 +40,10 @@ pub struct ReverseSale {
     /// What PayPal charged for a dispute lost (zero for a refund): the
     /// seller bears it with the rest of the refund.
     pub chargeback_fee: Money,
+    /// What the supplier gives back of the sale's cost, in all (its cost
+    /// once it cancelled the purchase, else zero): what a reversal has not
+    /// yet credited comes off the seller's share, since the seller bore it.
+    pub supplier_cost_returned: Money,
     /// What each payee's payout of this sale may still give up (its whole
     /// amount while not sent, nothing once sent or in flight).
     pub reducible: BTreeMap<Payee, Money>,
@@ -98,10 +102,24 @@ impl Sale {
             commission_after.amount() - recorded.commission_reversed,
             currency,
         );
+        // The supplier's refund is credited to the seller once, with the
+        // first reversal after the supplier cancelled: the seller bears no
+        // supplier cost the supplier gives back.
+        let supplier_credit = Money::from_total(
+            command.supplier_cost_returned.amount() - recorded.supplier_cost_credited,
+            currency,
+        );
+        if command.supplier_cost_returned.currency() != currency
+            || supplier_credit.is_negative()
+            || command.supplier_cost_returned.amount() > sale.supplier_cost().amount()
+        {
+            return Err(does_not_fit());
+        }
         let seller_share = refunded
             .checked_sub(returned)?
             .checked_sub(commission_reversed)?
-            .checked_add(chargeback_fee)?;
+            .checked_add(chargeback_fee)?
+            .checked_sub(supplier_credit)?;
         let seller = Payee::User {
             user_id: recorded.seller,
         };
@@ -160,6 +178,7 @@ impl Sale {
             refunded,
             fee_returned: returned,
             chargeback_fee: chargeback_fee.is_positive().then_some(chargeback_fee),
+            supplier_cost_credited: supplier_credit.is_positive().then_some(supplier_credit),
             commission_reversed,
             seller_share_reversed: seller_share,
             shares,

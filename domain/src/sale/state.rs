@@ -97,6 +97,10 @@ pub enum SaleEvent {
         /// a refund).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         chargeback_fee: Option<Money>,
+        /// The supplier cost the supplier gives back, credited to the
+        /// seller by this reversal (absent unless the supplier cancelled).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        supplier_cost_credited: Option<Money>,
         /// The commission reversed (the admin's share of the refund).
         commission_reversed: Money,
         /// The seller's share of the refund: refunded − fee returned −
@@ -173,6 +177,8 @@ pub(super) struct Recorded {
     pub(super) commission_reversed: Decimal,
     /// Capture fee PayPal gave back so far.
     pub(super) fees_returned: Decimal,
+    /// Supplier cost given back by the supplier and credited to the seller.
+    pub(super) supplier_cost_credited: Decimal,
     /// The sale's payouts (the admin's only if there was commission).
     pub(super) payout_ids: Vec<PayoutId>,
 }
@@ -365,15 +371,19 @@ impl Aggregate for Sale {
                     refunded: Decimal::ZERO,
                     commission_reversed: Decimal::ZERO,
                     fees_returned: Decimal::ZERO,
+                    supplier_cost_credited: Decimal::ZERO,
                 });
             }
             SaleEvent::SaleReversed {
                 refunded,
                 fee_returned,
                 commission_reversed,
+                supplier_cost_credited,
                 ..
             } => {
                 if let Some(recorded) = self.recorded.as_mut() {
+                    recorded.supplier_cost_credited +=
+                        supplier_cost_credited.map_or(Decimal::ZERO, |credit| credit.amount());
                     recorded.refunded += refunded.amount();
                     recorded.commission_reversed += commission_reversed.amount();
                     recorded.fees_returned += fee_returned.amount();

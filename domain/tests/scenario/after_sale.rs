@@ -19,6 +19,10 @@ pub struct Model {
     pub(crate) paid: BTreeMap<Payee, Decimal>,
     /// Per sale: price, commission, refunded so far, commission reversed so far.
     pub(crate) sales: BTreeMap<SaleId, (Decimal, Decimal, Decimal, Decimal)>,
+    /// Per sale: the supplier cost its supplier gives back, not yet credited
+    /// to the seller (the policy: it comes off the seller's share of the
+    /// next refund).
+    pub(crate) supplier_credit: BTreeMap<SaleId, Decimal>,
 }
 
 impl Model {
@@ -55,13 +59,20 @@ impl Model {
         let commission_after = (commission * after / price)
             .round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven);
         let admin_share = commission_after - reversed;
+        let credit = self.supplier_credit.remove(&sale_id).unwrap_or_default();
         *self.earned.entry(Payee::Admin).or_default() -= admin_share;
         *self
             .earned
             .entry(Payee::User { user_id: seller })
-            .or_default() -= refunded - fee_returned - admin_share;
+            .or_default() -= refunded - fee_returned - admin_share - credit;
         self.sales
             .insert(sale_id, (price, commission, after, commission_after));
+    }
+
+    /// The supplier of a sold order cancelled: its cost is credited to the
+    /// seller with the sale's next refund.
+    pub(crate) fn supplier_cancelled(&mut self, sale_id: SaleId, cost: Decimal) {
+        self.supplier_credit.insert(sale_id, cost);
     }
 
     /// A chargeback fee: the seller's alone (LEDGER.md, disputes).

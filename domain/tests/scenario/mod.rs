@@ -3,6 +3,7 @@
 mod after_sale;
 mod disputes;
 mod steps;
+mod supplier;
 
 use std::collections::BTreeMap;
 
@@ -79,6 +80,15 @@ pub enum Step {
         won: bool,
         fee_cents: i64,
     },
+    /// The supplier cancels the order's purchase (and, with `refund`,
+    /// refunds it at once; otherwise a later `SupplierRefund` does).
+    SupplierCancel {
+        order: usize,
+        refund: bool,
+    },
+    SupplierRefund {
+        order: usize,
+    },
 }
 
 /// Steps are weighted and indices small so that most scenarios carry some
@@ -129,6 +139,8 @@ pub fn step() -> impl Strategy<Value = Step> {
         2 => (pick(), 1i64..=1_000).prop_map(|(order, per_mille)| Step::OpenDispute { order, per_mille }),
         2 => (pick(), prop::bool::ANY, 0i64..3_000)
             .prop_map(|(order, won, fee_cents)| Step::ResolveDispute { order, won, fee_cents }),
+        1 => (pick(), prop::bool::ANY).prop_map(|(order, refund)| Step::SupplierCancel { order, refund }),
+        1 => pick().prop_map(|order| Step::SupplierRefund { order }),
     ]
 }
 
@@ -224,17 +236,23 @@ impl World {
         for (order, events, _) in &self.orders {
             let happened = |wanted: &str| events.iter().any(|event| event.event_type() == wanted);
             let first = |wanted: &str| events.iter().position(|event| event.event_type() == wanted);
-            // A bought order is refunded only as a sale (reversed), never
-            // as an order nothing was bought for, and nothing is bought
-            // after a refund.
+            // A bought order is refunded only as a sale (reversed), or once
+            // its supplier cancelled (nothing ships), never as an order
+            // nothing was bought for; nothing is bought after a refund.
             if let (Some(bought), Some(refunded)) =
                 (first("OrderPurchased"), first("OrderRefunded"))
             {
                 assert!(bought < refunded, "bought after a refund: {order:?}");
                 assert!(
-                    first("OrderSaleRecorded").is_some_and(|sold| sold < refunded),
+                    first("OrderSaleRecorded")
+                        .or(first("OrderSupplierCancelled"))
+                        .is_some_and(|sold| sold < refunded),
                     "a bought order refunded before its sale: {order:?}"
                 );
+            }
+            // The supplier refunds only what it cancelled, once.
+            if let Some(refund) = first("OrderSupplierRefunded") {
+                assert!(first("OrderSupplierCancelled").is_some_and(|cancel| cancel < refund));
             }
             if happened("OrderPurchaseStarted") {
                 assert!(

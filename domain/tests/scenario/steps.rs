@@ -58,6 +58,8 @@ impl World {
                 won,
                 fee_cents,
             } => self.resolve_dispute(order, won, fee_cents, at),
+            Step::SupplierCancel { order, refund } => self.supplier_cancel(order, refund, at),
+            Step::SupplierRefund { order } => self.supplier_refund(order, at),
         }
     }
 

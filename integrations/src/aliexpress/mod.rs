@@ -13,6 +13,6 @@ pub use sign::sign_request;
 pub(crate) use sign::signature_matches;
 pub use types::{
     AliExpressToken, DeliveryOption, FreightQuery, OrderLine, PlaceOrder, PlacedOrder, Product,
-    ProductQuery, SearchHit, Shipment, ShippingAddress, Sku, SupplierOrder, TextSearch,
-    TrackingEvent,
+    ProductQuery, SearchHit, Shipment, ShippingAddress, Sku, SupplierOrder, SupplierOrderState,
+    TextSearch, TrackingEvent,
 };

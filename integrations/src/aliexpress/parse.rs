@@ -221,12 +221,44 @@ pub(crate) fn supplier_order(
         .into_iter()
         .filter_map(|info| text(info, "logistics_no"))
         .collect();
+    let order_status = text(result, "order_status").ok_or_else(|| decode("order_status"))?;
+    // Older order APIs name it `order_end_reason`.
+    let end_reason = text(result, "end_reason").or_else(|| text(result, "order_end_reason"));
+    let state = supplier_order_state(&order_status, end_reason, amount)?;
     Ok(SupplierOrder {
         order_id: order_id.to_owned(),
-        order_status: text(result, "order_status").ok_or_else(|| decode("order_status"))?,
+        order_status,
         logistics_status: text(result, "logistics_status"),
         amount,
         tracking_numbers,
+        state,
+    })
+}
+
+/// The `end_reason`s of a FINISH order that was delivered; every other
+/// reason (`cancel_order_close_trade`, `seller_send_goods_timeout`,
+/// `risk_reject_closed`, `buyer_cancel_order_in_risk`,
+/// `seller_accept_issue_no_goods_return`, ...) closed it undelivered.
+const DELIVERED_END_REASONS: [&str; 2] = ["buyer_accept_goods", "buyer_accept_goods_timeout"];
+
+fn supplier_order_state(
+    order_status: &str,
+    end_reason: Option<String>,
+    amount: Option<dropledger_domain::Money>,
+) -> Result<SupplierOrderState, AliExpressError> {
+    Ok(match (order_status, end_reason) {
+        ("IN_CANCEL", _) => SupplierOrderState::Cancelling,
+        ("FINISH", Some(reason)) if DELIVERED_END_REASONS.contains(&reason.as_str()) => {
+            SupplierOrderState::Completed
+        }
+        // FINISH means fund processing is complete: closed undelivered,
+        // the order amount went back to the buyer.
+        ("FINISH", Some(end_reason)) => SupplierOrderState::ClosedRefunded {
+            end_reason,
+            refunded: amount.ok_or_else(|| decode("order_amount"))?,
+        },
+        ("FINISH", None) => SupplierOrderState::Completed,
+        _ => SupplierOrderState::Active,
     })
 }
 

@@ -99,6 +99,43 @@ pub struct SupplierOrder {
     pub amount: Option<Money>,
     /// Tracking numbers known so far.
     pub tracking_numbers: Vec<String>,
+    /// What the status means for us: still going, being cancelled, or
+    /// closed and refunded.
+    pub state: SupplierOrderState,
+}
+
+/// A supplier order's `order_status` (with `end_reason` once FINISH), read
+/// for what it means to the buyer (us).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SupplierOrderState {
+    /// Placed, paid, awaiting shipment, shipped, or in a dispute: it may
+    /// still ship.
+    Active,
+    /// `IN_CANCEL`: the cancellation is agreed and AliExpress is processing
+    /// the refund ("wait fund processing"). It will not ship.
+    Cancelling,
+    /// `FINISH` with a closing `end_reason` (`cancel_order_close_trade`,
+    /// `seller_send_goods_timeout`, `risk_reject_closed`, ...): fund
+    /// processing is complete, so the order amount is back with the buyer.
+    ClosedRefunded {
+        /// The `end_reason`.
+        end_reason: String,
+        /// What came back: the `order_amount`.
+        refunded: Money,
+    },
+    /// `FINISH` after delivery (`buyer_accept_goods`,
+    /// `buyer_accept_goods_timeout`).
+    Completed,
+}
+
+impl SupplierOrderState {
+    /// Whether the supplier cancelled or closed the order: it will not ship.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            SupplierOrderState::Cancelling | SupplierOrderState::ClosedRefunded { .. }
+        )
+    }
 }
 
 /// One scan of a parcel.

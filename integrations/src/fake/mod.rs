@@ -12,10 +12,11 @@ mod one_address;
 mod payoneer;
 mod paypal;
 
-pub use aliexpress::{FakeAliExpress, FakeAliExpressBuilder};
+pub use aliexpress::{FakeAliExpress, FakeAliExpressBuilder, SupplierCancelRefused};
 pub use faults::{FakeOperation, FakeProvider, Fault};
 pub use one_address::{
-    FakeProviderServer, FaultKind, FaultRequest, FAKE_FAULTS_PATH, FAKE_SUMMARY_PATH,
+    FakeProviderServer, FaultKind, FaultRequest, SupplierCancelRequest, FAKE_FAULTS_PATH,
+    FAKE_SUMMARY_PATH, FAKE_SUPPLIER_CANCEL_PATH,
 };
 pub use payoneer::FakePayoneer;
 pub use paypal::{FakePayPal, FakePayPalBuilder, FakePayPalWallet};

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,6 +26,9 @@ use super::{FakeAliExpress, FakePayPal, FakePayoneer, FakeProviders};
 pub const FAKE_SUMMARY_PATH: &str = "/__fake/summary";
 /// The path that takes a [`FaultRequest`] (POST, JSON).
 pub const FAKE_FAULTS_PATH: &str = "/__fake/faults";
+/// The path (POST, JSON [`SupplierCancelRequest`]) on which the fake
+/// supplier cancels an accepted order, `{order_id}` its supplier order id.
+pub const FAKE_SUPPLIER_CANCEL_PATH: &str = "/__fake/aliexpress/orders/{order_id}/cancel";
 /// The longest delay a fault request may ask for: a fault that outlives a
 /// test would hold a connection past its end.
 const FAULT_DELAY_MS_MAX: u64 = 120_000;
@@ -47,6 +50,15 @@ pub struct FaultRequest {
 
 fn one() -> usize {
     1
+}
+
+/// The fake supplier cancels an order: `{"refund": true}` closes it and
+/// pays its amount back (`FINISH`); `false` leaves it `IN_CANCEL`.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct SupplierCancelRequest {
+    /// Whether the supplier's refund is made too.
+    #[serde(default)]
+    pub refund: bool,
 }
 
 /// [`Fault`] on the wire.
@@ -128,6 +140,7 @@ impl FakeProviderServer {
         let control = Router::new()
             .route(FAKE_SUMMARY_PATH, get(summary))
             .route(FAKE_FAULTS_PATH, post(inject))
+            .route(FAKE_SUPPLIER_CANCEL_PATH, post(cancel_supplier_order))
             .with_state(providers.clone());
         let router = Router::new()
             .nest("/paypal", paypal_routes)
@@ -224,6 +237,20 @@ async fn inject(
     }
     tracing::info!(?operation, ?fault, times, "fault injected");
     (StatusCode::ACCEPTED, Json(json!({"queued": times}))).into_response()
+}
+
+async fn cancel_supplier_order(
+    State(providers): State<Arc<FakeProviders>>,
+    Path(order_id): Path<String>,
+    Json(request): Json<SupplierCancelRequest>,
+) -> Response {
+    match providers.aliexpress.cancel(&order_id, request.refund) {
+        Ok(()) => {
+            tracing::info!(%order_id, refund = request.refund, "supplier order cancelled");
+            (StatusCode::ACCEPTED, Json(json!({"cancelled": order_id}))).into_response()
+        }
+        Err(refused) => self::refused(refused.to_string()),
+    }
 }
 
 fn refused(reason: String) -> Response {

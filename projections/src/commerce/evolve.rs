@@ -140,6 +140,8 @@ pub(super) fn order(
                 refunded: None,
                 review_reason: None,
                 sale_id: None,
+                supplier_cancelled: false,
+                supplier_refunded: None,
                 created_at: *created_at,
                 updated_at: *created_at,
                 created_position: position,
@@ -212,9 +214,10 @@ pub(super) fn order(
                     .map_err(|error| error.to_string())?,
                 None => *amount,
             };
-            // A sold order partly refunded stays sold (PURCHASED).
+            // A sold order partly refunded stays sold (PURCHASED, or
+            // SUPPLIER_CANCELLED if its supplier cancelled).
             view.status = if view.sale_id.is_some() && refunded != view.price {
-                OrderStatus::Purchased
+                still_sold(view)
             } else {
                 OrderStatus::Refunded
             };
@@ -249,7 +252,8 @@ pub(super) fn order(
             // FAILED order may ask for a refund, and only a FAILED one has a
             // failure reason: that is where it goes back.
             view.status = match (view.sale_id, view.failure_reason) {
-                (Some(_), _) => OrderStatus::Purchased,
+                (Some(_), _) => still_sold(view),
+                (None, _) if view.supplier_cancelled => OrderStatus::SupplierCancelled,
                 (None, Some(_)) => OrderStatus::Failed,
                 (None, None) => OrderStatus::Paid,
             };
@@ -276,7 +280,11 @@ pub(super) fn order(
                     }
                     None => *amount,
                 };
-                if view.status == OrderStatus::Purchased && refunded == view.price {
+                if matches!(
+                    view.status,
+                    OrderStatus::Purchased | OrderStatus::SupplierCancelled
+                ) && refunded == view.price
+                {
                     view.status = OrderStatus::Refunded;
                 }
                 view.refunded = Some(refunded);
@@ -287,8 +295,34 @@ pub(super) fn order(
             view.status = OrderStatus::Paid;
             view.updated_at = *cleared_at;
         }
+        OrderEvent::OrderSupplierCancelled { cancelled_at, .. } => {
+            // As the aggregate: a refunded order stays REFUNDED, one being
+            // refunded stays REFUND_REQUESTED.
+            view.supplier_cancelled = true;
+            if view.status == OrderStatus::Purchased {
+                view.status = OrderStatus::SupplierCancelled;
+            }
+            view.updated_at = *cancelled_at;
+        }
+        OrderEvent::OrderSupplierRefunded {
+            amount,
+            refunded_at,
+            ..
+        } => {
+            view.supplier_refunded = Some(*amount);
+            view.updated_at = *refunded_at;
+        }
     }
     Ok(())
+}
+
+/// The status of a sold order not refunded in full.
+fn still_sold(view: &OrderView) -> OrderStatus {
+    if view.supplier_cancelled {
+        OrderStatus::SupplierCancelled
+    } else {
+        OrderStatus::Purchased
+    }
 }
 
 pub(super) fn sale(

@@ -81,6 +81,13 @@ pub struct OrderView {
     pub review_reason: Option<ReviewReason>,
     /// The sale, once recorded.
     pub sale_id: Option<SaleId>,
+    /// Whether the supplier cancelled or closed the purchase (documents
+    /// written before supplier cancellations existed read as `false`).
+    #[serde(default)]
+    pub supplier_cancelled: bool,
+    /// What the supplier refunded of a cancelled purchase, once it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier_refunded: Option<Money>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed (the event's business time).

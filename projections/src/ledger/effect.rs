@@ -31,7 +31,9 @@ fn effect_of(known: &Known) -> Option<Effect<'_>> {
             | CapitalEvent::CaptureDenied { entry, .. }
             | CapitalEvent::DisputedFundsHeld { entry, .. }
             | CapitalEvent::DisputedFundsReleased { entry, .. }
-            | CapitalEvent::DisputeLost { entry, .. } => Effect {
+            | CapitalEvent::DisputeLost { entry, .. }
+            | CapitalEvent::SupplierPurchaseCancelled { entry, .. }
+            | CapitalEvent::SupplierRefundReceived { entry, .. } => Effect {
                 entry: Some(entry),
                 hold: HoldChange::None,
                 effective_at: entry.effective_at(),

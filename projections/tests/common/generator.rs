@@ -491,7 +491,9 @@ impl Business {
                 self.orders.swap_remove(index);
                 Some(fact)
             }
-            OrderStatus::Refunded => {
+            // The generated history has no supplier cancellations; an order
+            // at either end is done.
+            OrderStatus::Refunded | OrderStatus::SupplierCancelled => {
                 self.orders.swap_remove(index);
                 None
             }

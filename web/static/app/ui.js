@@ -191,6 +191,7 @@ export const STATUS_WORDS = {
   FAILED: 'Could not be fulfilled',
   REFUND_REQUESTED: 'Refund on its way',
   REFUNDED: 'Refunded',
+  SUPPLIER_CANCELLED: 'Cancelled by the supplier — refund the customer',
   DRAFT: 'Draft',
   PUBLISHED: 'Published',
   UNPUBLISHED: 'Unpublished',

@@ -143,6 +143,39 @@ impl FakeAliExpress {
         true
     }
 
+    /// The supplier cancels an accepted, unshipped order, as AliExpress
+    /// reports it: `IN_CANCEL` (agreed, the refund being processed); with
+    /// `refund`, `FINISH` with `end_reason` `cancel_order_close_trade`, the
+    /// order amount paid back into the wallet purchases are paid from (once).
+    pub fn cancel(&self, order_id: &str, refund: bool) -> Result<(), SupplierCancelRefused> {
+        let mut state = self.shared.state();
+        let order = state
+            .orders
+            .get_mut(order_id)
+            .ok_or(SupplierCancelRefused::UnknownOrder)?;
+        if order.tracking_number.is_some() {
+            return Err(SupplierCancelRefused::Shipped);
+        }
+        if order.status == "FINISH" {
+            return Ok(());
+        }
+        if !refund {
+            order.status = "IN_CANCEL".to_owned();
+            return Ok(());
+        }
+        order.status = "FINISH".to_owned();
+        order.end_reason = Some("cancel_order_close_trade".to_owned());
+        let amount = order.amount;
+        drop(state);
+        if let Some(wallet) = self.shared.wallet.lock().expect("wallet lock").as_ref() {
+            wallet.receive(
+                dropledger_domain::Money::new(amount, dropledger_domain::Currency::Usd)
+                    .expect("the fake's prices are whole cents"),
+            );
+        }
+        Ok(())
+    }
+
     /// The `logistics_address` a supplier order was placed with, as sent.
     pub fn ship_to(&self, order_id: &str) -> Option<serde_json::Value> {
         self.shared
@@ -183,4 +216,15 @@ impl FakeAliExpress {
     pub fn order_count(&self) -> usize {
         self.shared.state().orders.len()
     }
+}
+
+/// Why the fake supplier would not cancel an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SupplierCancelRefused {
+    /// No supplier order has that id.
+    #[error("no supplier order has that id")]
+    UnknownOrder,
+    /// The order shipped: it can no longer be cancelled.
+    #[error("the supplier order has shipped and can no longer be cancelled")]
+    Shipped,
 }

@@ -170,6 +170,7 @@ pub(super) fn place_order(
             logistics_status: "NO_LOGISTICS".to_owned(),
             amount,
             tracking_number: None,
+            end_reason: None,
             ship_to: address,
         },
     );
@@ -199,12 +200,16 @@ pub(super) fn order_get(shared: &Shared, params: &Params) -> Result<Value, Respo
         .iter()
         .map(|number| json!({"logistics_no": number, "logistics_service": "CAINIAO_STANDARD"}))
         .collect();
-    Ok(json!({"result": {
+    let mut result = json!({
         "order_status": order.status,
         "logistics_status": order.logistics_status,
         "order_amount": {"amount": order.amount.to_string(), "currency_code": "USD"},
         "logistics_info_list": {"ae_order_logistics_info": logistics},
-    }}))
+    });
+    if let Some(end_reason) = &order.end_reason {
+        result["end_reason"] = json!(end_reason);
+    }
+    Ok(json!({ "result": result }))
 }
 
 pub(super) fn tracking(shared: &Shared, params: &Params) -> Result<Value, Response> {

@@ -4,7 +4,7 @@
 mod handle;
 mod methods;
 
-pub use handle::FakeAliExpress;
+pub use handle::{FakeAliExpress, SupplierCancelRefused};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -47,6 +47,8 @@ pub(super) struct FakeSupplierOrder {
     pub logistics_status: String,
     pub amount: Decimal,
     pub tracking_number: Option<String>,
+    /// Why a FINISH order ended (`end_reason`), once it did.
+    pub end_reason: Option<String>,
     /// The `logistics_address` the order was placed with.
     pub ship_to: serde_json::Value,
 }

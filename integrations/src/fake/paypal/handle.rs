@@ -382,4 +382,15 @@ impl FakePayPalWallet {
             .or_default()
             .available -= amount.amount();
     }
+
+    /// Puts `amount` into the available balance: a supplier's refund of a
+    /// purchase paid from it.
+    pub fn receive(&self, amount: Money) {
+        self.shared
+            .state()
+            .balances
+            .entry(amount.currency())
+            .or_default()
+            .available += amount.amount();
+    }
 }

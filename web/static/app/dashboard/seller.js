@@ -67,6 +67,7 @@ const FUNNEL = [
   ['FAILED', 'Failed'],
   ['REFUND_REQUESTED', 'Refunding'],
   ['REFUNDED', 'Refunded'],
+  ['SUPPLIER_CANCELLED', 'Supplier cancelled'],
 ];
 
 /** `/dashboard/orders`: orders the caller sells or bought (ADMIN: all). */
@@ -101,7 +102,8 @@ export function Orders() {
   // A payment PayPal denied was never received: nothing to refund or retry.
   const denied = (/** @type {OrderRow} */ order) => order.failureReason === 'FAILED_PAYMENT_DENIED';
   const refundable = (/** @type {OrderRow} */ order) =>
-    (order.status === 'PAID' || order.status === 'FAILED') && !denied(order) && (admin || order.owner === me?.user.id);
+    // A supplier-cancelled order is refunded in full in one step, as one never fulfilled.
+    ['PAID', 'FAILED', 'SUPPLIER_CANCELLED'].includes(order.status) && !denied(order) && (admin || order.owner === me?.user.id);
   return html`
     <${Page} title=${admin ? 'All orders' : 'My orders'} actions=${html`<${Refresh} onClick=${state.reload} busy=${state.loading} />`}>
       ${admin || me?.user.role === 'ACCOUNTANT' ? html`<p class="live">Updates as orders change.</p>` : null}
