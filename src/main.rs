@@ -136,10 +136,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 email,
                 paypal_payout_email,
                 password_stdin: _,
+                keys,
             } => {
                 admin::create(
                     database_url,
                     &cli.data_dir,
+                    keys.parse()?,
                     &email,
                     paypal_payout_email.as_deref(),
                     std::io::stdin().lock(),
@@ -150,8 +152,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::RotateCredentials { keys } => {
             let keys = keys.parse()?;
-            let (report, current) = rotate::run(database_url, &cli.data_dir, keys).await?;
+            let (report, current, data_keys) =
+                rotate::run(database_url, &cli.data_dir, keys).await?;
             println!("{}", rotate::describe(&report, &current));
+            println!("re-sealed {data_keys} personal data key(s) under key {current:?}");
             Ok(if report.unopenable.is_empty() {
                 ExitCode::SUCCESS
             } else {
