@@ -20,3 +20,9 @@ CREATE TABLE personal_data_key (
     CONSTRAINT personal_data_key_erased_has_no_key
         CHECK ((erased_at IS NULL) = (sealed_key IS NOT NULL))
 );
+
+-- An erased user's account keeps its row (its id is in the books and the
+-- user list) but nothing personal and no way in: the e-mail becomes a
+-- placeholder derived from the id, and the password hash is removed, so no
+-- password signs in to it.
+ALTER TABLE account ALTER COLUMN password_hash DROP NOT NULL;

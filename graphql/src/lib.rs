@@ -38,6 +38,7 @@ mod money;
 mod orders;
 mod paging;
 mod payout_changes;
+mod erasure;
 mod payout_method;
 mod platform;
 mod profile;

@@ -10,6 +10,7 @@ use crate::credentials::{CredentialMutation, CredentialQuery};
 use crate::disputes::{DisputeMutation, DisputeQuery};
 use crate::events::EventQuery;
 pub use crate::events::SubscriptionRoot;
+use crate::erasure::ErasureMutation;
 use crate::payout_method::PayoutMethodMutation;
 use crate::platform::{PlatformMutation, PlatformQuery};
 use crate::read_models::ReadModelQuery;
@@ -47,6 +48,7 @@ pub struct MutationRoot(
     CheckoutMutation,
     CredentialMutation,
     PayoutMethodMutation,
+    ErasureMutation,
     RefundMutation,
     DisputeMutation,
     AutopilotMutation,
