@@ -31,14 +31,9 @@ pub async fn create(
         keys.retired,
     )?;
     let personal = PersonalData::new(std::sync::Arc::new(vault));
-    let created = dropledger_graphql::create_admin(
-        &store,
-        &personal,
-        email,
-        &password,
-        paypal_payout_email,
-    )
-    .await;
+    let created =
+        dropledger_graphql::create_admin(&store, &personal, email, &password, paypal_payout_email)
+            .await;
     database.close().await?;
     let user_id = created?;
     println!("created ADMIN {email} (user {user_id}); sign in with `login`");

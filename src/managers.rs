@@ -119,6 +119,7 @@ fn start_pollers(
         store: store.clone(),
         paypal: providers.paypal.clone(),
         supplier: providers.supplier.clone(),
+        personal: dropledger_integrations::PersonalData::new(vault.clone()),
         vault,
         mode: providers.mode,
     });

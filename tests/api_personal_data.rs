@@ -86,7 +86,11 @@ async fn users(app: &App, admin: &str) -> Vec<Value> {
 /// `id`'s node in the `users` list, once the read model lists them.
 async fn user_node(app: &App, admin: &str, id: &str) -> Value {
     for _ in 0..50 {
-        if let Some(user) = users(app, admin).await.into_iter().find(|user| user["id"] == id) {
+        if let Some(user) = users(app, admin)
+            .await
+            .into_iter()
+            .find(|user| user["id"] == id)
+        {
             return user;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -108,8 +112,8 @@ async fn events_as_read(app: &App, admin: &str) -> String {
 }
 
 #[tokio::test]
-async fn no_event_payload_holds_the_e_mails_given_at_registration_payout_change_or_platform_config(
-) {
+async fn no_event_payload_holds_the_e_mails_given_at_registration_payout_change_or_platform_config()
+{
     let app = spawn_app().await;
     let (admin, _) = register(&app, "owner.signin@example.com", "owner.payout@example.com").await;
     let (ana, _) = register(&app, "ana.signin@example.com", "ana.payout@example.com").await;
@@ -153,11 +157,14 @@ async fn no_event_payload_holds_the_e_mails_given_at_registration_payout_change_
         "{me}"
     );
     let config = app
-        .graphql(Some(&admin), "{ platformConfig { adminPaypalEmail } }", json!({}))
+        .graphql(
+            Some(&admin),
+            "{ platformConfig { adminPaypalEmail } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
-        config["data"]["platformConfig"]["adminPaypalEmail"],
-        "platform.commission@example.com",
+        config["data"]["platformConfig"]["adminPaypalEmail"], "platform.commission@example.com",
         "{config}"
     );
 }
@@ -187,12 +194,21 @@ async fn delete_my_data_erases_the_user_everywhere_and_leaves_the_log_and_books_
     assert!(after["email"].is_null(), "{after}");
     assert!(after["paypalPayoutEmail"].is_null(), "{after}");
     let hints = after["payoutMethodChanges"].to_string();
-    assert!(hints.contains("erased") && !hints.contains("example.com"), "{hints}");
+    assert!(
+        hints.contains("erased") && !hints.contains("example.com"),
+        "{hints}"
+    );
     let log = events_as_read(&app, &admin).await;
     assert!(log.contains("PersonalDataErased"), "{log}");
     assert!(!log.contains("@example.com"), "{log}");
-    let me = app.graphql(Some(&ana), "{ me { email erased } }", json!({})).await;
-    assert_eq!(me["data"]["me"], json!({ "email": null, "erased": true }), "{me}");
+    let me = app
+        .graphql(Some(&ana), "{ me { email erased } }", json!({}))
+        .await;
+    assert_eq!(
+        me["data"]["me"],
+        json!({ "email": null, "erased": true }),
+        "{me}"
+    );
     let account: String = sqlx::query_scalar("SELECT email FROM account WHERE user_id = $1::uuid")
         .bind(&ana_id)
         .fetch_one(app.db.pool())
@@ -208,7 +224,11 @@ async fn delete_my_data_erases_the_user_everywhere_and_leaves_the_log_and_books_
             json!({}),
         )
         .await;
-    assert_ne!(again["data"]["setPayoutMethod"]["userErrors"], json!([]), "{again}");
+    assert_ne!(
+        again["data"]["setPayoutMethod"]["userErrors"],
+        json!([]),
+        "{again}"
+    );
 
     // The hash chain holds, the books balance, and a replay rebuilds the
     // same read models.
@@ -229,8 +249,7 @@ async fn delete_my_data_erases_the_user_everywhere_and_leaves_the_log_and_books_
         )
         .await;
     assert_eq!(
-        trial["data"]["trialBalance"]["totalDebit"],
-        trial["data"]["trialBalance"]["totalCredit"],
+        trial["data"]["trialBalance"]["totalDebit"], trial["data"]["trialBalance"]["totalCredit"],
         "{trial}"
     );
 
@@ -265,9 +284,15 @@ async fn delete_my_data_is_refused_for_a_wrong_password_anonymously_the_last_adm
     let wrong = delete_my_data(&app, Some(&ana), "not my password").await;
     assert_eq!(wrong["userErrors"][0]["code"], "WRONG_PASSWORD", "{wrong}");
     let anonymous = delete_my_data(&app, None, PASSWORD).await;
-    assert_eq!(anonymous["userErrors"][0]["code"], "UNAUTHENTICATED", "{anonymous}");
+    assert_eq!(
+        anonymous["userErrors"][0]["code"], "UNAUTHENTICATED",
+        "{anonymous}"
+    );
     let last_admin = delete_my_data(&app, Some(&admin), PASSWORD).await;
-    assert_eq!(last_admin["userErrors"][0]["code"], "LAST_ADMIN", "{last_admin}");
+    assert_eq!(
+        last_admin["userErrors"][0]["code"], "LAST_ADMIN",
+        "{last_admin}"
+    );
 
     // The mutation takes no user: it cannot name anyone but the caller.
     let other = app
@@ -293,18 +318,24 @@ async fn delete_my_data_is_refused_for_a_wrong_password_anonymously_the_last_adm
     .await
     .unwrap();
     let unsent = delete_my_data(&app, Some(&ana), PASSWORD).await;
-    assert_eq!(unsent["userErrors"][0]["code"], "PAYOUTS_UNSENT", "{unsent}");
+    assert_eq!(
+        unsent["userErrors"][0]["code"], "PAYOUTS_UNSENT",
+        "{unsent}"
+    );
 
     // Nothing was erased by any of these.
-    for (id, email) in [(&admin_id, "owner@example.com"), (&ana_id, "ana@example.com")] {
+    for (id, email) in [
+        (&admin_id, "owner@example.com"),
+        (&ana_id, "ana@example.com"),
+    ] {
         assert_eq!(user_node(&app, &admin, id).await["email"], email);
     }
     assert!(app.login("ana@example.com", PASSWORD).await["token"].is_string());
 }
 
 #[tokio::test]
-async fn events_stored_in_plaintext_by_an_earlier_version_are_read_sealed_and_hidden_after_erasure(
-) {
+async fn events_stored_in_plaintext_by_an_earlier_version_are_read_sealed_and_hidden_after_erasure()
+{
     let app = spawn_app().await;
     let (admin, _) = register(&app, "owner@example.com", "owner@example.com").await;
     register(&app, "helper@example.com", "helper@example.com").await;
@@ -321,7 +352,9 @@ async fn events_stored_in_plaintext_by_an_earlier_version_are_read_sealed_and_hi
     .unwrap();
     let store = EventStore::new(app.db.pool().clone());
     let stream = format!("user-{legacy}");
-    let v1 = |event_type: &str, payload: Value| NewEvent::new(event_type, payload, Metadata::new("system:v1"));
+    let v1 = |event_type: &str, payload: Value| {
+        NewEvent::new(event_type, payload, Metadata::new("system:v1"))
+    };
     store
         .append(
             &stream,
@@ -342,11 +375,16 @@ async fn events_stored_in_plaintext_by_an_earlier_version_are_read_sealed_and_hi
         )
         .await
         .unwrap();
-    assert!(stored_payloads(&app).await.contains("legacy.new@example.com"));
+    assert!(stored_payloads(&app)
+        .await
+        .contains("legacy.new@example.com"));
 
     // Read in the new shape: the owner sees their values, the log does not.
     let login = app.login("legacy@example.com", PASSWORD).await;
-    let token = login["token"].as_str().unwrap_or_else(|| panic!("{login}")).to_owned();
+    let token = login["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{login}"))
+        .to_owned();
     let me = app
         .graphql(
             Some(&token),
@@ -355,13 +393,19 @@ async fn events_stored_in_plaintext_by_an_earlier_version_are_read_sealed_and_hi
         )
         .await;
     assert_eq!(me["data"]["me"]["email"], "legacy@example.com", "{me}");
-    assert_eq!(me["data"]["me"]["paypalPayoutEmail"], "legacy.new@example.com", "{me}");
+    assert_eq!(
+        me["data"]["me"]["paypalPayoutEmail"], "legacy.new@example.com",
+        "{me}"
+    );
     assert_eq!(
         me["data"]["me"]["payoutMethodChanges"][0]["destinationHint"],
         "l•••@example.com"
     );
     let log = events_as_read(&app, &admin).await;
-    assert!(!log.contains("legacy@") && !log.contains("legacy.new@"), "{log}");
+    assert!(
+        !log.contains("legacy@") && !log.contains("legacy.new@"),
+        "{log}"
+    );
 
     // Erased: every read path hides the legacy plaintext too.
     let erased = delete_my_data(&app, Some(&token), PASSWORD).await;
@@ -370,9 +414,14 @@ async fn events_stored_in_plaintext_by_an_earlier_version_are_read_sealed_and_hi
     assert!(after["email"].is_null(), "{after}");
     assert!(!after.to_string().contains("legacy"), "{after}");
     let log = events_as_read(&app, &admin).await;
-    assert!(!log.contains("legacy@") && !log.contains("legacy.new@"), "{log}");
+    assert!(
+        !log.contains("legacy@") && !log.contains("legacy.new@"),
+        "{log}"
+    );
     // The stored row itself is never rewritten (and still verifies).
-    assert!(stored_payloads(&app).await.contains("legacy.new@example.com"));
+    assert!(stored_payloads(&app)
+        .await
+        .contains("legacy.new@example.com"));
     let (verified, stdout, stderr) = run_command(&app.db.url(), &["verify"], "").await;
     assert!(verified, "{stdout}{stderr}");
 }

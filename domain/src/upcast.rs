@@ -32,7 +32,7 @@ pub fn upcasts() -> Vec<Upcast> {
         from_version: 1,
         upgrade,
     };
-    vec![
+    [
         step("UserRegistered", user_registered_v1),
         step("UserRoleChanged", unchanged),
         step("PayoutMethodSet", payout_method_set_v1),
@@ -46,6 +46,33 @@ pub fn upcasts() -> Vec<Upcast> {
         step("PayoutPaused", unchanged),
         step("PayoutResumed", unchanged),
     ]
+    .into_iter()
+    .chain(order_upcasts())
+    .collect()
+}
+
+/// Order events: only `OrderShipped` changed (its tracking number).
+fn order_upcasts() -> impl Iterator<Item = Upcast> {
+    use strum::IntoEnumIterator;
+    crate::order::OrderEventType::iter().map(|event_type| {
+        let name: &'static str = event_type.into();
+        Upcast {
+            event_type: name,
+            from_version: 1,
+            upgrade: if name == "OrderShipped" {
+                order_shipped_v1
+            } else {
+                unchanged
+            },
+        }
+    })
+}
+
+fn order_shipped_v1(_stream_id: &str, mut payload: Value) -> Result<Value, String> {
+    // The buyer is named by the order's earlier events: the reader
+    // supplies the subject from the order's state.
+    wrap(&mut payload, "tracking_number", None)?;
+    Ok(payload)
 }
 
 /// Events of a stream whose shape did not change, only its version.
@@ -126,6 +153,7 @@ mod tests {
     use super::*;
     use crate::{decode_event, PayoutDestination, PersonalForm, UserEvent};
     use serde_json::json;
+    use strum::IntoEnumIterator;
 
     fn upgrade(event_type: &str, stream_id: &str, payload: Value) -> Value {
         let step = upcasts()
@@ -164,6 +192,27 @@ mod tests {
             }
         );
         assert_eq!(payout.subject(), Some(user));
+    }
+
+    #[test]
+    fn a_v1_shipment_reads_as_legacy_plaintext_and_other_order_events_as_stored() {
+        let payload = upgrade(
+            "OrderShipped",
+            "order-00000000-0000-0000-0000-000000000001",
+            json!({ "type": "OrderShipped", "tracking_number": "LP1", "carrier": "Cainiao",
+                    "recorded_at": "2026-01-01T00:00:00Z" }),
+        );
+        assert_eq!(
+            payload["tracking_number"],
+            json!({ "legacy_plaintext": "LP1" })
+        );
+        let failed = json!({ "type": "OrderFailed", "reason": "OUT_OF_STOCK", "failed_at": "2026-01-01T00:00:00Z" });
+        assert_eq!(upgrade("OrderFailed", "order-x", failed.clone()), failed);
+        let steps = upcasts();
+        for event_type in crate::order::OrderEventType::iter() {
+            let name: &str = event_type.into();
+            assert!(steps.iter().any(|step| step.event_type == name), "{name}");
+        }
     }
 
     #[test]

@@ -326,10 +326,11 @@ fn a_user_registration_is_stored_without_any_credential_or_plaintext() {
 #[test]
 fn every_stream_is_at_version_one_but_those_whose_personal_values_became_sealed() {
     assert_eq!(CapitalEvent::SCHEMA_VERSION, 1);
-    assert_eq!(OrderEvent::SCHEMA_VERSION, 1);
     assert_eq!(SaleEvent::SCHEMA_VERSION, 1);
     assert_eq!(ProductEvent::SCHEMA_VERSION, 1);
-    // Version 2 sealed their e-mails and payee ids; upcasters read version 1.
+    // Version 2 sealed their e-mails, payee ids and tracking numbers;
+    // upcasters read version 1.
+    assert_eq!(OrderEvent::SCHEMA_VERSION, 2);
     assert_eq!(PayoutEvent::SCHEMA_VERSION, 2);
     assert_eq!(UserEvent::SCHEMA_VERSION, 2);
     assert_eq!(PlatformEvent::SCHEMA_VERSION, 2);

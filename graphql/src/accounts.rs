@@ -92,9 +92,9 @@ impl Accounts {
             "SELECT user_id, password_hash FROM account \
              WHERE lower(email) = lower($1) AND password_hash IS NOT NULL",
         )
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     /// The password hash of `user_id`'s account.
@@ -102,9 +102,9 @@ impl Accounts {
         sqlx::query_scalar(
             "SELECT password_hash FROM account WHERE user_id = $1 AND password_hash IS NOT NULL",
         )
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     /// Every account's user id, oldest sign-up first.

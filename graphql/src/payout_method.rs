@@ -2,8 +2,8 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::Utc;
-use dropledger_integrations::PersonalDataError;
 use dropledger_domain::{EmailAddress, PayoutDestination, Reference, UserCommand, UserId};
+use dropledger_integrations::PersonalDataError;
 
 use crate::auth::Role;
 use crate::consistency::position_of;

@@ -119,9 +119,10 @@ impl User {
     }
 
     /// Whether the user erased their personal data (`deleteMyData`): their
-    /// e-mail and payout details read as null for good.
-    async fn erased(&self) -> bool {
-        self.erased
+    /// e-mail and payout details read as null for good. Personal: the
+    /// user, ADMIN and ACCOUNTANT.
+    async fn erased(&self) -> async_graphql::Result<bool> {
+        self.personal(&self.erased)
     }
 
     /// What they may do. Personal: the user, ADMIN and ACCOUNTANT.
@@ -131,7 +132,10 @@ impl User {
 
     /// Where their profit goes at PayPal, if that is their payout method.
     /// Personal: the user, ADMIN and ACCOUNTANT.
-    async fn paypal_payout_email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+    async fn paypal_payout_email(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<String>> {
         self.personal(&())?;
         match &self.paypal_payout_email {
             Some(email) => open_personal(ctx, email, self.id).await,

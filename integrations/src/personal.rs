@@ -253,7 +253,10 @@ impl PersonalData {
         let raw: [u8; DATA_KEY_BYTES] = raw
             .try_into()
             .map_err(|_| CredentialError::MalformedSealedValue)?;
-        Ok(EncryptionKey::new(format!("subject-{}", subject.simple()), raw)?)
+        Ok(EncryptionKey::new(
+            format!("subject-{}", subject.simple()),
+            raw,
+        )?)
     }
 
     /// Creates `subject`'s key; when another request created it first, that

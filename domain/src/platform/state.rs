@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, DomainEvent, ErrorCode};
-use crate::personal::PersonalText;
 use crate::money::Percentage;
+use crate::personal::PersonalText;
 
 /// What may be asked of the platform configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

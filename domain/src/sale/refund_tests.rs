@@ -408,7 +408,7 @@ fn a_sold_order_refunded_still_records_the_shipment_of_its_parcel() {
     let shipped = world
         .order
         .decide(OrderCommand::RecordShipment {
-            tracking_number: "LP00012345".to_owned(),
+            tracking_number: sealed(2, "LP00012345"),
             carrier: "Cainiao".to_owned(),
             recorded_at: at(10),
         })

@@ -98,16 +98,17 @@ fn commands_to_an_unregistered_user_are_refused() {
 
 #[test]
 fn erasure_is_recorded_once_drops_the_destination_and_refuses_a_new_one() {
-    let user = registered()
-        .clone()
-        .replay(&[UserEvent::PayoutMethodSet {
-            destination: paypal("ana.pay@example.com"),
-            set_at: at(1),
-        }]);
+    let user = registered().clone().replay(&[UserEvent::PayoutMethodSet {
+        destination: paypal("ana.pay@example.com"),
+        set_at: at(1),
+    }]);
     let events = user
         .decide(UserCommand::ErasePersonalData { erased_at: at(2) })
         .unwrap();
-    assert_eq!(events, vec![UserEvent::PersonalDataErased { erased_at: at(2) }]);
+    assert_eq!(
+        events,
+        vec![UserEvent::PersonalDataErased { erased_at: at(2) }]
+    );
     let erased = user.replay(&events);
     assert!(erased.is_erased());
     assert_eq!(erased.payout_destination(), None);

@@ -9,8 +9,8 @@ use dropledger_domain::{
 };
 use dropledger_eventstore::LoggedEvent;
 use dropledger_integrations::{
-    PayPalError, PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus, PayoutProvider,
-    Opened, PayoutRequest, PayoutState,
+    Opened, PayPalError, PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus,
+    PayoutProvider, PayoutRequest, PayoutState,
 };
 
 use super::{provider_rejected, PayoutStepError, Payouts, ACTOR};
