@@ -152,15 +152,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::RotateCredentials { keys } => {
             let keys = keys.parse()?;
-            let (report, current, data_keys) =
+            let (report, current, (data_keys, data_keys_unopenable)) =
                 rotate::run(database_url, &cli.data_dir, keys).await?;
             println!("{}", rotate::describe(&report, &current));
             println!("re-sealed {data_keys} personal data key(s) under key {current:?}");
-            Ok(if report.unopenable.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            if data_keys_unopenable > 0 {
+                println!("{data_keys_unopenable} personal data key(s) were sealed by a key you did not give (add it to ENCRYPTION_KEYS_RETIRED and run again)");
+            }
+            Ok(
+                if report.unopenable.is_empty() && data_keys_unopenable == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                },
+            )
         }
         Command::Db { action } => match action {
             DbAction::Url => {

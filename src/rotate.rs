@@ -17,7 +17,7 @@ pub async fn run(
     database_url: Option<&str>,
     data_dir: &Path,
     keys: Keys,
-) -> anyhow::Result<(Resealed, String, u64)> {
+) -> anyhow::Result<(Resealed, String, (u64, u64))> {
     let database = LocalDatabase::open(database_url, data_dir).await?;
     let vault = crate::encryption_key::credential_vault(
         database.pool.clone(),

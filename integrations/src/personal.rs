@@ -202,20 +202,28 @@ impl PersonalData {
     }
 
     /// Re-seals every live data key under the keyring's current key
-    /// (`rotate-credentials`); returns how many changed.
-    pub async fn reseal_keys(&self) -> Result<u64, PersonalDataError> {
+    /// (`rotate-credentials`); returns how many changed and how many no key
+    /// of the ring opens (left as they are: give the retired key).
+    pub async fn reseal_keys(&self) -> Result<(u64, u64), PersonalDataError> {
         let rows: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
             "SELECT subject, sealed_key FROM personal_data_key WHERE sealed_key IS NOT NULL",
         )
         .fetch_all(self.pool())
         .await?;
-        let mut resealed = 0;
+        let (mut resealed, mut unopenable) = (0, 0);
         for (subject, bytes) in rows {
             let sealed = SealedValue::from_bytes(&bytes)?;
             if sealed.key_id() == self.keyring().current_key_id() {
                 continue;
             }
-            let again = self.keyring().reseal(&key_binding(subject), &sealed)?;
+            let again = match self.keyring().reseal(&key_binding(subject), &sealed) {
+                Ok(again) => again,
+                Err(CredentialError::UnknownKey(_) | CredentialError::Unopenable) => {
+                    unopenable += 1;
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
             // Only if unchanged meanwhile: an erasure in between wins.
             resealed += sqlx::query(
                 "UPDATE personal_data_key SET sealed_key = $3 \
@@ -228,7 +236,7 @@ impl PersonalData {
             .await?
             .rows_affected();
         }
-        Ok(resealed)
+        Ok((resealed, unopenable))
     }
 
     async fn data_key(&self, subject: Uuid) -> Result<KeyState, PersonalDataError> {
