@@ -24,12 +24,7 @@ pub async fn create(
     let password = read_password(password_input)?;
     let database = LocalDatabase::open(database_url, data_dir).await?;
     let store = EventStore::new(database.pool.clone());
-    let vault = crate::encryption_key::credential_vault(
-        database.pool.clone(),
-        data_dir,
-        keys.current,
-        keys.retired,
-    )?;
+    let vault = crate::encryption_key::vault_with_keys(database.pool.clone(), data_dir, keys)?;
     let personal = PersonalData::new(std::sync::Arc::new(vault));
     let created =
         dropledger_graphql::create_admin(&store, &personal, email, &password, paypal_payout_email)

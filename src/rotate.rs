@@ -19,12 +19,7 @@ pub async fn run(
     keys: Keys,
 ) -> anyhow::Result<(Resealed, String, (u64, u64))> {
     let database = LocalDatabase::open(database_url, data_dir).await?;
-    let vault = crate::encryption_key::credential_vault(
-        database.pool.clone(),
-        data_dir,
-        keys.current,
-        keys.retired,
-    )?;
+    let vault = crate::encryption_key::vault_with_keys(database.pool.clone(), data_dir, keys)?;
     let report = vault.store().reseal_all(vault.keyring()).await;
     let current = vault.keyring().current_key_id().to_owned();
     // The personal data keys are sealed with the same ring.
