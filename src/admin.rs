@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use dropledger_eventstore::EventStore;
+use dropledger_integrations::PersonalData;
 
 use crate::local_database::LocalDatabase;
 
@@ -15,6 +16,7 @@ use crate::local_database::LocalDatabase;
 pub async fn create(
     database_url: Option<&str>,
     data_dir: &Path,
+    keys: crate::config::Keys,
     email: &str,
     paypal_payout_email: Option<&str>,
     password_input: impl BufRead,
@@ -22,8 +24,11 @@ pub async fn create(
     let password = read_password(password_input)?;
     let database = LocalDatabase::open(database_url, data_dir).await?;
     let store = EventStore::new(database.pool.clone());
+    let vault = crate::encryption_key::vault_with_keys(database.pool.clone(), data_dir, keys)?;
+    let personal = PersonalData::new(std::sync::Arc::new(vault));
     let created =
-        dropledger_graphql::create_admin(&store, email, &password, paypal_payout_email).await;
+        dropledger_graphql::create_admin(&store, &personal, email, &password, paypal_payout_email)
+            .await;
     database.close().await?;
     let user_id = created?;
     println!("created ADMIN {email} (user {user_id}); sign in with `login`");

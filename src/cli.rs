@@ -149,5 +149,8 @@ pub enum AdminAction {
         /// from the command line, where other users of the machine see it).
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// The keys that seal the ADMIN's personal data (as `serve` uses).
+        #[command(flatten)]
+        keys: KeysInput,
     },
 }

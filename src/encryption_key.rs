@@ -37,6 +37,16 @@ pub fn credential_vault(
     Ok(CredentialVault::new(keyring, PgCredentialStore::new(pool)))
 }
 
+/// [`credential_vault`] with the keys a command was given (`admin create`,
+/// `rotate-credentials`).
+pub fn vault_with_keys(
+    pool: PgPool,
+    data_dir: &Path,
+    keys: crate::config::Keys,
+) -> anyhow::Result<CredentialVault<PgCredentialStore>> {
+    credential_vault(pool, data_dir, keys.current, keys.retired)
+}
+
 /// The local key, generated on first use. Two processes racing to create it
 /// both end up with the one that reached the disk first.
 fn local_key(data_dir: &Path) -> anyhow::Result<EncryptionKey> {

@@ -136,10 +136,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 email,
                 paypal_payout_email,
                 password_stdin: _,
+                keys,
             } => {
                 admin::create(
                     database_url,
                     &cli.data_dir,
+                    keys.parse()?,
                     &email,
                     paypal_payout_email.as_deref(),
                     std::io::stdin().lock(),
@@ -150,13 +152,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::RotateCredentials { keys } => {
             let keys = keys.parse()?;
-            let (report, current) = rotate::run(database_url, &cli.data_dir, keys).await?;
+            let (report, current, (data_keys, data_keys_unopenable)) =
+                rotate::run(database_url, &cli.data_dir, keys).await?;
             println!("{}", rotate::describe(&report, &current));
-            Ok(if report.unopenable.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            println!("re-sealed {data_keys} personal data key(s) under key {current:?}");
+            if data_keys_unopenable > 0 {
+                println!("{data_keys_unopenable} personal data key(s) were sealed by a key you did not give (add it to ENCRYPTION_KEYS_RETIRED and run again)");
+            }
+            Ok(
+                if report.unopenable.is_empty() && data_keys_unopenable == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                },
+            )
         }
         Command::Db { action } => match action {
             DbAction::Url => {

@@ -70,7 +70,7 @@ fn start_followers(
         store: store.clone(),
         supplier: providers.supplier.clone(),
         paypal: providers.paypal.clone(),
-        vault,
+        vault: vault.clone(),
         mode: providers.mode,
     };
     let sales = Sales {
@@ -81,6 +81,7 @@ fn start_followers(
         paypal: providers.paypal.clone(),
         payoneer: providers.payoneer.clone(),
         mode: providers.mode,
+        personal: dropledger_integrations::PersonalData::new(vault.clone()),
     };
     vec![
         tokio::spawn(runner::run(
@@ -118,6 +119,7 @@ fn start_pollers(
         store: store.clone(),
         paypal: providers.paypal.clone(),
         supplier: providers.supplier.clone(),
+        personal: dropledger_integrations::PersonalData::new(vault.clone()),
         vault,
         mode: providers.mode,
     });

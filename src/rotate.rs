@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use dropledger_integrations::Resealed;
+use dropledger_integrations::{PersonalData, Resealed};
 
 use crate::config::Keys;
 use crate::local_database::LocalDatabase;
@@ -17,17 +17,17 @@ pub async fn run(
     database_url: Option<&str>,
     data_dir: &Path,
     keys: Keys,
-) -> anyhow::Result<(Resealed, String)> {
+) -> anyhow::Result<(Resealed, String, (u64, u64))> {
     let database = LocalDatabase::open(database_url, data_dir).await?;
-    let vault = crate::encryption_key::credential_vault(
-        database.pool.clone(),
-        data_dir,
-        keys.current,
-        keys.retired,
-    )?;
+    let vault = crate::encryption_key::vault_with_keys(database.pool.clone(), data_dir, keys)?;
     let report = vault.store().reseal_all(vault.keyring()).await;
+    let current = vault.keyring().current_key_id().to_owned();
+    // The personal data keys are sealed with the same ring.
+    let data_keys = PersonalData::new(std::sync::Arc::new(vault))
+        .reseal_keys()
+        .await;
     database.close().await?;
-    Ok((report?, vault.keyring().current_key_id().to_owned()))
+    Ok((report?, current, data_keys?))
 }
 
 /// What an operator reads: counts, and the credentials no key opened (by

@@ -98,6 +98,9 @@ const TABLE: &[Entry] = &[
     entry("mutation", "saveApiCredential", r#"mutation { saveApiCredential(input: {provider: "paypal", environment: "sandbox", values: [{name: "client_id", value: "x"}]}) { userErrors { code } } }"#, SELLERS),
     entry("mutation", "connectAliExpress", r#"mutation { connectAliExpress(environment: "sandbox") { userErrors { code } } }"#, SELLERS),
     entry("mutation", "setPayoutMethod", r#"mutation { setPayoutMethod(input: {method: PAYPAL, destination: "{UNIQUE}@example.com", currentPassword: "correct horse"}) { userErrors { code } } }"#, SELLERS),
+    // A wrong password: an allowed caller is answered (WRONG_PASSWORD) and
+    // keeps their data for the next entries.
+    entry("mutation", "deleteMyData", r#"mutation { deleteMyData(input: {currentPassword: "not the password"}) { erased userErrors { code } } }"#, SIGNED_IN),
     entry("mutation", "retryFulfilment", r#"mutation { retryFulfilment(orderId: "{NONE}") { userErrors { code } } }"#, SELLERS),
     entry("mutation", "setAutopilot", r#"mutation { setAutopilot(input: {enabled: false, intervalSeconds: 3600, marginThreshold: "20", markupPct: "50", maxListingsPerCycle: 3}) { userErrors { code } } }"#, ADMIN_ONLY),
     entry("mutation", "runAutopilotCycle", r#"mutation { runAutopilotCycle { userErrors { code } } }"#, ADMIN_ONLY),

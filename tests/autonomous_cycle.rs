@@ -124,6 +124,15 @@ async fn one_order_runs_from_capture_to_purchase_sale_and_both_payouts_sent_to_t
         "{trackers:?}"
     );
     assert_eq!(app.count("OrderShipped").await, 1);
+    // The tracking number identifies a delivery to a person: the log holds
+    // it sealed for the buyer, never in plaintext (issue 15, item 3).
+    let shipped: String =
+        sqlx::query_scalar("SELECT payload::text FROM event WHERE event_type = 'OrderShipped'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert!(!shipped.contains("LP00123456789CN"), "{shipped}");
+    assert!(shipped.contains("\"sealed\""), "{shipped}");
 }
 
 #[tokio::test]

@@ -104,7 +104,7 @@ mod tests {
     fn an_encoded_event_decodes_to_itself() {
         let encoded = encode_event(&failed());
         assert_eq!(encoded.event_type, "OrderFailed");
-        assert_eq!(encoded.schema_version, 1);
+        assert_eq!(encoded.schema_version, OrderEvent::SCHEMA_VERSION);
         let decoded: OrderEvent =
             decode_event(encoded.event_type, encoded.schema_version, encoded.payload).unwrap();
         assert_eq!(decoded, failed());
@@ -114,11 +114,11 @@ mod tests {
     fn an_unknown_schema_version_is_refused_rather_than_misread() {
         let encoded = encode_event(&failed());
         assert_eq!(
-            decode_event::<OrderEvent>("OrderFailed", 2, encoded.payload),
+            decode_event::<OrderEvent>("OrderFailed", 3, encoded.payload),
             Err(DecodeError::UnsupportedSchemaVersion {
                 event_type: "OrderFailed".into(),
-                stored: 2,
-                supported: 1
+                stored: 3,
+                supported: 2
             })
         );
     }
@@ -127,7 +127,7 @@ mod tests {
     fn a_type_column_that_disagrees_with_the_payload_is_refused() {
         let encoded = encode_event(&failed());
         assert_eq!(
-            decode_event::<OrderEvent>("OrderPaid", 1, encoded.payload),
+            decode_event::<OrderEvent>("OrderPaid", OrderEvent::SCHEMA_VERSION, encoded.payload),
             Err(DecodeError::TypeMismatch {
                 stored: "OrderPaid".into(),
                 payload: "OrderFailed"
@@ -139,7 +139,7 @@ mod tests {
     fn a_payload_that_breaks_an_invariant_is_refused() {
         let payload = serde_json::json!({"type": "OrderFailed", "reason": "BORED", "failed_at": "2026-01-01T00:00:00Z"});
         assert!(matches!(
-            decode_event::<OrderEvent>("OrderFailed", 1, payload),
+            decode_event::<OrderEvent>("OrderFailed", OrderEvent::SCHEMA_VERSION, payload),
             Err(DecodeError::Invalid { .. })
         ));
     }

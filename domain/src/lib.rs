@@ -39,6 +39,7 @@ mod ledger;
 mod money;
 mod order;
 mod payout;
+mod personal;
 mod platform;
 mod product;
 mod receivable;
@@ -47,6 +48,7 @@ mod sale;
 mod stream;
 #[cfg(test)]
 mod testkit;
+mod upcast;
 mod user;
 
 pub use aggregate::{Aggregate, DomainEvent, ErrorCode};
@@ -88,6 +90,7 @@ pub use payout::{
     PayoutEvent, PayoutEventType, PayoutFailureReason, PayoutReduction, PayoutStatus,
     ReservePayout,
 };
+pub use personal::{PersonalForm, PersonalText};
 pub use platform::{PlatformCommand, PlatformConfig, PlatformError, PlatformEvent};
 pub use product::{
     CheckoutTerms, Product, ProductCommand, ProductError, ProductEvent, ProductOrigin,
@@ -106,4 +109,5 @@ pub use sale::{
     SaleDecision, SaleError, SaleEvent, SaleTerms, ShareReversal, SoldRefundDecision,
 };
 pub use stream::{StreamKind, UnknownStream};
+pub use upcast::{upcasts, Upcast};
 pub use user::{Role, User, UserCommand, UserError, UserEvent};

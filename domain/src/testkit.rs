@@ -81,3 +81,8 @@ pub fn purchased_order(price: &str, supplier_cost: &str, fee: &str) -> crate::or
     ];
     Order::default().replay(&events)
 }
+
+/// A sealed personal value for tests: the "ciphertext" is the text itself.
+pub fn sealed(subject: u128, text: &str) -> crate::PersonalText {
+    crate::PersonalText::sealed(uuid(subject), text.to_owned())
+}

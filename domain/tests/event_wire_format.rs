@@ -299,13 +299,13 @@ fn a_sale_breakdown_is_stored_with_every_part_as_money() {
 }
 
 #[test]
-fn a_user_registration_is_stored_without_any_credential() {
+fn a_user_registration_is_stored_without_any_credential_or_plaintext() {
     let event = UserEvent::UserRegistered {
         user_id: UserId::from_uuid(id(8)),
-        email: EmailAddress::parse("ana@example.com").unwrap(),
+        email: PersonalText::sealed(id(8), "c2lnbi1pbg==".to_owned()),
         role: Role::Admin,
         payout_destination: Some(PayoutDestination::Paypal {
-            email: EmailAddress::parse("ana.pay@example.com").unwrap(),
+            email: PersonalText::sealed(id(8), "cGF5b3V0".to_owned()),
         }),
         registered_at: at(),
     };
@@ -315,23 +315,25 @@ fn a_user_registration_is_stored_without_any_credential() {
         json!({
             "type": "UserRegistered",
             "user_id": "00000000-0000-0000-0000-000000000008",
-            "email": "ana@example.com",
+            "email": {"subject": "00000000-0000-0000-0000-000000000008", "sealed": "c2lnbi1pbg=="},
             "role": "ADMIN",
-            "payout_destination": {"method": "PAYPAL", "email": "ana.pay@example.com"},
+            "payout_destination": {"method": "PAYPAL", "email": {"subject": "00000000-0000-0000-0000-000000000008", "sealed": "cGF5b3V0"}},
             "registered_at": "2026-11-25T20:00:00Z"
         }),
     );
 }
 
 #[test]
-fn every_stream_starts_at_schema_version_one() {
+fn every_stream_is_at_version_one_but_those_whose_personal_values_became_sealed() {
     assert_eq!(CapitalEvent::SCHEMA_VERSION, 1);
-    assert_eq!(OrderEvent::SCHEMA_VERSION, 1);
     assert_eq!(SaleEvent::SCHEMA_VERSION, 1);
-    assert_eq!(PayoutEvent::SCHEMA_VERSION, 1);
     assert_eq!(ProductEvent::SCHEMA_VERSION, 1);
-    assert_eq!(UserEvent::SCHEMA_VERSION, 1);
-    assert_eq!(PlatformEvent::SCHEMA_VERSION, 1);
+    // Version 2 sealed their e-mails, payee ids and tracking numbers;
+    // upcasters read version 1.
+    assert_eq!(OrderEvent::SCHEMA_VERSION, 2);
+    assert_eq!(PayoutEvent::SCHEMA_VERSION, 2);
+    assert_eq!(UserEvent::SCHEMA_VERSION, 2);
+    assert_eq!(PlatformEvent::SCHEMA_VERSION, 2);
 }
 
 #[test]
@@ -428,7 +430,7 @@ fn assert_tag_is_event_type<E: DomainEvent>(events: &[E]) {
 #[test]
 fn product_user_and_platform_events_are_tagged_with_their_event_type() {
     let user = UserId::from_uuid(id(1));
-    let email = EmailAddress::parse("a@example.com").unwrap();
+    let email = PersonalText::sealed(id(1), "YQ==".to_owned());
     assert_tag_is_event_type(&[
         ProductEvent::ProductCreated {
             product_id: ProductId::from_uuid(id(2)),
@@ -459,10 +461,11 @@ fn product_user_and_platform_events_are_tagged_with_their_event_type() {
         },
         UserEvent::PayoutMethodSet {
             destination: PayoutDestination::Payoneer {
-                payee_id: Reference::parse("PY-1").unwrap(),
+                payee_id: PersonalText::sealed(id(8), "UFktMQ==".to_owned()),
             },
             set_at: at(),
         },
+        UserEvent::PersonalDataErased { erased_at: at() },
     ]);
     assert_tag_is_event_type(&[PlatformEvent::PlatformConfigured {
         commission_rate: Percentage::parse("12.5").unwrap(),
@@ -480,7 +483,7 @@ fn a_reserved_payout_records_its_holds_and_destination() {
             amount: usd("0.60"),
         }),
         destination: PayoutDestination::Paypal {
-            email: EmailAddress::parse("seller@example.com").unwrap(),
+            email: PersonalText::sealed(id(9), "c2VsbGVy".to_owned()),
         },
         reserved_at: at(),
     };
@@ -494,7 +497,7 @@ fn a_reserved_payout_records_its_holds_and_destination() {
                 "hold_id": "00000000-0000-0000-0000-000000000002",
                 "amount": {"amount": "0.60", "currency": "USD"}
             },
-            "destination": {"method": "PAYPAL", "email": "seller@example.com"},
+            "destination": {"method": "PAYPAL", "email": {"subject": "00000000-0000-0000-0000-000000000009", "sealed": "c2VsbGVy"}},
             "reserved_at": "2026-11-25T20:00:00Z"
         }),
     );

@@ -163,8 +163,8 @@ fn the_worked_example_of_the_ledger_document_holds() {
     assert_eq!(books.posted(Account::CustomerPrepayments), Decimal::ZERO);
 
     // Both payouts reserved and sent.
-    let admin_email = EmailAddress::parse("admin@example.com").unwrap();
-    let seller_email = EmailAddress::parse("seller@example.com").unwrap();
+    let admin_email = PersonalText::sealed(id(98), "sealed-admin".to_owned());
+    let seller_email = PersonalText::sealed(id(99), "sealed-seller".to_owned());
     for (n, (payout_id, events)) in decision.payouts.into_iter().enumerate() {
         let payout = Payout::default().replay(&events);
         let email = match payout.payee().unwrap() {

@@ -175,7 +175,7 @@ impl EventStore {
                 .map_err(|error| undecodable(format!("payload: {error}")))?;
             let (version, payload) = self
                 .upcasters
-                .upcast(&event_type, stored_version, payload)
+                .upcast(&event_type, row.get::<&str, _>(1), stored_version, payload)
                 .map_err(&undecodable)?;
             let payload = serde_json::value::to_raw_value(&payload)
                 .map_err(|error| undecodable(format!("payload: {error}")))?;

@@ -73,9 +73,10 @@ impl StreamAppend {
 }
 
 impl EventStore {
-    /// A store over `pool`, whose database has been migrated with [`crate::MIGRATOR`].
+    /// A store over `pool`, whose database has been migrated with [`crate::MIGRATOR`],
+    /// reading old payloads through the domain's upcasters ([`Upcasters::domain`]).
     pub fn new(pool: PgPool) -> Self {
-        Self::with_upcasters(pool, Upcasters::default())
+        Self::with_upcasters(pool, Upcasters::domain())
     }
 
     /// A store whose reads upgrade old payloads with `upcasters`.

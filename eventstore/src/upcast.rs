@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-type UpcastFn = Box<dyn Fn(Value) -> Result<Value, String> + Send + Sync>;
+/// An upgrade of one payload, given the id of the stream it is in.
+type UpcastFn = Box<dyn Fn(&str, Value) -> Result<Value, String> + Send + Sync>;
 
 /// The registered upgrades, by event type and the version they upgrade from.
 #[derive(Default)]
@@ -26,13 +27,36 @@ impl Upcasters {
         Self::default()
     }
 
+    /// The upgrades this code needs to read every event ever stored
+    /// ([`dropledger_domain::upcasts`]): what [`crate::EventStore::new`] reads with.
+    pub fn domain() -> Self {
+        dropledger_domain::upcasts()
+            .into_iter()
+            .fold(Self::new(), |upcasters, step| {
+                upcasters.register_in_stream(step.event_type, step.from_version, step.upgrade)
+            })
+    }
+
     /// Registers the upgrade of `event_type` payloads from `from_version` to
     /// `from_version + 1`.
     pub fn register(
-        mut self,
+        self,
         event_type: &str,
         from_version: i32,
         upgrade: impl Fn(Value) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.register_in_stream(event_type, from_version, move |_stream_id, payload| {
+            upgrade(payload)
+        })
+    }
+
+    /// As [`Upcasters::register`], for an upgrade that needs the id of the
+    /// event's stream (say, the user a `user-<uuid>` event is about).
+    pub fn register_in_stream(
+        mut self,
+        event_type: &str,
+        from_version: i32,
+        upgrade: impl Fn(&str, Value) -> Result<Value, String> + Send + Sync + 'static,
     ) -> Self {
         self.steps
             .insert((event_type.to_owned(), from_version), Box::new(upgrade));
@@ -52,6 +76,7 @@ impl Upcasters {
     pub fn upcast(
         &self,
         event_type: &str,
+        stream_id: &str,
         schema_version: i32,
         mut payload: Value,
     ) -> Result<(i32, Value), String> {
@@ -59,7 +84,7 @@ impl Upcasters {
         for _ in 0..UPCAST_STEPS_MAX {
             match self.steps.get(&(event_type.to_owned(), version)) {
                 Some(upgrade) => {
-                    payload = upgrade(payload)
+                    payload = upgrade(stream_id, payload)
                         .map_err(|reason| format!("upcasting from v{version}: {reason}"))?;
                     version += 1;
                 }

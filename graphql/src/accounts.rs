@@ -14,6 +14,12 @@ pub(crate) enum AccountError {
     Database(#[from] sqlx::Error),
 }
 
+/// The placeholder an erased account's e-mail becomes: unique, derived
+/// from the id alone, and in the `.invalid` domain no mail reaches.
+pub(crate) fn erased_email(user_id: Uuid) -> String {
+    format!("erased-{}@erased.invalid", user_id.simple())
+}
+
 /// Sign-in credentials, kept out of the permanent event log.
 #[derive(Debug, Clone)]
 pub struct Accounts {
@@ -67,20 +73,38 @@ impl Accounts {
         Ok(())
     }
 
-    /// The user id and password hash of the account with `email`.
+    /// Makes `user_id`'s account anonymous for good (`deleteMyData`): the
+    /// e-mail becomes [`erased_email`] (so the address may register anew)
+    /// and the password hash goes, so nothing signs in to it.
+    pub(crate) async fn anonymise(&self, user_id: Uuid) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE account SET email = $2, password_hash = NULL WHERE user_id = $1")
+            .bind(user_id)
+            .bind(erased_email(user_id))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user id and password hash of the account with `email` (never an
+    /// erased one: it has no password).
     pub(crate) async fn find(&self, email: &str) -> Result<Option<(Uuid, String)>, sqlx::Error> {
-        sqlx::query_as("SELECT user_id, password_hash FROM account WHERE lower(email) = lower($1)")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_as(
+            "SELECT user_id, password_hash FROM account \
+             WHERE lower(email) = lower($1) AND password_hash IS NOT NULL",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     /// The password hash of `user_id`'s account.
     pub(crate) async fn password_hash(&self, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT password_hash FROM account WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_scalar(
+            "SELECT password_hash FROM account WHERE user_id = $1 AND password_hash IS NOT NULL",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     /// Every account's user id, oldest sign-up first.

@@ -17,6 +17,7 @@ use dropledger_domain::{
     User as UserState, UserCommand, UserId,
 };
 use dropledger_eventstore::{CommandError, EventStore, Metadata};
+use dropledger_integrations::{PersonalData, PersonalDataError};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -78,7 +79,7 @@ impl AdminChangeLock {
     }
 }
 
-/// Whether some user other than `except` is ADMIN now. Users live in
+/// Whether some user other than `except` is ADMIN now (and not erased). Users live in
 /// their own streams; the accounts table lists them.
 pub(crate) async fn other_admin_exists(
     store: &EventStore,
@@ -97,7 +98,8 @@ pub(crate) async fn other_admin_exists(
             )
             .await
             .map_err(|error| error.to_string())?;
-        if user.state.role() == Some(DomainRole::Admin) {
+        // An erased ADMIN can no longer sign in: not an ADMIN anyone has.
+        if user.state.role() == Some(DomainRole::Admin) && !user.state.is_erased() {
             return Ok(true);
         }
     }
@@ -109,6 +111,7 @@ pub(crate) async fn other_admin_exists(
 /// `paypal_payout_email` (default: `email`). Refused when an ADMIN exists.
 pub async fn create_admin(
     store: &EventStore,
+    personal: &PersonalData,
     email: &str,
     password: &str,
     paypal_payout_email: Option<&str>,
@@ -140,6 +143,16 @@ pub async fn create_admin(
         Err(AccountError::EmailTaken) => return Err(CreateAdminError::EmailTaken),
         Err(AccountError::Database(error)) => return Err(error.into()),
     }
+    let sealed = async {
+        let subject = user_id.as_uuid();
+        Ok::<_, PersonalDataError>((
+            personal.seal(subject, email.as_str()).await?,
+            personal.seal(subject, payout.as_str()).await?,
+        ))
+    };
+    let (email, payout) = sealed
+        .await
+        .map_err(|error| CreateAdminError::Store(error.to_string()))?;
     let command = UserCommand::RegisterUser {
         user_id,
         email,

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use dropledger_eventstore::{AppendResult, EventStore, FeedOptions, LogFeed, Metadata};
-use dropledger_integrations::{AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore};
+use dropledger_integrations::{
+    AliExpressClient, CredentialVault, EncryptionKey, Keyring, PayPalClient, PersonalData,
+    PgCredentialStore,
+};
 use uuid::Uuid;
 
 pub use dropledger_workflows::payment::CheckoutUrls;
@@ -85,6 +88,9 @@ pub struct Services {
     pub auth_limits: Arc<AuthLimits>,
     /// Users' sealed provider credentials (supplier tokens, API keys).
     pub credentials: Option<Arc<CredentialVault<PgCredentialStore>>>,
+    /// Seals the personal values events carry and opens them (under the
+    /// credential keyring once [`Services::with_credentials`] gave one).
+    pub personal: PersonalData,
     /// The supplier app, for `connectAliExpress` and its callback.
     pub supplier: Option<SupplierConnection>,
     /// Runs autopilot cycles (`runAutopilotCycle`); `None`: no autopilot.
@@ -117,6 +123,13 @@ impl Services {
         checkout_urls: CheckoutUrls,
         auth_requests_per_minute: u32,
     ) -> Self {
+        // Until `with_credentials`: a key of this process only, so values
+        // sealed now do not open after a restart (tests; the server always
+        // passes its vault).
+        let personal = PersonalData::new(Arc::new(CredentialVault::new(
+            Keyring::new(EncryptionKey::generate("process")),
+            PgCredentialStore::new(store.pool().clone()),
+        )));
         Self {
             feed: LogFeed::new(store.clone(), FeedOptions::default()),
             accounts: Accounts::new(store.pool().clone()),
@@ -129,6 +142,7 @@ impl Services {
                 NonZeroU32::new(CHECKOUTS_PER_MINUTE_DEFAULT).unwrap_or(NonZeroU32::MIN),
             )),
             credentials: None,
+            personal,
             supplier: None,
             autopilot: None,
             policy: ApiPolicy::LOCAL,
@@ -174,6 +188,7 @@ impl Services {
     /// These services with a credential vault, for the mutations that store
     /// provider credentials and the supplier's OAuth callback.
     pub fn with_credentials(mut self, vault: Arc<CredentialVault<PgCredentialStore>>) -> Self {
+        self.personal = PersonalData::new(vault.clone());
         self.credentials = Some(vault);
         self
     }

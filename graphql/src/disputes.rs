@@ -196,9 +196,14 @@ impl DisputeMutation {
             note,
             by,
         };
-        if let Err(error) =
-            payment::respond_to_dispute(&services.store, &services.paypal, response, &metadata)
-                .await
+        if let Err(error) = payment::respond_to_dispute(
+            &services.store,
+            &services.paypal,
+            &services.personal,
+            response,
+            &metadata,
+        )
+        .await
         {
             return Ok(refused_with(payment_failure(error)?));
         }

@@ -57,7 +57,7 @@ impl Event {
             stream_version: event.stream_version as i64,
             event_type: event.event_type.clone(),
             schema_version: event.schema_version,
-            payload: Json(event.payload_value()),
+            payload: Json(hide_legacy_plaintext(event.payload_value())),
             correlation_id: ID(event.metadata.correlation_id.to_string()),
             causation_id: event.metadata.causation_id.map(|id| ID(id.to_string())),
             actor: event.metadata.actor.clone(),
@@ -69,6 +69,31 @@ impl Event {
     fn logged(event: &LoggedEvent) -> Self {
         Self::recorded(&event.event, Some(event.position))
     }
+}
+
+/// Shown in place of a personal value an event stored in plaintext before
+/// sealing (schema version 1, read through an upcaster).
+const LEGACY_PLAINTEXT_SHOWN: &str = "(hidden)";
+
+/// `payload` with every legacy plaintext personal value hidden: the log's
+/// readers (events, audit trail, order history) see personal values only
+/// sealed, whether or not their subject is erased yet, so an erasure never
+/// has to catch up with what they were shown.
+fn hide_legacy_plaintext(mut payload: serde_json::Value) -> serde_json::Value {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(object) => {
+                if let Some(plaintext) = object.get_mut("legacy_plaintext") {
+                    *plaintext = serde_json::Value::from(LEGACY_PLAINTEXT_SHOWN);
+                }
+                object.values_mut().for_each(walk);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut payload);
+    payload
 }
 
 /// Queries of the global log.

@@ -7,7 +7,10 @@
 //! hidden until someone decides the buyer may see it.
 
 use async_graphql::Json;
+use dropledger_domain::{PersonalText, UserId};
 
+use crate::context::Services;
+use crate::errors::internal;
 use crate::events::Event;
 
 /// The events a buyer sees, each with the payload fields they may see.
@@ -43,6 +46,36 @@ const BUYER_VISIBLE: &[(&str, &[&str])] = &[
         &["tracking_number", "carrier", "recorded_at"],
     ),
 ];
+
+/// `events` with the sealed tracking number of `OrderShipped` opened for
+/// those who may read the order (its parties, ADMIN, ACCOUNTANT): the
+/// plaintext, or null once the buyer erased their personal data.
+pub(crate) async fn open_tracking(
+    services: &Services,
+    mut events: Vec<Event>,
+    buyer: Option<UserId>,
+) -> async_graphql::Result<Vec<Event>> {
+    for event in events
+        .iter_mut()
+        .filter(|event| event.event_type == "OrderShipped")
+    {
+        let Some(slot) = event.payload.0.get_mut("tracking_number") else {
+            continue;
+        };
+        let Ok(sealed) = serde_json::from_value::<PersonalText>(slot.clone()) else {
+            continue;
+        };
+        let opened = services
+            .personal
+            .open(&sealed, buyer.map(|buyer| buyer.as_uuid()))
+            .await
+            .map_err(|error| internal(&error))?;
+        *slot = opened
+            .into_plain()
+            .map_or(serde_json::Value::Null, serde_json::Value::from);
+    }
+    Ok(events)
+}
 
 /// `events` as the buyer of their order may see them.
 pub(crate) fn buyer_view(events: Vec<Event>) -> Vec<Event> {

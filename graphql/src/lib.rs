@@ -27,6 +27,7 @@ mod consistency;
 mod context;
 mod credentials;
 mod disputes;
+mod erasure;
 mod errors;
 mod events;
 mod field_concurrency;

@@ -18,7 +18,7 @@ use crate::consistency::wait_for_read_models;
 use crate::context::parts;
 use crate::errors::{internal, top_level, UserError};
 use crate::events::Event;
-use crate::history::buyer_view;
+use crate::history::{buyer_view, open_tracking};
 use crate::loaders::loaders;
 use crate::paging::{connection, page_request, ReadConnection};
 use crate::profile::Profile;
@@ -165,16 +165,21 @@ impl OrderView {
         } else {
             self.history.clone()
         };
-        let (_, request) = parts(ctx);
+        let (services, request) = parts(ctx);
         let sees_everything = request.claims.as_ref().is_some_and(|claims| {
             matches!(claims.role, Role::Admin | Role::Accountant)
                 || self.owner.parse::<UserId>().ok() == Some(UserId::from_uuid(claims.sub))
         });
-        Ok(if sees_everything {
+        let events = if sees_everything {
             events
         } else {
             buyer_view(events)
-        })
+        };
+        let buyer = self
+            .buyer
+            .as_ref()
+            .and_then(|buyer| buyer.parse::<UserId>().ok());
+        open_tracking(services, events, buyer).await
     }
 
     /// The seller, as the buyer and anyone else who may read the order

@@ -26,11 +26,15 @@ pub struct PayoutMethodChange {
     pub destination_hint: String,
 }
 
-/// `destination` with most of it hidden.
-fn hint(destination: &PayoutDestination) -> String {
+/// `destination` (opened: `plaintext`, `None` once erased) with most of
+/// it hidden.
+fn hint(destination: &PayoutDestination, plaintext: Option<&str>) -> String {
+    let Some(plaintext) = plaintext else {
+        return "erased".to_owned();
+    };
     match destination {
-        PayoutDestination::Paypal { email } => {
-            let address = email.as_str();
+        PayoutDestination::Paypal { .. } => {
+            let address = plaintext;
             match address.split_once('@') {
                 Some((local, domain)) => {
                     let first: String = local.chars().take(1).collect();
@@ -39,8 +43,8 @@ fn hint(destination: &PayoutDestination) -> String {
                 None => "•••".to_owned(),
             }
         }
-        PayoutDestination::Payoneer { payee_id } => {
-            let id: Vec<char> = payee_id.as_str().chars().collect();
+        PayoutDestination::Payoneer { .. } => {
+            let id: Vec<char> = plaintext.chars().collect();
             let tail: String = id[id.len().saturating_sub(2)..].iter().collect();
             format!("•••{tail}")
         }
@@ -68,10 +72,20 @@ pub(crate) async fn payout_method_changes(
             set_at,
         }) = event.payload_as::<UserEvent>()
         {
+            let text = match &destination {
+                PayoutDestination::Paypal { email } => email,
+                PayoutDestination::Payoneer { payee_id } => payee_id,
+            };
+            let plaintext = services
+                .personal
+                .open(text, Some(user_id.as_uuid()))
+                .await
+                .map_err(|error| internal(&error))?
+                .into_plain();
             changes.push(PayoutMethodChange {
                 at: set_at,
                 method: PayoutMethod::of(&destination),
-                destination_hint: hint(&destination),
+                destination_hint: hint(&destination, plaintext.as_deref()),
             });
         }
     }
@@ -81,16 +95,17 @@ pub(crate) async fn payout_method_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dropledger_domain::{EmailAddress, Reference};
+    use dropledger_domain::PersonalText;
 
     #[test]
     fn a_hint_shows_the_first_letter_and_domain_or_the_last_two_characters() {
-        let email = EmailAddress::parse("alice@example.com").unwrap();
-        assert_eq!(
-            hint(&PayoutDestination::Paypal { email }),
-            "a•••@example.com"
-        );
-        let payee_id = Reference::parse("payee-4711").unwrap();
-        assert_eq!(hint(&PayoutDestination::Payoneer { payee_id }), "•••11");
+        let sealed = PersonalText::sealed(uuid::Uuid::nil(), "c2VhbGVk".to_owned());
+        let paypal = PayoutDestination::Paypal {
+            email: sealed.clone(),
+        };
+        assert_eq!(hint(&paypal, Some("alice@example.com")), "a•••@example.com");
+        let payoneer = PayoutDestination::Payoneer { payee_id: sealed };
+        assert_eq!(hint(&payoneer, Some("payee-4711")), "•••11");
+        assert_eq!(hint(&payoneer, None), "erased");
     }
 }

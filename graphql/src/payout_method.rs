@@ -3,11 +3,12 @@
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use dropledger_domain::{EmailAddress, PayoutDestination, Reference, UserCommand, UserId};
+use dropledger_integrations::PersonalDataError;
 
 use crate::auth::Role;
 use crate::consistency::position_of;
 use crate::context::parts;
-use crate::errors::{command_failure, UserError};
+use crate::errors::{command_failure, internal, UserError};
 use crate::reauth::confirm_password;
 use crate::users::{decide_on_user, User};
 
@@ -76,16 +77,18 @@ impl PayoutMethodMutation {
             Ok(claims) => UserId::from_uuid(claims.sub),
             Err(error) => return Ok(refused(error)),
         };
-        let destination = match input.method {
+        // Parsed here, sealed once the password is confirmed: the log
+        // holds the address only sealed for this user.
+        let parsed = match input.method {
             PayoutMethod::Paypal => EmailAddress::parse(&input.destination)
-                .map(|email| PayoutDestination::Paypal { email })
+                .map(|email| email.as_str().to_owned())
                 .map_err(|error| UserError::invalid("input.destination", error)),
             PayoutMethod::Payoneer => Reference::parse(&input.destination)
-                .map(|payee_id| PayoutDestination::Payoneer { payee_id })
+                .map(|payee_id| payee_id.as_str().to_owned())
                 .map_err(|error| UserError::invalid("input.destination", error)),
         };
-        let destination = match destination {
-            Ok(destination) => destination,
+        let plaintext = match parsed {
+            Ok(plaintext) => plaintext,
             Err(error) => return Ok(refused(error)),
         };
         let confirmed = confirm_password(
@@ -100,6 +103,20 @@ impl PayoutMethodMutation {
             tracing::warn!(%user_id, code = %error.code, "payout destination change refused: password not confirmed");
             return Ok(refused(error));
         }
+        let sealed = match services.personal.seal(user_id.as_uuid(), &plaintext).await {
+            Ok(sealed) => sealed,
+            Err(PersonalDataError::Erased(_)) => {
+                return Ok(refused(UserError::new(
+                    "ERASED",
+                    "this account's personal data is erased: register a new account",
+                )))
+            }
+            Err(error) => return Err(internal(&error)),
+        };
+        let destination = match input.method {
+            PayoutMethod::Paypal => PayoutDestination::Paypal { email: sealed },
+            PayoutMethod::Payoneer => PayoutDestination::Payoneer { payee_id: sealed },
+        };
         let method = PayoutMethod::of(&destination);
         let command = UserCommand::SetPayoutMethod {
             destination,

@@ -35,8 +35,9 @@ pub struct SetPlatformConfigInput {
 pub struct PlatformSettings {
     /// Commission in percent.
     pub commission_pct: Decimal,
-    /// The admin's PayPal payout e-mail.
-    pub admin_paypal_email: String,
+    /// The admin's PayPal payout e-mail; null once the ADMIN who set it
+    /// erased their personal data (set it again).
+    pub admin_paypal_email: Option<String>,
 }
 
 /// `setPlatformConfig`'s result.
@@ -105,9 +106,15 @@ impl PlatformQuery {
         let (Ok(rate), Ok(email)) = (config.commission_rate(), config.admin_paypal_email()) else {
             return Ok(None);
         };
+        let email = services
+            .personal
+            .open(email, None)
+            .await
+            .map_err(|error| internal(&error))?
+            .into_plain();
         Ok(Some(PlatformSettings {
             commission_pct: Decimal::new(rate.value()),
-            admin_paypal_email: email.as_str().to_owned(),
+            admin_paypal_email: email,
         }))
     }
 }
@@ -147,11 +154,22 @@ impl PlatformMutation {
             Ok(email) => email,
             Err(error) => return Ok(refused(UserError::invalid("input.adminPaypalEmail", error))),
         };
+        // The address is the configuring ADMIN's personal data: sealed for
+        // them, erased with them.
+        let admin = request.claims.as_ref().map(|claims| claims.sub);
+        let sealed = match admin {
+            Some(admin) => services.personal.seal(admin, email.as_str()).await,
+            None => return Ok(refused(UserError::new("UNAUTHENTICATED", "sign in"))),
+        };
+        let sealed = match sealed {
+            Ok(sealed) => sealed,
+            Err(error) => return Err(internal(&error)),
+        };
         let stream = PlatformConfig::stream_id();
         let metadata = request.metadata(Uuid::new_v4());
         let command = PlatformCommand::Configure {
             commission_rate,
-            admin_paypal_email: email.clone(),
+            admin_paypal_email: sealed,
             configured_at: Utc::now(),
         };
         let outcome = services
@@ -173,7 +191,7 @@ impl PlatformMutation {
             Ok((_, appends)) => Ok(SetPlatformConfigPayload {
                 platform_config: Some(PlatformSettings {
                     commission_pct: Decimal::new(commission_rate.value()),
-                    admin_paypal_email: email.as_str().to_owned(),
+                    admin_paypal_email: Some(email.as_str().to_owned()),
                 }),
                 position: position_of(services, &appends).await?,
                 user_errors: Vec::new(),

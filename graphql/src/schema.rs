@@ -8,6 +8,7 @@ use crate::checkout::{CheckoutMutation, OrderQuery};
 use crate::context::Services;
 use crate::credentials::{CredentialMutation, CredentialQuery};
 use crate::disputes::{DisputeMutation, DisputeQuery};
+use crate::erasure::ErasureMutation;
 use crate::events::EventQuery;
 pub use crate::events::SubscriptionRoot;
 use crate::payout_method::PayoutMethodMutation;
@@ -47,6 +48,7 @@ pub struct MutationRoot(
     CheckoutMutation,
     CredentialMutation,
     PayoutMethodMutation,
+    ErasureMutation,
     RefundMutation,
     DisputeMutation,
     AutopilotMutation,

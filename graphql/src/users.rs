@@ -3,9 +3,11 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use dropledger_domain::{
-    Aggregate, EmailAddress, PayoutDestination, User as UserState, UserCommand, UserId,
+    Aggregate, EmailAddress, PayoutDestination, PersonalText, User as UserState, UserCommand,
+    UserId,
 };
 use dropledger_eventstore::{AppendResult, CommandError};
+use dropledger_integrations::PersonalDataError;
 use uuid::Uuid;
 
 use crate::accounts::AccountError;
@@ -32,10 +34,13 @@ pub(crate) const PASSWORD_CHARS_MAX: usize = 128;
 #[derive(Debug, Clone)]
 pub struct User {
     id: UserId,
-    email: String,
+    /// Sealed as recorded: opened per field read, so an erased user's
+    /// values read as erased on every path.
+    email: PersonalText,
     role: Role,
-    paypal_payout_email: Option<String>,
+    paypal_payout_email: Option<PersonalText>,
     payout_method: Option<PayoutMethod>,
+    erased: bool,
     /// Why the caller may not read the personal fields; `None`: they may.
     denial: Option<UserError>,
 }
@@ -64,13 +69,14 @@ impl User {
     fn of(state: &UserState) -> Option<Self> {
         Some(Self {
             id: state.id()?,
-            email: state.email()?.as_str().to_owned(),
+            email: state.email()?.clone(),
             role: state.role()?.into(),
             paypal_payout_email: match state.payout_destination() {
-                Some(PayoutDestination::Paypal { email }) => Some(email.as_str().to_owned()),
+                Some(PayoutDestination::Paypal { email }) => Some(email.clone()),
                 _ => None,
             },
             payout_method: state.payout_destination().map(PayoutMethod::of),
+            erased: state.is_erased(),
             denial: None,
         })
     }
@@ -105,9 +111,18 @@ impl User {
         display_name(self.id)
     }
 
-    /// Sign-in e-mail. Personal: the user, ADMIN and ACCOUNTANT.
-    async fn email(&self) -> async_graphql::Result<String> {
-        self.personal(&self.email)
+    /// Sign-in e-mail; null once the user's personal data is erased
+    /// (`deleteMyData`). Personal: the user, ADMIN and ACCOUNTANT.
+    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        self.personal(&())?;
+        open_personal(ctx, &self.email, self.id).await
+    }
+
+    /// Whether the user erased their personal data (`deleteMyData`): their
+    /// e-mail and payout details read as null for good. Personal: the
+    /// user, ADMIN and ACCOUNTANT.
+    async fn erased(&self) -> async_graphql::Result<bool> {
+        self.personal(&self.erased)
     }
 
     /// What they may do. Personal: the user, ADMIN and ACCOUNTANT.
@@ -117,8 +132,15 @@ impl User {
 
     /// Where their profit goes at PayPal, if that is their payout method.
     /// Personal: the user, ADMIN and ACCOUNTANT.
-    async fn paypal_payout_email(&self) -> async_graphql::Result<Option<String>> {
-        self.personal(&self.paypal_payout_email)
+    async fn paypal_payout_email(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<String>> {
+        self.personal(&())?;
+        match &self.paypal_payout_email {
+            Some(email) => open_personal(ctx, email, self.id).await,
+            None => Ok(None),
+        }
     }
 
     /// How their profit is paid, once they said. Personal: the user, ADMIN
@@ -138,6 +160,21 @@ impl User {
         let (services, _) = parts(ctx);
         payout_method_changes(services, self.id).await
     }
+}
+
+/// The plaintext of `text`, a personal value of `owner`; `None` once erased.
+pub(crate) async fn open_personal(
+    ctx: &Context<'_>,
+    text: &PersonalText,
+    owner: UserId,
+) -> async_graphql::Result<Option<String>> {
+    let (services, _) = parts(ctx);
+    services
+        .personal
+        .open(text, Some(owner.as_uuid()))
+        .await
+        .map(|opened| opened.into_plain())
+        .map_err(|error| internal(&error))
 }
 
 /// `register`'s input.
@@ -275,6 +312,13 @@ impl UserMutation {
         } else {
             Role::User
         };
+        let (email, payout) = match seal_registration(services, user_id, &email, &payout).await {
+            Ok(sealed) => sealed,
+            Err(error) => {
+                forget_account(services, user_id).await;
+                return Err(internal(&error));
+            }
+        };
         let command = UserCommand::RegisterUser {
             user_id,
             email,
@@ -291,10 +335,7 @@ impl UserMutation {
                 user_errors: Vec::new(),
             }),
             Err(error) => {
-                // The sign-in must not outlive a user that was never recorded.
-                if let Err(cleanup) = services.accounts.remove(user_id.as_uuid()).await {
-                    tracing::error!(%cleanup, %user_id, "could not remove the account of a failed registration");
-                }
+                forget_account(services, user_id).await;
                 Ok(AuthPayload::refused(command_failure(error)?))
             }
         }
@@ -442,6 +483,28 @@ pub(crate) async fn decide_on_user(
         })
         .await
         .map(count_appends)
+}
+
+/// The sign-in and payout e-mails sealed for the new user `user_id`: the
+/// log never holds them in plaintext.
+pub(crate) async fn seal_registration(
+    services: &Services,
+    user_id: UserId,
+    email: &EmailAddress,
+    payout: &EmailAddress,
+) -> Result<(PersonalText, PersonalText), PersonalDataError> {
+    let subject = user_id.as_uuid();
+    Ok((
+        services.personal.seal(subject, email.as_str()).await?,
+        services.personal.seal(subject, payout.as_str()).await?,
+    ))
+}
+
+/// The sign-in must not outlive a user that was never recorded.
+async fn forget_account(services: &Services, user_id: UserId) {
+    if let Err(cleanup) = services.accounts.remove(user_id.as_uuid()).await {
+        tracing::error!(%cleanup, %user_id, "could not remove the account of a failed registration");
+    }
 }
 
 /// A hash no password matches, verified against when the e-mail is unknown.

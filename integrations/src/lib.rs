@@ -37,6 +37,7 @@ mod money;
 mod payoneer;
 mod payout;
 mod paypal;
+mod personal;
 mod postgres;
 mod resilience;
 mod supplier_tokens;
@@ -73,6 +74,7 @@ pub use paypal::{
     DISPUTES_PAGE_SIZE_MAX, WEBHOOK_BODY_BYTES_MAX, WEBHOOK_CLOCK_SKEW_MAX_SECS,
     WEBHOOK_TRANSMISSION_AGE_MAX_SECS,
 };
+pub use personal::{Opened, PersonalData, PersonalDataError};
 pub use postgres::{PgCredentialStore, PgWebhookDedupe, Resealed, StoredCredential};
 pub use resilience::{
     BreakerPolicy, CallPolicy, CircuitBreaker, Guard, Idempotency, ProviderFault,

@@ -18,6 +18,11 @@ impl PgCredentialStore {
     pub fn new(pool: PgPool) -> Self {
         Self { pool }
     }
+
+    /// The pool of its database (the personal-data vault shares it).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
 }
 
 /// Which credential a user has stored, and when: never the value.

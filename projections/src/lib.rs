@@ -46,8 +46,9 @@ pub use page::{Cursor, Page, PAGE_SIZE_MAX};
 pub use projection::Projection;
 pub use query::audit::{audit_trail, AuditFilter, AuditRecord};
 pub use query::commerce::{
-    order, orders_by_id, orders_page, payouts_page, products_page, sales_page, OrderFilter,
-    OrderView, PayoutFilter, PayoutView, ProductFilter, ProductView, SaleFilter, SaleView,
+    open_work, order, orders_by_id, orders_page, payouts_page, products_page, sales_page, OpenWork,
+    OrderFilter, OrderView, PayoutFilter, PayoutView, ProductFilter, ProductView, SaleFilter,
+    SaleView,
 };
 pub use query::ledger::{
     account_balances, balance_at, general_ledger, trial_balance, working_capital, AccountView,

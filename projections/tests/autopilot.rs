@@ -47,10 +47,11 @@ async fn register(store: &EventStore, n: u128, payout_email: Option<&str>) -> Us
         User::default(),
         UserCommand::RegisterUser {
             user_id,
-            email: EmailAddress::parse(&format!("user{n}@example.com")).unwrap(),
+            // Sealed by the API; the read model only sees that there is one.
+            email: PersonalText::sealed(user_id.as_uuid(), format!("user{n}")),
             role: Role::User,
             payout_destination: payout_email.map(|email| PayoutDestination::Paypal {
-                email: EmailAddress::parse(email).unwrap(),
+                email: PersonalText::sealed(user_id.as_uuid(), email.to_owned()),
             }),
             registered_at: Utc::now(),
         },

@@ -27,6 +27,9 @@ pub enum StoreFault {
     /// table, or a key this server does not hold).
     #[error(transparent)]
     Credentials(#[from] dropledger_integrations::CredentialError),
+    /// A personal value could not be sealed or opened.
+    #[error(transparent)]
+    PersonalData(#[from] dropledger_integrations::PersonalDataError),
     /// A parked-work or checkpoint table could not be read or written.
     #[error(transparent)]
     Database(#[from] sqlx::Error),

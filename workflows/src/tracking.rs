@@ -13,12 +13,12 @@ use chrono::Utc;
 use dropledger_domain::{Aggregate, Order, OrderCommand, OrderId};
 use dropledger_eventstore::{CommandError, EventStore, Metadata};
 use dropledger_integrations::{
-    AliExpressClient, CredentialVault, PayPalClient, PgCredentialStore, TrackingInfo,
+    AliExpressClient, CredentialVault, PayPalClient, PersonalData, PgCredentialStore, TrackingInfo,
 };
 use uuid::Uuid;
 
 use crate::current::current;
-use crate::error::PollError;
+use crate::error::{PollError, StoreFault};
 use crate::follow::checkpoint;
 use crate::fulfilment::tokens;
 use crate::supplier_cancel::{self, Followed};
@@ -43,6 +43,8 @@ pub struct Tracking {
     pub vault: Arc<CredentialVault<PgCredentialStore>>,
     /// Sandbox or production.
     pub mode: Mode,
+    /// Seals the tracking number for the buyer before it is recorded.
+    pub personal: PersonalData,
 }
 
 impl Tracking {
@@ -126,11 +128,23 @@ impl Tracking {
             )
             .await
             .map_err(PollError::paypal)?;
+        // A tracking number identifies a delivery to a person: the log
+        // holds it sealed for the buyer (the order, should it have none).
+        let subject = order
+            .buyer()
+            .map_or(order_id.as_uuid(), |buyer| buyer.as_uuid());
+        let sealed = self
+            .personal
+            .seal(subject, &number)
+            .await
+            .map_err(StoreFault::from)?;
         let metadata = Metadata {
             correlation_id: order_id.as_uuid(),
             causation_id: None,
             actor: "system:tracking".to_owned(),
-            command_id: Some(Uuid::new_v5(&order_id.as_uuid(), number.as_bytes())),
+            // One shipment per order is recorded; the id does not derive
+            // from the number, which would leak it.
+            command_id: Some(Uuid::new_v5(&order_id.as_uuid(), b"shipment")),
         };
         let store = &self.store;
         let outcome = store
@@ -139,7 +153,7 @@ impl Tracking {
                 let events = order
                     .state
                     .decide(OrderCommand::RecordShipment {
-                        tracking_number: number.clone(),
+                        tracking_number: sealed.clone(),
                         carrier: shipment.carrier_name.clone(),
                         recorded_at: Utc::now(),
                     })
@@ -149,7 +163,7 @@ impl Tracking {
             .await;
         match outcome {
             Ok(_) | Err(CommandError::Refused(_)) => {
-                tracing::info!(%order_id, tracking_number = %number, "order shipped; tracking given to PayPal");
+                tracing::info!(%order_id, "order shipped; tracking given to PayPal");
                 Ok(checkpoint::unpark(pool, AWAITING_TRACKING, &key).await?)
             }
             Err(error) => Err(error.into()),

@@ -78,8 +78,8 @@ pub enum OrderCommand {
     },
     /// The supplier shipped the goods (from its tracking); once per order.
     RecordShipment {
-        /// The carrier's tracking number.
-        tracking_number: String,
+        /// The carrier's tracking number, sealed for the buyer.
+        tracking_number: crate::PersonalText,
         /// The carrier's name as the supplier gives it.
         carrier: String,
         /// When we learnt it.

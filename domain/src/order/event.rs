@@ -20,7 +20,7 @@ use crate::money::Money;
 #[strum_discriminants(
     name(OrderEventType),
     doc = "The type of an order event, without its data: what readers of the log route on (its text is the stored `event_type`).",
-    derive(strum::EnumString, strum::IntoStaticStr)
+    derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)
 )]
 pub enum OrderEvent {
     /// A checkout was started for a published product.
@@ -122,8 +122,9 @@ pub enum OrderEvent {
     /// The supplier shipped the goods; the tracking was given to PayPal.
     #[serde(rename = "OrderShipped")]
     OrderShipped {
-        /// The carrier's tracking number.
-        tracking_number: String,
+        /// The carrier's tracking number, sealed for the buyer (it
+        /// identifies a delivery to a person).
+        tracking_number: crate::PersonalText,
         /// The carrier's name as the supplier gives it.
         carrier: String,
         /// When we learnt it.
@@ -233,7 +234,9 @@ pub enum OrderEvent {
 }
 
 impl DomainEvent for OrderEvent {
-    const SCHEMA_VERSION: i32 = 1;
+    /// 2: `OrderShipped.tracking_number` is sealed (version 1 held
+    /// plaintext; see `crate::upcast`).
+    const SCHEMA_VERSION: i32 = 2;
 
     fn event_type(&self) -> &'static str {
         OrderEventType::from(self).into()

@@ -38,7 +38,7 @@ pub(super) struct Placed {
     pub(super) review: Option<ReviewReason>,
     pub(super) sale_id: Option<SaleId>,
     pub(super) provider_order_id: ProviderOrderId,
-    pub(super) tracking_number: Option<String>,
+    pub(super) tracking_number: Option<crate::PersonalText>,
     /// The refund asked for, with the status the order had before it.
     pub(super) refund_request: Option<(RefundRequestId, OrderStatus)>,
     /// The amount of the refund asked for (its intent), while one is.
@@ -173,11 +173,11 @@ impl Order {
         self.capture().map(|capture| &capture.capture_id)
     }
 
-    /// The carrier's tracking number, once shipped.
-    pub fn tracking_number(&self) -> Option<&str> {
+    /// The carrier's tracking number (sealed), once shipped.
+    pub fn tracking_number(&self) -> Option<&crate::PersonalText> {
         self.placed
             .as_ref()
-            .and_then(|placed| placed.tracking_number.as_deref())
+            .and_then(|placed| placed.tracking_number.as_ref())
     }
 
     /// Units ordered.

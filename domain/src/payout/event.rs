@@ -110,7 +110,9 @@ pub enum PayoutEvent {
 }
 
 impl DomainEvent for PayoutEvent {
-    const SCHEMA_VERSION: i32 = 1;
+    /// 2: `PayoutReserved.destination` holds its address sealed (version 1
+    /// held plaintext; see `crate::upcast`).
+    const SCHEMA_VERSION: i32 = 2;
 
     fn event_type(&self) -> &'static str {
         PayoutEventType::from(self).into()

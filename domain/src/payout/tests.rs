@@ -1,7 +1,6 @@
 use super::*;
 use crate::aggregate::{Aggregate, DomainEvent, ErrorCode};
 use crate::capital::{CapitalCommand, CapitalError, CapitalEvent, WorkingCapital};
-use crate::email::EmailAddress;
 use crate::ids::{ProviderPayoutId, Reference, SaleId};
 use crate::ledger::Account;
 use crate::money::Currency;
@@ -43,7 +42,7 @@ fn capital(amount: &str) -> WorkingCapital {
 
 fn paypal() -> Option<PayoutDestination> {
     Some(PayoutDestination::Paypal {
-        email: EmailAddress::parse("seller@example.com").unwrap(),
+        email: sealed(9, "seller@example.com"),
     })
 }
 

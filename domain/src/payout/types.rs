@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::email::EmailAddress;
-use crate::ids::Reference;
+use crate::personal::PersonalText;
 
 /// A payout's status, as the API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,19 +38,20 @@ impl PayoutStatus {
     }
 }
 
-/// Where a payout is sent.
+/// Where a payout is sent. The method is not personal; the address or
+/// payee id is, so events carry it sealed (see [`PersonalText`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PayoutDestination {
     /// PayPal Payouts to an e-mail address.
     Paypal {
-        /// The receiver's PayPal e-mail.
-        email: EmailAddress,
+        /// The receiver's PayPal e-mail, sealed.
+        email: PersonalText,
     },
     /// Payoneer, to a payee id.
     Payoneer {
-        /// The Payoneer payee id.
-        payee_id: Reference,
+        /// The Payoneer payee id, sealed.
+        payee_id: PersonalText,
     },
 }
 

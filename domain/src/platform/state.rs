@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, DomainEvent, ErrorCode};
-use crate::email::EmailAddress;
 use crate::money::Percentage;
+use crate::personal::PersonalText;
 
 /// What may be asked of the platform configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub enum PlatformCommand {
         /// Commission, a percentage of each sale's gross profit.
         commission_rate: Percentage,
         /// Where the admin's commission is paid.
-        admin_paypal_email: EmailAddress,
+        admin_paypal_email: PersonalText,
         /// When.
         configured_at: DateTime<Utc>,
     },
@@ -30,15 +30,17 @@ pub enum PlatformEvent {
     PlatformConfigured {
         /// Commission rate.
         commission_rate: Percentage,
-        /// The admin's PayPal payout e-mail.
-        admin_paypal_email: EmailAddress,
+        /// The admin's PayPal payout e-mail, sealed for the ADMIN who set it.
+        admin_paypal_email: PersonalText,
         /// When.
         configured_at: DateTime<Utc>,
     },
 }
 
 impl DomainEvent for PlatformEvent {
-    const SCHEMA_VERSION: i32 = 1;
+    /// 2: the admin's e-mail is sealed (version 1 held plaintext; see
+    /// `crate::upcast`).
+    const SCHEMA_VERSION: i32 = 2;
 
     fn event_type(&self) -> &'static str {
         match self {
@@ -66,7 +68,7 @@ impl ErrorCode for PlatformError {
 /// The configuration in force.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlatformConfig {
-    current: Option<(Percentage, EmailAddress)>,
+    current: Option<(Percentage, PersonalText)>,
 }
 
 impl PlatformConfig {
@@ -87,7 +89,7 @@ impl PlatformConfig {
     }
 
     /// The admin's PayPal payout e-mail.
-    pub fn admin_paypal_email(&self) -> Result<&EmailAddress, PlatformError> {
+    pub fn admin_paypal_email(&self) -> Result<&PersonalText, PlatformError> {
         self.current
             .as_ref()
             .map(|(_, email)| email)

@@ -1,13 +1,12 @@
 use super::*;
 use crate::aggregate::{Aggregate, ErrorCode};
-use crate::email::EmailAddress;
 use crate::money::Percentage;
 use crate::testkit::*;
 
 fn configure(rate: &str) -> PlatformCommand {
     PlatformCommand::Configure {
         commission_rate: Percentage::parse(rate).unwrap(),
-        admin_paypal_email: EmailAddress::parse("admin@example.com").unwrap(),
+        admin_paypal_email: sealed(1, "admin@example.com"),
         configured_at: at(0),
     }
 }
@@ -34,8 +33,8 @@ fn configuring_sets_the_rate_and_admin_email_and_repeating_it_records_nothing() 
         Ok(Percentage::parse("12.5").unwrap())
     );
     assert_eq!(
-        config.admin_paypal_email().unwrap().as_str(),
-        "admin@example.com"
+        config.admin_paypal_email(),
+        Ok(&sealed(1, "admin@example.com"))
     );
     assert_eq!(config.decide(configure("12.5")), Ok(vec![]));
     assert_eq!(config.decide(configure("15")).unwrap().len(), 1);

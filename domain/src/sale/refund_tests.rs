@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::aggregate::{Aggregate, DomainEvent, ErrorCode};
 use crate::capital::{CapitalCommand, CapitalEvent, WorkingCapital};
-use crate::email::EmailAddress;
 use crate::ids::{ProviderPayoutId, ProviderRefundId, Reference, RefundRequestId};
 use crate::ledger::{Account, Balances};
 use crate::money::{Currency, Percentage};
@@ -127,7 +126,7 @@ impl World {
                     hold_id: hold_id(70),
                     fee_allowance: None,
                     destination: PayoutDestination::Paypal {
-                        email: EmailAddress::parse("payee@example.com").unwrap(),
+                        email: sealed(70, "payee@example.com"),
                     },
                     reserved_at: at(6),
                 },
@@ -409,7 +408,7 @@ fn a_sold_order_refunded_still_records_the_shipment_of_its_parcel() {
     let shipped = world
         .order
         .decide(OrderCommand::RecordShipment {
-            tracking_number: "LP00012345".to_owned(),
+            tracking_number: sealed(2, "LP00012345"),
             carrier: "Cainiao".to_owned(),
             recorded_at: at(10),
         })

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, DomainEvent, ErrorCode};
-use crate::email::EmailAddress;
 use crate::ids::UserId;
 use crate::payout::PayoutDestination;
+use crate::personal::PersonalText;
 
 /// What a user may do, as the API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,8 +28,8 @@ pub enum UserCommand {
     RegisterUser {
         /// The new user's id.
         user_id: UserId,
-        /// Sign-in e-mail.
-        email: EmailAddress,
+        /// Sign-in e-mail, sealed for this user.
+        email: PersonalText,
         /// Role.
         role: Role,
         /// Where profit is paid, if given at registration.
@@ -51,6 +51,12 @@ pub enum UserCommand {
         /// When.
         set_at: DateTime<Utc>,
     },
+    /// Erase the user's personal data (`deleteMyData`): the edge has
+    /// destroyed their data key; this records that it happened.
+    ErasePersonalData {
+        /// When.
+        erased_at: DateTime<Utc>,
+    },
 }
 
 /// Something that happened to a user.
@@ -62,8 +68,8 @@ pub enum UserEvent {
     UserRegistered {
         /// The user.
         user_id: UserId,
-        /// Sign-in e-mail.
-        email: EmailAddress,
+        /// Sign-in e-mail, sealed for this user.
+        email: PersonalText,
         /// Role.
         role: Role,
         /// Where profit is paid, if given.
@@ -88,16 +94,27 @@ pub enum UserEvent {
         /// When.
         set_at: DateTime<Utc>,
     },
+    /// The user's personal data was erased: their data key is destroyed,
+    /// so every sealed value of theirs in the log is unreadable for good.
+    /// Carries no personal data itself.
+    #[serde(rename = "PersonalDataErased")]
+    PersonalDataErased {
+        /// When.
+        erased_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for UserEvent {
-    const SCHEMA_VERSION: i32 = 1;
+    /// 2: personal values are sealed (version 1 held plaintext e-mails and
+    /// payee ids; see `crate::upcast`).
+    const SCHEMA_VERSION: i32 = 2;
 
     fn event_type(&self) -> &'static str {
         match self {
             UserEvent::UserRegistered { .. } => "UserRegistered",
             UserEvent::UserRoleChanged { .. } => "UserRoleChanged",
             UserEvent::PayoutMethodSet { .. } => "PayoutMethodSet",
+            UserEvent::PersonalDataErased { .. } => "PersonalDataErased",
         }
     }
 }
@@ -111,6 +128,9 @@ pub enum UserError {
     /// The user id is already registered.
     #[error("the user is already registered")]
     AlreadyRegistered,
+    /// The user's personal data is erased: nothing personal can be set again.
+    #[error("this user's personal data is erased")]
+    Erased,
 }
 
 impl ErrorCode for UserError {
@@ -118,6 +138,7 @@ impl ErrorCode for UserError {
         match self {
             UserError::NotFound => "NOT_FOUND",
             UserError::AlreadyRegistered => "ALREADY_EXISTS",
+            UserError::Erased => "ERASED",
         }
     }
 }
@@ -131,9 +152,10 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Registered {
     user_id: UserId,
-    email: EmailAddress,
+    email: PersonalText,
     role: Role,
     payout_destination: Option<PayoutDestination>,
+    erased: bool,
 }
 
 impl User {
@@ -147,8 +169,8 @@ impl User {
         self.registered.as_ref().map(|r| r.user_id)
     }
 
-    /// Sign-in e-mail.
-    pub fn email(&self) -> Option<&EmailAddress> {
+    /// Sign-in e-mail, sealed.
+    pub fn email(&self) -> Option<&PersonalText> {
         self.registered.as_ref().map(|r| &r.email)
     }
 
@@ -157,7 +179,12 @@ impl User {
         self.registered.as_ref().map(|r| r.role)
     }
 
-    /// Where profit is paid, if set.
+    /// Whether the user's personal data was erased.
+    pub fn is_erased(&self) -> bool {
+        self.registered.as_ref().is_some_and(|r| r.erased)
+    }
+
+    /// Where profit is paid, if set (never after erasure).
     pub fn payout_destination(&self) -> Option<&PayoutDestination> {
         self.registered
             .as_ref()
@@ -203,6 +230,11 @@ impl Aggregate for User {
                 set_at,
             } => {
                 let registered = self.registered.as_ref().ok_or(UserError::NotFound)?;
+                if registered.erased {
+                    return Err(UserError::Erased);
+                }
+                // Sealed values differ on each sealing, so this holds only
+                // for the very same sealed value; the edge compares plaintext.
                 if registered.payout_destination.as_ref() == Some(&destination) {
                     return Ok(Vec::new());
                 }
@@ -210,6 +242,14 @@ impl Aggregate for User {
                     destination,
                     set_at,
                 }])
+            }
+            UserCommand::ErasePersonalData { erased_at } => {
+                let registered = self.registered.as_ref().ok_or(UserError::NotFound)?;
+                // Erasing twice changes nothing.
+                if registered.erased {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![UserEvent::PersonalDataErased { erased_at }])
             }
         }
     }
@@ -228,6 +268,7 @@ impl Aggregate for User {
                     email: email.clone(),
                     role: *role,
                     payout_destination: payout_destination.clone(),
+                    erased: false,
                 });
             }
             UserEvent::UserRoleChanged { role, .. } => {
@@ -238,6 +279,12 @@ impl Aggregate for User {
             UserEvent::PayoutMethodSet { destination, .. } => {
                 if let Some(registered) = self.registered.as_mut() {
                     registered.payout_destination = Some(destination.clone());
+                }
+            }
+            UserEvent::PersonalDataErased { .. } => {
+                if let Some(registered) = self.registered.as_mut() {
+                    registered.payout_destination = None;
+                    registered.erased = true;
                 }
             }
         }

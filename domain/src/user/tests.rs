@@ -1,13 +1,12 @@
 use super::*;
 use crate::aggregate::{Aggregate, ErrorCode};
-use crate::email::EmailAddress;
 use crate::payout::PayoutDestination;
 use crate::testkit::*;
 
 fn register(role: Role) -> UserCommand {
     UserCommand::RegisterUser {
         user_id: user_id(1),
-        email: EmailAddress::parse("ana@example.com").unwrap(),
+        email: sealed(1, "ana@example.com"),
         role,
         payout_destination: None,
         registered_at: at(0),
@@ -21,7 +20,7 @@ fn registered() -> User {
 
 fn paypal(email: &str) -> PayoutDestination {
     PayoutDestination::Paypal {
-        email: EmailAddress::parse(email).unwrap(),
+        email: sealed(1, email),
     }
 }
 
@@ -29,7 +28,7 @@ fn paypal(email: &str) -> PayoutDestination {
 fn a_registered_user_has_their_role_and_no_payout_destination_yet() {
     let user = registered();
     assert_eq!(user.role(), Some(Role::User));
-    assert_eq!(user.email().unwrap().as_str(), "ana@example.com");
+    assert_eq!(user.email(), Some(&sealed(1, "ana@example.com")));
     assert_eq!(user.payout_destination(), None);
     assert_eq!(User::stream_id(user_id(1)), format!("user-{}", uuid(1)));
 }
@@ -95,4 +94,33 @@ fn commands_to_an_unregistered_user_are_refused() {
         }),
         Err(UserError::NotFound)
     );
+}
+
+#[test]
+fn erasure_is_recorded_once_drops_the_destination_and_refuses_a_new_one() {
+    let user = registered().clone().replay(&[UserEvent::PayoutMethodSet {
+        destination: paypal("ana.pay@example.com"),
+        set_at: at(1),
+    }]);
+    let events = user
+        .decide(UserCommand::ErasePersonalData { erased_at: at(2) })
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![UserEvent::PersonalDataErased { erased_at: at(2) }]
+    );
+    let erased = user.replay(&events);
+    assert!(erased.is_erased());
+    assert_eq!(erased.payout_destination(), None);
+    assert_eq!(
+        erased.decide(UserCommand::ErasePersonalData { erased_at: at(3) }),
+        Ok(vec![])
+    );
+    let refusal = erased
+        .decide(UserCommand::SetPayoutMethod {
+            destination: paypal("new@example.com"),
+            set_at: at(3),
+        })
+        .unwrap_err();
+    assert_eq!(refusal.code(), "ERASED");
 }

@@ -304,7 +304,7 @@ impl World {
         }
         let index = payout % self.payouts.len();
         let destination = has_email.then(|| PayoutDestination::Paypal {
-            email: EmailAddress::parse("payee@example.com").unwrap(),
+            email: PersonalText::sealed(uuid::Uuid::nil(), "sealed".to_owned()),
         });
         let fee_allowance = (fee_allowance_cents > 0).then(|| FeeAllowance {
             hold_id: HoldId::from_uuid(self.uuid()),

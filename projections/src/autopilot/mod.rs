@@ -360,6 +360,16 @@ async fn seller_candidate(
             .execute(&mut *connection)
             .await?;
         }
+        // An erased user has no payout e-mail any more: never the default
+        // seller again.
+        UserEvent::PersonalDataErased { .. } => {
+            sqlx::query(&format!(
+                "UPDATE {schema}.autopilot_seller_candidate SET has_payout_email = false WHERE user_id = $1"
+            ))
+            .bind(user)
+            .execute(&mut *connection)
+            .await?;
+        }
         UserEvent::UserRoleChanged { .. } => {}
     }
     Ok(())

@@ -188,3 +188,35 @@ pub async fn payouts_page(
     .await?;
     documents(rows, first)
 }
+
+/// What a user still has under way: orders they sell or bought whose money
+/// was taken and whose purchase is not settled, and payouts owed to them not
+/// yet sent. Erasing their personal data now would leave these half-done
+/// (no payout e-mail to pay, no one to answer for the order).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenWork {
+    /// Orders PAID, PURCHASING, awaiting clearance or with a refund requested.
+    pub orders_in_flight: i64,
+    /// Payouts PENDING, FAILED (retried) or skipped for want of cash.
+    pub payouts_unsent: i64,
+}
+
+/// [`OpenWork`] of `user`, from the commerce read model.
+pub async fn open_work(pool: &PgPool, user: UserId) -> Result<OpenWork, QueryError> {
+    let (orders_in_flight, payouts_unsent): (i64, i64) = sqlx::query_as(
+        "SELECT \
+           (SELECT count(*) FROM projection_commerce.shop_order \
+             WHERE (seller_id = $1 OR buyer_id = $1) \
+               AND status IN ('AWAITING_PAYMENT_CLEARANCE', 'PAID', 'PURCHASING', 'REFUND_REQUESTED')), \
+           (SELECT count(*) FROM projection_commerce.payout \
+             WHERE payee_user_id = $1 \
+               AND status IN ('PENDING', 'FAILED', 'PAYOUT_SKIPPED_INSUFFICIENT_FUNDS'))",
+    )
+    .bind(user.as_uuid())
+    .fetch_one(pool)
+    .await?;
+    Ok(OpenWork {
+        orders_in_flight,
+        payouts_unsent,
+    })
+}

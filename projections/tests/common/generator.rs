@@ -144,7 +144,7 @@ impl Business {
         let configured = PlatformConfig::default()
             .decide(PlatformCommand::Configure {
                 commission_rate: self.commission,
-                admin_paypal_email: EmailAddress::parse("admin@example.com").unwrap(),
+                admin_paypal_email: PersonalText::sealed(Uuid::nil(), "c2VhbGVk".to_owned()),
                 configured_at: at,
             })
             .unwrap();
@@ -155,7 +155,8 @@ impl Business {
         )]);
         for n in 0..12 {
             let user_id = UserId::from_uuid(self.id());
-            let email = EmailAddress::parse(&format!("user{n}@example.com")).unwrap();
+            // The API seals personal values; the read models only carry them.
+            let email = PersonalText::sealed(user_id.as_uuid(), format!("c2VhbGVk{n}"));
             let at = self.tick();
             let events = User::default()
                 .decide(UserCommand::RegisterUser {
@@ -554,7 +555,7 @@ impl Business {
                         amount: usd(25),
                     }),
                     destination: Some(PayoutDestination::Paypal {
-                        email: EmailAddress::parse("payee@example.com").unwrap(),
+                        email: PersonalText::sealed(Uuid::nil(), "c2VhbGVk".to_owned()),
                     }),
                     environment: PayoutEnvironment::Sandbox,
                     reserved_at: at,

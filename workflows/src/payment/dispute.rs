@@ -12,7 +12,7 @@ use dropledger_domain::{
     ResolveDispute, SaleError, WorkingCapital,
 };
 use dropledger_eventstore::{CommandError, EventStore, Loaded, Metadata, StreamAppend};
-use dropledger_integrations::{Dispute, PayPalClient};
+use dropledger_integrations::{Dispute, PayPalClient, PersonalData};
 use uuid::Uuid;
 
 use super::refund::Refunder;
@@ -229,6 +229,7 @@ pub struct DisputeResponse {
 pub async fn respond_to_dispute(
     store: &EventStore,
     paypal: &PayPalClient,
+    personal: &PersonalData,
     response: DisputeResponse,
     metadata: &Metadata,
 ) -> Result<(), PaymentError> {
@@ -255,7 +256,18 @@ pub async fn respond_to_dispute(
                 .await
         }
         DisputeAnswer::ProvideEvidence => {
-            let tracking = order.tracking_number().unwrap_or_default();
+            // Opened for PayPal only: the buyer's sealed tracking number
+            // (erased: no evidence to give).
+            let tracking = match order.tracking_number() {
+                Some(sealed) => personal
+                    .open(sealed, order.buyer().map(|buyer| buyer.as_uuid()))
+                    .await
+                    .ok()
+                    .and_then(|opened| opened.into_plain())
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            let tracking = tracking.as_str();
             // The carrier as the supplier named it is not kept on the
             // order; PayPal takes OTHER with the tracking number.
             paypal

@@ -20,7 +20,7 @@ use dropledger_domain::{
     PayoutStatus, PlatformConfig, StreamKind, User,
 };
 use dropledger_eventstore::{CommandError, EventStore, LoggedEvent};
-use dropledger_integrations::{PayPalClient, PayoneerClient};
+use dropledger_integrations::{PayPalClient, PayoneerClient, PersonalData};
 
 use crate::command::{decide_payout, derived_id, metadata};
 use crate::current::current;
@@ -60,6 +60,8 @@ pub struct Payouts {
     pub payoneer: Option<Arc<PayoneerClient>>,
     /// Sandbox or production.
     pub mode: Mode,
+    /// Opens the sealed destination to pay.
+    pub personal: PersonalData,
 }
 
 /// Why a payout step did not finish.
@@ -244,7 +246,7 @@ impl Payouts {
         let destination = destination.ok_or_else(|| {
             PayoutStepError::Incomplete(format!("reserved payout {payout_id} has no destination"))
         })?;
-        let outcome = send::send(self, event, payout_id, &destination, amount).await;
+        let outcome = send::send(self, event, payout_id, &destination, payee, amount).await;
         match outcome {
             Ok(()) => {}
             Err(send::SendError::Refused(reason)) => {
@@ -280,6 +282,7 @@ impl Payouts {
                 Ok(config
                     .admin_paypal_email()
                     .ok()
+                    // The same sealed value: erased with the ADMIN who set it.
                     .map(|email| PayoutDestination::Paypal {
                         email: email.clone(),
                     }))

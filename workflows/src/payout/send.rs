@@ -4,13 +4,13 @@ use std::time::Duration;
 
 use chrono::Utc;
 use dropledger_domain::{
-    confirm_payout, ConfirmPayout, EntryId, Money, PayoutDestination, PayoutFailureReason,
+    confirm_payout, ConfirmPayout, EntryId, Money, Payee, PayoutDestination, PayoutFailureReason,
     PayoutId, ProviderPayoutId,
 };
 use dropledger_eventstore::LoggedEvent;
 use dropledger_integrations::{
-    PayPalError, PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus, PayoutProvider,
-    PayoutRequest, PayoutState,
+    Opened, PayPalError, PayoutBatchItem, PayoutBatchRequest, PayoutItem, PayoutItemStatus,
+    PayoutProvider, PayoutRequest, PayoutState,
 };
 
 use super::{provider_rejected, PayoutStepError, Payouts, ACTOR};
@@ -41,6 +41,30 @@ fn pending(what: impl std::fmt::Display) -> SendError {
     SendError::Retry(PayoutStepError::Pending(what.to_string()))
 }
 
+/// The address or payee id to pay, opened from its sealed form; a payee
+/// whose personal data was erased has none (FAILED, missing e-mail).
+async fn open_destination(
+    payouts: &Payouts,
+    destination: &PayoutDestination,
+    payee: Payee,
+) -> Result<String, SendError> {
+    let text = match destination {
+        PayoutDestination::Paypal { email } => email,
+        PayoutDestination::Payoneer { payee_id } => payee_id,
+    };
+    let owner = match payee {
+        Payee::User { user_id } => Some(user_id.as_uuid()),
+        Payee::Admin => None,
+    };
+    match payouts.personal.open(text, owner).await {
+        Ok(Opened::Plain(receiver)) => Ok(receiver),
+        Ok(Opened::Erased) => Err(SendError::Refused(PayoutFailureReason::MissingPayoutEmail)),
+        Err(error) => Err(SendError::Retry(PayoutStepError::Incomplete(format!(
+            "the payout destination could not be opened: {error}"
+        )))),
+    }
+}
+
 /// Sends (idempotently) and waits, bounded, for a final status; SENT is
 /// recorded here.
 pub async fn send(
@@ -48,12 +72,14 @@ pub async fn send(
     event: &LoggedEvent,
     payout_id: PayoutId,
     destination: &PayoutDestination,
+    payee: Payee,
     amount: Money,
 ) -> Result<(), SendError> {
     let reference = payout_id.as_uuid().simple().to_string();
+    let receiver = open_destination(payouts, destination, payee).await?;
     let (provider_payout_id, fee) = match destination {
-        PayoutDestination::Paypal { email } => {
-            let item = paypal(payouts, &reference, email.as_str(), amount).await?;
+        PayoutDestination::Paypal { .. } => {
+            let item = paypal(payouts, &reference, &receiver, amount).await?;
             let fee = match item.fee {
                 Some(fee) if fee.currency() != amount.currency() => {
                     return Err(PayoutStepError::Incomplete(format!(
@@ -66,14 +92,14 @@ pub async fn send(
             };
             (item.payout_item_id, fee)
         }
-        PayoutDestination::Payoneer { payee_id } => {
+        PayoutDestination::Payoneer { .. } => {
             let Some(client) = &payouts.payoneer else {
                 tracing::error!(%payout_id, "the payee chose Payoneer but Payoneer is not configured");
                 return Err(SendError::Refused(provider_rejected()));
             };
             let request = PayoutRequest {
                 reference: reference.clone(),
-                recipient: payee_id.as_str().to_owned(),
+                recipient: receiver.clone(),
                 amount,
                 note: Some("dropledger payout".to_owned()),
             };
