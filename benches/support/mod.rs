@@ -214,6 +214,8 @@ pub fn command_attempts(metrics: &str) -> (u32, u32, u32, u64) {
 
 /// CPU time (user + system) of the processes whose command name is `name`
 /// (`None`: of process `pid` only), from `/proc`: where a run's time went.
+/// Each process's reaped children count too, so PostgreSQL's backends that
+/// ended between two readings stay in the sum, in their postmaster's.
 pub fn cpu_seconds(pid: Option<u32>, name: Option<&str>) -> f64 {
     const TICKS_PER_SECOND: f64 = 100.0;
     let stat_of = |pid: &str| -> Option<(String, f64)> {
@@ -221,9 +223,12 @@ pub fn cpu_seconds(pid: Option<u32>, name: Option<&str>) -> f64 {
         let (head, rest) = stat.rsplit_once(") ")?;
         let command = head.split_once(" (")?.1.to_owned();
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        // Fields 14 and 15 of stat (utime, stime), counted after the name.
-        let ticks: f64 =
-            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        // Fields 14 to 17 of stat (utime, stime, cutime, cstime), counted
+        // after the name.
+        let mut ticks = 0.0;
+        for field in 11..=14 {
+            ticks += fields.get(field)?.parse::<f64>().ok()?;
+        }
         Some((command, ticks / TICKS_PER_SECOND))
     };
     if let Some(pid) = pid {

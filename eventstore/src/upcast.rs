@@ -13,9 +13,11 @@ use serde_json::Value;
 type UpcastFn = Box<dyn Fn(&str, Value) -> Result<Value, String> + Send + Sync>;
 
 /// The registered upgrades, by event type and the version they upgrade from.
+/// Keyed by type first so that a read, which asks for every event it
+/// decodes, looks up a `&str` without allocating.
 #[derive(Default)]
 pub struct Upcasters {
-    steps: HashMap<(String, i32), UpcastFn>,
+    steps: HashMap<String, HashMap<i32, UpcastFn>>,
 }
 
 /// Upgrade steps applied to one payload at most; a longer chain is a bug.
@@ -59,16 +61,15 @@ impl Upcasters {
         upgrade: impl Fn(&str, Value) -> Result<Value, String> + Send + Sync + 'static,
     ) -> Self {
         self.steps
-            .insert((event_type.to_owned(), from_version), Box::new(upgrade));
+            .entry(event_type.to_owned())
+            .or_default()
+            .insert(from_version, Box::new(upgrade));
         self
     }
 
     /// True when some upgrade applies to `event_type` at `schema_version`.
     pub fn applies_to(&self, event_type: &str, schema_version: i32) -> bool {
-        !self.steps.is_empty()
-            && self
-                .steps
-                .contains_key(&(event_type.to_owned(), schema_version))
+        self.step(event_type, schema_version).is_some()
     }
 
     /// Runs every registered upgrade from `schema_version` on, returning the
@@ -82,7 +83,7 @@ impl Upcasters {
     ) -> Result<(i32, Value), String> {
         let mut version = schema_version;
         for _ in 0..UPCAST_STEPS_MAX {
-            match self.steps.get(&(event_type.to_owned(), version)) {
+            match self.step(event_type, version) {
                 Some(upgrade) => {
                     payload = upgrade(stream_id, payload)
                         .map_err(|reason| format!("upcasting from v{version}: {reason}"))?;
@@ -95,11 +96,21 @@ impl Upcasters {
             "more than {UPCAST_STEPS_MAX} upcasting steps for {event_type}"
         ))
     }
+
+    fn step(&self, event_type: &str, from_version: i32) -> Option<&UpcastFn> {
+        self.steps.get(event_type)?.get(&from_version)
+    }
 }
 
 impl std::fmt::Debug for Upcasters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut keys: Vec<_> = self.steps.keys().collect();
+        let mut keys: Vec<(&String, &i32)> = self
+            .steps
+            .iter()
+            .flat_map(|(event_type, versions)| {
+                versions.keys().map(move |version| (event_type, version))
+            })
+            .collect();
         keys.sort();
         f.debug_struct("Upcasters").field("steps", &keys).finish()
     }

@@ -233,7 +233,7 @@ fn a_shipped_order_cannot_be_cancelled_by_the_supplier_nor_a_cancelled_one_shipp
     use crate::order::OrderCommand;
     let mut world = sold();
     let shipment = OrderCommand::RecordShipment {
-        tracking_number: "LP00012345".to_owned(),
+        tracking_number: crate::testkit::sealed(2, "LP00012345"),
         carrier: "Cainiao".to_owned(),
         recorded_at: at(10),
     };
