@@ -19,6 +19,11 @@
 //! `captureCheckout` — and waits until the server has bought each one from
 //! the supplier: that whole round is the order's cost. "raw" replays the
 //! measured orders' appends as plain INSERTs on one connection.
+//!
+//! Each run also says where the work went: the server's and PostgreSQL's
+//! CPU while idle and per order, and PostgreSQL's pages (visited, read from
+//! outside shared buffers, written to WAL) per order, by table, with the
+//! idle background left out (`support::counters`).
 
 #[path = "../tests/api_support/mod.rs"]
 mod api_support;
@@ -59,7 +64,7 @@ const TARGET_RATIO: f64 = 1.2;
 /// How long the server is watched doing nothing before the orders: its
 /// background work (pollers, followers) per second of idle.
 const IDLE_WINDOW: Duration = Duration::from_secs(10);
-/// Tables listed in the scan report: those read most.
+/// Tables listed in the page report: those whose pages were visited most.
 const TABLES_REPORTED: usize = 10;
 
 #[tokio::main(flavor = "multi_thread")]
