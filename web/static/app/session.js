@@ -14,7 +14,7 @@ import { store } from './store.js';
 
 const KEY = 'dropledger.session';
 
-/** @typedef {{ token: string, user: { id: string, email: string, role: 'ADMIN' | 'USER' | 'ACCOUNTANT' } }} Session */
+/** @typedef {{ token: string, user: { id: string, email: string | null, role: 'ADMIN' | 'USER' | 'ACCOUNTANT' } }} Session */
 
 /** @returns {Session | null} */
 function load() {

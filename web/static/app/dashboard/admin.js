@@ -19,7 +19,7 @@ const SET_PLATFORM_CONFIG = /* GraphQL */ `
 const PLATFORM_CONFIG = /* GraphQL */ `
   query PlatformConfig { platformConfig { commissionPct adminPaypalEmail } }`;
 
-/** @typedef {{ commissionPct: string, adminPaypalEmail: string }} Settings */
+/** @typedef {{ commissionPct: string, adminPaypalEmail: string | null }} Settings */
 
 /** `/dashboard/admin/settings`: commission and the admin's payout e-mail. */
 export function Settings() {
@@ -33,7 +33,7 @@ export function Settings() {
   useEffect(() => {
     if (!inForce) return;
     setCommission(inForce.commissionPct);
-    setEmail(inForce.adminPaypalEmail);
+    setEmail(inForce.adminPaypalEmail ?? '');
   }, [inForce]);
   const save = useAction(async () => {
     if (!/^\d{1,3}(\.\d{1,4})?$/.test(commissionPct.trim())) {
